@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a helper.
+JOBS ?= $(shell nproc)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+
+.PHONY: all deps build build-asan run test test-fast test-asan bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(ASAN_BUILD)/build.ninja:
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFERRY_SANITIZE=ON
+
+build-asan: deps $(ASAN_BUILD)/build.ninja
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# Starts ferryd (and, once it exists, the VideoFarm server) in the foreground on embedded defaults.
+run: build
+	@bash scripts/run.sh $(BUILD)
+
+# Every test, twice: a normal build, then under AddressSanitizer + UndefinedBehaviorSanitizer.
+test: build build-asan
+	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 900
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j 2 --timeout 900
+
+test-fast: build
+	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 900
+
+bench: build
+	@bash bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Ferry builds, tests and benchmarks with, when any is missing.
+# Idempotent and quiet when everything is already there. Run as root (or with sudo available).
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  # libraries named in DESIGN.md
+  libcurl4-openssl-dev libsqlite3-dev libboost1.81-dev nlohmann-json3-dev libcli11-dev
+  libspdlog-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libsystemd-dev
+  # real peers for tests and benchmarks
+  nginx-light curl aria2 wrk python3 util-linux procps postgresql sqlite3 xxd
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The nginx package starts a system-wide server on port 80; tests run their own on loopback.
+if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true; fi
+$SUDO pkill -x nginx >/dev/null 2>&1 || true

@@ -1,0 +1,61 @@
+#pragma once
+// Rows of ferryd's durable state. JSON-valued columns are kept as text: the store does not
+// interpret them (the daemon encodes requests and event payloads with the protocol's codecs).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace ferry::store {
+
+struct SessionRow {
+  std::string id;
+  std::string configuration_json;  // the session's Configuration as JSON
+  std::int64_t created_at = 0;     // unix seconds
+};
+
+struct TaskRow {
+  std::uint64_t id = 0;           // stable across restarts, unique in the daemon
+  std::string session;            // SessionRow::id
+  std::string kind = "download";  // "download" (uploads come later)
+  std::string state;              // the daemon's TaskState name ("running", "suspended", "completed", ...)
+  std::string request_json;       // HttpRequest as JSON
+  std::string destination;        // absolute path the finished file is renamed to, or empty
+  std::string partial;            // partial file, relative to the state directory
+  std::uint64_t durable_offset = 0;  // never beyond bytes fdatasync'd in `partial`
+  std::optional<std::uint64_t> expected_total;
+  std::string etag;           // validators of the bytes in `partial`
+  std::string last_modified;
+  int suspend_count = 0;
+  std::int64_t created_at = 0;         // unix seconds
+  std::int64_t resource_deadline = 0;  // unix seconds
+  std::string error_code;              // when it ended without success
+  std::string error_message;
+  long http_status = 0;
+  std::string result_path;  // where the finished file is (destination or delivered/...)
+  std::string description;  // the application's label for the task
+};
+
+struct EventRow {
+  std::uint64_t seq = 0;  // global, increasing; delivery order within a session
+  std::string session;
+  std::uint64_t task_id = 0;
+  std::string type;          // "didFinishDownloadingTo", "didComplete", ...
+  std::string payload_json;  // the event's fields as JSON
+};
+
+// Resume data handed out by cancelByProducingResumeData: single use.
+struct ResumeTokenRow {
+  std::string token;  // random, hex
+  std::string session;
+  std::uint64_t source_task = 0;
+  std::string partial;  // relative to the state directory
+  std::uint64_t offset = 0;
+  std::string etag;
+  std::string last_modified;
+  std::string request_json;
+  std::int64_t created_at = 0;
+  bool used = false;
+};
+
+}  // namespace ferry::store

@@ -1,0 +1,71 @@
+#pragma once
+// SQLite (WAL) persistence of sessions, tasks, the event outbox and resume tokens.
+//
+// Threading: the daemon opens the Store and calls load() on its main thread at start-up; after
+// that only the Writer's thread touches it (every mutation below runs inside the Writer's batch
+// transaction). The Store itself does no locking.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "store/records.hpp"
+
+namespace ferry::store {
+
+struct Snapshot {
+  std::vector<SessionRow> sessions;
+  std::vector<TaskRow> tasks;            // ordered by id
+  std::vector<EventRow> events;          // ordered by seq
+  std::vector<ResumeTokenRow> resume_tokens;
+  std::uint64_t max_task_id = 0;         // ids handed out before (including deleted tasks)
+  std::uint64_t max_event_seq = 0;
+};
+
+class Store {
+ public:
+  // Opens or creates the database (WAL, busy_timeout, schema migrations by user_version).
+  // A file that is not a Ferry database gives a clear error, never a crash.
+  static Result<std::unique_ptr<Store>> open(const std::filesystem::path& db_path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  Result<Snapshot> load();
+
+  // Transactions (used by the Writer). `full_sync` chooses PRAGMA synchronous FULL or NORMAL.
+  Result<void> begin(bool full_sync);
+  Result<void> commit();
+  void rollback();
+  Result<void> savepoint();         // around each unit of work inside a batch
+  Result<void> releaseSavepoint();
+  void rollbackToSavepoint();
+
+  Result<void> upsertSession(const SessionRow& row);
+  Result<void> deleteSession(const std::string& id);  // with its tasks, events and tokens
+
+  Result<void> upsertTask(const TaskRow& row);
+  Result<void> updateTaskOffset(std::uint64_t id, std::uint64_t durable_offset,
+                                std::optional<std::uint64_t> expected_total, const std::string& etag,
+                                const std::string& last_modified);
+  Result<void> deleteTask(std::uint64_t id);
+  // Keeps max_task_id monotonic even when the newest task is deleted.
+  Result<void> noteTaskId(std::uint64_t id);
+
+  Result<void> appendEvent(const EventRow& row);
+  Result<void> deleteEvent(std::uint64_t seq);
+
+  Result<void> putResumeToken(const ResumeTokenRow& row);
+  Result<void> markResumeTokenUsed(const std::string& token);
+  Result<void> deleteResumeToken(const std::string& token);
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ferry::store

@@ -1,0 +1,61 @@
+#pragma once
+// The writer thread: file syncs and SQLite commits, batched into one transaction per tick, so that
+// neither the IPC loop nor the transfer thread ever blocks on the disk.
+//
+// Each submitted Work runs on the writer thread inside the tick's transaction, in submission order,
+// wrapped in a savepoint: a Work that returns an error has its SQL rolled back and does not affect
+// the others. A batch that contains any lifecycle Work commits with synchronous=FULL, a batch of
+// progress only with synchronous=NORMAL. Done callbacks run on the writer thread after the commit
+// (or with the commit's error): post them to your own executor.
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "common/error.hpp"
+#include "store/store.hpp"
+
+namespace ferry::store {
+
+enum class Durability { progress, lifecycle };
+
+class Writer {
+ public:
+  using Work = std::function<Result<void>(Store&)>;
+  using Done = std::function<void(Result<void>)>;
+
+  explicit Writer(Store& store, std::chrono::milliseconds tick = std::chrono::milliseconds(20));
+  ~Writer();  // commits everything already submitted, then joins the thread
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  void submit(Durability durability, Work work, Done done = {});
+
+  // Blocks until everything submitted before this call has been committed and its Done called.
+  void flush();
+
+ private:
+  struct Item {
+    Durability durability;
+    Work work;
+    Done done;
+  };
+  void run();
+  void processBatch(std::deque<Item>& batch);
+
+  Store& store_;
+  std::chrono::milliseconds tick_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable drained_;
+  std::deque<Item> queue_;
+  std::uint64_t submitted_ = 0;
+  std::uint64_t completed_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;  // last: started after every member above is ready
+};
+
+}  // namespace ferry::store
