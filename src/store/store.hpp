@@ -43,6 +43,12 @@ class Store {
   Result<void> savepoint();         // around each unit of work inside a batch
   Result<void> releaseSavepoint();
   void rollbackToSavepoint();
+  // Whether a transaction is open. SQLite rolls a whole transaction back by itself after some
+  // errors (SQLITE_FULL, SQLITE_IOERR, ...): the Writer asks this after a failed Work.
+  bool inTransaction() const;
+  // Commits SQLite has performed on this connection (counted by sqlite3_commit_hook), for tests
+  // and statistics.
+  std::uint64_t commitCount() const;
 
   Result<void> upsertSession(const SessionRow& row);
   Result<void> deleteSession(const std::string& id);  // with its tasks, events and tokens

@@ -7,6 +7,12 @@
 // the others. A batch that contains any lifecycle Work commits with synchronous=FULL, a batch of
 // progress only with synchronous=NORMAL. Done callbacks run on the writer thread after the commit
 // (or with the commit's error): post them to your own executor.
+//
+// Batching: at most one transaction per tick, on the leading edge. An item that arrives when the
+// writer has been idle for a tick or more is committed at once; items arriving while a batch is
+// being written (or within a tick of its start) wait for the next tick and share its transaction.
+// flush() and the destructor skip the wait. Work and Done must not call flush() (the writer
+// cannot wait for itself; such a call returns at once).
 
 #include <chrono>
 #include <condition_variable>
@@ -45,6 +51,8 @@ class Writer {
   };
   void run();
   void processBatch(std::deque<Item>& batch);
+  Result<void> runOne(Item& item);
+  bool urgent() const;  // with mutex_ held: flush() or the destructor is waiting
 
   Store& store_;
   std::chrono::milliseconds tick_;
@@ -55,6 +63,8 @@ class Writer {
   std::uint64_t submitted_ = 0;
   std::uint64_t completed_ = 0;
   bool stopping_ = false;
+  std::uint64_t flush_until_ = 0;  // flush() waits for completed_ to reach this
+  std::chrono::steady_clock::time_point last_batch_{};  // start of the last batch
   std::thread thread_;  // last: started after every member above is ready
 };
 
