@@ -66,7 +66,10 @@ std::string_view hintFor(std::string_view code) {
   }
   if (code == errc::not_found) return "create the state directory first";
   if (code == errc::internal) return "this is a bug in ferryd; please report it";
-  if (code == errc::invalid_argument) return "the daemon asked for an inconsistent change";
+  if (code == errc::invalid_argument) {
+    return "the change does not fit the stored state (a session that is not stored, or a key "
+           "stored twice); this is a bug in ferryd, please report it";
+  }
   return "check the disk and the state directory";
 }
 
@@ -244,6 +247,8 @@ Result<std::string> Database::queryText(std::string_view sql, std::string_view w
 }
 
 bool Database::inTransaction() const { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
+
+int Database::lastErrorCode() const { return db_ != nullptr ? sqlite3_extended_errcode(db_) : SQLITE_OK; }
 
 int Database::changes() const { return sqlite3_changes(db_); }
 

@@ -102,6 +102,8 @@ class Database {
   Result<std::string> queryText(std::string_view sql, std::string_view what);
 
   bool inTransaction() const;
+  // The extended result code of the connection's last failure.
+  int lastErrorCode() const;
   int changes() const;
 
   // The Error for the connection's last failure, `rc` being what the failing call returned.

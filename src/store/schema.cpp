@@ -96,8 +96,8 @@ Error notFerry(const Database& db, std::string_view why) {
 Result<void> checkIdentity(Database& db) {
   auto app_id = db.queryInt("PRAGMA application_id", "read its header");
   if (!app_id) {
-    if (app_id.error().code == errc::io) {
-      return tl::unexpected(notFerry(db, "SQLite cannot read it: " + app_id.error().message));
+    if ((db.lastErrorCode() & 0xff) == SQLITE_NOTADB) {
+      return tl::unexpected(notFerry(db, "SQLite says: file is not a database"));
     }
     return tl::unexpected(app_id.error());
   }

@@ -1,6 +1,10 @@
 #include "store/store.hpp"
 
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <array>
 #include <string_view>
@@ -160,6 +164,15 @@ Result<void> checkParentDirectory(const std::filesystem::path& db_path) {
   if (status.type() != std::filesystem::file_type::directory) {
     return fail(errc::io, "state database " + db_path.string() + ": " + parent.string() +
                               " is not a directory; point ferryd at a state directory.");
+  }
+  // WAL mode creates the -wal and -shm files beside the database, even for an existing one; and
+  // SQLite reports a refused create as ENOENT (from its read-only retry), so ask up front.
+  if (::access(parent.c_str(), W_OK | X_OK) != 0) {
+    const int err = errno;
+    return fail(err == EROFS || err == EACCES || err == EPERM ? errc::permission_denied : errc::io,
+                "state database " + db_path.string() + ": cannot create files in " +
+                    parent.string() + " (" + std::strerror(err) +
+                    "); make the state directory writable by the user ferryd runs as.");
   }
   return {};
 }
