@@ -1,0 +1,339 @@
+#include "engine/download_attempt.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "common/files.hpp"
+#include "engine/http_headers.hpp"
+
+namespace ferry::engine {
+
+namespace {
+
+// Bodies of answers we do not keep (503, 416...) are read and dropped so that the connection can
+// be reused, unless they are big: then closing the connection is cheaper.
+constexpr std::uint64_t kMaxDiscardedBody = 64 * 1024;
+
+bool isRetryableStatus(long status) { return status == 408 || status == 429 || status >= 500; }
+
+AttemptOutcome outcome(AttemptOutcome::Kind kind, std::optional<Error> error = std::nullopt) {
+  AttemptOutcome out;
+  out.kind = kind;
+  out.error = std::move(error);
+  return out;
+}
+
+AttemptOutcome transient(std::string_view code, std::string message) {
+  return outcome(AttemptOutcome::Kind::transient, Error(code, std::move(message)));
+}
+
+AttemptOutcome permanent(std::string_view code, std::string message) {
+  return outcome(AttemptOutcome::Kind::permanent, Error(code, std::move(message)));
+}
+
+}  // namespace
+
+std::string describeStatus(long status) {
+  static const std::pair<long, const char*> kReasons[] = {
+      {400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"},
+      {405, "Method Not Allowed"}, {406, "Not Acceptable"}, {408, "Request Timeout"}, {409, "Conflict"},
+      {410, "Gone"}, {411, "Length Required"}, {412, "Precondition Failed"}, {413, "Content Too Large"},
+      {414, "URI Too Long"}, {415, "Unsupported Media Type"}, {416, "Range Not Satisfiable"},
+      {429, "Too Many Requests"}, {500, "Internal Server Error"}, {501, "Not Implemented"},
+      {502, "Bad Gateway"}, {503, "Service Unavailable"}, {504, "Gateway Timeout"},
+  };
+  for (const auto& [code, reason] : kReasons)
+    if (code == status) return std::to_string(status) + " " + reason;
+  return std::to_string(status);
+}
+
+AttemptOutcome classifyCurlFailure(CURLcode code, const std::string& detail, const std::string& url,
+                                   std::chrono::seconds stall_timeout) {
+  const std::string what = detail.empty() ? curl_easy_strerror(code) : detail;
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_HTTP3:
+    case CURLE_QUIC_CONNECT_ERROR:
+    case CURLE_WEIRD_SERVER_REPLY:
+      return transient(errc::network, "The transfer of " + url + " failed: " + what +
+                                          ". Ferry retries automatically; check the network or the server if this persists.");
+    case CURLE_OPERATION_TIMEDOUT:
+      return transient(errc::timeout, "The transfer of " + url + " stalled (" + what + "; no data for " +
+                                          std::to_string(stall_timeout.count()) +
+                                          " s). Ferry retries automatically.");
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_USE_SSL_FAILED:
+      return permanent(errc::tls, "The secure connection for " + url + " failed: " + what +
+                                      ". Check the server's certificate and the system's CA certificates.");
+    case CURLE_URL_MALFORMAT:
+      return permanent(errc::bad_url, "The URL " + url + " (or a redirect from it) is not valid: " + what + ".");
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return permanent(errc::unsupported_scheme, "The transfer of " + url +
+                                                     " needs a protocol other than http or https (" + what +
+                                                     "); Ferry only follows http:// and https:// URLs.");
+    case CURLE_TOO_MANY_REDIRECTS:
+      return permanent(errc::protocol, "The server redirected " + url +
+                                           " too many times (more than 10); check the URL.");
+    default:
+      return permanent(errc::protocol, "The transfer of " + url + " failed: " + what + ".");
+  }
+}
+
+DownloadAttempt::DownloadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink)
+    : job_(job), multi_(multi), options_(options), sink_(sink), easy_(curl_easy_init()) {}
+
+Result<std::unique_ptr<DownloadAttempt>> DownloadAttempt::start(Job& job, CURLM* multi,
+                                                                const EngineOptions& options,
+                                                                const EventSink& sink) {
+  std::unique_ptr<DownloadAttempt> attempt(new DownloadAttempt(job, multi, options, sink));
+  if (!attempt->easy_) return fail(errc::internal, "Could not create a transfer handle (out of memory).");
+  if (auto configured = attempt->configure(); !configured) return tl::unexpected(configured.error());
+  if (CURLMcode rc = curl_multi_add_handle(multi, attempt->easy_.get()); rc != CURLM_OK)
+    return fail(errc::internal, std::string("Could not start a transfer: ") + curl_multi_strerror(rc));
+  attempt->in_multi_ = true;
+  return attempt;
+}
+
+DownloadAttempt::~DownloadAttempt() {
+  if (in_multi_) curl_multi_remove_handle(multi_, easy_.get());
+}
+
+Result<void> DownloadAttempt::buildHeaders() {
+  for (const auto& h : job_.spec.request.headers) {
+    // curl's syntax for sending a header with an empty value is "Name;".
+    std::string line = h.value.empty() ? h.name + ";" : h.name + ": " + h.value;
+    if (!appendHeader(headers_, line.c_str())) return fail(errc::internal, "Out of memory building headers.");
+  }
+  // Resuming needs a validator: without one a changed entity would be spliced silently.
+  const bool resume = !job_.next_attempt_from_zero && !job_.validators.empty() && job_.bytes_in_file > 0;
+  job_.next_attempt_from_zero = false;
+  requested_offset_ = resume ? job_.bytes_in_file : 0;
+  if (resume) {
+    // Range and If-Range are ours to send: CURLOPT_RESUME_FROM never sends If-Range and fails
+    // when the server answers with a different range instead of letting us restart.
+    std::string range = "Range: bytes=" + std::to_string(requested_offset_) + "-";
+    std::string if_range = "If-Range: " + ifRangeValue(job_.validators);
+    if (!appendHeader(headers_, range.c_str()) || !appendHeader(headers_, if_range.c_str()))
+      return fail(errc::internal, "Out of memory building headers.");
+  }
+  return {};
+}
+
+Result<void> DownloadAttempt::configure() {
+  if (auto built = buildHeaders(); !built) return built;
+  CURL* easy = easy_.get();
+  const HttpRequest& request = job_.spec.request;
+  CURLcode rc = CURLE_OK;
+  auto set = [&](CURLoption option, auto value) {
+    if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
+  };
+  set(CURLOPT_URL, request.url.c_str());
+  set(CURLOPT_PRIVATE, static_cast<void*>(&job_));
+  set(CURLOPT_ERRORBUFFER, error_buffer_);
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_FOLLOWLOCATION, 1L);
+  set(CURLOPT_MAXREDIRS, 10L);
+  set(CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
+  // A stall is < 1 byte/s for stall_timeout; there is deliberately no CURLOPT_TIMEOUT.
+  set(CURLOPT_LOW_SPEED_LIMIT, 1L);
+  set(CURLOPT_LOW_SPEED_TIME, static_cast<long>(request.stall_timeout.count()));
+  set(CURLOPT_CONNECTTIMEOUT, static_cast<long>(request.connect_timeout.count()));
+  set(CURLOPT_BUFFERSIZE, bufferSize());
+  if (job_.spec.max_bytes_per_second > 0)
+    set(CURLOPT_MAX_RECV_SPEED_LARGE, static_cast<curl_off_t>(job_.spec.max_bytes_per_second));
+  set(CURLOPT_TCP_KEEPALIVE, 1L);
+  set(CURLOPT_HTTPHEADER, headers_.get());
+  set(CURLOPT_WRITEFUNCTION, &DownloadAttempt::onWrite);
+  set(CURLOPT_WRITEDATA, static_cast<void*>(this));
+  // No CURLOPT_ACCEPT_ENCODING: byte offsets for Range must be offsets of the identity encoding.
+  if (request.method == "HEAD") {
+    set(CURLOPT_NOBODY, 1L);
+  } else if (request.method != "GET") {
+    set(CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  if (rc != CURLE_OK)
+    return fail(errc::internal, std::string("Could not configure the transfer: ") + curl_easy_strerror(rc));
+  return {};
+}
+
+long DownloadAttempt::bufferSize() const {
+  // curl reads up to ~100 buffers in a row while the socket has data and only then checks the
+  // rate limit, so a big buffer turns a limit into bursts: keep a burst near 100 ms of data.
+  const auto rate = job_.spec.max_bytes_per_second;
+  if (rate == 0) return options_.buffer_size;
+  const auto per_read = static_cast<long>(std::min<std::uint64_t>(rate / 1000, static_cast<std::uint64_t>(options_.buffer_size)));
+  return std::max(per_read, 1024L);  // CURLOPT_BUFFERSIZE's minimum
+}
+
+size_t DownloadAttempt::onWrite(char* data, size_t size, size_t count, void* self) {
+  return static_cast<DownloadAttempt*>(self)->writeBody(data, size * count);
+}
+
+size_t DownloadAttempt::writeBody(const char* data, size_t size) {
+  if (!decided_) decideOnResponse();
+  if (write_error_) return CURL_WRITEFUNC_ERROR;
+  if (verdict_) {
+    discarded_bytes_ += size;
+    return discarded_bytes_ > kMaxDiscardedBody ? CURL_WRITEFUNC_ERROR : size;
+  }
+  if (!accepting_body_) return CURL_WRITEFUNC_ERROR;
+
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pwrite(job_.file.get(), data + done, size - done,
+                         static_cast<off_t>(job_.bytes_in_file + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      write_error_ = files::errnoError(n < 0 ? errno : EIO, "write " + job_.spec.partial_path.string());
+      job_.bytes_in_file += done;
+      return CURL_WRITEFUNC_ERROR;
+    }
+    done += static_cast<size_t>(n);
+  }
+  job_.bytes_in_file += size;
+  made_progress_ = made_progress_ || size > 0;
+  job_.noteWritten(size, options_.progress_interval, sink_);
+  return size;
+}
+
+std::string DownloadAttempt::header(const char* name) const {
+  curl_header* found = nullptr;
+  // request -1: the last response, i.e. the one after any redirects.
+  if (curl_easy_header(easy_.get(), name, 0, CURLH_HEADER, -1, &found) != CURLHE_OK || found == nullptr)
+    return {};
+  return std::string(trimHeaderValue(found->value));
+}
+
+Validators DownloadAttempt::responseValidators() const {
+  return Validators{strongEtag(header("ETag")), header("Last-Modified")};
+}
+
+void DownloadAttempt::decideOnResponse() {
+  long status = 0;
+  curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &status);
+  if (status == 0) return;  // no answer yet: nothing to decide
+  decided_ = true;
+  const std::string& url = job_.spec.request.url;
+
+  if (isRetryableStatus(status)) {
+    AttemptOutcome out = transient(errc::http_error, "The server answered " + describeStatus(status) + " for " +
+                                                         url + "; Ferry retries automatically.");
+    curl_off_t retry_after = 0;
+    if (curl_easy_getinfo(easy_.get(), CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
+      out.retry_after = std::chrono::seconds(retry_after);
+    verdict_ = std::move(out);
+    return;
+  }
+  if (status == 206) return decideOnPartialContent(responseValidators());
+  if (status == 416 && requested_offset_ > 0) return decideOnRangeNotSatisfiable();
+
+  curl_off_t length = -1;
+  curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+  std::optional<std::uint64_t> expected;
+  if (length >= 0) expected = static_cast<std::uint64_t>(length);
+  if (status >= 200 && status < 300) return acceptBody(status, 0, expected, responseValidators());
+  // A final answer that is not a success (a 4xx, or a 3xx that was not followed): its body is the
+  // answer, delivered like URLSession does; it describes no entity we could resume.
+  acceptBody(status, 0, expected, Validators{});
+}
+
+void DownloadAttempt::decideOnPartialContent(const Validators& response_validators) {
+  const auto range = parseContentRange(header("Content-Range"));
+  // A server that ignores If-Range could send a range of a changed entity: compare ETags too.
+  const bool etag_changed = !job_.validators.etag.empty() && !response_validators.etag.empty() &&
+                            response_validators.etag != job_.validators.etag;
+  if (!range || !range->first || *range->first != requested_offset_ || etag_changed) {
+    if (requested_offset_ > 0) {
+      verdict_ = outcome(AttemptOutcome::Kind::restart_from_zero);
+      return;
+    }
+    verdict_ = permanent(errc::protocol, "The server sent a partial answer (206) for " + job_.spec.request.url +
+                                             " that does not start at byte 0 although the whole file was asked for.");
+    return;
+  }
+  std::optional<std::uint64_t> expected = range->complete_length;
+  if (!expected) {
+    curl_off_t length = -1;
+    curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+    if (length >= 0) expected = requested_offset_ + static_cast<std::uint64_t>(length);
+  }
+  acceptBody(206, requested_offset_, expected,
+             response_validators.empty() ? job_.validators : response_validators);
+}
+
+void DownloadAttempt::decideOnRangeNotSatisfiable() {
+  const auto range = parseContentRange(header("Content-Range"));
+  if (range && !range->first && range->complete_length == requested_offset_) {
+    // "bytes */N" with N == our offset: every byte is already in the file.
+    job_.http_status = 200;
+    job_.expected_total = requested_offset_;
+    verdict_ = outcome(AttemptOutcome::Kind::success);
+    return;
+  }
+  verdict_ = outcome(AttemptOutcome::Kind::restart_from_zero);
+}
+
+void DownloadAttempt::acceptBody(long status, std::uint64_t offset, std::optional<std::uint64_t> expected_total,
+                                 const Validators& response_validators) {
+  if (offset < job_.bytes_in_file && ::ftruncate(job_.file.get(), static_cast<off_t>(offset)) != 0) {
+    write_error_ = files::errnoError(errno, "cut " + job_.spec.partial_path.string());
+    return;
+  }
+  job_.bytes_in_file = offset;
+  job_.validators = response_validators;
+  job_.expected_total = expected_total;
+  job_.http_status = status;
+  const char* content_type = nullptr;
+  curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_TYPE, &content_type);
+  job_.content_type = content_type ? content_type : "";
+  accepting_body_ = true;
+  sink_(Responded{job_.spec.id, status, offset, expected_total, job_.validators, job_.content_type});
+}
+
+AttemptOutcome DownloadAttempt::finish(CURLcode result) {
+  if (!decided_ && result == CURLE_OK) decideOnResponse();
+  AttemptOutcome out;
+  const std::string& url = job_.spec.request.url;
+  if (write_error_) {
+    out = outcome(AttemptOutcome::Kind::permanent, write_error_);
+  } else if (verdict_) {
+    out = *verdict_;
+  } else if (result != CURLE_OK) {
+    out = classifyCurlFailure(result, error_buffer_, url, job_.spec.request.stall_timeout);
+  } else if (!accepting_body_) {
+    out = permanent(errc::protocol, "The server sent no usable HTTP answer for " + url + ".");
+  } else if (job_.http_status >= 300) {
+    out = permanent(errc::http_error, "The server answered " + describeStatus(job_.http_status) + " for " + url +
+                                          "; check the URL and your access to it (the server's answer is in the file).");
+  } else {
+    out = outcome(AttemptOutcome::Kind::success);
+  }
+  out.made_progress = made_progress_;
+  return out;
+}
+
+}  // namespace ferry::engine

@@ -1,0 +1,88 @@
+#pragma once
+// One attempt of a download: a curl easy handle in the multi handle, its request headers, its
+// callbacks, and the decision of where (and whether) the response body goes into the partial file.
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/error.hpp"
+#include "engine/curl_handles.hpp"
+#include "engine/job.hpp"
+
+namespace ferry::engine {
+
+// How an attempt ended, and what the engine does next.
+struct AttemptOutcome {
+  enum class Kind {
+    success,            // the file holds the whole entity (or the answer, for HEAD)
+    transient,          // retry after a back-off
+    restart_from_zero,  // our bytes do not fit the server's entity: retry at once without Range
+    permanent,          // the job is over with `error`
+  };
+  Kind kind = Kind::success;
+  std::optional<Error> error;
+  std::optional<std::chrono::seconds> retry_after;  // server's Retry-After
+  bool made_progress = false;                        // bytes were written by this attempt
+};
+
+// Maps a curl failure (no usable HTTP answer) to a transient or permanent outcome.
+AttemptOutcome classifyCurlFailure(CURLcode code, const std::string& detail, const std::string& url,
+                                   std::chrono::seconds stall_timeout);
+
+// "404 Not Found" (the reason phrase is ours: HTTP/2 has none on the wire).
+std::string describeStatus(long status);
+
+class DownloadAttempt {
+ public:
+  // Starts the next attempt of `job` (its partial file must be open) in `multi`.
+  static Result<std::unique_ptr<DownloadAttempt>> start(Job& job, CURLM* multi, const EngineOptions& options,
+                                                         const EventSink& sink);
+  ~DownloadAttempt();  // removes the handle from the multi handle
+  DownloadAttempt(const DownloadAttempt&) = delete;
+  DownloadAttempt& operator=(const DownloadAttempt&) = delete;
+
+  // Called once curl reports the transfer done with `result`.
+  AttemptOutcome finish(CURLcode result);
+
+ private:
+  DownloadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink);
+  Result<void> configure();
+  Result<void> buildHeaders();
+  long bufferSize() const;
+
+  static size_t onWrite(char* data, size_t size, size_t count, void* self);
+  size_t writeBody(const char* data, size_t size);
+
+  // Looks at the final response once (first body bytes or end of transfer).
+  void decideOnResponse();
+  void decideOnPartialContent(const Validators& response_validators);
+  void decideOnRangeNotSatisfiable();
+  void acceptBody(long status, std::uint64_t offset, std::optional<std::uint64_t> expected_total,
+                  const Validators& response_validators);
+  std::string header(const char* name) const;
+  Validators responseValidators() const;
+
+  Job& job_;
+  CURLM* multi_;
+  const EngineOptions& options_;
+  const EventSink& sink_;
+  EasyHandle easy_;
+  HeaderList headers_;
+  char error_buffer_[CURL_ERROR_SIZE] = {};
+  std::uint64_t requested_offset_ = 0;  // what our Range asked for (0: no Range)
+  bool in_multi_ = false;
+
+  bool decided_ = false;
+  bool accepting_body_ = false;
+  std::optional<AttemptOutcome> verdict_;  // set when the response itself ends the attempt
+  std::optional<Error> write_error_;
+  bool made_progress_ = false;
+  std::uint64_t discarded_bytes_ = 0;
+};
+
+}  // namespace ferry::engine

@@ -1,0 +1,387 @@
+// The transfer thread: a command queue fed from any thread, a curl multi handle driven with
+// curl_multi_poll, and the job state machine (queued -> running -> backing_off -> ... -> Finished).
+
+#include "engine/engine.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <variant>
+
+#include "common/files.hpp"
+#include "engine/backoff.hpp"
+#include "engine/curl_handles.hpp"
+#include "engine/download_attempt.hpp"
+#include "engine/http_headers.hpp"
+#include "engine/job.hpp"
+#include "engine/scheduler.hpp"
+#include "engine/url_check.hpp"
+
+namespace ferry::engine {
+
+namespace {
+
+struct StartCommand {
+  DownloadJob job;
+};
+struct StopCommand {
+  TaskId id;
+};
+struct RestartCommand {
+  TaskId id;
+  std::uint64_t offset;
+};
+struct LimitsCommand {
+  std::string group;
+  GroupLimits limits;
+};
+using Command = std::variant<StartCommand, StopCommand, RestartCommand, LimitsCommand>;
+
+// The longest the thread sleeps with nothing to do; commands and curl wake it earlier.
+constexpr std::chrono::milliseconds kIdlePoll{1000};
+
+void initCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw std::runtime_error("curl_global_init failed");
+  });
+}
+
+// Bytes of `path` that may count as the job's resume offset, without opening it for writing.
+std::uint64_t trustedBytesOnDisk(const std::filesystem::path& path, std::uint64_t resume_offset) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return std::min<std::uint64_t>(static_cast<std::uint64_t>(st.st_size), resume_offset);
+}
+
+std::string backoffReason(std::chrono::milliseconds delay) {
+  auto seconds = (delay.count() + 999) / 1000;  // rounded up: "0s" would read as "now"
+  return "retry-backoff " + std::to_string(std::max<long long>(seconds, 1)) + "s";
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  Impl(Sink event_sink, EngineOptions engine_options)
+      : sink(std::move(event_sink)), options(engine_options), scheduler(options.max_total_concurrent) {
+    initCurlOnce();
+    multi.reset(curl_multi_init());
+    if (!multi) throw std::runtime_error("curl_multi_init failed");
+    thread = std::thread([this] { run(); });
+  }
+
+  void push(Command command) {
+    {
+      std::lock_guard lock(mutex);
+      commands.push_back(std::move(command));
+    }
+    curl_multi_wakeup(multi.get());
+  }
+
+  void shutdown() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    curl_multi_wakeup(multi.get());
+    if (thread.joinable()) thread.join();
+  }
+
+  // ---- transfer thread ----
+
+  void run() {
+    while (applyCommands()) {
+      wakeBackedOffJobs();
+      if (schedule_needed) startRunnableJobs();
+      int running = 0;
+      curl_multi_perform(multi.get(), &running);
+      handleCompletedTransfers();
+      curl_multi_poll(multi.get(), nullptr, 0, pollTimeoutMs(), nullptr);
+    }
+  }
+
+  // Returns false when the engine is shutting down.
+  bool applyCommands() {
+    std::deque<Command> batch;
+    {
+      std::lock_guard lock(mutex);
+      if (stopping) return false;
+      batch.swap(commands);
+    }
+    for (auto& command : batch) {
+      std::visit([this](auto& c) { apply(c); }, command);
+    }
+    return true;
+  }
+
+  void apply(StartCommand& command) {
+    DownloadJob& spec = command.job;
+    if (jobs.contains(spec.id)) return;  // a duplicate start of a live job: the first one wins
+    auto checked = checkUrl(spec.request.url);
+    if (!checked) {
+      Finished finished;
+      finished.id = spec.id;
+      finished.error = checked.error();
+      sink(std::move(finished));
+      return;
+    }
+    auto job = std::make_unique<Job>();
+    job->spec = std::move(spec);
+    job->sequence = next_sequence++;
+    job->host_key = checked->host_key;
+    job->validators = Validators{strongEtag(job->spec.validators.etag), job->spec.validators.last_modified};
+    job->bytes_in_file = trustedBytesOnDisk(job->spec.partial_path, job->spec.resume_offset);
+    Job& ref = *job;
+    jobs.emplace(ref.spec.id, std::move(job));
+    enqueue(ref);
+    setWaiting(ref, "queued");
+  }
+
+  void apply(StopCommand& command) {
+    Job* job = find(command.id);
+    if (job == nullptr) return;
+    leaveCurrentState(*job);
+    finishJob(*job, Error(errc::cancelled, "The transfer was stopped with " + std::to_string(job->bytes_in_file) +
+                                               " bytes in the partial file."));
+  }
+
+  void apply(RestartCommand& command) {
+    Job* job = find(command.id);
+    if (job == nullptr) return;
+    if (job->state == JobState::running) {
+      leaveCurrentState(*job);
+      enqueue(*job);
+    }
+    job->unreported_bytes = 0;
+    if (job->bytes_in_file <= command.offset) return;
+    job->bytes_in_file = command.offset;
+    job->spec.resume_offset = std::min(job->spec.resume_offset, command.offset);
+    if (job->file && ::ftruncate(job->file.get(), static_cast<off_t>(command.offset)) != 0) {
+      Error error = files::errnoError(errno, "cut " + job->spec.partial_path.string());
+      leaveCurrentState(*job);
+      finishJob(*job, std::move(error));
+    }
+  }
+
+  void apply(LimitsCommand& command) {
+    scheduler.setLimits(command.group, command.limits);
+    schedule_needed = true;
+  }
+
+  Job* find(TaskId id) {
+    auto it = jobs.find(id);
+    return it == jobs.end() ? nullptr : it->second.get();
+  }
+
+  // The one place a job's state changes (with leaveCurrentState).
+  void enqueue(Job& job) {
+    job.state = JobState::queued;
+    queue.emplace(job.sequence, &job);
+    schedule_needed = true;
+  }
+
+  void backOff(Job& job, std::chrono::milliseconds delay) {
+    job.state = JobState::backing_off;
+    job.retry_at = Clock::now() + delay;
+    backoff_timers.emplace(job.retry_at, job.spec.id);
+  }
+
+  void markRunning(Job& job, std::unique_ptr<DownloadAttempt> attempt) {
+    job.state = JobState::running;
+    job.attempt = std::move(attempt);
+    job.waiting_reason.clear();
+    scheduler.onStarted(job.spec.group, job.host_key);
+  }
+
+  // Takes the job out of the FIFO, the timers or curl, whichever it is in.
+  void leaveCurrentState(Job& job) {
+    switch (job.state) {
+      case JobState::queued:
+        queue.erase(job.sequence);
+        break;
+      case JobState::backing_off:
+        backoff_timers.erase({job.retry_at, job.spec.id});
+        break;
+      case JobState::running:
+        job.attempt.reset();
+        scheduler.onStopped(job.spec.group, job.host_key);
+        schedule_needed = true;
+        break;
+    }
+  }
+
+  void setWaiting(Job& job, const std::string& reason) {
+    if (job.waiting_reason == reason) return;
+    job.waiting_reason = reason;
+    sink(Waiting{job.spec.id, reason});
+  }
+
+  void wakeBackedOffJobs() {
+    const auto now = Clock::now();
+    while (!backoff_timers.empty() && backoff_timers.begin()->first <= now) {
+      Job* job = find(backoff_timers.begin()->second);
+      backoff_timers.erase(backoff_timers.begin());
+      if (job != nullptr) enqueue(*job);
+    }
+  }
+
+  void startRunnableJobs() {
+    schedule_needed = false;
+    for (auto it = queue.begin(); it != queue.end();) {
+      Job& job = *it->second;
+      if (auto reason = scheduler.blockReason(job.spec.group, job.host_key)) {
+        setWaiting(job, *reason);
+        ++it;
+        continue;
+      }
+      it = queue.erase(it);
+      startAttempt(job);
+    }
+  }
+
+  void startAttempt(Job& job) {
+    if (!job.file) {
+      if (auto opened = openPartialFile(job); !opened) return finishJob(job, opened.error());
+    }
+    auto attempt = DownloadAttempt::start(job, multi.get(), options, sink);
+    if (!attempt) return finishJob(job, attempt.error());
+    ++job.attempts;
+    markRunning(job, std::move(*attempt));
+  }
+
+  Result<void> openPartialFile(Job& job) {
+    const auto& path = job.spec.partial_path;
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) return tl::unexpected(files::errnoError(errno, "open " + path.string()));
+    struct stat st{};
+    if (::fstat(fd.get(), &st) != 0) return tl::unexpected(files::errnoError(errno, "stat " + path.string()));
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    // Bytes beyond the resume offset were never made durable by the owner: they do not count.
+    if (size > job.spec.resume_offset && ::ftruncate(fd.get(), static_cast<off_t>(job.spec.resume_offset)) != 0)
+      return tl::unexpected(files::errnoError(errno, "cut " + path.string()));
+    job.bytes_in_file = std::min(size, job.spec.resume_offset);
+    job.file = std::move(fd);
+    return {};
+  }
+
+  void handleCompletedTransfers() {
+    int left = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi.get(), &left)) {
+      if (message->msg != CURLMSG_DONE) continue;
+      const CURLcode result = message->data.result;
+      void* priv = nullptr;
+      curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &priv);
+      Job& job = *static_cast<Job*>(priv);
+      // `message` dies with the handle's removal: everything needed was copied above.
+      AttemptOutcome outcome = job.attempt->finish(result);
+      leaveCurrentState(job);
+      handleOutcome(job, std::move(outcome));
+    }
+  }
+
+  void handleOutcome(Job& job, AttemptOutcome outcome) {
+    using Kind = AttemptOutcome::Kind;
+    switch (outcome.kind) {
+      case Kind::success:
+        return finishJob(job, std::nullopt);
+      case Kind::permanent:
+        return finishJob(job, std::move(outcome.error));
+      case Kind::restart_from_zero:
+        job.next_attempt_from_zero = true;
+        return enqueue(job);
+      case Kind::transient:
+        return retryLater(job, std::move(outcome));
+    }
+  }
+
+  void retryLater(Job& job, AttemptOutcome outcome) {
+    job.flushProgress(sink);
+    // An attempt that moved bytes resets the back-off: a flaky link should not wait minutes per drop.
+    job.failures_without_bytes = outcome.made_progress ? 1 : job.failures_without_bytes + 1;
+    const auto delay = retryDelay(job.spec.retry, job.failures_without_bytes, outcome.retry_after, rng);
+    const Error& last = *outcome.error;
+    if (WallClock::now() + delay >= job.spec.retry.resource_deadline) {
+      return finishJob(job, Error(errc::resource_timeout,
+                                  "Gave up on " + job.spec.request.url + " after " + std::to_string(job.attempts) +
+                                      " attempts because its time ran out (resource timeout); the last attempt "
+                                      "failed with: " + last.message + " Try again later or allow more time."));
+    }
+    sink(Retrying{job.spec.id, last, job.attempts});
+    setWaiting(job, backoffReason(delay));
+    backOff(job, delay);
+  }
+
+  void finishJob(Job& job, std::optional<Error> error) {
+    job.flushProgress(sink);
+    Finished finished;
+    finished.id = job.spec.id;
+    finished.http_status = job.http_status;
+    finished.total_written = job.bytes_in_file;
+    finished.expected_total = job.expected_total;
+    finished.validators = job.validators;
+    finished.content_type = job.content_type;
+    if (error) {
+      const bool continuable = job.bytes_in_file > 0 && !job.validators.empty();
+      finished.resumable = error->is(errc::no_space) ||
+                           (continuable && (error->is(errc::cancelled) || error->is(errc::resource_timeout)));
+    }
+    finished.error = std::move(error);
+    jobs.erase(job.spec.id);  // closes the partial file before the owner hears of it
+    sink(std::move(finished));
+  }
+
+  int pollTimeoutMs() const {
+    if (schedule_needed) return 0;
+    auto timeout = kIdlePoll;
+    if (!backoff_timers.empty()) {
+      auto until = std::chrono::ceil<std::chrono::milliseconds>(backoff_timers.begin()->first - Clock::now());
+      timeout = std::clamp(until, std::chrono::milliseconds(0), kIdlePoll);
+    }
+    return static_cast<int>(timeout.count());
+  }
+
+  Sink sink;
+  const EngineOptions options;
+  MultiHandle multi;  // declared before the jobs: their attempts leave it when destroyed
+
+  std::mutex mutex;
+  std::deque<Command> commands;  // guarded by mutex
+  bool stopping = false;         // guarded by mutex
+
+  // Transfer thread only.
+  Scheduler scheduler;
+  std::map<TaskId, std::unique_ptr<Job>> jobs;
+  std::map<std::uint64_t, Job*> queue;  // queued jobs by arrival: FIFO
+  std::set<std::pair<Clock::time_point, TaskId>> backoff_timers;
+  std::uint64_t next_sequence = 0;
+  bool schedule_needed = false;
+  std::mt19937_64 rng{std::random_device{}()};
+
+  std::thread thread;  // last: starts after everything above exists
+};
+
+Engine::Engine(Sink sink, EngineOptions options) : impl_(std::make_unique<Impl>(std::move(sink), options)) {}
+
+Engine::~Engine() { impl_->shutdown(); }
+
+void Engine::start(DownloadJob job) { impl_->push(StartCommand{std::move(job)}); }
+
+void Engine::stop(TaskId id) { impl_->push(StopCommand{id}); }
+
+void Engine::restartFrom(TaskId id, std::uint64_t offset) { impl_->push(RestartCommand{id, offset}); }
+
+void Engine::setGroupLimits(const std::string& group, GroupLimits limits) {
+  impl_->push(LimitsCommand{group, limits});
+}
+
+}  // namespace ferry::engine

@@ -1,0 +1,79 @@
+#include "engine/http_headers.hpp"
+
+#include <charconv>
+
+namespace ferry::engine {
+
+namespace {
+
+bool startsWithNoCase(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char a = text[i];
+    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+    if (a != prefix[i]) return false;
+  }
+  return true;
+}
+
+// A whole decimal number, nothing else (from_chars alone would accept a prefix).
+std::optional<std::uint64_t> parseNumber(std::string_view text) {
+  std::uint64_t value = 0;
+  if (text.empty()) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::string_view trimHeaderValue(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r' ||
+                            value.back() == '\n'))
+    value.remove_suffix(1);
+  return value;
+}
+
+std::optional<ContentRange> parseContentRange(std::string_view value) {
+  value = trimHeaderValue(value);
+  if (!startsWithNoCase(value, "bytes ")) return std::nullopt;
+  value.remove_prefix(6);
+  value = trimHeaderValue(value);
+  auto slash = value.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  std::string_view range = value.substr(0, slash);
+  std::string_view length = value.substr(slash + 1);
+
+  ContentRange result;
+  if (length != "*") {
+    result.complete_length = parseNumber(length);
+    if (!result.complete_length) return std::nullopt;
+  }
+  if (range == "*") {
+    // Only meaningful with a known length (a 416's "bytes */N").
+    if (!result.complete_length) return std::nullopt;
+    return result;
+  }
+  auto dash = range.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  result.first = parseNumber(range.substr(0, dash));
+  result.last = parseNumber(range.substr(dash + 1));
+  if (!result.first || !result.last || *result.last < *result.first) return std::nullopt;
+  if (result.complete_length && *result.last >= *result.complete_length) return std::nullopt;
+  return result;
+}
+
+std::string strongEtag(std::string_view value) {
+  value = trimHeaderValue(value);
+  // A strong entity-tag is a quoted string; "W/" marks a weak one.
+  if (value.size() < 2 || value.front() != '"' || value.back() != '"') return {};
+  return std::string(value);
+}
+
+std::string ifRangeValue(const Validators& validators) {
+  if (!validators.etag.empty()) return validators.etag;
+  return validators.last_modified;
+}
+
+}  // namespace ferry::engine
