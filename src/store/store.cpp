@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include <array>
+#include <atomic>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -181,7 +182,7 @@ Result<void> checkParentDirectory(const std::filesystem::path& db_path) {
 
 struct Store::Impl {
   Database db;  // first: destroyed after every statement below
-  std::uint64_t commits = 0;
+  std::atomic<std::uint64_t> commits{0};  // read by any thread through commitCount()
   std::optional<bool> full_sync;  // the PRAGMA synchronous level last set by begin()
 
   Statement begin_immediate, commit, rollback, savepoint, release, rollback_to;
@@ -228,7 +229,7 @@ Result<void> Store::Impl::prepareStatements() {
 
 namespace {
 int countCommit(void* counter) {
-  ++*static_cast<std::uint64_t*>(counter);
+  ++*static_cast<std::atomic<std::uint64_t>*>(counter);
   return 0;  // 0: let the commit go ahead
 }
 }  // namespace
@@ -331,7 +332,7 @@ void Store::rollbackToSavepoint() {
 
 bool Store::inTransaction() const { return impl_->db.inTransaction(); }
 
-std::uint64_t Store::commitCount() const { return impl_->commits; }
+std::uint64_t Store::commitCount() const { return impl_->commits.load(); }
 
 // ---- sessions -------------------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ class Store {
   // errors (SQLITE_FULL, SQLITE_IOERR, ...): the Writer asks this after a failed Work.
   bool inTransaction() const;
   // Commits SQLite has performed on this connection (counted by sqlite3_commit_hook), for tests
-  // and statistics.
+  // and statistics. Safe to call from any thread.
   std::uint64_t commitCount() const;
 
   Result<void> upsertSession(const SessionRow& row);

@@ -156,7 +156,7 @@ TEST_F(WriterTest, ManySubmitsShareFewTransactions) {
   const auto commits = store_->commitCount() - commits_before;
   // Leading edge: the first submit may go alone, the rest wait for a tick and go together.
   EXPECT_GE(commits, 1u);
-  EXPECT_LE(commits, 5u) << "2000 quick submits should need a handful of transactions";
+  EXPECT_LE(commits, 10u) << "2000 quick submits should need a handful of transactions";
   EXPECT_EQ(committedTasks(path()), kItems);
 }
 
