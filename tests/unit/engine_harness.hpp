@@ -64,6 +64,11 @@ class EventRecorder {
     return out;
   }
 
+  std::vector<EngineEvent> all() {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+
   std::size_t count() {
     std::lock_guard lock(mutex_);
     return events_.size();
@@ -121,7 +126,9 @@ class FixtureServer {
  public:
   FixtureServer(const ft::TempDir& dir, const std::filesystem::path& file, std::vector<std::string> options = {})
       : port_(ft::freePort()), log_(dir / ("fixture-" + std::to_string(port_) + ".log")) {
-    std::vector<std::string> argv = {"python3",
+    // The system interpreter starts in a fraction of the time a version-manager shim takes.
+    const std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+    std::vector<std::string> argv = {python,
                                      (ft::sourceDir() / "tests/servers/fixture_server.py").string(),
                                      "--port",
                                      std::to_string(port_),
@@ -178,6 +185,30 @@ inline DownloadJob makeJob(TaskId id, const std::string& url, const std::filesys
   job.retry.max_backoff = 400ms;
   job.retry.resource_deadline = WallClock::now() + 30s;
   return job;
+}
+
+// Position of the first event of task `id` of type T in `events`, or npos.
+template <class T>
+std::size_t indexOf(const std::vector<EngineEvent>& events, TaskId id) {
+  for (std::size_t i = 0; i < events.size(); ++i)
+    if (std::holds_alternative<T>(events[i]) && taskOf(events[i]) == id) return i;
+  return std::string::npos;
+}
+
+// Validators of `url` as the engine sees them (a HEAD through a throwaway engine).
+inline Validators validatorsOf(const std::string& url, const std::filesystem::path& scratch) {
+  EventRecorder recorder;
+  Engine engine(recorder.sink());
+  auto job = DownloadJob{};
+  job.id = 999;
+  job.request.url = url;
+  job.request.method = "HEAD";
+  job.partial_path = scratch;
+  engine.start(job);
+  auto finished = recorder.waitFinished(999);
+  if (!finished || finished->error) throw std::runtime_error("HEAD of " + url + " failed");
+  std::filesystem::remove(scratch);
+  return finished->validators;
 }
 
 // The first `n` bytes of a file.

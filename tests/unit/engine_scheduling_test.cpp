@@ -1,0 +1,178 @@
+// Admission (group, host and total limits), stop() in every state, and engine shutdown.
+
+#include <gtest/gtest.h>
+
+#include "engine_harness.hpp"
+
+namespace ferry::engine::test {
+namespace {
+
+class EngineScheduling : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir_ / "www");
+    ft::writeRandomFile(dir_ / "www/a.bin", 400 * 1000, 31);
+    ft::writeRandomFile(dir_ / "www/b.bin", 400 * 1000, 32);
+  }
+  DownloadJob slowJob(TaskId id, const ft::NginxServer& nginx, const std::string& name) {
+    auto job = makeJob(id, nginx.url("/" + name), dir_ / (name + ".part"));
+    job.group = "g";
+    job.max_bytes_per_second = 1000 * 1000;  // ~0.4 s each
+    return job;
+  }
+
+  ft::TempDir dir_{"ferry-engine"};
+  EventRecorder events_;
+};
+
+TEST_F(EngineScheduling, GroupConcurrencyLimitQueuesFifo) {
+  ft::NginxServer nginx(nginxOptions(dir_ / "www"));
+  Engine engine(events_.sink());
+  engine.setGroupLimits("g", GroupLimits{1, 4});
+  engine.start(slowJob(1, nginx, "a.bin"));
+  engine.start(slowJob(2, nginx, "b.bin"));
+  ASSERT_TRUE(events_.waitFinished(1) && events_.waitFinished(2));
+
+  auto waiting = events_.all<Waiting>(2);
+  ASSERT_EQ(waiting.size(), 2u);
+  EXPECT_EQ(waiting[0].reason, "queued");
+  EXPECT_EQ(waiting[1].reason, "concurrency-limit");
+  auto all = events_.all();
+  EXPECT_LT(indexOf<Finished>(all, 1), indexOf<Responded>(all, 2));
+  EXPECT_EQ(ft::sha256File(dir_ / "b.bin.part"), ft::sha256File(dir_ / "www/b.bin"));
+}
+
+TEST_F(EngineScheduling, PerHostLimitLetsOtherHostsRun) {
+  ft::NginxServer nginx(nginxOptions(dir_ / "www"));
+  ft::NginxServer other(nginxOptions(dir_ / "www"));
+  Engine engine(events_.sink());
+  engine.setGroupLimits("g", GroupLimits{4, 1});
+  engine.start(slowJob(1, nginx, "a.bin"));
+  engine.start(slowJob(2, nginx, "b.bin"));
+  auto third = slowJob(3, other, "b.bin");
+  third.partial_path = dir_ / "third.part";
+  engine.start(third);
+  ASSERT_TRUE(events_.waitFinished(1) && events_.waitFinished(2) && events_.waitFinished(3));
+
+  EXPECT_EQ(events_.all<Waiting>(2).back().reason, "connection-limit");
+  auto all = events_.all();
+  EXPECT_LT(indexOf<Finished>(all, 1), indexOf<Responded>(all, 2));
+  EXPECT_LT(indexOf<Responded>(all, 3), indexOf<Finished>(all, 1));  // another host: not held back
+}
+
+TEST_F(EngineScheduling, TotalLimitSpansGroups) {
+  ft::NginxServer nginx(nginxOptions(dir_ / "www"));
+  EngineOptions options;
+  options.max_total_concurrent = 1;
+  Engine engine(events_.sink(), options);
+  engine.start(slowJob(1, nginx, "a.bin"));
+  auto second = slowJob(2, nginx, "b.bin");
+  second.group = "another";
+  engine.start(second);
+  ASSERT_TRUE(events_.waitFinished(1) && events_.waitFinished(2));
+  EXPECT_EQ(events_.all<Waiting>(2).back().reason, "concurrency-limit");
+  auto all = events_.all();
+  EXPECT_LT(indexOf<Finished>(all, 1), indexOf<Responded>(all, 2));
+}
+
+TEST_F(EngineScheduling, RaisingTheLimitStartsWaitingJobs) {
+  ft::NginxServer nginx(nginxOptions(dir_ / "www"));
+  Engine engine(events_.sink());
+  engine.setGroupLimits("g", GroupLimits{1, 4});
+  engine.start(slowJob(1, nginx, "a.bin"));
+  engine.start(slowJob(2, nginx, "b.bin"));
+  ASSERT_TRUE(events_.waitFor(2, [](const std::vector<EngineEvent>& events) {
+    auto waiting = eventsOfType<Waiting>(events);
+    return !waiting.empty() && waiting.back().reason == "concurrency-limit";
+  }));
+  engine.setGroupLimits("g", GroupLimits{2, 4});
+  ASSERT_TRUE(events_.waitFinished(1) && events_.waitFinished(2));
+  auto all = events_.all();
+  EXPECT_LT(indexOf<Responded>(all, 2), indexOf<Finished>(all, 1));
+}
+
+TEST_F(EngineScheduling, StopMidTransferLeavesAResumablePartialFile) {
+  ft::NginxServer nginx(nginxOptions(dir_ / "www"));
+  Engine engine(events_.sink());
+  engine.start(slowJob(1, nginx, "a.bin"));
+  ASSERT_TRUE(events_.waitFor(1, [](const std::vector<EngineEvent>& events) {
+    auto progress = eventsOfType<Progress>(events);
+    return !progress.empty() && progress.back().total_written >= 100000;
+  }));
+  engine.stop(1);
+  auto finished = events_.waitFinished(1);
+  ASSERT_TRUE(finished && finished->error);
+  EXPECT_EQ(finished->error->code, errc::cancelled);
+  EXPECT_TRUE(finished->resumable);
+  EXPECT_FALSE(finished->validators.empty());
+  EXPECT_GE(finished->total_written, 100000u);
+  EXPECT_LT(finished->total_written, 400000u);
+  EXPECT_EQ(std::filesystem::file_size(dir_ / "a.bin.part"), finished->total_written);
+  EXPECT_EQ(ft::readFile(dir_ / "a.bin.part"), prefixOf(dir_ / "www/a.bin", finished->total_written));
+  auto progress = events_.all<Progress>(1);
+  EXPECT_EQ(progress.back().total_written, finished->total_written);
+
+  // Nothing follows a Finished, and the stopped id is forgotten.
+  const auto count = events_.count();
+  engine.stop(1);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(events_.count(), count);
+
+  // The owner resumes it later from what the Finished reported.
+  auto resumed = slowJob(2, nginx, "a.bin");
+  resumed.max_bytes_per_second = 0;
+  resumed.resume_offset = finished->total_written;
+  resumed.validators = finished->validators;
+  engine.start(resumed);
+  auto done = events_.waitFinished(2);
+  ASSERT_TRUE(done && !done->error);
+  EXPECT_EQ(events_.all<Responded>(2).at(0).offset, finished->total_written);
+  EXPECT_EQ(ft::sha256File(dir_ / "a.bin.part"), ft::sha256File(dir_ / "www/a.bin"));
+}
+
+TEST_F(EngineScheduling, StopWaitingAndBackingOffJobs) {
+  ft::NginxServer nginx(nginxOptions(dir_ / "www"));
+  FixtureServer failing(dir_, dir_ / "www/a.bin", {"--fail-first", "1000"});
+  Engine engine(events_.sink());
+  engine.setGroupLimits("g", GroupLimits{1, 4});
+  engine.start(slowJob(1, nginx, "a.bin"));
+  engine.start(slowJob(2, nginx, "b.bin"));  // waits for job 1
+  auto backing_off = makeJob(3, failing.url(), dir_ / "c.part");
+  backing_off.retry.initial_backoff = 10s;
+  engine.start(backing_off);
+  ASSERT_TRUE(events_.waitFor(3, [](const std::vector<EngineEvent>& events) {
+    return !eventsOfType<Retrying>(events).empty();
+  }));
+  engine.stop(2);
+  engine.stop(3);
+  auto stopped_waiting = events_.waitFinished(2, 5s);
+  auto stopped_backing_off = events_.waitFinished(3, 5s);
+  ASSERT_TRUE(stopped_waiting && stopped_backing_off);
+  EXPECT_EQ(stopped_waiting->error->code, errc::cancelled);
+  EXPECT_FALSE(stopped_waiting->resumable);
+  EXPECT_EQ(stopped_waiting->total_written, 0u);
+  EXPECT_EQ(stopped_backing_off->error->code, errc::cancelled);
+  EXPECT_EQ(events_.all<Responded>(2).size(), 0u);
+  engine.stop(1);
+  ASSERT_TRUE(events_.waitFinished(1, 5s));
+}
+
+TEST_F(EngineScheduling, DestructionAbandonsRunningJobsSilently) {
+  ft::NginxServer nginx(nginxOptions(dir_ / "www"));
+  std::size_t count = 0;
+  {
+    Engine engine(events_.sink());
+    engine.start(slowJob(1, nginx, "a.bin"));
+    engine.start(slowJob(2, nginx, "b.bin"));
+    ASSERT_TRUE(events_.waitFor(1, [](const std::vector<EngineEvent>& events) {
+      return !eventsOfType<Progress>(events).empty();
+    }));
+  }
+  count = events_.count();
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(events_.count(), count);
+  EXPECT_FALSE(events_.waitFinished(1, 0ms));
+}
+
+}  // namespace
+}  // namespace ferry::engine::test
