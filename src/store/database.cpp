@@ -67,8 +67,8 @@ std::string_view hintFor(std::string_view code) {
   if (code == errc::not_found) return "create the state directory first";
   if (code == errc::internal) return "this is a bug in ferryd; please report it";
   if (code == errc::invalid_argument) {
-    return "the change does not fit the stored state (a session that is not stored, or a key "
-           "stored twice); this is a bug in ferryd, please report it";
+    return "the change does not fit the stored state (a key stored twice, say); this is a bug "
+           "in ferryd, please report it";
   }
   return "check the disk and the state directory";
 }

@@ -27,7 +27,7 @@ CREATE TABLE sessions (
 
 CREATE TABLE tasks (
   id                INTEGER PRIMARY KEY,
-  session           TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+  session           TEXT NOT NULL,
   kind              TEXT NOT NULL,
   state             TEXT NOT NULL,
   request_json      TEXT NOT NULL,
@@ -50,7 +50,7 @@ CREATE INDEX tasks_by_session ON tasks (session);
 
 CREATE TABLE events (
   seq          INTEGER PRIMARY KEY,
-  session      TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+  session      TEXT NOT NULL,
   task_id      INTEGER NOT NULL,
   type         TEXT NOT NULL,
   payload_json TEXT NOT NULL
@@ -59,7 +59,7 @@ CREATE INDEX events_by_session ON events (session);
 
 CREATE TABLE resume_tokens (
   token         TEXT PRIMARY KEY NOT NULL,
-  session       TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+  session       TEXT NOT NULL,
   source_task   INTEGER NOT NULL,
   partial       TEXT NOT NULL,
   resume_offset INTEGER NOT NULL,
@@ -71,8 +71,12 @@ CREATE TABLE resume_tokens (
 );
 CREATE INDEX resume_tokens_by_session ON resume_tokens (session);
 
--- Ids and seqs are never handed out twice, even after the newest row is deleted (also by the
--- cascade from sessions): the high-water marks survive in meta.
+-- No foreign keys to sessions: ferryd may store a task (and its events) for a session that has no
+-- row yet (ferryctl submitting to a session no client has attached), and losing that task would be
+-- worse than an orphan. deleteSession removes the children explicitly.
+
+-- Ids and seqs are never handed out twice, even after the newest row is deleted (also by
+-- deleteSession): the high-water marks survive in meta.
 CREATE TRIGGER tasks_keep_max_id AFTER DELETE ON tasks BEGIN
   UPDATE meta SET value = max(value, OLD.id) WHERE name = 'max_task_id';
 END;

@@ -40,7 +40,7 @@ std::string joined(const std::array<std::string_view, N>& columns) {
 }
 
 // INSERT ... ON CONFLICT DO UPDATE, never INSERT OR REPLACE: REPLACE deletes the old row first,
-// which would cascade to a session's tasks and events.
+// which would run the ON DELETE actions of any foreign key a later schema adds.
 template <std::size_t N>
 std::string upsertSql(std::string_view table, const std::array<std::string_view, N>& columns) {
   std::string values;
@@ -188,12 +188,29 @@ struct Store::Impl {
   Statement begin_immediate, commit, rollback, savepoint, release, rollback_to;
   Statement sync_full, sync_normal;
   Statement upsert_session, delete_session;
+  Statement delete_session_tasks, delete_session_events, delete_session_tokens;
+  Statement own_savepoint, own_release, own_rollback_to;
   Statement upsert_task, update_offset, delete_task, note_task_id;
   Statement append_event, delete_event;
   Statement put_token, mark_token, delete_token;
 
   Result<void> prepareStatements();
+  // Runs a change made of several statements all-or-nothing, inside or outside a transaction.
+  template <class F>
+  Result<void> atomically(F change);
 };
+
+template <class F>
+Result<void> Store::Impl::atomically(F change) {
+  if (auto r = own_savepoint.run("start a change"); !r) return r;
+  auto result = change();
+  if (result) result = own_release.run("finish a change");
+  if (!result && db.inTransaction()) {
+    (void)own_rollback_to.run("undo a change");
+    (void)own_release.run("drop a change");
+  }
+  return result;
+}
 
 Result<void> Store::Impl::prepareStatements() {
   const std::pair<Statement*, std::string> all[] = {
@@ -207,6 +224,12 @@ Result<void> Store::Impl::prepareStatements() {
       {&sync_normal, "PRAGMA synchronous=NORMAL"},
       {&upsert_session, upsertSql("sessions", kSessionColumns)},
       {&delete_session, "DELETE FROM sessions WHERE id = ?1"},
+      {&delete_session_tasks, "DELETE FROM tasks WHERE session = ?1"},
+      {&delete_session_events, "DELETE FROM events WHERE session = ?1"},
+      {&delete_session_tokens, "DELETE FROM resume_tokens WHERE session = ?1"},
+      {&own_savepoint, "SAVEPOINT ferry_store_op"},
+      {&own_release, "RELEASE ferry_store_op"},
+      {&own_rollback_to, "ROLLBACK TO ferry_store_op"},
       {&upsert_task, upsertSql("tasks", kTaskColumns)},
       {&update_offset,
        "UPDATE tasks SET durable_offset = ?2, expected_total = ?3, etag = ?4, last_modified = ?5 "
@@ -343,8 +366,15 @@ Result<void> Store::upsertSession(const SessionRow& row) {
 }
 
 Result<void> Store::deleteSession(const std::string& id) {
-  // Its tasks, events and resume tokens go with it: ON DELETE CASCADE.
-  return impl_->delete_session.bind(1, id).run("delete session '" + id + "'");
+  // Children first, explicitly: they may exist without a session row (see the schema).
+  const std::string what = "delete session '" + id + "'";
+  return impl_->atomically([&]() -> Result<void> {
+    for (Statement* s : {&impl_->delete_session_tokens, &impl_->delete_session_events,
+                         &impl_->delete_session_tasks, &impl_->delete_session}) {
+      if (auto r = s->bind(1, id).run(what); !r) return r;
+    }
+    return {};
+  });
 }
 
 // ---- tasks ----------------------------------------------------------------------------------

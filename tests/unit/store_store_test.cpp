@@ -271,17 +271,39 @@ TEST(Store, DuplicateEventSeqIsRefused) {
   store->rollback();
 }
 
-TEST(Store, TaskOfUnknownSessionIsRefusedClearly) {
+TEST(Store, TaskOfSessionWithoutRowIsKeptAndDeletedWithIt) {
+  // ferryctl may submit to a session no client ever attached: the task must not be lost.
   test::TempDir dir;
   auto store = openStore(dir / "state.db");
   ASSERT_TRUE(store);
-  ASSERT_TRUE(store->begin(false));
-  auto r = store->upsertTask(task(1, "nobody"));
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, errc::invalid_argument);
-  EXPECT_NE(r.error().message.find("FOREIGN KEY"), std::string::npos) << r.error().message;
-  EXPECT_NE(r.error().message.find("nobody"), std::string::npos) << r.error().message;
-  store->rollback();
+  inTransaction(*store, [&] {
+    ASSERT_TRUE(store->upsertTask(task(1, "cli")));
+    ASSERT_TRUE(store->appendEvent(event(1, "cli", 1)));
+    ASSERT_TRUE(store->putResumeToken(token("t", "cli")));
+  });
+  auto snap = loadOrFail(*store);
+  EXPECT_TRUE(snap.sessions.empty());
+  EXPECT_EQ(snap.tasks.size(), 1u);
+  inTransaction(*store, [&] { ASSERT_TRUE(store->deleteSession("cli")); });
+  snap = loadOrFail(*store);
+  EXPECT_TRUE(snap.tasks.empty());
+  EXPECT_TRUE(snap.events.empty());
+  EXPECT_TRUE(snap.resume_tokens.empty());
+}
+
+TEST(Store, DeleteSessionOutsideATransactionIsAtomicToo) {
+  test::TempDir dir;
+  auto store = openStore(dir / "state.db");
+  ASSERT_TRUE(store);
+  inTransaction(*store, [&] {
+    ASSERT_TRUE(store->upsertSession(session("s")));
+    ASSERT_TRUE(store->upsertTask(task(1, "s")));
+  });
+  ASSERT_TRUE(store->deleteSession("s"));  // autocommit: its own savepoint is the transaction
+  EXPECT_FALSE(store->inTransaction());
+  auto snap = loadOrFail(*store);
+  EXPECT_TRUE(snap.sessions.empty());
+  EXPECT_TRUE(snap.tasks.empty());
 }
 
 TEST(Store, DeleteSessionCascadesToItsTasksEventsAndTokensOnly) {
@@ -309,7 +331,7 @@ TEST(Store, DeleteSessionCascadesToItsTasksEventsAndTokensOnly) {
   EXPECT_EQ(snap.events[0].seq, 2u);
   ASSERT_EQ(snap.resume_tokens.size(), 1u);
   EXPECT_EQ(snap.resume_tokens[0].token, "t-kept");
-  // The cascade went through the delete triggers: ids and seqs of the deleted rows stay used.
+  // The deletes went through the delete triggers: ids and seqs of the deleted rows stay used.
   EXPECT_EQ(snap.max_task_id, 3u);
   EXPECT_EQ(snap.max_event_seq, 3u);
 }

@@ -107,12 +107,19 @@ TEST_F(WriterTest, FailingWorkIsRolledBackAloneAndGetsItsOwnError) {
                     throw std::runtime_error("boom");
                   },
                   record(3));
-    writer.submit(Durability::progress, [](Store& s) { return s.upsertTask(task(4, "no-such-session")); },
+    writer.submit(Durability::progress,
+                  [](Store& s) -> Result<void> {
+                    if (auto r = s.appendEvent(EventRow{1, "s", 1, "x", "{}"}); !r) return r;
+                    return s.appendEvent(EventRow{1, "s", 1, "x", "{}"});  // same seq: refused
+                  },
                   record(4));
     writer.submit(Durability::progress, storeTask(5), record(5));
     writer.flush();
   }
   EXPECT_EQ(storedTaskIds(), (std::vector<std::uint64_t>{1, 5}));
+  auto snap = store_->load();
+  ASSERT_TRUE(snap);
+  EXPECT_TRUE(snap->events.empty()) << "the failing Work's first event was rolled back with it";
   ASSERT_EQ(results.size(), 5u);
   for (auto& [n, r] : results) {
     switch (n) {
