@@ -71,9 +71,10 @@ class DownloadAttempt {
   CURLM* multi_;
   const EngineOptions& options_;
   const EventSink& sink_;
-  EasyHandle easy_;
+  // What the easy handle points at is declared first, so that it outlives the handle.
   HeaderList headers_;
   char error_buffer_[CURL_ERROR_SIZE] = {};
+  EasyHandle easy_;
   std::uint64_t requested_offset_ = 0;  // what our Range asked for (0: no Range)
   bool in_multi_ = false;
 

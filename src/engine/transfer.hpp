@@ -110,9 +110,13 @@ struct Retrying {
 
 // The job is over. The engine has closed the partial file. On success (`error` empty) the file
 // holds the whole body (its bytes are written, not synced: the owner syncs and renames it).
-// An HTTP status >= 400 that the engine gave up on is still a "complete" download whose body is
-// in the file (as URLSession does): error is empty, http_status tells.
+// A permanent HTTP error (a 4xx other than 408/429, or a 3xx that was not followed) is still a
+// "complete" download whose body is in the file (as URLSession does): error is http-error and
+// http_status tells; the owner may deliver the file.
+// A resume whose server answered 416 "bytes */N" with N == resume_offset found the file already
+// complete: success, with http_status 200 (the file holds the whole entity).
 // After stop(), `error` is cancelled and total_written tells how many bytes are in the file.
+// resumable: cancelled or resource-timeout with bytes and validators, or no-space (always).
 struct Finished {
   TaskId id;
   std::optional<Error> error;

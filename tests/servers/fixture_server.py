@@ -22,6 +22,8 @@ Options:
                            truncated body); answers shorter than that are sent whole
   --no-validators          send neither ETag nor Last-Modified
   --weak-etag              send the ETag as a weak one (W/"...")
+  --shift-range N          answer a Range request with a 206 that starts N bytes before the asked
+                           start (as a server rounding to blocks does; Content-Range tells the truth)
   --status S               answer every request with status S and the body "S Reason\\n"
                            (e.g. 404, for tests of error bodies)
   --rate BYTES_PER_SECOND  send bodies no faster than this (for stop/pause tests)
@@ -151,7 +153,7 @@ def make_handler(state):
                 return 0, size, 200
             if start >= size:
                 return 0, 0, 416
-            return start, end, 206
+            return max(0, start - args.shift_range), end, 206
 
         def send_failure(self, status, send_body):
             body = b"temporarily unavailable, try again\n"
@@ -229,6 +231,7 @@ def main():
     parser.add_argument("--drop-after", type=int)
     parser.add_argument("--no-validators", action="store_true")
     parser.add_argument("--weak-etag", action="store_true")
+    parser.add_argument("--shift-range", type=int, default=0)
     parser.add_argument("--status", type=int, default=0)
     parser.add_argument("--rate", type=int, default=0)
     parser.add_argument("--log")
