@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <string_view>
@@ -139,6 +140,7 @@ Result<void> quickCheck(Database& db) {
     if (!*row) break;
     std::string line = stmt->columnText(0);
     if (line == "ok") continue;
+    std::replace(line.begin(), line.end(), '\n', ' ');  // one sentence, one line in the log
     problems += (problems.empty() ? "" : "; ") + line;
   }
   if (problems.empty()) return {};

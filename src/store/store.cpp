@@ -186,7 +186,6 @@ struct Store::Impl {
   std::optional<bool> full_sync;  // the PRAGMA synchronous level last set by begin()
 
   Statement begin_immediate, commit, rollback, savepoint, release, rollback_to;
-  Statement sync_full, sync_normal;
   Statement upsert_session, delete_session;
   Statement delete_session_tasks, delete_session_events, delete_session_tokens;
   Statement own_savepoint, own_release, own_rollback_to;
@@ -220,8 +219,6 @@ Result<void> Store::Impl::prepareStatements() {
       {&savepoint, "SAVEPOINT ferry_work"},
       {&release, "RELEASE ferry_work"},
       {&rollback_to, "ROLLBACK TO ferry_work"},
-      {&sync_full, "PRAGMA synchronous=FULL"},
-      {&sync_normal, "PRAGMA synchronous=NORMAL"},
       {&upsert_session, upsertSql("sessions", kSessionColumns)},
       {&delete_session, "DELETE FROM sessions WHERE id = ?1"},
       {&delete_session_tasks, "DELETE FROM tasks WHERE session = ?1"},
@@ -323,9 +320,11 @@ Result<void> Store::begin(bool full_sync) {
                                     ": begin() inside an open transaction; this is a bug in ferryd.");
   }
   // PRAGMA synchronous cannot change inside a transaction, so it is set here, and only on change.
+  // It is never a cached statement: SQLite applies this pragma when it is *prepared*, so
+  // re-running a prepared one does nothing (a unit test caught exactly that).
   if (impl_->full_sync != full_sync) {
-    auto& pragma = full_sync ? impl_->sync_full : impl_->sync_normal;
-    if (auto r = pragma.run("set its sync level"); !r) return r;
+    const char* sql = full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+    if (auto r = impl_->db.exec(sql, "set its sync level"); !r) return r;
     impl_->full_sync = full_sync;
   }
   return impl_->begin_immediate.run("start a transaction");
@@ -354,6 +353,12 @@ void Store::rollbackToSavepoint() {
 }
 
 bool Store::inTransaction() const { return impl_->db.inTransaction(); }
+
+Result<bool> Store::synchronousIsFull() {
+  auto level = impl_->db.queryInt("PRAGMA synchronous", "read its sync level");
+  if (!level) return tl::unexpected(level.error());
+  return *level >= 2;  // 2 = FULL, 3 = EXTRA (stronger still)
+}
 
 std::uint64_t Store::commitCount() const { return impl_->commits.load(); }
 

@@ -46,6 +46,9 @@ class Store {
   // Whether a transaction is open. SQLite rolls a whole transaction back by itself after some
   // errors (SQLITE_FULL, SQLITE_IOERR, ...): the Writer asks this after a failed Work.
   bool inTransaction() const;
+  // Whether the connection's PRAGMA synchronous is FULL now (asked of SQLite, not remembered):
+  // inside a Writer batch, whether this batch commits with FULL.
+  Result<bool> synchronousIsFull();
   // Commits SQLite has performed on this connection (counted by sqlite3_commit_hook), for tests
   // and statistics. Safe to call from any thread.
   std::uint64_t commitCount() const;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -145,6 +146,40 @@ TEST_F(WriterTest, FailingWorkIsRolledBackAloneAndGetsItsOwnError) {
   }
   // Done callbacks run in submission order.
   for (std::size_t i = 0; i < results.size(); ++i) EXPECT_EQ(results[i].first, static_cast<int>(i + 1));
+}
+
+TEST_F(WriterTest, ABatchWithAnyLifecycleWorkCommitsWithFullSync) {
+  std::atomic<bool> gate_open{false};
+  std::vector<std::optional<bool>> seen(4);
+  auto observe = [&](std::size_t slot) {
+    return [&, slot](Store& s) -> Result<void> {
+      auto full = s.synchronousIsFull();
+      if (!full) return tl::unexpected(full.error());
+      seen[slot] = *full;
+      return {};
+    };
+  };
+  Writer writer(*store_, 20ms);
+  // The gate holds the first batch so that each pair below lands in one batch.
+  auto gate = [&](Store&) -> Result<void> {
+    while (!gate_open) std::this_thread::sleep_for(1ms);
+    return {};
+  };
+  writer.submit(Durability::progress, gate);
+  writer.submit(Durability::progress, observe(0));
+  writer.submit(Durability::lifecycle, observe(1));  // makes the whole batch FULL
+  gate_open = true;
+  writer.flush();
+  gate_open = false;
+  writer.submit(Durability::progress, gate);
+  writer.submit(Durability::progress, observe(2));
+  writer.submit(Durability::progress, observe(3));
+  gate_open = true;
+  writer.flush();
+  EXPECT_EQ(seen[0], std::optional<bool>(true));
+  EXPECT_EQ(seen[1], std::optional<bool>(true));
+  EXPECT_EQ(seen[2], std::optional<bool>(false));
+  EXPECT_EQ(seen[3], std::optional<bool>(false));
 }
 
 TEST_F(WriterTest, ManySubmitsShareFewTransactions) {
