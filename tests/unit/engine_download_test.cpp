@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "engine_harness.hpp"
 
 namespace ferry::engine::test {
@@ -183,6 +185,24 @@ TEST_F(EngineDownload, SendsRequestHeadersAndMethod) {
   EXPECT_EQ(finished->http_status, 405);
   EXPECT_EQ(finished->error->code, errc::http_error);
   EXPECT_NE(nginx.accessLog().find("405"), std::string::npos);
+}
+
+// A measurement, not a check: run with --gtest_also_run_disabled_tests to compare with curl.
+TEST_F(EngineDownload, DISABLED_Throughput) {
+  std::filesystem::create_directories(dir_ / "www");
+  ft::writeRandomFile(dir_ / "www/big.bin", 512ull * 1024 * 1024);
+  ft::NginxServer nginx(nginxOptions(dir_ / "www"));
+  Engine engine(events_.sink());
+  auto started = Clock::now();
+  engine.start(makeJob(1, nginx.url("/big.bin"), dir_ / "big.part"));
+  auto finished = events_.waitFinished(1, 120s);
+  ASSERT_TRUE(finished && !finished->error);
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::printf("engine: 512 MiB in %.2f s = %.0f MiB/s\n", seconds, 512 / seconds);
+  started = Clock::now();
+  auto curl = ft::runCommand({"curl", "-s", "-o", (dir_ / "curl.out").string(), nginx.url("/big.bin")});
+  const double curl_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::printf("curl:   512 MiB in %.2f s = %.0f MiB/s\n", curl_seconds, 512 / curl_seconds);
 }
 
 }  // namespace

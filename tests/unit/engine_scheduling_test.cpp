@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <thread>
+
 #include "engine_harness.hpp"
 
 namespace ferry::engine::test {
@@ -14,10 +17,11 @@ class EngineScheduling : public ::testing::Test {
     ft::writeRandomFile(dir_ / "www/a.bin", 400 * 1000, 31);
     ft::writeRandomFile(dir_ / "www/b.bin", 400 * 1000, 32);
   }
-  DownloadJob slowJob(TaskId id, const ft::NginxServer& nginx, const std::string& name) {
+  DownloadJob slowJob(TaskId id, const ft::NginxServer& nginx, const std::string& name,
+                      std::uint64_t bytes_per_second = 1000 * 1000 /* ~0.4 s each */) {
     auto job = makeJob(id, nginx.url("/" + name), dir_ / (name + ".part"));
     job.group = "g";
-    job.max_bytes_per_second = 1000 * 1000;  // ~0.4 s each
+    job.max_bytes_per_second = bytes_per_second;
     return job;
   }
 
@@ -79,7 +83,7 @@ TEST_F(EngineScheduling, RaisingTheLimitStartsWaitingJobs) {
   ft::NginxServer nginx(nginxOptions(dir_ / "www"));
   Engine engine(events_.sink());
   engine.setGroupLimits("g", GroupLimits{1, 4});
-  engine.start(slowJob(1, nginx, "a.bin"));
+  engine.start(slowJob(1, nginx, "a.bin", 300 * 1000));  // ~1.3 s: time to raise the limit
   engine.start(slowJob(2, nginx, "b.bin"));
   ASSERT_TRUE(events_.waitFor(2, [](const std::vector<EngineEvent>& events) {
     auto waiting = eventsOfType<Waiting>(events);
@@ -172,6 +176,52 @@ TEST_F(EngineScheduling, DestructionAbandonsRunningJobsSilently) {
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(events_.count(), count);
   EXPECT_FALSE(events_.waitFinished(1, 0ms));
+}
+
+TEST_F(EngineScheduling, ManyJobsFromManyThreads) {
+  ft::NginxServer nginx(nginxOptions(dir_ / "www"));
+  Engine engine(events_.sink());
+  engine.setGroupLimits("g", GroupLimits{3, 2});
+  constexpr int kThreads = 4;
+  constexpr int kJobsPerThread = 10;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kJobsPerThread; ++i) {
+        const TaskId id = static_cast<TaskId>(100 * (t + 1) + i);
+        auto job = makeJob(id, nginx.url(i % 2 ? "/a.bin" : "/b.bin"), dir_ / (std::to_string(id) + ".part"));
+        job.group = "g";
+        engine.start(job);
+        if (i % 3 == 0) engine.stop(id);  // some are stopped at once, in whatever state they are
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kJobsPerThread; ++i) {
+      const TaskId id = static_cast<TaskId>(100 * (t + 1) + i);
+      auto finished = events_.waitFinished(id);
+      ASSERT_TRUE(finished) << id;
+      if (i % 3 == 0) {
+        ASSERT_TRUE(finished->error);
+        EXPECT_EQ(finished->error->code, errc::cancelled);
+        continue;
+      }
+      ASSERT_FALSE(finished->error) << finished->error->describe();
+      EXPECT_EQ(ft::sha256File(dir_ / (std::to_string(id) + ".part")),
+                ft::sha256File(dir_ / (i % 2 ? "www/a.bin" : "www/b.bin")));
+      EXPECT_EQ(events_.all<Finished>(id).size(), 1u);
+    }
+  }
+  // Between its Responded and its Finished a job surely holds a slot: never more than 3 at once.
+  std::set<TaskId> active;
+  std::size_t most = 0;
+  for (const auto& event : events_.all()) {
+    if (std::holds_alternative<Responded>(event)) active.insert(taskOf(event));
+    if (std::holds_alternative<Finished>(event)) active.erase(taskOf(event));
+    most = std::max(most, active.size());
+  }
+  EXPECT_LE(most, 3u);
 }
 
 }  // namespace
