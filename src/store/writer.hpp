@@ -11,8 +11,8 @@
 // Batching: at most one transaction per tick, on the leading edge. An item that arrives when the
 // writer has been idle for a tick or more is committed at once; items arriving while a batch is
 // being written (or within a tick of its start) wait for the next tick and share its transaction.
-// flush() and the destructor skip the wait. Work and Done must not call flush() (the writer
-// cannot wait for itself; such a call returns at once).
+// flush() and the destructor skip the wait. flush() called from a Work or Done (the writer
+// thread) returns at once: the writer cannot wait for itself.
 
 #include <chrono>
 #include <condition_variable>
