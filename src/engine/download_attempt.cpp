@@ -166,6 +166,7 @@ Result<void> DownloadAttempt::configure() {
   if (job_.spec.max_bytes_per_second > 0)
     set(CURLOPT_MAX_RECV_SPEED_LARGE, static_cast<curl_off_t>(job_.spec.max_bytes_per_second));
   set(CURLOPT_TCP_KEEPALIVE, 1L);
+  if (!options_.ca_bundle.empty()) set(CURLOPT_CAINFO, options_.ca_bundle.c_str());
   set(CURLOPT_HTTPHEADER, headers_.get());
   set(CURLOPT_WRITEFUNCTION, &DownloadAttempt::onWrite);
   set(CURLOPT_WRITEDATA, static_cast<void*>(this));

@@ -71,6 +71,7 @@ struct EngineOptions {
   int max_total_concurrent = 64;                          // across all groups
   std::chrono::milliseconds progress_interval{100};       // coalescing: at most 10 progress/s per task
   long buffer_size = 512 * 1024;                          // CURLOPT_BUFFERSIZE
+  std::filesystem::path ca_bundle;  // PEM file of CAs to trust instead of the system's; empty: system
 };
 
 // ---- Events, posted by the transfer thread through the sink, in order per task ----

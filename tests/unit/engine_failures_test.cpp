@@ -1,4 +1,4 @@
-// Failures that end a job at once (TLS, disk) and answers that force a restart from zero.
+// Failures that end a job at once (disk, paths) and answers that force a restart from zero.
 
 #include <gtest/gtest.h>
 
@@ -12,30 +12,6 @@ class EngineFailures : public ::testing::Test {
   ft::TempDir dir_{"ferry-engine"};
   EventRecorder events_;
 };
-
-TEST_F(EngineFailures, UntrustedCertificateIsAPermanentTlsError) {
-  std::filesystem::create_directories(dir_ / "www");
-  ft::writeFile(dir_ / "www/x.txt", "secret");
-  auto made = ft::runCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-                              "-days", "1", "-keyout", (dir_ / "key.pem").string(), "-out",
-                              (dir_ / "cert.pem").string()});
-  ASSERT_EQ(made.exit_code, 0);
-  const int tls_port = ft::freePort();
-  auto options = nginxOptions(dir_ / "www");
-  options.extra_server_config = "    listen 127.0.0.1:" + std::to_string(tls_port) + " ssl;\n" +
-                                "    ssl_certificate " + (dir_ / "cert.pem").string() + ";\n" +
-                                "    ssl_certificate_key " + (dir_ / "key.pem").string() + ";\n";
-  ft::NginxServer nginx(options);
-  ASSERT_TRUE(ft::waitForPort(tls_port));
-  Engine engine(events_.sink());
-  engine.start(makeJob(1, "https://127.0.0.1:" + std::to_string(tls_port) + "/x.txt", dir_ / "x.part"));
-  auto finished = events_.waitFinished(1);
-  ASSERT_TRUE(finished && finished->error);
-  EXPECT_EQ(finished->error->code, errc::tls) << finished->error->describe();
-  EXPECT_NE(finished->error->message.find("certificate"), std::string::npos) << finished->error->message;
-  EXPECT_FALSE(finished->resumable);
-  EXPECT_TRUE(events_.all<Retrying>(1).empty());
-}
 
 TEST_F(EngineFailures, FullDiskIsNoSpaceAndResumable) {
   ft::writeRandomFile(dir_ / "source.bin", 100000, 41);
