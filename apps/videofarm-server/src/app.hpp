@@ -1,0 +1,26 @@
+#pragma once
+// What every connection shares: settings, the catalogue and the files. Used on the one I/O thread.
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "config.hpp"
+#include "storage.hpp"
+#include "video_catalog.hpp"
+
+namespace vf {
+
+struct App {
+  Config config;
+  std::unique_ptr<VideoCatalog> catalog;
+  Storage storage;
+  std::size_t connections = 0;
+  // Resumable uploads with a request appending right now (one appender at a time per upload).
+  std::set<std::string> busy_uploads;
+
+  App(Config c, std::unique_ptr<VideoCatalog> cat)
+      : config(std::move(c)), catalog(std::move(cat)), storage(config.data_dir) {}
+};
+
+}  // namespace vf

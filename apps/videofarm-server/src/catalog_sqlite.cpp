@@ -1,0 +1,281 @@
+// The embedded catalogue: one SQLite file in WAL mode. Calls are short and made on the server's
+// I/O thread; SQLite's busy timeout covers a second process opening the same file.
+#include <sqlite3.h>
+
+#include <chrono>
+
+#include "video_catalog.hpp"
+
+namespace vf {
+namespace {
+
+using ferry::Result;
+
+ferry::Error dbError(sqlite3* db, const std::string& what) {
+  return ferry::Error(ferry::errc::io, "catalogue (SQLite) " + what + ": " + sqlite3_errmsg(db));
+}
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+
+// One prepared statement with positional binding; finalized by RAII.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    sqlite3_stmt* s = nullptr;
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &s, nullptr);
+    stmt_.reset(s);
+  }
+  bool ok() const { return rc_ == SQLITE_OK; }
+  Statement& bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_.get(), i, v);
+    return *this;
+  }
+  Statement& bindNull(int i) {
+    sqlite3_bind_null(stmt_.get(), i);
+    return *this;
+  }
+  template <class T>
+  Statement& bindOptional(int i, const std::optional<T>& v) {
+    if (!v) return bindNull(i);
+    if constexpr (std::is_same_v<T, double>) {
+      sqlite3_bind_double(stmt_.get(), i, *v);
+      return *this;
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      return bind(i, *v);
+    } else {
+      return bind(i, static_cast<std::int64_t>(*v));
+    }
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(stmt_.get()); }
+  std::string text(int c) const {
+    auto p = sqlite3_column_text(stmt_.get(), c);
+    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_.get(), c)) : std::string();
+  }
+  bool isNull(int c) const { return sqlite3_column_type(stmt_.get(), c) == SQLITE_NULL; }
+  std::int64_t integer(int c) const { return sqlite3_column_int64(stmt_.get(), c); }
+  double real(int c) const { return sqlite3_column_double(stmt_.get(), c); }
+
+ private:
+  sqlite3* db_;
+  std::unique_ptr<sqlite3_stmt, StmtFinalizer> stmt_;
+  int rc_ = SQLITE_ERROR;
+};
+
+constexpr const char* kSchema = R"sql(
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=FULL;
+CREATE TABLE IF NOT EXISTS videos(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  thumbnail_type TEXT,
+  movie_size INTEGER,
+  movie_type TEXT,
+  movie_duration REAL);
+CREATE TABLE IF NOT EXISTS uploads(
+  token TEXT PRIMARY KEY,
+  video_id TEXT NOT NULL,
+  protocol TEXT NOT NULL,
+  length INTEGER,
+  offset_bytes INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  metadata TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS uploads_by_video ON uploads(video_id);
+)sql";
+
+constexpr const char* kVideoColumns =
+    "v.id, v.title, v.description, v.created_at_ms, v.thumbnail_type, v.movie_size, v.movie_type, "
+    "v.movie_duration, EXISTS(SELECT 1 FROM uploads u WHERE u.video_id = v.id)";
+
+Video readVideo(const Statement& s) {
+  Video v;
+  v.id = s.text(0);
+  v.title = s.text(1);
+  v.description = s.text(2);
+  v.created_at_ms = s.integer(3);
+  if (!s.isNull(4)) v.thumbnail_type = s.text(4);
+  if (!s.isNull(5)) {
+    MovieInfo m;
+    m.size = static_cast<std::uint64_t>(s.integer(5));
+    m.content_type = s.text(6);
+    if (!s.isNull(7)) m.duration_seconds = s.real(7);
+    v.movie = m;
+  }
+  v.upload_in_progress = s.integer(8) != 0;
+  return v;
+}
+
+UploadRecord readUpload(const Statement& s) {
+  UploadRecord u;
+  u.token = s.text(0);
+  u.video_id = s.text(1);
+  u.protocol = s.text(2);
+  if (!s.isNull(3)) u.length = static_cast<std::uint64_t>(s.integer(3));
+  u.offset = static_cast<std::uint64_t>(s.integer(4));
+  u.expires_at_ms = s.integer(5);
+  u.metadata = s.text(6);
+  return u;
+}
+
+class SqliteCatalog final : public VideoCatalog {
+ public:
+  explicit SqliteCatalog(sqlite3* db) : db_(db) {}
+
+  Result<Video> create(const NewVideo& nv) override {
+    Statement s(db_.get(),
+                "INSERT INTO videos(id, title, description, created_at_ms, thumbnail_type) VALUES(?,?,?,?,?)");
+    if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare insert"));
+    std::int64_t now = nowMs();
+    s.bind(1, nv.id).bind(2, nv.title).bind(3, nv.description).bind(4, now).bindOptional(5, nv.thumbnail_type);
+    if (s.step() != SQLITE_DONE) return tl::unexpected(dbError(db_.get(), "insert video"));
+    Video v{nv.id, nv.title, nv.description, now, nv.thumbnail_type, std::nullopt, false};
+    return v;
+  }
+
+  Result<std::optional<Video>> find(const std::string& id) override {
+    std::string sql = std::string("SELECT ") + kVideoColumns + " FROM videos v WHERE v.id = ?";
+    Statement s(db_.get(), sql.c_str());
+    if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare find"));
+    s.bind(1, id);
+    int rc = s.step();
+    if (rc == SQLITE_DONE) return std::optional<Video>();
+    if (rc != SQLITE_ROW) return tl::unexpected(dbError(db_.get(), "find video"));
+    return std::optional<Video>(readVideo(s));
+  }
+
+  Result<std::vector<Video>> list(std::size_t limit, const std::optional<std::string>& after) override {
+    std::string sql = std::string("SELECT ") + kVideoColumns + " FROM videos v";
+    if (after) sql += " WHERE v.seq < (SELECT seq FROM videos WHERE id = ?)";
+    sql += " ORDER BY v.seq DESC LIMIT ?";
+    Statement s(db_.get(), sql.c_str());
+    if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare list"));
+    int i = 1;
+    if (after) s.bind(i++, *after);
+    s.bind(i, static_cast<std::int64_t>(limit));
+    std::vector<Video> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back(readVideo(s));
+    if (rc != SQLITE_DONE) return tl::unexpected(dbError(db_.get(), "list videos"));
+    return out;
+  }
+
+  Result<bool> remove(const std::string& id) override {
+    if (!exec("BEGIN IMMEDIATE")) return tl::unexpected(dbError(db_.get(), "begin"));
+    Statement u(db_.get(), "DELETE FROM uploads WHERE video_id = ?");
+    Statement v(db_.get(), "DELETE FROM videos WHERE id = ?");
+    u.bind(1, id);
+    v.bind(1, id);
+    if (!u.ok() || !v.ok() || u.step() != SQLITE_DONE || v.step() != SQLITE_DONE) {
+      auto err = dbError(db_.get(), "delete video");
+      exec("ROLLBACK");
+      return tl::unexpected(err);
+    }
+    bool removed = sqlite3_changes(db_.get()) > 0;
+    if (!exec("COMMIT")) return tl::unexpected(dbError(db_.get(), "commit"));
+    return removed;
+  }
+
+  Result<bool> setMovie(const std::string& id, const MovieInfo& m) override {
+    Statement s(db_.get(), "UPDATE videos SET movie_size = ?, movie_type = ?, movie_duration = ? WHERE id = ?");
+    if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare set movie"));
+    s.bind(1, static_cast<std::int64_t>(m.size)).bind(2, m.content_type).bindOptional(3, m.duration_seconds).bind(4, id);
+    if (s.step() != SQLITE_DONE) return tl::unexpected(dbError(db_.get(), "set movie"));
+    return sqlite3_changes(db_.get()) > 0;
+  }
+
+  Result<void> createUpload(const UploadRecord& u) override {
+    Statement s(db_.get(),
+                "INSERT INTO uploads(token, video_id, protocol, length, offset_bytes, expires_at_ms, metadata) "
+                "VALUES(?,?,?,?,?,?,?)");
+    if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare insert upload"));
+    s.bind(1, u.token).bind(2, u.video_id).bind(3, u.protocol).bindOptional(4, u.length);
+    s.bind(5, static_cast<std::int64_t>(u.offset)).bind(6, u.expires_at_ms).bind(7, u.metadata);
+    if (s.step() != SQLITE_DONE) return tl::unexpected(dbError(db_.get(), "insert upload"));
+    return {};
+  }
+
+  Result<std::optional<UploadRecord>> findUpload(const std::string& token) override {
+    Statement s(db_.get(),
+                "SELECT token, video_id, protocol, length, offset_bytes, expires_at_ms, metadata FROM uploads "
+                "WHERE token = ?");
+    if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare find upload"));
+    s.bind(1, token);
+    int rc = s.step();
+    if (rc == SQLITE_DONE) return std::optional<UploadRecord>();
+    if (rc != SQLITE_ROW) return tl::unexpected(dbError(db_.get(), "find upload"));
+    return std::optional<UploadRecord>(readUpload(s));
+  }
+
+  Result<void> setUploadProgress(const std::string& token, std::uint64_t offset,
+                                 std::optional<std::uint64_t> length) override {
+    Statement s(db_.get(), "UPDATE uploads SET offset_bytes = ?, length = ? WHERE token = ?");
+    if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare upload progress"));
+    s.bind(1, static_cast<std::int64_t>(offset)).bindOptional(2, length).bind(3, token);
+    if (s.step() != SQLITE_DONE) return tl::unexpected(dbError(db_.get(), "upload progress"));
+    return {};
+  }
+
+  Result<void> removeUpload(const std::string& token) override {
+    Statement s(db_.get(), "DELETE FROM uploads WHERE token = ?");
+    if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare remove upload"));
+    s.bind(1, token);
+    if (s.step() != SQLITE_DONE) return tl::unexpected(dbError(db_.get(), "remove upload"));
+    return {};
+  }
+
+  Result<std::vector<UploadRecord>> expiredUploads(std::int64_t now) override {
+    Statement s(db_.get(),
+                "SELECT token, video_id, protocol, length, offset_bytes, expires_at_ms, metadata FROM uploads "
+                "WHERE expires_at_ms <= ?");
+    if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare expired uploads"));
+    s.bind(1, now);
+    std::vector<UploadRecord> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back(readUpload(s));
+    if (rc != SQLITE_DONE) return tl::unexpected(dbError(db_.get(), "expired uploads"));
+    return out;
+  }
+
+ private:
+  bool exec(const char* sql) { return sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
+
+  std::unique_ptr<sqlite3, DbCloser> db_;
+};
+
+}  // namespace
+
+std::int64_t nowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+Result<std::unique_ptr<VideoCatalog>> openSqliteCatalog(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  std::unique_ptr<sqlite3, DbCloser> db(raw);
+  if (rc != SQLITE_OK) return ferry::fail(ferry::errc::io, "cannot open catalogue " + path + ": " +
+                                                             (raw ? sqlite3_errmsg(raw) : "out of memory"));
+  sqlite3_busy_timeout(db.get(), 5000);
+  char* err = nullptr;
+  if (sqlite3_exec(db.get(), kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown";
+    sqlite3_free(err);
+    return ferry::fail(ferry::errc::io, "cannot create the catalogue schema in " + path + ": " + msg);
+  }
+  return std::unique_ptr<VideoCatalog>(std::make_unique<SqliteCatalog>(db.release()));
+}
+
+}  // namespace vf

@@ -1,0 +1,58 @@
+#include "config.hpp"
+
+#include <CLI/CLI.hpp>
+#include <stdexcept>
+
+namespace vf {
+namespace {
+
+void splitListen(const std::string& listen, Config& config) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("--listen wants HOST:PORT, got " + listen);
+  config.listen_host = listen.substr(0, colon);
+  int port = std::stoi(listen.substr(colon + 1));
+  if (port < 0 || port > 65535) throw std::runtime_error("--listen port out of range: " + listen);
+  config.listen_port = static_cast<std::uint16_t>(port);
+}
+
+}  // namespace
+
+Config parseCommandLine(int argc, char** argv) {
+  Config config;
+  CLI::App app{"VideoFarm server: the REST video library"};
+  std::string listen = "127.0.0.1:8090";
+  long read_ms = config.read_timeout.count();
+  long write_ms = config.write_timeout.count();
+  long expiry_s = config.upload_expiry.count();
+  config.web_dir = VF_DEFAULT_WEB_DIR;
+
+  app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
+  app.add_option("--data-dir", config.data_dir, "Directory for the catalogue, movies and thumbnails")->required();
+  app.add_option("--database", config.database,
+                 "postgresql://... to keep the catalogue in PostgreSQL (default: SQLite in --data-dir)");
+  app.add_option("--web-dir", config.web_dir, "Static files of the web page")->capture_default_str();
+  app.add_option("--max-header-bytes", config.max_header_bytes, "Request header limit")->capture_default_str();
+  app.add_option("--max-form-bytes", config.max_form_bytes, "POST /videos body limit")->capture_default_str();
+  app.add_option("--max-field-bytes", config.max_field_bytes, "Form text field limit")->capture_default_str();
+  app.add_option("--max-thumbnail-bytes", config.max_thumbnail_bytes, "Thumbnail limit")->capture_default_str();
+  app.add_option("--max-parts", config.max_parts, "Form parts limit")->capture_default_str();
+  app.add_option("--max-movie-bytes", config.max_movie_bytes, "Movie size limit")->capture_default_str();
+  app.add_option("--max-connections", config.max_connections, "Concurrent connections")->capture_default_str();
+  app.add_option("--read-timeout-ms", read_ms, "Idle limit of each read")->capture_default_str();
+  app.add_option("--write-timeout-ms", write_ms, "Idle limit of each write")->capture_default_str();
+  app.add_option("--upload-expiry-s", expiry_s, "Lifetime of unfinished resumable uploads")->capture_default_str();
+  app.set_version_flag("--version", FERRY_VERSION);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
+  }
+  splitListen(listen, config);
+  config.read_timeout = std::chrono::milliseconds(read_ms);
+  config.write_timeout = std::chrono::milliseconds(write_ms);
+  config.upload_expiry = std::chrono::seconds(expiry_s);
+  return config;
+}
+
+}  // namespace vf

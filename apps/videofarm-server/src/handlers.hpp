@@ -1,0 +1,45 @@
+#pragma once
+// The route handlers, one factory per route and method. The router picks one per request.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "app.hpp"
+#include "http_types.hpp"
+
+namespace vf {
+
+// A handler that answers from the header alone.
+class ImmediateHandler final : public RequestHandler {
+ public:
+  using Fn = std::function<Response(const RequestHeader&)>;
+  explicit ImmediateHandler(Fn fn) : fn_(std::move(fn)) {}
+  std::optional<Response> start(const RequestHeader& header, std::vector<Response>&) override { return fn_(header); }
+  Response finish() override { return emptyResponse(http::status::internal_server_error); }
+
+ private:
+  Fn fn_;
+};
+
+std::unique_ptr<RequestHandler> immediate(ImmediateHandler::Fn fn);
+std::unique_ptr<RequestHandler> immediateProblem(Problem p);
+
+// video_handlers.cpp
+Response listVideos(App& app, std::string_view query);
+Response getVideo(App& app, const std::string& id);
+Response deleteVideo(App& app, const std::string& id);
+std::unique_ptr<RequestHandler> makeCreateVideo(App& app);
+
+// movie_handlers.cpp
+std::unique_ptr<RequestHandler> makePutMovie(App& app, std::string id);
+Response getMovie(App& app, const RequestHeader& req, const std::string& id);
+Response getThumbnail(App& app, const RequestHeader& req, const std::string& id);
+// Moves a complete, fdatasync'd movie file into place and records it. Returns whether the video
+// had a movie before (replace) or not (create).
+HttpResult<bool> installMovie(App& app, const std::string& id, const std::filesystem::path& complete_file);
+
+// static_files.cpp
+Response getStaticFile(App& app, const RequestHeader& req, const std::string& name);
+
+}  // namespace vf

@@ -1,0 +1,117 @@
+#include "storage.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <sys/random.h>
+
+#include <cerrno>
+#include <stdexcept>
+
+#include "common/files.hpp"
+
+namespace vf {
+
+Storage::Storage(std::filesystem::path root) : root_(std::move(root)) {
+  for (const char* sub : {"videos", "tmp", "uploads"}) {
+    std::error_code ec;
+    std::filesystem::create_directories(root_ / sub, ec);
+    if (ec) throw std::runtime_error("cannot create " + (root_ / sub).string() + ": " + ec.message());
+  }
+  // Bodies cut off by a crash are never visible; clear them at start.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(root_ / "tmp", ec)) {
+    std::filesystem::remove_all(entry.path(), ec);
+  }
+}
+
+void Storage::removeVideoFiles(const std::string& id) const {
+  std::error_code ec;
+  std::filesystem::remove_all(videoDir(id), ec);
+}
+
+ferry::Result<TempFile> TempFile::create(const Storage& storage) {
+  auto path = storage.tmpDir() / (randomId(kUploadTokenDigits) + ".part");
+  ferry::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd) return tl::unexpected(ferry::files::errnoError(errno, "create " + path.string()));
+  return TempFile(std::move(fd), std::move(path));
+}
+
+TempFile::TempFile(TempFile&& other) noexcept
+    : fd_(std::move(other.fd_)), path_(std::move(other.path_)), size_(other.size_) {
+  other.path_.clear();
+}
+
+TempFile& TempFile::operator=(TempFile&& other) noexcept {
+  if (this != &other) {
+    if (!path_.empty()) ::unlink(path_.c_str());
+    fd_ = std::move(other.fd_);
+    path_ = std::move(other.path_);
+    size_ = other.size_;
+    other.path_.clear();
+  }
+  return *this;
+}
+
+TempFile::~TempFile() {
+  if (!path_.empty()) ::unlink(path_.c_str());
+}
+
+ferry::Result<void> TempFile::write(std::string_view bytes) {
+  auto r = writeAll(fd_.get(), bytes, path_);
+  if (r) size_ += bytes.size();
+  return r;
+}
+
+ferry::Result<void> TempFile::sync() {
+  if (::fdatasync(fd_.get()) != 0) return tl::unexpected(ferry::files::errnoError(errno, "fdatasync " + path_.string()));
+  return {};
+}
+
+ferry::Result<void> TempFile::commitTo(const std::filesystem::path& target) {
+  if (::fdatasync(fd_.get()) != 0) return tl::unexpected(ferry::files::errnoError(errno, "fdatasync " + path_.string()));
+  auto r = ferry::files::renameDurably(path_, target);
+  if (r) path_.clear();
+  return r;
+}
+
+ferry::Result<void> writeAll(int fd, std::string_view bytes, const std::filesystem::path& what) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return tl::unexpected(ferry::files::errnoError(errno, "write " + what.string()));
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+std::string randomId(std::size_t hex_digits) {
+  // getrandom(2): ids of uploads are capabilities, so they must not be predictable.
+  std::string raw((hex_digits + 1) / 2, '\0');
+  std::size_t got = 0;
+  while (got < raw.size()) {
+    ssize_t n = ::getrandom(raw.data() + got, raw.size() - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::runtime_error("getrandom failed");
+    got += static_cast<std::size_t>(n);
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  out.resize(hex_digits);
+  return out;
+}
+
+bool isValidId(std::string_view id, std::size_t hex_digits) {
+  if (id.size() != hex_digits) return false;
+  for (char c : id)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+}  // namespace vf

@@ -1,0 +1,25 @@
+#pragma once
+// Removes resumable uploads whose expiry passed (tus expiration; the IETF draft lets a server
+// drop abandoned uploads), once a minute.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "app.hpp"
+
+namespace vf {
+
+class UploadJanitor {
+ public:
+  UploadJanitor(boost::asio::io_context& ioc, App& app) : timer_(ioc), app_(app) {}
+  void start();
+  // One sweep now; returns how many uploads were removed.
+  std::size_t sweep();
+
+ private:
+  void schedule();
+  boost::asio::steady_timer timer_;
+  App& app_;
+};
+
+}  // namespace vf

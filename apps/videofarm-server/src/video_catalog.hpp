@@ -1,0 +1,82 @@
+#pragma once
+// The catalogue of videos and unfinished resumable uploads, behind one interface so the server
+// runs on SQLite (embedded default) or PostgreSQL (several instances sharing one catalogue).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+
+namespace vf {
+
+struct MovieInfo {
+  std::uint64_t size = 0;
+  std::string content_type;
+  std::optional<double> duration_seconds;
+};
+
+struct Video {
+  std::string id;
+  std::string title;
+  std::string description;
+  std::int64_t created_at_ms = 0;
+  std::optional<std::string> thumbnail_type;
+  std::optional<MovieInfo> movie;
+  bool upload_in_progress = false;
+};
+
+struct NewVideo {
+  std::string id;
+  std::string title;
+  std::string description;
+  std::optional<std::string> thumbnail_type;
+};
+
+// An unfinished resumable upload of a video's movie.
+struct UploadRecord {
+  std::string token;                    // the upload resource's id (in its URL)
+  std::string video_id;
+  std::string protocol;                 // "ietf" or "tus"
+  std::optional<std::uint64_t> length;  // total length, once known
+  std::uint64_t offset = 0;             // bytes made durable (fdatasync'd), never more
+  std::int64_t expires_at_ms = 0;
+  std::string metadata;                 // tus Upload-Metadata as sent
+};
+
+class VideoCatalog {
+ public:
+  virtual ~VideoCatalog() = default;
+
+  virtual ferry::Result<Video> create(const NewVideo& video) = 0;
+  virtual ferry::Result<std::optional<Video>> find(const std::string& id) = 0;
+  // Newest first; `after` is the id of the last video of the previous page.
+  virtual ferry::Result<std::vector<Video>> list(std::size_t limit, const std::optional<std::string>& after) = 0;
+  // False when there was no such video. Removes its uploads' records too.
+  virtual ferry::Result<bool> remove(const std::string& id) = 0;
+  // False when the video no longer exists.
+  virtual ferry::Result<bool> setMovie(const std::string& id, const MovieInfo& movie) = 0;
+
+  virtual ferry::Result<void> createUpload(const UploadRecord& upload) = 0;
+  virtual ferry::Result<std::optional<UploadRecord>> findUpload(const std::string& token) = 0;
+  virtual ferry::Result<void> setUploadProgress(const std::string& token, std::uint64_t offset,
+                                                std::optional<std::uint64_t> length) = 0;
+  virtual ferry::Result<void> removeUpload(const std::string& token) = 0;
+  virtual ferry::Result<std::vector<UploadRecord>> expiredUploads(std::int64_t now_ms) = 0;
+};
+
+// SQLite file at `path` (created, WAL).
+ferry::Result<std::unique_ptr<VideoCatalog>> openSqliteCatalog(const std::string& path);
+// PostgreSQL through libpq; `conninfo` is a postgresql:// URI.
+ferry::Result<std::unique_ptr<VideoCatalog>> openPostgresCatalog(const std::string& conninfo);
+
+// The JSON clients see for a video.
+nlohmann::json videoJson(const Video& video);
+
+std::int64_t nowMs();
+
+}  // namespace vf
