@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <exception>
 
 #include "common/files.hpp"
 #include "engine/http_headers.hpp"
@@ -191,7 +192,16 @@ long DownloadAttempt::bufferSize() const {
 }
 
 size_t DownloadAttempt::onWrite(char* data, size_t size, size_t count, void* self) {
-  return static_cast<DownloadAttempt*>(self)->writeBody(data, size * count);
+  auto* attempt = static_cast<DownloadAttempt*>(self);
+  // No exception may cross curl's C frames (the sink or an allocation could throw).
+  try {
+    return attempt->writeBody(data, size * count);
+  } catch (const std::exception& e) {
+    attempt->write_error_ = Error(errc::internal, std::string("Internal error while writing the download: ") + e.what());
+  } catch (...) {
+    attempt->write_error_ = Error(errc::internal, "Internal error while writing the download.");
+  }
+  return CURL_WRITEFUNC_ERROR;
 }
 
 size_t DownloadAttempt::writeBody(const char* data, size_t size) {

@@ -143,33 +143,27 @@ struct Engine::Impl {
     job->bytes_in_file = trustedBytesOnDisk(job->spec.partial_path, job->spec.resume_offset);
     Job& ref = *job;
     jobs.emplace(ref.spec.id, std::move(job));
-    enqueue(ref);
+    changeState(ref, JobState::queued);
     setWaiting(ref, "queued");
   }
 
   void apply(StopCommand& command) {
     Job* job = find(command.id);
     if (job == nullptr) return;
-    leaveCurrentState(*job);
-    finishJob(*job, Error(errc::cancelled, "The transfer was stopped with " + std::to_string(job->bytes_in_file) +
-                                               " bytes in the partial file."));
+    finishJob(*job, Error(errc::cancelled, "The transfer was stopped; " + std::to_string(job->bytes_in_file) +
+                                               " bytes are in the partial file."));
   }
 
   void apply(RestartCommand& command) {
     Job* job = find(command.id);
     if (job == nullptr) return;
-    if (job->state == JobState::running) {
-      leaveCurrentState(*job);
-      enqueue(*job);
-    }
+    if (job->state == JobState::running) changeState(*job, JobState::queued);  // aborts the attempt
     job->unreported_bytes = 0;
     if (job->bytes_in_file <= command.offset) return;
     job->bytes_in_file = command.offset;
     job->spec.resume_offset = std::min(job->spec.resume_offset, command.offset);
     if (job->file && ::ftruncate(job->file.get(), static_cast<off_t>(command.offset)) != 0) {
-      Error error = files::errnoError(errno, "cut " + job->spec.partial_path.string());
-      leaveCurrentState(*job);
-      finishJob(*job, std::move(error));
+      finishJob(*job, files::errnoError(errno, "cut " + job->spec.partial_path.string()));
     }
   }
 
@@ -183,28 +177,28 @@ struct Engine::Impl {
     return it == jobs.end() ? nullptr : it->second.get();
   }
 
-  // The one place a job's state changes (with leaveCurrentState).
-  void enqueue(Job& job) {
-    job.state = JobState::queued;
-    queue.emplace(job.sequence, &job);
-    schedule_needed = true;
+  // The one place a job's state changes. Entering `running` takes the attempt in job.attempt,
+  // entering `backing_off` the time in job.retry_at.
+  void changeState(Job& job, JobState next) {
+    leaveState(job);
+    job.state = next;
+    switch (next) {
+      case JobState::queued:
+        queue.emplace(job.sequence, &job);
+        schedule_needed = true;
+        break;
+      case JobState::backing_off:
+        backoff_timers.emplace(job.retry_at, job.spec.id);
+        break;
+      case JobState::running:
+        job.waiting_reason.clear();
+        scheduler.onStarted(job.spec.group, job.host_key);
+        break;
+    }
   }
 
-  void backOff(Job& job, std::chrono::milliseconds delay) {
-    job.state = JobState::backing_off;
-    job.retry_at = Clock::now() + delay;
-    backoff_timers.emplace(job.retry_at, job.spec.id);
-  }
-
-  void markRunning(Job& job, std::unique_ptr<DownloadAttempt> attempt) {
-    job.state = JobState::running;
-    job.attempt = std::move(attempt);
-    job.waiting_reason.clear();
-    scheduler.onStarted(job.spec.group, job.host_key);
-  }
-
-  // Takes the job out of the FIFO, the timers or curl, whichever it is in.
-  void leaveCurrentState(Job& job) {
+  // Takes the job out of the FIFO, the timers or curl, whichever its state puts it in.
+  void leaveState(Job& job) {
     switch (job.state) {
       case JobState::queued:
         queue.erase(job.sequence);
@@ -213,7 +207,7 @@ struct Engine::Impl {
         backoff_timers.erase({job.retry_at, job.spec.id});
         break;
       case JobState::running:
-        job.attempt.reset();
+        job.attempt.reset();  // leaves the multi handle
         scheduler.onStopped(job.spec.group, job.host_key);
         schedule_needed = true;
         break;
@@ -229,9 +223,7 @@ struct Engine::Impl {
   void wakeBackedOffJobs() {
     const auto now = Clock::now();
     while (!backoff_timers.empty() && backoff_timers.begin()->first <= now) {
-      Job* job = find(backoff_timers.begin()->second);
-      backoff_timers.erase(backoff_timers.begin());
-      if (job != nullptr) enqueue(*job);
+      changeState(*find(backoff_timers.begin()->second), JobState::queued);
     }
   }
 
@@ -239,12 +231,11 @@ struct Engine::Impl {
     schedule_needed = false;
     for (auto it = queue.begin(); it != queue.end();) {
       Job& job = *it->second;
+      ++it;  // starting or failing the job removes its own entry only
       if (auto reason = scheduler.blockReason(job.spec.group, job.host_key)) {
         setWaiting(job, *reason);
-        ++it;
         continue;
       }
-      it = queue.erase(it);
       startAttempt(job);
     }
   }
@@ -256,7 +247,8 @@ struct Engine::Impl {
     auto attempt = DownloadAttempt::start(job, multi.get(), options, sink);
     if (!attempt) return finishJob(job, attempt.error());
     ++job.attempts;
-    markRunning(job, std::move(*attempt));
+    job.attempt = std::move(*attempt);
+    changeState(job, JobState::running);
   }
 
   Result<void> openPartialFile(Job& job) {
@@ -282,9 +274,8 @@ struct Engine::Impl {
       void* priv = nullptr;
       curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &priv);
       Job& job = *static_cast<Job*>(priv);
-      // `message` dies with the handle's removal: everything needed was copied above.
       AttemptOutcome outcome = job.attempt->finish(result);
-      leaveCurrentState(job);
+      job.attempt.reset();  // leaves the multi handle now: `message` must not be used after this
       handleOutcome(job, std::move(outcome));
     }
   }
@@ -298,7 +289,7 @@ struct Engine::Impl {
         return finishJob(job, std::move(outcome.error));
       case Kind::restart_from_zero:
         job.next_attempt_from_zero = true;
-        return enqueue(job);
+        return changeState(job, JobState::queued);
       case Kind::transient:
         return retryLater(job, std::move(outcome));
     }
@@ -318,10 +309,13 @@ struct Engine::Impl {
     }
     sink(Retrying{job.spec.id, last, job.attempts});
     setWaiting(job, backoffReason(delay));
-    backOff(job, delay);
+    job.retry_at = Clock::now() + delay;
+    changeState(job, JobState::backing_off);
   }
 
+  // Ends the job in whatever state it is: the Finished is the last event for its id.
   void finishJob(Job& job, std::optional<Error> error) {
+    leaveState(job);
     job.flushProgress(sink);
     Finished finished;
     finished.id = job.spec.id;
