@@ -128,10 +128,11 @@ struct Engine::Impl {
     DownloadJob& spec = command.job;
     if (jobs.contains(spec.id)) return;  // a duplicate start of a live job: the first one wins
     auto checked = checkUrl(spec.request.url);
-    if (!checked) {
+    auto syntax = checkRequestSyntax(spec.request);
+    if (!checked || !syntax) {
       Finished finished;
       finished.id = spec.id;
-      finished.error = checked.error();
+      finished.error = checked ? syntax.error() : checked.error();
       sink(std::move(finished));
       return;
     }

@@ -25,7 +25,30 @@ std::optional<std::uint64_t> parseNumber(std::string_view text) {
   return value;
 }
 
+// RFC 9110 tchar.
+bool isToken(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+Result<void> checkRequestSyntax(const HttpRequest& request) {
+  if (!isToken(request.method))
+    return fail(errc::invalid_argument, "The HTTP method \"" + request.method + "\" is not valid; use e.g. GET or HEAD.");
+  for (const auto& header : request.headers) {
+    if (!isToken(header.name))
+      return fail(errc::invalid_argument, "The header name \"" + header.name + "\" is not valid; use letters, digits and dashes.");
+    if (header.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+      return fail(errc::invalid_argument, "The value of header \"" + header.name +
+                                              "\" contains a line break or NUL; headers must be single lines.");
+  }
+  return {};
+}
 
 std::string_view trimHeaderValue(std::string_view value) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);

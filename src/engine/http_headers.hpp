@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/error.hpp"
 #include "engine/transfer.hpp"
 
 namespace ferry::engine {
@@ -25,6 +26,10 @@ std::string strongEtag(std::string_view value);
 
 // What If-Range carries for these validators: the strong ETag, else Last-Modified, else "".
 std::string ifRangeValue(const Validators& validators);
+
+// The method is a token and every header a token name with a value free of CR, LF and NUL, so
+// that nothing a caller passes can smuggle extra lines into the request. errc::invalid_argument.
+Result<void> checkRequestSyntax(const HttpRequest& request);
 
 // Trims optional whitespace (SP / HTAB) around a header value.
 std::string_view trimHeaderValue(std::string_view value);

@@ -119,6 +119,17 @@ TEST_F(EngineDownload, FtpSchemeIsUnsupported) {
   EXPECT_FALSE(finished->resumable);
 }
 
+TEST_F(EngineDownload, HeaderWithLineBreakIsRefused) {
+  Engine engine(events_.sink());
+  auto job = makeJob(1, "http://127.0.0.1:1/x", dir_ / "c.part");
+  job.request.headers = {{"X-Trace", "1\r\nX-Injected: yes"}};
+  engine.start(job);
+  auto finished = events_.waitFinished(1, 5s);
+  ASSERT_TRUE(finished && finished->error);
+  EXPECT_EQ(finished->error->code, errc::invalid_argument);
+  EXPECT_NE(finished->error->message.find("X-Trace"), std::string::npos);
+}
+
 TEST_F(EngineDownload, ServerWithoutRangeSupport) {
   ft::writeRandomFile(dir_ / "source.bin", 300000);
   FixtureServer server(dir_, dir_ / "source.bin", {"--no-range"});
@@ -175,12 +186,22 @@ TEST_F(EngineDownload, MaxBytesPerSecondThrottles) {
 TEST_F(EngineDownload, SendsRequestHeadersAndMethod) {
   std::filesystem::create_directories(dir_ / "www");
   ft::writeFile(dir_ / "www/x.txt", "x");
-  ft::NginxServer nginx(nginxOptions(dir_ / "www"));
+  auto options = nginxOptions(dir_ / "www");
+  options.extra_server_config =
+      "    location = /needs-header { if ($http_x_ferry_test = \"yes\") { return 200 \"header seen\\n\"; } return 403; }\n";
+  ft::NginxServer nginx(options);
   Engine engine(events_.sink());
-  auto job = makeJob(1, nginx.url("/x.txt"), dir_ / "x.part");
+  auto with_header = makeJob(1, nginx.url("/needs-header"), dir_ / "h.part");
+  with_header.request.headers = {{"X-Ferry-Test", "yes"}};
+  engine.start(with_header);
+  auto job = makeJob(2, nginx.url("/x.txt"), dir_ / "x.part");
   job.request.method = "DELETE";  // nginx refuses it for static files: 405, a permanent error
   engine.start(job);
-  auto finished = events_.waitFinished(1);
+
+  auto seen = events_.waitFinished(1);
+  ASSERT_TRUE(seen && !seen->error) << seen->error->describe();
+  EXPECT_EQ(ft::readFile(dir_ / "h.part"), "header seen\n");
+  auto finished = events_.waitFinished(2);
   ASSERT_TRUE(finished && finished->error);
   EXPECT_EQ(finished->http_status, 405);
   EXPECT_EQ(finished->error->code, errc::http_error);

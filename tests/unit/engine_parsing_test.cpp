@@ -55,6 +55,28 @@ TEST(EngineHeaders, IfRangePrefersEtag) {
   EXPECT_EQ(ifRangeValue({}), "");
 }
 
+TEST(EngineHeaders, RefusesRequestsThatCouldSmuggleLines) {
+  HttpRequest request;
+  request.headers = {{"Authorization", "Bearer x"}, {"X-Empty", ""}};
+  EXPECT_TRUE(checkRequestSyntax(request));
+  request.method = "PROPFIND";
+  EXPECT_TRUE(checkRequestSyntax(request));
+
+  for (const char* method : {"", "GET /x HTTP/1.1\r\nX: y", "G ET"}) {
+    HttpRequest bad;
+    bad.method = method;
+    auto checked = checkRequestSyntax(bad);
+    ASSERT_FALSE(checked) << method;
+    EXPECT_EQ(checked.error().code, errc::invalid_argument);
+  }
+  HttpRequest bad_value;
+  bad_value.headers = {{"X-A", "1\r\nHost: evil"}};
+  EXPECT_FALSE(checkRequestSyntax(bad_value));
+  HttpRequest bad_name;
+  bad_name.headers = {{"X A:", "1"}};
+  EXPECT_FALSE(checkRequestSyntax(bad_name));
+}
+
 TEST(EngineBackoff, DoublesWithJitterUpToTheCap) {
   RetryPolicy policy;
   policy.initial_backoff = 1000ms;
