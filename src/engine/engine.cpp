@@ -106,6 +106,7 @@ struct Engine::Impl {
       int running = 0;
       curl_multi_perform(multi.get(), &running);
       handleCompletedTransfers();
+      flushLateProgress();
       curl_multi_poll(multi.get(), nullptr, 0, pollTimeoutMs(), nullptr);
     }
   }
@@ -194,6 +195,7 @@ struct Engine::Impl {
       case JobState::running:
         job.waiting_reason.clear();
         scheduler.onStarted(job.spec.group, job.host_key);
+        running_jobs.insert(&job);
         break;
     }
   }
@@ -210,6 +212,7 @@ struct Engine::Impl {
       case JobState::running:
         job.attempt.reset();  // leaves the multi handle
         scheduler.onStopped(job.spec.group, job.host_key);
+        running_jobs.erase(&job);
         schedule_needed = true;
         break;
     }
@@ -335,14 +338,28 @@ struct Engine::Impl {
     sink(std::move(finished));
   }
 
+  // Progress is sent from the write callback; bytes that arrived just after a Progress and then
+  // nothing more (a trickle, a stall) would wait for the next write: send them once they are due.
+  void flushLateProgress() {
+    const auto now = Clock::now();
+    for (Job* job : running_jobs) {
+      if (job->unreported_bytes > 0 && now - job->last_progress >= options.progress_interval)
+        job->flushProgress(sink, now);
+    }
+  }
+
   int pollTimeoutMs() const {
     if (schedule_needed) return 0;
     auto timeout = kIdlePoll;
-    if (!backoff_timers.empty()) {
-      auto until = std::chrono::ceil<std::chrono::milliseconds>(backoff_timers.begin()->first - Clock::now());
-      timeout = std::clamp(until, std::chrono::milliseconds(0), kIdlePoll);
+    const auto now = Clock::now();
+    if (!backoff_timers.empty())
+      timeout = std::min(timeout, std::chrono::ceil<std::chrono::milliseconds>(backoff_timers.begin()->first - now));
+    for (const Job* job : running_jobs) {
+      if (job->unreported_bytes > 0)
+        timeout = std::min(timeout, std::chrono::ceil<std::chrono::milliseconds>(
+                                        job->last_progress + options.progress_interval - now));
     }
-    return static_cast<int>(timeout.count());
+    return static_cast<int>(std::max(timeout, std::chrono::milliseconds(0)).count());
   }
 
   Sink sink;
@@ -358,6 +375,7 @@ struct Engine::Impl {
   std::map<TaskId, std::unique_ptr<Job>> jobs;
   std::map<std::uint64_t, Job*> queue;  // queued jobs by arrival: FIFO
   std::set<std::pair<Clock::time_point, TaskId>> backoff_timers;
+  std::set<Job*> running_jobs;
   std::uint64_t next_sequence = 0;
   bool schedule_needed = false;
   std::mt19937_64 rng{std::random_device{}()};

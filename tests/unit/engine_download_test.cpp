@@ -2,7 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
 #include <cstdio>
+#include <thread>
+
+#include "common/unique_fd.hpp"
 
 #include "engine_harness.hpp"
 
@@ -206,6 +214,46 @@ TEST_F(EngineDownload, SendsRequestHeadersAndMethod) {
   EXPECT_EQ(finished->http_status, 405);
   EXPECT_EQ(finished->error->code, errc::http_error);
   EXPECT_NE(nginx.accessLog().find("405"), std::string::npos);
+}
+
+TEST_F(EngineDownload, ProgressOfATrickleIsNotHeldBack) {
+  // A hand-made server: two small pieces 30 ms apart, then silence for a while.
+  UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener.get(), 4), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  std::atomic<bool> done{false};
+  std::thread server([&] {
+    UniqueFd client(::accept(listener.get(), nullptr, nullptr));
+    char request[4096];
+    (void)::recv(client.get(), request, sizeof request, 0);
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+    std::string piece(1000, 'p');
+    (void)::send(client.get(), (head + piece).data(), head.size() + piece.size(), MSG_NOSIGNAL);
+    std::this_thread::sleep_for(30ms);
+    (void)::send(client.get(), piece.data(), piece.size(), MSG_NOSIGNAL);
+    for (int i = 0; i < 150 && !done; ++i) std::this_thread::sleep_for(10ms);
+  });
+  EngineOptions options;
+  options.progress_interval = 200ms;
+  Engine engine(events_.sink(), options);
+  engine.start(makeJob(1, "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/t", dir_ / "t.part"));
+  const bool seen = events_.waitFor(
+      1,
+      [](const std::vector<EngineEvent>& events) {
+        auto progress = eventsOfType<Progress>(events);
+        return !progress.empty() && progress.back().total_written == 2000;
+      },
+      1s);
+  done = true;
+  server.join();
+  EXPECT_TRUE(seen);
+  engine.stop(1);
+  ASSERT_TRUE(events_.waitFinished(1));
 }
 
 // A measurement, not a check: run with --gtest_also_run_disabled_tests to compare with curl.
