@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <exception>
 
@@ -17,6 +18,12 @@ namespace {
 // Bodies of answers we do not keep (503, 416...) are read and dropped so that the connection can
 // be reused, unless they are big: then closing the connection is cheaper.
 constexpr std::uint64_t kMaxDiscardedBody = 64 * 1024;
+
+bool equalsNoCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
 
 bool isRetryableStatus(long status) { return status == 408 || status == 429 || status >= 500; }
 
@@ -123,12 +130,15 @@ DownloadAttempt::~DownloadAttempt() {
 
 Result<void> DownloadAttempt::buildHeaders() {
   for (const auto& h : job_.spec.request.headers) {
+    if (equalsNoCase(h.name, "Range")) caller_range_ = true;
     // curl's syntax for sending a header with an empty value is "Name;".
     std::string line = h.value.empty() ? h.name + ";" : h.name + ": " + h.value;
     if (!appendHeader(headers_, line.c_str())) return fail(errc::internal, "Out of memory building headers.");
   }
-  // Resuming needs a validator: without one a changed entity would be spliced silently.
-  const bool resume = !job_.next_attempt_from_zero && !job_.validators.empty() && job_.bytes_in_file > 0;
+  // Resuming needs a validator: without one a changed entity would be spliced silently. A caller
+  // that asks for a range itself gets exactly that range on every attempt: no resuming inside it.
+  const bool resume =
+      !caller_range_ && !job_.next_attempt_from_zero && !job_.validators.empty() && job_.bytes_in_file > 0;
   job_.next_attempt_from_zero = false;
   requested_offset_ = resume ? job_.bytes_in_file : 0;
   if (resume) {
@@ -273,6 +283,14 @@ void DownloadAttempt::decideOnResponse() {
 }
 
 void DownloadAttempt::decideOnPartialContent(const Validators& response_validators) {
+  if (caller_range_) {
+    // The caller's own range: the file holds just that part, from its byte 0.
+    curl_off_t length = -1;
+    curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+    std::optional<std::uint64_t> expected;
+    if (length >= 0) expected = static_cast<std::uint64_t>(length);
+    return acceptBody(206, 0, expected, response_validators);
+  }
   const auto range = parseContentRange(header("Content-Range"));
   // A server that ignores If-Range could send a range of a changed entity: compare ETags too.
   const bool etag_changed = !job_.validators.etag.empty() && !response_validators.etag.empty() &&

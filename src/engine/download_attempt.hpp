@@ -76,6 +76,7 @@ class DownloadAttempt {
   char error_buffer_[CURL_ERROR_SIZE] = {};
   EasyHandle easy_;
   std::uint64_t requested_offset_ = 0;  // what our Range asked for (0: no Range)
+  bool caller_range_ = false;           // the request carries the caller's own Range header
   bool in_multi_ = false;
 
   bool decided_ = false;

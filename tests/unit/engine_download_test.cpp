@@ -127,6 +127,20 @@ TEST_F(EngineDownload, FtpSchemeIsUnsupported) {
   EXPECT_FALSE(finished->resumable);
 }
 
+TEST_F(EngineDownload, CallersOwnRangeIsHonoured) {
+  std::filesystem::create_directories(dir_ / "www");
+  ft::writeRandomFile(dir_ / "www/file.bin", 5000, 3);
+  ft::NginxServer nginx(nginxOptions(dir_ / "www"));
+  Engine engine(events_.sink());
+  auto job = makeJob(1, nginx.url("/file.bin"), dir_ / "part.part");
+  job.request.headers = {{"Range", "bytes=100-199"}};
+  engine.start(job);
+  auto finished = events_.waitFinished(1);
+  ASSERT_TRUE(finished && !finished->error) << finished->error->describe();
+  EXPECT_EQ(finished->http_status, 206);
+  EXPECT_EQ(ft::readFile(dir_ / "part.part"), ft::readFile(dir_ / "www/file.bin").substr(100, 100));
+}
+
 TEST_F(EngineDownload, HeaderWithLineBreakIsRefused) {
   Engine engine(events_.sink());
   auto job = makeJob(1, "http://127.0.0.1:1/x", dir_ / "c.part");
