@@ -1,0 +1,349 @@
+#include "commands.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "ferry/control.hpp"
+#include "ferry/session.hpp"
+#include "progress_bar.hpp"
+
+namespace ferry::cli {
+namespace {
+
+using protocol::Json;
+
+int exitCodeFor(const Error& e) {
+  if (e.is(errc::daemon_unavailable) || e.is(errc::permission_denied)) return kExitUnavailable;
+  if (e.is(errc::already_attached)) return kExitBusy;
+  if (e.is(errc::bad_url) || e.is(errc::invalid_argument) || e.is(errc::unsupported_scheme) || e.is(errc::not_found) ||
+      e.code.rfind("resume-data", 0) == 0 || e.is(errc::invalid_state))
+    return kExitUsage;
+  return kExitTaskFailed;
+}
+
+int report(const Context& ctx, const Error& e) {
+  if (ctx.json)
+    std::cout << Json{{"error", protocol::errorJson(e)}}.dump() << "\n";
+  else
+    std::cerr << "ferryctl: " << e.message << " [" << e.code << "]\n";
+  return exitCodeFor(e);
+}
+
+std::string defaultOutput(const std::string& url) {
+  auto end = url.find_first_of("?#");
+  std::string path = url.substr(0, end);
+  auto scheme = path.find("://");
+  if (scheme != std::string::npos) {
+    auto slash = path.find('/', scheme + 3);
+    path = slash == std::string::npos ? "" : path.substr(slash);
+  }
+  auto name = path.substr(path.find_last_of('/') + 1);
+  return name.empty() ? "index.html" : name;
+}
+
+bool stderrIsTty() { return ::isatty(2) != 0; }
+
+// Delegate used by download and wait: records completions, draws progress, reports files.
+class CliDelegate : public SessionDelegate {
+ public:
+  CliDelegate(const Context& ctx, std::optional<std::uint64_t> focus) : ctx_(ctx), focus_(focus) {}
+
+  void didWriteData(Session&, DownloadTask& task, std::int64_t, std::int64_t total, std::int64_t expected) override {
+    if (ctx_.json || !stderrIsTty()) return;
+    std::lock_guard lock(mutex_);
+    auto& bar = bars_[task.identifier()];
+    bar.update(static_cast<std::uint64_t>(total),
+               expected >= 0 ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(expected)) : std::nullopt);
+    std::cerr << "\r\033[K" << bar.render("task " + std::to_string(task.identifier())) << std::flush;
+  }
+
+  void didResumeAtOffset(Session&, DownloadTask& task, std::int64_t offset, std::int64_t) override {
+    if (!ctx_.json && stderrIsTty())
+      std::cerr << "\r\033[Ktask " << task.identifier() << ": resumed at " << humanBytes(static_cast<double>(offset)) << "\n";
+  }
+
+  void didFinishDownloadingTo(Session&, DownloadTask& task, const std::filesystem::path& location) override {
+    std::lock_guard lock(mutex_);
+    locations_[task.identifier()] = location.string();
+  }
+
+  void didComplete(Session&, DownloadTask& task, const Completion& c) override {
+    std::lock_guard lock(mutex_);
+    auto id = task.identifier();
+    std::string where = locations_.count(id) ? locations_[id] : "";
+    if (ctx_.json) {
+      Json j{{"task", id}, {"ok", c.ok()}, {"status_code", c.status_code}, {"location", where}};
+      if (c.error) j["error"] = protocol::errorJson(*c.error);
+      if (!c.resume_data.empty()) j["resume_data"] = c.resume_data;
+      std::cout << j.dump() << std::endl;
+    } else {
+      if (stderrIsTty()) std::cerr << "\r\033[K";
+      if (c.ok())
+        std::cerr << "task " << id << ": done" << (where.empty() ? "" : ", saved to " + where) << "\n";
+      else
+        std::cerr << "task " << id << ": failed: " << c.error->message << " [" << c.error->code << "]"
+                  << (c.status_code ? " (HTTP " + std::to_string(c.status_code) + ")" : "") << "\n";
+    }
+    ++completed_;
+    if (!c.ok()) ++failed_;
+    if (focus_ && *focus_ == id) {
+      focus_done_ = true;
+      focus_ok_ = c.ok();
+    }
+    cv_.notify_all();
+  }
+
+  void didFinishEvents(Session&) override {
+    std::lock_guard lock(mutex_);
+    drained_ = true;
+    cv_.notify_all();
+  }
+
+  bool waitFocus(std::chrono::milliseconds step) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, step, [this] { return focus_done_; });
+  }
+  void setFocus(std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    focus_ = id;
+  }
+  bool focusOk() {
+    std::lock_guard lock(mutex_);
+    return focus_ok_;
+  }
+  int failed() {
+    std::lock_guard lock(mutex_);
+    return failed_;
+  }
+  bool drained() {
+    std::lock_guard lock(mutex_);
+    return drained_;
+  }
+
+ private:
+  const Context& ctx_;
+  std::optional<std::uint64_t> focus_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::map<std::uint64_t, ProgressBar> bars_;
+  std::map<std::uint64_t, std::string> locations_;
+  int completed_ = 0;
+  int failed_ = 0;
+  bool focus_done_ = false;
+  bool focus_ok_ = false;
+  bool drained_ = false;
+};
+
+Configuration configurationFor(const Context& ctx) {
+  auto config = Configuration::background(ctx.session);
+  if (!ctx.socket.empty()) config.socketPath(ctx.socket);
+  return config;
+}
+
+Result<std::string> readResumeData(const std::string& file) {
+  std::stringstream ss;
+  if (file == "-") {
+    ss << std::cin.rdbuf();
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return fail(errc::invalid_argument, "cannot read resume data from " + file);
+    ss << in.rdbuf();
+  }
+  return ss.str();
+}
+
+Result<Request> requestFor(const DownloadArgs& args) {
+  Request request(args.url);
+  for (const auto& h : args.headers) {
+    auto colon = h.find(':');
+    if (colon == std::string::npos || colon == 0)
+      return fail(errc::invalid_argument, "header \"" + h + "\" must look like \"Name: value\"");
+    std::string value = h.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    request.headers.emplace_back(h.substr(0, colon), value);
+  }
+  return request;
+}
+
+void printTask(const TaskInfo& t) {
+  std::string progress = humanBytes(static_cast<double>(t.bytes_written));
+  if (t.expected_total) progress += " / " + humanBytes(static_cast<double>(*t.expected_total));
+  std::cout << t.id << "  " << t.session << "  " << t.state;
+  if (!t.waiting_for.empty()) std::cout << " (waiting: " << t.waiting_for << ")";
+  std::cout << "  " << progress << "  " << t.url;
+  if (!t.destination.empty()) std::cout << " -> " << t.destination;
+  if (t.error) std::cout << "  error: " << t.error->message << " [" << t.error->code << "]";
+  std::cout << "\n";
+}
+
+}  // namespace
+
+int download(const Context& ctx, const DownloadArgs& args) {
+  auto delegate = std::make_shared<CliDelegate>(ctx, std::nullopt);
+  auto session = Session::create(configurationFor(ctx), delegate);
+  if (!session) return report(ctx, session.error());
+  DownloadOptions options;
+  options.description = args.description;
+  Result<DownloadTask> task = fail(errc::internal, "unreachable");
+  if (!args.resume_data_file.empty()) {
+    auto blob = readResumeData(args.resume_data_file);
+    if (!blob) return report(ctx, blob.error());
+    if (!args.output.empty()) options.destination = args.output;
+    task = (*session)->downloadTaskWithResumeData(*blob, options);
+  } else {
+    auto request = requestFor(args);
+    if (!request) return report(ctx, request.error());
+    options.destination = args.output.empty() ? defaultOutput(args.url) : args.output;
+    task = (*session)->downloadTask(*request, options);
+  }
+  if (!task) return report(ctx, task.error());
+  delegate->setFocus(task->identifier());
+  if (auto started = task->resume(); !started) return report(ctx, started.error());
+  if (args.detach) {
+    if (ctx.json)
+      std::cout << Json{{"task", task->identifier()}, {"session", ctx.session}}.dump() << "\n";
+    else
+      std::cout << task->identifier() << "\n";
+    return kExitOk;
+  }
+  while (!delegate->waitFocus(std::chrono::milliseconds(500))) {
+  }
+  return delegate->focusOk() ? kExitOk : kExitTaskFailed;
+}
+
+int wait(const Context& ctx) {
+  auto delegate = std::make_shared<CliDelegate>(ctx, std::nullopt);
+  auto session = Session::create(configurationFor(ctx), delegate);
+  if (!session) return report(ctx, session.error());
+  // Done when the backlog is delivered and the session has no task on its way and no finished
+  // task whose events we have not acknowledged yet (ferryd forgets a task once they all are).
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (!delegate->drained()) continue;
+    auto tasks = (*session)->getAllTasks();
+    if (!tasks) return report(ctx, tasks.error());
+    bool outstanding = false;
+    for (const auto& t : *tasks) outstanding |= t.state != "suspended";
+    if (!outstanding) break;
+  }
+  return delegate->failed() > 0 ? kExitTaskFailed : kExitOk;
+}
+
+int list(const Context& ctx, bool all_sessions) {
+  auto control = Control::connect(ctx.socket);
+  if (!control) return report(ctx, control.error());
+  auto tasks = (*control)->list(all_sessions ? std::nullopt : std::optional<std::string>(ctx.session));
+  if (!tasks) return report(ctx, tasks.error());
+  if (ctx.json) {
+    Json out = Json::array();
+    for (const auto& t : *tasks) out.push_back(protocol::taskInfoToJson(t));
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (tasks->empty()) std::cout << "no tasks\n";
+  for (const auto& t : *tasks) printTask(t);
+  return kExitOk;
+}
+
+int watch(const Context& ctx) {
+  auto control = Control::connect(ctx.socket);
+  if (!control) return report(ctx, control.error());
+  std::mutex mutex;
+  std::map<std::uint64_t, ProgressBar> bars;
+  std::map<std::uint64_t, std::string> lines;
+  auto redraw = [&] {
+    std::cout << "\033[H\033[2J";
+    for (const auto& [id, line] : lines) std::cout << line << "\n";
+    std::cout << std::flush;
+  };
+  auto initial = (*control)->list();
+  if (!initial) return report(ctx, initial.error());
+  for (const auto& t : *initial) {
+    bars[t.id].update(t.bytes_written, t.expected_total);
+    lines[t.id] = bars[t.id].render("task " + std::to_string(t.id)) + "  " + t.state +
+                  (t.waiting_for.empty() ? "" : " (" + t.waiting_for + ")");
+  }
+  if (!ctx.json) redraw();
+  auto watching = (*control)->watch([&](const Json& m) {
+    std::lock_guard lock(mutex);
+    if (ctx.json) {
+      std::cout << m.dump() << std::endl;
+      return;
+    }
+    auto id = m.value("task", std::uint64_t{0});
+    std::string event = m.value("event", "");
+    auto& bar = bars[id];
+    std::string label = "task " + std::to_string(id);
+    if (event == protocol::event::did_write_data) {
+      auto expected = m.value("totalBytesExpectedToWrite", std::int64_t{-1});
+      bar.update(m.value("totalBytesWritten", std::uint64_t{0}),
+                 expected >= 0 ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(expected)) : std::nullopt);
+      lines[id] = bar.render(label);
+    } else if (event == protocol::event::task_state) {
+      lines[id] = bar.render(label) + "  waiting: " + m.value("waiting_for", "");
+    } else if (event == protocol::event::did_complete) {
+      auto err = m.find("error");
+      lines[id] = bar.render(label) + ((err != m.end() && err->is_object()) ? "  failed: " + err->value("message", "") : "  done");
+    }
+    redraw();
+  });
+  if (!watching) return report(ctx, watching.error());
+  static std::atomic<bool> interrupted{false};
+  std::signal(SIGINT, [](int) { interrupted = true; });
+  while (!interrupted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return kExitOk;
+}
+
+int taskCommand(const Context& ctx, const std::string& verb, std::uint64_t task) {
+  auto control = Control::connect(ctx.socket);
+  if (!control) return report(ctx, control.error());
+  Result<TaskInfo> info = verb == "suspend"  ? (*control)->suspend(task)
+                          : verb == "resume" ? (*control)->resume(task)
+                                             : (*control)->cancel(task);
+  if (!info) return report(ctx, info.error());
+  if (ctx.json)
+    std::cout << protocol::taskInfoToJson(*info).dump() << "\n";
+  else
+    printTask(*info);
+  return kExitOk;
+}
+
+int resumeData(const Context& ctx, std::uint64_t task) {
+  auto control = Control::connect(ctx.socket);
+  if (!control) return report(ctx, control.error());
+  auto blob = (*control)->cancelByProducingResumeData(task);
+  if (!blob) return report(ctx, blob.error());
+  std::cout << *blob << "\n";
+  return kExitOk;
+}
+
+int status(const Context& ctx) {
+  auto control = Control::connect(ctx.socket, /*start_daemon=*/false);
+  if (!control) return report(ctx, control.error());
+  auto s = (*control)->status();
+  if (!s) return report(ctx, s.error());
+  if (ctx.json) {
+    std::cout << s->dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << "ferryd " << s->value("daemon_version", "?") << ", pid " << s->value("pid", 0) << ", up "
+            << humanDuration(s->value("uptime_seconds", 0.0)) << "\n"
+            << "socket " << s->value("socket", "") << ", state " << s->value("state_dir", "") << "\n";
+  for (const auto& session : s->value("sessions", Json::array()))
+    std::cout << "session " << session.value("id", "") << (session.value("attached", false) ? " (attached)" : "") << ", "
+              << session.value("pending_events", 0) << " events waiting\n";
+  for (const auto& [state, count] : s->value("tasks_by_state", Json::object()).items())
+    std::cout << count << " " << state << "\n";
+  return kExitOk;
+}
+
+}  // namespace ferry::cli

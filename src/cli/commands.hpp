@@ -1,0 +1,42 @@
+#pragma once
+// ferryctl's commands, one function each. They print for people (or JSON with --json) and
+// return the process exit code (see kExit* below and docs/ferryctl.md).
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ferry::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitTaskFailed = 1;   // a transfer ended without success
+inline constexpr int kExitUsage = 2;        // bad arguments or input (bad URL, bad resume data)
+inline constexpr int kExitUnavailable = 3;  // no daemon, or permission denied
+inline constexpr int kExitBusy = 4;         // the session is attached by another process
+
+struct Context {
+  std::filesystem::path socket;  // empty: default
+  bool json = false;
+  std::string session = "ferryctl";
+};
+
+struct DownloadArgs {
+  std::string url;
+  std::string output;       // -o; default: the URL's last segment in the current directory
+  std::vector<std::string> headers;  // "Name: value"
+  std::string resume_data_file;      // --resume-data FILE ("-": stdin)
+  bool detach = false;
+  std::string description;
+};
+
+int download(const Context& ctx, const DownloadArgs& args);
+int wait(const Context& ctx);
+int list(const Context& ctx, bool all_sessions);
+int watch(const Context& ctx);
+int taskCommand(const Context& ctx, const std::string& verb, std::uint64_t task);
+int resumeData(const Context& ctx, std::uint64_t task);
+int status(const Context& ctx);
+
+}  // namespace ferry::cli

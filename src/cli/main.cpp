@@ -1,0 +1,78 @@
+// ferryctl: the command line over libferry. See docs/ferryctl.md.
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace ferry::cli;
+  CLI::App app{"ferryctl: hand downloads to ferryd and watch them"};
+  app.require_subcommand(1);
+  Context ctx;
+  std::string socket;
+  app.add_option("--socket", socket, "ferryd's socket (default: $FERRY_SOCKET or $XDG_RUNTIME_DIR/ferry/ferryd.sock)");
+  app.add_flag("--json", ctx.json, "machine-readable output");
+  app.set_version_flag("--version", FERRY_VERSION);
+
+  DownloadArgs dl;
+  auto* download_cmd = app.add_subcommand("download", "download URL (waits until the file is in place, unless --detach)");
+  download_cmd->add_option("url", dl.url, "http:// or https:// URL");
+  download_cmd->add_option("-o,--output", dl.output, "where to put the file (default: the URL's name, here)");
+  download_cmd->add_option("-H,--header", dl.headers, "extra request header \"Name: value\" (repeatable)");
+  download_cmd->add_option("--resume-data", dl.resume_data_file, "continue from resume data in FILE (- for stdin)");
+  download_cmd->add_option("--description", dl.description, "a label shown by list");
+  download_cmd->add_flag("--detach", dl.detach, "print the task id and return at once; `ferryctl wait` collects it");
+  download_cmd->add_option("--session", ctx.session, "background session identifier (default: ferryctl)");
+
+  auto* wait_cmd = app.add_subcommand("wait", "attach, take the queued events, wait for the session's tasks; non-zero if any failed");
+  wait_cmd->add_option("--session", ctx.session, "background session identifier (default: ferryctl)");
+
+  bool all_sessions = true;
+  std::string list_session;
+  auto* list_cmd = app.add_subcommand("list", "list tasks with state, why they wait, and bytes");
+  list_cmd->add_option("--session", list_session, "only this session's tasks (default: all)");
+
+  auto* watch_cmd = app.add_subcommand("watch", "live progress bars for every task (Ctrl-C to stop)");
+
+  std::uint64_t task = 0;
+  std::string verb;
+  std::vector<CLI::App*> task_cmds;
+  for (const char* name : {"suspend", "resume", "cancel"}) {
+    auto* cmd = app.add_subcommand(name, std::string(name) + " a task");
+    cmd->add_option("task", task, "task id (from list)")->required();
+    task_cmds.push_back(cmd);
+  }
+  auto* resume_data_cmd = app.add_subcommand("resume-data", "cancel a task and print its resume data");
+  resume_data_cmd->add_option("task", task, "task id (from list)")->required();
+  auto* status_cmd = app.add_subcommand("status", "the daemon's version, uptime, sessions and tasks");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
+  }
+  ctx.socket = socket;
+
+  if (download_cmd->parsed()) {
+    if (dl.url.empty() && dl.resume_data_file.empty()) {
+      std::cerr << "ferryctl download: give a URL or --resume-data FILE\n";
+      return kExitUsage;
+    }
+    return download(ctx, dl);
+  }
+  if (wait_cmd->parsed()) return wait(ctx);
+  if (list_cmd->parsed()) {
+    if (!list_session.empty()) {
+      ctx.session = list_session;
+      all_sessions = false;
+    }
+    return list(ctx, all_sessions);
+  }
+  if (watch_cmd->parsed()) return watch(ctx);
+  for (auto* cmd : task_cmds)
+    if (cmd->parsed()) return taskCommand(ctx, cmd->get_name(), task);
+  if (resume_data_cmd->parsed()) return resumeData(ctx, task);
+  if (status_cmd->parsed()) return status(ctx);
+  return kExitUsage;
+}

@@ -1,0 +1,68 @@
+#include "progress_bar.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace ferry::cli {
+
+std::string humanBytes(double bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  int u = 0;
+  while (bytes >= 1000 && u < 4) {
+    bytes /= 1000;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+  return buf;
+}
+
+std::string humanDuration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "--:--";
+  long s = static_cast<long>(seconds);
+  char buf[32];
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+  return buf;
+}
+
+void ProgressBar::update(std::uint64_t total_written, std::optional<std::uint64_t> expected) {
+  auto now = std::chrono::steady_clock::now();
+  if (last_ != std::chrono::steady_clock::time_point{} && total_written >= last_written_) {
+    double dt = std::chrono::duration<double>(now - last_).count();
+    if (dt > 0.05) {
+      double instant = static_cast<double>(total_written - last_written_) / dt;
+      rate_ = rate_ == 0 ? instant : 0.7 * rate_ + 0.3 * instant;
+      last_ = now;
+      last_written_ = total_written;
+    }
+  } else {
+    last_ = now;
+    last_written_ = total_written;
+  }
+  written_ = total_written;
+  if (expected) expected_ = expected;
+}
+
+std::string ProgressBar::render(const std::string& label, int width) const {
+  std::string bar;
+  std::string percent = "   ?";
+  std::string eta = "--:--";
+  if (expected_ && *expected_ > 0) {
+    double fraction = std::min(1.0, static_cast<double>(written_) / static_cast<double>(*expected_));
+    int filled = static_cast<int>(fraction * width);
+    bar = std::string(filled, '=') + (filled < width ? ">" : "") + std::string(std::max(0, width - filled - 1), ' ');
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%3d%%", static_cast<int>(fraction * 100));
+    percent = buf;
+    if (rate_ > 0) eta = humanDuration(static_cast<double>(*expected_ - std::min(written_, *expected_)) / rate_);
+  } else {
+    bar = std::string(width, ' ');
+  }
+  return label + " [" + bar + "] " + percent + " " + humanBytes(static_cast<double>(written_)) + "  " +
+         humanBytes(rate_) + "/s  ETA " + eta;
+}
+
+}  // namespace ferry::cli

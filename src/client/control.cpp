@@ -1,0 +1,67 @@
+#include "ferry/control.hpp"
+
+#include <unistd.h>
+
+#include "ipc_connection.hpp"
+
+namespace ferry {
+
+using protocol::Json;
+
+Result<std::unique_ptr<Control>> Control::connect(std::filesystem::path socket, bool start_daemon) {
+  std::unique_ptr<Control> c(new Control());
+  IpcConnection::Options options;
+  options.socket = std::move(socket);
+  options.start_daemon = start_daemon;
+  options.hello = {{"client", "ferry control pid " + std::to_string(::getpid())}};
+  options.on_event = [raw = c.get()](const Json& m) {
+    if (raw->on_event_) raw->on_event_(m);
+  };
+  auto connection = IpcConnection::open(std::move(options));
+  if (!connection) return tl::unexpected(connection.error());
+  c->connection_ = std::move(*connection);
+  return c;
+}
+
+Control::~Control() = default;
+
+Result<std::vector<TaskInfo>> Control::list(const std::optional<std::string>& session) {
+  Json m{{"type", protocol::type::list}};
+  if (session) m["session"] = *session;
+  auto r = connection_->request(m);
+  if (!r) return tl::unexpected(r.error());
+  std::vector<TaskInfo> out;
+  for (const auto& t : r->value("tasks", Json::array())) {
+    auto info = protocol::taskInfoFromJson(t);
+    if (!info) return tl::unexpected(info.error());
+    out.push_back(*info);
+  }
+  return out;
+}
+
+Result<TaskInfo> Control::taskCommand(std::string_view type, std::uint64_t id) {
+  auto r = connection_->request({{"type", type}, {"task", id}});
+  if (!r) return tl::unexpected(r.error());
+  return protocol::taskInfoFromJson(r->value("task", Json::object()));
+}
+
+Result<TaskInfo> Control::suspend(std::uint64_t task) { return taskCommand(protocol::type::suspend, task); }
+Result<TaskInfo> Control::resume(std::uint64_t task) { return taskCommand(protocol::type::resume, task); }
+Result<TaskInfo> Control::cancel(std::uint64_t task) { return taskCommand(protocol::type::cancel, task); }
+
+Result<std::string> Control::cancelByProducingResumeData(std::uint64_t task) {
+  auto r = connection_->request({{"type", protocol::type::cancel_with_resume_data}, {"task", task}});
+  if (!r) return tl::unexpected(r.error());
+  return r->value("resume_data", std::string());
+}
+
+Result<Json> Control::status() { return connection_->request({{"type", protocol::type::status}}); }
+
+Result<void> Control::watch(std::function<void(const Json&)> on_event) {
+  on_event_ = std::move(on_event);
+  auto r = connection_->request({{"type", protocol::type::watch}});
+  if (!r) return tl::unexpected(r.error());
+  return {};
+}
+
+}  // namespace ferry

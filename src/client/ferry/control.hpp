@@ -1,0 +1,40 @@
+#pragma once
+// ferry::Control: a connection that does not attach to a session, for tools (ferryctl) that list,
+// suspend, resume, cancel or watch tasks of any session of this user.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "ferry/types.hpp"
+
+namespace ferry {
+
+class IpcConnection;
+
+class Control {
+ public:
+  static Result<std::unique_ptr<Control>> connect(std::filesystem::path socket = {}, bool start_daemon = true);
+  ~Control();
+
+  Result<std::vector<TaskInfo>> list(const std::optional<std::string>& session = std::nullopt);
+  Result<TaskInfo> suspend(std::uint64_t task);
+  Result<TaskInfo> resume(std::uint64_t task);
+  Result<TaskInfo> cancel(std::uint64_t task);
+  Result<std::string> cancelByProducingResumeData(std::uint64_t task);
+  Result<protocol::Json> status();
+  // Every event of every session (progress included) goes to `on_event` from now on, on the
+  // connection's reader thread.
+  Result<void> watch(std::function<void(const protocol::Json&)> on_event);
+
+ private:
+  Control() = default;
+  Result<TaskInfo> taskCommand(std::string_view type, std::uint64_t id);
+  std::unique_ptr<IpcConnection> connection_;
+  std::function<void(const protocol::Json&)> on_event_;
+};
+
+}  // namespace ferry

@@ -1,0 +1,108 @@
+#pragma once
+// ferry::Session: NSURLSession background sessions for Linux.
+//
+//   auto session = ferry::Session::create(ferry::Configuration::background("com.example.app"), delegate);
+//   auto task = (*session)->downloadTask("https://example.com/big.iso");
+//   task->resume();           // tasks are created suspended, as in URLSession
+//   // ... the process may exit now; ferryd finishes the download. The next
+//   // Session::create with the same identifier delivers the queued events to the delegate.
+//
+// Delegate callbacks run on one thread owned by the Session, in the order ferryd produced them.
+// Each stored event is acknowledged when its callback returns, so it is delivered exactly once per
+// acknowledgement (a process that dies inside a callback gets it again on the next attach).
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/error.hpp"
+#include "ferry/configuration.hpp"
+#include "ferry/types.hpp"
+
+namespace ferry {
+
+class Session;
+class IpcConnection;
+
+// A handle on a task in ferryd; cheap to copy. Valid while its Session lives.
+class DownloadTask {
+ public:
+  DownloadTask(Session* session, std::uint64_t id) : session_(session), id_(id) {}
+  std::uint64_t identifier() const { return id_; }
+
+  Result<TaskInfo> resume();   // starts a new task; undoes one suspend()
+  Result<TaskInfo> suspend();  // nestable: as many resume() as suspend() restart it
+  Result<TaskInfo> cancel();   // didComplete follows with error "cancelled"
+  // Cancels and returns resume data for Session::downloadTaskWithResumeData (single use).
+  Result<std::string> cancelByProducingResumeData();
+
+ private:
+  Session* session_;
+  std::uint64_t id_;
+};
+
+class SessionDelegate {
+ public:
+  virtual ~SessionDelegate() = default;
+  virtual void didWriteData(Session&, DownloadTask&, std::int64_t /*bytesWritten*/, std::int64_t /*totalBytesWritten*/,
+                            std::int64_t /*totalBytesExpectedToWrite (-1 unknown)*/) {}
+  virtual void didResumeAtOffset(Session&, DownloadTask&, std::int64_t /*fileOffset*/, std::int64_t /*expectedTotalBytes*/) {}
+  // `location` is removed when this returns, unless the application moved it or named a
+  // destination for the download (then it is that destination and stays).
+  virtual void didFinishDownloadingTo(Session&, DownloadTask&, const std::filesystem::path& /*location*/) {}
+  virtual void didComplete(Session&, DownloadTask&, const Completion&) {}
+  // Every event queued while no client was attached has been delivered.
+  virtual void didFinishEvents(Session&) {}
+};
+
+class Session {
+ public:
+  // Connects to ferryd (starting it when needed) and attaches to the background session.
+  // Fails with already-attached when another process holds the session.
+  static Result<std::unique_ptr<Session>> create(Configuration configuration, std::shared_ptr<SessionDelegate> delegate);
+  ~Session();  // detaches; tasks go on in ferryd
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  Result<DownloadTask> downloadTask(const Request& request, const DownloadOptions& options = {});
+  Result<DownloadTask> downloadTaskWithResumeData(const std::string& resume_data, const DownloadOptions& options = {});
+  Result<std::vector<TaskInfo>> getAllTasks();
+  // Cancels every task of the session.
+  Result<void> invalidateAndCancel();
+
+  const Configuration& configuration() const { return configuration_; }
+
+  // Blocks until every event queued at attach time has been delivered (didFinishEvents ran).
+  bool waitForEventsDrained(std::chrono::milliseconds timeout);
+
+ private:
+  friend class DownloadTask;
+  Session(Configuration configuration, std::shared_ptr<SessionDelegate> delegate);
+  Result<protocol::Json> call(protocol::Json message);
+  Result<TaskInfo> taskCommand(std::string_view type, std::uint64_t id);
+  void onEvent(const protocol::Json& message);  // from the connection's reader thread
+  void deliverLoop();
+  void deliver(const protocol::Json& message);
+
+  Configuration configuration_;
+  std::shared_ptr<SessionDelegate> delegate_;
+  std::unique_ptr<IpcConnection> connection_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<protocol::Json> inbox_;
+  std::set<std::uint64_t> delivered_;  // seqs handled this process: a replay after reconnect is skipped
+  bool stopping_ = false;
+  bool drained_ = false;
+  std::condition_variable drained_cv_;
+  std::thread delegate_thread_;
+};
+
+}  // namespace ferry

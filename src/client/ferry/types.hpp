@@ -1,0 +1,48 @@
+#pragma once
+// Value types of libferry's public API.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/error.hpp"
+#include "protocol/messages.hpp"
+
+namespace ferry {
+
+// An HTTP request as an application describes it (URLRequest).
+struct Request {
+  std::string url;
+  std::string method = "GET";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::chrono::seconds stall_timeout{60};    // < 1 byte/s for this long: retry
+  std::chrono::seconds connect_timeout{30};
+
+  Request() = default;
+  Request(std::string u) : url(std::move(u)) {}  // NOLINT: a URL is a request
+  Request(const char* u) : url(u) {}             // NOLINT
+};
+
+struct DownloadOptions {
+  // When set (absolute, or relative to the current directory), ferryd renames the finished file
+  // there atomically; didFinishDownloadingTo then reports this path and it is not removed.
+  std::filesystem::path destination;
+  std::string description;  // a label shown by ferryctl list
+};
+
+// A task as ferryd reports it (getAllTasks).
+using TaskInfo = protocol::TaskInfo;
+
+// What didComplete reports.
+struct Completion {
+  std::optional<Error> error;  // none: success
+  long status_code = 0;        // the HTTP status of the final response (0 if none)
+  std::string resume_data;     // non-empty when the download can be resumed from it
+  bool ok() const { return !error.has_value(); }
+};
+
+}  // namespace ferry

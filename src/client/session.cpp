@@ -1,0 +1,207 @@
+#include "ferry/session.hpp"
+
+#include <unistd.h>
+
+#include "ipc_connection.hpp"
+
+namespace ferry {
+
+using protocol::Json;
+
+namespace {
+Json requestJson(const Request& r) {
+  engine::HttpRequest h;
+  h.url = r.url;
+  h.method = r.method;
+  for (const auto& [name, value] : r.headers) h.headers.push_back({name, value});
+  h.stall_timeout = r.stall_timeout;
+  h.connect_timeout = r.connect_timeout;
+  return protocol::requestToJson(h);
+}
+
+std::string absoluteDestination(const std::filesystem::path& p) {
+  if (p.empty()) return {};
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(p, ec);
+  return (ec ? p : abs).lexically_normal().string();
+}
+
+std::int64_t signedField(const Json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_number()) return -1;
+  return it->get<std::int64_t>();
+}
+}  // namespace
+
+// ---------------------------------------------------------------- DownloadTask
+
+Result<TaskInfo> DownloadTask::resume() { return session_->taskCommand(protocol::type::resume, id_); }
+Result<TaskInfo> DownloadTask::suspend() { return session_->taskCommand(protocol::type::suspend, id_); }
+Result<TaskInfo> DownloadTask::cancel() { return session_->taskCommand(protocol::type::cancel, id_); }
+
+Result<std::string> DownloadTask::cancelByProducingResumeData() {
+  auto r = session_->call({{"type", protocol::type::cancel_with_resume_data}, {"task", id_}});
+  if (!r) return tl::unexpected(r.error());
+  return r->value("resume_data", std::string());
+}
+
+// ---------------------------------------------------------------- Session
+
+Session::Session(Configuration configuration, std::shared_ptr<SessionDelegate> delegate)
+    : configuration_(std::move(configuration)), delegate_(std::move(delegate)) {}
+
+Result<std::unique_ptr<Session>> Session::create(Configuration configuration, std::shared_ptr<SessionDelegate> delegate) {
+  if (auto valid = protocol::validateSessionId(configuration.identifier()); !valid) return tl::unexpected(valid.error());
+  if (!delegate) delegate = std::make_shared<SessionDelegate>();
+  std::unique_ptr<Session> s(new Session(std::move(configuration), std::move(delegate)));
+  IpcConnection::Options options;
+  options.socket = s->configuration_.socketPath();
+  options.start_daemon = s->configuration_.startsDaemon();
+  options.reconnect = true;
+  options.hello = {{"attach", s->configuration_.identifier()},
+                   {"configuration", protocol::sessionConfigToJson(s->configuration_.sessionConfig())},
+                   {"client", "libferry pid " + std::to_string(::getpid())}};
+  options.on_event = [raw = s.get()](const Json& m) { raw->onEvent(m); };
+  // The delegate thread exists before the first event can arrive.
+  s->delegate_thread_ = std::thread([raw = s.get()] { raw->deliverLoop(); });
+  auto connection = IpcConnection::open(std::move(options));
+  if (!connection) return tl::unexpected(connection.error());  // ~Session joins the thread
+  s->connection_ = std::move(*connection);
+  return s;
+}
+
+Session::~Session() {
+  connection_.reset();  // no more events after this
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (delegate_thread_.joinable()) delegate_thread_.join();
+}
+
+Result<Json> Session::call(Json message) {
+  if (!connection_) return fail(errc::daemon_unavailable, "the session is not connected");
+  return connection_->request(std::move(message));
+}
+
+Result<TaskInfo> Session::taskCommand(std::string_view type, std::uint64_t id) {
+  auto r = call({{"type", type}, {"task", id}});
+  if (!r) return tl::unexpected(r.error());
+  return protocol::taskInfoFromJson(r->value("task", Json::object()));
+}
+
+Result<DownloadTask> Session::downloadTask(const Request& request, const DownloadOptions& options) {
+  auto r = call({{"type", protocol::type::create_download},
+                 {"request", requestJson(request)},
+                 {"destination", absoluteDestination(options.destination)},
+                 {"description", options.description}});
+  if (!r) return tl::unexpected(r.error());
+  auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
+  if (!info) return tl::unexpected(info.error());
+  return DownloadTask(this, info->id);
+}
+
+Result<DownloadTask> Session::downloadTaskWithResumeData(const std::string& resume_data, const DownloadOptions& options) {
+  auto r = call({{"type", protocol::type::create_download},
+                 {"resume_data", resume_data},
+                 {"destination", absoluteDestination(options.destination)},
+                 {"description", options.description}});
+  if (!r) return tl::unexpected(r.error());
+  auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
+  if (!info) return tl::unexpected(info.error());
+  return DownloadTask(this, info->id);
+}
+
+Result<std::vector<TaskInfo>> Session::getAllTasks() {
+  auto r = call({{"type", protocol::type::list}});
+  if (!r) return tl::unexpected(r.error());
+  std::vector<TaskInfo> out;
+  for (const auto& t : r->value("tasks", Json::array())) {
+    auto info = protocol::taskInfoFromJson(t);
+    if (!info) return tl::unexpected(info.error());
+    out.push_back(*info);
+  }
+  return out;
+}
+
+Result<void> Session::invalidateAndCancel() {
+  auto r = call({{"type", protocol::type::invalidate_and_cancel}});
+  if (!r) return tl::unexpected(r.error());
+  return {};
+}
+
+bool Session::waitForEventsDrained(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return drained_cv_.wait_for(lock, timeout, [this] { return drained_; });
+}
+
+// ---------------------------------------------------------------- events
+
+void Session::onEvent(const Json& message) {
+  {
+    std::lock_guard lock(mutex_);
+    inbox_.push_back(message);
+  }
+  wake_.notify_one();
+}
+
+void Session::deliverLoop() {
+  for (;;) {
+    Json message;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !inbox_.empty(); });
+      if (inbox_.empty()) return;  // stopping and nothing left
+      if (stopping_) return;       // the application is going: undelivered events stay in ferryd
+      message = std::move(inbox_.front());
+      inbox_.pop_front();
+    }
+    deliver(message);
+  }
+}
+
+void Session::deliver(const Json& message) {
+  const std::string type = message.value("type", "");
+  if (type == protocol::type::events_drained) {
+    delegate_->didFinishEvents(*this);
+    std::lock_guard lock(mutex_);
+    drained_ = true;
+    drained_cv_.notify_all();
+    return;
+  }
+  if (type != protocol::type::event) return;
+  const std::string name = message.value("event", "");
+  const auto seq = message.value("seq", std::uint64_t{0});
+  if (seq != 0 && delivered_.count(seq) != 0) {
+    // A replay after a reconnect of an event handled before: acknowledge again, do not repeat it.
+    if (connection_) connection_->post({{"type", protocol::type::ack}, {"seq", seq}});
+    return;
+  }
+  DownloadTask task(this, message.value("task", std::uint64_t{0}));
+  if (name == protocol::event::did_write_data) {
+    delegate_->didWriteData(*this, task, signedField(message, "bytesWritten"), signedField(message, "totalBytesWritten"),
+                            signedField(message, "totalBytesExpectedToWrite"));
+  } else if (name == protocol::event::did_resume_at_offset) {
+    delegate_->didResumeAtOffset(*this, task, signedField(message, "fileOffset"), signedField(message, "expectedTotalBytes"));
+  } else if (name == protocol::event::did_finish_downloading_to) {
+    std::filesystem::path location = message.value("location", std::string());
+    delegate_->didFinishDownloadingTo(*this, task, location);
+    if (message.value("temporary", false)) {
+      std::error_code ec;
+      std::filesystem::remove(location, ec);  // not moved by the application: it goes, as in URLSession
+    }
+  } else if (name == protocol::event::did_complete) {
+    Completion completion;
+    if (auto e = message.find("error"); e != message.end() && e->is_object()) completion.error = protocol::errorFromJson(*e);
+    completion.status_code = message.value("statusCode", 0L);
+    completion.resume_data = message.value("resumeData", std::string());
+    delegate_->didComplete(*this, task, completion);
+  }
+  if (seq != 0) {
+    delivered_.insert(seq);
+    if (connection_) connection_->post({{"type", protocol::type::ack}, {"seq", seq}});
+  }
+}
+
+}  // namespace ferry

@@ -1,0 +1,97 @@
+#include "daemon/client_connection.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace ferry::daemon {
+
+namespace {
+// A client that stops reading does not make ferryd buffer without bound: it is disconnected
+// (its session's events stay in the outbox for the next attach).
+constexpr std::size_t kMaxQueuedBytes = 64 * 1024 * 1024;
+}  // namespace
+
+ClientConnection::ClientConnection(Socket socket, MessageHandler& handler, pid_t peer_pid)
+    : socket_(std::move(socket)), handler_(handler), peer_pid_(peer_pid) {}
+
+void ClientConnection::start() { readMore(); }
+
+void ClientConnection::readMore() {
+  auto self = shared_from_this();
+  socket_.async_read_some(boost::asio::buffer(buffer_),
+                          [self](const boost::system::error_code& ec, std::size_t n) { self->onRead(ec, n); });
+}
+
+void ClientConnection::onRead(const boost::system::error_code& ec, std::size_t n) {
+  if (ec) {
+    close();
+    return;
+  }
+  lines_.append(std::string_view(buffer_.data(), n));
+  auto self = shared_from_this();
+  while (open_) {
+    auto line = lines_.next();
+    if (!line) break;
+    if (line->empty()) continue;
+    auto message = protocol::parseLine(*line);
+    if (!message) {
+      sendError(nullptr, message.error());
+      continue;
+    }
+    handler_.onMessage(self, *message);
+  }
+  if (lines_.overflowed()) {
+    sendError(nullptr, Error(errc::protocol, "message longer than 1 MiB without a newline; closing the connection"));
+    close();
+    return;
+  }
+  if (open_) readMore();
+}
+
+void ClientConnection::send(const protocol::Json& message) {
+  if (!open_) return;
+  std::string line = protocol::toLine(message);
+  outgoing_bytes_ += line.size();
+  if (outgoing_bytes_ > kMaxQueuedBytes) {
+    spdlog::warn("client pid {} is not reading; disconnecting it", peer_pid_);
+    close();
+    return;
+  }
+  outgoing_.push_back(std::move(line));
+  if (!writing_) writeNext();
+}
+
+void ClientConnection::sendError(const protocol::Json& request_id, const Error& error) {
+  send({{"type", protocol::type::reply}, {"id", request_id}, {"ok", false}, {"error", protocol::errorJson(error)}});
+}
+
+void ClientConnection::writeNext() {
+  if (outgoing_.empty() || !open_) {
+    writing_ = false;
+    return;
+  }
+  writing_ = true;
+  auto self = shared_from_this();
+  boost::asio::async_write(socket_, boost::asio::buffer(outgoing_.front()),
+                           [self](const boost::system::error_code& ec, std::size_t n) {
+                             self->outgoing_bytes_ -= n;
+                             self->outgoing_.pop_front();
+                             if (ec) {
+                               self->close();
+                               return;
+                             }
+                             self->writeNext();
+                           });
+}
+
+void ClientConnection::close() {
+  if (!open_) return;
+  open_ = false;
+  // Let queued writes go out before the socket goes: shutdown after the write queue drains is
+  // not worth the complexity; an error reply followed by close is best-effort by design.
+  boost::system::error_code ignored;
+  socket_.shutdown(Socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  handler_.onClosed(shared_from_this());
+}
+
+}  // namespace ferry::daemon

@@ -1,0 +1,220 @@
+#include "daemon/daemon.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "common/files.hpp"
+
+namespace ferry::daemon {
+
+using protocol::Json;
+
+Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
+  for (const char* sub : {"", "partial", "delivered", "resume"})
+    if (auto made = files::makePrivateDirectory(options.state_dir / sub, 0700); !made) return tl::unexpected(made.error());
+  auto store = store::Store::open(options.state_dir / "ferry.db");
+  if (!store) return tl::unexpected(store.error());
+  auto snapshot = (*store)->load();
+  if (!snapshot) return tl::unexpected(snapshot.error());
+  auto codec = ResumeDataCodec::open(options.state_dir / "resume.key");
+  if (!codec) return tl::unexpected(codec.error());
+  std::unique_ptr<Daemon> d(new Daemon(options, std::move(*store), std::move(*snapshot), std::move(*codec)));
+  if (auto listening = d->server_.listen(options.socket_path); !listening) return tl::unexpected(listening.error());
+  spdlog::info("ferryd {} serving {} (state in {})", FERRY_VERSION, options.socket_path.string(), options.state_dir.string());
+  return d;
+}
+
+Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store::Snapshot snapshot, ResumeDataCodec codec)
+    : options_(std::move(options)),
+      store_(std::move(store)),
+      codec_(std::move(codec)),
+      outbox_(snapshot.max_event_seq),
+      server_(io_, *this) {
+  writer_ = std::make_unique<store::Writer>(*store_);
+  engine_ = std::make_unique<engine::Engine>([this](engine::EngineEvent e) {
+    boost::asio::post(io_, [this, e = std::move(e)]() {
+      if (tasks_) tasks_->onEngineEvent(e);
+    });
+  });
+  tasks_ = std::make_unique<TaskManager>(io_, *writer_, *engine_, outbox_, codec_, options_.state_dir,
+                                         options_.checkpoint_interval);
+  for (const auto& s : snapshot.sessions) {
+    auto config = protocol::sessionConfigFromJson(Json::parse(s.configuration_json, nullptr, false));
+    sessions_[s.id] = config ? *config : protocol::SessionConfig{};
+  }
+  outbox_.restore(snapshot.events);
+  tasks_->restore(snapshot, sessions_);
+}
+
+Daemon::~Daemon() {
+  engine_.reset();  // the transfer thread stops first: nothing writes partial files after this
+  tasks_.reset();
+  writer_.reset();  // drains and commits
+}
+
+int Daemon::run() {
+  boost::asio::signal_set signals(io_, SIGTERM, SIGINT);
+  signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping; every task stays resumable", sig);
+    server_.stop();
+    engine_.reset();
+    tasks_->checkpointAllForShutdown();
+    writer_->flush();
+    io_.stop();
+  });
+  io_.run();
+  return 0;
+}
+
+// ---------------------------------------------------------------- dispatch
+
+void Daemon::reply(const Conn& c, const Json& id, Json result) {
+  c->send({{"type", protocol::type::reply}, {"id", id}, {"ok", true}, {"result", std::move(result)}});
+}
+
+std::optional<std::string> Daemon::scopeOf(const Conn& c) const {
+  if (c->attached_session.empty()) return std::nullopt;
+  return c->attached_session;
+}
+
+void Daemon::onMessage(const Conn& c, const Json& m) {
+  const std::string type = m.value("type", "");
+  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  if (type == protocol::type::hello) return handleHello(c, m);
+  if (!c->greeted)
+    return c->sendError(id, Error(errc::protocol, "the first message must be hello (protocol version " +
+                                                      std::to_string(protocol::kVersion) + ")"));
+  if (type == protocol::type::create_download) return handleCreateDownload(c, m);
+  if (type == protocol::type::suspend || type == protocol::type::resume || type == protocol::type::cancel ||
+      type == protocol::type::cancel_with_resume_data)
+    return handleTaskCommand(c, m, type);
+  if (type == protocol::type::ack) return handleAck(c, m);
+  if (type == protocol::type::list) return handleList(c, m);
+  if (type == protocol::type::status) return handleStatus(c, m);
+  if (type == protocol::type::watch) {
+    c->watching = true;
+    outbox_.addWatcher(c);
+    return reply(c, id, Json::object());
+  }
+  if (type == protocol::type::invalidate_and_cancel) {
+    if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to a session first"));
+    tasks_->cancelAll(c->attached_session);
+    return reply(c, id, Json::object());
+  }
+  c->sendError(id, Error(errc::protocol, "unknown message type \"" + type.substr(0, 64) + "\""));
+}
+
+void Daemon::onClosed(const Conn& c) {
+  if (!c->attached_session.empty()) {
+    spdlog::info("session {}: client pid {} detached; its tasks go on", c->attached_session, c->peerPid());
+    outbox_.detach(c->attached_session, c.get());
+  }
+}
+
+void Daemon::handleHello(const Conn& c, const Json& m) {
+  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  if (c->greeted) return c->sendError(id, Error(errc::protocol, "hello was already sent on this connection"));
+  auto version = m.find("version");
+  if (version == m.end() || !version->is_number_integer() || version->get<int>() != protocol::kVersion)
+    return c->sendError(id, Error(errc::version_mismatch, "this ferryd speaks protocol version " +
+                                                              std::to_string(protocol::kVersion) +
+                                                              "; use a libferry of the same version"));
+  auto session = protocol::optionalString(m, "attach");
+  if (session) {
+    if (auto valid = protocol::validateSessionId(*session); !valid) return c->sendError(id, valid.error());
+    if (outbox_.isAttached(*session))
+      return c->sendError(id, Error(errc::already_attached, "session " + *session +
+                                                                " already has a client attached; only one process may attach to a "
+                                                                "background session at a time"));
+    auto config = protocol::sessionConfigFromJson(m.value("configuration", Json(nullptr)));
+    if (!config) return c->sendError(id, config.error());
+    sessions_[*session] = *config;
+    tasks_->setSessionConfig(*session, *config);
+    store::SessionRow row{*session, protocol::sessionConfigToJson(*config).dump(),
+                          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()};
+    writer_->submit(store::Durability::lifecycle, [row](store::Store& s) { return s.upsertSession(row); });
+    c->attached_session = *session;
+    spdlog::info("session {}: client pid {} attached", *session, c->peerPid());
+  }
+  c->greeted = true;
+  Json tasks = Json::array();
+  for (const auto& t : tasks_->list(session)) tasks.push_back(protocol::taskInfoToJson(t));
+  reply(c, id, {{"protocol", protocol::kVersion}, {"daemon_version", FERRY_VERSION}, {"tasks", tasks}});
+  if (session) outbox_.attach(*session, c);
+}
+
+void Daemon::handleCreateDownload(const Conn& c, const Json& m) {
+  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  NewDownload spec;
+  spec.session = c->attached_session.empty() ? m.value("session", std::string()) : c->attached_session;
+  if (auto valid = protocol::validateSessionId(spec.session); !valid) return c->sendError(id, valid.error());
+  if (!c->attached_session.empty() && m.contains("session") && m["session"] != c->attached_session)
+    return c->sendError(id, Error(errc::invalid_argument, "a client attached to a session creates tasks in that session only"));
+  spec.resume_data = protocol::optionalString(m, "resume_data");
+  if (m.contains("request")) {
+    auto request = protocol::requestFromJson(m["request"]);
+    if (!request) return c->sendError(id, request.error());
+    spec.request = std::move(*request);
+  } else if (!spec.resume_data) {
+    return c->sendError(id, Error(errc::invalid_argument, "create_download needs a request or resume_data"));
+  }
+  spec.destination = m.value("destination", std::string());
+  spec.description = m.value("description", std::string()).substr(0, 1024);
+  spec.start = m.value("start", false);
+  spec.config = sessions_[spec.session];
+  tasks_->createDownload(std::move(spec), [this, c, id](Result<protocol::TaskInfo> info) {
+    if (!info) return c->sendError(id, info.error());
+    reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
+  });
+}
+
+void Daemon::handleTaskCommand(const Conn& c, const Json& m, std::string_view type) {
+  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  auto task = protocol::requireUnsigned(m, "task");
+  if (!task) return c->sendError(id, task.error());
+  auto scope = scopeOf(c);
+  if (type == protocol::type::cancel_with_resume_data) {
+    return tasks_->cancelWithResumeData(*task, scope, [this, c, id](Result<std::string> blob) {
+      if (!blob) return c->sendError(id, blob.error());
+      reply(c, id, {{"resume_data", *blob}});
+    });
+  }
+  Result<protocol::TaskInfo> info = type == protocol::type::suspend  ? tasks_->suspend(*task, scope)
+                                    : type == protocol::type::resume ? tasks_->resume(*task, scope)
+                                                                     : tasks_->cancel(*task, scope);
+  if (!info) return c->sendError(id, info.error());
+  reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
+}
+
+void Daemon::handleAck(const Conn& c, const Json& m) {
+  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  if (c->attached_session.empty())
+    return c->sendError(id, Error(errc::not_attached, "only the attached client of a session acknowledges its events"));
+  auto seq = protocol::requireUnsigned(m, "seq");
+  if (!seq) return c->sendError(id, seq.error());
+  auto row = outbox_.ack(c->attached_session, *seq);
+  if (!row) return;  // already acknowledged (or never ours): acknowledging is idempotent
+  tasks_->onEventAcked(*row);
+}
+
+void Daemon::handleList(const Conn& c, const Json& m) {
+  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  std::optional<std::string> session = scopeOf(c);
+  if (!session) session = protocol::optionalString(m, "session");
+  Json tasks = Json::array();
+  for (const auto& t : tasks_->list(session)) tasks.push_back(protocol::taskInfoToJson(t));
+  reply(c, id, {{"tasks", tasks}});
+}
+
+void Daemon::handleStatus(const Conn& c, const Json& m) {
+  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
+  Json sessions = Json::array();
+  for (const auto& [name, config] : sessions_)
+    sessions.push_back({{"id", name}, {"attached", outbox_.isAttached(name)}, {"pending_events", outbox_.pendingCount(name)}});
+  reply(c, id, {{"daemon_version", FERRY_VERSION}, {"pid", ::getpid()}, {"uptime_seconds", uptime},
+                {"socket", options_.socket_path.string()}, {"state_dir", options_.state_dir.string()},
+                {"sessions", sessions}, {"tasks_by_state", tasks_->countByState()}});
+}
+
+}  // namespace ferry::daemon

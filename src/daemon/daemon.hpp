@@ -1,0 +1,69 @@
+#pragma once
+// ferryd: the IPC loop (this thread), the engine's transfer thread and the store's writer thread.
+// Daemon wires them together and answers IPC requests; TaskManager holds the tasks.
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/asio.hpp>
+
+#include "daemon/client_connection.hpp"
+#include "daemon/event_outbox.hpp"
+#include "daemon/ipc_server.hpp"
+#include "daemon/resume_data.hpp"
+#include "daemon/task_manager.hpp"
+#include "engine/engine.hpp"
+#include "store/store.hpp"
+#include "store/writer.hpp"
+
+namespace ferry::daemon {
+
+struct DaemonOptions {
+  std::filesystem::path socket_path;
+  std::filesystem::path state_dir;
+  std::chrono::milliseconds checkpoint_interval{1000};
+};
+
+class Daemon : public MessageHandler {
+ public:
+  // Opens the state (creating it), restores tasks and starts listening. Start-up failures are
+  // returned as errors with a sentence for the user.
+  static Result<std::unique_ptr<Daemon>> start(const DaemonOptions& options);
+  ~Daemon() override;
+
+  // Serves until SIGTERM/SIGINT; then stops transfers, makes written bytes durable and returns.
+  int run();
+
+  void onMessage(const std::shared_ptr<ClientConnection>& connection, const protocol::Json& message) override;
+  void onClosed(const std::shared_ptr<ClientConnection>& connection) override;
+
+ private:
+  Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store::Snapshot snapshot, ResumeDataCodec codec);
+
+  using Conn = std::shared_ptr<ClientConnection>;
+  void reply(const Conn& c, const protocol::Json& id, protocol::Json result);
+  void handleHello(const Conn& c, const protocol::Json& m);
+  void handleCreateDownload(const Conn& c, const protocol::Json& m);
+  void handleTaskCommand(const Conn& c, const protocol::Json& m, std::string_view type);
+  void handleAck(const Conn& c, const protocol::Json& m);
+  void handleList(const Conn& c, const protocol::Json& m);
+  void handleStatus(const Conn& c, const protocol::Json& m);
+  std::optional<std::string> scopeOf(const Conn& c) const;
+
+  DaemonOptions options_;
+  boost::asio::io_context io_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::Writer> writer_;
+  std::unique_ptr<engine::Engine> engine_;
+  ResumeDataCodec codec_;
+  EventOutbox outbox_;
+  std::unique_ptr<TaskManager> tasks_;
+  IpcServer server_;
+  std::map<std::string, protocol::SessionConfig> sessions_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace ferry::daemon

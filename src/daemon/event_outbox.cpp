@@ -1,0 +1,109 @@
+#include "daemon/event_outbox.hpp"
+
+#include <algorithm>
+
+namespace ferry::daemon {
+
+void EventOutbox::restore(const std::vector<store::EventRow>& events) {
+  for (const auto& row : events) {
+    sessions_[row.session].pending.push_back(row);
+    last_seq_ = std::max(last_seq_, row.seq);
+  }
+}
+
+store::EventRow EventOutbox::prepare(const std::string& session, std::uint64_t task, std::string_view type,
+                                     const protocol::Json& payload) {
+  store::EventRow row;
+  row.seq = ++last_seq_;
+  row.session = session;
+  row.task_id = task;
+  row.type = std::string(type);
+  row.payload_json = payload.dump(-1, ' ', false, protocol::Json::error_handler_t::replace);
+  return row;
+}
+
+protocol::Json EventOutbox::message(const store::EventRow& row) {
+  protocol::Json payload = protocol::Json::parse(row.payload_json, nullptr, false);
+  if (!payload.is_object()) payload = protocol::Json::object();
+  payload["type"] = protocol::type::event;
+  payload["event"] = row.type;
+  payload["seq"] = row.seq;
+  payload["session"] = row.session;
+  payload["task"] = row.task_id;
+  return payload;
+}
+
+void EventOutbox::committed(const store::EventRow& row) {
+  auto& queue = sessions_[row.session];
+  queue.pending.push_back(row);
+  auto msg = message(row);
+  if (auto client = queue.client.lock()) client->send(msg);
+  toWatchers(msg);
+}
+
+void EventOutbox::transient(const std::string& session, std::uint64_t task, std::string_view type,
+                            protocol::Json payload) {
+  payload["type"] = protocol::type::event;
+  payload["event"] = type;
+  payload["seq"] = 0;
+  payload["session"] = session;
+  payload["task"] = task;
+  auto it = sessions_.find(session);
+  if (it != sessions_.end())
+    if (auto client = it->second.client.lock()) client->send(payload);
+  toWatchers(payload);
+}
+
+void EventOutbox::toWatchers(const protocol::Json& message) {
+  std::erase_if(watchers_, [](const auto& w) { return w.expired(); });
+  for (const auto& w : watchers_)
+    if (auto c = w.lock(); c && c->attached_session != message.value("session", "")) c->send(message);
+}
+
+bool EventOutbox::isAttached(const std::string& session) const {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return false;
+  auto client = it->second.client.lock();
+  return client && client->open();
+}
+
+void EventOutbox::attach(const std::string& session, const std::shared_ptr<ClientConnection>& client) {
+  auto& queue = sessions_[session];
+  queue.client = client;
+  for (const auto& row : queue.pending) client->send(message(row));
+  client->send({{"type", protocol::type::events_drained}, {"session", session}, {"count", queue.pending.size()}});
+}
+
+void EventOutbox::detach(const std::string& session, const ClientConnection* client) {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return;
+  auto current = it->second.client.lock();
+  if (!current || current.get() == client) it->second.client.reset();
+}
+
+void EventOutbox::addWatcher(const std::shared_ptr<ClientConnection>& watcher) { watchers_.push_back(watcher); }
+
+std::optional<store::EventRow> EventOutbox::ack(const std::string& session, std::uint64_t seq) {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return std::nullopt;
+  auto& pending = it->second.pending;
+  auto found = std::find_if(pending.begin(), pending.end(), [seq](const auto& r) { return r.seq == seq; });
+  if (found == pending.end()) return std::nullopt;
+  store::EventRow row = *found;
+  pending.erase(found);
+  return row;
+}
+
+bool EventOutbox::hasPending(const std::string& session, std::uint64_t task) const {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return false;
+  return std::any_of(it->second.pending.begin(), it->second.pending.end(),
+                     [task](const auto& r) { return r.task_id == task; });
+}
+
+std::size_t EventOutbox::pendingCount(const std::string& session) const {
+  auto it = sessions_.find(session);
+  return it == sessions_.end() ? 0 : it->second.pending.size();
+}
+
+}  // namespace ferry::daemon

@@ -1,0 +1,59 @@
+#pragma once
+// The event outbox: every event an application must see is written to the store before it is sent,
+// kept until the application acknowledges it, and replayed in order when it attaches again.
+// Progress (didWriteData) is transient: sent to whoever is attached or watching, never stored.
+// This is also where a session's attached client is known (there is at most one).
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/client_connection.hpp"
+#include "protocol/messages.hpp"
+#include "store/records.hpp"
+
+namespace ferry::daemon {
+
+class EventOutbox {
+ public:
+  explicit EventOutbox(std::uint64_t last_seq) : last_seq_(last_seq) {}
+
+  void restore(const std::vector<store::EventRow>& events);
+
+  // Assigns the next sequence number. Append the row inside a writer Work, then call committed().
+  store::EventRow prepare(const std::string& session, std::uint64_t task, std::string_view type,
+                          const protocol::Json& payload);
+  // The row is durable: queue it, and send it now when the session's client is attached.
+  void committed(const store::EventRow& row);
+  // Not stored: to the attached client and to watchers only.
+  void transient(const std::string& session, std::uint64_t task, std::string_view type, protocol::Json payload);
+
+  // Attaching replays every pending event of the session in order, then events_drained.
+  bool isAttached(const std::string& session) const;
+  void attach(const std::string& session, const std::shared_ptr<ClientConnection>& client);
+  void detach(const std::string& session, const ClientConnection* client);
+  void addWatcher(const std::shared_ptr<ClientConnection>& watcher);
+
+  // Removes the acknowledged event; the caller deletes its row in the store.
+  std::optional<store::EventRow> ack(const std::string& session, std::uint64_t seq);
+  bool hasPending(const std::string& session, std::uint64_t task) const;
+  std::size_t pendingCount(const std::string& session) const;
+
+ private:
+  struct Queue {
+    std::deque<store::EventRow> pending;
+    std::weak_ptr<ClientConnection> client;
+  };
+  static protocol::Json message(const store::EventRow& row);
+  void toWatchers(const protocol::Json& message);
+
+  std::uint64_t last_seq_;
+  std::map<std::string, Queue> sessions_;
+  std::vector<std::weak_ptr<ClientConnection>> watchers_;
+};
+
+}  // namespace ferry::daemon

@@ -1,0 +1,34 @@
+#pragma once
+// The Unix socket ferryd listens on: a 0700 directory, a lock so only one daemon owns it, and a
+// peer-credential check (SO_PEERCRED) on every connection.
+
+#include <filesystem>
+
+#include <boost/asio.hpp>
+
+#include "common/error.hpp"
+#include "common/unique_fd.hpp"
+#include "daemon/client_connection.hpp"
+
+namespace ferry::daemon {
+
+class IpcServer {
+ public:
+  IpcServer(boost::asio::io_context& io, MessageHandler& handler);
+
+  // Takes the lock beside the socket, removes a stale socket, binds and listens.
+  // Fails with a clear error when another ferryd already owns the socket.
+  Result<void> listen(const std::filesystem::path& socket_path);
+  void stop();
+
+ private:
+  void acceptNext();
+
+  boost::asio::io_context& io_;
+  MessageHandler& handler_;
+  boost::asio::local::stream_protocol::acceptor acceptor_;
+  UniqueFd lock_;
+  std::filesystem::path socket_path_;
+};
+
+}  // namespace ferry::daemon

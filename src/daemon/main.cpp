@@ -1,0 +1,38 @@
+// ferryd: the per-user background transfer daemon.
+
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/paths.hpp"
+#include "daemon/daemon.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ferryd: background HTTP(S) transfers for this user"};
+  std::string socket = ferry::paths::defaultSocket().string();
+  std::string state_dir = ferry::paths::defaultStateDir().string();
+  std::string log_level = "info";
+  int checkpoint_ms = 1000;
+  app.add_option("--socket", socket, "Unix socket to listen on (default: $FERRY_SOCKET or $XDG_RUNTIME_DIR/ferry/ferryd.sock)");
+  app.add_option("--state-dir", state_dir, "where tasks, events and partial files live (default: $FERRY_STATE_DIR or $XDG_STATE_HOME/ferry)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--checkpoint-ms", checkpoint_ms, "how often a running download's written bytes are made durable")
+      ->check(CLI::Range(10, 60000));
+  app.set_version_flag("--version", FERRY_VERSION);
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e ferryd[%P] %l: %v");
+
+  ferry::daemon::DaemonOptions options;
+  options.socket_path = socket;
+  options.state_dir = state_dir;
+  options.checkpoint_interval = std::chrono::milliseconds(checkpoint_ms);
+  auto daemon = ferry::daemon::Daemon::start(options);
+  if (!daemon) {
+    spdlog::error("{}", daemon.error().describe());
+    return daemon.error().is(ferry::errc::already_attached) ? 3 : 1;
+  }
+  return (*daemon)->run();
+}

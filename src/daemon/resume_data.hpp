@@ -1,0 +1,44 @@
+#pragma once
+// Resume data: the opaque blob cancelByProducingResumeData hands to an application.
+//
+//   ferry-resume-v1.<base64url(JSON)>.<base64url(HMAC-SHA256(daemon key, JSON))>
+//
+// The JSON names a single-use token in the daemon's store (which in turn names the partial file,
+// relative to the state directory), so the blob itself carries no path: a moved state directory
+// does not break it. The HMAC key is per state directory (resume.key, 0600): a blob from another
+// daemon is "foreign", an altered one is "invalid", a used or missing one is "stale".
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "common/error.hpp"
+
+namespace ferry::daemon {
+
+struct ResumeData {
+  std::string key_id;  // first 8 bytes of SHA-256 of the key, hex: tells "foreign" from "tampered"
+  std::string token;
+  std::string session;
+  std::string url;
+  std::uint64_t offset = 0;
+};
+
+class ResumeDataCodec {
+ public:
+  // Loads the key from `key_file`, creating it (32 random bytes, mode 0600) when missing.
+  static Result<ResumeDataCodec> open(const std::filesystem::path& key_file);
+
+  std::string encode(ResumeData data) const;
+  Result<ResumeData> decode(const std::string& blob) const;
+  const std::string& keyId() const { return key_id_; }
+
+ private:
+  std::string key_;
+  std::string key_id_;
+};
+
+// 16 random bytes as hex, for tokens.
+std::string randomToken();
+
+}  // namespace ferry::daemon

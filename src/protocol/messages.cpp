@@ -1,0 +1,201 @@
+#include "protocol/messages.hpp"
+
+#include <algorithm>
+
+namespace ferry::protocol {
+
+Result<Json> parseLine(std::string_view line) {
+  if (line.size() > kMaxLineBytes)
+    return fail(errc::protocol, "message longer than " + std::to_string(kMaxLineBytes) + " bytes");
+  Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return fail(errc::protocol, "message is not valid JSON");
+  if (!j.is_object()) return fail(errc::protocol, "message is not a JSON object");
+  auto t = j.find("type");
+  if (t == j.end() || !t->is_string()) return fail(errc::protocol, "message has no string \"type\"");
+  return j;
+}
+
+std::string toLine(const Json& message) {
+  // Replacement of invalid UTF-8 keeps a bad path or header from throwing in the sender.
+  return message.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+Result<std::string> requireString(const Json& message, std::string_view field) {
+  auto it = message.find(field);
+  if (it == message.end() || !it->is_string())
+    return fail(errc::protocol, "\"" + std::string(field) + "\" (a string) is missing in " +
+                                    message.value("type", std::string("message")));
+  return it->get<std::string>();
+}
+
+Result<std::uint64_t> requireUnsigned(const Json& message, std::string_view field) {
+  auto it = message.find(field);
+  if (it == message.end() || !it->is_number_unsigned())
+    return fail(errc::protocol, "\"" + std::string(field) + "\" (an unsigned integer) is missing in " +
+                                    message.value("type", std::string("message")));
+  return it->get<std::uint64_t>();
+}
+
+std::optional<std::string> optionalString(const Json& message, std::string_view field) {
+  auto it = message.find(field);
+  if (it == message.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+Json errorJson(const Error& error) { return Json{{"code", error.code}, {"message", error.message}}; }
+
+Error errorFromJson(const Json& j) {
+  if (!j.is_object()) return Error(errc::protocol, "malformed error object");
+  return Error(j.value("code", std::string(errc::internal)), j.value("message", std::string("unknown error")));
+}
+
+Json requestToJson(const engine::HttpRequest& request) {
+  Json headers = Json::array();
+  for (const auto& h : request.headers) headers.push_back(Json::array({h.name, h.value}));
+  return Json{{"url", request.url},
+              {"method", request.method},
+              {"headers", headers},
+              {"stall_timeout", request.stall_timeout.count()},
+              {"connect_timeout", request.connect_timeout.count()}};
+}
+
+namespace {
+bool isToken(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+  });
+}
+bool hasLineBreak(const std::string& s) { return s.find_first_of("\r\n", 0) != std::string::npos || s.find('\0') != std::string::npos; }
+
+Result<std::chrono::seconds> positiveSeconds(const Json& j, const char* field, std::chrono::seconds fallback) {
+  auto it = j.find(field);
+  if (it == j.end()) return fallback;
+  if (!it->is_number_integer() || it->get<long long>() <= 0 || it->get<long long>() > 86400 * 30)
+    return fail(errc::invalid_argument, std::string(field) + " must be a whole number of seconds between 1 and 2592000");
+  return std::chrono::seconds(it->get<long long>());
+}
+}  // namespace
+
+Result<engine::HttpRequest> requestFromJson(const Json& j) {
+  if (!j.is_object()) return fail(errc::invalid_argument, "request must be a JSON object");
+  engine::HttpRequest r;
+  auto url = j.find("url");
+  if (url == j.end() || !url->is_string() || url->get<std::string>().empty())
+    return fail(errc::bad_url, "the request has no URL; give an http:// or https:// URL");
+  r.url = url->get<std::string>();
+  if (r.url.size() > 8192) return fail(errc::bad_url, "the URL is longer than 8192 bytes");
+  if (hasLineBreak(r.url)) return fail(errc::bad_url, "the URL contains a line break or NUL byte");
+  r.method = j.value("method", std::string("GET"));
+  if (!isToken(r.method)) return fail(errc::invalid_argument, "the method \"" + r.method + "\" is not an HTTP token");
+  if (auto h = j.find("headers"); h != j.end()) {
+    if (!h->is_array() || h->size() > 100) return fail(errc::invalid_argument, "headers must be a list of at most 100 [name, value] pairs");
+    for (const auto& pair : *h) {
+      if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string())
+        return fail(errc::invalid_argument, "each header must be a [name, value] pair of strings");
+      engine::Header header{pair[0].get<std::string>(), pair[1].get<std::string>()};
+      if (!isToken(header.name)) return fail(errc::invalid_argument, "header name \"" + header.name + "\" is not an HTTP token");
+      if (hasLineBreak(header.value) || header.value.size() > 8192)
+        return fail(errc::invalid_argument, "header " + header.name + " has a line break or is longer than 8192 bytes");
+      r.headers.push_back(std::move(header));
+    }
+  }
+  auto stall = positiveSeconds(j, "stall_timeout", r.stall_timeout);
+  if (!stall) return tl::unexpected(stall.error());
+  r.stall_timeout = *stall;
+  auto connect = positiveSeconds(j, "connect_timeout", r.connect_timeout);
+  if (!connect) return tl::unexpected(connect.error());
+  r.connect_timeout = *connect;
+  return r;
+}
+
+Json taskInfoToJson(const TaskInfo& info) {
+  Json j{{"id", info.id},
+         {"session", info.session},
+         {"kind", info.kind},
+         {"state", info.state},
+         {"waiting_for", info.waiting_for},
+         {"url", info.url},
+         {"destination", info.destination},
+         {"description", info.description},
+         {"bytes_written", info.bytes_written},
+         {"http_status", info.http_status},
+         {"suspend_count", info.suspend_count},
+         {"created_at", info.created_at}};
+  j["expected_total"] = info.expected_total ? Json(*info.expected_total) : Json(nullptr);
+  j["error"] = info.error ? errorJson(*info.error) : Json(nullptr);
+  return j;
+}
+
+Result<TaskInfo> taskInfoFromJson(const Json& j) {
+  if (!j.is_object()) return fail(errc::protocol, "task is not a JSON object");
+  try {
+    TaskInfo t;
+    t.id = j.at("id").get<std::uint64_t>();
+    t.session = j.value("session", "");
+    t.kind = j.value("kind", "download");
+    t.state = j.value("state", "");
+    t.waiting_for = j.value("waiting_for", "");
+    t.url = j.value("url", "");
+    t.destination = j.value("destination", "");
+    t.description = j.value("description", "");
+    t.bytes_written = j.value("bytes_written", std::uint64_t{0});
+    if (auto e = j.find("expected_total"); e != j.end() && e->is_number_unsigned()) t.expected_total = e->get<std::uint64_t>();
+    t.http_status = j.value("http_status", 0L);
+    if (auto e = j.find("error"); e != j.end() && e->is_object()) t.error = errorFromJson(*e);
+    t.suspend_count = j.value("suspend_count", 0);
+    t.created_at = j.value("created_at", std::int64_t{0});
+    return t;
+  } catch (const Json::exception& e) {
+    return fail(errc::protocol, std::string("malformed task: ") + e.what());
+  }
+}
+
+}  // namespace ferry::protocol
+
+namespace ferry::protocol {
+
+Json sessionConfigToJson(const SessionConfig& c) {
+  return Json{{"max_concurrent", c.max_concurrent},
+              {"max_per_host", c.max_per_host},
+              {"resource_timeout", c.resource_timeout.count()},
+              {"max_bytes_per_second", c.max_bytes_per_second}};
+}
+
+Result<SessionConfig> sessionConfigFromJson(const Json& j) {
+  SessionConfig c;
+  if (j.is_null()) return c;
+  if (!j.is_object()) return fail(errc::invalid_argument, "configuration must be a JSON object");
+  auto intIn = [&](const char* field, long long lo, long long hi, long long fallback) -> Result<long long> {
+    auto it = j.find(field);
+    if (it == j.end()) return fallback;
+    if (!it->is_number_integer() || it->get<long long>() < lo || it->get<long long>() > hi)
+      return fail(errc::invalid_argument, std::string(field) + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+    return it->get<long long>();
+  };
+  auto mc = intIn("max_concurrent", 1, 1000, c.max_concurrent);
+  if (!mc) return tl::unexpected(mc.error());
+  auto mh = intIn("max_per_host", 1, 1000, c.max_per_host);
+  if (!mh) return tl::unexpected(mh.error());
+  auto rt = intIn("resource_timeout", 1, 365LL * 24 * 3600, c.resource_timeout.count());
+  if (!rt) return tl::unexpected(rt.error());
+  auto bw = intIn("max_bytes_per_second", 0, 1LL << 50, 0);
+  if (!bw) return tl::unexpected(bw.error());
+  c.max_concurrent = static_cast<int>(*mc);
+  c.max_per_host = static_cast<int>(*mh);
+  c.resource_timeout = std::chrono::seconds(*rt);
+  c.max_bytes_per_second = static_cast<std::uint64_t>(*bw);
+  return c;
+}
+
+Result<void> validateSessionId(const std::string& id) {
+  bool ok = !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](unsigned char ch) {
+    return std::isalnum(ch) || ch == '.' || ch == '_' || ch == '-';
+  });
+  if (!ok)
+    return fail(errc::invalid_argument,
+                "session identifier \"" + id.substr(0, 64) + "\" must be 1-128 characters of letters, digits, '.', '_' or '-'");
+  return {};
+}
+
+}  // namespace ferry::protocol

@@ -1,0 +1,117 @@
+#pragma once
+// The IPC protocol between libferry and ferryd: newline-delimited JSON objects over a Unix socket.
+// docs/ipc.md is the reference; this header is its code. Every message has a "type". Requests carry
+// an "id" that the "reply" repeats. Events flow from the daemon unasked.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "engine/transfer.hpp"
+
+namespace ferry::protocol {
+
+using Json = nlohmann::json;
+
+// Bumped on any incompatible change; the hello handshake refuses a mismatch with a clear error.
+inline constexpr int kVersion = 1;
+
+// A single line may not exceed this (a client or daemon that sends more is cut off with an error).
+inline constexpr std::size_t kMaxLineBytes = 1 << 20;
+
+namespace type {
+// client -> daemon
+inline constexpr std::string_view hello = "hello";
+inline constexpr std::string_view create_download = "create_download";
+inline constexpr std::string_view suspend = "suspend";
+inline constexpr std::string_view resume = "resume";
+inline constexpr std::string_view cancel = "cancel";
+inline constexpr std::string_view cancel_with_resume_data = "cancel_with_resume_data";
+inline constexpr std::string_view list = "list";
+inline constexpr std::string_view ack = "ack";
+inline constexpr std::string_view watch = "watch";
+inline constexpr std::string_view status = "status";
+inline constexpr std::string_view finish_tasks_and_invalidate = "finish_tasks_and_invalidate";
+inline constexpr std::string_view invalidate_and_cancel = "invalidate_and_cancel";
+// daemon -> client
+inline constexpr std::string_view reply = "reply";
+inline constexpr std::string_view event = "event";
+inline constexpr std::string_view events_drained = "events_drained";
+}  // namespace type
+
+// Event names (the "event" field of an event message): the SessionDelegate's callbacks.
+namespace event {
+inline constexpr std::string_view did_write_data = "didWriteData";
+inline constexpr std::string_view did_resume_at_offset = "didResumeAtOffset";
+inline constexpr std::string_view did_finish_downloading_to = "didFinishDownloadingTo";
+inline constexpr std::string_view did_complete = "didComplete";
+inline constexpr std::string_view task_state = "taskState";  // waiting_for changed (watchers only)
+}  // namespace event
+
+// Parses one line into a JSON object that has a string "type". Anything else is a protocol error
+// with a sentence a person can act on; never throws.
+Result<Json> parseLine(std::string_view line);
+
+// Serialises a message as one line (with the trailing newline).
+std::string toLine(const Json& message);
+
+// Field access with clear errors (what is missing or of the wrong type, in which message).
+Result<std::string> requireString(const Json& message, std::string_view field);
+Result<std::uint64_t> requireUnsigned(const Json& message, std::string_view field);
+std::optional<std::string> optionalString(const Json& message, std::string_view field);
+
+Json errorJson(const Error& error);
+Error errorFromJson(const Json& j);
+
+// ---- Value codecs shared by both sides ----
+
+Json requestToJson(const engine::HttpRequest& request);
+// Validates: url present and ≤ 8 KiB, method a token, headers are name/value strings without CR/LF,
+// timeouts positive. The URL's syntax and scheme are checked by the engine (bad-url, unsupported-scheme).
+Result<engine::HttpRequest> requestFromJson(const Json& j);
+
+// A task as the daemon reports it (getAllTasks, list, replies).
+struct TaskInfo {
+  std::uint64_t id = 0;
+  std::string session;
+  std::string kind = "download";
+  std::string state;        // suspended | running | finalizing | completed | failed | cancelled
+  std::string waiting_for;  // why it is not moving bytes now ("" when it is): suspended,
+                            // queued, concurrency-limit, connection-limit, retry-backoff 30s, ...
+  std::string url;
+  std::string destination;
+  std::string description;
+  std::uint64_t bytes_written = 0;
+  std::optional<std::uint64_t> expected_total;
+  long http_status = 0;
+  std::optional<Error> error;  // why it ended without success
+  int suspend_count = 0;
+  std::int64_t created_at = 0;
+};
+
+Json taskInfoToJson(const TaskInfo& info);
+Result<TaskInfo> taskInfoFromJson(const Json& j);
+
+}  // namespace ferry::protocol
+
+namespace ferry::protocol {
+
+// A background session's configuration, sent in hello and kept by the daemon.
+struct SessionConfig {
+  int max_concurrent = 6;
+  int max_per_host = 4;
+  std::chrono::seconds resource_timeout{7 * 24 * 3600};  // a task gives up retrying after this
+  std::uint64_t max_bytes_per_second = 0;                 // per task; 0: unlimited
+};
+
+Json sessionConfigToJson(const SessionConfig& config);
+Result<SessionConfig> sessionConfigFromJson(const Json& j);
+
+// Session identifiers: 1..128 characters of [A-Za-z0-9._-]; they name files and log lines.
+Result<void> validateSessionId(const std::string& id);
+
+}  // namespace ferry::protocol

@@ -1,0 +1,164 @@
+// Bad input on the socket and connections from another user: clear errors, and the daemon and
+// other sessions go on working.
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "harness.hpp"
+
+using namespace ferry;
+using namespace ferry::test;
+
+namespace {
+
+// A raw client that speaks the line protocol by hand, to send what libferry never would.
+class RawClient {
+ public:
+  explicit RawClient(const std::filesystem::path& socket) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~RawClient() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  bool send(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  }
+  // The next line, or "" on timeout/EOF.
+  std::string readLine(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      auto nl = buffer_.find('\n');
+      if (nl != std::string::npos) {
+        std::string line = buffer_.substr(0, nl);
+        buffer_.erase(0, nl + 1);
+        return line;
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return "";
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return "";
+      char buf[4096];
+      ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n <= 0) return "";
+      buffer_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  nlohmann::json readJson() {
+    auto line = readLine();
+    return nlohmann::json::parse(line, nullptr, false);
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string buffer_;
+};
+
+std::string errorCode(const nlohmann::json& reply) {
+  if (!reply.is_object() || reply.value("ok", true)) return "";
+  return reply["error"].value("code", "");
+}
+
+}  // namespace
+
+TEST(Security, MalformedMessagesGetErrorsAndOtherSessionsKeepWorking) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  writeRandomFile(dir / "www/f.bin", 6 * 1024 * 1024, 1);
+  NginxServer nginx({dir / "www", "3m", ""});
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  std::filesystem::create_directories(dir / "keep");
+  auto delegate = std::make_shared<RecordingDelegate>(dir / "keep");
+  auto good = Session::create(ferryd.config("good"), delegate);
+  ASSERT_TRUE(good);
+  auto task = (*good)->downloadTask(nginx.url("/f.bin"));
+  ASSERT_TRUE(task);
+  ASSERT_TRUE(task->resume());
+
+  RawClient raw(ferryd.socket());
+  ASSERT_TRUE(raw.connected());
+  raw.send("this is not json\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "protocol");
+  raw.send("[1,2,3]\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "protocol");
+  raw.send("{\"no\":\"type\"}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "protocol");
+  raw.send("{\"type\":\"list\",\"id\":1}\n");  // before hello
+  EXPECT_EQ(errorCode(raw.readJson()), "protocol");
+  raw.send("{\"type\":\"hello\",\"id\":2,\"version\":99}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "version-mismatch");
+  raw.send("{\"type\":\"hello\",\"id\":3,\"version\":1,\"attach\":\"../../etc\"}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "invalid-argument");
+  raw.send("{\"type\":\"hello\",\"id\":4,\"version\":1,\"attach\":\"raw\",\"configuration\":{\"max_concurrent\":-5}}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "invalid-argument");
+  raw.send("{\"type\":\"hello\",\"id\":5,\"version\":1,\"attach\":\"raw\"}\n");
+  auto hello = raw.readJson();
+  ASSERT_TRUE(hello.value("ok", false)) << hello.dump();
+  EXPECT_EQ(raw.readJson().value("type", ""), "events_drained");
+  raw.send("{\"type\":\"create_download\",\"id\":6,\"request\":{\"url\":\"http://x/\",\"headers\":[[\"Bad Name\",\"v\"]]}}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "invalid-argument");
+  raw.send("{\"type\":\"create_download\",\"id\":7,\"request\":{\"url\":\"http://x/\",\"headers\":[[\"X\",\"a\\r\\nInjected: 1\"]]}}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "invalid-argument");
+  raw.send("{\"type\":\"create_download\",\"id\":8,\"request\":{\"url\":\"http://x/\"},\"destination\":\"relative/path\"}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "invalid-argument");
+  raw.send("{\"type\":\"create_download\",\"id\":9,\"request\":{\"url\":\"http://x/\"},\"destination\":\"/no/such/dir/f\"}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "not-found");
+  raw.send("{\"type\":\"cancel\",\"id\":10,\"task\":\"seven\"}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "protocol");
+  // Another session's task is not visible from here.
+  raw.send("{\"type\":\"cancel\",\"id\":11,\"task\":" + std::to_string(task->identifier()) + "}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "not-found");
+  raw.send("{\"type\":\"frobnicate\",\"id\":12}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "protocol");
+  raw.send("{\"type\":\"ack\",\"seq\":123456789}\n");  // unknown seq: ignored
+  raw.send(std::string("\xff\xfe\x00garbage\n", 11));
+  EXPECT_EQ(errorCode(raw.readJson()), "protocol");
+  // A line without end that exceeds the bound gets an error and the connection is closed.
+  RawClient flood(ferryd.socket());
+  flood.send(std::string(2 * 1024 * 1024, 'a'));
+  EXPECT_EQ(errorCode(flood.readJson()), "protocol");
+
+  ASSERT_TRUE(delegate->waitForCompletion(task->identifier()));
+  EXPECT_TRUE(delegate->completion(task->identifier())->ok());
+  EXPECT_EQ(sha256File(*delegate->kept(task->identifier())), sha256File(dir / "www/f.bin"));
+  EXPECT_TRUE(ferryd.running());
+}
+
+TEST(Security, AnotherUserCannotUseTheDaemon) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run a client as another uid";
+  TempDir dir;
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  std::string ferryctl = (binDir() / "ferryctl").string();
+  // Let uid 65534 reach the programs and the socket path's parents.
+  ::chmod(dir.path().c_str(), 0755);
+  auto as_nobody = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ferryctl,
+                                  "--socket", ferryd.socket().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return runCommand(argv, {{"HOME", "/tmp"}, {"FERRY_STATE_DIR", "/tmp/ferry-nobody-state"}});
+  };
+  // The socket's directory is 0700: the other user cannot even connect.
+  auto denied = as_nobody({"list"});
+  EXPECT_EQ(denied.exit_code, 3) << denied.out;
+  EXPECT_NE(denied.out.find("permission-denied"), std::string::npos) << denied.out;
+
+  // Even with the directory and socket opened up, the peer-credential check refuses it.
+  ::chmod(ferryd.socket().parent_path().c_str(), 0755);
+  ::chmod(ferryd.socket().c_str(), 0777);
+  auto refused = as_nobody({"list"});
+  EXPECT_EQ(refused.exit_code, 3) << refused.out;
+  EXPECT_NE(refused.out.find("serves uid 0 only"), std::string::npos) << refused.out;
+  EXPECT_NE(ferryd.log().find("refused a connection from uid 65534"), std::string::npos);
+  EXPECT_TRUE(ferryd.running());
+}
