@@ -249,6 +249,13 @@ std::string DownloadAttempt::header(const char* name) const {
   return std::string(trimHeaderValue(found->value));
 }
 
+std::optional<std::uint64_t> DownloadAttempt::contentLength() const {
+  curl_off_t length = -1;
+  curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+  if (length < 0) return std::nullopt;
+  return static_cast<std::uint64_t>(length);
+}
+
 Validators DownloadAttempt::responseValidators() const {
   return Validators{strongEtag(header("ETag")), header("Last-Modified")};
 }
@@ -272,24 +279,16 @@ void DownloadAttempt::decideOnResponse() {
   if (status == 206) return decideOnPartialContent(responseValidators());
   if (status == 416 && requested_offset_ > 0) return decideOnRangeNotSatisfiable();
 
-  curl_off_t length = -1;
-  curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
-  std::optional<std::uint64_t> expected;
-  if (length >= 0) expected = static_cast<std::uint64_t>(length);
-  if (status >= 200 && status < 300) return acceptBody(status, 0, expected, responseValidators());
+  if (status >= 200 && status < 300) return acceptBody(status, 0, contentLength(), responseValidators());
   // A final answer that is not a success (a 4xx, or a 3xx that was not followed): its body is the
   // answer, delivered like URLSession does; it describes no entity we could resume.
-  acceptBody(status, 0, expected, Validators{});
+  acceptBody(status, 0, contentLength(), Validators{});
 }
 
 void DownloadAttempt::decideOnPartialContent(const Validators& response_validators) {
   if (caller_range_) {
     // The caller's own range: the file holds just that part, from its byte 0.
-    curl_off_t length = -1;
-    curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
-    std::optional<std::uint64_t> expected;
-    if (length >= 0) expected = static_cast<std::uint64_t>(length);
-    return acceptBody(206, 0, expected, response_validators);
+    return acceptBody(206, 0, contentLength(), response_validators);
   }
   const auto range = parseContentRange(header("Content-Range"));
   // A server that ignores If-Range could send a range of a changed entity: compare ETags too.
@@ -306,9 +305,7 @@ void DownloadAttempt::decideOnPartialContent(const Validators& response_validato
   }
   std::optional<std::uint64_t> expected = range->complete_length;
   if (!expected) {
-    curl_off_t length = -1;
-    curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
-    if (length >= 0) expected = requested_offset_ + static_cast<std::uint64_t>(length);
+    if (auto length = contentLength()) expected = requested_offset_ + *length;
   }
   acceptBody(206, requested_offset_, expected,
              response_validators.empty() ? job_.validators : response_validators);

@@ -66,6 +66,7 @@ class DownloadAttempt {
                   const Validators& response_validators);
   std::string header(const char* name) const;
   Validators responseValidators() const;
+  std::optional<std::uint64_t> contentLength() const;  // of this response's body, when announced
 
   Job& job_;
   CURLM* multi_;
