@@ -2,7 +2,7 @@
 // What every connection shares: settings, the catalogue and the files. Used on the one I/O thread.
 
 #include <memory>
-#include <set>
+#include <map>
 #include <string>
 
 #include "config.hpp"
@@ -11,13 +11,16 @@
 
 namespace vf {
 
+class UploadAppender;
+
 struct App {
   Config config;
   std::unique_ptr<VideoCatalog> catalog;
   Storage storage;
   std::size_t connections = 0;
-  // Resumable uploads with a request appending right now (one appender at a time per upload).
-  std::set<std::string> busy_uploads;
+  // Resumable uploads with a request appending right now (one appender at a time per upload);
+  // entries are added and removed by UploadAppender itself.
+  std::map<std::string, UploadAppender*> appenders;
 
   App(Config c, std::unique_ptr<VideoCatalog> cat)
       : config(std::move(c)), catalog(std::move(cat)), storage(config.data_dir) {}

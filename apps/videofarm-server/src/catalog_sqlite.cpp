@@ -91,13 +91,14 @@ CREATE TABLE IF NOT EXISTS uploads(
   length INTEGER,
   offset_bytes INTEGER NOT NULL,
   expires_at_ms INTEGER NOT NULL,
-  metadata TEXT NOT NULL);
+  metadata TEXT NOT NULL,
+  complete INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS uploads_by_video ON uploads(video_id);
 )sql";
 
 constexpr const char* kVideoColumns =
     "v.id, v.title, v.description, v.created_at_ms, v.thumbnail_type, v.movie_size, v.movie_type, "
-    "v.movie_duration, EXISTS(SELECT 1 FROM uploads u WHERE u.video_id = v.id)";
+    "v.movie_duration, EXISTS(SELECT 1 FROM uploads u WHERE u.video_id = v.id AND u.complete = 0)";
 
 Video readVideo(const Statement& s) {
   Video v;
@@ -126,6 +127,7 @@ UploadRecord readUpload(const Statement& s) {
   u.offset = static_cast<std::uint64_t>(s.integer(4));
   u.expires_at_ms = s.integer(5);
   u.metadata = s.text(6);
+  u.complete = s.integer(7) != 0;
   return u;
 }
 
@@ -208,7 +210,7 @@ class SqliteCatalog final : public VideoCatalog {
 
   Result<std::optional<UploadRecord>> findUpload(const std::string& token) override {
     Statement s(db_.get(),
-                "SELECT token, video_id, protocol, length, offset_bytes, expires_at_ms, metadata FROM uploads "
+                "SELECT token, video_id, protocol, length, offset_bytes, expires_at_ms, metadata, complete FROM uploads "
                 "WHERE token = ?");
     if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare find upload"));
     s.bind(1, token);
@@ -218,12 +220,13 @@ class SqliteCatalog final : public VideoCatalog {
     return std::optional<UploadRecord>(readUpload(s));
   }
 
-  Result<void> setUploadProgress(const std::string& token, std::uint64_t offset,
-                                 std::optional<std::uint64_t> length) override {
-    Statement s(db_.get(), "UPDATE uploads SET offset_bytes = ?, length = ? WHERE token = ?");
-    if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare upload progress"));
-    s.bind(1, static_cast<std::int64_t>(offset)).bindOptional(2, length).bind(3, token);
-    if (s.step() != SQLITE_DONE) return tl::unexpected(dbError(db_.get(), "upload progress"));
+  Result<void> updateUpload(const UploadRecord& u) override {
+    Statement s(db_.get(),
+                "UPDATE uploads SET offset_bytes = ?, length = ?, expires_at_ms = ?, complete = ? WHERE token = ?");
+    if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare update upload"));
+    s.bind(1, static_cast<std::int64_t>(u.offset)).bindOptional(2, u.length).bind(3, u.expires_at_ms);
+    s.bind(4, static_cast<std::int64_t>(u.complete ? 1 : 0)).bind(5, u.token);
+    if (s.step() != SQLITE_DONE) return tl::unexpected(dbError(db_.get(), "update upload"));
     return {};
   }
 
@@ -237,7 +240,7 @@ class SqliteCatalog final : public VideoCatalog {
 
   Result<std::vector<UploadRecord>> expiredUploads(std::int64_t now) override {
     Statement s(db_.get(),
-                "SELECT token, video_id, protocol, length, offset_bytes, expires_at_ms, metadata FROM uploads "
+                "SELECT token, video_id, protocol, length, offset_bytes, expires_at_ms, metadata, complete FROM uploads "
                 "WHERE expires_at_ms <= ?");
     if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare expired uploads"));
     s.bind(1, now);

@@ -51,8 +51,6 @@ std::unique_ptr<RequestHandler> badId() {
   return immediateProblem({http::status::bad_request, "a video id is 16 lowercase hex digits", {}});
 }
 
-bool isIetfUpload(const RequestHeader& req) { return req.find("Upload-Draft-Interop-Version") != req.end(); }
-
 std::unique_ptr<RequestHandler> routeVideo(App& app, const RequestHeader& req, const std::string& id,
                                            const std::vector<std::string>& rest) {
   const auto m = req.method();
@@ -64,8 +62,12 @@ std::unique_ptr<RequestHandler> routeVideo(App& app, const RequestHeader& req, c
   if (rest.size() == 1 && rest[0] == "movie") {
     if (m == http::verb::get || m == http::verb::head)
       return immediate([&app, id](const RequestHeader& r) { return getMovie(app, r, id); });
-    if ((m == http::verb::put || m == http::verb::post) && isIetfUpload(req)) return makeIetfCreation(app, id);
+    if ((m == http::verb::put || m == http::verb::post) && wantsIetfCreation(req)) return makeIetfCreation(app, id);
+    // A PUT with an interop version we do not speak falls back to a plain upload, as the draft wants.
     if (m == http::verb::put) return makePutMovie(app, id);
+    if (m == http::verb::post)
+      return immediateProblem({http::status::bad_request,
+                               "POST here creates a resumable upload: send Upload-Draft-Interop-Version 6 or 8", {}});
     if (m == http::verb::options) return makeIetfOptions(app);
     return methodNotAllowed("GET, HEAD, PUT, POST, OPTIONS");
   }
@@ -87,7 +89,7 @@ std::unique_ptr<RequestHandler> routeTus(App& app, const RequestHeader& req, con
   }
   if (s.size() == 3 && s[1] == "uploads") {
     if (!isValidId(s[2], kUploadTokenDigits)) return notFound("no such upload");
-    if (m == http::verb::head || m == http::verb::patch || m == http::verb::delete_) return makeTusUpload(app, s[2]);
+    if (m == http::verb::head || m == http::verb::patch || m == http::verb::delete_) return makeTusUpload(app, s[2], m);
     if (m == http::verb::options) return makeTusOptions(app);
     return methodNotAllowed("HEAD, PATCH, DELETE, OPTIONS");
   }
@@ -120,7 +122,7 @@ std::unique_ptr<RequestHandler> route(App& app, const RequestHeader& req) {
   if (s[0] == "uploads" && s.size() == 2) {
     if (!isValidId(s[1], kUploadTokenDigits)) return notFound("no such upload");
     if (m == http::verb::head || m == http::verb::patch || m == http::verb::delete_ || m == http::verb::options)
-      return makeIetfUpload(app, s[1]);
+      return makeIetfUpload(app, s[1], m);
     return methodNotAllowed("HEAD, PATCH, DELETE, OPTIONS");
   }
   if (s[0] == "tus") return routeTus(app, req, s);

@@ -12,7 +12,7 @@ namespace vf {
 // POST /tus/videos/:id: creation.
 std::unique_ptr<RequestHandler> makeTusCreation(App& app, std::string video_id);
 // HEAD, PATCH, DELETE /tus/uploads/:token.
-std::unique_ptr<RequestHandler> makeTusUpload(App& app, std::string token);
+std::unique_ptr<RequestHandler> makeTusUpload(App& app, std::string token, http::verb method);
 // OPTIONS: Tus-Version, Tus-Extension, Tus-Max-Size.
 std::unique_ptr<RequestHandler> makeTusOptions(App& app);
 

@@ -26,7 +26,7 @@ std::size_t UploadJanitor::sweep() {
   }
   std::size_t removed = 0;
   for (const auto& upload : *expired) {
-    if (app_.busy_uploads.count(upload.token)) continue;  // still being appended to
+    if (app_.appenders.count(upload.token)) continue;  // still being appended to
     if (app_.catalog->removeUpload(upload.token)) {
       std::error_code ec;
       std::filesystem::remove(app_.storage.uploadPath(upload.token), ec);

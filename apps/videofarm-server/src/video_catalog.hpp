@@ -46,6 +46,7 @@ struct UploadRecord {
   std::uint64_t offset = 0;             // bytes made durable (fdatasync'd), never more
   std::int64_t expires_at_ms = 0;
   std::string metadata;                 // tus Upload-Metadata as sent
+  bool complete = false;                // became the movie; kept until expiry to answer HEAD
 };
 
 class VideoCatalog {
@@ -63,8 +64,8 @@ class VideoCatalog {
 
   virtual ferry::Result<void> createUpload(const UploadRecord& upload) = 0;
   virtual ferry::Result<std::optional<UploadRecord>> findUpload(const std::string& token) = 0;
-  virtual ferry::Result<void> setUploadProgress(const std::string& token, std::uint64_t offset,
-                                                std::optional<std::uint64_t> length) = 0;
+  // Stores offset, length, expiry and completeness of an existing upload.
+  virtual ferry::Result<void> updateUpload(const UploadRecord& upload) = 0;
   virtual ferry::Result<void> removeUpload(const std::string& token) = 0;
   virtual ferry::Result<std::vector<UploadRecord>> expiredUploads(std::int64_t now_ms) = 0;
 };

@@ -1,5 +1,6 @@
 // GET /videos, GET/DELETE /videos/:id and POST /videos (the streamed multipart form).
 #include <charconv>
+#include <set>
 
 #include <spdlog/spdlog.h>
 

@@ -17,7 +17,8 @@ using namespace ferry::test;
 
 std::filesystem::path mediaDir() { return VF_MEDIA_DIR; }
 
-ServerProcess::ServerProcess(std::vector<std::string> extra_args) : data_(dir_.path() / "data") {
+ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::filesystem::path data_dir)
+    : data_(data_dir.empty() ? dir_.path() / "data" : data_dir) {
   port_ = freePort();
   std::vector<std::string> argv{(binDir() / "videofarm-server").string(), "--listen",
                                 "127.0.0.1:" + std::to_string(port_), "--data-dir", data_.string()};
@@ -27,9 +28,12 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args) : data_(dir_.p
 }
 
 ServerProcess::~ServerProcess() {
+  if (!process_->running()) return;
   process_->signal(SIGTERM);
   process_->wait(std::chrono::seconds(5));
 }
+
+void ServerProcess::kill9() { process_->kill9AndWait(); }
 
 std::string ServerProcess::url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + path;

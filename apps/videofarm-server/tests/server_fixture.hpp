@@ -18,8 +18,11 @@ std::filesystem::path mediaDir();
 
 class ServerProcess {
  public:
-  explicit ServerProcess(std::vector<std::string> extra_args = {});
+  // `data_dir` empty: a fresh one; otherwise that directory (to restart on the same data).
+  explicit ServerProcess(std::vector<std::string> extra_args = {}, std::filesystem::path data_dir = {});
   ~ServerProcess();
+  // Crash: SIGKILL, no chance to sync or clean up.
+  void kill9();
   int port() const { return port_; }
   std::string url(const std::string& path) const;
   const std::filesystem::path& dataDir() const { return data_; }
