@@ -171,5 +171,26 @@ TEST_F(EngineResume, RestartFromCutsTheFileAndContinues) {
   EXPECT_NE(nginx.accessLog().find("206 bytes=100000- /file.bin"), std::string::npos) << nginx.accessLog();
 }
 
+TEST_F(EngineResume, RestartFromWithoutValidatorsStartsOver) {
+  ft::writeRandomFile(dir_ / "source.bin", 600 * 1000, 19);
+  FixtureServer server(dir_, dir_ / "source.bin", {"--no-validators", "--rate", "400000"});
+  Engine engine(events_.sink());
+  engine.start(makeJob(1, server.url(), dir_ / "file.part"));
+  ASSERT_TRUE(events_.waitFor(1, [](const std::vector<EngineEvent>& events) {
+    auto progress = eventsOfType<Progress>(events);
+    return !progress.empty() && progress.back().total_written >= 100000;
+  }));
+  engine.restartFrom(1, 50000);
+  auto finished = events_.waitFinished(1);
+  ASSERT_TRUE(finished && !finished->error) << finished->error->describe();
+  EXPECT_EQ(ft::sha256File(dir_ / "file.part"), ft::sha256File(dir_ / "source.bin"));
+  auto responded = events_.all<Responded>(1);
+  ASSERT_EQ(responded.size(), 2u);
+  EXPECT_EQ(responded[1].offset, 0u);  // nothing could prove the 50000 bytes still fit
+  auto log = server.logLines();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_NE(log[1].find("range=- if-range=- status=200"), std::string::npos) << log[1];
+}
+
 }  // namespace
 }  // namespace ferry::engine::test
