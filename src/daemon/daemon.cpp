@@ -1,5 +1,8 @@
 #include "daemon/daemon.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+
 #include <spdlog/spdlog.h>
 
 #include "common/files.hpp"
@@ -11,6 +14,14 @@ using protocol::Json;
 Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   for (const char* sub : {"", "partial", "delivered", "resume"})
     if (auto made = files::makePrivateDirectory(options.state_dir / sub, 0700); !made) return tl::unexpected(made.error());
+  // One daemon per state directory, whatever socket it serves: two would both resume the same
+  // tasks into the same partial files.
+  auto lock_path = options.state_dir / "ferryd.lock";
+  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock) return tl::unexpected(files::errnoError(errno, "open " + lock_path.string()));
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
+    return fail(errc::already_attached, "another ferryd is already using the state directory " +
+                                            options.state_dir.string() + "; stop it first or choose another --state-dir");
   auto store = store::Store::open(options.state_dir / "ferry.db");
   if (!store) return tl::unexpected(store.error());
   auto snapshot = (*store)->load();
@@ -18,6 +29,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   auto codec = ResumeDataCodec::open(options.state_dir / "resume.key");
   if (!codec) return tl::unexpected(codec.error());
   std::unique_ptr<Daemon> d(new Daemon(options, std::move(*store), std::move(*snapshot), std::move(*codec)));
+  d->state_lock_ = std::move(lock);
   if (auto listening = d->server_.listen(options.socket_path); !listening) return tl::unexpected(listening.error());
   spdlog::info("ferryd {} serving {} (state in {})", FERRY_VERSION, options.socket_path.string(), options.state_dir.string());
   return d;

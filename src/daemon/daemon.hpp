@@ -10,6 +10,7 @@
 
 #include <boost/asio.hpp>
 
+#include "common/unique_fd.hpp"
 #include "daemon/client_connection.hpp"
 #include "daemon/event_outbox.hpp"
 #include "daemon/ipc_server.hpp"
@@ -54,6 +55,7 @@ class Daemon : public MessageHandler {
   std::optional<std::string> scopeOf(const Conn& c) const;
 
   DaemonOptions options_;
+  UniqueFd state_lock_;  // flock on <state>/ferryd.lock, held for the daemon's life
   boost::asio::io_context io_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Writer> writer_;

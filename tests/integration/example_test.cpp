@@ -1,0 +1,31 @@
+// The README's example program works as written: hand over, exit, attach again, collect.
+
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+
+using namespace ferry;
+using namespace ferry::test;
+
+TEST(Example, BackgroundDownloadHandsOverExitsAndCollectsLater) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  std::filesystem::create_directories(dir / "got");
+  writeRandomFile(dir / "www/movie.bin", 3 * 1024 * 1024, 12);
+  NginxServer nginx({dir / "www", "", ""});
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  auto example = (binDir() / "ferry-example-download").string();
+  auto handed = runCommand({example, nginx.url("/movie.bin"), (dir / "got").string()}, ferryd.env());
+  ASSERT_EQ(handed.exit_code, 0) << handed.out;
+  EXPECT_NE(handed.out.find("handed to ferryd"), std::string::npos) << handed.out;
+  ASSERT_TRUE(waitUntil([&] {
+    auto tasks = ferryd.control()->list(std::string("com.example.downloader"));
+    return tasks && tasks->size() == 1 && (*tasks)[0].state == "completed";
+  }));
+  auto collected = runCommand({example, (dir / "got").string()}, ferryd.env());
+  ASSERT_EQ(collected.exit_code, 0) << collected.out;
+  EXPECT_NE(collected.out.find("-> "), std::string::npos) << collected.out;
+  auto got = dir / "got" / "download-1";
+  EXPECT_EQ(sha256File(got), sha256File(dir / "www/movie.bin"));
+}

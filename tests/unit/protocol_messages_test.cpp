@@ -1,0 +1,126 @@
+#include <gtest/gtest.h>
+
+#include "protocol/line_buffer.hpp"
+#include "protocol/messages.hpp"
+
+using namespace ferry;
+using namespace ferry::protocol;
+
+TEST(ParseLine, AcceptsAnObjectWithAType) {
+  auto m = parseLine(R"({"type":"hello","version":1})");
+  ASSERT_TRUE(m);
+  EXPECT_EQ((*m)["type"], "hello");
+}
+
+TEST(ParseLine, RefusesWhatIsNotAMessageWithAClearError) {
+  for (std::string bad : std::vector<std::string>{"", "not json", "[1,2]", "42", R"({"type":7})", R"({"kind":"hello"})", "{\"type\":\"x\"",
+                          std::string("\xff\xfe", 2)}) {
+    auto m = parseLine(bad);
+    ASSERT_FALSE(m) << bad;
+    EXPECT_EQ(m.error().code, errc::protocol);
+    EXPECT_FALSE(m.error().message.empty());
+  }
+  auto huge = parseLine(std::string(kMaxLineBytes + 1, ' '));
+  ASSERT_FALSE(huge);
+  EXPECT_NE(huge.error().message.find("longer"), std::string::npos);
+}
+
+TEST(ToLine, IsOneLineEvenWithNewlinesAndInvalidUtf8InStrings) {
+  Json j{{"type", "x"}, {"text", "a\nb"}, {"bytes", std::string("\xff", 1)}};
+  auto line = toLine(j);
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+}
+
+TEST(Request, RoundTrips) {
+  engine::HttpRequest r;
+  r.url = "https://example.org/a?b=c";
+  r.method = "POST";
+  r.headers = {{"X-One", "1"}, {"Authorization", "Bearer t"}};
+  r.stall_timeout = std::chrono::seconds(5);
+  auto back = requestFromJson(requestToJson(r));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->url, r.url);
+  EXPECT_EQ(back->method, "POST");
+  EXPECT_EQ(back->headers, r.headers);
+  EXPECT_EQ(back->stall_timeout, std::chrono::seconds(5));
+}
+
+TEST(Request, RefusesEachKindOfBadField) {
+  struct Case {
+    Json j;
+    std::string_view code;
+  };
+  std::vector<Case> cases = {
+      {Json::array(), errc::invalid_argument},
+      {Json{{"method", "GET"}}, errc::bad_url},
+      {Json{{"url", ""}}, errc::bad_url},
+      {Json{{"url", 5}}, errc::bad_url},
+      {Json{{"url", std::string(9000, 'a')}}, errc::bad_url},
+      {Json{{"url", "http://a/\r\nX: y"}}, errc::bad_url},
+      {Json{{"url", "http://a/"}, {"method", "GE T"}}, errc::invalid_argument},
+      {Json{{"url", "http://a/"}, {"headers", "x"}}, errc::invalid_argument},
+      {Json{{"url", "http://a/"}, {"headers", Json::array({Json::array({"A"})})}}, errc::invalid_argument},
+      {Json{{"url", "http://a/"}, {"headers", Json::array({Json::array({"Bad Name", "v"})})}}, errc::invalid_argument},
+      {Json{{"url", "http://a/"}, {"headers", Json::array({Json::array({"A", "v\r\nB: c"})})}}, errc::invalid_argument},
+      {Json{{"url", "http://a/"}, {"stall_timeout", 0}}, errc::invalid_argument},
+      {Json{{"url", "http://a/"}, {"connect_timeout", "10"}}, errc::invalid_argument},
+  };
+  for (const auto& c : cases) {
+    auto r = requestFromJson(c.j);
+    ASSERT_FALSE(r) << c.j.dump();
+    EXPECT_EQ(r.error().code, c.code) << c.j.dump();
+  }
+}
+
+TEST(SessionConfig, DefaultsBoundsAndRoundTrip) {
+  auto d = sessionConfigFromJson(nullptr);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->resource_timeout, std::chrono::hours(24 * 7));
+  SessionConfig c;
+  c.max_concurrent = 3;
+  c.max_bytes_per_second = 1000;
+  auto back = sessionConfigFromJson(sessionConfigToJson(c));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->max_concurrent, 3);
+  EXPECT_EQ(back->max_bytes_per_second, 1000u);
+  EXPECT_FALSE(sessionConfigFromJson(Json{{"max_concurrent", 0}}));
+  EXPECT_FALSE(sessionConfigFromJson(Json{{"max_per_host", "4"}}));
+  EXPECT_FALSE(sessionConfigFromJson(Json{{"resource_timeout", -1}}));
+  EXPECT_FALSE(sessionConfigFromJson(Json::array()));
+}
+
+TEST(SessionId, OnlySafeCharacters) {
+  EXPECT_TRUE(validateSessionId("com.example.app_1-x"));
+  for (std::string bad : std::vector<std::string>{"", "../etc", "a b", "a/b", std::string(129, 'a'), std::string("a\0b", 3)})
+    EXPECT_FALSE(validateSessionId(bad)) << bad;
+}
+
+TEST(TaskInfo, RoundTripsAndRefusesGarbage) {
+  TaskInfo t;
+  t.id = 9;
+  t.session = "s";
+  t.state = "failed";
+  t.expected_total = 100;
+  t.error = Error(errc::network, "down");
+  auto back = taskInfoFromJson(taskInfoToJson(t));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->id, 9u);
+  EXPECT_EQ(*back->expected_total, 100u);
+  EXPECT_EQ(back->error->code, errc::network);
+  EXPECT_FALSE(taskInfoFromJson(Json{{"id", "nine"}}));
+  EXPECT_FALSE(taskInfoFromJson(Json(3)));
+}
+
+TEST(LineBuffer, SplitsAcrossReadsAndBoundsUnfinishedLines) {
+  LineBuffer b(16);
+  b.append("{\"a\":");
+  EXPECT_FALSE(b.next());
+  b.append("1}\r\nsecond\nthi");
+  EXPECT_EQ(*b.next(), "{\"a\":1}");
+  EXPECT_EQ(*b.next(), "second");
+  EXPECT_FALSE(b.next());
+  EXPECT_FALSE(b.overflowed());
+  b.append(std::string(20, 'x'));
+  EXPECT_TRUE(b.overflowed());
+}
