@@ -139,9 +139,11 @@ TEST(Security, AnotherUserCannotUseTheDaemon) {
   TempDir dir;
   Ferryd ferryd(dir.path());
   ferryd.start();
-  std::string ferryctl = (binDir() / "ferryctl").string();
-  // Let uid 65534 reach the programs and the socket path's parents.
+  // A copy of ferryctl in the test's own directory, so that uid 65534 can run it wherever the
+  // checkout lives; the directory is opened up to let it reach the socket path's parents.
   ::chmod(dir.path().c_str(), 0755);
+  std::filesystem::copy_file(binDir() / "ferryctl", dir / "ferryctl");
+  std::string ferryctl = (dir / "ferryctl").string();
   auto as_nobody = [&](const std::vector<std::string>& args) {
     std::vector<std::string> argv{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ferryctl,
                                   "--socket", ferryd.socket().string()};
