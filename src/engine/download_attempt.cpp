@@ -75,11 +75,11 @@ AttemptOutcome classifyCurlFailure(CURLcode code, const std::string& detail, con
     case CURLE_QUIC_CONNECT_ERROR:
     case CURLE_WEIRD_SERVER_REPLY:
       return transient(errc::network, "The transfer of " + url + " failed: " + what +
-                                          ". Ferry retries automatically; check the network or the server if this persists.");
+                                          ". Check the network connection, or the server if this persists.");
     case CURLE_OPERATION_TIMEDOUT:
       return transient(errc::timeout, "The transfer of " + url + " stalled (" + what + "; no data for " +
                                           std::to_string(stall_timeout.count()) +
-                                          " s). Ferry retries automatically.");
+                                          " s). Check the network connection, or the server if this persists.");
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
@@ -269,7 +269,7 @@ void DownloadAttempt::decideOnResponse() {
 
   if (isRetryableStatus(status)) {
     AttemptOutcome out = transient(errc::http_error, "The server answered " + describeStatus(status) + " for " +
-                                                         url + "; Ferry retries automatically.");
+                                                         url + "; the server is failing or overloaded, try later if this persists.");
     curl_off_t retry_after = 0;
     if (curl_easy_getinfo(easy_.get(), CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
       out.retry_after = std::chrono::seconds(retry_after);

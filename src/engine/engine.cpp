@@ -308,8 +308,8 @@ struct Engine::Impl {
     if (WallClock::now() + delay >= job.spec.retry.resource_deadline) {
       return finishJob(job, Error(errc::resource_timeout,
                                   "Gave up on " + job.spec.request.url + " after " + std::to_string(job.attempts) +
-                                      " attempts because its time ran out (resource timeout); the last attempt "
-                                      "failed with: " + last.message + " Try again later or allow more time."));
+                                      " attempts: the time allowed for it (its resource timeout) ran out. The last "
+                                      "attempt failed: " + last.message + " Start it again later, or allow more time."));
     }
     sink(Retrying{job.spec.id, last, job.attempts});
     setWaiting(job, backoffReason(delay));
