@@ -25,6 +25,8 @@ class Engine {
 
   // Queues a download. The job waits for a free slot (Waiting events tell why), then runs,
   // retrying transient failures with exponential back-off and jitter until its resource deadline.
+  // A bad URL, scheme, method or header gives a Finished with the error at once. A start() with
+  // the id of a job the engine still has is ignored (stop it and wait for its Finished first).
   void start(DownloadJob job);
 
   // Ends a job (cancel or suspend: the engine does not care which). A Finished with error
