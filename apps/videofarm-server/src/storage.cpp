@@ -6,6 +6,7 @@
 #include <sys/random.h>
 
 #include <cerrno>
+#include <chrono>
 #include <stdexcept>
 
 #include "common/files.hpp"
@@ -18,10 +19,14 @@ Storage::Storage(std::filesystem::path root) : root_(std::move(root)) {
     std::filesystem::create_directories(root_ / sub, ec);
     if (ec) throw std::runtime_error("cannot create " + (root_ / sub).string() + ": " + ec.message());
   }
-  // Bodies cut off by a crash are never visible; clear them at start.
+  // Bodies cut off by a crash are never visible; clear them at start. Only old ones: the data
+  // directory may be shared by several instances, whose bodies in progress must stay.
   std::error_code ec;
+  const auto stale = std::filesystem::file_time_type::clock::now() - std::chrono::hours(6);
   for (const auto& entry : std::filesystem::directory_iterator(root_ / "tmp", ec)) {
-    std::filesystem::remove_all(entry.path(), ec);
+    std::error_code tec;
+    auto written = entry.last_write_time(tec);
+    if (!tec && written < stale) std::filesystem::remove_all(entry.path(), tec);
   }
 }
 

@@ -28,9 +28,15 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::filesyste
 }
 
 ServerProcess::~ServerProcess() {
-  if (!process_->running()) return;
-  process_->signal(SIGTERM);
-  process_->wait(std::chrono::seconds(5));
+  if (process_->running()) {
+    process_->signal(SIGTERM);
+    auto code = process_->wait(std::chrono::seconds(10));
+    EXPECT_EQ(code.value_or(-1), 0) << "videofarm-server did not stop cleanly:\n" << log();
+  }
+  // Under ASan/UBSan a report in the server's own log fails the test that ran it.
+  auto text = log();
+  EXPECT_EQ(text.find("Sanitizer"), std::string::npos) << text;
+  EXPECT_EQ(text.find("runtime error:"), std::string::npos) << text;
 }
 
 void ServerProcess::kill9() { process_->kill9AndWait(); }
