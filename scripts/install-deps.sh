@@ -17,6 +17,11 @@ PACKAGES=(
 )
 
 missing=()
+# Node.js and npm run the interop clients nobody here wrote (tus-js-client, @tus/server). A machine
+# that already has them (from NodeSource, say) keeps its own; otherwise Debian's are installed.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")

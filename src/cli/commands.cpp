@@ -187,9 +187,18 @@ void printTask(const TaskInfo& t) {
 
 }  // namespace
 
-int download(const Context& ctx, const DownloadArgs& args) {
+int download(const Context& given, const DownloadArgs& args) {
+  Context ctx = given;
   auto delegate = std::make_shared<CliDelegate>(ctx, std::nullopt);
   auto session = Session::create(configurationFor(ctx), delegate);
+  if (!session && session.error().is(errc::already_attached) && !ctx.session_given) {
+    // Another ferryctl holds the default session: run in a session of our own rather than fail.
+    ctx.session = "ferryctl-" + std::to_string(::getpid());
+    if (!ctx.json && args.detach)
+      std::cerr << "ferryctl: session ferryctl is busy; using session " << ctx.session
+                << " (collect with: ferryctl wait --session " << ctx.session << ")\n";
+    session = Session::create(configurationFor(ctx), delegate);
+  }
   if (!session) return report(ctx, session.error());
   DownloadOptions options;
   options.description = args.description;

@@ -20,6 +20,7 @@ struct Context {
   std::filesystem::path socket;  // empty: default
   bool json = false;
   std::string session = "ferryctl";
+  bool session_given = false;  // --session was on the command line
 };
 
 struct DownloadArgs {

@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
   ctx.socket = socket;
+  for (auto* cmd : {download_cmd, wait_cmd})
+    if (cmd->parsed() && cmd->count("--session") > 0) ctx.session_given = true;
 
   if (download_cmd->parsed()) {
     if (dl.url.empty() && dl.resume_data_file.empty()) {

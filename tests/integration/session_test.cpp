@@ -273,3 +273,68 @@ TEST(Session, ClientStartsFerrydWhenNoneAnswers) {
   control->reset();
   ::kill(pid, SIGKILL);
 }
+
+TEST(Session, ResumeDataStillWorksAfterTheStateDirectoryMoved) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  writeRandomFile(dir / "www/m.bin", 12 * MiB, 5);
+  NginxServer nginx({dir / "www", "4m", ""});
+  std::filesystem::create_directories(dir / "before");
+  std::filesystem::create_directories(dir / "after");
+  std::string blob;
+  {
+    Ferryd ferryd(dir / "before");
+    ferryd.start();
+    auto delegate = std::make_shared<RecordingDelegate>();
+    auto session = Session::create(ferryd.config("moved"), delegate);
+    ASSERT_TRUE(session);
+    auto task = (*session)->downloadTask(nginx.url("/m.bin"));
+    ASSERT_TRUE(task);
+    ASSERT_TRUE(task->resume());
+    ASSERT_TRUE(delegate->waitFor([&] { return delegate->lastWritten() > static_cast<std::int64_t>(MiB); }));
+    auto made = task->cancelByProducingResumeData();
+    ASSERT_TRUE(made);
+    blob = *made;
+    session->reset();
+    ferryd.terminate();
+  }
+  std::filesystem::rename(dir / "before" / "state", dir / "after" / "state");
+  Ferryd ferryd(dir / "after");
+  ferryd.start();
+  std::filesystem::create_directories(dir / "keep");
+  auto delegate = std::make_shared<RecordingDelegate>(dir / "keep");
+  auto session = Session::create(ferryd.config("moved"), delegate);
+  ASSERT_TRUE(session);
+  auto resumed = (*session)->downloadTaskWithResumeData(blob);
+  ASSERT_TRUE(resumed) << resumed.error().describe();
+  ASSERT_TRUE(resumed->resume());
+  ASSERT_TRUE(delegate->waitForCompletion(resumed->identifier()));
+  ASSERT_TRUE(delegate->completion(resumed->identifier())->ok());
+  ASSERT_EQ(delegate->resumeOffsets(resumed->identifier()).size(), 1u);
+  EXPECT_GT(delegate->resumeOffsets(resumed->identifier())[0], static_cast<std::int64_t>(MiB));
+  EXPECT_EQ(sha256File(*delegate->kept(resumed->identifier())), sha256File(dir / "www/m.bin"));
+}
+
+TEST(Session, ResumeDataWhosePartialFileIsGoneIsStale) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  writeRandomFile(dir / "www/g.bin", 8 * MiB, 6);
+  NginxServer nginx({dir / "www", "2m", ""});
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  auto delegate = std::make_shared<RecordingDelegate>();
+  auto session = Session::create(ferryd.config("gone"), delegate);
+  ASSERT_TRUE(session);
+  auto task = (*session)->downloadTask(nginx.url("/g.bin"));
+  ASSERT_TRUE(task);
+  ASSERT_TRUE(task->resume());
+  ASSERT_TRUE(delegate->waitFor([&] { return delegate->lastWritten() > 0; }));
+  auto blob = task->cancelByProducingResumeData();
+  ASSERT_TRUE(blob);
+  for (const auto& entry : std::filesystem::directory_iterator(ferryd.stateDir() / "resume"))
+    std::filesystem::remove(entry.path());
+  auto r = (*session)->downloadTaskWithResumeData(*blob);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "resume-data-stale");
+  EXPECT_NE(r.error().message.find("start the download again"), std::string::npos);
+}

@@ -196,7 +196,10 @@ Result<void> MultipartParser::stepHeaders(bool& progressed) {
     skip = 4;
   }
   if (end == std::string::npos) {
-    if (pending_.size() > limits_.max_part_header_bytes)
+    // Up to three bytes of the blank line may already be here ("\r\n\r"), so the block is only
+    // known to be too large once more than limit + 3 bytes are waiting; judging earlier would
+    // make the answer depend on how the body was cut into reads.
+    if (pending_.size() > limits_.max_part_header_bytes + 3)
       return failWith("a multipart part's headers are larger than " +
                       std::to_string(limits_.max_part_header_bytes) + " bytes");
     return {};
