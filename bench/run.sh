@@ -4,3 +4,5 @@ set -euo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
 bench/download-throughput "$BUILD" "${BENCH_SIZE_MIB:-2048}" "${BENCH_ROUNDS:-3}"
+bench/videofarm-server "$BUILD" "${BENCH_PUT_MIB:-1024}"
+bench/fuzz-parsers "$BUILD" "${FUZZ_SECONDS:-300}"

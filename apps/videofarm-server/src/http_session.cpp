@@ -1,5 +1,7 @@
 #include "http_session.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/dispatch.hpp>
 #include <spdlog/spdlog.h>
 
@@ -102,11 +104,22 @@ void HttpSession::writeInterim(std::vector<Response> interim, std::size_t index)
                     });
 }
 
+// A body with a Content-Length is read straight from the socket into body_buffer_ (up to 256 KiB
+// per read) rather than through Beast's parser, whose reads are at most 64 KiB and often much
+// smaller: through the parser a 256 MiB PUT took ~30,000 read/write pairs and ran at a seventh of
+// nginx's speed. Chunked bodies still go through the parser, which decodes them.
 void HttpSession::readBody() {
-  if (parser_->is_done()) {
-    Response r = handler_->finish();
-    handler_.reset();
-    return respond(std::move(r));
+  if (parser_->is_done()) return finishBody();
+  if (!parser_->chunked() && parser_->content_length_remaining()) {
+    raw_body_left_ = *parser_->content_length_remaining();
+    if (buffer_.size() > 0) {  // bytes that arrived with the header
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(buffer_.size(), raw_body_left_));
+      const bool ok = deliverBody(std::string_view(static_cast<const char*>(buffer_.data().data()), n));
+      buffer_.consume(n);
+      raw_body_left_ -= n;
+      if (!ok) return;
+    }
+    return readRawBody();
   }
   auto& body = parser_->get().body();
   body.data = body_buffer_.data();
@@ -115,6 +128,22 @@ void HttpSession::readBody() {
   stream_.expires_after(app_.config.read_timeout);
   http::async_read_some(stream_, buffer_, *parser_,
                         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onBody(ec); });
+}
+
+void HttpSession::readRawBody() {
+  if (raw_body_left_ == 0) return finishBody();
+  const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(body_buffer_.size(), raw_body_left_));
+  stream_.expires_after(app_.config.read_timeout);  // idleness, not total time, as above
+  stream_.async_read_some(asio::buffer(body_buffer_.data(), want),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            if (ec) {
+                              spdlog::debug("request body cut: {}", ec.message());
+                              self->abortHandler();
+                              return self->closeNow();
+                            }
+                            self->raw_body_left_ -= n;
+                            if (self->deliverBody(std::string_view(self->body_buffer_.data(), n))) self->readRawBody();
+                          });
 }
 
 void HttpSession::onBody(beast::error_code ec) {
@@ -130,16 +159,25 @@ void HttpSession::onBody(beast::error_code ec) {
   }
   auto& body = parser_->get().body();
   std::size_t got = body_buffer_.size() - body.size;
-  if (got > 0) {
-    auto r = handler_->body(std::string_view(body_buffer_.data(), got));
-    if (!r) {
-      abortHandler();
-      Response resp = errorResponse(r.error());
-      resp.close = true;
-      return respond(std::move(resp));
-    }
-  }
+  if (got > 0 && !deliverBody(std::string_view(body_buffer_.data(), got))) return;
   readBody();
+}
+
+bool HttpSession::deliverBody(std::string_view bytes) {
+  if (bytes.empty()) return true;
+  auto r = handler_->body(bytes);
+  if (r) return true;
+  abortHandler();
+  Response resp = errorResponse(r.error());
+  resp.close = true;  // the rest of the body is unread
+  respond(std::move(resp));
+  return false;
+}
+
+void HttpSession::finishBody() {
+  Response r = handler_->finish();
+  handler_.reset();
+  respond(std::move(r));
 }
 
 void HttpSession::respond(Response r) {

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include <boost/beast/core.hpp>
@@ -28,7 +29,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void onHeader(boost::beast::error_code ec);
   void writeInterim(std::vector<Response> interim, std::size_t index);
   void readBody();
+  void readRawBody();
   void onBody(boost::beast::error_code ec);
+  bool deliverBody(std::string_view bytes);  // false: the handler refused, an error answer is on its way
+  void finishBody();
   void respond(Response response);
   void onWritten(boost::beast::error_code ec, bool close);
   void lingerThenClose();
@@ -45,6 +49,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<FileSpan> pending_file_;
   bool keep_alive_ = false;
   std::uint64_t linger_drained_ = 0;
+  std::uint64_t raw_body_left_ = 0;  // bytes of a Content-Length body not yet read
 };
 
 }  // namespace vf
