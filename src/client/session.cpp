@@ -92,6 +92,7 @@ Result<TaskInfo> Session::taskCommand(std::string_view type, std::uint64_t id) {
 }
 
 Result<DownloadTask> Session::downloadTask(const Request& request, const DownloadOptions& options) {
+  if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
   auto r = call({{"type", protocol::type::create_download},
                  {"request", requestJson(request)},
                  {"destination", absoluteDestination(options.destination)},
@@ -103,6 +104,7 @@ Result<DownloadTask> Session::downloadTask(const Request& request, const Downloa
 }
 
 Result<DownloadTask> Session::downloadTaskWithResumeData(const std::string& resume_data, const DownloadOptions& options) {
+  if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
   auto r = call({{"type", protocol::type::create_download},
                  {"resume_data", resume_data},
                  {"destination", absoluteDestination(options.destination)},
@@ -125,10 +127,23 @@ Result<std::vector<TaskInfo>> Session::getAllTasks() {
   return out;
 }
 
-Result<void> Session::invalidateAndCancel() {
-  auto r = call({{"type", protocol::type::invalidate_and_cancel}});
+Result<void> Session::finishTasksAndInvalidate() { return invalidate(protocol::type::finish_tasks_and_invalidate); }
+
+Result<void> Session::invalidateAndCancel() { return invalidate(protocol::type::invalidate_and_cancel); }
+
+Result<void> Session::invalidate(std::string_view type) {
+  auto r = call({{"type", type}});
   if (!r) return tl::unexpected(r.error());
+  std::lock_guard lock(mutex_);
+  invalidated_ = true;
   return {};
+}
+
+Result<void> Session::checkUsable() {
+  std::lock_guard lock(mutex_);
+  if (!invalidated_) return {};
+  return fail(errc::session_invalidated, "session " + configuration_.identifier() +
+                                             " was invalidated; create a new Session to add tasks");
 }
 
 bool Session::waitForEventsDrained(std::chrono::milliseconds timeout) {
@@ -191,6 +206,14 @@ void Session::deliver(const Json& message) {
       std::error_code ec;
       std::filesystem::remove(location, ec);  // not moved by the application: it goes, as in URLSession
     }
+  } else if (name == protocol::event::did_become_invalid) {
+    std::optional<Error> error;
+    if (auto e = message.find("error"); e != message.end() && e->is_object()) error = protocol::errorFromJson(*e);
+    {
+      std::lock_guard lock(mutex_);
+      invalidated_ = true;
+    }
+    delegate_->didBecomeInvalid(*this, error);
   } else if (name == protocol::event::did_complete) {
     Completion completion;
     if (auto e = message.find("error"); e != message.end() && e->is_object()) completion.error = protocol::errorFromJson(*e);

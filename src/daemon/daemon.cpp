@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sys/file.h>
 
+#include <set>
+
 #include <spdlog/spdlog.h>
 
 #include "common/files.hpp"
@@ -49,12 +51,15 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
   });
   tasks_ = std::make_unique<TaskManager>(io_, *writer_, *engine_, outbox_, codec_, options_.state_dir,
                                          options_.checkpoint_interval);
+  std::set<std::string> invalidating;
   for (const auto& s : snapshot.sessions) {
-    auto config = protocol::sessionConfigFromJson(Json::parse(s.configuration_json, nullptr, false));
+    auto json = Json::parse(s.configuration_json, nullptr, false);
+    auto config = protocol::sessionConfigFromJson(json);
     sessions_[s.id] = config ? *config : protocol::SessionConfig{};
+    if (json.is_object() && json.value("invalidating", false)) invalidating.insert(s.id);
   }
   outbox_.restore(snapshot.events);
-  tasks_->restore(snapshot, sessions_);
+  tasks_->restore(snapshot, sessions_, invalidating);
 }
 
 Daemon::~Daemon() {
@@ -108,10 +113,14 @@ void Daemon::onMessage(const Conn& c, const Json& m) {
     outbox_.addWatcher(c);
     return reply(c, id, Json::object());
   }
-  if (type == protocol::type::invalidate_and_cancel) {
+  if (type == protocol::type::invalidate_and_cancel || type == protocol::type::finish_tasks_and_invalidate) {
     if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to a session first"));
-    tasks_->cancelAll(c->attached_session);
-    return reply(c, id, Json::object());
+    tasks_->invalidate(c->attached_session, type == protocol::type::invalidate_and_cancel,
+                       [this, c, id](Result<void> r) {
+                         if (!r) return c->sendError(id, r.error());
+                         reply(c, id, Json::object());
+                       });
+    return;
   }
   c->sendError(id, Error(errc::protocol, "unknown message type \"" + type.substr(0, 64) + "\""));
 }
@@ -141,10 +150,7 @@ void Daemon::handleHello(const Conn& c, const Json& m) {
     auto config = protocol::sessionConfigFromJson(m.value("configuration", Json(nullptr)));
     if (!config) return c->sendError(id, config.error());
     sessions_[*session] = *config;
-    tasks_->setSessionConfig(*session, *config);
-    store::SessionRow row{*session, protocol::sessionConfigToJson(*config).dump(),
-                          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()};
-    writer_->submit(store::Durability::lifecycle, [row](store::Store& s) { return s.upsertSession(row); });
+    tasks_->setSessionConfig(*session, *config);  // and stores it
     c->attached_session = *session;
     spdlog::info("session {}: client pid {} attached", *session, c->peerPid());
   }
@@ -207,6 +213,7 @@ void Daemon::handleAck(const Conn& c, const Json& m) {
   auto row = outbox_.ack(c->attached_session, *seq);
   if (!row) return;  // already acknowledged (or never ours): acknowledging is idempotent
   tasks_->onEventAcked(*row);
+  if (row->type == protocol::event::did_become_invalid) sessions_.erase(row->session);
 }
 
 void Daemon::handleList(const Conn& c, const Json& m) {

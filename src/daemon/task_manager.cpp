@@ -79,8 +79,12 @@ TaskManager::TaskManager(boost::asio::io_context& io, store::Writer& writer, eng
 // ---------------------------------------------------------------- start-up
 
 void TaskManager::restore(const store::Snapshot& snapshot,
-                          const std::map<std::string, protocol::SessionConfig>& configs) {
+                          const std::map<std::string, protocol::SessionConfig>& configs,
+                          const std::set<std::string>& invalidating) {
   configs_ = configs;
+  invalidating_ = invalidating;
+  for (const auto& e : snapshot.events)
+    if (e.type == protocol::event::did_become_invalid) invalidation_queued_.insert(e.session);
   for (const auto& [session, config] : configs_)
     engine_.setGroupLimits(session, {config.max_concurrent, config.max_per_host});
   last_task_id_ = snapshot.max_task_id;
@@ -107,11 +111,39 @@ void TaskManager::restore(const store::Snapshot& snapshot,
     spdlog::info("task {}: resuming at durable offset {}", t.id, t.durable);
     startEngine(t);
   }
+  for (const auto& session : invalidating_) maybeEndInvalidation(session);
 }
 
 void TaskManager::setSessionConfig(const std::string& session, const protocol::SessionConfig& config) {
   configs_[session] = config;
   engine_.setGroupLimits(session, {config.max_concurrent, config.max_per_host});
+  persistSession(session);
+}
+
+void TaskManager::persistSession(const std::string& session, std::function<void(Result<void>)> done) {
+  Json config = protocol::sessionConfigToJson(configs_[session]);
+  if (isInvalidating(session)) config["invalidating"] = true;  // read back by Daemon at start-up
+  store::SessionRow row{session, config.dump(), unixNow()};
+  writer_.submit(store::Durability::lifecycle, [row](store::Store& s) { return s.upsertSession(row); },
+                 done ? onIo(std::move(done)) : store::Writer::Done{});
+}
+
+// ---------------------------------------------------------------- invalidation
+
+void TaskManager::invalidate(const std::string& session, bool cancel_tasks, std::function<void(Result<void>)> done) {
+  if (invalidating_.insert(session).second)
+    spdlog::info("session {}: invalidating{}", session, cancel_tasks ? " and cancelling its tasks" : " once its tasks end");
+  persistSession(session, std::move(done));  // the reply waits for this: a crash after it keeps the mark
+  if (cancel_tasks) cancelAll(session);
+  maybeEndInvalidation(session);
+}
+
+void TaskManager::maybeEndInvalidation(const std::string& session) {
+  if (!isInvalidating(session) || invalidation_queued_.count(session) != 0) return;
+  for (const auto& [id, t] : tasks_)
+    if (t.session == session && !isFinal(t.state)) return;
+  invalidation_queued_.insert(session);
+  appendEvents({outbox_.prepare(session, 0, protocol::event::did_become_invalid, Json{{"error", nullptr}})});
 }
 
 // ---------------------------------------------------------------- helpers
@@ -168,6 +200,10 @@ void TaskManager::appendEvents(std::vector<store::EventRow> rows) {
 // ---------------------------------------------------------------- requests
 
 void TaskManager::createDownload(NewDownload spec, Reply reply) {
+  if (isInvalidating(spec.session))
+    return reply(fail(errc::session_invalidated,
+                      "session " + spec.session + " is being invalidated and takes no new tasks; after didBecomeInvalid, "
+                      "create the session again"));
   if (!spec.resume_data) {
     // Refused at once, as any other bad argument: a task that can never run is not created.
     if (auto checked = engine::checkUrl(spec.request.url); !checked) return reply(tl::unexpected(checked.error()));
@@ -342,6 +378,15 @@ std::map<std::string, int> TaskManager::countByState() const {
 
 void TaskManager::onEventAcked(const store::EventRow& row) {
   writer_.submit(store::Durability::progress, [seq = row.seq](store::Store& s) { return s.deleteEvent(seq); });
+  if (row.type == protocol::event::did_become_invalid) {
+    // The application knows: forget the session, so that its identifier starts afresh.
+    invalidating_.erase(row.session);
+    invalidation_queued_.erase(row.session);
+    configs_.erase(row.session);
+    writer_.submit(store::Durability::lifecycle, [session = row.session](store::Store& s) { return s.deleteSession(session); });
+    spdlog::info("session {}: invalid; forgotten", row.session);
+    return;
+  }
   auto* t = find(row.task_id);
   if (row.type == protocol::event::did_finish_downloading_to && t != nullptr && t->destination.empty()) {
     // Not moved by the application in its callback: as URLSession, the file goes away now.
@@ -581,6 +626,7 @@ void TaskManager::finalizeFile(DownloadTask& t) {
         if (outcome->move_error) t->error = outcome->move_error;
         spdlog::info("task {}: completed, {} bytes at {}", id, t->written, outcome->location);
         for (const auto& e : outcome->events) outbox_.committed(e);
+        maybeEndInvalidation(t->session);
       }));
 }
 
@@ -644,6 +690,7 @@ void TaskManager::endTask(DownloadTask& t, TaskState final_state, Error error, b
         if (!r) spdlog::error("task {}: could not record its end: {}", id, r.error().describe());
         else outbox_.committed(*event);
         spdlog::info("task {}: {} ({})", id, stateName(final_state), error.describe());
+        maybeEndInvalidation(t->session);
         if (reply) {
           if (!r) return reply(tl::unexpected(r.error()));
           if (made_blob->empty())

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,9 @@ class TaskManager {
               std::chrono::milliseconds checkpoint_interval);
 
   // At start-up: tasks that were running are cut back to their durable offset and restarted.
-  void restore(const store::Snapshot& snapshot, const std::map<std::string, protocol::SessionConfig>& configs);
+  // `invalidating`: sessions whose invalidation was asked for and not yet acknowledged.
+  void restore(const store::Snapshot& snapshot, const std::map<std::string, protocol::SessionConfig>& configs,
+               const std::set<std::string>& invalidating);
 
   // The reply comes once the task is durable, so an id a client saw survives a crash.
   void createDownload(NewDownload spec, Reply reply);
@@ -61,6 +64,14 @@ class TaskManager {
   void cancelWithResumeData(std::uint64_t id, const std::optional<std::string>& scope, ResumeDataReply reply);
   void cancelAll(const std::string& session);
 
+  // finishTasksAndInvalidate (cancel_tasks false) and invalidateAndCancel (true): the session takes
+  // no new tasks; once every task has ended, didBecomeInvalid is queued after their events. When
+  // the application acknowledges it, the session is forgotten and its identifier is free again.
+  // Durable: a restart in between keeps the session invalidating.
+  // `done` runs (on the IPC thread) once the invalidating mark is durable.
+  void invalidate(const std::string& session, bool cancel_tasks, std::function<void(Result<void>)> done);
+  bool isInvalidating(const std::string& session) const { return invalidating_.count(session) != 0; }
+
   std::vector<protocol::TaskInfo> list(const std::optional<std::string>& session) const;
   std::map<std::string, int> countByState() const;
 
@@ -68,6 +79,7 @@ class TaskManager {
   // An acknowledged event: delivered files left in delivered/ are removed, and a finished task
   // whose events are all acknowledged is forgotten.
   void onEventAcked(const store::EventRow& row);
+  // Records (durably) the configuration a client attached with.
   void setSessionConfig(const std::string& session, const protocol::SessionConfig& config);
 
   // SIGTERM: make every running task's written bytes durable (the engine must be stopped first).
@@ -95,6 +107,9 @@ class TaskManager {
   // Ends the task (failed or cancelled); with keep_resume_data the partial file becomes a
   // resume token and didComplete carries the blob.
   void endTask(DownloadTask& t, TaskState final_state, Error error, bool keep_resume_data, ResumeDataReply reply = {});
+  void persistSession(const std::string& session, std::function<void(Result<void>)> done = {});
+  // Queues didBecomeInvalid when the session is invalidating and none of its tasks is still going.
+  void maybeEndInvalidation(const std::string& session);
   Result<void> adoptResumeData(DownloadTask& t, const std::string& blob, std::string& token_out);
 
   boost::asio::io_context& io_;
@@ -107,6 +122,8 @@ class TaskManager {
   std::map<std::uint64_t, DownloadTask> tasks_;
   std::map<std::string, store::ResumeTokenRow> tokens_;
   std::map<std::string, protocol::SessionConfig> configs_;
+  std::set<std::string> invalidating_;
+  std::set<std::string> invalidation_queued_;  // didBecomeInvalid is in the outbox
   std::uint64_t last_task_id_ = 0;
 };
 

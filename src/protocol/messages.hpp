@@ -49,6 +49,7 @@ inline constexpr std::string_view did_write_data = "didWriteData";
 inline constexpr std::string_view did_resume_at_offset = "didResumeAtOffset";
 inline constexpr std::string_view did_finish_downloading_to = "didFinishDownloadingTo";
 inline constexpr std::string_view did_complete = "didComplete";
+inline constexpr std::string_view did_become_invalid = "didBecomeInvalid";  // session-level (task 0)
 inline constexpr std::string_view task_state = "taskState";  // waiting_for changed (watchers only)
 }  // namespace event
 

@@ -118,6 +118,11 @@ void RecordingDelegate::didFinishEvents(Session&) {
   record("drained");
 }
 
+void RecordingDelegate::didBecomeInvalid(Session&, const std::optional<Error>& error) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  record(error ? "invalid:" + error->code : "invalid");
+}
+
 bool RecordingDelegate::waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   std::unique_lock<std::recursive_mutex> lock(mutex_);
   return cv_.wait_for(lock, timeout, condition);

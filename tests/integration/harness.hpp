@@ -64,7 +64,7 @@ class FixtureServer {
 };
 
 // Records delegate callbacks as strings: "write", "resume:<offset>", "finish:<task>", "complete:<task>:<code or ok>",
-// "drained". Optionally moves finished files into `keep_dir` (as an application would).
+// "drained", "invalid". Optionally moves finished files into `keep_dir` (as an application would).
 class RecordingDelegate : public SessionDelegate {
  public:
   explicit RecordingDelegate(std::filesystem::path keep_dir = {}) : keep_dir_(std::move(keep_dir)) {}
@@ -74,6 +74,7 @@ class RecordingDelegate : public SessionDelegate {
   void didFinishDownloadingTo(Session&, DownloadTask& task, const std::filesystem::path& location) override;
   void didComplete(Session&, DownloadTask& task, const Completion& completion) override;
   void didFinishEvents(Session&) override;
+  void didBecomeInvalid(Session&, const std::optional<Error>& error) override;
 
   bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(120));
   bool waitForCompletion(std::uint64_t task, std::chrono::milliseconds timeout = std::chrono::seconds(120));

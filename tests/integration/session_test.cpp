@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "harness.hpp"
@@ -337,4 +338,125 @@ TEST(Session, ResumeDataWhosePartialFileIsGoneIsStale) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, "resume-data-stale");
   EXPECT_NE(r.error().message.find("start the download again"), std::string::npos);
+}
+
+namespace {
+
+// Index of the first event equal to `e` in `events`, or -1.
+long indexOf(const std::vector<std::string>& events, const std::string& e) {
+  auto it = std::find(events.begin(), events.end(), e);
+  return it == events.end() ? -1 : static_cast<long>(it - events.begin());
+}
+
+}  // namespace
+
+TEST(Session, FinishTasksAndInvalidateLetsTasksFinishThenInvalidates) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  writeRandomFile(dir / "www/slow.bin", 8 * MiB, 7);
+  NginxServer nginx({dir / "www", "4m", ""});
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  std::filesystem::create_directories(dir / "keep");
+  auto delegate = std::make_shared<RecordingDelegate>(dir / "keep");
+  auto session = Session::create(ferryd.config("finishing"), delegate);
+  ASSERT_TRUE(session);
+  auto task = (*session)->downloadTask(nginx.url("/slow.bin"));
+  ASSERT_TRUE(task);
+  ASSERT_TRUE(task->resume());
+  ASSERT_TRUE(delegate->waitFor([&] { return delegate->lastWritten() > 0; }));
+  ASSERT_TRUE((*session)->finishTasksAndInvalidate());
+  auto refused = (*session)->downloadTask(nginx.url("/slow.bin"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "session-invalidated");
+
+  ASSERT_TRUE(delegate->waitFor([&] { return delegate->count("invalid") == 1; }));
+  auto events = delegate->events();
+  const std::string done = "complete:" + std::to_string(task->identifier()) + ":ok";
+  ASSERT_NE(indexOf(events, done), -1) << "the running task was let finish";
+  EXPECT_LT(indexOf(events, done), indexOf(events, "invalid"));  // after the last task's events
+  EXPECT_EQ(sha256File(*delegate->kept(task->identifier())), sha256File(dir / "www/slow.bin"));
+
+  // The identifier is free again: a new Session with it takes tasks.
+  session->reset();
+  auto fresh_delegate = std::make_shared<RecordingDelegate>(dir / "keep");
+  auto fresh = Session::create(ferryd.config("finishing"), fresh_delegate);
+  ASSERT_TRUE(fresh);
+  auto again = (*fresh)->downloadTask(nginx.url("/slow.bin"));
+  ASSERT_TRUE(again) << again.error().describe();
+  ASSERT_TRUE(again->resume());
+  ASSERT_TRUE(fresh_delegate->waitForCompletion(again->identifier()));
+  EXPECT_TRUE(fresh_delegate->completion(again->identifier())->ok());
+  EXPECT_EQ(fresh_delegate->count("invalid"), 0);
+}
+
+TEST(Session, InvalidateAndCancelCancelsEveryTaskThenInvalidates) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  writeRandomFile(dir / "www/slow.bin", 16 * MiB, 8);
+  NginxServer nginx({dir / "www", "1m", ""});
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  auto delegate = std::make_shared<RecordingDelegate>();
+  auto session = Session::create(ferryd.config("cancelling"), delegate);
+  ASSERT_TRUE(session);
+  auto running = (*session)->downloadTask(nginx.url("/slow.bin"));
+  auto suspended = (*session)->downloadTask(nginx.url("/slow.bin"));
+  ASSERT_TRUE(running && suspended);
+  ASSERT_TRUE(running->resume());
+  ASSERT_TRUE((*session)->invalidateAndCancel());
+  ASSERT_TRUE(delegate->waitFor([&] { return delegate->count("invalid") == 1; }));
+  auto events = delegate->events();
+  for (auto id : {running->identifier(), suspended->identifier()}) {
+    auto at = indexOf(events, "complete:" + std::to_string(id) + ":cancelled");
+    ASSERT_NE(at, -1) << "task " << id;
+    EXPECT_LT(at, indexOf(events, "invalid"));
+  }
+  // The acknowledgements travel on the session's connection: poll until ferryd has read them.
+  auto control = ferryd.control();
+  bool empty = false;
+  for (int i = 0; i < 100 && !empty; ++i) {
+    auto tasks = control->list("cancelling");
+    ASSERT_TRUE(tasks);
+    empty = tasks->empty();
+    if (!empty) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(empty) << "an invalidated session leaves nothing behind in ferryd";
+}
+
+TEST(Session, InvalidationSurvivesDetachAndRestartAndIsDeliveredOnTheNextAttach) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  writeRandomFile(dir / "www/slow.bin", 8 * MiB, 9);
+  NginxServer nginx({dir / "www", "4m", ""});
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  std::uint64_t id = 0;
+  {
+    auto delegate = std::make_shared<RecordingDelegate>();
+    auto session = Session::create(ferryd.config("leaving"), delegate);
+    ASSERT_TRUE(session);
+    auto task = (*session)->downloadTask(nginx.url("/slow.bin"));
+    ASSERT_TRUE(task);
+    id = task->identifier();
+    ASSERT_TRUE(task->resume());
+    ASSERT_TRUE((*session)->finishTasksAndInvalidate());
+  }  // the application exits
+  ferryd.kill9();
+  ferryd.start();
+  std::filesystem::create_directories(dir / "keep");
+  auto delegate = std::make_shared<RecordingDelegate>(dir / "keep");
+  auto session = Session::create(ferryd.config("leaving"), delegate);
+  ASSERT_TRUE(session);
+  // Still invalidating: refused by ferryd (or locally, once didBecomeInvalid has arrived).
+  auto refused = (*session)->downloadTask(nginx.url("/slow.bin"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "session-invalidated");
+  ASSERT_TRUE(delegate->waitFor([&] { return delegate->count("invalid") == 1; }));
+  auto events = delegate->events();
+  const std::string done = "complete:" + std::to_string(id) + ":ok";
+  ASSERT_NE(indexOf(events, done), -1);
+  EXPECT_LT(indexOf(events, done), indexOf(events, "invalid"));
+  EXPECT_EQ(sha256File(*delegate->kept(id)), sha256File(dir / "www/slow.bin"));
+  EXPECT_EQ(delegate->count("invalid"), 1);
 }

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -60,6 +61,9 @@ class SessionDelegate {
   virtual void didComplete(Session&, DownloadTask&, const Completion&) {}
   // Every event queued while no client was attached has been delivered.
   virtual void didFinishEvents(Session&) {}
+  // After finishTasksAndInvalidate or invalidateAndCancel, once every task has ended and its events
+  // were delivered. The session's identifier is free again: create a new Session to use it.
+  virtual void didBecomeInvalid(Session&, const std::optional<Error>& /*error*/) {}
 };
 
 class Session {
@@ -74,7 +78,11 @@ class Session {
   Result<DownloadTask> downloadTask(const Request& request, const DownloadOptions& options = {});
   Result<DownloadTask> downloadTaskWithResumeData(const std::string& resume_data, const DownloadOptions& options = {});
   Result<std::vector<TaskInfo>> getAllTasks();
-  // Cancels every task of the session.
+  // Both end the session: it takes no new tasks (session-invalidated), and didBecomeInvalid comes
+  // after the last task's didComplete, even if this process exits and a later one attaches.
+  // finishTasksAndInvalidate lets running tasks finish (suspended ones are waited for);
+  // invalidateAndCancel cancels them.
+  Result<void> finishTasksAndInvalidate();
   Result<void> invalidateAndCancel();
 
   const Configuration& configuration() const { return configuration_; }
@@ -87,6 +95,8 @@ class Session {
   Session(Configuration configuration, std::shared_ptr<SessionDelegate> delegate);
   Result<protocol::Json> call(protocol::Json message);
   Result<TaskInfo> taskCommand(std::string_view type, std::uint64_t id);
+  Result<void> invalidate(std::string_view type);
+  Result<void> checkUsable();  // session-invalidated once invalidated
   void onEvent(const protocol::Json& message);  // from the connection's reader thread
   void deliverLoop();
   void deliver(const protocol::Json& message);
@@ -101,6 +111,7 @@ class Session {
   std::set<std::uint64_t> delivered_;  // seqs handled this process: a replay after reconnect is skipped
   bool stopping_ = false;
   bool drained_ = false;
+  bool invalidated_ = false;  // asked for here, or didBecomeInvalid delivered
   std::condition_variable drained_cv_;
   std::thread delegate_thread_;
 };
