@@ -38,6 +38,10 @@ inline constexpr std::string_view daemon_unavailable = "daemon-unavailable";
 inline constexpr std::string_view invalid_state = "invalid-state";
 inline constexpr std::string_view session_invalidated = "session-invalidated";
 inline constexpr std::string_view internal = "internal";
+// Uploads: the source file changed (size, mtime or inode) since the job was made.
+inline constexpr std::string_view source_changed = "source-changed";
+// Uploads: a streamed body would have to be sent again (retry, 307/308): ask for a new stream.
+inline constexpr std::string_view needs_new_body_stream = "needs-new-body-stream";
 }  // namespace errc
 
 struct Error {

@@ -25,23 +25,6 @@ bool equalsNoCase(std::string_view a, std::string_view b) {
          });
 }
 
-bool isRetryableStatus(long status) { return status == 408 || status == 429 || status >= 500; }
-
-AttemptOutcome outcome(AttemptOutcome::Kind kind, std::optional<Error> error = std::nullopt) {
-  AttemptOutcome out;
-  out.kind = kind;
-  out.error = std::move(error);
-  return out;
-}
-
-AttemptOutcome transient(std::string_view code, std::string message) {
-  return outcome(AttemptOutcome::Kind::transient, Error(code, std::move(message)));
-}
-
-AttemptOutcome permanent(std::string_view code, std::string message) {
-  return outcome(AttemptOutcome::Kind::permanent, Error(code, std::move(message)));
-}
-
 }  // namespace
 
 std::string describeStatus(long status) {
@@ -337,7 +320,7 @@ void DownloadAttempt::acceptBody(long status, std::uint64_t offset, std::optiona
   curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_TYPE, &content_type);
   job_.content_type = content_type ? content_type : "";
   accepting_body_ = true;
-  sink_(Responded{job_.spec.id, status, offset, expected_total, job_.validators, job_.content_type});
+  sink_(Responded{job_.spec.id, status, offset, expected_total, job_.validators, job_.content_type, {}});
 }
 
 AttemptOutcome DownloadAttempt::finish(CURLcode result) {

@@ -11,43 +11,23 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "engine/attempt.hpp"
 #include "engine/curl_handles.hpp"
 #include "engine/job.hpp"
 
 namespace ferry::engine {
 
-// How an attempt ended, and what the engine does next.
-struct AttemptOutcome {
-  enum class Kind {
-    success,            // the file holds the whole entity (or the answer, for HEAD)
-    transient,          // retry after a back-off
-    restart_from_zero,  // our bytes do not fit the server's entity: retry at once without Range
-    permanent,          // the job is over with `error`
-  };
-  Kind kind = Kind::success;
-  std::optional<Error> error;
-  std::optional<std::chrono::seconds> retry_after;  // server's Retry-After
-  bool made_progress = false;                        // bytes were written by this attempt
-};
-
-// Maps a curl failure (no usable HTTP answer) to a transient or permanent outcome.
-AttemptOutcome classifyCurlFailure(CURLcode code, const std::string& detail, const std::string& url,
-                                   std::chrono::seconds stall_timeout);
-
-// "404 Not Found" (the reason phrase is ours: HTTP/2 has none on the wire).
-std::string describeStatus(long status);
-
-class DownloadAttempt {
+class DownloadAttempt final : public Attempt {
  public:
   // Starts the next attempt of `job` (its partial file must be open) in `multi`.
   static Result<std::unique_ptr<DownloadAttempt>> start(Job& job, CURLM* multi, const EngineOptions& options,
                                                          const EventSink& sink);
-  ~DownloadAttempt();  // removes the handle from the multi handle
+  ~DownloadAttempt() override;  // removes the handle from the multi handle
   DownloadAttempt(const DownloadAttempt&) = delete;
   DownloadAttempt& operator=(const DownloadAttempt&) = delete;
 
   // Called once curl reports the transfer done with `result`.
-  AttemptOutcome finish(CURLcode result);
+  AttemptOutcome finish(CURLcode result) override;
 
  private:
   DownloadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink);

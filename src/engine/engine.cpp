@@ -16,6 +16,7 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <variant>
 
 #include "common/files.hpp"
@@ -25,6 +26,7 @@
 #include "engine/http_headers.hpp"
 #include "engine/job.hpp"
 #include "engine/scheduler.hpp"
+#include "engine/upload_attempt.hpp"
 #include "engine/url_check.hpp"
 
 namespace ferry::engine {
@@ -33,6 +35,13 @@ namespace {
 
 struct StartCommand {
   DownloadJob job;
+};
+struct StartUploadCommand {
+  UploadJob job;
+};
+struct DecideRedirectCommand {
+  TaskId id;
+  bool follow;
 };
 struct StopCommand {
   TaskId id;
@@ -45,7 +54,8 @@ struct LimitsCommand {
   std::string group;
   GroupLimits limits;
 };
-using Command = std::variant<StartCommand, StopCommand, RestartCommand, LimitsCommand>;
+using Command = std::variant<StartCommand, StartUploadCommand, DecideRedirectCommand, StopCommand, RestartCommand,
+                             LimitsCommand>;
 
 // The longest the thread sleeps with nothing to do; commands and curl wake it earlier.
 constexpr std::chrono::milliseconds kIdlePoll{1000};
@@ -72,8 +82,11 @@ std::string backoffReason(std::chrono::milliseconds delay) {
 }  // namespace
 
 struct Engine::Impl {
-  Impl(Sink event_sink, EngineOptions engine_options)
-      : sink(std::move(event_sink)), options(engine_options), scheduler(options.max_total_concurrent) {
+  Impl(Sink event_sink, EngineOptions engine_options, UploadSink upload_event_sink)
+      : sink(std::move(event_sink)),
+        upload_sink(std::move(upload_event_sink)),
+        options(engine_options),
+        scheduler(options.max_total_concurrent) {
     initCurlOnce();
     multi.reset(curl_multi_init());
     if (!multi) throw std::runtime_error("curl_multi_init failed");
@@ -107,7 +120,24 @@ struct Engine::Impl {
       curl_multi_perform(multi.get(), &running);
       handleCompletedTransfers();
       flushLateProgress();
-      curl_multi_poll(multi.get(), nullptr, 0, pollTimeoutMs(), nullptr);
+      pollAndUnpause();
+    }
+  }
+
+  // Waits for curl's sockets, a wakeup, a timer, or the descriptor of a paused body stream; a
+  // stream that became readable (or hung up) unpauses its transfer.
+  void pollAndUnpause() {
+    waitfds.clear();
+    paused.clear();
+    for (Job* job : running_jobs) {
+      const int fd = job->attempt ? job->attempt->pausedFd() : -1;
+      if (fd < 0) continue;
+      waitfds.push_back(curl_waitfd{fd, CURL_WAIT_POLLIN, 0});
+      paused.push_back(job);
+    }
+    curl_multi_poll(multi.get(), waitfds.data(), static_cast<unsigned>(waitfds.size()), pollTimeoutMs(), nullptr);
+    for (std::size_t i = 0; i < waitfds.size(); ++i) {
+      if (waitfds[i].revents != 0 && paused[i]->attempt) paused[i]->attempt->unpause();
     }
   }
 
@@ -149,16 +179,78 @@ struct Engine::Impl {
     setWaiting(ref, "queued");
   }
 
+  void apply(StartUploadCommand& command) {
+    UploadJob& spec = command.job;
+    if (jobs.contains(spec.id)) return;  // a duplicate start of a live job: the first one wins
+    auto checked = checkUrl(spec.request.url);
+    auto syntax = checkRequestSyntax(spec.request);
+    const TaskId id = spec.id;
+    auto common = DownloadJob{};
+    common.id = spec.id;
+    common.group = spec.group;
+    common.request = spec.request;
+    common.retry = spec.retry;
+    common.max_bytes_per_second = spec.max_bytes_per_second;
+    if (!checked || !syntax) {
+      Finished finished;
+      finished.id = id;
+      finished.error = checked ? syntax.error() : checked.error();
+      finished.upload.emplace();
+      sink(std::move(finished));
+      return;
+    }
+    auto state = makeUploadState(std::move(spec), &upload_sink);
+    if (!state) {
+      Finished finished;
+      finished.id = id;
+      finished.error = state.error();
+      finished.upload.emplace();
+      sink(std::move(finished));
+      return;
+    }
+    auto job = std::make_unique<Job>();
+    job->spec = std::move(common);
+    job->upload = std::move(*state);
+    job->sequence = next_sequence++;
+    job->host_key = checked->host_key;
+    Job& ref = *job;
+    jobs.emplace(id, std::move(job));
+    changeState(ref, JobState::queued);
+    setWaiting(ref, "queued");
+  }
+
+  void apply(DecideRedirectCommand& command) {
+    Job* job = find(command.id);
+    if (job == nullptr || job->state != JobState::held || !job->upload || !job->upload->pending_redirect) return;
+    UploadState& up = *job->upload;
+    if (!command.follow) {
+      // Declined: the 3xx (its body is in the response file) is the final answer.
+      up.pending_redirect.reset();
+      deliverResponse(*job, sink);
+      return finishJob(*job, std::nullopt);
+    }
+    if (auto followed = followRedirect(up, *up.pending_redirect); !followed) return finishJob(*job, followed.error());
+    job->upload_next_request = true;
+    changeState(*job, JobState::queued);
+    setWaiting(*job, "queued");
+  }
+
   void apply(StopCommand& command) {
     Job* job = find(command.id);
     if (job == nullptr) return;
+    if (job->upload) {
+      const UploadState& up = *job->upload;
+      std::string message = "The upload was stopped after " + std::to_string(up.total_sent) + " bytes of the body were sent";
+      message += up.upload_url.empty() ? "." : "; the server's upload resource is " + up.upload_url + ".";
+      return finishJob(*job, Error(errc::cancelled, message));
+    }
     finishJob(*job, Error(errc::cancelled, "The transfer was stopped; " + std::to_string(job->bytes_in_file) +
                                                " bytes are in the partial file."));
   }
 
   void apply(RestartCommand& command) {
     Job* job = find(command.id);
-    if (job == nullptr) return;
+    if (job == nullptr || job->upload) return;  // uploads keep no partial file
     if (job->state == JobState::running) changeState(*job, JobState::queued);  // aborts the attempt
     job->unreported_bytes = 0;
     if (job->bytes_in_file <= command.offset) return;
@@ -197,6 +289,8 @@ struct Engine::Impl {
         scheduler.onStarted(job.spec.group, job.host_key);
         running_jobs.insert(&job);
         break;
+      case JobState::held:
+        break;
     }
   }
 
@@ -214,6 +308,8 @@ struct Engine::Impl {
         scheduler.onStopped(job.spec.group, job.host_key);
         running_jobs.erase(&job);
         schedule_needed = true;
+        break;
+      case JobState::held:
         break;
     }
   }
@@ -245,6 +341,14 @@ struct Engine::Impl {
   }
 
   void startAttempt(Job& job) {
+    if (job.upload) {
+      auto attempt = UploadAttempt::start(job, multi.get(), options, sink);
+      if (!attempt) return finishJob(job, attempt.error());
+      // The next request of one attempt (HEAD then PATCH, a redirect's target) is not a new attempt.
+      if (!std::exchange(job.upload_next_request, false)) ++job.attempts;
+      job.attempt = std::move(*attempt);
+      return changeState(job, JobState::running);
+    }
     if (!job.file) {
       if (auto opened = openPartialFile(job); !opened) return finishJob(job, opened.error());
     }
@@ -296,6 +400,13 @@ struct Engine::Impl {
         return changeState(job, JobState::queued);
       case Kind::transient:
         return retryLater(job, std::move(outcome));
+      case Kind::next_request:
+        // Back in the FIFO at its old place: it gets its slot back at once unless limits changed.
+        job.upload_next_request = true;
+        return changeState(job, JobState::queued);
+      case Kind::hold:
+        changeState(job, JobState::held);
+        return setWaiting(job, "redirect-decision");
     }
   }
 
@@ -328,6 +439,27 @@ struct Engine::Impl {
     finished.expected_total = job.expected_total;
     finished.validators = job.validators;
     finished.content_type = job.content_type;
+    if (job.upload) {
+      UploadState& up = *job.upload;
+      auto& result = finished.upload.emplace();
+      result.total_sent = up.total_sent;
+      result.body_length = up.body_length;
+      if (!up.spec.response_body_path.empty() && up.response_file) result.response_body_path = up.spec.response_body_path;
+      result.response_body_bytes = up.response_bytes;
+      result.response_body_truncated = up.response_truncated;
+      result.final_url = up.final_url;
+      result.upload_url = up.upload_url;
+      result.confirmed_offset = up.confirmed_offset;
+      result.completed_before = up.completed_before;
+      finished.total_written = 0;
+      finished.expected_total = up.content_length;
+      finished.resumable = error && (error->is(errc::cancelled) || error->is(errc::resource_timeout)) &&
+                           up.spec.resumable.mode != ResumableMode::none && !up.upload_url.empty();
+      finished.error = std::move(error);
+      jobs.erase(job.spec.id);  // closes the files before the owner hears of it
+      sink(std::move(finished));
+      return;
+    }
     if (error) {
       const bool continuable = job.bytes_in_file > 0 && !job.validators.empty();
       finished.resumable = error->is(errc::no_space) ||
@@ -363,6 +495,7 @@ struct Engine::Impl {
   }
 
   Sink sink;
+  UploadSink upload_sink;
   const EngineOptions options;
   MultiHandle multi;  // declared before the jobs: their attempts leave it when destroyed
 
@@ -377,17 +510,24 @@ struct Engine::Impl {
   std::set<std::pair<Clock::time_point, TaskId>> backoff_timers;
   std::set<Job*> running_jobs;
   std::uint64_t next_sequence = 0;
+  std::vector<curl_waitfd> waitfds;  // pollAndUnpause's scratch
+  std::vector<Job*> paused;
   bool schedule_needed = false;
   std::mt19937_64 rng{std::random_device{}()};
 
   std::thread thread;  // last: starts after everything above exists
 };
 
-Engine::Engine(Sink sink, EngineOptions options) : impl_(std::make_unique<Impl>(std::move(sink), options)) {}
+Engine::Engine(Sink sink, EngineOptions options, UploadSink upload_sink)
+    : impl_(std::make_unique<Impl>(std::move(sink), options, std::move(upload_sink))) {}
 
 Engine::~Engine() { impl_->shutdown(); }
 
 void Engine::start(DownloadJob job) { impl_->push(StartCommand{std::move(job)}); }
+
+void Engine::start(UploadJob job) { impl_->push(StartUploadCommand{std::move(job)}); }
+
+void Engine::decideRedirect(TaskId id, bool follow) { impl_->push(DecideRedirectCommand{id, follow}); }
 
 void Engine::stop(TaskId id) { impl_->push(StopCommand{id}); }
 

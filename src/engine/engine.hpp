@@ -17,8 +17,11 @@ namespace ferry::engine {
 class Engine {
  public:
   using Sink = std::function<void(EngineEvent)>;
+  // Upload-only events (SendProgress, UploadResourceKnown, UploadRestarted, RedirectProposed),
+  // called on the transfer thread in order with the Sink's events. May be empty (dropped).
+  using UploadSink = std::function<void(UploadEvent)>;
 
-  Engine(Sink sink, EngineOptions options = {});
+  Engine(Sink sink, EngineOptions options = {}, UploadSink upload_sink = {});
   ~Engine();  // stops the transfer thread; running jobs are abandoned without events
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -29,8 +32,25 @@ class Engine {
   // the id of a job the engine still has is ignored (stop it and wait for its Finished first).
   void start(DownloadJob job);
 
+  // Queues an upload: same groups, limits, back-off, resource deadline and events as a download
+  // (Waiting, Retrying, Responded for the final answer, Finished with Finished::upload), plus the
+  // UploadEvents. Bad URL/method/headers, a missing file, a file whose identity differs from
+  // FileBody::expected, or a tus upload of a stream give a Finished with the error at once.
+  //   - 4xx: the answer (status, headers, body in response_body_path) is delivered, error http-error.
+  //   - 408/429/5xx, connection failures, stalls: retried with back-off. Resumable uploads whose
+  //     upload URL is known continue with HEAD + PATCH from the server's offset; the others
+  //     start again from byte 0 (UploadRestarted). A stream that already gave bytes cannot be
+  //     retried: needs-new-body-stream.
+  //   - the source file changed or vanished: source-changed / not-found, permanent.
+  void start(UploadJob job);
+
+  // RedirectPolicy::ask: follow (true) or decline (false: the 3xx is delivered as the final
+  // answer, without error) the redirect of the last RedirectProposed. Ignored unless held.
+  void decideRedirect(TaskId id, bool follow);
+
   // Ends a job (cancel or suspend: the engine does not care which). A Finished with error
-  // "cancelled" follows, carrying the bytes in the partial file and the validators.
+  // "cancelled" follows, carrying the bytes in the partial file and the validators (uploads: the
+  // upload URL and the server's last confirmed offset, resumable when there is an upload URL).
   // Unknown ids are ignored.
   void stop(TaskId id);
 

@@ -1,5 +1,5 @@
 #pragma once
-// One download job as the transfer thread tracks it: its state, its partial file and what is
+// One job (download or upload) as the transfer thread tracks it: its state, its partial file and what is
 // known about the bytes in it. Only the transfer thread touches a Job.
 
 #include <chrono>
@@ -10,11 +10,12 @@
 #include <string>
 
 #include "common/unique_fd.hpp"
+#include "engine/attempt.hpp"
 #include "engine/transfer.hpp"
+#include "engine/upload_state.hpp"
 
 namespace ferry::engine {
 
-class DownloadAttempt;
 using EventSink = std::function<void(EngineEvent)>;
 
 // Like curl's multi states, one enum changed in one place (Engine::Impl).
@@ -22,10 +23,16 @@ enum class JobState {
   queued,       // waiting for a slot (in the FIFO)
   running,      // an attempt (curl easy handle) is in the multi handle
   backing_off,  // a transient failure happened; waiting for retry_at
+  held,         // an upload's redirect waits for Engine::decideRedirect (RedirectPolicy::ask)
 };
 
 struct Job {
+  // A download's job. For an upload, only the fields both share (id, group, request, retry,
+  // max_bytes_per_second), so that scheduling, back-off and messages treat both alike; the rest
+  // is in `upload`.
   DownloadJob spec;
+  std::unique_ptr<UploadState> upload;  // set for uploads only
+  bool upload_next_request = false;     // the next start continues the current attempt
   std::uint64_t sequence = 0;  // arrival order: FIFO among queued jobs
   std::string host_key;        // scheme://host:port
   JobState state = JobState::queued;
@@ -47,7 +54,7 @@ struct Job {
   std::uint64_t unreported_bytes = 0;  // written since the last Progress
   Clock::time_point last_progress{};
 
-  std::unique_ptr<DownloadAttempt> attempt;  // while running
+  std::unique_ptr<Attempt> attempt;  // while running
 
   // Records `count` new bytes and sends a Progress when progress_interval has passed since the last.
   void noteWritten(std::uint64_t count, std::chrono::milliseconds interval, const EventSink& sink) {
@@ -59,7 +66,11 @@ struct Job {
   // Sends the pending Progress, if any (before Retrying and Finished, so totals add up).
   void flushProgress(const EventSink& sink, Clock::time_point now = Clock::now()) {
     if (unreported_bytes == 0) return;
-    sink(Progress{spec.id, unreported_bytes, bytes_in_file, expected_total});
+    if (upload) {
+      upload->emit(SendProgress{spec.id, unreported_bytes, upload->total_sent, upload->body_length});
+    } else {
+      sink(Progress{spec.id, unreported_bytes, bytes_in_file, expected_total});
+    }
     unreported_bytes = 0;
     last_progress = now;
   }

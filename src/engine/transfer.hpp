@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 
 namespace ferry::engine {
 
@@ -62,6 +63,84 @@ struct DownloadJob {
   std::uint64_t max_bytes_per_second = 0;  // 0: unlimited
 };
 
+// ---- Uploads ----
+
+// What identifies the bytes of a file source: a different value at any attempt means the file was
+// changed (or replaced) since the job was made, and sending its bytes would splice two versions.
+struct FileIdentity {
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;  // st_mtim in nanoseconds since the epoch
+  std::uint64_t device = 0;   // st_dev
+  std::uint64_t inode = 0;    // st_ino
+  bool operator==(const FileIdentity&) const = default;
+};
+
+// The body is a file, opened again at every attempt (so a retry or a 307/308 can resend it and a
+// resumable upload can continue from any offset). `expected` empty: the engine records the
+// identity when the job starts; a restarted daemon passes what it recorded then, so a file
+// changed while the daemon was down is detected too.
+struct FileBody {
+  std::filesystem::path path;
+  std::optional<FileIdentity> expected;
+};
+
+// The body is whatever a readable descriptor (a pipe's read end) produces. It is read without
+// blocking (the engine sets O_NONBLOCK); a stream can be sent once only: a retry after bytes were
+// taken from it, or a redirect that must resend the body, ends the job with
+// errc::needs_new_body_stream (the owner asks the application for a new stream, as URLSession's
+// needNewBodyStream). Without `length` the body goes with chunked transfer encoding (HTTP/1.1).
+struct StreamBody {
+  UniqueFd fd;
+  std::optional<std::uint64_t> length;
+};
+
+using UploadBody = std::variant<FileBody, StreamBody>;
+
+// How 3xx answers are treated. Uploads follow redirects themselves (not curl), per RFC 9110
+// §15.4: 303 turns any method but HEAD into a GET without body; 301/302 turn POST into GET
+// without body (what browsers and curl do) and keep any other method and its body; 307/308 keep
+// method and body. Authorization and Cookie headers are dropped when the origin changes. At most
+// 10 redirects.
+enum class RedirectPolicy {
+  follow,  // default
+  refuse,  // the 3xx is the final answer: delivered with its status, headers and body, no error
+  ask,     // RedirectProposed is sent and the job waits for Engine::decideRedirect (or stop)
+};
+
+enum class ResumableMode {
+  none,  // a failed attempt starts again from byte 0 (UploadRestarted says so)
+  ietf,  // IETF "Resumable Uploads for HTTP" (interop version 8 by default, 6 selectable)
+  tus,   // tus 1.0.0 core + creation: POST request.url, then PATCH the upload URL
+};
+
+struct ResumableUpload {
+  ResumableMode mode = ResumableMode::none;
+  // The upload resource, when known from an earlier run (UploadResourceKnown, persisted by the
+  // owner): the job starts with HEAD upload_url instead of creating a new upload.
+  std::string upload_url;
+  std::uint64_t known_offset = 0;  // the server's offset as last confirmed (informational: HEAD decides)
+  int ietf_interop_version = 8;    // Upload-Draft-Interop-Version: 8 (drafts -09..-12) or 6 (-04/-05)
+  std::string tus_metadata;        // Upload-Metadata value for the tus creation request, as given
+};
+
+struct UploadJob {
+  UploadJob() { request.method = "PUT"; }
+  TaskId id = 0;
+  std::string group;
+  // url, method (any token; "PUT" unless set; tus mode always creates with POST), headers as given.
+  HttpRequest request;
+  UploadBody body;
+  // The server's answer body goes here (created 0600, cut at every new final answer). Bytes past
+  // max_response_body_bytes are read and dropped, and Finished says so: an upload's answer is a
+  // status document, never something that may fill a disk.
+  std::filesystem::path response_body_path;
+  std::uint64_t max_response_body_bytes = 16 * 1024 * 1024;
+  RetryPolicy retry;
+  std::uint64_t max_bytes_per_second = 0;  // CURLOPT_MAX_SEND_SPEED_LARGE; 0: unlimited
+  RedirectPolicy redirects = RedirectPolicy::follow;
+  ResumableUpload resumable;
+};
+
 struct GroupLimits {
   int max_concurrent = 6;  // transfers running at once in the group
   int max_per_host = 4;    // transfers running at once to one host (scheme://host:port) in the group
@@ -92,6 +171,10 @@ struct Responded {
   std::optional<std::uint64_t> expected_total;  // full entity length when known
   Validators validators;                        // of the entity now being written
   std::string content_type;
+  // Uploads: the final answer's header fields in order (names as the server spelled them), sent
+  // once that answer is known to be the one delivered (so a followed 3xx or a retried 503 never
+  // shows up here). offset is 0 and expected_total the answer body's Content-Length.
+  std::vector<Header> headers;
 };
 
 // Bytes are in the partial file (written with write(2), not yet synced). Coalesced.
@@ -127,11 +210,72 @@ struct Finished {
   Validators validators;
   std::string content_type;
   bool resumable = false;  // error left a partial file that Range + If-Range can continue
+  // Uploads only. resumable (uploads): cancelled or resource-timeout with an upload URL known,
+  // which a new job continues (ResumableUpload::upload_url + known_offset).
+  struct Upload {
+    std::uint64_t total_sent = 0;                // body bytes the server has (as far as we know)
+    std::optional<std::uint64_t> body_length;    // the body's length when known
+    std::filesystem::path response_body_path;    // the answer's body (may be empty: 0 bytes)
+    std::uint64_t response_body_bytes = 0;       // bytes in that file
+    bool response_body_truncated = false;        // the answer was longer than the cap
+    std::string final_url;                       // the URL that gave the final answer (after redirects)
+    std::string upload_url;                      // resumable uploads: the upload resource, if known
+    std::uint64_t confirmed_offset = 0;          // the server's last Upload-Offset we saw
+    // A HEAD (resumable) found the upload already complete: the answer delivered is that HEAD's
+    // (the server's answer to the request that completed it was lost).
+    bool completed_before = false;
+  };
+  std::optional<Upload> upload;
 };
 
 using EngineEvent = std::variant<Waiting, Responded, Progress, Retrying, Finished>;
 
 inline TaskId taskOf(const EngineEvent& e) {
+  return std::visit([](const auto& x) { return x.id; }, e);
+}
+
+// ---- Upload events, through the Engine's UploadSink, in order with the EngineEvents ----
+// (A separate variant so that owners written against EngineEvent keep compiling; both sinks are
+// called on the transfer thread, one after the other in event order: post both to one executor.)
+
+// Body bytes were handed to the connection. Coalesced like Progress (at most every
+// progress_interval, flushed before Retrying and Finished), so bytes_sent adds up to total_sent
+// within one attempt. total_sent is the byte position in the body: a resumed upload starts at the
+// server's offset (it may go down after a cut: the server kept fewer bytes than we sent).
+struct SendProgress {
+  TaskId id;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t total_sent = 0;
+  std::optional<std::uint64_t> total_expected;
+};
+
+// A resumable upload's resource URL (absolute, resolved against the request) became known: from
+// the IETF 104 interim answer or the tus 201. Sent at once, before any more body is trusted to
+// the server, so the owner can persist it and resume after a crash.
+struct UploadResourceKnown {
+  TaskId id;
+  std::string upload_url;
+};
+
+// The next attempt sends the body from byte 0 again although bytes had been sent (no resumable
+// protocol, no upload URL yet, or the server forgot the upload: 404/410 on HEAD/PATCH).
+struct UploadRestarted {
+  TaskId id;
+  std::string reason;  // a sentence
+};
+
+// RedirectPolicy::ask: the server redirected; the job holds until Engine::decideRedirect.
+struct RedirectProposed {
+  TaskId id;
+  long status = 0;
+  std::string location;    // absolute
+  std::string new_method;  // what following would send (GET after 303, ...)
+  bool keeps_body = false;
+};
+
+using UploadEvent = std::variant<SendProgress, UploadResourceKnown, UploadRestarted, RedirectProposed>;
+
+inline TaskId taskOf(const UploadEvent& e) {
   return std::visit([](const auto& x) { return x.id; }, e);
 }
 

@@ -1,0 +1,128 @@
+#pragma once
+// One request of an upload: a curl easy handle in the multi handle. Which request it is (the
+// application's own, a HEAD of the upload resource, a PATCH from the server's offset, or a
+// redirect's next request) comes from the job's UploadState; what happens next is decided in
+// finish() and written back there.
+
+#include <curl/curl.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/unique_fd.hpp"
+#include "engine/attempt.hpp"
+#include "engine/curl_handles.hpp"
+#include "engine/job.hpp"
+
+namespace ferry::engine {
+
+// The identity of the file at `path` now (stat), or not-found / io.
+Result<FileIdentity> fileIdentity(const std::filesystem::path& path);
+
+// `location` resolved against `base` (RFC 3986), or nullopt when curl cannot make a URL of it.
+std::optional<std::string> resolveUrl(const std::string& base, const std::string& location);
+
+// The request a redirect leads to (RFC 9110 §15.4): the method, and whether the body goes along.
+struct RedirectTarget {
+  std::string method;
+  bool keeps_body = false;
+};
+RedirectTarget redirectTarget(long status, const std::string& method);
+
+// Checks an upload job (URL, method, headers, body source, resumable options) and makes its
+// state: the file's identity recorded (or compared with the expected one), a stream made
+// non-blocking, and the first request chosen (HEAD of a known upload URL, else the creation).
+Result<std::unique_ptr<UploadState>> makeUploadState(UploadJob spec, const UploadEventSink* sink);
+
+// Points the next create request at a redirect's target. needs-new-body-stream when a stream's
+// body would have to be sent again.
+Result<void> followRedirect(UploadState& up, const PendingRedirect& redirect);
+
+// Empties (creating if needed) the response body file: a new answer is to be delivered.
+Result<void> resetResponseBody(UploadState& up);
+
+// Sends Responded for the answer in `up` and records its status in the job.
+void deliverResponse(Job& job, const EventSink& sink);
+
+class UploadAttempt final : public Attempt {
+ public:
+  // Starts the next request of `job` (an upload) in `multi`. A permanent problem found before any
+  // byte moves (the file changed, a stream that cannot be resent) comes back as the error.
+  static Result<std::unique_ptr<UploadAttempt>> start(Job& job, CURLM* multi, const EngineOptions& options,
+                                                       const EventSink& sink);
+  ~UploadAttempt() override;
+  UploadAttempt(const UploadAttempt&) = delete;
+  UploadAttempt& operator=(const UploadAttempt&) = delete;
+
+  AttemptOutcome finish(CURLcode result) override;
+  int pausedFd() const override;
+  void unpause() override;
+
+ private:
+  UploadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink);
+  Result<void> prepareBody();
+  Result<void> configure();
+  Result<void> buildHeaders();
+  long bufferSize() const;
+
+  static size_t onRead(char* buffer, size_t size, size_t count, void* self);
+  static int onSeek(void* self, curl_off_t offset, int origin);
+  static size_t onHeader(char* data, size_t size, size_t count, void* self);
+  static size_t onWrite(char* data, size_t size, size_t count, void* self);
+  size_t readBody(char* buffer, size_t size);
+  size_t readFile(char* buffer, size_t size);
+  size_t readStream(char* buffer, size_t size);
+  void headerLine(std::string_view line);
+  void endOfHeaderBlock();
+  size_t writeBody(const char* data, size_t size);
+  bool keepsBodyOf(long status) const;
+  Result<void> beginResponseBody();
+
+  // Decisions on the final answer, by request kind.
+  AttemptOutcome decide(long status);
+  AttemptOutcome decideCreate(long status);
+  AttemptOutcome decideProbe(long status);
+  AttemptOutcome decideAppend(long status);
+  AttemptOutcome decideRedirect(long status);
+  AttemptOutcome failedTransiently(AttemptOutcome out);
+  AttemptOutcome restartFromZero(std::string reason);
+  AttemptOutcome deliver(std::optional<Error> error = std::nullopt);
+  AttemptOutcome httpError(long status);
+  std::string header(std::string_view name) const;
+  std::optional<std::uint64_t> uploadOffset() const;
+
+  Job& job_;
+  UploadState& up_;
+  CURLM* multi_;
+  const EngineOptions& options_;
+  const EventSink& sink_;
+  HeaderList headers_;
+  char error_buffer_[CURL_ERROR_SIZE] = {};
+  EasyHandle easy_;
+  bool in_multi_ = false;
+
+  std::string url_;     // of this request
+  std::string method_;  // of this request
+  bool with_body_ = false;
+  std::uint64_t body_start_ = 0;  // the body is sent from this byte
+  std::uint64_t body_read_ = 0;   // bytes handed to curl, from body_start_
+  UniqueFd source_;               // a file source, opened for this request
+  bool paused_ = false;
+  std::optional<Error> read_error_;
+  std::optional<Error> write_error_;
+
+  // The answer as it arrives through the header callback (1xx blocks, then the final one).
+  long block_status_ = 0;
+  std::vector<Header> block_headers_;
+  bool final_seen_ = false;
+  bool keep_body_ = false;
+  std::uint64_t discarded_bytes_ = 0;
+  bool discard_limit_hit_ = false;
+};
+
+}  // namespace ferry::engine

@@ -1,0 +1,264 @@
+#pragma once
+// Shared pieces of the engine's upload tests: a recorder of both event streams in one order, the
+// upload sink (tests/servers/upload_server.py), the cutting proxy (tests/servers/cut_proxy.py),
+// the VideoFarm server and @tus/server as child processes, and upload jobs with test back-offs.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "support/fixtures.hpp"
+#include "support/process.hpp"
+
+namespace ferry::engine::test {
+
+using namespace std::chrono_literals;
+namespace ft = ferry::test;
+
+using AnyEvent = std::variant<Waiting, Responded, Progress, Retrying, Finished, SendProgress, UploadResourceKnown,
+                              UploadRestarted, RedirectProposed>;
+
+inline TaskId idOf(const AnyEvent& e) {
+  return std::visit([](const auto& x) { return x.id; }, e);
+}
+
+// Both sinks into one list, in the order the engine calls them.
+class UploadRecorder {
+ public:
+  Engine::Sink sink() {
+    return [this](EngineEvent e) { add(std::visit([](auto& x) { return AnyEvent(std::move(x)); }, e)); };
+  }
+  Engine::UploadSink uploadSink() {
+    return [this](UploadEvent e) { add(std::visit([](auto& x) { return AnyEvent(std::move(x)); }, e)); };
+  }
+
+  std::optional<Finished> waitFinished(TaskId id, std::chrono::milliseconds timeout = 60s) {
+    std::optional<Finished> found;
+    waitFor(id, [&](const std::vector<AnyEvent>& events) {
+      for (const auto& e : events)
+        if (auto* f = std::get_if<Finished>(&e)) found = *f;
+      return found.has_value();
+    }, timeout);
+    return found;
+  }
+
+  template <class Predicate>
+  bool waitFor(TaskId id, Predicate predicate, std::chrono::milliseconds timeout = 60s) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return predicate(eventsOfLocked(id)); });
+  }
+
+  template <class T>
+  bool waitForA(TaskId id, std::chrono::milliseconds timeout = 60s) {
+    return waitFor(id, [](const std::vector<AnyEvent>& events) {
+      for (const auto& e : events)
+        if (std::holds_alternative<T>(e)) return true;
+      return false;
+    }, timeout);
+  }
+
+  std::vector<AnyEvent> eventsOf(TaskId id) {
+    std::lock_guard lock(mutex_);
+    return eventsOfLocked(id);
+  }
+
+  template <class T>
+  std::vector<T> all(TaskId id) {
+    std::vector<T> out;
+    for (auto& e : eventsOf(id))
+      if (auto* x = std::get_if<T>(&e)) out.push_back(*x);
+    return out;
+  }
+
+ private:
+  void add(AnyEvent e) {
+    std::lock_guard lock(mutex_);
+    events_.push_back(std::move(e));
+    changed_.notify_all();
+  }
+  std::vector<AnyEvent> eventsOfLocked(TaskId id) const {
+    std::vector<AnyEvent> out;
+    for (const auto& e : events_)
+      if (idOf(e) == id) out.push_back(e);
+    return out;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<AnyEvent> events_;
+};
+
+// "W R S F": Waiting, Responded, SendProgress (runs of them as one S), Retrying X, Finished F,
+// UploadResourceKnown K, UploadRestarted Z, RedirectProposed D, Progress P.
+inline std::string uploadLetters(const std::vector<AnyEvent>& events) {
+  std::string out;
+  for (const auto& e : events) {
+    char c = std::visit(
+        [](const auto& x) -> char {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, Waiting>) return 'W';
+          if constexpr (std::is_same_v<T, Responded>) return 'R';
+          if constexpr (std::is_same_v<T, Progress>) return 'P';
+          if constexpr (std::is_same_v<T, Retrying>) return 'X';
+          if constexpr (std::is_same_v<T, SendProgress>) return 'S';
+          if constexpr (std::is_same_v<T, UploadResourceKnown>) return 'K';
+          if constexpr (std::is_same_v<T, UploadRestarted>) return 'Z';
+          if constexpr (std::is_same_v<T, RedirectProposed>) return 'D';
+          return 'F';
+        },
+        e);
+    if (c == 'S' && !out.empty() && out.back() == 'S') continue;
+    if (!out.empty()) out += ' ';
+    out += c;
+  }
+  return out;
+}
+
+inline std::string python() {
+  return std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+}
+
+// A child process listening on a fresh loopback port.
+class PortProcess {
+ public:
+  PortProcess(const ft::TempDir& dir, const std::string& name, const std::function<std::vector<std::string>(int)>& argv)
+      : port_(ft::freePort()), out_(dir / (name + "-" + std::to_string(port_) + ".out")) {
+    process_ = std::make_unique<ft::Process>(ft::Process::Options{argv(port_), {}, out_, {}, std::nullopt});
+    if (!ft::waitForPort(port_, 20s)) throw std::runtime_error(name + " did not start: " + ft::readFile(out_));
+  }
+  int port() const { return port_; }
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string output() const { return ft::readFile(out_); }
+  ft::Process& process() { return *process_; }
+
+ private:
+  int port_;
+  std::filesystem::path out_;
+  std::unique_ptr<ft::Process> process_;
+};
+
+// tests/servers/upload_server.py storing bodies in dir/store.
+class UploadServer {
+ public:
+  UploadServer(const ft::TempDir& dir, std::vector<std::string> options = {})
+      : store_(dir / "store"), log_(dir / ("upload-server-" + std::to_string(++instances_) + ".log")) {
+    std::filesystem::create_directories(store_);
+    server_ = std::make_unique<PortProcess>(dir, "upload-server", [&](int port) {
+      std::vector<std::string> argv{python(), (ft::sourceDir() / "tests/servers/upload_server.py").string(),
+                                    "--port", std::to_string(port), "--store", store_.string(), "--log",
+                                    log_.string()};
+      argv.insert(argv.end(), options.begin(), options.end());
+      return argv;
+    });
+  }
+  std::string url(const std::string& path) const { return server_->url(path); }
+  int port() const { return server_->port(); }
+  std::filesystem::path stored(const std::string& name) const { return store_ / name; }
+  std::string log() const { return ft::readFile(log_); }
+
+ private:
+  static inline int instances_ = 0;
+  std::filesystem::path store_;
+  std::filesystem::path log_;
+  std::unique_ptr<PortProcess> server_;
+};
+
+// tests/servers/cut_proxy.py in front of `target_port`.
+class CutProxy {
+ public:
+  CutProxy(const ft::TempDir& dir, int target_port, const std::string& method, std::uint64_t cut_after, int cuts = 1)
+      : log_(dir / ("cut-proxy-" + std::to_string(target_port) + ".log")) {
+    proxy_ = std::make_unique<PortProcess>(dir, "cut-proxy", [&](int port) {
+      return std::vector<std::string>{python(), (ft::sourceDir() / "tests/servers/cut_proxy.py").string(),
+                                      "--port", std::to_string(port), "--target", std::to_string(target_port),
+                                      "--cut-method", method, "--cut-after", std::to_string(cut_after),
+                                      "--cuts", std::to_string(cuts), "--log", log_.string()};
+    });
+  }
+  std::string url(const std::string& path) const { return proxy_->url(path); }
+  std::string log() const { return ft::readFile(log_); }
+
+ private:
+  std::filesystem::path log_;
+  std::unique_ptr<PortProcess> proxy_;
+};
+
+// build/bin/videofarm-server with its own data directory.
+class VideoFarm {
+ public:
+  explicit VideoFarm(const ft::TempDir& dir) : data_(dir / "videofarm-data") {
+    server_ = std::make_unique<PortProcess>(dir, "videofarm", [&](int port) {
+      return std::vector<std::string>{(ft::binDir() / "videofarm-server").string(), "--listen",
+                                      "127.0.0.1:" + std::to_string(port), "--data-dir", data_.string()};
+    });
+  }
+  ~VideoFarm() {
+    auto text = server_->output();
+    EXPECT_EQ(text.find("Sanitizer"), std::string::npos) << text;
+    EXPECT_EQ(text.find("runtime error:"), std::string::npos) << text;
+  }
+  static bool available() { return std::filesystem::exists(ft::binDir() / "videofarm-server"); }
+  int port() const { return server_->port(); }
+  std::string url(const std::string& path) const { return server_->url(path); }
+  std::string log() const { return server_->output(); }
+
+  // POST /videos (multipart, with curl) → the new video's id.
+  std::string createVideo(const std::string& title) const {
+    auto result = ft::runCommand({"curl", "-s", "-S", "-o", "/dev/null", "-w", "%{http_code} %header{location}",
+                                  "-F", "title=" + title, url("/videos")});
+    EXPECT_EQ(result.exit_code, 0);
+    EXPECT_EQ(result.out.substr(0, 3), "303") << result.out;
+    auto slash = result.out.rfind('/');
+    return result.out.substr(slash + 1);
+  }
+  // sha256 of GET /videos/ID/movie ("" when not 200).
+  std::string movieSha256(const std::string& id, const ft::TempDir& dir) const {
+    auto file = dir / ("movie-" + id);
+    auto result = ft::runCommand({"curl", "-s", "-S", "-o", file.string(), "-w", "%{http_code}",
+                                  url("/videos/" + id + "/movie")});
+    if (result.out != "200") return "";
+    return ft::sha256File(file);
+  }
+
+ private:
+  std::filesystem::path data_;
+  std::unique_ptr<PortProcess> server_;
+};
+
+// A file-body upload with back-offs short enough for tests.
+inline UploadJob makeUpload(TaskId id, const std::string& url, const std::filesystem::path& file,
+                            const std::filesystem::path& response) {
+  UploadJob job;
+  job.id = id;
+  job.group = "test";
+  job.request.url = url;
+  job.request.stall_timeout = 10s;
+  job.request.connect_timeout = 5s;
+  job.body = FileBody{file, std::nullopt};
+  job.response_body_path = response;
+  job.retry.initial_backoff = 50ms;
+  job.retry.max_backoff = 400ms;
+  job.retry.resource_deadline = WallClock::now() + 60s;
+  return job;
+}
+
+// Sum of SendProgress::bytes_sent after the last UploadRestarted (or from the start).
+inline std::uint64_t sentSinceRestart(const std::vector<AnyEvent>& events) {
+  std::uint64_t sum = 0;
+  for (const auto& e : events) {
+    if (std::holds_alternative<UploadRestarted>(e)) sum = 0;
+    if (auto* p = std::get_if<SendProgress>(&e)) sum += p->bytes_sent;
+  }
+  return sum;
+}
+
+}  // namespace ferry::engine::test
