@@ -169,6 +169,31 @@ TEST_F(EngineResumableUpload, ForgottenUploadStartsAgainFromZero) {
   EXPECT_NE(finished->upload->upload_url, server.url("/uploads/0123456789abcdef0123456789abcdef"));
 }
 
+TEST_F(EngineResumableUpload, AlreadyCompleteUploadAnswersWithTheHead) {
+  VideoFarm server(dir_);
+  const std::string id = server.createVideo("complete");
+  Engine engine(events_.sink(), {}, events_.uploadSink());
+  auto job = makeUpload(1, server.url("/videos/" + id + "/movie"), dir_ / "movie.bin", dir_ / "answer");
+  job.resumable.mode = ResumableMode::ietf;
+  engine.start(std::move(job));
+  auto first = events_.waitFinished(1);
+  ASSERT_TRUE(first && !first->error) << first->error->describe();
+  ASSERT_FALSE(first->upload->upload_url.empty());
+  // As if the first job's final answer had been lost in a crash: start it again with its URL.
+  auto again = makeUpload(2, server.url("/videos/" + id + "/movie"), dir_ / "movie.bin", dir_ / "answer2");
+  again.resumable.mode = ResumableMode::ietf;
+  again.resumable.upload_url = first->upload->upload_url;
+  again.resumable.known_offset = kSize;
+  engine.start(std::move(again));
+  auto second = events_.waitFinished(2);
+  ASSERT_TRUE(second && !second->error) << second->error->describe();
+  EXPECT_TRUE(second->upload->completed_before);
+  EXPECT_EQ(second->http_status, 204);  // the HEAD's
+  EXPECT_EQ(second->upload->confirmed_offset, kSize);
+  EXPECT_EQ(events_.all<SendProgress>(2).size(), 0u);
+  EXPECT_EQ(uploadLetters(events_.eventsOf(2)), "W R F");
+}
+
 TEST_F(EngineResumableUpload, TusServerFromNpmContinuesAfterACut) {
   const std::filesystem::path node_dir = FERRY_ENGINE_NODE_DIR;
   if (!std::filesystem::exists(node_dir / "node_modules/@tus/server/package.json") ||
