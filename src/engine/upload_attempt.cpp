@@ -625,7 +625,9 @@ AttemptOutcome UploadAttempt::finish(CURLcode result) {
   } else {
     out = decide(status);
   }
-  out.made_progress = body_read_ > 0;
+  // Bytes sent and then cut are a flaky link (back-off starts over, as for downloads); bytes the
+  // server answered with a 503 are not progress, so an overloaded server gets longer waits.
+  out.made_progress = body_read_ > 0 && !final_seen_;
   return out;
 }
 

@@ -16,7 +16,7 @@ Options:
   --redirect S:/from:/to   requests for /from get status S with "Location: /to" (repeatable; /to
                            may be absolute)
   --log FILE               one line per request: "METHOD PATH status=S length=N sha256=H chunked=0|1
-                           content-type=T"
+                           content-type=T auth=0|1" (auth: an Authorization header came)
 """
 
 import argparse
@@ -110,9 +110,9 @@ def main():
                                      "sha256": digest, "chunked": chunked}).encode()
             if log_file:
                 with lock:
-                    log_file.write("%s %s status=%d length=%d sha256=%s chunked=%d content-type=%s\n" % (
+                    log_file.write("%s %s status=%d length=%d sha256=%s chunked=%d content-type=%s auth=%d\n" % (
                         self.command, path, status, len(body), digest, int(chunked),
-                        self.headers.get("Content-Type", "-")))
+                        self.headers.get("Content-Type", "-"), int("Authorization" in self.headers)))
             self.send_response(status)
             for name, value in headers:
                 self.send_header(name, value)

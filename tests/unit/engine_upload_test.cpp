@@ -339,6 +339,10 @@ TEST_F(EngineUpload, TemporaryAndPermanentRedirectsResendTheBody) {
   EXPECT_EQ(ft::sha256File(target.stored("t.bin")), ft::sha256File(dir_ / "src.bin"));
   EXPECT_EQ(ft::sha256File(server.stored("p.bin")), ft::sha256File(dir_ / "src.bin"));
   EXPECT_NE(target.log().find("POST /t.bin status=201 length=2000000"), std::string::npos) << target.log();
+  // Credentials went to the first origin only.
+  EXPECT_NE(server.log().find("POST /t status=307 length=2000000"), std::string::npos) << server.log();
+  EXPECT_NE(server.log().find("auth=1"), std::string::npos) << server.log();
+  EXPECT_NE(target.log().find("auth=0"), std::string::npos) << target.log();
   EXPECT_EQ(first->upload->final_url, target.url("/t.bin"));
 }
 
