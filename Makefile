@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps build build-asan run test test-fast test-asan bench clean
+.PHONY: all deps build build-asan run test test-fast test-asan bench fuzz clean
 
 all: build
 
@@ -36,6 +36,10 @@ test-fast: build
 
 bench: build
 	@bash bench/run.sh $(BUILD)
+
+# libFuzzer on every decoder of outside bytes, FUZZ_SECONDS (default 300) each.
+fuzz: build
+	@bash bench/fuzz-parsers $(BUILD) $${FUZZ_SECONDS:-300}
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,73 @@
+// libFuzzer target: every decoder a line from a client goes through (parseLine, then the request,
+// session configuration, task info and field readers) must answer a clear error or a value for any
+// bytes, never crash, and never accept a request the engine would later have to refuse.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "protocol/line_buffer.hpp"
+#include "protocol/messages.hpp"
+
+using namespace ferry;
+
+namespace {
+
+void mustHaveAMessage(const Error& e) {
+  if (e.code.empty() || e.message.empty()) __builtin_trap();  // every refusal says what is wrong
+}
+
+void decodeMessage(std::string_view line) {
+  auto message = protocol::parseLine(line);
+  if (!message) return mustHaveAMessage(message.error());
+  const auto& m = *message;
+  if (!m.is_object() || !m.contains("type") || !m["type"].is_string()) __builtin_trap();
+  if (auto r = protocol::requireString(m, "session"); !r) mustHaveAMessage(r.error());
+  if (auto r = protocol::requireUnsigned(m, "task"); !r) mustHaveAMessage(r.error());
+  (void)protocol::optionalString(m, "destination");
+  if (m.contains("request")) {
+    auto request = protocol::requestFromJson(m["request"]);
+    if (!request) {
+      mustHaveAMessage(request.error());
+    } else {
+      // What is accepted survives a round trip unchanged (ferryd stores it as JSON).
+      auto again = protocol::requestFromJson(protocol::requestToJson(*request));
+      if (!again || again->url != request->url || again->method != request->method ||
+          again->headers != request->headers)
+        __builtin_trap();
+      for (const auto& h : request->headers)
+        if (h.name.find_first_of("\r\n") != std::string::npos || h.value.find_first_of("\r\n") != std::string::npos)
+          __builtin_trap();  // no header may smuggle a request line
+    }
+  }
+  if (m.contains("configuration")) {
+    if (auto c = protocol::sessionConfigFromJson(m["configuration"]); !c) mustHaveAMessage(c.error());
+  }
+  if (m.contains("task_info")) {
+    if (auto t = protocol::taskInfoFromJson(m["task_info"]); !t) mustHaveAMessage(t.error());
+  }
+  if (auto id = protocol::optionalString(m, "attach")) {
+    if (auto valid = protocol::validateSessionId(*id); !valid) mustHaveAMessage(valid.error());
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  // Whole input as one line, then the same bytes as a stream cut into pieces, as a socket gives them.
+  decodeMessage(bytes);
+  protocol::LineBuffer buffer(4096);
+  std::size_t at = 0;
+  std::size_t step = size == 0 ? 1 : data[0] % 17 + 1;
+  while (at < size) {
+    auto piece = bytes.substr(at, step);
+    at += piece.size();
+    buffer.append(piece);
+    while (auto line = buffer.next()) {
+      if (line->find('\n') != std::string::npos) __builtin_trap();
+      decodeMessage(*line);
+    }
+    if (buffer.overflowed()) break;  // ferryd closes such a connection
+  }
+  return 0;
+}
