@@ -346,7 +346,8 @@ int status(const Context& ctx) {
   }
   std::cout << "ferryd " << s->value("daemon_version", "?") << ", pid " << s->value("pid", 0) << ", up "
             << humanDuration(s->value("uptime_seconds", 0.0)) << "\n"
-            << "socket " << s->value("socket", "") << ", state " << s->value("state_dir", "") << "\n";
+            << "socket " << s->value("socket", "") << (s->value("socket_activated", false) ? " (from systemd)" : "")
+            << ", state " << s->value("state_dir", "") << "\n";
   for (const auto& session : s->value("sessions", Json::array()))
     std::cout << "session " << session.value("id", "") << (session.value("attached", false) ? " (attached)" : "") << ", "
               << session.value("pending_events", 0) << " events waiting\n";

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <systemd/sd-daemon.h>
 
 #include <set>
 
@@ -33,7 +34,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   std::unique_ptr<Daemon> d(new Daemon(options, std::move(*store), std::move(*snapshot), std::move(*codec)));
   d->state_lock_ = std::move(lock);
   if (auto listening = d->server_.listen(options.socket_path); !listening) return tl::unexpected(listening.error());
-  spdlog::info("ferryd {} serving {} (state in {})", FERRY_VERSION, options.socket_path.string(), options.state_dir.string());
+  spdlog::info("ferryd {} serving {} (state in {})", FERRY_VERSION, d->server_.socketPath().string(),
+               options.state_dir.string());
   return d;
 }
 
@@ -73,12 +75,16 @@ int Daemon::run() {
   signals.async_wait([this](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("signal {}: stopping; every task stays resumable", sig);
+    ::sd_notify(0, "STOPPING=1");
     server_.stop();
     engine_.reset();
     tasks_->checkpointAllForShutdown();
     writer_->flush();
     io_.stop();
   });
+  // Type=notify units: ready once the socket accepts and the tasks are restored (both done in start()).
+  const std::string ready = "READY=1\nSTATUS=serving " + server_.socketPath().string();
+  ::sd_notify(0, ready.c_str());
   io_.run();
   return 0;
 }
@@ -232,7 +238,8 @@ void Daemon::handleStatus(const Conn& c, const Json& m) {
   for (const auto& [name, config] : sessions_)
     sessions.push_back({{"id", name}, {"attached", outbox_.isAttached(name)}, {"pending_events", outbox_.pendingCount(name)}});
   reply(c, id, {{"daemon_version", FERRY_VERSION}, {"pid", ::getpid()}, {"uptime_seconds", uptime},
-                {"socket", options_.socket_path.string()}, {"state_dir", options_.state_dir.string()},
+                {"socket", server_.socketPath().string()}, {"socket_activated", server_.socketActivated()},
+                {"state_dir", options_.state_dir.string()},
                 {"sessions", sessions}, {"tasks_by_state", tasks_->countByState()}});
 }
 

@@ -9,7 +9,6 @@ using namespace ferry;
 using namespace ferry::test;
 
 namespace {
-constexpr std::uint64_t MiB = 1024 * 1024;
 }
 
 TEST(Download, BigFileFinishesAfterTheApplicationLeavesAndIsHandedToTheNextAttach) {

@@ -21,6 +21,8 @@ namespace ferry::test {
 
 // ferryd on a socket and state directory inside `root`. Tests start and kill it explicitly;
 // sessions made with config() never start a daemon of their own.
+inline constexpr std::uint64_t MiB = 1024 * 1024;
+
 class Ferryd {
  public:
   explicit Ferryd(const std::filesystem::path& root, std::vector<std::string> extra_args = {});

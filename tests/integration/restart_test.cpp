@@ -14,7 +14,6 @@ using namespace ferry;
 using namespace ferry::test;
 
 namespace {
-constexpr std::uint64_t MiB = 1024 * 1024;
 
 int countRangeRequests(const std::string& access_log) {
   int n = 0;

@@ -12,7 +12,6 @@ using namespace ferry;
 using namespace ferry::test;
 
 namespace {
-constexpr std::uint64_t MiB = 1024 * 1024;
 
 std::optional<TaskInfo> taskInfo(Ferryd& ferryd, std::uint64_t id) {
   auto tasks = ferryd.control()->list();
