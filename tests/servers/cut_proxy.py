@@ -11,12 +11,16 @@ through: nothing more reaches the server and both connections are closed.
 
 The log gets one line per request start, "request METHOD PATH upload-offset=<Upload-Offset or ->",
 and one per cut, "cut METHOD after=N".
+
+--cut-after-104: before cutting, wait (up to 5 s) until a "104" interim answer has gone back to
+the client on that connection, so that the client surely knew the upload's URL when it was cut.
 """
 
 import argparse
 import re
 import socket
 import threading
+import time
 
 REQUEST_START = re.compile(rb"^([A-Z]+) (/\S*) HTTP/1\.[01]\r\n")
 
@@ -28,6 +32,7 @@ def main():
     parser.add_argument("--cut-method", default="PATCH")
     parser.add_argument("--cut-after", type=int, required=True)
     parser.add_argument("--cuts", type=int, default=1)
+    parser.add_argument("--cut-after-104", action="store_true")
     parser.add_argument("--log", required=True)
     args = parser.parse_args()
 
@@ -46,20 +51,23 @@ def main():
             pass
         sock.close()
 
-    def upstream_to_client(upstream, client):
+    def upstream_to_client(upstream, client, answered):
         try:
             while True:
                 data = upstream.recv(65536)
                 if not data:
                     break
                 client.sendall(data)
+                if len(answered) < 65536:
+                    answered += data
         except OSError:
             pass
         close(client)
 
     def serve(client):
         upstream = socket.create_connection(("127.0.0.1", args.target))
-        threading.Thread(target=upstream_to_client, args=(upstream, client), daemon=True).start()
+        answered = bytearray()  # the first bytes sent back to the client
+        threading.Thread(target=upstream_to_client, args=(upstream, client, answered), daemon=True).start()
         sent = 0
         cutting = False
         try:
@@ -80,6 +88,10 @@ def main():
                             state["cuts_left"] -= 1
                 if cutting and sent + len(data) >= args.cut_after:
                     upstream.sendall(data[:args.cut_after - sent])
+                    waited = 0
+                    while args.cut_after_104 and b" 104 " not in answered and waited < 500:
+                        time.sleep(0.01)
+                        waited += 1
                     write_log("cut %s after=%d" % (method, args.cut_after))
                     break
                 upstream.sendall(data)

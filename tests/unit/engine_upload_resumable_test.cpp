@@ -32,7 +32,7 @@ class EngineResumableUpload : public ::testing::Test {
   // An IETF or tus upload of movie.bin to a new video through a proxy cutting `cut_method` half-way.
   void uploadWithOneCut(ResumableMode mode, int interop_version, const std::string& cut_method) {
     VideoFarm server(dir_);
-    CutProxy proxy(dir_, server.port(), cut_method, kSize / 2);
+    CutProxy proxy(dir_, server.port(), cut_method, kSize / 2, mode == ResumableMode::ietf);
     const std::string id = server.createVideo("resumable");
     const std::string url = mode == ResumableMode::tus ? proxy.url("/tus/videos/" + id) : proxy.url("/videos/" + id + "/movie");
     Engine engine(events_.sink(), {}, events_.uploadSink());
