@@ -3,8 +3,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -308,6 +311,54 @@ int watch(const Context& ctx) {
   if (!watching) return report(ctx, watching.error());
   static std::atomic<bool> interrupted{false};
   std::signal(SIGINT, [](int) { interrupted = true; });
+  while (!interrupted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return kExitOk;
+}
+
+namespace {
+
+// "12:03:04.567"
+std::string clockNow() {
+  auto now = std::chrono::system_clock::now();
+  auto t = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buffer;
+}
+
+// One event as a line: time, name, task, then its fields (without the envelope).
+std::string describeEvent(const Json& m) {
+  std::string line = clockNow() + "  " + m.value("event", "?");
+  if (auto task = m.value("task", std::uint64_t{0}); task != 0) line += "  task " + std::to_string(task);
+  if (m.value("queued", false)) line += "  (queued)";
+  for (const auto& [key, value] : m.items()) {
+    if (key == "type" || key == "event" || key == "task" || key == "session" || key == "seq" || key == "queued") continue;
+    if (value.is_null()) continue;
+    line += "  " + key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  return line;
+}
+
+}  // namespace
+
+int events(const Context& ctx, const std::string& session) {
+  if (auto valid = protocol::validateSessionId(session); !valid) return report(ctx, valid.error());
+  auto control = Control::connect(ctx.socket, /*start_daemon=*/false);
+  if (!control) return report(ctx, control.error());
+  std::mutex mutex;
+  auto watching = (*control)->watch(
+      [&](const Json& m) {
+        std::lock_guard lock(mutex);
+        std::cout << (ctx.json ? m.dump() : describeEvent(m)) << std::endl;
+      },
+      session);
+  if (!watching) return report(ctx, watching.error());
+  static std::atomic<bool> interrupted{false};
+  std::signal(SIGINT, [](int) { interrupted = true; });
+  std::signal(SIGTERM, [](int) { interrupted = true; });
   while (!interrupted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   return kExitOk;
 }

@@ -39,5 +39,7 @@ int watch(const Context& ctx);
 int taskCommand(const Context& ctx, const std::string& verb, std::uint64_t task);
 int resumeData(const Context& ctx, std::uint64_t task);
 int status(const Context& ctx);
+// Tails one session's event stream (queued events first); one line per event, or JSON lines.
+int events(const Context& ctx, const std::string& session);
 
 }  // namespace ferry::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   std::string socket;
   app.add_option("--socket", socket, "ferryd's socket (default: $FERRY_SOCKET or $XDG_RUNTIME_DIR/ferry/ferryd.sock)");
   app.add_flag("--json", ctx.json, "machine-readable output");
+  app.fallthrough();  // --json and --socket may also follow the subcommand
   app.set_version_flag("--version", FERRY_VERSION);
 
   DownloadArgs dl;
@@ -33,6 +34,11 @@ int main(int argc, char** argv) {
   list_cmd->add_option("--session", list_session, "only this session's tasks (default: all)");
 
   auto* watch_cmd = app.add_subcommand("watch", "live progress bars for every task (Ctrl-C to stop)");
+
+  std::string events_session;
+  auto* events_cmd = app.add_subcommand(
+      "events", "print a session's events as they happen, its undelivered ones first (Ctrl-C to stop)");
+  events_cmd->add_option("session", events_session, "session identifier (see ferryctl status)")->required();
 
   std::uint64_t task = 0;
   std::string verb;
@@ -72,6 +78,7 @@ int main(int argc, char** argv) {
     return list(ctx, all_sessions);
   }
   if (watch_cmd->parsed()) return watch(ctx);
+  if (events_cmd->parsed()) return events(ctx, events_session);
   for (auto* cmd : task_cmds)
     if (cmd->parsed()) return taskCommand(ctx, cmd->get_name(), task);
   if (resume_data_cmd->parsed()) return resumeData(ctx, task);

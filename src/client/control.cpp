@@ -57,9 +57,11 @@ Result<std::string> Control::cancelByProducingResumeData(std::uint64_t task) {
 
 Result<Json> Control::status() { return connection_->request({{"type", protocol::type::status}}); }
 
-Result<void> Control::watch(std::function<void(const Json&)> on_event) {
+Result<void> Control::watch(std::function<void(const Json&)> on_event, const std::optional<std::string>& session) {
   on_event_ = std::move(on_event);
-  auto r = connection_->request({{"type", protocol::type::watch}});
+  Json message{{"type", protocol::type::watch}};
+  if (session) message["session"] = *session;
+  auto r = connection_->request(message);
   if (!r) return tl::unexpected(r.error());
   return {};
 }

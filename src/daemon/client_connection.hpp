@@ -40,6 +40,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   bool greeted = false;
   std::string attached_session;  // empty: a control connection
   bool watching = false;
+  std::string watch_session;  // a watcher of one session only (ferryctl events); empty: all
 
  private:
   void readMore();

@@ -115,9 +115,14 @@ void Daemon::onMessage(const Conn& c, const Json& m) {
   if (type == protocol::type::list) return handleList(c, m);
   if (type == protocol::type::status) return handleStatus(c, m);
   if (type == protocol::type::watch) {
+    if (auto session = protocol::optionalString(m, "session")) {
+      if (auto valid = protocol::validateSessionId(*session); !valid) return c->sendError(id, valid.error());
+      c->watch_session = *session;
+    }
     c->watching = true;
+    reply(c, id, Json::object());  // before the queued events, so the client is listening
     outbox_.addWatcher(c);
-    return reply(c, id, Json::object());
+    return;
   }
   if (type == protocol::type::invalidate_and_cancel || type == protocol::type::finish_tasks_and_invalidate) {
     if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to a session first"));

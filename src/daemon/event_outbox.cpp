@@ -57,7 +57,9 @@ void EventOutbox::transient(const std::string& session, std::uint64_t task, std:
 void EventOutbox::toWatchers(const protocol::Json& message) {
   std::erase_if(watchers_, [](const auto& w) { return w.expired(); });
   for (const auto& w : watchers_)
-    if (auto c = w.lock(); c && c->attached_session != message.value("session", "")) c->send(message);
+    if (auto c = w.lock(); c && c->attached_session != message.value("session", "") &&
+                           (c->watch_session.empty() || c->watch_session == message.value("session", "")))
+      c->send(message);
 }
 
 bool EventOutbox::isAttached(const std::string& session) const {
@@ -81,7 +83,18 @@ void EventOutbox::detach(const std::string& session, const ClientConnection* cli
   if (!current || current.get() == client) it->second.client.reset();
 }
 
-void EventOutbox::addWatcher(const std::shared_ptr<ClientConnection>& watcher) { watchers_.push_back(watcher); }
+void EventOutbox::addWatcher(const std::shared_ptr<ClientConnection>& watcher) {
+  if (!watcher->watch_session.empty()) {
+    if (auto it = sessions_.find(watcher->watch_session); it != sessions_.end()) {
+      for (const auto& row : it->second.pending) {
+        auto msg = message(row);
+        msg["queued"] = true;  // stored before the watch began, not yet acknowledged by the application
+        watcher->send(msg);
+      }
+    }
+  }
+  watchers_.push_back(watcher);
+}
 
 std::optional<store::EventRow> EventOutbox::ack(const std::string& session, std::uint64_t seq) {
   auto it = sessions_.find(session);

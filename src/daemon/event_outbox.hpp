@@ -36,6 +36,8 @@ class EventOutbox {
   bool isAttached(const std::string& session) const;
   void attach(const std::string& session, const std::shared_ptr<ClientConnection>& client);
   void detach(const std::string& session, const ClientConnection* client);
+  // A watcher gets every event (stored and transient) of every session, or of its watch_session,
+  // from now on; with a watch_session it first gets that session's queued events (marked "queued").
   void addWatcher(const std::shared_ptr<ClientConnection>& watcher);
 
   // Removes the acknowledged event; the caller deletes its row in the store.

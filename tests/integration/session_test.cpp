@@ -459,3 +459,55 @@ TEST(Session, InvalidationSurvivesDetachAndRestartAndIsDeliveredOnTheNextAttach)
   EXPECT_EQ(sha256File(*delegate->kept(id)), sha256File(dir / "www/slow.bin"));
   EXPECT_EQ(delegate->count("invalid"), 1);
 }
+
+TEST(Session, FerryctlEventsShowsTheQueuedEventsThenLiveOnes) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  writeRandomFile(dir / "www/f.bin", 2 * MiB, 31);
+  NginxServer nginx({dir / "www", "", ""});
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  std::uint64_t first = 0;
+  {
+    auto delegate = std::make_shared<RecordingDelegate>();
+    auto session = Session::create(ferryd.config("observed"), delegate);
+    ASSERT_TRUE(session);
+    auto task = (*session)->downloadTask(nginx.url("/f.bin"));
+    ASSERT_TRUE(task);
+    first = task->identifier();
+    ASSERT_TRUE(task->resume());
+  }  // detached: the events of `first` wait in the outbox
+  ASSERT_TRUE(waitUntil([&] { return taskInfo(ferryd, first) && taskInfo(ferryd, first)->state == "completed"; },
+                        std::chrono::seconds(60)));
+
+  auto env = ferryd.env();
+  Process tail({{(binDir() / "ferryctl").string(), "events", "observed", "--json"}, env, dir / "events.log", {}, std::nullopt});
+  const std::string queued_complete = "\"event\":\"didComplete\"";
+  ASSERT_TRUE(waitUntil([&] { return readFile(dir / "events.log").find(queued_complete) != std::string::npos; },
+                        std::chrono::seconds(20)))
+      << readFile(dir / "events.log");
+  EXPECT_NE(readFile(dir / "events.log").find("\"queued\":true"), std::string::npos);
+
+  auto delegate = std::make_shared<RecordingDelegate>();
+  auto session = Session::create(ferryd.config("observed"), delegate);
+  ASSERT_TRUE(session);
+  ASSERT_TRUE(delegate->waitForCompletion(first));  // the application still gets them: watching takes nothing
+  auto second = (*session)->downloadTask(nginx.url("/f.bin"));
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(second->resume());
+  ASSERT_TRUE(delegate->waitForCompletion(second->identifier()));
+  const std::string live = "\"task\":" + std::to_string(second->identifier());
+  ASSERT_TRUE(waitUntil([&] { return readFile(dir / "events.log").find(live) != std::string::npos; }, std::chrono::seconds(20)))
+      << readFile(dir / "events.log");
+  // Only this session: another session's events do not show up.
+  auto other_delegate = std::make_shared<RecordingDelegate>();
+  auto other = Session::create(ferryd.config("elsewhere"), other_delegate);
+  ASSERT_TRUE(other);
+  auto foreign = (*other)->downloadTask(nginx.url("/f.bin"));
+  ASSERT_TRUE(foreign && foreign->resume());
+  ASSERT_TRUE(other_delegate->waitForCompletion(foreign->identifier()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(readFile(dir / "events.log").find("\"session\":\"elsewhere\""), std::string::npos);
+  tail.signal(SIGTERM);
+  EXPECT_EQ(tail.wait(std::chrono::seconds(10)), 0);
+}

@@ -28,7 +28,9 @@ class Control {
   Result<protocol::Json> status();
   // Every event of every session (progress included) goes to `on_event` from now on, on the
   // connection's reader thread.
-  Result<void> watch(std::function<void(const protocol::Json&)> on_event);
+  // Every event of every session (or of `session` only, its queued ones first) from now on.
+  Result<void> watch(std::function<void(const protocol::Json&)> on_event,
+                     const std::optional<std::string>& session = std::nullopt);
 
  private:
   Control() = default;
