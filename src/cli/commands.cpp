@@ -69,6 +69,20 @@ class CliDelegate : public SessionDelegate {
     std::cerr << "\r\033[K" << bar.render("task " + std::to_string(task.identifier())) << std::flush;
   }
 
+  void didSendBodyData(Session& session, UploadTask& task, std::int64_t, std::int64_t total, std::int64_t expected) override {
+    didWriteData(session, task, 0, total, expected);  // the same bar, the other direction
+  }
+
+  void didReceiveResponse(Session&, UploadTask& task, long status, const std::vector<std::pair<std::string, std::string>>&) override {
+    std::lock_guard lock(mutex_);
+    statuses_[task.identifier()] = status;
+  }
+
+  void didReceiveData(Session&, UploadTask& task, const std::string& data) override {
+    std::lock_guard lock(mutex_);
+    bodies_[task.identifier()] += data;
+  }
+
   void didResumeAtOffset(Session&, DownloadTask& task, std::int64_t offset, std::int64_t) override {
     if (!ctx_.json && stderrIsTty())
       std::cerr << "\r\033[Ktask " << task.identifier() << ": resumed at " << humanBytes(static_cast<double>(offset)) << "\n";
@@ -83,15 +97,19 @@ class CliDelegate : public SessionDelegate {
     std::lock_guard lock(mutex_);
     auto id = task.identifier();
     std::string where = locations_.count(id) ? locations_[id] : "";
+    const bool answered = bodies_.count(id) != 0;  // an upload's answer, printed as it came
     if (ctx_.json) {
       Json j{{"task", id}, {"ok", c.ok()}, {"status_code", c.status_code}, {"location", where}};
+      if (answered) j["response_body"] = bodies_[id];
       if (c.error) j["error"] = protocol::errorJson(*c.error);
       if (!c.resume_data.empty()) j["resume_data"] = c.resume_data;
-      std::cout << j.dump() << std::endl;
+      std::cout << j.dump(-1, ' ', false, Json::error_handler_t::replace) << std::endl;
     } else {
       if (stderrIsTty()) std::cerr << "\r\033[K";
       if (c.ok())
-        std::cerr << "task " << id << ": done" << (where.empty() ? "" : ", saved to " + where) << "\n";
+        std::cerr << "task " << id << ": done" << (where.empty() ? "" : ", saved to " + where)
+                  << (statuses_.count(id) ? " (HTTP " + std::to_string(statuses_[id]) + ")" : "") << "\n";
+      if (answered) std::cout << bodies_[id] << std::flush;
       else
         std::cerr << "task " << id << ": failed: " << c.error->message << " [" << c.error->code << "]"
                   << (c.status_code ? " (HTTP " + std::to_string(c.status_code) + ")" : "") << "\n";
@@ -139,6 +157,8 @@ class CliDelegate : public SessionDelegate {
   std::condition_variable cv_;
   std::map<std::uint64_t, ProgressBar> bars_;
   std::map<std::uint64_t, std::string> locations_;
+  std::map<std::uint64_t, long> statuses_;         // uploads: the answer's status
+  std::map<std::uint64_t, std::string> bodies_;    // uploads: the answer's body
   int completed_ = 0;
   int failed_ = 0;
   bool focus_done_ = false;
@@ -164,9 +184,9 @@ Result<std::string> readResumeData(const std::string& file) {
   return ss.str();
 }
 
-Result<Request> requestFor(const DownloadArgs& args) {
-  Request request(args.url);
-  for (const auto& h : args.headers) {
+Result<Request> requestFor(const std::string& url, const std::vector<std::string>& headers) {
+  Request request(url);
+  for (const auto& h : headers) {
     auto colon = h.find(':');
     if (colon == std::string::npos || colon == 0)
       return fail(errc::invalid_argument, "header \"" + h + "\" must look like \"Name: value\"");
@@ -190,18 +210,40 @@ void printTask(const TaskInfo& t) {
 
 }  // namespace
 
-int download(const Context& given, const DownloadArgs& args) {
-  Context ctx = given;
-  auto delegate = std::make_shared<CliDelegate>(ctx, std::nullopt);
+// Attaches to the session; when another ferryctl holds the default one, to a session of our own
+// rather than failing (ctx.session says which).
+Result<std::unique_ptr<Session>> attach(Context& ctx, const std::shared_ptr<CliDelegate>& delegate, bool detach) {
   auto session = Session::create(configurationFor(ctx), delegate);
   if (!session && session.error().is(errc::already_attached) && !ctx.session_given) {
-    // Another ferryctl holds the default session: run in a session of our own rather than fail.
     ctx.session = "ferryctl-" + std::to_string(::getpid());
-    if (!ctx.json && args.detach)
+    if (!ctx.json && detach)
       std::cerr << "ferryctl: session ferryctl is busy; using session " << ctx.session
                 << " (collect with: ferryctl wait --session " << ctx.session << ")\n";
     session = Session::create(configurationFor(ctx), delegate);
   }
+  return session;
+}
+
+// Starts the task, then prints its id (--detach) or waits for its didComplete.
+int runTask(const Context& ctx, CliDelegate& delegate, Task& task, bool detach) {
+  delegate.setFocus(task.identifier());
+  if (auto started = task.resume(); !started) return report(ctx, started.error());
+  if (detach) {
+    if (ctx.json)
+      std::cout << Json{{"task", task.identifier()}, {"session", ctx.session}}.dump() << "\n";
+    else
+      std::cout << task.identifier() << "\n";
+    return kExitOk;
+  }
+  while (!delegate.waitFocus(std::chrono::milliseconds(500))) {
+  }
+  return delegate.focusOk() ? kExitOk : kExitTaskFailed;
+}
+
+int download(const Context& given, const DownloadArgs& args) {
+  Context ctx = given;
+  auto delegate = std::make_shared<CliDelegate>(ctx, std::nullopt);
+  auto session = attach(ctx, delegate, args.detach);
   if (!session) return report(ctx, session.error());
   DownloadOptions options;
   options.description = args.description;
@@ -212,24 +254,29 @@ int download(const Context& given, const DownloadArgs& args) {
     if (!args.output.empty()) options.destination = args.output;
     task = (*session)->downloadTaskWithResumeData(*blob, options);
   } else {
-    auto request = requestFor(args);
+    auto request = requestFor(args.url, args.headers);
     if (!request) return report(ctx, request.error());
     options.destination = args.output.empty() ? defaultOutput(args.url) : args.output;
     task = (*session)->downloadTask(*request, options);
   }
   if (!task) return report(ctx, task.error());
-  delegate->setFocus(task->identifier());
-  if (auto started = task->resume(); !started) return report(ctx, started.error());
-  if (args.detach) {
-    if (ctx.json)
-      std::cout << Json{{"task", task->identifier()}, {"session", ctx.session}}.dump() << "\n";
-    else
-      std::cout << task->identifier() << "\n";
-    return kExitOk;
-  }
-  while (!delegate->waitFocus(std::chrono::milliseconds(500))) {
-  }
-  return delegate->focusOk() ? kExitOk : kExitTaskFailed;
+  return runTask(ctx, *delegate, *task, args.detach);
+}
+
+int upload(const Context& given, const UploadArgs& args) {
+  Context ctx = given;
+  auto request = requestFor(args.url, args.headers);
+  if (!request) return report(ctx, request.error());
+  request->method = args.method;
+  auto delegate = std::make_shared<CliDelegate>(ctx, std::nullopt);
+  auto session = attach(ctx, delegate, args.detach);
+  if (!session) return report(ctx, session.error());
+  UploadOptions options;
+  options.resumable = args.resumable;
+  options.description = args.description;
+  auto task = (*session)->uploadTask(*request, args.file, options);
+  if (!task) return report(ctx, task.error());
+  return runTask(ctx, *delegate, *task, args.detach);
 }
 
 int wait(const Context& ctx) {

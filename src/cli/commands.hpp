@@ -33,6 +33,19 @@ struct DownloadArgs {
 };
 
 int download(const Context& ctx, const DownloadArgs& args);
+
+struct UploadArgs {
+  std::string file;
+  std::string url;
+  std::string method = "PUT";
+  std::vector<std::string> headers;  // "Name: value"
+  std::string resumable = "ietf";    // ietf | tus | none
+  bool detach = false;
+  std::string description;
+};
+
+// Uploads FILE; waits for the server's answer (printed on stdout) unless detached.
+int upload(const Context& ctx, const UploadArgs& args);
 int wait(const Context& ctx);
 int list(const Context& ctx, bool all_sessions);
 int watch(const Context& ctx);

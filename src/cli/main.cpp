@@ -25,6 +25,18 @@ int main(int argc, char** argv) {
   download_cmd->add_flag("--detach", dl.detach, "print the task id and return at once; `ferryctl wait` collects it");
   download_cmd->add_option("--session", ctx.session, "background session identifier (default: ferryctl)");
 
+  UploadArgs up;
+  auto* upload_cmd = app.add_subcommand("upload", "upload FILE to URL (waits for the server's answer, unless --detach)");
+  upload_cmd->add_option("file", up.file, "the file to send (ferryd reads it; do not change it meanwhile)")->required();
+  upload_cmd->add_option("url", up.url, "http:// or https:// URL")->required();
+  upload_cmd->add_option("-X,--method", up.method, "PUT (default), POST, PATCH, ...");
+  upload_cmd->add_option("-H,--header", up.headers, "extra request header \"Name: value\" (repeatable)");
+  upload_cmd->add_option("--resumable", up.resumable, "ietf (default: offer the IETF resumable upload draft), tus, none")
+      ->check(CLI::IsMember({"ietf", "tus", "none"}));
+  upload_cmd->add_option("--description", up.description, "a label shown by list");
+  upload_cmd->add_flag("--detach", up.detach, "print the task id and return at once; `ferryctl wait` collects it");
+  upload_cmd->add_option("--session", ctx.session, "background session identifier (default: ferryctl)");
+
   auto* wait_cmd = app.add_subcommand("wait", "attach, take the queued events, wait for the session's tasks; non-zero if any failed");
   wait_cmd->add_option("--session", ctx.session, "background session identifier (default: ferryctl)");
 
@@ -59,7 +71,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
   ctx.socket = socket;
-  for (auto* cmd : {download_cmd, wait_cmd})
+  for (auto* cmd : {download_cmd, upload_cmd, wait_cmd})
     if (cmd->parsed() && cmd->count("--session") > 0) ctx.session_given = true;
 
   if (download_cmd->parsed()) {
@@ -69,6 +81,7 @@ int main(int argc, char** argv) {
     }
     return download(ctx, dl);
   }
+  if (upload_cmd->parsed()) return upload(ctx, up);
   if (wait_cmd->parsed()) return wait(ctx);
   if (list_cmd->parsed()) {
     if (!list_session.empty()) {

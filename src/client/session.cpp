@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "common/base64.hpp"
+#include "common/files.hpp"
 #include "ipc_connection.hpp"
 
 namespace ferry {
@@ -35,11 +37,11 @@ std::int64_t signedField(const Json& j, const char* name) {
 
 // ---------------------------------------------------------------- DownloadTask
 
-Result<TaskInfo> DownloadTask::resume() { return session_->taskCommand(protocol::type::resume, id_); }
-Result<TaskInfo> DownloadTask::suspend() { return session_->taskCommand(protocol::type::suspend, id_); }
-Result<TaskInfo> DownloadTask::cancel() { return session_->taskCommand(protocol::type::cancel, id_); }
+Result<TaskInfo> Task::resume() { return session_->taskCommand(protocol::type::resume, id_); }
+Result<TaskInfo> Task::suspend() { return session_->taskCommand(protocol::type::suspend, id_); }
+Result<TaskInfo> Task::cancel() { return session_->taskCommand(protocol::type::cancel, id_); }
 
-Result<std::string> DownloadTask::cancelByProducingResumeData() {
+Result<std::string> Task::cancelByProducingResumeData() {
   auto r = session_->call({{"type", protocol::type::cancel_with_resume_data}, {"task", id_}});
   if (!r) return tl::unexpected(r.error());
   return r->value("resume_data", std::string());
@@ -113,6 +115,40 @@ Result<DownloadTask> Session::downloadTaskWithResumeData(const std::string& resu
   auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
   if (!info) return tl::unexpected(info.error());
   return DownloadTask(this, info->id);
+}
+
+Result<UploadTask> Session::uploadTask(const Request& request, const std::filesystem::path& file,
+                                      const UploadOptions& options) {
+  return createUpload(request, "file", absoluteDestination(file), options);
+}
+
+Result<UploadTask> Session::uploadTaskWithData(const Request& request, std::string_view data, const UploadOptions& options) {
+  if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
+  // The bytes go to ferryd as a private temporary file that it copies (and syncs) before it
+  // answers; then ours goes. Nothing of the upload depends on this process after that.
+  auto spool = files::writePrivateTemp(data);
+  if (!spool) return tl::unexpected(spool.error());
+  auto task = createUpload(request, "spool_from", spool->string(), options);
+  std::error_code ec;
+  std::filesystem::remove(*spool, ec);
+  return task;
+}
+
+Result<UploadTask> Session::createUpload(const Request& request, std::string_view source_field, const std::string& path,
+                                         const UploadOptions& options) {
+  if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
+  Request upload = request;
+  if (upload.method == "GET") upload.method = "PUT";
+  auto r = call({{"type", protocol::type::create_upload},
+                 {"request", requestJson(upload)},
+                 {source_field, path},
+                 {"resumable", options.resumable},
+                 {"redirects", options.follow_redirects ? "follow" : "refuse"},
+                 {"description", options.description}});
+  if (!r) return tl::unexpected(r.error());
+  auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
+  if (!info) return tl::unexpected(info.error());
+  return UploadTask(this, info->id);
 }
 
 Result<std::vector<TaskInfo>> Session::getAllTasks() {
@@ -194,6 +230,7 @@ void Session::deliver(const Json& message) {
     return;
   }
   DownloadTask task(this, message.value("task", std::uint64_t{0}));
+  current_seq_ = seq;
   if (name == protocol::event::did_write_data) {
     delegate_->didWriteData(*this, task, signedField(message, "bytesWritten"), signedField(message, "totalBytesWritten"),
                             signedField(message, "totalBytesExpectedToWrite"));
@@ -206,6 +243,19 @@ void Session::deliver(const Json& message) {
       std::error_code ec;
       std::filesystem::remove(location, ec);  // not moved by the application: it goes, as in URLSession
     }
+  } else if (name == protocol::event::did_send_body_data) {
+    delegate_->didSendBodyData(*this, task, signedField(message, "bytesSent"), signedField(message, "totalBytesSent"),
+                               signedField(message, "totalBytesExpectedToSend"));
+  } else if (name == protocol::event::did_receive_response) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (auto h = message.find("headers"); h != message.end() && h->is_array())
+      for (const auto& pair : *h)
+        if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string())
+          headers.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+    delegate_->didReceiveResponse(*this, task, message.value("statusCode", 0L), headers);
+  } else if (name == protocol::event::did_receive_data) {
+    auto data = base64Decode(message.value("data", std::string()));
+    delegate_->didReceiveData(*this, task, data ? *data : std::string());
   } else if (name == protocol::event::did_become_invalid) {
     std::optional<Error> error;
     if (auto e = message.find("error"); e != message.end() && e->is_object()) error = protocol::errorFromJson(*e);
@@ -221,6 +271,7 @@ void Session::deliver(const Json& message) {
     completion.resume_data = message.value("resumeData", std::string());
     delegate_->didComplete(*this, task, completion);
   }
+  current_seq_ = 0;
   if (seq != 0) {
     delivered_.insert(seq);
     if (connection_) connection_->post({{"type", protocol::type::ack}, {"seq", seq}});

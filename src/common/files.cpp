@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 
@@ -74,6 +75,30 @@ Result<void> makePrivateDirectory(const std::filesystem::path& dir, unsigned mod
   if (ec) return fail(errc::io, "cannot create directory " + dir.string() + ": " + ec.message());
   if (::chmod(dir.c_str(), mode) != 0) return tl::unexpected(errnoError(errno, "chmod " + dir.string()));
   return {};
+}
+
+}  // namespace ferry::files
+
+namespace ferry::files {
+
+Result<std::filesystem::path> writePrivateTemp(std::string_view data) {
+  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+  std::filesystem::path dir = runtime && *runtime ? std::filesystem::path(runtime) : std::filesystem::temp_directory_path();
+  std::string pattern = (dir / "ferry-upload-XXXXXX").string();
+  UniqueFd fd(::mkostemp(pattern.data(), O_CLOEXEC));  // mode 0600
+  if (!fd) return tl::unexpected(errnoError(errno, "create a temporary file in " + dir.string()));
+  std::filesystem::path path = pattern;
+  while (!data.empty()) {
+    ssize_t n = ::write(fd.get(), data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      auto error = errnoError(errno, "write " + path.string());
+      ::unlink(path.c_str());
+      return tl::unexpected(error);
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return path;
 }
 
 }  // namespace ferry::files

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string_view>
 
 #include "common/error.hpp"
 
@@ -26,6 +27,10 @@ Result<void> truncateTo(const std::filesystem::path& path, std::uint64_t size);
 
 // Creates `dir` and its parents with the given mode (only the last component gets the mode forced).
 Result<void> makePrivateDirectory(const std::filesystem::path& dir, unsigned mode = 0700);
+
+// Writes `data` to a new file only this user can read ($XDG_RUNTIME_DIR, else the temp directory)
+// and returns its path; the caller removes it.
+Result<std::filesystem::path> writePrivateTemp(std::string_view data);
 
 // Maps errno to an Error with the ferry code (ENOSPC -> no-space, EACCES -> permission-denied, ...).
 Error errnoError(int err, const std::string& what);

@@ -44,6 +44,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
 
  private:
   void readMore();
+  void dispatch(const std::shared_ptr<ClientConnection>& self, const protocol::Json& message);
   void onRead(const boost::system::error_code& ec, std::size_t n);
   void writeNext();
 

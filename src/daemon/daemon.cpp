@@ -46,11 +46,19 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
       outbox_(snapshot.max_event_seq),
       server_(io_, *this) {
   writer_ = std::make_unique<store::Writer>(*store_);
-  engine_ = std::make_unique<engine::Engine>([this](engine::EngineEvent e) {
-    boost::asio::post(io_, [this, e = std::move(e)]() {
-      if (tasks_) tasks_->onEngineEvent(e);
-    });
-  });
+  // Both sinks are called on the transfer thread in event order; posting both to io_ keeps it.
+  engine_ = std::make_unique<engine::Engine>(
+      [this](engine::EngineEvent e) {
+        boost::asio::post(io_, [this, e = std::move(e)]() {
+          if (tasks_) tasks_->onEngineEvent(e);
+        });
+      },
+      engine::EngineOptions{},
+      [this](engine::UploadEvent e) {
+        boost::asio::post(io_, [this, e = std::move(e)]() {
+          if (tasks_) tasks_->onUploadEvent(e);
+        });
+      });
   tasks_ = std::make_unique<TaskManager>(io_, *writer_, *engine_, outbox_, codec_, options_.state_dir,
                                          options_.checkpoint_interval);
   std::set<std::string> invalidating;
@@ -108,6 +116,7 @@ void Daemon::onMessage(const Conn& c, const Json& m) {
     return c->sendError(id, Error(errc::protocol, "the first message must be hello (protocol version " +
                                                       std::to_string(protocol::kVersion) + ")"));
   if (type == protocol::type::create_download) return handleCreateDownload(c, m);
+  if (type == protocol::type::create_upload) return handleCreateUpload(c, m);
   if (type == protocol::type::suspend || type == protocol::type::resume || type == protocol::type::cancel ||
       type == protocol::type::cancel_with_resume_data)
     return handleTaskCommand(c, m, type);
@@ -192,6 +201,36 @@ void Daemon::handleCreateDownload(const Conn& c, const Json& m) {
   spec.start = m.value("start", false);
   spec.config = sessions_[spec.session];
   tasks_->createDownload(std::move(spec), [this, c, id](Result<protocol::TaskInfo> info) {
+    if (!info) return c->sendError(id, info.error());
+    reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
+  });
+}
+
+void Daemon::handleCreateUpload(const Conn& c, const Json& m) {
+  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  NewUpload spec;
+  spec.session = c->attached_session.empty() ? m.value("session", std::string()) : c->attached_session;
+  if (auto valid = protocol::validateSessionId(spec.session); !valid) return c->sendError(id, valid.error());
+  if (!c->attached_session.empty() && m.contains("session") && m["session"] != c->attached_session)
+    return c->sendError(id, Error(errc::invalid_argument, "a client attached to a session creates tasks in that session only"));
+  if (!m.contains("request")) return c->sendError(id, Error(errc::invalid_argument, "create_upload needs a request"));
+  auto request = protocol::requestFromJson(m["request"]);
+  if (!request) return c->sendError(id, request.error());
+  spec.request = std::move(*request);
+  if (!m["request"].contains("method")) spec.request.method = "PUT";  // an upload's default
+  spec.file = m.value("file", std::string());
+  spec.spool_from = m.value("spool_from", std::string());
+  auto mode = resumableModeFromName(m.value("resumable", std::string("ietf")));
+  if (!mode) return c->sendError(id, Error(errc::invalid_argument, "resumable must be ietf, tus or none"));
+  spec.mode = *mode;
+  const auto redirects = m.value("redirects", std::string("follow"));
+  if (redirects != "follow" && redirects != "refuse")
+    return c->sendError(id, Error(errc::invalid_argument, "redirects must be follow or refuse"));
+  spec.redirects = redirects == "refuse" ? engine::RedirectPolicy::refuse : engine::RedirectPolicy::follow;
+  spec.description = m.value("description", std::string()).substr(0, 1024);
+  spec.start = m.value("start", false);
+  spec.config = sessions_[spec.session];
+  tasks_->createUpload(std::move(spec), [this, c, id](Result<protocol::TaskInfo> info) {
     if (!info) return c->sendError(id, info.error());
     reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
   });

@@ -48,6 +48,7 @@ class Daemon : public MessageHandler {
   void reply(const Conn& c, const protocol::Json& id, protocol::Json result);
   void handleHello(const Conn& c, const protocol::Json& m);
   void handleCreateDownload(const Conn& c, const protocol::Json& m);
+  void handleCreateUpload(const Conn& c, const protocol::Json& m);
   void handleTaskCommand(const Conn& c, const protocol::Json& m, std::string_view type);
   void handleAck(const Conn& c, const protocol::Json& m);
   void handleList(const Conn& c, const protocol::Json& m);

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/base64.hpp"
 #include "common/files.hpp"
 #include "common/unique_fd.hpp"
 
@@ -30,31 +31,6 @@ std::string hex(const unsigned char* data, std::size_t n) {
     out += digits[data[i] >> 4];
     out += digits[data[i] & 15];
   }
-  return out;
-}
-
-std::string base64url(const std::string& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  return out;
-}
-
-std::optional<std::string> unbase64url(std::string in) {
-  for (char c : in)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return std::nullopt;
-  for (char& c : in) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  std::size_t pad = (4 - in.size() % 4) % 4;
-  if (pad == 3) return std::nullopt;
-  in.append(pad, '=');
-  std::string out(3 * in.size() / 4 + 1, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  out.resize(static_cast<std::size_t>(n) - pad);
   return out;
 }
 
@@ -115,7 +91,7 @@ std::string ResumeDataCodec::encode(ResumeData data) const {
   nlohmann::json j{{"v", 1},          {"key", key_id_},       {"token", data.token},
                    {"session", data.session}, {"url", data.url}, {"offset", data.offset}};
   std::string body = j.dump();
-  return std::string(kPrefix) + base64url(body) + "." + base64url(hmac(key_, body));
+  return std::string(kPrefix) + base64UrlEncode(body) + "." + base64UrlEncode(hmac(key_, body));
 }
 
 Result<ResumeData> ResumeDataCodec::decode(const std::string& raw) const {
@@ -130,8 +106,8 @@ Result<ResumeData> ResumeDataCodec::decode(const std::string& raw) const {
   std::string rest = blob.substr(kPrefix.size());
   auto dot = rest.find('.');
   if (dot == std::string::npos) return tl::unexpected(invalid("no signature"));
-  auto body = unbase64url(rest.substr(0, dot));
-  auto mac = unbase64url(rest.substr(dot + 1));
+  auto body = base64UrlDecode(rest.substr(0, dot));
+  auto mac = base64UrlDecode(rest.substr(dot + 1));
   if (!body || !mac) return tl::unexpected(invalid("not base64url"));
   auto j = nlohmann::json::parse(*body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return tl::unexpected(invalid("the payload is not JSON"));

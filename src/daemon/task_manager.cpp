@@ -90,7 +90,7 @@ void TaskManager::restore(const store::Snapshot& snapshot,
   last_task_id_ = snapshot.max_task_id;
   for (const auto& token : snapshot.resume_tokens) tokens_[token.token] = token;
   for (const auto& row : snapshot.tasks) {
-    auto task = DownloadTask::fromRow(row);
+    auto task = Task::fromRow(row);
     if (!task) {
       spdlog::error("task {} cannot be restored: {}", row.id, task.error().describe());
       continue;
@@ -98,6 +98,12 @@ void TaskManager::restore(const store::Snapshot& snapshot,
     last_task_id_ = std::max(last_task_id_, task->id);
     auto& t = tasks_.emplace(task->id, std::move(*task)).first->second;
     if (t.state != TaskState::running && t.state != TaskState::finalizing) continue;
+    if (t.isUpload()) {
+      // Nothing to cut back: the server knows how many bytes it has (HEAD when a URL is stored).
+      spdlog::info("task {}: resuming the upload{}", t.id, t.upload->upload_url.empty() ? " from byte 0" : " at the server's offset");
+      startEngine(t);
+      continue;
+    }
     // Bytes past the durable offset were never promised: cut them off before resuming.
     auto size = files::fileSize(partialPath(t));
     if (!size || *size < t.durable) {
@@ -148,12 +154,12 @@ void TaskManager::maybeEndInvalidation(const std::string& session) {
 
 // ---------------------------------------------------------------- helpers
 
-DownloadTask* TaskManager::find(std::uint64_t id) {
+Task* TaskManager::find(std::uint64_t id) {
   auto it = tasks_.find(id);
   return it == tasks_.end() ? nullptr : &it->second;
 }
 
-Result<DownloadTask*> TaskManager::findScoped(std::uint64_t id, const std::optional<std::string>& scope) {
+Result<Task*> TaskManager::findScoped(std::uint64_t id, const std::optional<std::string>& scope) {
   auto* t = find(id);
   if (t == nullptr || (scope && t->session != *scope)) {
     std::string where = scope ? " in session " + *scope : "";
@@ -162,7 +168,7 @@ Result<DownloadTask*> TaskManager::findScoped(std::uint64_t id, const std::optio
   return t;
 }
 
-std::filesystem::path TaskManager::deliveredPath(const DownloadTask& t) const {
+std::filesystem::path TaskManager::deliveredPath(const Task& t) const {
   return state_dir_ / "delivered" / (std::to_string(t.id) + "-" + suggestedName(t.request.url));
 }
 
@@ -172,11 +178,11 @@ store::Writer::Done TaskManager::onIo(std::function<void(Result<void>)> fn) {
   };
 }
 
-void TaskManager::persist(const DownloadTask& t, store::Durability durability) {
+void TaskManager::persist(const Task& t, store::Durability durability) {
   writer_.submit(durability, [row = t.toRow()](store::Store& s) { return s.upsertTask(row); });
 }
 
-void TaskManager::publishTransient(const DownloadTask& t, std::string_view type, Json payload) {
+void TaskManager::publishTransient(const Task& t, std::string_view type, Json payload) {
   outbox_.transient(t.session, t.id, type, std::move(payload));
 }
 
@@ -218,7 +224,7 @@ void TaskManager::createDownload(NewDownload spec, Reply reply) {
     if (std::filesystem::is_directory(dest, ec))
       return reply(fail(errc::invalid_argument, "destination " + spec.destination + " is a directory; name a file"));
   }
-  DownloadTask t;
+  Task t;
   t.id = ++last_task_id_;
   t.session = spec.session;
   t.request = std::move(spec.request);
@@ -264,7 +270,7 @@ void TaskManager::createDownload(NewDownload spec, Reply reply) {
       }));
 }
 
-Result<void> TaskManager::adoptResumeData(DownloadTask& t, const std::string& blob, std::string& token_out) {
+Result<void> TaskManager::adoptResumeData(Task& t, const std::string& blob, std::string& token_out) {
   auto data = codec_.decode(blob);
   if (!data) return tl::unexpected(data.error());
   if (data->session != t.session)
@@ -336,7 +342,7 @@ Result<protocol::TaskInfo> TaskManager::cancel(std::uint64_t id, const std::opti
     t.restart_after_stop = false;
     engine_.stop(id);
   } else {
-    endTask(t, TaskState::cancelled, Error(errc::cancelled, "the download was cancelled"), false);
+    endTask(t, TaskState::cancelled, Error(errc::cancelled, t.isUpload() ? "the upload was cancelled" : "the download was cancelled"), false);
   }
   return t.toInfo();
 }
@@ -401,7 +407,14 @@ void TaskManager::onEventAcked(const store::EventRow& row) {
 
 // ---------------------------------------------------------------- engine
 
-void TaskManager::startEngine(DownloadTask& t) {
+void TaskManager::startEngine(Task& t) {
+  if (t.isUpload()) {
+    t.state = TaskState::running;
+    t.waiting_for = "queued";
+    t.in_engine = true;
+    t.stop_intent = StopIntent::none;
+    return startUploadEngine(t);
+  }
   const auto& config = configs_[t.session];
   engine::DownloadJob job;
   job.id = t.id;
@@ -433,17 +446,19 @@ void TaskManager::onEngineEvent(const engine::EngineEvent& event) {
                    t->waiting_for = w.reason;
                    publishTransient(*t, protocol::event::task_state, {{"state", "running"}, {"waiting_for", w.reason}});
                  },
-                 [&](const engine::Responded& r) { onResponded(*t, r); },
-                 [&](const engine::Progress& p) { onProgress(*t, p); },
+                 [&](const engine::Responded& r) { t->isUpload() ? onUploadResponded(*t, r) : onResponded(*t, r); },
+                 [&](const engine::Progress& p) {
+                   if (!t->isUpload()) onProgress(*t, p);
+                 },
                  [&](const engine::Retrying& r) {
                    spdlog::info("task {}: attempt {} failed ({}); retrying", t->id, r.attempt, r.error.describe());
                  },
-                 [&](const engine::Finished& f) { onFinished(*t, f); },
+                 [&](const engine::Finished& f) { t->isUpload() ? onUploadFinished(*t, f) : onFinished(*t, f); },
              },
              event);
 }
 
-void TaskManager::onResponded(DownloadTask& t, const engine::Responded& r) {
+void TaskManager::onResponded(Task& t, const engine::Responded& r) {
   if (t.state == TaskState::running) t.waiting_for.clear();
   bool restarted = r.offset < t.written || (r.offset == 0 && t.durable > 0);
   bool report = t.resumed_from_offset || (restarted && t.written > 0);
@@ -468,7 +483,7 @@ void TaskManager::onResponded(DownloadTask& t, const engine::Responded& r) {
   }
 }
 
-void TaskManager::onProgress(DownloadTask& t, const engine::Progress& p) {
+void TaskManager::onProgress(Task& t, const engine::Progress& p) {
   t.written = p.total_written;
   if (p.expected_total) t.expected_total = p.expected_total;
   publishTransient(t, protocol::event::did_write_data,
@@ -479,7 +494,7 @@ void TaskManager::onProgress(DownloadTask& t, const engine::Progress& p) {
     checkpoint(t, store::Durability::progress);
 }
 
-void TaskManager::checkpoint(DownloadTask& t, store::Durability durability) {
+void TaskManager::checkpoint(Task& t, store::Durability durability) {
   t.checkpoint_in_flight = true;
   t.last_checkpoint = std::chrono::steady_clock::now();
   auto id = t.id;
@@ -513,7 +528,7 @@ void TaskManager::checkpoint(DownloadTask& t, store::Durability durability) {
       }));
 }
 
-void TaskManager::onFinished(DownloadTask& t, const engine::Finished& f) {
+void TaskManager::onFinished(Task& t, const engine::Finished& f) {
   t.in_engine = false;
   t.written = f.total_written;
   if (!f.validators.empty()) t.validators = f.validators;
@@ -527,18 +542,19 @@ void TaskManager::onFinished(DownloadTask& t, const engine::Finished& f) {
   endTask(t, TaskState::failed, *f.error, f.resumable);
 }
 
-void TaskManager::onStopped(DownloadTask& t) {
+void TaskManager::onStopped(Task& t) {
   auto intent = std::exchange(t.stop_intent, StopIntent::none);
   switch (intent) {
     case StopIntent::cancel:
-      return endTask(t, TaskState::cancelled, Error(errc::cancelled, "the download was cancelled"), false);
+      return endTask(t, TaskState::cancelled, Error(errc::cancelled, t.isUpload() ? "the upload was cancelled" : "the download was cancelled"), false);
     case StopIntent::cancel_with_resume_data:
       return endTask(t, TaskState::cancelled, Error(errc::cancelled, "the download was cancelled; resume data was produced"),
                      true, std::exchange(t.on_resume_data, {}));
     case StopIntent::suspend:
     case StopIntent::shutdown:
     case StopIntent::none:
-      checkpoint(t, store::Durability::lifecycle);
+      if (t.isUpload()) persist(t, store::Durability::lifecycle);
+      else checkpoint(t, store::Durability::lifecycle);
       if (std::exchange(t.restart_after_stop, false) && t.suspend_count == 0) {
         // Resumed while stopping: wait for the checkpoint's durable offset, then continue.
         writer_.submit(store::Durability::progress, [](store::Store&) -> Result<void> { return {}; },
@@ -552,7 +568,7 @@ void TaskManager::onStopped(DownloadTask& t) {
   }
 }
 
-void TaskManager::finalizeFile(DownloadTask& t) {
+void TaskManager::finalizeFile(Task& t) {
   t.state = TaskState::finalizing;
   t.waiting_for.clear();
   auto partial = partialPath(t);
@@ -630,7 +646,7 @@ void TaskManager::finalizeFile(DownloadTask& t) {
       }));
 }
 
-void TaskManager::endTask(DownloadTask& t, TaskState final_state, Error error, bool keep_resume_data,
+void TaskManager::endTask(Task& t, TaskState final_state, Error error, bool keep_resume_data,
                           ResumeDataReply reply) {
   t.state = TaskState::finalizing;
   t.waiting_for.clear();
@@ -686,6 +702,11 @@ void TaskManager::endTask(DownloadTask& t, TaskState final_state, Error error, b
         if (t == nullptr) return;
         t->state = final_state;
         t->error = error;
+        if (t->isUpload()) {
+          std::error_code ec;
+          std::filesystem::remove(responsePath(*t), ec);
+          if (t->upload->spooled) std::filesystem::remove(t->upload->body, ec);
+        }
         if (!made_blob->empty()) tokens_[token.token] = token;
         if (!r) spdlog::error("task {}: could not record its end: {}", id, r.error().describe());
         else outbox_.committed(*event);
@@ -704,7 +725,8 @@ void TaskManager::checkpointAllForShutdown() {
   for (auto& [id, t] : tasks_) {
     if (!t.in_engine) continue;
     t.in_engine = false;
-    checkpoint(t, store::Durability::lifecycle);
+    if (t.isUpload()) persist(t, store::Durability::lifecycle);  // the server keeps the bytes; the URL is stored
+    else checkpoint(t, store::Durability::lifecycle);
   }
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// TaskManager owns every DownloadTask and is the only place their state changes. It turns
+// TaskManager owns every Task and is the only place their state changes. It turns
 // application requests and engine events into engine commands, writer Work (durable state) and
 // outbox events. Runs on the IPC thread; engine events and writer completions are posted to it.
 //
@@ -21,7 +21,7 @@
 
 #include <boost/asio.hpp>
 
-#include "daemon/download_task.hpp"
+#include "daemon/task.hpp"
 #include "daemon/event_outbox.hpp"
 #include "daemon/resume_data.hpp"
 #include "engine/engine.hpp"
@@ -41,6 +41,18 @@ struct NewDownload {
   protocol::SessionConfig config;
 };
 
+struct NewUpload {
+  std::string session;
+  engine::HttpRequest request;       // PUT unless the application named another method
+  std::filesystem::path file;        // upload this file of the application's (absolute), or
+  std::filesystem::path spool_from;  // copy these bytes into the spool first (a file the client wrote)
+  engine::ResumableMode mode = engine::ResumableMode::ietf;
+  engine::RedirectPolicy redirects = engine::RedirectPolicy::follow;
+  std::string description;
+  bool start = false;
+  protocol::SessionConfig config;
+};
+
 class TaskManager {
  public:
   using Reply = std::function<void(Result<protocol::TaskInfo>)>;
@@ -57,6 +69,9 @@ class TaskManager {
 
   // The reply comes once the task is durable, so an id a client saw survives a crash.
   void createDownload(NewDownload spec, Reply reply);
+  // Likewise; bytes to spool are copied and synced before the reply (task_manager_uploads.cpp).
+  void createUpload(NewUpload spec, Reply reply);
+  void onUploadEvent(const engine::UploadEvent& event);
   // `scope`: an attached client may only touch its own session's tasks; control connections any.
   Result<protocol::TaskInfo> suspend(std::uint64_t id, const std::optional<std::string>& scope);
   Result<protocol::TaskInfo> resume(std::uint64_t id, const std::optional<std::string>& scope);
@@ -86,31 +101,38 @@ class TaskManager {
   void checkpointAllForShutdown();
 
  private:
-  DownloadTask* find(std::uint64_t id);
-  Result<DownloadTask*> findScoped(std::uint64_t id, const std::optional<std::string>& scope);
-  std::filesystem::path partialPath(const DownloadTask& t) const { return state_dir_ / t.partial; }
-  std::filesystem::path deliveredPath(const DownloadTask& t) const;
+  Task* find(std::uint64_t id);
+  Result<Task*> findScoped(std::uint64_t id, const std::optional<std::string>& scope);
+  std::filesystem::path partialPath(const Task& t) const { return state_dir_ / t.partial; }
+  std::filesystem::path deliveredPath(const Task& t) const;
 
   // Wraps a writer completion so that it runs on the IPC thread.
   store::Writer::Done onIo(std::function<void(Result<void>)> fn);
-  void persist(const DownloadTask& t, store::Durability durability = store::Durability::lifecycle);
-  void publishTransient(const DownloadTask& t, std::string_view type, protocol::Json payload);
+  void persist(const Task& t, store::Durability durability = store::Durability::lifecycle);
+  void publishTransient(const Task& t, std::string_view type, protocol::Json payload);
   void appendEvents(std::vector<store::EventRow> rows);
 
-  void startEngine(DownloadTask& t);
-  void checkpoint(DownloadTask& t, store::Durability durability);
-  void onResponded(DownloadTask& t, const engine::Responded& r);
-  void onProgress(DownloadTask& t, const engine::Progress& p);
-  void onFinished(DownloadTask& t, const engine::Finished& f);
-  void onStopped(DownloadTask& t);
-  void finalizeFile(DownloadTask& t);
+  void startEngine(Task& t);
+  void checkpoint(Task& t, store::Durability durability);
+  void onResponded(Task& t, const engine::Responded& r);
+  void onProgress(Task& t, const engine::Progress& p);
+  void onFinished(Task& t, const engine::Finished& f);
+  void onStopped(Task& t);
+  // Uploads (task_manager_uploads.cpp).
+  static constexpr std::uint64_t kMaxResponseBody = 1024 * 1024;  // inline in didReceiveData
+  std::filesystem::path responsePath(const Task& t) const;
+  void startUploadEngine(Task& t);
+  void onUploadResponded(Task& t, const engine::Responded& r);
+  void onUploadFinished(Task& t, const engine::Finished& f);
+  void deliverUploadAnswer(Task& t, const engine::Finished& f);
+  void finalizeFile(Task& t);
   // Ends the task (failed or cancelled); with keep_resume_data the partial file becomes a
   // resume token and didComplete carries the blob.
-  void endTask(DownloadTask& t, TaskState final_state, Error error, bool keep_resume_data, ResumeDataReply reply = {});
+  void endTask(Task& t, TaskState final_state, Error error, bool keep_resume_data, ResumeDataReply reply = {});
   void persistSession(const std::string& session, std::function<void(Result<void>)> done = {});
   // Queues didBecomeInvalid when the session is invalidating and none of its tasks is still going.
   void maybeEndInvalidation(const std::string& session);
-  Result<void> adoptResumeData(DownloadTask& t, const std::string& blob, std::string& token_out);
+  Result<void> adoptResumeData(Task& t, const std::string& blob, std::string& token_out);
 
   boost::asio::io_context& io_;
   store::Writer& writer_;
@@ -119,7 +141,7 @@ class TaskManager {
   const ResumeDataCodec& codec_;
   std::filesystem::path state_dir_;
   std::chrono::milliseconds checkpoint_interval_;
-  std::map<std::uint64_t, DownloadTask> tasks_;
+  std::map<std::uint64_t, Task> tasks_;
   std::map<std::string, store::ResumeTokenRow> tokens_;
   std::map<std::string, protocol::SessionConfig> configs_;
   std::set<std::string> invalidating_;

@@ -27,6 +27,7 @@ namespace type {
 // client -> daemon
 inline constexpr std::string_view hello = "hello";
 inline constexpr std::string_view create_download = "create_download";
+inline constexpr std::string_view create_upload = "create_upload";
 inline constexpr std::string_view suspend = "suspend";
 inline constexpr std::string_view resume = "resume";
 inline constexpr std::string_view cancel = "cancel";
@@ -49,6 +50,10 @@ inline constexpr std::string_view did_write_data = "didWriteData";
 inline constexpr std::string_view did_resume_at_offset = "didResumeAtOffset";
 inline constexpr std::string_view did_finish_downloading_to = "didFinishDownloadingTo";
 inline constexpr std::string_view did_complete = "didComplete";
+inline constexpr std::string_view did_send_body_data = "didSendBodyData";        // uploads, progress (transient)
+inline constexpr std::string_view did_restart_upload = "didRestartUpload";      // uploads: from byte 0 again (transient)
+inline constexpr std::string_view did_receive_response = "didReceiveResponse";  // uploads: status and headers
+inline constexpr std::string_view did_receive_data = "didReceiveData";          // uploads: the answer's body
 inline constexpr std::string_view did_become_invalid = "didBecomeInvalid";  // session-level (task 0)
 inline constexpr std::string_view task_state = "taskState";  // waiting_for changed (watchers only)
 }  // namespace event

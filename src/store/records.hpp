@@ -17,7 +17,7 @@ struct SessionRow {
 struct TaskRow {
   std::uint64_t id = 0;           // stable across restarts, unique in the daemon
   std::string session;            // SessionRow::id
-  std::string kind = "download";  // "download" (uploads come later)
+  std::string kind = "download";  // "download" or "upload"
   std::string state;              // the daemon's TaskState name ("running", "suspended", "completed", ...)
   std::string request_json;       // HttpRequest as JSON
   std::string destination;        // absolute path the finished file is renamed to, or empty
@@ -34,6 +34,7 @@ struct TaskRow {
   long http_status = 0;
   std::string result_path;  // where the finished file is (destination or delivered/...)
   std::string description;  // the application's label for the task
+  std::string upload_json;  // uploads: body source, resumable upload URL and offset (daemon's JSON); '' for downloads
 };
 
 struct EventRow {

@@ -85,6 +85,11 @@ CREATE TRIGGER events_keep_max_seq AFTER DELETE ON events BEGIN
   UPDATE meta SET value = max(value, OLD.seq) WHERE name = 'max_event_seq';
 END;
 )sql",
+    // 1 -> 2: uploads. What only an upload has (its body source, the resumable upload's URL and
+    // confirmed offset, where the server's answer goes) as one JSON document; '' for downloads.
+    R"sql(
+ALTER TABLE tasks ADD COLUMN upload_json TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr std::array<std::string_view, 5> kTables = {"meta", "sessions", "tasks", "events",

@@ -21,11 +21,11 @@ namespace {
 // Column lists in the order rows are bound and read; one list per table keeps INSERT and SELECT
 // in step.
 constexpr std::array<std::string_view, 3> kSessionColumns = {"id", "configuration_json", "created_at"};
-constexpr std::array<std::string_view, 19> kTaskColumns = {
+constexpr std::array<std::string_view, 20> kTaskColumns = {
     "id",         "session",           "kind",          "state",        "request_json",
     "destination", "partial",          "durable_offset", "expected_total", "etag",
     "last_modified", "suspend_count",  "created_at",    "resource_deadline", "error_code",
-    "error_message", "http_status",    "result_path",   "description"};
+    "error_message", "http_status",    "result_path",   "description",  "upload_json"};
 constexpr std::array<std::string_view, 5> kEventColumns = {"seq", "session", "task_id", "type",
                                                            "payload_json"};
 constexpr std::array<std::string_view, 10> kTokenColumns = {
@@ -95,6 +95,7 @@ TaskRow taskFrom(const Statement& s) {
   row.http_status = static_cast<long>(s.columnInt(16));
   row.result_path = s.columnText(17);
   row.description = s.columnText(18);
+  row.upload_json = s.columnText(19);
   return row;
 }
 
@@ -392,7 +393,7 @@ Result<void> Store::upsertTask(const TaskRow& row) {
   s.bind(11, row.last_modified).bind(12, row.suspend_count).bind(13, row.created_at);
   s.bind(14, row.resource_deadline).bind(15, row.error_code).bind(16, row.error_message);
   s.bind(17, static_cast<std::int64_t>(row.http_status)).bind(18, row.result_path);
-  s.bind(19, row.description);
+  s.bind(19, row.description).bind(20, row.upload_json);
   return s.run(taskWhat("store", row.id) + " of session '" + row.session + "'");
 }
 

@@ -118,6 +118,34 @@ void RecordingDelegate::didFinishEvents(Session&) {
   record("drained");
 }
 
+void RecordingDelegate::didSendBodyData(Session&, UploadTask&, std::int64_t, std::int64_t total, std::int64_t) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  last_sent_ = total;
+  cv_.notify_all();
+}
+
+void RecordingDelegate::didReceiveResponse(Session&, UploadTask& task, long status,
+                                           const std::vector<std::pair<std::string, std::string>>&) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  record("response:" + std::to_string(task.identifier()) + ":" + std::to_string(status));
+}
+
+void RecordingDelegate::didReceiveData(Session&, UploadTask& task, const std::string& data) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  bodies_[task.identifier()] += data;
+  record("data:" + std::to_string(task.identifier()));
+}
+
+std::int64_t RecordingDelegate::lastSent() {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  return last_sent_;
+}
+
+std::string RecordingDelegate::responseBody(std::uint64_t task) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  return bodies_.count(task) ? bodies_[task] : std::string();
+}
+
 void RecordingDelegate::didBecomeInvalid(Session&, const std::optional<Error>& error) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   record(error ? "invalid:" + error->code : "invalid");

@@ -66,7 +66,7 @@ class FixtureServer {
 };
 
 // Records delegate callbacks as strings: "write", "resume:<offset>", "finish:<task>", "complete:<task>:<code or ok>",
-// "drained", "invalid". Optionally moves finished files into `keep_dir` (as an application would).
+// "drained", "invalid", "response:<task>:<status>", "data:<task>". Optionally moves finished files into `keep_dir` (as an application would).
 class RecordingDelegate : public SessionDelegate {
  public:
   explicit RecordingDelegate(std::filesystem::path keep_dir = {}) : keep_dir_(std::move(keep_dir)) {}
@@ -77,6 +77,10 @@ class RecordingDelegate : public SessionDelegate {
   void didComplete(Session&, DownloadTask& task, const Completion& completion) override;
   void didFinishEvents(Session&) override;
   void didBecomeInvalid(Session&, const std::optional<Error>& error) override;
+  void didSendBodyData(Session&, UploadTask&, std::int64_t, std::int64_t total, std::int64_t) override;
+  void didReceiveResponse(Session&, UploadTask& task, long status,
+                          const std::vector<std::pair<std::string, std::string>>& headers) override;
+  void didReceiveData(Session&, UploadTask& task, const std::string& data) override;
 
   bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(120));
   bool waitForCompletion(std::uint64_t task, std::chrono::milliseconds timeout = std::chrono::seconds(120));
@@ -88,6 +92,8 @@ class RecordingDelegate : public SessionDelegate {
   std::optional<std::filesystem::path> kept(std::uint64_t task);        // where we moved it
   std::vector<std::int64_t> resumeOffsets(std::uint64_t task);
   std::int64_t lastWritten();
+  std::int64_t lastSent();
+  std::string responseBody(std::uint64_t task);
   int count(const std::string& prefix);
 
  private:
@@ -101,6 +107,8 @@ class RecordingDelegate : public SessionDelegate {
   std::map<std::uint64_t, std::filesystem::path> kept_;
   std::map<std::uint64_t, std::vector<std::int64_t>> resumes_;
   std::int64_t last_written_ = 0;
+  std::int64_t last_sent_ = 0;
+  std::map<std::uint64_t, std::string> bodies_;
 };
 
 }  // namespace ferry::test

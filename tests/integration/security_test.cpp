@@ -118,6 +118,15 @@ TEST(Security, MalformedMessagesGetErrorsAndOtherSessionsKeepWorking) {
   // Another session's task is not visible from here.
   raw.send("{\"type\":\"cancel\",\"id\":11,\"task\":" + std::to_string(task->identifier()) + "}\n");
   EXPECT_EQ(errorCode(raw.readJson()), "not-found");
+  // Fields of the wrong type: an error naming the message, never a crash.
+  raw.send("{\"type\":\"create_download\",\"id\":13,\"request\":{\"url\":\"http://x/\"},\"destination\":5}\n");
+  auto wrong_type = raw.readJson();
+  EXPECT_EQ(errorCode(wrong_type), "protocol");
+  EXPECT_NE(wrong_type.dump().find("create_download"), std::string::npos) << wrong_type.dump();
+  raw.send("{\"type\":\"create_download\",\"id\":14,\"request\":{\"url\":\"http://x/\"},\"start\":\"yes\",\"description\":[1]}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "protocol");
+  raw.send("{\"type\":\"create_upload\",\"id\":15,\"request\":{\"url\":\"http://x/\"},\"file\":{\"a\":1}}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "protocol");
   raw.send("{\"type\":\"frobnicate\",\"id\":12}\n");
   EXPECT_EQ(errorCode(raw.readJson()), "protocol");
   raw.send("{\"type\":\"ack\",\"seq\":123456789}\n");  // unknown seq: ignored

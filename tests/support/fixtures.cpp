@@ -193,4 +193,14 @@ std::string NginxServer::url(const std::string& path) const {
 
 std::string NginxServer::accessLog() const { return readFile(dir_.path() / "logs/access.log"); }
 
+std::string NginxServer::accessLogOnceItHas(std::string_view needle) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string log = accessLog();
+  while (log.find(needle) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    log = accessLog();
+  }
+  return log;
+}
+
 }  // namespace ferry::test

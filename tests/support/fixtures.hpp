@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "support/process.hpp"
 
@@ -62,6 +63,9 @@ class NginxServer {
   int port() const { return port_; }
   std::string url(const std::string& path) const;
   std::string accessLog() const;
+  // nginx writes a request's log line after the response has gone out, so a client can finish
+  // before the line exists: wait (up to 10 s) for a line containing `needle`, then return the log.
+  std::string accessLogOnceItHas(std::string_view needle) const;
 
  private:
   TempDir dir_;

@@ -18,11 +18,15 @@
 #include "engine/engine.hpp"
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
+#include "support/servers.hpp"
 
 namespace ferry::engine::test {
 
 using namespace std::chrono_literals;
 namespace ft = ferry::test;
+using ft::PortProcess;
+using ft::python;
+using ft::VideoFarm;
 
 using AnyEvent = std::variant<Waiting, Responded, Progress, Retrying, Finished, SendProgress, UploadResourceKnown,
                               UploadRestarted, RedirectProposed>;
@@ -123,29 +127,6 @@ inline std::string uploadLetters(const std::vector<AnyEvent>& events) {
   return out;
 }
 
-inline std::string python() {
-  return std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-}
-
-// A child process listening on a fresh loopback port.
-class PortProcess {
- public:
-  PortProcess(const ft::TempDir& dir, const std::string& name, const std::function<std::vector<std::string>(int)>& argv)
-      : port_(ft::freePort()), out_(dir / (name + "-" + std::to_string(port_) + ".out")) {
-    process_ = std::make_unique<ft::Process>(ft::Process::Options{argv(port_), {}, out_, {}, std::nullopt});
-    if (!ft::waitForPort(port_, 20s)) throw std::runtime_error(name + " did not start: " + ft::readFile(out_));
-  }
-  int port() const { return port_; }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-  std::string output() const { return ft::readFile(out_); }
-  ft::Process& process() { return *process_; }
-
- private:
-  int port_;
-  std::filesystem::path out_;
-  std::unique_ptr<ft::Process> process_;
-};
-
 // tests/servers/upload_server.py storing bodies in dir/store.
 class UploadServer {
  public:
@@ -194,48 +175,6 @@ class CutProxy {
  private:
   std::filesystem::path log_;
   std::unique_ptr<PortProcess> proxy_;
-};
-
-// build/bin/videofarm-server with its own data directory.
-class VideoFarm {
- public:
-  explicit VideoFarm(const ft::TempDir& dir) : data_(dir / "videofarm-data") {
-    server_ = std::make_unique<PortProcess>(dir, "videofarm", [&](int port) {
-      return std::vector<std::string>{(ft::binDir() / "videofarm-server").string(), "--listen",
-                                      "127.0.0.1:" + std::to_string(port), "--data-dir", data_.string()};
-    });
-  }
-  ~VideoFarm() {
-    auto text = server_->output();
-    EXPECT_EQ(text.find("Sanitizer"), std::string::npos) << text;
-    EXPECT_EQ(text.find("runtime error:"), std::string::npos) << text;
-  }
-  static bool available() { return std::filesystem::exists(ft::binDir() / "videofarm-server"); }
-  int port() const { return server_->port(); }
-  std::string url(const std::string& path) const { return server_->url(path); }
-  std::string log() const { return server_->output(); }
-
-  // POST /videos (multipart, with curl) → the new video's id.
-  std::string createVideo(const std::string& title) const {
-    auto result = ft::runCommand({"curl", "-s", "-S", "-o", "/dev/null", "-w", "%{http_code} %header{location}",
-                                  "-F", "title=" + title, url("/videos")});
-    EXPECT_EQ(result.exit_code, 0);
-    EXPECT_EQ(result.out.substr(0, 3), "303") << result.out;
-    auto slash = result.out.rfind('/');
-    return result.out.substr(slash + 1);
-  }
-  // sha256 of GET /videos/ID/movie ("" when not 200).
-  std::string movieSha256(const std::string& id, const ft::TempDir& dir) const {
-    auto file = dir / ("movie-" + id);
-    auto result = ft::runCommand({"curl", "-s", "-S", "-o", file.string(), "-w", "%{http_code}",
-                                  url("/videos/" + id + "/movie")});
-    if (result.out != "200") return "";
-    return ft::sha256File(file);
-  }
-
- private:
-  std::filesystem::path data_;
-  std::unique_ptr<PortProcess> server_;
 };
 
 // A file-body upload with back-offs short enough for tests.

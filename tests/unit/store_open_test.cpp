@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "store/database.hpp"
+#include "store/schema.hpp"
 #include "store/store.hpp"
 #include "support/fixtures.hpp"
 
@@ -138,7 +139,7 @@ TEST(StoreOpen, NewerSchemaIsAVersionMismatch) {
   rawExec(path, "PRAGMA user_version = 7;");
   auto err = openError(path);
   EXPECT_EQ(err.code, errc::version_mismatch);
-  EXPECT_TRUE(contains(err.message, "is from a newer ferryd (schema 7, this one knows 1)")) << err.message;
+  EXPECT_TRUE(contains(err.message, "is from a newer ferryd (schema 7, this one knows " + std::to_string(schema::kVersion) + ")")) << err.message;
   EXPECT_TRUE(contains(err.message, "upgrade ferryd or move the state directory aside")) << err.message;
   EXPECT_TRUE(contains(err.message, path.string())) << err.message;
 }

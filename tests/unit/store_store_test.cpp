@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include "store/schema.hpp"
 #include "store/store.hpp"
 #include "support/fixtures.hpp"
 
@@ -53,6 +54,7 @@ TaskRow task(std::uint64_t id, const std::string& session_id) {
   t.http_status = 206;
   t.result_path = "delivered/x";
   t.description = "naïve – ünïcode \xF0\x9F\x9A\xA2";
+  t.upload_json = R"({"body":{"file":"/home/u/movie.mp4"}})";
   return t;
 }
 
@@ -456,7 +458,42 @@ TEST(Store, DatabaseIsInWalModeWithOurSchemaVersion) {
     return value;
   };
   EXPECT_EQ(pragma("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(pragma("PRAGMA user_version"), "1");
+  EXPECT_EQ(pragma("PRAGMA user_version"), std::to_string(schema::kVersion));
   EXPECT_EQ(pragma("PRAGMA application_id"), std::to_string(0x46455259));
   sqlite3_close(db);
+}
+
+// A state directory from the first release (schema 1, no upload column) opens, migrates, and keeps
+// its tasks; they read back as downloads without upload data.
+TEST(Store, SchemaOneDatabaseMigratesAndKeepsItsTasks) {
+  test::TempDir dir;
+  const auto path = dir / "state.db";
+  {
+    auto store = openStore(path);
+    ASSERT_TRUE(store);
+    TaskRow t = task(5, "s1");
+    t.upload_json.clear();
+    inTransaction(*store, [&] { ASSERT_TRUE(store->upsertTask(t)); });
+  }
+  // Back to what schema 1 looked like on disk.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN upload_json; PRAGMA user_version = 1;", nullptr, nullptr, &err),
+            SQLITE_OK)
+      << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+
+  auto store = openStore(path);
+  ASSERT_TRUE(store);
+  auto snapshot = loadOrFail(*store);
+  ASSERT_EQ(snapshot.tasks.size(), 1u);
+  EXPECT_EQ(snapshot.tasks[0].id, 5u);
+  EXPECT_EQ(snapshot.tasks[0].description, task(5, "s1").description);
+  EXPECT_EQ(snapshot.tasks[0].upload_json, "");
+  TaskRow upload = task(6, "s1");
+  upload.kind = "upload";
+  inTransaction(*store, [&] { ASSERT_TRUE(store->upsertTask(upload)); });
+  EXPECT_EQ(loadOrFail(*store).tasks.back().upload_json, upload.upload_json);
 }

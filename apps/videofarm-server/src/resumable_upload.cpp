@@ -8,6 +8,7 @@
 
 #include <boost/beast/core/string.hpp>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "handlers.hpp"
 #include "structured_fields.hpp"
@@ -195,6 +196,7 @@ class AppendHandler final : public AppendingHandler {
     if (*length) {
       if (auto r = (*appender)->setLength(**length); !r) return problemResponse(r.error(), app_, version_);
     }
+    spdlog::info("upload {}: PATCH appends at offset {}", token_.substr(0, 8), *offset);  // operators see resumes
     appender_ = std::move(*appender);
     return std::nullopt;
   }

@@ -4,6 +4,7 @@
 #include "tus_upload.hpp"
 
 #include <boost/beast/core/string.hpp>
+#include <spdlog/spdlog.h>
 
 #include "handlers.hpp"
 #include "text.hpp"
@@ -132,6 +133,7 @@ class PatchHandler final : public RequestHandler {
       r.header.set("Upload-Offset", std::to_string((*appender)->offset()));
       return r;
     }
+    spdlog::info("tus upload {}: PATCH appends at offset {}", token_.substr(0, 8), *offset);  // operators see resumes
     appender_ = std::move(*appender);
     return std::nullopt;
   }

@@ -11,6 +11,7 @@
 // Each stored event is acknowledged when its callback returns, so it is delivered exactly once per
 // acknowledgement (a process that dies inside a callback gets it again on the next attach).
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -20,6 +21,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <thread>
 #include <vector>
 
@@ -32,10 +35,10 @@ namespace ferry {
 class Session;
 class IpcConnection;
 
-// A handle on a task in ferryd; cheap to copy. Valid while its Session lives.
-class DownloadTask {
+// A handle on a task (download or upload) in ferryd; cheap to copy. Valid while its Session lives.
+class Task {
  public:
-  DownloadTask(Session* session, std::uint64_t id) : session_(session), id_(id) {}
+  Task(Session* session, std::uint64_t id) : session_(session), id_(id) {}
   std::uint64_t identifier() const { return id_; }
 
   Result<TaskInfo> resume();   // starts a new task; undoes one suspend()
@@ -49,6 +52,9 @@ class DownloadTask {
   std::uint64_t id_;
 };
 
+using DownloadTask = Task;
+using UploadTask = Task;
+
 class SessionDelegate {
  public:
   virtual ~SessionDelegate() = default;
@@ -58,7 +64,14 @@ class SessionDelegate {
   // `location` is removed when this returns, unless the application moved it or named a
   // destination for the download (then it is that destination and stays).
   virtual void didFinishDownloadingTo(Session&, DownloadTask&, const std::filesystem::path& /*location*/) {}
-  virtual void didComplete(Session&, DownloadTask&, const Completion&) {}
+  // Uploads: body bytes handed to the server (transient, coalesced like didWriteData).
+  virtual void didSendBodyData(Session&, UploadTask&, std::int64_t /*bytesSent*/, std::int64_t /*totalBytesSent*/,
+                               std::int64_t /*totalBytesExpectedToSend*/) {}
+  // Uploads: the server's answer (then didReceiveData with its body, if any, then didComplete).
+  virtual void didReceiveResponse(Session&, UploadTask&, long /*statusCode*/,
+                                  const std::vector<std::pair<std::string, std::string>>& /*headers*/) {}
+  virtual void didReceiveData(Session&, UploadTask&, const std::string& /*data*/) {}
+  virtual void didComplete(Session&, Task&, const Completion&) {}
   // Every event queued while no client was attached has been delivered.
   virtual void didFinishEvents(Session&) {}
   // After finishTasksAndInvalidate or invalidateAndCancel, once every task has ended and its events
@@ -77,6 +90,12 @@ class Session {
 
   Result<DownloadTask> downloadTask(const Request& request, const DownloadOptions& options = {});
   Result<DownloadTask> downloadTaskWithResumeData(const std::string& resume_data, const DownloadOptions& options = {});
+  // Uploads `file` (ferryd reads it; changing it before the upload ends is an error). The request's
+  // method is PUT unless it names another (GET, the Request default, means PUT here).
+  Result<UploadTask> uploadTask(const Request& request, const std::filesystem::path& file, const UploadOptions& options = {});
+  // Uploads `data`: ferryd keeps its own copy before this returns, so the upload survives this
+  // process and ferryd's restarts.
+  Result<UploadTask> uploadTaskWithData(const Request& request, std::string_view data, const UploadOptions& options = {});
   Result<std::vector<TaskInfo>> getAllTasks();
   // Both end the session: it takes no new tasks (session-invalidated), and didBecomeInvalid comes
   // after the last task's didComplete, even if this process exits and a later one attaches.
@@ -90,13 +109,20 @@ class Session {
   // Blocks until every event queued at attach time has been delivered (didFinishEvents ran).
   bool waitForEventsDrained(std::chrono::milliseconds timeout);
 
+  // Inside a delegate callback: the stored event's sequence number (unique per daemon state,
+  // never reused), which is what ferryd's acknowledgement names; 0 for progress and outside
+  // callbacks. For applications (and the soak suite) that keep their own record of events.
+  std::uint64_t currentEventSequence() const { return current_seq_.load(); }
+
  private:
-  friend class DownloadTask;
+  friend class Task;
   Session(Configuration configuration, std::shared_ptr<SessionDelegate> delegate);
   Result<protocol::Json> call(protocol::Json message);
   Result<TaskInfo> taskCommand(std::string_view type, std::uint64_t id);
   Result<void> invalidate(std::string_view type);
   Result<void> checkUsable();  // session-invalidated once invalidated
+  Result<UploadTask> createUpload(const Request& request, std::string_view source_field, const std::string& path,
+                                  const UploadOptions& options);
   void onEvent(const protocol::Json& message);  // from the connection's reader thread
   void deliverLoop();
   void deliver(const protocol::Json& message);
@@ -108,6 +134,7 @@ class Session {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<protocol::Json> inbox_;
+  std::atomic<std::uint64_t> current_seq_{0};  // the event whose callback is running
   std::set<std::uint64_t> delivered_;  // seqs handled this process: a replay after reconnect is skipped
   bool stopping_ = false;
   bool drained_ = false;

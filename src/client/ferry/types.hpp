@@ -34,6 +34,15 @@ struct DownloadOptions {
   std::string description;  // a label shown by ferryctl list
 };
 
+struct UploadOptions {
+  // ietf: offer the IETF "Resumable Uploads for HTTP" draft (servers that do not speak it ignore
+  // the offer; then a failed upload starts again from byte 0). tus: tus 1.0.0 (the request URL is
+  // the creation endpoint). none: never resume.
+  std::string resumable = "ietf";
+  bool follow_redirects = true;  // false: a 3xx is the answer (didReceiveResponse with its status)
+  std::string description;
+};
+
 // A task as ferryd reports it (getAllTasks).
 using TaskInfo = protocol::TaskInfo;
 

@@ -1,5 +1,5 @@
 #pragma once
-// A download task as ferryd tracks it: one state enum, changed only by TaskManager::setState.
+// A task (download or upload) as ferryd tracks it: one state enum, changed only by TaskManager.
 // Everything here lives on the IPC thread; the store gets copies (TaskRow) through the writer.
 
 #include <chrono>
@@ -9,6 +9,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
 #include "engine/transfer.hpp"
@@ -35,7 +38,27 @@ inline bool isFinal(TaskState s) {
 // What the engine's next Finished(cancelled) means: why we stopped the job.
 enum class StopIntent { none, suspend, cancel, cancel_with_resume_data, shutdown };
 
-struct DownloadTask {
+// What only an upload has. Stored as TaskRow::upload_json.
+struct UploadSpec {
+  std::filesystem::path body;          // absolute: the application's file, or our spool copy
+  bool spooled = false;                // body is in the state directory's spool/: ours to remove
+  engine::FileIdentity identity;       // of `body` when the task was made: a change is an error
+  engine::ResumableMode mode = engine::ResumableMode::ietf;
+  engine::RedirectPolicy redirects = engine::RedirectPolicy::follow;
+  std::string upload_url;              // the resumable upload's resource, once the server named it
+  std::uint64_t confirmed_offset = 0;  // the server's last Upload-Offset we saw
+
+  // Not stored: the answer being delivered (headers arrive before Finished).
+  std::vector<engine::Header> response_headers;
+  std::uint64_t sent = 0;
+
+  nlohmann::json toJson() const;
+  static Result<UploadSpec> fromJson(const nlohmann::json& j);
+};
+
+std::optional<engine::ResumableMode> resumableModeFromName(std::string_view name);
+
+struct Task {
   std::uint64_t id = 0;
   std::string session;
   engine::HttpRequest request;
@@ -68,9 +91,12 @@ struct DownloadTask {
   std::optional<Error> error;
   std::string result_path;
 
+  std::optional<UploadSpec> upload;  // set: an upload task
+  bool isUpload() const { return upload.has_value(); }
+
   store::TaskRow toRow() const;
   protocol::TaskInfo toInfo() const;
-  static Result<DownloadTask> fromRow(const store::TaskRow& row);
+  static Result<Task> fromRow(const store::TaskRow& row);
 };
 
 }  // namespace ferry::daemon

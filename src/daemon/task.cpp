@@ -1,0 +1,160 @@
+#include "daemon/task.hpp"
+
+#include <array>
+#include <utility>
+
+namespace ferry::daemon {
+namespace {
+constexpr std::array<std::pair<TaskState, std::string_view>, 6> kNames{{
+    {TaskState::suspended, "suspended"},
+    {TaskState::running, "running"},
+    {TaskState::finalizing, "finalizing"},
+    {TaskState::completed, "completed"},
+    {TaskState::failed, "failed"},
+    {TaskState::cancelled, "cancelled"},
+}};
+}  // namespace
+
+std::string_view stateName(TaskState s) {
+  for (const auto& [state, name] : kNames)
+    if (state == s) return name;
+  return "unknown";
+}
+
+std::optional<TaskState> stateFromName(std::string_view name) {
+  for (const auto& [state, n] : kNames)
+    if (n == name) return state;
+  return std::nullopt;
+}
+
+store::TaskRow Task::toRow() const {
+  store::TaskRow row;
+  row.id = id;
+  row.session = session;
+  row.kind = upload ? "upload" : "download";
+  if (upload) row.upload_json = upload->toJson().dump();
+  row.state = std::string(stateName(state));
+  row.request_json = protocol::requestToJson(request).dump();
+  row.destination = destination;
+  row.partial = partial;
+  row.durable_offset = durable;
+  row.expected_total = expected_total;
+  row.etag = validators.etag;
+  row.last_modified = validators.last_modified;
+  row.suspend_count = suspend_count;
+  row.created_at = created_at;
+  row.resource_deadline = resource_deadline;
+  if (error) {
+    row.error_code = error->code;
+    row.error_message = error->message;
+  }
+  row.http_status = http_status;
+  row.result_path = result_path;
+  row.description = description;
+  return row;
+}
+
+protocol::TaskInfo Task::toInfo() const {
+  protocol::TaskInfo info;
+  info.id = id;
+  info.session = session;
+  info.state = std::string(stateName(state));
+  info.waiting_for = waiting_for;
+  info.url = request.url;
+  info.destination = destination.empty() ? result_path : destination;
+  info.description = description;
+  info.kind = upload ? "upload" : "download";
+  info.bytes_written = upload ? upload->sent : std::max(written, durable);
+  if (upload) info.destination = upload->spooled ? std::string() : upload->body.string();  // the source, for lists
+  info.expected_total = upload ? std::optional<std::uint64_t>(upload->identity.size) : expected_total;
+  info.http_status = http_status;
+  info.error = error;
+  info.suspend_count = suspend_count;
+  info.created_at = created_at;
+  return info;
+}
+
+Result<Task> Task::fromRow(const store::TaskRow& row) {
+  Task t;
+  t.id = row.id;
+  t.session = row.session;
+  auto state = stateFromName(row.state);
+  if (!state) return fail(errc::internal, "task " + std::to_string(row.id) + " has unknown state " + row.state);
+  t.state = *state;
+  auto json = nlohmann::json::parse(row.request_json, nullptr, false);
+  auto request = protocol::requestFromJson(json);
+  if (!request) return tl::unexpected(request.error());
+  t.request = *request;
+  t.destination = row.destination;
+  t.partial = row.partial;
+  t.durable = row.durable_offset;
+  t.written = row.durable_offset;
+  t.expected_total = row.expected_total;
+  t.validators = {row.etag, row.last_modified};
+  t.suspend_count = row.suspend_count;
+  t.created_at = row.created_at;
+  t.resource_deadline = row.resource_deadline;
+  if (!row.error_code.empty()) t.error = Error(row.error_code, row.error_message);
+  t.http_status = row.http_status;
+  t.result_path = row.result_path;
+  t.description = row.description;
+  if (row.kind == "upload") {
+    auto spec = UploadSpec::fromJson(nlohmann::json::parse(row.upload_json, nullptr, false));
+    if (!spec) return tl::unexpected(spec.error());
+    t.upload = std::move(*spec);
+  } else if (row.kind != "download") {
+    return fail(errc::internal, "task " + std::to_string(row.id) + " is of unknown kind " + row.kind);
+  }
+  if (t.state == TaskState::suspended) t.waiting_for = "suspended";
+  return t;
+}
+
+namespace {
+
+std::string_view modeName(engine::ResumableMode m) {
+  switch (m) {
+    case engine::ResumableMode::none: return "none";
+    case engine::ResumableMode::ietf: return "ietf";
+    case engine::ResumableMode::tus: return "tus";
+  }
+  return "none";
+}
+
+}  // namespace
+
+std::optional<engine::ResumableMode> resumableModeFromName(std::string_view name) {
+  for (auto m : {engine::ResumableMode::none, engine::ResumableMode::ietf, engine::ResumableMode::tus})
+    if (modeName(m) == name) return m;
+  return std::nullopt;
+}
+
+nlohmann::json UploadSpec::toJson() const {
+  return {{"body", body.string()},
+          {"spooled", spooled},
+          {"identity", {{"size", identity.size}, {"mtime_ns", identity.mtime_ns}, {"device", identity.device}, {"inode", identity.inode}}},
+          {"resumable", modeName(mode)},
+          {"redirects", redirects == engine::RedirectPolicy::refuse ? "refuse" : "follow"},
+          {"upload_url", upload_url},
+          {"confirmed_offset", confirmed_offset}};
+}
+
+Result<UploadSpec> UploadSpec::fromJson(const nlohmann::json& j) {
+  // Written by this daemon only; a damaged row is reported, never guessed at.
+  if (!j.is_object() || !j.contains("body") || !j["body"].is_string() || !j.contains("identity") || !j["identity"].is_object())
+    return fail(errc::internal, "an upload task's stored description is damaged");
+  UploadSpec s;
+  s.body = j["body"].get<std::string>();
+  s.spooled = j.value("spooled", false);
+  const auto& id = j["identity"];
+  s.identity = {id.value("size", std::uint64_t{0}), id.value("mtime_ns", std::int64_t{0}), id.value("device", std::uint64_t{0}),
+                id.value("inode", std::uint64_t{0})};
+  auto mode = resumableModeFromName(j.value("resumable", "ietf"));
+  if (!mode) return fail(errc::internal, "an upload task has an unknown resumable mode");
+  s.mode = *mode;
+  s.redirects = j.value("redirects", "follow") == "refuse" ? engine::RedirectPolicy::refuse : engine::RedirectPolicy::follow;
+  s.upload_url = j.value("upload_url", "");
+  s.confirmed_offset = j.value("confirmed_offset", std::uint64_t{0});
+  return s;
+}
+
+}  // namespace ferry::daemon

@@ -1,0 +1,285 @@
+// TaskManager's upload half: creating upload tasks, starting their engine jobs, and turning the
+// engine's upload events into durable state and delegate events. The lifecycle shared with
+// downloads (suspend, resume, cancel, endTask, acknowledgements, invalidation) is in
+// task_manager.cpp.
+//
+// An upload's durable state is small: the body (the application's file, or our spool copy of
+// bytes it handed over), the file's identity when the task was made, and — for resumable
+// uploads — the upload resource URL, stored the moment the server names it. After a crash the
+// engine asks the server for its offset (HEAD) and appends from there; the server, not ferryd,
+// is the authority on how many bytes arrived.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "common/base64.hpp"
+#include "common/files.hpp"
+#include "common/unique_fd.hpp"
+#include "daemon/task_manager.hpp"
+#include "engine/url_check.hpp"
+
+namespace ferry::daemon {
+namespace {
+
+using Json = protocol::Json;
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+// What identifies the bytes of a file: a different value later means it was changed or replaced.
+Result<engine::FileIdentity> identityOf(const std::filesystem::path& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return tl::unexpected(files::errnoError(errno, "the upload's file " + path.string()));
+  if (!S_ISREG(st.st_mode)) return fail(errc::invalid_argument, path.string() + " is not a regular file; upload a file");
+  return engine::FileIdentity{static_cast<std::uint64_t>(st.st_size),
+                              static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+                              static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+}
+
+Result<void> checkReadableFile(const std::filesystem::path& path, std::string_view what) {
+  if (!path.is_absolute())
+    return fail(errc::invalid_argument, std::string(what) + " " + path.string() + " must be an absolute path");
+  auto identity = identityOf(path);
+  if (!identity) return tl::unexpected(identity.error());
+  if (::access(path.c_str(), R_OK) != 0) return tl::unexpected(files::errnoError(errno, std::string(what) + " " + path.string()));
+  return {};
+}
+
+// Copies the bytes an application handed over into the spool, synced: from here on the upload
+// no longer needs the application (or its temporary file).
+Result<void> spool(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::error_code ec;
+  std::filesystem::create_directories(to.parent_path(), ec);
+  auto tmp = to;
+  tmp += ".tmp";
+  std::filesystem::copy_file(from, tmp, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return fail(ec == std::errc::no_space_on_device ? errc::no_space : errc::io,
+                "cannot spool the upload's bytes from " + from.string() + ": " + ec.message());
+  }
+  if (auto s = files::syncData(tmp); !s) return s;
+  return files::renameDurably(tmp, to);
+}
+
+std::string readAll(const std::filesystem::path& path, std::uint64_t limit) {
+  std::string out;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return out;
+  char buffer[65536];
+  while (out.size() < limit) {
+    ssize_t n = ::read(fd.get(), buffer, std::min<std::uint64_t>(sizeof buffer, limit - out.size()));
+    if (n <= 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::filesystem::path TaskManager::responsePath(const Task& t) const {
+  return state_dir_ / "responses" / (std::to_string(t.id) + ".body");
+}
+
+void TaskManager::createUpload(NewUpload spec, Reply reply) {
+  if (isInvalidating(spec.session))
+    return reply(fail(errc::session_invalidated, "session " + spec.session + " is being invalidated and takes no new tasks"));
+  if (auto checked = engine::checkUrl(spec.request.url); !checked) return reply(tl::unexpected(checked.error()));
+  if (spec.request.method == "GET" || spec.request.method == "HEAD")
+    return reply(fail(errc::invalid_argument, "an upload needs a method that carries a body (PUT, POST, PATCH, ...), not " +
+                                                  spec.request.method));
+  const bool spooling = !spec.spool_from.empty();
+  if (spooling == !spec.file.empty())
+    return reply(fail(errc::invalid_argument, "an upload needs exactly one of file (a path) and spool_from (bytes)"));
+  if (auto ok = checkReadableFile(spooling ? spec.spool_from : spec.file, spooling ? "spool_from" : "file"); !ok)
+    return reply(tl::unexpected(ok.error()));
+
+  Task t;
+  t.id = ++last_task_id_;
+  t.partial = "partial/" + std::to_string(t.id) + ".part";  // never created for an upload
+  t.session = spec.session;
+  t.request = std::move(spec.request);
+  t.description = spec.description;
+  t.created_at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  t.resource_deadline = t.created_at + spec.config.resource_timeout.count();
+  t.suspend_count = spec.start ? 0 : 1;
+  t.state = spec.start ? TaskState::running : TaskState::suspended;
+  t.waiting_for = spec.start ? "queued" : "suspended";
+  UploadSpec upload;
+  upload.body = spooling ? state_dir_ / "spool" / (std::to_string(t.id) + ".body") : spec.file;
+  upload.spooled = spooling;
+  upload.mode = spec.mode;
+  upload.redirects = spec.redirects;
+  if (!spooling) {
+    auto identity = identityOf(spec.file);
+    if (!identity) return reply(tl::unexpected(identity.error()));
+    upload.identity = *identity;
+  }
+  t.upload = std::move(upload);
+
+  auto id = t.id;
+  tasks_.emplace(id, std::move(t));
+  auto* task = find(id);
+  auto from = spec.spool_from;
+  auto to = task->upload->body;
+  auto identity = std::make_shared<engine::FileIdentity>(task->upload->identity);
+  auto row = std::make_shared<store::TaskRow>(task->toRow());
+  writer_.submit(
+      store::Durability::lifecycle,
+      [row, from, to, identity, spooling](store::Store& s) -> Result<void> {
+        if (spooling) {
+          if (auto copied = spool(from, to); !copied) return copied;
+          auto id = identityOf(to);
+          if (!id) return tl::unexpected(id.error());
+          *identity = *id;
+          auto json = Json::parse(row->upload_json, nullptr, false);
+          json["identity"] = {{"size", id->size}, {"mtime_ns", id->mtime_ns}, {"device", id->device}, {"inode", id->inode}};
+          row->upload_json = json.dump();
+        }
+        if (auto n = s.noteTaskId(row->id); !n) return n;
+        return s.upsertTask(*row);
+      },
+      onIo([this, id, reply, identity](Result<void> r) {
+        auto* t = find(id);
+        if (t == nullptr) return;
+        if (!r) {
+          tasks_.erase(id);
+          return reply(tl::unexpected(r.error()));
+        }
+        t->upload->identity = *identity;
+        spdlog::info("task {}: upload of {} ({} bytes) to {}", id, t->upload->body.string(), identity->size, t->request.url);
+        if (t->state == TaskState::running) startEngine(*t);
+        reply(t->toInfo());
+      }));
+}
+
+void TaskManager::startUploadEngine(Task& t) {
+  const auto& config = configs_[t.session];
+  engine::UploadJob job;
+  job.id = t.id;
+  job.group = t.session;
+  job.request = t.request;
+  job.body = engine::FileBody{t.upload->body, t.upload->identity};
+  job.response_body_path = responsePath(t);
+  job.max_response_body_bytes = kMaxResponseBody;
+  job.retry.resource_deadline = engine::WallClock::time_point(std::chrono::seconds(t.resource_deadline));
+  job.max_bytes_per_second = config.max_bytes_per_second;
+  job.redirects = t.upload->redirects;
+  job.resumable.mode = t.upload->mode;
+  job.resumable.upload_url = t.upload->upload_url;
+  job.resumable.known_offset = t.upload->confirmed_offset;
+  t.upload->response_headers.clear();
+  std::error_code ec;
+  std::filesystem::create_directories(responsePath(t).parent_path(), ec);
+  engine_.start(std::move(job));
+}
+
+void TaskManager::onUploadEvent(const engine::UploadEvent& event) {
+  auto* t = find(engine::taskOf(event));
+  if (t == nullptr || !t->in_engine || !t->isUpload()) return;
+  std::visit(Overloaded{
+                 [&](const engine::SendProgress& p) {
+                   t->upload->sent = p.total_sent;
+                   publishTransient(*t, protocol::event::did_send_body_data,
+                                    {{"bytesSent", p.bytes_sent},
+                                     {"totalBytesSent", p.total_sent},
+                                     {"totalBytesExpectedToSend", p.total_expected ? Json(*p.total_expected) : Json(-1)}});
+                 },
+                 [&](const engine::UploadResourceKnown& k) {
+                   // Durable before anything else: after a crash this URL is how the bytes the
+                   // server already has are found again.
+                   t->upload->upload_url = k.upload_url;
+                   spdlog::info("task {}: resumable upload at {}", t->id, k.upload_url);
+                   persist(*t, store::Durability::lifecycle);
+                 },
+                 [&](const engine::UploadRestarted& r) {
+                   spdlog::warn("task {}: upload starts again from byte 0: {}", t->id, r.reason);
+                   t->upload->sent = 0;
+                   publishTransient(*t, protocol::event::did_restart_upload, {{"reason", r.reason}});
+                 },
+                 [&](const engine::RedirectProposed& r) {
+                   // Only RedirectPolicy::ask proposes; ferryd asks with follow/refuse only.
+                   engine_.decideRedirect(r.id, true);
+                 },
+             },
+             event);
+}
+
+void TaskManager::onUploadResponded(Task& t, const engine::Responded& r) {
+  if (t.state == TaskState::running) t.waiting_for.clear();
+  t.http_status = r.status;
+  t.upload->response_headers = r.headers;
+}
+
+void TaskManager::onUploadFinished(Task& t, const engine::Finished& f) {
+  t.in_engine = false;
+  if (f.upload) {
+    if (!f.upload->upload_url.empty()) t.upload->upload_url = f.upload->upload_url;
+    t.upload->confirmed_offset = f.upload->confirmed_offset;
+    t.upload->sent = f.upload->total_sent;
+  }
+  if (f.http_status != 0) t.http_status = f.http_status;
+  if (t.stop_intent != StopIntent::none) return onStopped(t);
+  if (f.error && !f.error->is(errc::http_error)) return endTask(t, TaskState::failed, *f.error, false);
+  deliverUploadAnswer(t, f);
+}
+
+// The server answered (2xx, or a 4xx whose body the application should see): didReceiveResponse,
+// didReceiveData and didComplete go into the outbox with the task's end, in one transaction.
+void TaskManager::deliverUploadAnswer(Task& t, const engine::Finished& f) {
+  t.state = TaskState::finalizing;
+  t.waiting_for.clear();
+  t.error = f.error;
+  Json headers = Json::array();
+  for (const auto& h : t.upload->response_headers) headers.push_back({h.name, h.value});
+  auto response = outbox_.prepare(t.session, t.id, protocol::event::did_receive_response,
+                                  {{"statusCode", t.http_status}, {"headers", headers}});
+  std::vector<store::EventRow> rows{response};
+  const auto body_path = f.upload ? f.upload->response_body_path : std::filesystem::path();
+  const auto body = body_path.empty() ? std::string() : readAll(body_path, kMaxResponseBody);
+  if (!body.empty()) {
+    rows.push_back(outbox_.prepare(t.session, t.id, protocol::event::did_receive_data,
+                                   {{"data", base64Encode(body)},
+                                    {"truncated", f.upload && f.upload->response_body_truncated}}));
+  }
+  rows.push_back(outbox_.prepare(t.session, t.id, protocol::event::did_complete,
+                                 {{"error", f.error ? protocol::errorJson(*f.error) : Json(nullptr)},
+                                  {"statusCode", t.http_status}}));
+  store::TaskRow row = t.toRow();
+  row.state = std::string(stateName(TaskState::completed));
+  auto spooled = t.upload->spooled ? t.upload->body : std::filesystem::path();
+  writer_.submit(
+      store::Durability::lifecycle,
+      [row, rows](store::Store& s) -> Result<void> {
+        if (auto u = s.upsertTask(row); !u) return u;
+        for (const auto& e : rows)
+          if (auto a = s.appendEvent(e); !a) return a;
+        return {};
+      },
+      onIo([this, id = t.id, rows, body_path, spooled](Result<void> r) {
+        auto* t = find(id);
+        if (t == nullptr) return;
+        if (!r) {
+          spdlog::error("task {}: could not record the upload's answer: {}", id, r.error().describe());
+          return endTask(*t, TaskState::failed, r.error(), false);
+        }
+        t->state = TaskState::completed;
+        std::error_code ec;
+        std::filesystem::remove(body_path, ec);
+        if (!spooled.empty()) std::filesystem::remove(spooled, ec);
+        spdlog::info("task {}: upload completed, HTTP {}", id, t->http_status);
+        for (const auto& e : rows) outbox_.committed(e);
+        maybeEndInvalidation(t->session);
+      }));
+}
+
+}  // namespace ferry::daemon

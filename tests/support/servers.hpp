@@ -1,0 +1,89 @@
+#pragma once
+// Servers that tests of several parts start as child processes on 127.0.0.1: any program
+// listening on a fresh port (PortProcess), and the VideoFarm server (build/bin/videofarm-server)
+// with its own data directory. Header-only: used by unit and integration tests alike.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "support/fixtures.hpp"
+#include "support/process.hpp"
+
+namespace ferry::test {
+
+using namespace std::chrono_literals;
+
+inline std::string python() {
+  return std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+}
+
+// A child process listening on a fresh loopback port.
+class PortProcess {
+ public:
+  PortProcess(const TempDir& dir, const std::string& name, const std::function<std::vector<std::string>(int)>& argv)
+      : port_(freePort()), out_(dir / (name + "-" + std::to_string(port_) + ".out")) {
+    process_ = std::make_unique<Process>(Process::Options{argv(port_), {}, out_, {}, std::nullopt});
+    if (!waitForPort(port_, 20s)) throw std::runtime_error(name + " did not start: " + readFile(out_));
+  }
+  int port() const { return port_; }
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string output() const { return readFile(out_); }
+  Process& process() { return *process_; }
+
+ private:
+  int port_;
+  std::filesystem::path out_;
+  std::unique_ptr<Process> process_;
+};
+
+// build/bin/videofarm-server with its own data directory.
+class VideoFarm {
+ public:
+  explicit VideoFarm(const TempDir& dir) : data_(dir / "videofarm-data") {
+    server_ = std::make_unique<PortProcess>(dir, "videofarm", [&](int port) {
+      return std::vector<std::string>{(binDir() / "videofarm-server").string(), "--listen",
+                                      "127.0.0.1:" + std::to_string(port), "--data-dir", data_.string()};
+    });
+  }
+  ~VideoFarm() {
+    auto text = server_->output();
+    EXPECT_EQ(text.find("Sanitizer"), std::string::npos) << text;
+    EXPECT_EQ(text.find("runtime error:"), std::string::npos) << text;
+  }
+  static bool available() { return std::filesystem::exists(binDir() / "videofarm-server"); }
+  int port() const { return server_->port(); }
+  std::string url(const std::string& path) const { return server_->url(path); }
+  std::string log() const { return server_->output(); }
+
+  // POST /videos (multipart, with curl) → the new video's id.
+  std::string createVideo(const std::string& title) const {
+    auto result = runCommand({"curl", "-s", "-S", "-o", "/dev/null", "-w", "%{http_code} %header{location}",
+                                  "-F", "title=" + title, url("/videos")});
+    EXPECT_EQ(result.exit_code, 0);
+    EXPECT_EQ(result.out.substr(0, 3), "303") << result.out;
+    auto slash = result.out.rfind('/');
+    return result.out.substr(slash + 1);
+  }
+  // sha256 of GET /videos/ID/movie ("" when not 200).
+  std::string movieSha256(const std::string& id, const TempDir& dir) const {
+    auto file = dir / ("movie-" + id);
+    auto result = runCommand({"curl", "-s", "-S", "-o", file.string(), "-w", "%{http_code}",
+                                  url("/videos/" + id + "/movie")});
+    if (result.out != "200") return "";
+    return sha256File(file);
+  }
+
+ private:
+  std::filesystem::path data_;
+  std::unique_ptr<PortProcess> server_;
+};
+
+
+}  // namespace ferry::test
