@@ -109,10 +109,10 @@ class CliDelegate : public SessionDelegate {
       if (c.ok())
         std::cerr << "task " << id << ": done" << (where.empty() ? "" : ", saved to " + where)
                   << (statuses_.count(id) ? " (HTTP " + std::to_string(statuses_[id]) + ")" : "") << "\n";
-      if (answered) std::cout << bodies_[id] << std::flush;
       else
         std::cerr << "task " << id << ": failed: " << c.error->message << " [" << c.error->code << "]"
                   << (c.status_code ? " (HTTP " + std::to_string(c.status_code) + ")" : "") << "\n";
+      if (answered) std::cout << bodies_[id] << std::flush;
     }
     ++completed_;
     if (!c.ok()) ++failed_;

@@ -200,6 +200,11 @@ TEST(Upload, FerryctlUploadWaitsAndPrintsTheAnswer) {
   EXPECT_TRUE(answer.value("ok", false));
   EXPECT_EQ(answer.value("status_code", 0), 201);
   EXPECT_EQ(videofarm.movieSha256(video, dir), sha256File(dir / "movie.bin"));
+  // Without --json: one line saying it is done with the status (the answer to a PUT has no body).
+  auto plain = ferryd.ferryctl({"upload", (dir / "movie.bin").string(), videofarm.url("/videos/" + video + "/movie")});
+  ASSERT_EQ(plain.exit_code, 0) << plain.out;
+  EXPECT_NE(plain.out.find(": done (HTTP 20"), std::string::npos) << plain.out;
+  EXPECT_EQ(plain.out.find("failed"), std::string::npos) << plain.out;
   auto failed = ferryd.ferryctl({"upload", (dir / "missing.bin").string(), videofarm.url("/videos/" + video + "/movie")});
   EXPECT_EQ(failed.exit_code, 2) << failed.out;  // a usage error: the file is not there
 }
