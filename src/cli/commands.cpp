@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -83,6 +84,21 @@ class CliDelegate : public SessionDelegate {
     bodies_[task.identifier()] += data;
   }
 
+  // `ferryctl upload - URL`: standard input is the body, and it can be read once only.
+  void offerStdinOnce() {
+    std::lock_guard lock(mutex_);
+    stdin_offered_ = true;
+  }
+  std::unique_ptr<std::istream> needNewBodyStream(Session&, UploadTask& task) override {
+    std::lock_guard lock(mutex_);
+    if (!std::exchange(stdin_offered_, false)) {
+      std::cerr << "ferryctl: task " << task.identifier()
+                << " needs its body again (a retry or a redirect), but standard input can be read once only\n";
+      return nullptr;
+    }
+    return std::make_unique<std::ifstream>("/dev/stdin", std::ios::binary);
+  }
+
   void didResumeAtOffset(Session&, DownloadTask& task, std::int64_t offset, std::int64_t) override {
     if (!ctx_.json && stderrIsTty())
       std::cerr << "\r\033[Ktask " << task.identifier() << ": resumed at " << humanBytes(static_cast<double>(offset)) << "\n";
@@ -159,6 +175,7 @@ class CliDelegate : public SessionDelegate {
   std::map<std::uint64_t, std::string> locations_;
   std::map<std::uint64_t, long> statuses_;         // uploads: the answer's status
   std::map<std::uint64_t, std::string> bodies_;    // uploads: the answer's body
+  bool stdin_offered_ = false;
   int completed_ = 0;
   int failed_ = 0;
   bool focus_done_ = false;
@@ -263,8 +280,19 @@ int download(const Context& given, const DownloadArgs& args) {
   return runTask(ctx, *delegate, *task, args.detach);
 }
 
+// Standard input as a streamed upload: with its length when it is a file, chunked when a pipe.
+static Result<UploadTask> uploadStdin(Session& session, CliDelegate& delegate, const Request& request, const UploadOptions& options) {
+  struct stat st{};
+  std::optional<std::uint64_t> length;
+  if (::fstat(0, &st) == 0 && S_ISREG(st.st_mode)) length = static_cast<std::uint64_t>(st.st_size);
+  delegate.offerStdinOnce();
+  return session.uploadTaskWithStreamedRequest(request, length, options);
+}
+
 int upload(const Context& given, const UploadArgs& args) {
   Context ctx = given;
+  if (args.file == "-" && args.detach)
+    return report(ctx, Error(errc::invalid_argument, "upload - streams standard input, which needs ferryctl to stay; drop --detach"));
   auto request = requestFor(args.url, args.headers);
   if (!request) return report(ctx, request.error());
   request->method = args.method;
@@ -274,7 +302,8 @@ int upload(const Context& given, const UploadArgs& args) {
   UploadOptions options;
   options.resumable = args.resumable;
   options.description = args.description;
-  auto task = (*session)->uploadTask(*request, args.file, options);
+  auto task = args.file == "-" ? uploadStdin(**session, *delegate, *request, options)
+                               : (*session)->uploadTask(*request, args.file, options);
   if (!task) return report(ctx, task.error());
   return runTask(ctx, *delegate, *task, args.detach);
 }

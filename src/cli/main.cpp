@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
 
   UploadArgs up;
   auto* upload_cmd = app.add_subcommand("upload", "upload FILE to URL (waits for the server's answer, unless --detach)");
-  upload_cmd->add_option("file", up.file, "the file to send (ferryd reads it; do not change it meanwhile)")->required();
+  upload_cmd->add_option("file", up.file, "the file to send (ferryd reads it; do not change it meanwhile), or - for standard input (streamed)")->required();
   upload_cmd->add_option("url", up.url, "http:// or https:// URL")->required();
   upload_cmd->add_option("-X,--method", up.method, "PUT (default), POST, PATCH, ...");
   upload_cmd->add_option("-H,--header", up.headers, "extra request header \"Name: value\" (repeatable)");

@@ -4,6 +4,7 @@
 
 #include "common/base64.hpp"
 #include "common/files.hpp"
+#include "body_stream_pump.hpp"
 #include "ipc_connection.hpp"
 
 namespace ferry {
@@ -73,13 +74,14 @@ Result<std::unique_ptr<Session>> Session::create(Configuration configuration, st
 }
 
 Session::~Session() {
-  connection_.reset();  // no more events after this
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
   if (delegate_thread_.joinable()) delegate_thread_.join();
+  pumps_.clear();  // stops streams still being sent: ferryd asks the next attach for new ones
+  connection_.reset();  // detaches; tasks go on in ferryd
 }
 
 Result<Json> Session::call(Json message) {
@@ -119,7 +121,7 @@ Result<DownloadTask> Session::downloadTaskWithResumeData(const std::string& resu
 
 Result<UploadTask> Session::uploadTask(const Request& request, const std::filesystem::path& file,
                                       const UploadOptions& options) {
-  return createUpload(request, "file", absoluteDestination(file), options);
+  return createUpload(request, {{"file", absoluteDestination(file)}}, options);
 }
 
 Result<UploadTask> Session::uploadTaskWithData(const Request& request, std::string_view data, const UploadOptions& options) {
@@ -128,23 +130,32 @@ Result<UploadTask> Session::uploadTaskWithData(const Request& request, std::stri
   // answers; then ours goes. Nothing of the upload depends on this process after that.
   auto spool = files::writePrivateTemp(data);
   if (!spool) return tl::unexpected(spool.error());
-  auto task = createUpload(request, "spool_from", spool->string(), options);
+  auto task = createUpload(request, {{"spool_from", spool->string()}}, options);
   std::error_code ec;
   std::filesystem::remove(*spool, ec);
   return task;
 }
 
-Result<UploadTask> Session::createUpload(const Request& request, std::string_view source_field, const std::string& path,
-                                         const UploadOptions& options) {
+Result<UploadTask> Session::uploadTaskWithStreamedRequest(const Request& request, std::optional<std::uint64_t> length,
+                                                          const UploadOptions& options) {
+  Json source{{"stream", true}};
+  if (length) source["length"] = *length;
+  UploadOptions streamed = options;
+  streamed.resumable = "none";
+  return createUpload(request, std::move(source), streamed);
+}
+
+Result<UploadTask> Session::createUpload(const Request& request, Json source, const UploadOptions& options) {
   if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
   Request upload = request;
   if (upload.method == "GET") upload.method = "PUT";
-  auto r = call({{"type", protocol::type::create_upload},
-                 {"request", requestJson(upload)},
-                 {source_field, path},
-                 {"resumable", options.resumable},
-                 {"redirects", options.follow_redirects ? "follow" : "refuse"},
-                 {"description", options.description}});
+  Json message{{"type", protocol::type::create_upload},
+               {"request", requestJson(upload)},
+               {"resumable", options.resumable},
+               {"redirects", options.follow_redirects ? "follow" : "refuse"},
+               {"description", options.description}};
+  message.update(source);
+  auto r = call(std::move(message));
   if (!r) return tl::unexpected(r.error());
   auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
   if (!info) return tl::unexpected(info.error());
@@ -185,6 +196,26 @@ Result<void> Session::checkUsable() {
 bool Session::waitForEventsDrained(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   return drained_cv_.wait_for(lock, timeout, [this] { return drained_; });
+}
+
+// ---------------------------------------------------------------- streamed uploads
+
+void Session::startBodyStream(UploadTask& task, const Json& message) {
+  std::erase_if(pumps_, [](const auto& entry) { return entry.second->finished(); });
+  pumps_.erase(task.identifier());  // a stream being sent for an earlier attempt is over
+  auto body = delegate_->needNewBodyStream(*this, task);
+  if (!body) {
+    (void)task.cancel();  // as URLSession: no stream, no upload
+    return;
+  }
+  auto pump = BodyStreamPump::open(message.value("pipe", std::string()));
+  if (!pump) return;  // ferryd withdrew the pipe (the task was suspended or cancelled meanwhile)
+  auto opened = call({{"type", protocol::type::body_stream_opened}, {"task", task.identifier()}});
+  if (!opened) return;
+  (*pump)->start(std::move(body), [this, id = task.identifier()](std::uint64_t bytes) {
+    (void)call({{"type", protocol::type::body_stream_ended}, {"task", id}, {"bytes", bytes}});
+  });
+  pumps_[task.identifier()] = std::move(*pump);
 }
 
 // ---------------------------------------------------------------- events
@@ -256,6 +287,8 @@ void Session::deliver(const Json& message) {
   } else if (name == protocol::event::did_receive_data) {
     auto data = base64Decode(message.value("data", std::string()));
     delegate_->didReceiveData(*this, task, data ? *data : std::string());
+  } else if (name == protocol::event::need_new_body_stream) {
+    startBodyStream(task, message);
   } else if (name == protocol::event::did_become_invalid) {
     std::optional<Error> error;
     if (auto e = message.find("error"); e != message.end() && e->is_object()) error = protocol::errorFromJson(*e);

@@ -133,6 +133,7 @@ void Daemon::onMessage(const Conn& c, const Json& m) {
     outbox_.addWatcher(c);
     return;
   }
+  if (type == protocol::type::body_stream_opened || type == protocol::type::body_stream_ended) return handleBodyStream(c, m, type);
   if (type == protocol::type::invalidate_and_cancel || type == protocol::type::finish_tasks_and_invalidate) {
     if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to a session first"));
     tasks_->invalidate(c->attached_session, type == protocol::type::invalidate_and_cancel,
@@ -149,6 +150,7 @@ void Daemon::onClosed(const Conn& c) {
   if (!c->attached_session.empty()) {
     spdlog::info("session {}: client pid {} detached; its tasks go on", c->attached_session, c->peerPid());
     outbox_.detach(c->attached_session, c.get());
+    tasks_->onDetached(c->attached_session);
   }
 }
 
@@ -178,7 +180,10 @@ void Daemon::handleHello(const Conn& c, const Json& m) {
   Json tasks = Json::array();
   for (const auto& t : tasks_->list(session)) tasks.push_back(protocol::taskInfoToJson(t));
   reply(c, id, {{"protocol", protocol::kVersion}, {"daemon_version", FERRY_VERSION}, {"tasks", tasks}});
-  if (session) outbox_.attach(*session, c);
+  if (session) {
+    outbox_.attach(*session, c);
+    tasks_->onAttached(*session);  // streamed uploads waiting for a body ask for it now
+  }
 }
 
 void Daemon::handleCreateDownload(const Conn& c, const Json& m) {
@@ -220,6 +225,15 @@ void Daemon::handleCreateUpload(const Conn& c, const Json& m) {
   if (!m["request"].contains("method")) spec.request.method = "PUT";  // an upload's default
   spec.file = m.value("file", std::string());
   spec.spool_from = m.value("spool_from", std::string());
+  spec.stream = m.value("stream", false);
+  if (m.contains("length") && !m["length"].is_null()) {
+    auto length = protocol::requireUnsigned(m, "length");
+    if (!length) return c->sendError(id, length.error());
+    if (!spec.stream) return c->sendError(id, Error(errc::invalid_argument, "length is for streamed uploads (stream: true) only"));
+    spec.stream_length = *length;
+  }
+  if (spec.stream && c->attached_session.empty())
+    return c->sendError(id, Error(errc::not_attached, "a streamed upload's body comes from an attached application; attach first"));
   auto mode = resumableModeFromName(m.value("resumable", std::string("ietf")));
   if (!mode) return c->sendError(id, Error(errc::invalid_argument, "resumable must be ietf, tus or none"));
   spec.mode = *mode;
@@ -234,6 +248,23 @@ void Daemon::handleCreateUpload(const Conn& c, const Json& m) {
     if (!info) return c->sendError(id, info.error());
     reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
   });
+}
+
+// Only the attached application streams a body: it alone was asked (needNewBodyStream).
+void Daemon::handleBodyStream(const Conn& c, const Json& m, std::string_view type) {
+  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to the task's session first"));
+  auto task = protocol::requireUnsigned(m, "task");
+  if (!task) return c->sendError(id, task.error());
+  if (type == protocol::type::body_stream_opened) {
+    auto info = tasks_->bodyStreamOpened(*task, scopeOf(c));
+    if (!info) return c->sendError(id, info.error());
+    return reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
+  }
+  auto bytes = protocol::requireUnsigned(m, "bytes");
+  if (!bytes) return c->sendError(id, bytes.error());
+  if (auto ended = tasks_->bodyStreamEnded(*task, scopeOf(c), *bytes); !ended) return c->sendError(id, ended.error());
+  reply(c, id, Json::object());
 }
 
 void Daemon::handleTaskCommand(const Conn& c, const Json& m, std::string_view type) {
@@ -251,7 +282,9 @@ void Daemon::handleTaskCommand(const Conn& c, const Json& m, std::string_view ty
                                     : type == protocol::type::resume ? tasks_->resume(*task, scope)
                                                                      : tasks_->cancel(*task, scope);
   if (!info) return c->sendError(id, info.error());
-  reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
+  // The reply waits for what the command changed to be committed: a resume or suspend a client
+  // saw answered survives a crash right after.
+  tasks_->whenDurable([this, c, id, info = *info] { reply(c, id, {{"task", protocol::taskInfoToJson(info)}}); });
 }
 
 void Daemon::handleAck(const Conn& c, const Json& m) {

@@ -50,6 +50,7 @@ class Daemon : public MessageHandler {
   void handleCreateDownload(const Conn& c, const protocol::Json& m);
   void handleCreateUpload(const Conn& c, const protocol::Json& m);
   void handleTaskCommand(const Conn& c, const protocol::Json& m, std::string_view type);
+  void handleBodyStream(const Conn& c, const protocol::Json& m, std::string_view type);
   void handleAck(const Conn& c, const protocol::Json& m);
   void handleList(const Conn& c, const protocol::Json& m);
   void handleStatus(const Conn& c, const protocol::Json& m);

@@ -135,7 +135,9 @@ nlohmann::json UploadSpec::toJson() const {
           {"resumable", modeName(mode)},
           {"redirects", redirects == engine::RedirectPolicy::refuse ? "refuse" : "follow"},
           {"upload_url", upload_url},
-          {"confirmed_offset", confirmed_offset}};
+          {"confirmed_offset", confirmed_offset},
+          {"stream", stream},
+          {"stream_length", stream_length ? nlohmann::json(*stream_length) : nlohmann::json(nullptr)}};
 }
 
 Result<UploadSpec> UploadSpec::fromJson(const nlohmann::json& j) {
@@ -154,6 +156,8 @@ Result<UploadSpec> UploadSpec::fromJson(const nlohmann::json& j) {
   s.redirects = j.value("redirects", "follow") == "refuse" ? engine::RedirectPolicy::refuse : engine::RedirectPolicy::follow;
   s.upload_url = j.value("upload_url", "");
   s.confirmed_offset = j.value("confirmed_offset", std::uint64_t{0});
+  s.stream = j.value("stream", false);
+  if (j.contains("stream_length") && j["stream_length"].is_number_unsigned()) s.stream_length = j["stream_length"].get<std::uint64_t>();
   return s;
 }
 

@@ -47,6 +47,10 @@ struct UploadSpec {
   engine::RedirectPolicy redirects = engine::RedirectPolicy::follow;
   std::string upload_url;              // the resumable upload's resource, once the server named it
   std::uint64_t confirmed_offset = 0;  // the server's last Upload-Offset we saw
+  // A streamed upload: no file; the application hands a new stream for every attempt through
+  // needNewBodyStream (task_manager_streams.cpp). `body` is empty; never resumable.
+  bool stream = false;
+  std::optional<std::uint64_t> stream_length;  // every stream's length; none: chunked
 
   // Not stored: the answer being delivered (headers arrive before Finished).
   std::vector<engine::Header> response_headers;

@@ -182,6 +182,12 @@ void TaskManager::persist(const Task& t, store::Durability durability) {
   writer_.submit(durability, [row = t.toRow()](store::Store& s) { return s.upsertTask(row); });
 }
 
+void TaskManager::whenDurable(std::function<void()> fn) {
+  // The writer runs items in submission order, so an empty item completes after every earlier one.
+  writer_.submit(store::Durability::lifecycle, [](store::Store&) -> Result<void> { return {}; },
+                 onIo([fn = std::move(fn)](Result<void>) { fn(); }));
+}
+
 void TaskManager::publishTransient(const Task& t, std::string_view type, Json payload) {
   outbox_.transient(t.session, t.id, type, std::move(payload));
 }
@@ -301,6 +307,7 @@ Result<protocol::TaskInfo> TaskManager::suspend(std::uint64_t id, const std::opt
   if (isFinal(t.state) || t.state == TaskState::finalizing)
     return fail(errc::invalid_state, "task " + std::to_string(id) + " is " + std::string(stateName(t.state)) + "; it cannot be suspended");
   ++t.suspend_count;
+  dropBodyStream(id);  // a streamed upload asks for a new stream when resumed
   if (t.suspend_count == 1 && t.state == TaskState::running) {
     t.state = TaskState::suspended;
     t.waiting_for = "suspended";
@@ -648,6 +655,8 @@ void TaskManager::finalizeFile(Task& t) {
 
 void TaskManager::endTask(Task& t, TaskState final_state, Error error, bool keep_resume_data,
                           ResumeDataReply reply) {
+  dropBodyStream(t.id);
+  stream_ends_.erase(t.id);
   t.state = TaskState::finalizing;
   t.waiting_for.clear();
   bool resumable = keep_resume_data && t.written > 0 && !t.validators.empty();

@@ -21,6 +21,7 @@
 
 #include <boost/asio.hpp>
 
+#include "common/unique_fd.hpp"
 #include "daemon/task.hpp"
 #include "daemon/event_outbox.hpp"
 #include "daemon/resume_data.hpp"
@@ -48,6 +49,8 @@ struct NewUpload {
   std::filesystem::path spool_from;  // copy these bytes into the spool first (a file the client wrote)
   engine::ResumableMode mode = engine::ResumableMode::ietf;
   engine::RedirectPolicy redirects = engine::RedirectPolicy::follow;
+  bool stream = false;                         // neither file nor spool_from: the application streams
+  std::optional<std::uint64_t> stream_length;  // the body (needNewBodyStream), of this length if known
   std::string description;
   bool start = false;
   protocol::SessionConfig config;
@@ -97,8 +100,21 @@ class TaskManager {
   // Records (durably) the configuration a client attached with.
   void setSessionConfig(const std::string& session, const protocol::SessionConfig& config);
 
+  // Runs `fn` on the IPC thread once everything submitted to the store so far is committed.
+  void whenDurable(std::function<void()> fn);
+
   // SIGTERM: make every running task's written bytes durable (the engine must be stopped first).
   void checkpointAllForShutdown();
+
+  // Streamed uploads (task_manager_streams.cpp). A stream task that must send its body waits
+  // ("body-stream") until its session's application is attached, which is then asked for a
+  // stream with needNewBodyStream naming a pipe; the application opens the pipe's write end and
+  // says so (body_stream_opened), the engine reads it, and the application says how many bytes
+  // it wrote when its stream ended (body_stream_ended) before closing the pipe.
+  void onAttached(const std::string& session);
+  void onDetached(const std::string& session);
+  Result<protocol::TaskInfo> bodyStreamOpened(std::uint64_t id, const std::optional<std::string>& scope);
+  Result<void> bodyStreamEnded(std::uint64_t id, const std::optional<std::string>& scope, std::uint64_t bytes);
 
  private:
   Task* find(std::uint64_t id);
@@ -125,6 +141,12 @@ class TaskManager {
   void onUploadResponded(Task& t, const engine::Responded& r);
   void onUploadFinished(Task& t, const engine::Finished& f);
   void deliverUploadAnswer(Task& t, const engine::Finished& f);
+  // Streamed uploads (task_manager_streams.cpp).
+  void waitForBodyStream(Task& t, const std::string& why);
+  void askForBodyStream(Task& t);
+  void dropBodyStream(std::uint64_t id);
+  std::optional<engine::StreamBody> takeOpenedBodyStream(const Task& t);
+  std::optional<Error> brokenStreamError(const Task& t, const engine::Finished& f) const;
   void finalizeFile(Task& t);
   // Ends the task (failed or cancelled); with keep_resume_data the partial file becomes a
   // resume token and didComplete carries the blob.
@@ -146,6 +168,16 @@ class TaskManager {
   std::map<std::string, protocol::SessionConfig> configs_;
   std::set<std::string> invalidating_;
   std::set<std::string> invalidation_queued_;  // didBecomeInvalid is in the outbox
+  // Streamed uploads: the pipe offered to the application (read end held so that its open for
+  // writing succeeds), and what the application said its stream held when it ended.
+  struct BodyStreamOffer {
+    UniqueFd read_end;
+    std::filesystem::path pipe;
+    bool opened = false;
+  };
+  std::map<std::uint64_t, BodyStreamOffer> stream_offers_;
+  std::map<std::uint64_t, std::uint64_t> stream_ends_;
+  std::uint64_t stream_serial_ = 0;
   std::uint64_t last_task_id_ = 0;
 };
 

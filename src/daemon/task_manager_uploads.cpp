@@ -98,10 +98,13 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
     return reply(fail(errc::invalid_argument, "an upload needs a method that carries a body (PUT, POST, PATCH, ...), not " +
                                                   spec.request.method));
   const bool spooling = !spec.spool_from.empty();
-  if (spooling == !spec.file.empty())
-    return reply(fail(errc::invalid_argument, "an upload needs exactly one of file (a path) and spool_from (bytes)"));
-  if (auto ok = checkReadableFile(spooling ? spec.spool_from : spec.file, spooling ? "spool_from" : "file"); !ok)
-    return reply(tl::unexpected(ok.error()));
+  const int sources = int(spooling) + int(!spec.file.empty()) + int(spec.stream);
+  if (sources != 1)
+    return reply(fail(errc::invalid_argument, "an upload needs exactly one of file (a path), spool_from (bytes) and stream"));
+  if (!spec.stream) {
+    if (auto ok = checkReadableFile(spooling ? spec.spool_from : spec.file, spooling ? "spool_from" : "file"); !ok)
+      return reply(tl::unexpected(ok.error()));
+  }
 
   Task t;
   t.id = ++last_task_id_;
@@ -117,9 +120,11 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
   UploadSpec upload;
   upload.body = spooling ? state_dir_ / "spool" / (std::to_string(t.id) + ".body") : spec.file;
   upload.spooled = spooling;
-  upload.mode = spec.mode;
+  upload.mode = spec.stream ? engine::ResumableMode::none : spec.mode;  // a stream cannot be rewound
   upload.redirects = spec.redirects;
-  if (!spooling) {
+  upload.stream = spec.stream;
+  upload.stream_length = spec.stream_length;
+  if (!spooling && !spec.stream) {
     auto identity = identityOf(spec.file);
     if (!identity) return reply(tl::unexpected(identity.error()));
     upload.identity = *identity;
@@ -156,7 +161,10 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
           return reply(tl::unexpected(r.error()));
         }
         t->upload->identity = *identity;
-        spdlog::info("task {}: upload of {} ({} bytes) to {}", id, t->upload->body.string(), identity->size, t->request.url);
+        if (t->upload->stream)
+          spdlog::info("task {}: streamed upload to {}", id, t->request.url);
+        else
+          spdlog::info("task {}: upload of {} ({} bytes) to {}", id, t->upload->body.string(), identity->size, t->request.url);
         if (t->state == TaskState::running) startEngine(*t);
         reply(t->toInfo());
       }));
@@ -168,7 +176,13 @@ void TaskManager::startUploadEngine(Task& t) {
   job.id = t.id;
   job.group = t.session;
   job.request = t.request;
-  job.body = engine::FileBody{t.upload->body, t.upload->identity};
+  if (t.upload->stream) {
+    auto stream = takeOpenedBodyStream(t);
+    if (!stream) return waitForBodyStream(t, "an attempt starts");
+    job.body = std::move(*stream);
+  } else {
+    job.body = engine::FileBody{t.upload->body, t.upload->identity};
+  }
   job.response_body_path = responsePath(t);
   job.max_response_body_bytes = kMaxResponseBody;
   job.retry.resource_deadline = engine::WallClock::time_point(std::chrono::seconds(t.resource_deadline));
@@ -229,6 +243,12 @@ void TaskManager::onUploadFinished(Task& t, const engine::Finished& f) {
   }
   if (f.http_status != 0) t.http_status = f.http_status;
   if (t.stop_intent != StopIntent::none) return onStopped(t);
+  if (t.upload->stream) {
+    if (f.error && f.error->is(errc::needs_new_body_stream)) return waitForBodyStream(t, f.error->message);
+    if (auto broken = brokenStreamError(t, f); broken && (!f.error || f.error->is(errc::http_error)))
+      return endTask(t, TaskState::failed, *broken, false);
+    stream_ends_.erase(t.id);
+  }
   if (f.error && !f.error->is(errc::http_error)) return endTask(t, TaskState::failed, *f.error, false);
   deliverUploadAnswer(t, f);
 }

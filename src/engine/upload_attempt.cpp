@@ -457,7 +457,7 @@ size_t UploadAttempt::readStream(char* buffer, size_t size) {
       return CURL_READFUNC_ABORT;
     }
     if (n == 0 && stream.length && up_.stream_bytes_taken < *stream.length) {
-      read_error_ = Error(errc::io, "The upload's body stream ended after " + std::to_string(up_.stream_bytes_taken) +
+      read_error_ = Error(errc::needs_new_body_stream, "The upload's body stream ended after " + std::to_string(up_.stream_bytes_taken) +
                                         " of the " + std::to_string(*stream.length) +
                                         " bytes announced; give the task a stream of the announced length.");
       return CURL_READFUNC_ABORT;

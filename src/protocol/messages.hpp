@@ -38,6 +38,8 @@ inline constexpr std::string_view watch = "watch";
 inline constexpr std::string_view status = "status";
 inline constexpr std::string_view finish_tasks_and_invalidate = "finish_tasks_and_invalidate";
 inline constexpr std::string_view invalidate_and_cancel = "invalidate_and_cancel";
+inline constexpr std::string_view body_stream_opened = "body_stream_opened";  // streamed uploads
+inline constexpr std::string_view body_stream_ended = "body_stream_ended";
 // daemon -> client
 inline constexpr std::string_view reply = "reply";
 inline constexpr std::string_view event = "event";
@@ -54,6 +56,7 @@ inline constexpr std::string_view did_send_body_data = "didSendBodyData";       
 inline constexpr std::string_view did_restart_upload = "didRestartUpload";      // uploads: from byte 0 again (transient)
 inline constexpr std::string_view did_receive_response = "didReceiveResponse";  // uploads: status and headers
 inline constexpr std::string_view did_receive_data = "didReceiveData";          // uploads: the answer's body
+inline constexpr std::string_view need_new_body_stream = "needNewBodyStream";  // streamed uploads (transient)
 inline constexpr std::string_view did_become_invalid = "didBecomeInvalid";  // session-level (task 0)
 inline constexpr std::string_view task_state = "taskState";  // waiting_for changed (watchers only)
 }  // namespace event

@@ -127,6 +127,28 @@ TEST(Security, MalformedMessagesGetErrorsAndOtherSessionsKeepWorking) {
   EXPECT_EQ(errorCode(raw.readJson()), "protocol");
   raw.send("{\"type\":\"create_upload\",\"id\":15,\"request\":{\"url\":\"http://x/\"},\"file\":{\"a\":1}}\n");
   EXPECT_EQ(errorCode(raw.readJson()), "protocol");
+  // Streamed uploads: one source only, a length only for a stream, stream messages for real tasks.
+  raw.send("{\"type\":\"create_upload\",\"id\":16,\"request\":{\"url\":\"http://x/\"},\"stream\":true,\"file\":\"/etc/hostname\"}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "invalid-argument");
+  raw.send("{\"type\":\"create_upload\",\"id\":17,\"request\":{\"url\":\"http://x/\"},\"file\":\"/etc/hostname\",\"length\":5}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "invalid-argument");
+  raw.send("{\"type\":\"create_upload\",\"id\":18,\"request\":{\"url\":\"http://x/\"},\"stream\":true,\"length\":-1}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "protocol");
+  raw.send("{\"type\":\"body_stream_opened\",\"id\":19,\"task\":999999}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "not-found");
+  raw.send("{\"type\":\"body_stream_ended\",\"id\":20,\"task\":999999,\"bytes\":\"many\"}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "protocol");
+  raw.send("{\"type\":\"body_stream_opened\",\"id\":21,\"task\":" + std::to_string(task->identifier()) + "}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "not-found");  // another session's task
+  {
+    RawClient control(ferryd.socket());
+    control.send("{\"type\":\"hello\",\"id\":1,\"version\":1}\n");
+    ASSERT_TRUE(control.readJson().value("ok", false));
+    control.send("{\"type\":\"create_upload\",\"id\":2,\"session\":\"raw\",\"request\":{\"url\":\"http://x/\"},\"stream\":true}\n");
+    EXPECT_EQ(errorCode(control.readJson()), "not-attached");
+    control.send("{\"type\":\"body_stream_opened\",\"id\":3,\"task\":1}\n");
+    EXPECT_EQ(errorCode(control.readJson()), "not-attached");
+  }
   raw.send("{\"type\":\"frobnicate\",\"id\":12}\n");
   EXPECT_EQ(errorCode(raw.readJson()), "protocol");
   raw.send("{\"type\":\"ack\",\"seq\":123456789}\n");  // unknown seq: ignored

@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <istream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,6 +36,7 @@ namespace ferry {
 
 class Session;
 class IpcConnection;
+class BodyStreamPump;
 
 // A handle on a task (download or upload) in ferryd; cheap to copy. Valid while its Session lives.
 class Task {
@@ -71,6 +74,11 @@ class SessionDelegate {
   virtual void didReceiveResponse(Session&, UploadTask&, long /*statusCode*/,
                                   const std::vector<std::pair<std::string, std::string>>& /*headers*/) {}
   virtual void didReceiveData(Session&, UploadTask&, const std::string& /*data*/) {}
+  // Streamed uploads: ferryd needs the body (again) — for the first attempt, after a retry, after
+  // a 307/308, and after this process or ferryd restarted. Return a stream positioned at the
+  // body's first byte; libferry reads it to its end on a thread of its own. Returning nullptr
+  // cancels the task. Only an attached application is asked; a task waits ("body-stream") for it.
+  virtual std::unique_ptr<std::istream> needNewBodyStream(Session&, UploadTask&) { return nullptr; }
   virtual void didComplete(Session&, Task&, const Completion&) {}
   // Every event queued while no client was attached has been delivered.
   virtual void didFinishEvents(Session&) {}
@@ -96,6 +104,11 @@ class Session {
   // Uploads `data`: ferryd keeps its own copy before this returns, so the upload survives this
   // process and ferryd's restarts.
   Result<UploadTask> uploadTaskWithData(const Request& request, std::string_view data, const UploadOptions& options = {});
+  // Uploads a body this application streams: the delegate's needNewBodyStream supplies it, once
+  // per attempt. With `length` it is sent with Content-Length (a short stream is an error);
+  // without, chunked. Never resumable (a stream cannot be rewound); `options.resumable` is ignored.
+  Result<UploadTask> uploadTaskWithStreamedRequest(const Request& request, std::optional<std::uint64_t> length = std::nullopt,
+                                                   const UploadOptions& options = {});
   Result<std::vector<TaskInfo>> getAllTasks();
   // Both end the session: it takes no new tasks (session-invalidated), and didBecomeInvalid comes
   // after the last task's didComplete, even if this process exits and a later one attaches.
@@ -121,8 +134,8 @@ class Session {
   Result<TaskInfo> taskCommand(std::string_view type, std::uint64_t id);
   Result<void> invalidate(std::string_view type);
   Result<void> checkUsable();  // session-invalidated once invalidated
-  Result<UploadTask> createUpload(const Request& request, std::string_view source_field, const std::string& path,
-                                  const UploadOptions& options);
+  Result<UploadTask> createUpload(const Request& request, protocol::Json source, const UploadOptions& options);
+  void startBodyStream(UploadTask& task, const protocol::Json& message);
   void onEvent(const protocol::Json& message);  // from the connection's reader thread
   void deliverLoop();
   void deliver(const protocol::Json& message);
@@ -141,6 +154,7 @@ class Session {
   bool invalidated_ = false;  // asked for here, or didBecomeInvalid delivered
   std::condition_variable drained_cv_;
   std::thread delegate_thread_;
+  std::map<std::uint64_t, std::unique_ptr<BodyStreamPump>> pumps_;  // delegate thread only
 };
 
 }  // namespace ferry
