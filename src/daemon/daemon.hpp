@@ -11,6 +11,7 @@
 #include <boost/asio.hpp>
 
 #include "common/unique_fd.hpp"
+#include "daemon/app_launcher.hpp"
 #include "daemon/client_connection.hpp"
 #include "daemon/event_outbox.hpp"
 #include "daemon/ipc_server.hpp"
@@ -65,6 +66,7 @@ class Daemon : public MessageHandler {
   EventOutbox outbox_;
   std::unique_ptr<TaskManager> tasks_;
   IpcServer server_;
+  std::unique_ptr<AppLauncher> launcher_;  // runs sessions' launch commands (relaunch, refresh)
   std::map<std::string, protocol::SessionConfig> sessions_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
