@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -258,4 +259,55 @@ TEST(Relaunch, BadLaunchCommandsAreRefusedAtAttach) {
                               std::make_shared<RecordingDelegate>());
   ASSERT_TRUE(good) << good.error().describe();
   EXPECT_EQ(sessionStatus(ferryd, "com.example.bad")["launch"]["argv"][0], "/bin/true");
+}
+
+// What the launched process gets: its working directory, the allowed variables of ferryd's
+// environment and ferryd's three, nothing else — and none of ferryd's descriptors.
+TEST(Relaunch, LaunchedProcessGetsItsDirectoryOnlyAllowedVariablesAndNoDescriptors) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  std::filesystem::create_directories(dir / "work");
+  writeRandomFile(dir / "www/small.bin", 1024, 53);
+  NginxServer nginx({dir / "www", "", ""});
+  const auto script = dir / "inspect.sh";
+  const auto out = dir / "out";
+  writeFile(script, "#!/bin/sh\nfds=$(for fd in /proc/$$/fd/*; do echo \"fd ${fd##*/} -> $(readlink \"$fd\")\"; done)\n"
+                    "{ echo \"pwd=$(pwd)\"; env; echo \"$fds\"; } > '" + out.string() + ".tmp'\n"
+                    "mv '" + out.string() + ".tmp' '" + out.string() + "'\n");
+  ::chmod(script.c_str(), 0755);
+  ::setenv("FERRY_TEST_PASSED_ON", "yes please", 1);
+  ::setenv("FERRY_TEST_KEPT_BACK", "secret", 1);
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  {
+    auto session = Session::create(ferryd.config("com.example.inspect")
+                                       .launchCommand({script.string()}, (dir / "work").string(),
+                                                      {"FERRY_TEST_PASSED_ON", "FERRY_TEST_UNSET_ANYWHERE"})
+                                       .minLaunchInterval(std::chrono::seconds(60)),
+                                   std::make_shared<RecordingDelegate>());
+    ASSERT_TRUE(session) << session.error().describe();
+    ASSERT_TRUE((*session)->downloadTask(Request(nginx.url("/small.bin"))));
+  }
+  ASSERT_TRUE(ferryd.control()->resume(1));
+  ASSERT_TRUE(waitUntil([&] { return std::filesystem::exists(out); }, std::chrono::seconds(60))) << ferryd.log();
+  auto got = lines(out);
+  auto has = [&](const std::string& line) { return std::find(got.begin(), got.end(), line) != got.end(); };
+  EXPECT_TRUE(has("pwd=" + (dir / "work").string())) << readFile(out);
+  EXPECT_TRUE(has("FERRY_TEST_PASSED_ON=yes please")) << readFile(out);
+  EXPECT_TRUE(has("FERRY_SESSION=com.example.inspect")) << readFile(out);
+  EXPECT_TRUE(has("FERRY_SOCKET=" + ferryd.socket().string())) << readFile(out);
+  EXPECT_TRUE(has("FERRY_LAUNCH_REASON=events")) << readFile(out);
+  const auto text = readFile(out);
+  EXPECT_EQ(text.find("FERRY_TEST_KEPT_BACK"), std::string::npos) << text;
+  EXPECT_EQ(text.find("FERRY_TEST_UNSET_ANYWHERE"), std::string::npos) << text;
+  EXPECT_EQ(text.find("FERRY_STATE_DIR"), std::string::npos) << text;
+  // Descriptors: stdin, the output pipe, and whatever the shell opened itself (its script); no
+  // socket of ferryd's, no database, no partial file.
+  EXPECT_TRUE(has("fd 0 -> /dev/null")) << text;
+  EXPECT_NE(text.find("fd 1 -> pipe:"), std::string::npos) << text;
+  EXPECT_NE(text.find("fd 2 -> pipe:"), std::string::npos) << text;
+  EXPECT_EQ(text.find("socket:"), std::string::npos) << text;
+  EXPECT_EQ(text.find(ferryd.stateDir().string()), std::string::npos) << text;
+  ::unsetenv("FERRY_TEST_PASSED_ON");
+  ::unsetenv("FERRY_TEST_KEPT_BACK");
 }
