@@ -29,8 +29,9 @@ Json timeOrNull(std::int64_t unix_ms) { return unix_ms == 0 ? Json(nullptr) : Js
 
 std::string_view launchReasonName(LaunchReason reason) { return reason == LaunchReason::events ? "events" : "refresh"; }
 
-AppLauncher::AppLauncher(boost::asio::io_context& io, store::Writer& writer, const EventOutbox& outbox)
-    : io_(io), writer_(writer), outbox_(outbox) {}
+AppLauncher::AppLauncher(boost::asio::io_context& io, store::Writer& writer, const EventOutbox& outbox,
+                         std::chrono::seconds attach_timeout)
+    : io_(io), writer_(writer), outbox_(outbox), attach_timeout_(attach_timeout) {}
 
 AppLauncher::~AppLauncher() = default;
 
@@ -106,6 +107,7 @@ void AppLauncher::attached(const std::string& session) {
   if (it == sessions_.end()) return;
   auto& s = it->second;
   if (s.running) s.attached_since_launch = true;
+  if (s.attach_deadline) s.attach_deadline->cancel();
   if (s.schedule.failures != 0) {  // the command works (or the application was started by hand)
     s.schedule.failures = 0;
     persist(s);
@@ -209,6 +211,7 @@ void AppLauncher::launch(const std::string& session, SessionLaunch& s, LaunchRea
   }
   s.running = std::move(*process);
   persist(s);
+  watchAttachDeadline(session, s);
   spdlog::info("session {}: launched {} (pid {}) for {}{}", session, s.command->argv[0], s.running->pid(),
                launchReasonName(reason),
                reason == LaunchReason::events ? " (" + std::to_string(outbox_.pendingCount(session)) + " events waiting)" : "");
@@ -220,6 +223,7 @@ void AppLauncher::onExited(const std::string& session, const std::string& how) {
   auto& s = it->second;
   const pid_t pid = s.running ? s.running->pid() : 0;
   s.running.reset();
+  if (s.attach_deadline) s.attach_deadline->cancel();
   if (s.attached_since_launch) {
     spdlog::info("session {}: launched process {} ended ({})", session, pid, how);
   } else {
@@ -230,6 +234,28 @@ void AppLauncher::onExited(const std::string& session, const std::string& how) {
                  session, pid, how, s.schedule.failures, std::max<std::int64_t>(0, notBefore(s) - nowMs()) / 1000);
   }
   postConsider(session);
+}
+
+void AppLauncher::watchAttachDeadline(const std::string& session, SessionLaunch& s) {
+  if (!s.attach_deadline) s.attach_deadline = std::make_unique<boost::asio::steady_timer>(io_);
+  s.attach_deadline->expires_after(attach_timeout_);
+  s.attach_deadline->async_wait([this, session](const boost::system::error_code& ec) {
+    if (ec) return;  // attached, ended, or the launcher is gone
+    auto it = sessions_.find(session);
+    if (it == sessions_.end() || !it->second.running || it->second.attached_since_launch) return;
+    auto& s = it->second;
+    spdlog::warn("session {}: launched process {} has not attached within {} s; stopping it", session,
+                 s.running->pid(), attach_timeout_.count());
+    s.running->stop(false);
+    s.attach_deadline->expires_after(std::chrono::seconds(5));
+    s.attach_deadline->async_wait([this, session](const boost::system::error_code& grace_ec) {
+      if (grace_ec) return;
+      auto found = sessions_.find(session);
+      if (found == sessions_.end() || !found->second.running) return;
+      spdlog::warn("session {}: launched process {} ignored SIGTERM; killing it", session, found->second.running->pid());
+      found->second.running->stop(true);
+    });
+  });
 }
 
 void AppLauncher::persist(const SessionLaunch& s) {

@@ -36,7 +36,12 @@ class AppLauncher {
   // The back-off never waits longer than this between two launches (or min_interval, if longer).
   static constexpr std::chrono::seconds kMaxBackoff{3600};
 
-  AppLauncher(boost::asio::io_context& io, store::Writer& writer, const EventOutbox& outbox);
+  // A launched process that has not attached after `attach_timeout` gets SIGTERM (its process
+  // group), SIGKILL 5 s later, and counts as a launch that did not attach: one hung program
+  // must not stop its session's relaunches for good.
+  static constexpr std::chrono::seconds kDefaultAttachTimeout{300};
+  AppLauncher(boost::asio::io_context& io, store::Writer& writer, const EventOutbox& outbox,
+              std::chrono::seconds attach_timeout = kDefaultAttachTimeout);
   ~AppLauncher();
 
   // What the protocol's shape check cannot see: the program is an executable file and the
@@ -71,6 +76,7 @@ class AppLauncher {
     bool attached_since_launch = false;
     bool consider_posted = false;
     std::unique_ptr<boost::asio::steady_timer> timer;
+    std::unique_ptr<boost::asio::steady_timer> attach_deadline;  // while a launch has not attached
   };
 
   // Launches now if something is due and allowed, else arms the timer for when it may be.
@@ -78,6 +84,7 @@ class AppLauncher {
   void postConsider(const std::string& session);
   void launch(const std::string& session, SessionLaunch& s, LaunchReason reason);
   void onExited(const std::string& session, const std::string& how);
+  void watchAttachDeadline(const std::string& session, SessionLaunch& s);
   // The earliest time (unix ms) the next launch may start: min_interval after the last one,
   // doubled for each launch in a row that did not attach.
   std::int64_t notBefore(const SessionLaunch& s) const;
@@ -88,6 +95,7 @@ class AppLauncher {
   boost::asio::io_context& io_;
   store::Writer& writer_;
   const EventOutbox& outbox_;
+  std::chrono::seconds attach_timeout_;
   std::filesystem::path socket_;
   bool started_ = false;
   std::map<std::string, SessionLaunch> sessions_;

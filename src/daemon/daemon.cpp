@@ -71,7 +71,7 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
   }
   outbox_.restore(snapshot.events);
   tasks_->restore(snapshot, sessions_, invalidating);
-  launcher_ = std::make_unique<AppLauncher>(io_, *writer_, outbox_);
+  launcher_ = std::make_unique<AppLauncher>(io_, *writer_, outbox_, options_.launch_attach_timeout);
   launcher_->restore(sessions_, snapshot.launch_schedules);
   outbox_.setUnattachedListener([this](const std::string& session) { launcher_->eventsPending(session); });
 }

@@ -27,6 +27,8 @@ struct DaemonOptions {
   std::filesystem::path socket_path;
   std::filesystem::path state_dir;
   std::chrono::milliseconds checkpoint_interval{1000};
+  // A launched application that has not attached after this is stopped (daemon/app_launcher).
+  std::chrono::seconds launch_attach_timeout = AppLauncher::kDefaultAttachTimeout;
 };
 
 class Daemon : public MessageHandler {

@@ -149,6 +149,11 @@ LaunchedProcess::~LaunchedProcess() {
   pidfd_.cancel(ignored);  // the pending wait completes with operation_aborted and touches nothing
 }
 
+void LaunchedProcess::stop(bool force) {
+  // Unreaped, so `pid_` is still ours; its group takes the application's own children along.
+  if (!reaped_) ::kill(-pid_, force ? SIGKILL : SIGTERM);
+}
+
 void LaunchedProcess::waitForExit() {
   pidfd_.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
     if (ec == boost::asio::error::operation_aborted) return;  // destroyed: `this` is gone

@@ -39,6 +39,8 @@ class LaunchedProcess {
   LaunchedProcess& operator=(const LaunchedProcess&) = delete;
 
   pid_t pid() const { return pid_; }
+  // Signals the process group the child leads (SIGTERM, or SIGKILL with `force`), unless reaped.
+  void stop(bool force);
 
  private:
   struct OutputRelay;

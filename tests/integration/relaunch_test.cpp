@@ -2,6 +2,7 @@
 // wait and no client is attached, rate-limited with back-off, and on a refresh schedule that
 // survives its restart. The application is tests/apps/relaunch_app.cpp.
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
@@ -310,4 +311,36 @@ TEST(Relaunch, LaunchedProcessGetsItsDirectoryOnlyAllowedVariablesAndNoDescripto
   EXPECT_EQ(text.find(ferryd.stateDir().string()), std::string::npos) << text;
   ::unsetenv("FERRY_TEST_PASSED_ON");
   ::unsetenv("FERRY_TEST_KEPT_BACK");
+}
+
+// A launched program that neither attaches nor exits is stopped after --launch-attach-timeout
+// (SIGTERM to its process group, SIGKILL 5 s later if it holds on), counts as a failed launch, and
+// the session is launched again: one hung program does not end its relaunches.
+TEST(Relaunch, HungLaunchIsStoppedAndTheSessionLaunchedAgain) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  writeRandomFile(dir / "www/small.bin", 1024, 54);
+  NginxServer nginx({dir / "www", "", ""});
+  const auto script = dir / "hangs.sh";
+  const auto pids = dir / "pids";
+  writeFile(script, "#!/bin/sh\ntrap '' TERM\necho $$ >> '" + pids.string() + "'\nwhile :; do sleep 1; done\n");
+  ::chmod(script.c_str(), 0755);
+  Ferryd ferryd(dir.path(), {"--launch-attach-timeout", "2"});
+  ferryd.start();
+  {
+    auto session = Session::create(
+        ferryd.config("com.example.hangs").launchCommand({script.string()}).minLaunchInterval(std::chrono::seconds(1)),
+        std::make_shared<RecordingDelegate>());
+    ASSERT_TRUE(session) << session.error().describe();
+    ASSERT_TRUE((*session)->downloadTask(Request(nginx.url("/small.bin"))));
+  }
+  ASSERT_TRUE(ferryd.control()->resume(1));
+  ASSERT_TRUE(waitUntil([&] { return lines(pids).size() >= 2; }, std::chrono::seconds(90))) << ferryd.log();
+  const auto first = static_cast<pid_t>(std::stol(lines(pids)[0]));
+  EXPECT_NE(::kill(first, 0), 0) << "the first launch still runs";  // killed and reaped
+  const auto log = ferryd.log();
+  EXPECT_NE(log.find("has not attached within 2 s; stopping it"), std::string::npos) << log;
+  EXPECT_NE(log.find("ignored SIGTERM; killing it"), std::string::npos) << log;
+  EXPECT_NE(log.find("ended (killed by signal 9) without attaching"), std::string::npos) << log;
+  for (const auto& pid : lines(pids)) ::kill(-static_cast<pid_t>(std::stol(pid)), SIGKILL);  // the launch still running
 }
