@@ -157,13 +157,19 @@ void AppLauncher::consider(const std::string& session) {
   launch(session, s, events ? LaunchReason::events : LaunchReason::refresh);
 }
 
-std::int64_t AppLauncher::notBefore(const SessionLaunch& s) const {
-  if (s.schedule.last_launch_at == 0 || !s.command) return 0;
-  const auto base = toMs(s.command->min_interval);
-  const auto cap = std::max(toMs(kMaxBackoff), base);
+std::int64_t launchNotBefore(std::int64_t last_launch_ms, int failures, std::chrono::seconds min_interval,
+                             std::chrono::seconds max_backoff) {
+  if (last_launch_ms == 0) return 0;
+  const auto base = toMs(min_interval);
+  const auto cap = std::max(toMs(max_backoff), base);
   std::int64_t wait = base;
-  for (int i = 0; i < s.schedule.failures && wait < cap; ++i) wait *= 2;
-  return s.schedule.last_launch_at + std::min(wait, cap);
+  for (int i = 0; i < failures && wait < cap; ++i) wait *= 2;
+  return last_launch_ms + std::min(wait, cap);
+}
+
+std::int64_t AppLauncher::notBefore(const SessionLaunch& s) const {
+  if (!s.command) return 0;
+  return launchNotBefore(s.schedule.last_launch_at, s.schedule.failures, s.command->min_interval, kMaxBackoff);
 }
 
 void AppLauncher::armTimer(const std::string& session, SessionLaunch& s, std::int64_t at_ms) {

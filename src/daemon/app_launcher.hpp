@@ -31,6 +31,12 @@ namespace ferry::daemon {
 enum class LaunchReason { events, refresh };
 std::string_view launchReasonName(LaunchReason reason);
 
+// The rate limit and back-off as one rule: the next launch may start `min_interval` after the last
+// one, doubled for each launch in a row that ended without attaching, never more than
+// max(max_backoff, min_interval) after it. Unix milliseconds; 0 (never launched) allows at once.
+std::int64_t launchNotBefore(std::int64_t last_launch_ms, int failures, std::chrono::seconds min_interval,
+                             std::chrono::seconds max_backoff);
+
 class AppLauncher {
  public:
   // The back-off never waits longer than this between two launches (or min_interval, if longer).
