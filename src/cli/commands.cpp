@@ -462,6 +462,32 @@ int resumeData(const Context& ctx, std::uint64_t task) {
   return kExitOk;
 }
 
+namespace {
+// A session's launch command and its state, two lines under the session in `ferryctl status`.
+void printLaunch(const Json& launch) {
+  std::string command;
+  for (const auto& arg : launch.value("argv", Json::array())) command += (command.empty() ? "" : " ") + arg.get<std::string>();
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto in = [&](const char* field) {  // "in 5s" / "5s ago" for a unix-ms field
+    auto it = launch.find(field);
+    if (it == launch.end() || !it->is_number()) return std::string("never");
+    const double seconds = static_cast<double>(it->get<std::int64_t>() - now) / 1000.0;
+    return seconds >= 0 ? "in " + humanDuration(seconds) : humanDuration(-seconds) + " ago";
+  };
+  std::cout << "  launch: " << command << " (at most every " << launch.value("min_interval", 0) << "s)\n"
+            << "  " << launch.value("launches", 0) << " launches, last " << in("last_launch_at");
+  if (launch.value("failures", 0) > 0) std::cout << ", " << launch.value("failures", 0) << " in a row without attaching";
+  if (auto pid = launch.find("running_pid"); pid != launch.end() && pid->is_number())
+    std::cout << ", running (pid " << pid->get<long>() << ", for " << launch.value("running_for", "") << ")";
+  else if (launch.find("next_launch_not_before") != launch.end() && launch["next_launch_not_before"].is_number() &&
+           launch["next_launch_not_before"].get<std::int64_t>() > now)
+    std::cout << ", next launch not before " << in("next_launch_not_before");
+  if (launch.value("refresh_interval", 0) > 0)
+    std::cout << "; refresh every " << launch.value("refresh_interval", 0) << "s, next " << in("next_refresh_at");
+  std::cout << "\n";
+}
+}  // namespace
+
 int status(const Context& ctx) {
   auto control = Control::connect(ctx.socket, /*start_daemon=*/false);
   if (!control) return report(ctx, control.error());
@@ -475,9 +501,11 @@ int status(const Context& ctx) {
             << humanDuration(s->value("uptime_seconds", 0.0)) << "\n"
             << "socket " << s->value("socket", "") << (s->value("socket_activated", false) ? " (from systemd)" : "")
             << ", state " << s->value("state_dir", "") << "\n";
-  for (const auto& session : s->value("sessions", Json::array()))
+  for (const auto& session : s->value("sessions", Json::array())) {
     std::cout << "session " << session.value("id", "") << (session.value("attached", false) ? " (attached)" : "") << ", "
               << session.value("pending_events", 0) << " events waiting\n";
+    if (auto launch = session.find("launch"); launch != session.end() && launch->is_object()) printLaunch(*launch);
+  }
   for (const auto& [state, count] : s->value("tasks_by_state", Json::object()).items())
     std::cout << count << " " << state << "\n";
   return kExitOk;

@@ -34,6 +34,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   std::unique_ptr<Daemon> d(new Daemon(options, std::move(*store), std::move(*snapshot), std::move(*codec)));
   d->state_lock_ = std::move(lock);
   if (auto listening = d->server_.listen(options.socket_path); !listening) return tl::unexpected(listening.error());
+  d->launcher_->start(d->server_.socketPath());
   spdlog::info("ferryd {} serving {} (state in {})", FERRY_VERSION, d->server_.socketPath().string(),
                options.state_dir.string());
   return d;
@@ -70,6 +71,9 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
   }
   outbox_.restore(snapshot.events);
   tasks_->restore(snapshot, sessions_, invalidating);
+  launcher_ = std::make_unique<AppLauncher>(io_, *writer_, outbox_, options_.launch_attach_timeout);
+  launcher_->restore(sessions_, snapshot.launch_schedules);
+  outbox_.setUnattachedListener([this](const std::string& session) { launcher_->eventsPending(session); });
 }
 
 Daemon::~Daemon() {
@@ -151,6 +155,7 @@ void Daemon::onClosed(const Conn& c) {
     spdlog::info("session {}: client pid {} detached; its tasks go on", c->attached_session, c->peerPid());
     outbox_.detach(c->attached_session, c.get());
     tasks_->onDetached(c->attached_session);
+    launcher_->detached(c->attached_session);
   }
 }
 
@@ -171,8 +176,11 @@ void Daemon::handleHello(const Conn& c, const Json& m) {
                                                                 "background session at a time"));
     auto config = protocol::sessionConfigFromJson(m.value("configuration", Json(nullptr)));
     if (!config) return c->sendError(id, config.error());
+    if (config->launch)
+      if (auto runnable = AppLauncher::check(*config->launch); !runnable) return c->sendError(id, runnable.error());
     sessions_[*session] = *config;
     tasks_->setSessionConfig(*session, *config);  // and stores it
+    launcher_->configure(*session, config->launch);
     c->attached_session = *session;
     spdlog::info("session {}: client pid {} attached", *session, c->peerPid());
   }
@@ -183,6 +191,7 @@ void Daemon::handleHello(const Conn& c, const Json& m) {
   if (session) {
     outbox_.attach(*session, c);
     tasks_->onAttached(*session);  // streamed uploads waiting for a body ask for it now
+    launcher_->attached(*session);
   }
 }
 
@@ -296,7 +305,10 @@ void Daemon::handleAck(const Conn& c, const Json& m) {
   auto row = outbox_.ack(c->attached_session, *seq);
   if (!row) return;  // already acknowledged (or never ours): acknowledging is idempotent
   tasks_->onEventAcked(*row);
-  if (row->type == protocol::event::did_become_invalid) sessions_.erase(row->session);
+  if (row->type == protocol::event::did_become_invalid) {
+    sessions_.erase(row->session);
+    launcher_->forget(row->session);
+  }
 }
 
 void Daemon::handleList(const Conn& c, const Json& m) {
@@ -313,7 +325,8 @@ void Daemon::handleStatus(const Conn& c, const Json& m) {
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
   Json sessions = Json::array();
   for (const auto& [name, config] : sessions_)
-    sessions.push_back({{"id", name}, {"attached", outbox_.isAttached(name)}, {"pending_events", outbox_.pendingCount(name)}});
+    sessions.push_back({{"id", name}, {"attached", outbox_.isAttached(name)}, {"pending_events", outbox_.pendingCount(name)},
+                        {"launch", launcher_->status(name)}});
   reply(c, id, {{"daemon_version", FERRY_VERSION}, {"pid", ::getpid()}, {"uptime_seconds", uptime},
                 {"socket", server_.socketPath().string()}, {"socket_activated", server_.socketActivated()},
                 {"state_dir", options_.state_dir.string()},

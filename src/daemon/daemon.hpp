@@ -11,6 +11,7 @@
 #include <boost/asio.hpp>
 
 #include "common/unique_fd.hpp"
+#include "daemon/app_launcher.hpp"
 #include "daemon/client_connection.hpp"
 #include "daemon/event_outbox.hpp"
 #include "daemon/ipc_server.hpp"
@@ -26,6 +27,8 @@ struct DaemonOptions {
   std::filesystem::path socket_path;
   std::filesystem::path state_dir;
   std::chrono::milliseconds checkpoint_interval{1000};
+  // A launched application that has not attached after this is stopped (daemon/app_launcher).
+  std::chrono::seconds launch_attach_timeout = AppLauncher::kDefaultAttachTimeout;
 };
 
 class Daemon : public MessageHandler {
@@ -66,6 +69,7 @@ class Daemon : public MessageHandler {
   EventOutbox outbox_;
   std::unique_ptr<TaskManager> tasks_;
   IpcServer server_;
+  std::unique_ptr<AppLauncher> launcher_;  // runs sessions' launch commands (relaunch, refresh)
   std::map<std::string, protocol::SessionConfig> sessions_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };

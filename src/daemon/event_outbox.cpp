@@ -37,7 +37,10 @@ void EventOutbox::committed(const store::EventRow& row) {
   auto& queue = sessions_[row.session];
   queue.pending.push_back(row);
   auto msg = message(row);
-  if (auto client = queue.client.lock()) client->send(msg);
+  if (auto client = queue.client.lock(); client && client->open())
+    client->send(msg);
+  else if (unattached_)
+    unattached_(row.session);
   toWatchers(msg);
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +24,11 @@ class EventOutbox {
   explicit EventOutbox(std::uint64_t last_seq) : last_seq_(last_seq) {}
 
   void restore(const std::vector<store::EventRow>& events);
+
+  // Called (on the IPC loop) when an event is stored for a session that has no client attached:
+  // the launcher's cue to relaunch the application.
+  using UnattachedListener = std::function<void(const std::string& session)>;
+  void setUnattachedListener(UnattachedListener listener) { unattached_ = std::move(listener); }
 
   // Assigns the next sequence number. Append the row inside a writer Work, then call committed().
   store::EventRow prepare(const std::string& session, std::uint64_t task, std::string_view type,
@@ -56,6 +62,7 @@ class EventOutbox {
   std::uint64_t last_seq_;
   std::map<std::string, Queue> sessions_;
   std::vector<std::weak_ptr<ClientConnection>> watchers_;
+  UnattachedListener unattached_;
 };
 
 }  // namespace ferry::daemon

@@ -19,6 +19,10 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.add_option("--checkpoint-ms", checkpoint_ms, "how often a running download's written bytes are made durable")
       ->check(CLI::Range(10, 60000));
+  int launch_attach_timeout = static_cast<int>(ferry::daemon::AppLauncher::kDefaultAttachTimeout.count());
+  app.add_option("--launch-attach-timeout", launch_attach_timeout,
+                 "seconds a launched application may run without attaching before it is stopped")
+      ->check(CLI::Range(1, 86400));
   app.set_version_flag("--version", FERRY_VERSION);
   CLI11_PARSE(app, argc, argv);
 
@@ -29,6 +33,7 @@ int main(int argc, char** argv) {
   options.socket_path = socket;
   options.state_dir = state_dir;
   options.checkpoint_interval = std::chrono::milliseconds(checkpoint_ms);
+  options.launch_attach_timeout = std::chrono::seconds(launch_attach_timeout);
   auto daemon = ferry::daemon::Daemon::start(options);
   if (!daemon) {
     spdlog::error("{}", daemon.error().describe());

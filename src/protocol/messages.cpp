@@ -1,6 +1,7 @@
 #include "protocol/messages.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace ferry::protocol {
 
@@ -156,10 +157,12 @@ Result<TaskInfo> taskInfoFromJson(const Json& j) {
 namespace ferry::protocol {
 
 Json sessionConfigToJson(const SessionConfig& c) {
-  return Json{{"max_concurrent", c.max_concurrent},
-              {"max_per_host", c.max_per_host},
-              {"resource_timeout", c.resource_timeout.count()},
-              {"max_bytes_per_second", c.max_bytes_per_second}};
+  Json j{{"max_concurrent", c.max_concurrent},
+         {"max_per_host", c.max_per_host},
+         {"resource_timeout", c.resource_timeout.count()},
+         {"max_bytes_per_second", c.max_bytes_per_second}};
+  if (c.launch) j["launch"] = launchCommandToJson(*c.launch);
+  return j;
 }
 
 Result<SessionConfig> sessionConfigFromJson(const Json& j) {
@@ -185,6 +188,11 @@ Result<SessionConfig> sessionConfigFromJson(const Json& j) {
   c.max_per_host = static_cast<int>(*mh);
   c.resource_timeout = std::chrono::seconds(*rt);
   c.max_bytes_per_second = static_cast<std::uint64_t>(*bw);
+  if (auto it = j.find("launch"); it != j.end() && !it->is_null()) {
+    auto launch = launchCommandFromJson(*it);
+    if (!launch) return tl::unexpected(launch.error());
+    c.launch = std::move(*launch);
+  }
   return c;
 }
 
@@ -196,6 +204,95 @@ Result<void> validateSessionId(const std::string& id) {
     return fail(errc::invalid_argument,
                 "session identifier \"" + id.substr(0, 64) + "\" must be 1-128 characters of letters, digits, '.', '_' or '-'");
   return {};
+}
+
+}  // namespace ferry::protocol
+
+namespace ferry::protocol {
+
+Json launchCommandToJson(const LaunchCommand& l) {
+  return Json{{"argv", l.argv},
+              {"working_directory", l.working_directory},
+              {"environment", l.environment},
+              {"min_interval", l.min_interval.count()},
+              {"refresh_interval", l.refresh_interval.count()}};
+}
+
+namespace {
+Error launchError(const std::string& why) { return Error(errc::invalid_argument, "launch command: " + why); }
+
+bool isEnvironmentName(const std::string& name) {
+  if (name.empty() || name.size() > 128 || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(), [](unsigned char ch) { return std::isalnum(ch) || ch == '_'; });
+}
+
+Result<std::vector<std::string>> stringList(const Json& j, const char* field, std::size_t max_items) {
+  std::vector<std::string> out;
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) return out;
+  if (!it->is_array() || it->size() > max_items)
+    return fail(errc::invalid_argument,
+                std::string("launch command: ") + field + " must be a list of at most " + std::to_string(max_items) + " strings");
+  for (const auto& item : *it) {
+    if (!item.is_string())
+      return fail(errc::invalid_argument, std::string("launch command: every item of ") + field + " must be a string");
+    const auto& value = item.get_ref<const std::string&>();
+    if (value.size() > 4096 || value.find('\0') != std::string::npos)
+      return fail(errc::invalid_argument, std::string("launch command: an item of ") + field +
+                                              " is longer than 4096 bytes or contains a NUL byte");
+    out.push_back(value);
+  }
+  return out;
+}
+
+Result<std::chrono::seconds> secondsIn(const Json& j, const char* field, long long lo, long long hi,
+                                       std::chrono::seconds fallback) {
+  auto it = j.find(field);
+  if (it == j.end()) return fallback;
+  if (!it->is_number_integer() || it->get<long long>() < lo || it->get<long long>() > hi)
+    return fail(errc::invalid_argument, "launch command: " + std::string(field) + " must be a whole number of seconds from " +
+                                            std::to_string(lo) + " to " + std::to_string(hi));
+  return std::chrono::seconds(it->get<long long>());
+}
+}  // namespace
+
+Result<LaunchCommand> launchCommandFromJson(const Json& j) {
+  if (!j.is_object()) return fail(errc::invalid_argument, "launch command must be a JSON object with an argv list");
+  LaunchCommand l;
+  auto argv = stringList(j, "argv", 256);
+  if (!argv) return tl::unexpected(argv.error());
+  l.argv = std::move(*argv);
+  if (l.argv.empty() || l.argv[0].empty())
+    return tl::unexpected(launchError("argv is empty; name the program to run as an absolute path"));
+  if (l.argv[0].front() != '/')
+    return tl::unexpected(launchError("the program \"" + l.argv[0].substr(0, 256) +
+                                      "\" is not an absolute path; ferryd does not search PATH"));
+  if (auto wd = j.find("working_directory"); wd != j.end() && !wd->is_null()) {
+    if (!wd->is_string()) return tl::unexpected(launchError("working_directory must be a string"));
+    l.working_directory = wd->get<std::string>();
+    if (!l.working_directory.empty() && (l.working_directory.front() != '/' || l.working_directory.size() > 4096 ||
+                                         l.working_directory.find('\0') != std::string::npos))
+      return tl::unexpected(launchError("working_directory \"" + l.working_directory.substr(0, 256) +
+                                        "\" must be an absolute path"));
+  }
+  auto env = stringList(j, "environment", 128);
+  if (!env) return tl::unexpected(env.error());
+  for (const auto& name : *env) {
+    if (!isEnvironmentName(name))
+      return tl::unexpected(launchError("\"" + name.substr(0, 128) +
+                                        "\" in environment is not a variable name (letters, digits and '_', not starting "
+                                        "with a digit; name the variable, not NAME=value)"));
+    if (name == kLaunchSessionVariable || name == kLaunchSocketVariable || name == kLaunchReasonVariable)
+      return tl::unexpected(launchError(name + " is set by ferryd; leave it out of environment"));
+  }
+  l.environment = std::move(*env);
+  auto min_interval = secondsIn(j, "min_interval", 1, 24 * 3600, l.min_interval);
+  if (!min_interval) return tl::unexpected(min_interval.error());
+  l.min_interval = *min_interval;
+  auto refresh = secondsIn(j, "refresh_interval", 0, 30LL * 24 * 3600, l.refresh_interval);
+  if (!refresh) return tl::unexpected(refresh.error());
+  l.refresh_interval = *refresh;
+  return l;
 }
 
 }  // namespace ferry::protocol

@@ -3,10 +3,12 @@
 // docs/ipc.md is the reference; this header is its code. Every message has a "type". Requests carry
 // an "id" that the "reply" repeats. Events flow from the daemon unasked.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -109,12 +111,32 @@ Result<TaskInfo> taskInfoFromJson(const Json& j);
 
 namespace ferry::protocol {
 
+// What ferryd runs to relaunch a session's application (like iOS relaunching an app in the
+// background): when the session has undelivered events and no client attached, and for background
+// refresh. Validated by sessionConfigFromJson (shape) and by ferryd at attach (the program exists).
+struct LaunchCommand {
+  std::vector<std::string> argv;          // argv[0]: an absolute path of an executable file
+  std::string working_directory;          // absolute; empty: "/"
+  std::vector<std::string> environment;   // names of ferryd's variables passed on (an allow-list)
+  std::chrono::seconds min_interval{30};  // at most one launch per this, per session
+  std::chrono::seconds refresh_interval{0};  // background refresh: earliest interval; 0: none
+};
+
+// Names ferryd itself sets in a launched application's environment.
+inline constexpr std::string_view kLaunchSessionVariable = "FERRY_SESSION";
+inline constexpr std::string_view kLaunchSocketVariable = "FERRY_SOCKET";
+inline constexpr std::string_view kLaunchReasonVariable = "FERRY_LAUNCH_REASON";  // events | refresh
+
+Json launchCommandToJson(const LaunchCommand& launch);
+Result<LaunchCommand> launchCommandFromJson(const Json& j);
+
 // A background session's configuration, sent in hello and kept by the daemon.
 struct SessionConfig {
   int max_concurrent = 6;
   int max_per_host = 4;
   std::chrono::seconds resource_timeout{7 * 24 * 3600};  // a task gives up retrying after this
   std::uint64_t max_bytes_per_second = 0;                 // per task; 0: unlimited
+  std::optional<LaunchCommand> launch;                    // "launch" (see LaunchCommand)
 };
 
 Json sessionConfigToJson(const SessionConfig& config);

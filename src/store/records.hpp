@@ -45,6 +45,17 @@ struct EventRow {
   std::string payload_json;  // the event's fields as JSON
 };
 
+// A session's launcher state (daemon/app_launcher): the background refresh schedule and the
+// relaunch back-off, kept so that neither resets when ferryd restarts. Times are unix milliseconds.
+struct LaunchScheduleRow {
+  std::string session;
+  std::int64_t next_refresh_at = 0;  // when the next background refresh is due; 0: none scheduled
+  std::int64_t last_refresh_at = 0;  // the last refresh launch; 0: never
+  std::int64_t last_launch_at = 0;   // the last launch of any reason; 0: never
+  int failures = 0;                  // launches in a row that exited without attaching
+  std::int64_t launches = 0;         // launches in all
+};
+
 // Resume data handed out by cancelByProducingResumeData: single use.
 struct ResumeTokenRow {
   std::string token;  // random, hex

@@ -90,10 +90,22 @@ END;
     R"sql(
 ALTER TABLE tasks ADD COLUMN upload_json TEXT NOT NULL DEFAULT '';
 )sql",
+    // 2 -> 3: relaunch. Each session's background refresh schedule and launch back-off (unix ms),
+    // so that a restart neither forgets a due refresh nor forgives a failing launch command.
+    R"sql(
+CREATE TABLE launch_schedules (
+  session         TEXT PRIMARY KEY NOT NULL,
+  next_refresh_at INTEGER NOT NULL,
+  last_refresh_at INTEGER NOT NULL,
+  last_launch_at  INTEGER NOT NULL,
+  failures        INTEGER NOT NULL,
+  launches        INTEGER NOT NULL
+);
+)sql",
 };
 
-constexpr std::array<std::string_view, 5> kTables = {"meta", "sessions", "tasks", "events",
-                                                     "resume_tokens"};
+constexpr std::array<std::string_view, 6> kTables = {"meta", "sessions", "tasks", "events",
+                                                     "resume_tokens", "launch_schedules"};
 
 std::string where(const Database& db) { return "state database " + db.path().string(); }
 

@@ -31,6 +31,8 @@ constexpr std::array<std::string_view, 5> kEventColumns = {"seq", "session", "ta
 constexpr std::array<std::string_view, 10> kTokenColumns = {
     "token", "session", "source_task", "partial", "resume_offset",
     "etag",  "last_modified", "request_json", "created_at", "used"};
+constexpr std::array<std::string_view, 6> kLaunchScheduleColumns = {
+    "session", "next_refresh_at", "last_refresh_at", "last_launch_at", "failures", "launches"};
 
 template <std::size_t N>
 std::string joined(const std::array<std::string_view, N>& columns) {
@@ -124,6 +126,17 @@ ResumeTokenRow tokenFrom(const Statement& s) {
   return row;
 }
 
+LaunchScheduleRow launchScheduleFrom(const Statement& s) {
+  LaunchScheduleRow row;
+  row.session = s.columnText(0);
+  row.next_refresh_at = s.columnInt(1);
+  row.last_refresh_at = s.columnInt(2);
+  row.last_launch_at = s.columnInt(3);
+  row.failures = static_cast<int>(s.columnInt(4));
+  row.launches = s.columnInt(5);
+  return row;
+}
+
 template <class Row, class Read>
 Result<std::vector<Row>> readAll(Database& db, const std::string& sql, std::string_view what,
                                  Read read) {
@@ -189,6 +202,7 @@ struct Store::Impl {
   Statement begin_immediate, commit, rollback, savepoint, release, rollback_to;
   Statement upsert_session, delete_session;
   Statement delete_session_tasks, delete_session_events, delete_session_tokens;
+  Statement upsert_launch_schedule, delete_launch_schedule;
   Statement own_savepoint, own_release, own_rollback_to;
   Statement upsert_task, update_offset, delete_task, note_task_id;
   Statement append_event, delete_event;
@@ -225,6 +239,8 @@ Result<void> Store::Impl::prepareStatements() {
       {&delete_session_tasks, "DELETE FROM tasks WHERE session = ?1"},
       {&delete_session_events, "DELETE FROM events WHERE session = ?1"},
       {&delete_session_tokens, "DELETE FROM resume_tokens WHERE session = ?1"},
+      {&upsert_launch_schedule, upsertSql("launch_schedules", kLaunchScheduleColumns)},
+      {&delete_launch_schedule, "DELETE FROM launch_schedules WHERE session = ?1"},
       {&own_savepoint, "SAVEPOINT ferry_store_op"},
       {&own_release, "RELEASE ferry_store_op"},
       {&own_rollback_to, "ROLLBACK TO ferry_store_op"},
@@ -301,6 +317,10 @@ Result<Snapshot> Store::load() {
                                           "read its resume tokens", tokenFrom);
     if (!tokens) return tl::unexpected(tokens.error());
     snap.resume_tokens = std::move(*tokens);
+    auto schedules = readAll<LaunchScheduleRow>(db, selectSql("launch_schedules", kLaunchScheduleColumns, "session"),
+                                                "read its launch schedules", launchScheduleFrom);
+    if (!schedules) return tl::unexpected(schedules.error());
+    snap.launch_schedules = std::move(*schedules);
     auto max_task = db.queryInt(kMaxTaskIdSql, "read its highest task id");
     if (!max_task) return tl::unexpected(max_task.error());
     snap.max_task_id = static_cast<std::uint64_t>(*max_task);
@@ -376,11 +396,22 @@ Result<void> Store::deleteSession(const std::string& id) {
   const std::string what = "delete session '" + id + "'";
   return impl_->atomically([&]() -> Result<void> {
     for (Statement* s : {&impl_->delete_session_tokens, &impl_->delete_session_events,
-                         &impl_->delete_session_tasks, &impl_->delete_session}) {
+                         &impl_->delete_session_tasks, &impl_->delete_launch_schedule, &impl_->delete_session}) {
       if (auto r = s->bind(1, id).run(what); !r) return r;
     }
     return {};
   });
+}
+
+Result<void> Store::upsertLaunchSchedule(const LaunchScheduleRow& row) {
+  auto& s = impl_->upsert_launch_schedule;
+  s.bind(1, row.session).bind(2, row.next_refresh_at).bind(3, row.last_refresh_at).bind(4, row.last_launch_at);
+  s.bind(5, static_cast<std::int64_t>(row.failures)).bind(6, row.launches);
+  return s.run("store the launch schedule of session '" + row.session + "'");
+}
+
+Result<void> Store::deleteLaunchSchedule(const std::string& session) {
+  return impl_->delete_launch_schedule.bind(1, session).run("delete the launch schedule of session '" + session + "'");
 }
 
 // ---- tasks ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ struct Snapshot {
   std::vector<TaskRow> tasks;            // ordered by id
   std::vector<EventRow> events;          // ordered by seq
   std::vector<ResumeTokenRow> resume_tokens;
+  std::vector<LaunchScheduleRow> launch_schedules;
   std::uint64_t max_task_id = 0;         // ids handed out before (including deleted tasks)
   std::uint64_t max_event_seq = 0;
 };
@@ -54,7 +55,10 @@ class Store {
   std::uint64_t commitCount() const;
 
   Result<void> upsertSession(const SessionRow& row);
-  Result<void> deleteSession(const std::string& id);  // with its tasks, events and tokens
+  Result<void> deleteSession(const std::string& id);  // with its tasks, events, tokens and launch schedule
+
+  Result<void> upsertLaunchSchedule(const LaunchScheduleRow& row);
+  Result<void> deleteLaunchSchedule(const std::string& session);
 
   Result<void> upsertTask(const TaskRow& row);
   Result<void> updateTaskOffset(std::uint64_t id, std::uint64_t durable_offset,

@@ -40,7 +40,21 @@ void decodeMessage(std::string_view line) {
     }
   }
   if (m.contains("configuration")) {
-    if (auto c = protocol::sessionConfigFromJson(m["configuration"]); !c) mustHaveAMessage(c.error());
+    auto c = protocol::sessionConfigFromJson(m["configuration"]);
+    if (!c) {
+      mustHaveAMessage(c.error());
+    } else if (c->launch) {
+      // An accepted launch command is stored as JSON and read back at start-up: unchanged, and
+      // still within the rules ferryd enforced (an absolute program, variable names only).
+      auto again = protocol::sessionConfigFromJson(protocol::sessionConfigToJson(*c));
+      if (!again || !again->launch || again->launch->argv != c->launch->argv ||
+          again->launch->environment != c->launch->environment ||
+          again->launch->working_directory != c->launch->working_directory)
+        __builtin_trap();
+      if (c->launch->argv.empty() || c->launch->argv[0].empty() || c->launch->argv[0][0] != '/') __builtin_trap();
+      for (const auto& name : c->launch->environment)
+        if (name.find('=') != std::string::npos) __builtin_trap();
+    }
   }
   if (m.contains("task_info")) {
     if (auto t = protocol::taskInfoFromJson(m["task_info"]); !t) mustHaveAMessage(t.error());

@@ -90,6 +90,53 @@ TEST(SessionConfig, DefaultsBoundsAndRoundTrip) {
   EXPECT_FALSE(sessionConfigFromJson(Json::array()));
 }
 
+TEST(SessionConfig, LaunchCommandRoundTripsWithDefaults) {
+  SessionConfig c;
+  c.launch = LaunchCommand{{"/usr/bin/app", "handle-events"}, "/home/me", {"HOME", "PATH"}, std::chrono::seconds(5),
+                           std::chrono::seconds(900)};
+  auto back = sessionConfigFromJson(sessionConfigToJson(c));
+  ASSERT_TRUE(back) << back.error().describe();
+  ASSERT_TRUE(back->launch);
+  EXPECT_EQ(back->launch->argv, c.launch->argv);
+  EXPECT_EQ(back->launch->working_directory, "/home/me");
+  EXPECT_EQ(back->launch->environment, c.launch->environment);
+  EXPECT_EQ(back->launch->min_interval, std::chrono::seconds(5));
+  EXPECT_EQ(back->launch->refresh_interval, std::chrono::seconds(900));
+  auto minimal = sessionConfigFromJson(Json{{"launch", {{"argv", {"/bin/app"}}}}});
+  ASSERT_TRUE(minimal) << minimal.error().describe();
+  EXPECT_EQ(minimal->launch->min_interval, std::chrono::seconds(30));
+  EXPECT_EQ(minimal->launch->refresh_interval, std::chrono::seconds(0));
+  EXPECT_EQ(minimal->launch->working_directory, "");
+  auto none = sessionConfigFromJson(Json::object());
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->launch);
+  EXPECT_FALSE(sessionConfigToJson(*none).contains("launch"));
+}
+
+TEST(SessionConfig, BadLaunchCommandsAreRefusedWithTheReason) {
+  auto refused = [](Json launch) {
+    auto c = sessionConfigFromJson(Json{{"launch", std::move(launch)}});
+    EXPECT_FALSE(c);
+    if (c) return std::string();
+    EXPECT_EQ(c.error().code, errc::invalid_argument);
+    return c.error().message;
+  };
+  auto has = [](const std::string& message, const std::string& part) { return message.find(part) != std::string::npos; };
+  EXPECT_TRUE(has(refused("/bin/app"), "launch command must be a JSON object"));
+  EXPECT_TRUE(has(refused(Json::object()), "argv is empty"));
+  EXPECT_TRUE(has(refused({{"argv", Json::array()}}), "argv is empty"));
+  EXPECT_TRUE(has(refused({{"argv", {1, 2}}}), "every item of argv must be a string"));
+  EXPECT_TRUE(has(refused({{"argv", {"app"}}}), "\"app\" is not an absolute path"));
+  EXPECT_TRUE(has(refused({{"argv", {std::string("/bin/a\0b", 9)}}}), "NUL byte"));
+  EXPECT_TRUE(has(refused({{"argv", {"/bin/app"}}, {"working_directory", "tmp"}}), "must be an absolute path"));
+  EXPECT_TRUE(has(refused({{"argv", {"/bin/app"}}, {"environment", {"A=B"}}}), "\"A=B\" in environment is not a variable name"));
+  EXPECT_TRUE(has(refused({{"argv", {"/bin/app"}}, {"environment", {"9LIVES"}}}), "not a variable name"));
+  EXPECT_TRUE(has(refused({{"argv", {"/bin/app"}}, {"environment", {"FERRY_LAUNCH_REASON"}}}), "is set by ferryd"));
+  EXPECT_TRUE(has(refused({{"argv", {"/bin/app"}}, {"environment", "HOME"}}), "environment must be a list"));
+  EXPECT_TRUE(has(refused({{"argv", {"/bin/app"}}, {"min_interval", 0}}), "min_interval must be a whole number of seconds from 1"));
+  EXPECT_TRUE(has(refused({{"argv", {"/bin/app"}}, {"refresh_interval", -5}}), "refresh_interval must be"));
+}
+
 TEST(SessionId, OnlySafeCharacters) {
   EXPECT_TRUE(validateSessionId("com.example.app_1-x"));
   for (std::string bad : std::vector<std::string>{"", "../etc", "a b", "a/b", std::string(129, 'a'), std::string("a\0b", 3)})

@@ -479,7 +479,7 @@ TEST(Store, SchemaOneDatabaseMigratesAndKeepsItsTasks) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   char* err = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN upload_json; PRAGMA user_version = 1;", nullptr, nullptr, &err),
+  EXPECT_EQ(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN upload_json; DROP TABLE launch_schedules; PRAGMA user_version = 1;", nullptr, nullptr, &err),
             SQLITE_OK)
       << (err ? err : "");
   sqlite3_free(err);
@@ -496,4 +496,68 @@ TEST(Store, SchemaOneDatabaseMigratesAndKeepsItsTasks) {
   upload.kind = "upload";
   inTransaction(*store, [&] { ASSERT_TRUE(store->upsertTask(upload)); });
   EXPECT_EQ(loadOrFail(*store).tasks.back().upload_json, upload.upload_json);
+}
+
+TEST(Store, LaunchSchedulesRoundTripAndGoWithTheirSession) {
+  test::TempDir dir;
+  LaunchScheduleRow row{"s1", 1700000004000, 1700000000000, 1700000000500, 2, 7};
+  {
+    auto store = openStore(dir / "state.db");
+    ASSERT_TRUE(store);
+    inTransaction(*store, [&] {
+      ASSERT_TRUE(store->upsertSession(session("s1")));
+      ASSERT_TRUE(store->upsertLaunchSchedule(row));
+      ASSERT_TRUE(store->upsertLaunchSchedule(LaunchScheduleRow{"s2", 0, 0, 1, 0, 1}));
+    });
+    row.failures = 0;  // an upsert replaces
+    inTransaction(*store, [&] { ASSERT_TRUE(store->upsertLaunchSchedule(row)); });
+  }
+  auto store = openStore(dir / "state.db");
+  ASSERT_TRUE(store);
+  auto snap = loadOrFail(*store);
+  ASSERT_EQ(snap.launch_schedules.size(), 2u);
+  const auto& back = snap.launch_schedules[0];
+  EXPECT_EQ(back.session, "s1");
+  EXPECT_EQ(back.next_refresh_at, 1700000004000);
+  EXPECT_EQ(back.last_refresh_at, 1700000000000);
+  EXPECT_EQ(back.last_launch_at, 1700000000500);
+  EXPECT_EQ(back.failures, 0);
+  EXPECT_EQ(back.launches, 7);
+  inTransaction(*store, [&] {
+    ASSERT_TRUE(store->deleteSession("s1"));
+    ASSERT_TRUE(store->deleteLaunchSchedule("s2"));
+  });
+  EXPECT_TRUE(loadOrFail(*store).launch_schedules.empty());
+}
+
+// A state directory of schema 2 (before relaunch) migrates to 3: its sessions and tasks stay, and
+// launch schedules can be stored.
+TEST(Store, SchemaTwoDatabaseMigratesToLaunchSchedules) {
+  test::TempDir dir;
+  const auto path = dir / "state.db";
+  {
+    auto store = openStore(path);
+    ASSERT_TRUE(store);
+    inTransaction(*store, [&] {
+      ASSERT_TRUE(store->upsertSession(session("s1")));
+      ASSERT_TRUE(store->upsertTask(task(3, "s1")));
+    });
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, "DROP TABLE launch_schedules; PRAGMA user_version = 2;", nullptr, nullptr, &err), SQLITE_OK)
+      << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+
+  auto store = openStore(path);
+  ASSERT_TRUE(store);
+  auto snap = loadOrFail(*store);
+  ASSERT_EQ(snap.sessions.size(), 1u);
+  ASSERT_EQ(snap.tasks.size(), 1u);
+  EXPECT_EQ(snap.tasks[0].id, 3u);
+  EXPECT_TRUE(snap.launch_schedules.empty());
+  inTransaction(*store, [&] { ASSERT_TRUE(store->upsertLaunchSchedule(LaunchScheduleRow{"s1", 5, 0, 0, 0, 0})); });
+  ASSERT_EQ(loadOrFail(*store).launch_schedules.size(), 1u);
 }

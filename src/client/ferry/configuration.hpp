@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "protocol/messages.hpp"
 
@@ -26,6 +27,24 @@ class Configuration {
   // A task that has not succeeded after this long (retrying transient failures) fails.
   Configuration& resourceTimeout(std::chrono::seconds t) { session_.resource_timeout = t; return *this; }
   Configuration& maxBytesPerSecond(std::uint64_t rate) { session_.max_bytes_per_second = rate; return *this; }
+  // Relaunch: when this session has undelivered events and no process attached, ferryd runs
+  // `argv` (argv[0] an absolute path) in `working_directory` with only the named variables of its
+  // own environment, plus FERRY_SESSION, FERRY_SOCKET and FERRY_LAUNCH_REASON (events|refresh).
+  // The program attaches with the same identifier, gets the events, then didFinishEvents.
+  Configuration& launchCommand(std::vector<std::string> argv, std::string working_directory = {},
+                               std::vector<std::string> environment = {}) {
+    auto& l = launch();
+    l.argv = std::move(argv);
+    l.working_directory = std::move(working_directory);
+    l.environment = std::move(environment);
+    return *this;
+  }
+  // At most one launch per `interval` (default 30 s); a launch that exits without attaching
+  // doubles the wait each time (back-off).
+  Configuration& minLaunchInterval(std::chrono::seconds interval) { launch().min_interval = interval; return *this; }
+  // Background refresh (BGAppRefreshTask): run the launch command at most every `interval`,
+  // as soon after it as ferryd can; missed runs (ferryd was down) make one run. 0: none.
+  Configuration& refreshInterval(std::chrono::seconds interval) { launch().refresh_interval = interval; return *this; }
   // The daemon's socket; default $FERRY_SOCKET, else $XDG_RUNTIME_DIR/ferry/ferryd.sock.
   Configuration& socketPath(std::filesystem::path p) { socket_ = std::move(p); return *this; }
   // Whether to start ferryd when no daemon answers (default true, like D-Bus activation).
@@ -37,6 +56,10 @@ class Configuration {
 
  private:
   Configuration() = default;
+  protocol::LaunchCommand& launch() {
+    if (!session_.launch) session_.launch.emplace();
+    return *session_.launch;
+  }
   std::string identifier_;
   protocol::SessionConfig session_;
   std::filesystem::path socket_;
