@@ -82,6 +82,17 @@ Session::~Session() {
   if (delegate_thread_.joinable()) delegate_thread_.join();
 }
 
+namespace {
+// The scheduling fields of create_download / create_upload (docs/ipc.md).
+Json withScheduling(Json message, const SchedulingOptions& s) {
+  message["priority"] = s.priority;
+  if (s.discretionary) message["discretionary"] = true;
+  if (s.earliest_begin)
+    message["begin_at"] = std::chrono::duration_cast<std::chrono::seconds>(s.earliest_begin->time_since_epoch()).count();
+  return message;
+}
+}  // namespace
+
 Result<Json> Session::call(Json message) {
   if (!connection_) return fail(errc::daemon_unavailable, "the session is not connected");
   return connection_->request(std::move(message));
@@ -95,10 +106,11 @@ Result<TaskInfo> Session::taskCommand(std::string_view type, std::uint64_t id) {
 
 Result<DownloadTask> Session::downloadTask(const Request& request, const DownloadOptions& options) {
   if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
-  auto r = call({{"type", protocol::type::create_download},
+  auto r = call(withScheduling({{"type", protocol::type::create_download},
                  {"request", requestJson(request)},
                  {"destination", absoluteDestination(options.destination)},
-                 {"description", options.description}});
+                 {"description", options.description}},
+                                options.scheduling));
   if (!r) return tl::unexpected(r.error());
   auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
   if (!info) return tl::unexpected(info.error());
@@ -107,10 +119,11 @@ Result<DownloadTask> Session::downloadTask(const Request& request, const Downloa
 
 Result<DownloadTask> Session::downloadTaskWithResumeData(const std::string& resume_data, const DownloadOptions& options) {
   if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
-  auto r = call({{"type", protocol::type::create_download},
+  auto r = call(withScheduling({{"type", protocol::type::create_download},
                  {"resume_data", resume_data},
                  {"destination", absoluteDestination(options.destination)},
-                 {"description", options.description}});
+                 {"description", options.description}},
+                                options.scheduling));
   if (!r) return tl::unexpected(r.error());
   auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
   if (!info) return tl::unexpected(info.error());
@@ -139,12 +152,13 @@ Result<UploadTask> Session::createUpload(const Request& request, std::string_vie
   if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
   Request upload = request;
   if (upload.method == "GET") upload.method = "PUT";
-  auto r = call({{"type", protocol::type::create_upload},
+  auto r = call(withScheduling({{"type", protocol::type::create_upload},
                  {"request", requestJson(upload)},
                  {source_field, path},
                  {"resumable", options.resumable},
                  {"redirects", options.follow_redirects ? "follow" : "refuse"},
-                 {"description", options.description}});
+                 {"description", options.description}},
+                                options.scheduling));
   if (!r) return tl::unexpected(r.error());
   auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
   if (!info) return tl::unexpected(info.error());

@@ -11,6 +11,7 @@
 #include <boost/asio.hpp>
 
 #include "common/unique_fd.hpp"
+#include "daemon/bandwidth_limits.hpp"
 #include "daemon/client_connection.hpp"
 #include "daemon/event_outbox.hpp"
 #include "daemon/ipc_server.hpp"
@@ -53,6 +54,9 @@ class Daemon : public MessageHandler {
   void handleAck(const Conn& c, const protocol::Json& m);
   void handleList(const Conn& c, const protocol::Json& m);
   void handleStatus(const Conn& c, const protocol::Json& m);
+  void handleLimits(const Conn& c, const protocol::Json& m);
+  void handleSetLimit(const Conn& c, const protocol::Json& m);
+  protocol::Json limitsAndRates();
   std::optional<std::string> scopeOf(const Conn& c) const;
 
   DaemonOptions options_;
@@ -64,6 +68,7 @@ class Daemon : public MessageHandler {
   ResumeDataCodec codec_;
   EventOutbox outbox_;
   std::unique_ptr<TaskManager> tasks_;
+  std::unique_ptr<BandwidthLimitBook> limits_;
   IpcServer server_;
   std::map<std::string, protocol::SessionConfig> sessions_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
