@@ -111,7 +111,7 @@ class CliDelegate : public SessionDelegate {
         std::cerr << "task " << id << ": done" << (where.empty() ? "" : ", saved to " + where)
                   << (statuses_.count(id) ? " (HTTP " + std::to_string(statuses_[id]) + ")" : "") << "\n";
       if (answered) std::cout << bodies_[id] << std::flush;
-      else
+      if (!c.ok())  // (an "else" of the line above once read an empty error for every download)
         std::cerr << "task " << id << ": failed: " << c.error->message << " [" << c.error->code << "]"
                   << (c.status_code ? " (HTTP " + std::to_string(c.status_code) + ")" : "") << "\n";
     }
@@ -235,10 +235,16 @@ std::string describeRate(std::uint64_t bytes_per_second) {
 }
 
 // The "bandwidth" part of status / the result of limits, for people.
+std::string mibPerSecond(double bytes_per_second) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB/s", bytes_per_second / (1024.0 * 1024.0));
+  return text;
+}
+
 void printBandwidth(const Json& b) {
   const Json rates = b.value("rates", Json::object());
   std::cout << "bandwidth limit: " << describeRate(b.value("global", std::uint64_t{0})) << "; now "
-            << humanBytes(rates.value("total", 0.0)) << "/s\n";
+            << mibPerSecond(rates.value("total", 0.0)) << "\n";
   const Json limits = b.value("sessions", Json::object());
   const Json session_rates = rates.value("sessions", Json::object());
   std::map<std::string, bool> names;
@@ -246,7 +252,7 @@ void printBandwidth(const Json& b) {
   for (const auto& [name, v] : session_rates.items()) names[name] = true;
   for (const auto& [name, _] : names)
     std::cout << "  session " << name << ": limit " << describeRate(limits.value(name, std::uint64_t{0})) << "; now "
-              << humanBytes(session_rates.value(name, 0.0)) << "/s\n";
+              << mibPerSecond(session_rates.value(name, 0.0)) << "\n";
 }
 
 }  // namespace
@@ -496,7 +502,9 @@ int status(const Context& ctx) {
   for (const auto& session : s->value("sessions", Json::array()))
     std::cout << "session " << session.value("id", "") << (session.value("attached", false) ? " (attached)" : "") << ", "
               << session.value("pending_events", 0) << " events waiting\n";
-  for (const auto& [state, count] : s->value("tasks_by_state", Json::object()).items())
+  // Named: items() of a temporary would outlive it (the range-for keeps only the proxy alive).
+  const Json by_state = s->value("tasks_by_state", Json::object());
+  for (const auto& [state, count] : by_state.items())
     std::cout << count << " " << state << "\n";
   if (s->contains("bandwidth")) printBandwidth((*s)["bandwidth"]);
   return kExitOk;
