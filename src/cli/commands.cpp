@@ -18,6 +18,7 @@
 
 #include "ferry/control.hpp"
 #include "ferry/session.hpp"
+#include "arguments.hpp"
 #include "progress_bar.hpp"
 
 namespace ferry::cli {
@@ -225,6 +226,52 @@ void printTask(const TaskInfo& t) {
   std::cout << "\n";
 }
 
+Result<SchedulingOptions> schedulingFor(const SchedulingArgs& args) {
+  SchedulingOptions options;
+  options.discretionary = args.discretionary;
+  if (!args.priority.empty()) {
+    auto priority = parsePriority(args.priority);
+    if (!priority) return tl::unexpected(priority.error());
+    options.priority = *priority;
+  }
+  if (!args.begin_at.empty()) {
+    auto at = parseBeginAt(args.begin_at);
+    if (!at) return tl::unexpected(at.error());
+    options.earliest_begin = std::chrono::system_clock::time_point(std::chrono::seconds(*at));
+  }
+  return options;
+}
+
+// "5242880 B/s (5.0 MiB/s)", or "none".
+std::string describeRate(std::uint64_t bytes_per_second) {
+  if (bytes_per_second == 0) return "none";
+  char text[64];
+  std::snprintf(text, sizeof text, "%llu B/s (%.1f MiB/s)", static_cast<unsigned long long>(bytes_per_second),
+                static_cast<double>(bytes_per_second) / (1024.0 * 1024.0));
+  return text;
+}
+
+// The "bandwidth" part of status / the result of limits, for people.
+std::string mibPerSecond(double bytes_per_second) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB/s", bytes_per_second / (1024.0 * 1024.0));
+  return text;
+}
+
+void printBandwidth(const Json& b) {
+  const Json rates = b.value("rates", Json::object());
+  std::cout << "bandwidth limit: " << describeRate(b.value("global", std::uint64_t{0})) << "; now "
+            << mibPerSecond(rates.value("total", 0.0)) << "\n";
+  const Json limits = b.value("sessions", Json::object());
+  const Json session_rates = rates.value("sessions", Json::object());
+  std::map<std::string, bool> names;
+  for (const auto& [name, v] : limits.items()) names[name] = true;
+  for (const auto& [name, v] : session_rates.items()) names[name] = true;
+  for (const auto& [name, _] : names)
+    std::cout << "  session " << name << ": limit " << describeRate(limits.value(name, std::uint64_t{0})) << "; now "
+              << mibPerSecond(session_rates.value(name, 0.0)) << "\n";
+}
+
 }  // namespace
 
 // Attaches to the session; when another ferryctl holds the default one, to a session of our own
@@ -264,6 +311,9 @@ int download(const Context& given, const DownloadArgs& args) {
   if (!session) return report(ctx, session.error());
   DownloadOptions options;
   options.description = args.description;
+  auto scheduling = schedulingFor(args.scheduling);
+  if (!scheduling) return report(ctx, scheduling.error());
+  options.scheduling = *scheduling;
   Result<DownloadTask> task = fail(errc::internal, "unreachable");
   if (!args.resume_data_file.empty()) {
     auto blob = readResumeData(args.resume_data_file);
@@ -300,6 +350,9 @@ int upload(const Context& given, const UploadArgs& args) {
   auto session = attach(ctx, delegate, args.detach);
   if (!session) return report(ctx, session.error());
   UploadOptions options;
+  auto scheduling = schedulingFor(args.scheduling);
+  if (!scheduling) return report(ctx, scheduling.error());
+  options.scheduling = *scheduling;
   options.resumable = args.resumable;
   options.description = args.description;
   auto task = args.file == "-" ? uploadStdin(**session, *delegate, *request, options)
@@ -506,8 +559,44 @@ int status(const Context& ctx) {
               << session.value("pending_events", 0) << " events waiting\n";
     if (auto launch = session.find("launch"); launch != session.end() && launch->is_object()) printLaunch(*launch);
   }
-  for (const auto& [state, count] : s->value("tasks_by_state", Json::object()).items())
+  // Named: items() of a temporary would outlive it (the range-for keeps only the proxy alive).
+  const Json by_state = s->value("tasks_by_state", Json::object());
+  for (const auto& [state, count] : by_state.items())
     std::cout << count << " " << state << "\n";
+  if (s->contains("bandwidth")) printBandwidth((*s)["bandwidth"]);
+  return kExitOk;
+}
+
+int limit(const Context& ctx, const LimitArgs& args) {
+  if (!args.rate.empty() && args.session.empty())
+    return report(ctx, Error(errc::invalid_argument, "a rate alone is ambiguous: write ferryctl limit --global RATE, or "
+                                                     "ferryctl limit --session ID RATE"));
+  if (!args.session.empty() && args.rate.empty())
+    return report(ctx, Error(errc::invalid_argument, "give the session's rate: ferryctl limit --session " + args.session +
+                                                     " RATE (0 or none clears it)"));
+  std::optional<std::uint64_t> global, session_rate;
+  if (!args.global.empty()) {
+    auto rate = parseRate(args.global);
+    if (!rate) return report(ctx, rate.error());
+    global = *rate;
+  }
+  if (!args.session.empty()) {
+    if (auto valid = protocol::validateSessionId(args.session); !valid) return report(ctx, valid.error());
+    auto rate = parseRate(args.rate);
+    if (!rate) return report(ctx, rate.error());
+    session_rate = *rate;
+  }
+  auto control = Control::connect(ctx.socket);
+  if (!control) return report(ctx, control.error());
+  Result<Json> result = fail(errc::internal, "unreachable");
+  if (global) result = (*control)->setLimit(std::nullopt, *global);
+  if (session_rate && (!global || result)) result = (*control)->setLimit(args.session, *session_rate);
+  if (!global && !session_rate) result = (*control)->limits();
+  if (!result) return report(ctx, result.error());
+  if (ctx.json)
+    std::cout << result->dump(2) << "\n";
+  else
+    printBandwidth(*result);
   return kExitOk;
 }
 

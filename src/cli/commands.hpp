@@ -23,6 +23,13 @@ struct Context {
   bool session_given = false;  // --session was on the command line
 };
 
+// --priority, --discretionary, --begin-at of download and upload (parsed by arguments.hpp).
+struct SchedulingArgs {
+  std::string priority;  // empty: default
+  bool discretionary = false;
+  std::string begin_at;  // empty: none
+};
+
 struct DownloadArgs {
   std::string url;
   std::string output;       // -o; default: the URL's last segment in the current directory
@@ -30,6 +37,7 @@ struct DownloadArgs {
   std::string resume_data_file;      // --resume-data FILE ("-": stdin)
   bool detach = false;
   std::string description;
+  SchedulingArgs scheduling;
 };
 
 int download(const Context& ctx, const DownloadArgs& args);
@@ -42,6 +50,7 @@ struct UploadArgs {
   std::string resumable = "ietf";    // ietf | tus | none
   bool detach = false;
   std::string description;
+  SchedulingArgs scheduling;
 };
 
 // Uploads FILE; waits for the server's answer (printed on stdout) unless detached.
@@ -52,6 +61,14 @@ int watch(const Context& ctx);
 int taskCommand(const Context& ctx, const std::string& verb, std::uint64_t task);
 int resumeData(const Context& ctx, std::uint64_t task);
 int status(const Context& ctx);
+
+struct LimitArgs {
+  std::string global;   // --global RATE
+  std::string session;  // --session ID
+  std::string rate;     // the session's RATE
+};
+// Shows the bandwidth limits and current rates, or sets the global and/or a session's limit.
+int limit(const Context& ctx, const LimitArgs& args);
 // Tails one session's event stream (queued events first); one line per event, or JSON lines.
 int events(const Context& ctx, const std::string& session);
 

@@ -24,6 +24,12 @@ int main(int argc, char** argv) {
   download_cmd->add_option("--description", dl.description, "a label shown by list");
   download_cmd->add_flag("--detach", dl.detach, "print the task id and return at once; `ferryctl wait` collects it");
   download_cmd->add_option("--session", ctx.session, "background session identifier (default: ferryctl)");
+  auto addScheduling = [](CLI::App* cmd, SchedulingArgs& s) {
+    cmd->add_option("--priority", s.priority, "0.0 (lowest) .. 1.0 (highest), or low/default/high: order among waiting tasks");
+    cmd->add_flag("--discretionary", s.discretionary, "run only while no other (non-discretionary) task runs");
+    cmd->add_option("--begin-at", s.begin_at, "do not start before this time: seconds since the epoch (date +%s), or +SECONDS");
+  };
+  addScheduling(download_cmd, dl.scheduling);
 
   UploadArgs up;
   auto* upload_cmd = app.add_subcommand("upload", "upload FILE to URL (waits for the server's answer, unless --detach)");
@@ -36,6 +42,7 @@ int main(int argc, char** argv) {
   upload_cmd->add_option("--description", up.description, "a label shown by list");
   upload_cmd->add_flag("--detach", up.detach, "print the task id and return at once; `ferryctl wait` collects it");
   upload_cmd->add_option("--session", ctx.session, "background session identifier (default: ferryctl)");
+  addScheduling(upload_cmd, up.scheduling);
 
   auto* wait_cmd = app.add_subcommand("wait", "attach, take the queued events, wait for the session's tasks; non-zero if any failed");
   wait_cmd->add_option("--session", ctx.session, "background session identifier (default: ferryctl)");
@@ -62,7 +69,13 @@ int main(int argc, char** argv) {
   }
   auto* resume_data_cmd = app.add_subcommand("resume-data", "cancel a task and print its resume data");
   resume_data_cmd->add_option("task", task, "task id (from list)")->required();
-  auto* status_cmd = app.add_subcommand("status", "the daemon's version, uptime, sessions and tasks");
+  auto* status_cmd = app.add_subcommand("status", "the daemon's version, uptime, sessions, tasks, limits and rates");
+
+  LimitArgs limit_args;
+  auto* limit_cmd = app.add_subcommand("limit", "show or set bandwidth limits (global and per session); 0 or none clears");
+  limit_cmd->add_option("--global", limit_args.global, "limit for all transfers together, e.g. 5M (bytes/s, K/M/G = 1024-based)");
+  limit_cmd->add_option("--session", limit_args.session, "set this session's limit to RATE");
+  limit_cmd->add_option("rate", limit_args.rate, "the session's limit, e.g. 1M");
 
   try {
     app.parse(argc, argv);
@@ -96,5 +109,6 @@ int main(int argc, char** argv) {
     if (cmd->parsed()) return taskCommand(ctx, cmd->get_name(), task);
   if (resume_data_cmd->parsed()) return resumeData(ctx, task);
   if (status_cmd->parsed()) return status(ctx);
+  if (limit_cmd->parsed()) return limit(ctx, limit_args);
   return kExitUsage;
 }

@@ -57,6 +57,14 @@ Result<std::string> Control::cancelByProducingResumeData(std::uint64_t task) {
 
 Result<Json> Control::status() { return connection_->request({{"type", protocol::type::status}}); }
 
+Result<Json> Control::limits() { return connection_->request({{"type", protocol::type::limits}}); }
+
+Result<Json> Control::setLimit(const std::optional<std::string>& session, std::uint64_t bytes_per_second) {
+  Json message{{"type", protocol::type::set_limit}, {"bytes_per_second", bytes_per_second}};
+  if (session) message["session"] = *session;
+  return connection_->request(message);
+}
+
 Result<void> Control::watch(std::function<void(const Json&)> on_event, const std::optional<std::string>& session) {
   on_event_ = std::move(on_event);
   Json message{{"type", protocol::type::watch}};

@@ -84,6 +84,17 @@ Session::~Session() {
   connection_.reset();  // detaches; tasks go on in ferryd
 }
 
+namespace {
+// The scheduling fields of create_download / create_upload (docs/ipc.md).
+Json withScheduling(Json message, const SchedulingOptions& s) {
+  message["priority"] = s.priority;
+  if (s.discretionary) message["discretionary"] = true;
+  if (s.earliest_begin)
+    message["begin_at"] = std::chrono::duration_cast<std::chrono::seconds>(s.earliest_begin->time_since_epoch()).count();
+  return message;
+}
+}  // namespace
+
 Result<Json> Session::call(Json message) {
   if (!connection_) return fail(errc::daemon_unavailable, "the session is not connected");
   return connection_->request(std::move(message));
@@ -97,10 +108,11 @@ Result<TaskInfo> Session::taskCommand(std::string_view type, std::uint64_t id) {
 
 Result<DownloadTask> Session::downloadTask(const Request& request, const DownloadOptions& options) {
   if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
-  auto r = call({{"type", protocol::type::create_download},
+  auto r = call(withScheduling({{"type", protocol::type::create_download},
                  {"request", requestJson(request)},
                  {"destination", absoluteDestination(options.destination)},
-                 {"description", options.description}});
+                 {"description", options.description}},
+                                options.scheduling));
   if (!r) return tl::unexpected(r.error());
   auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
   if (!info) return tl::unexpected(info.error());
@@ -109,10 +121,11 @@ Result<DownloadTask> Session::downloadTask(const Request& request, const Downloa
 
 Result<DownloadTask> Session::downloadTaskWithResumeData(const std::string& resume_data, const DownloadOptions& options) {
   if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
-  auto r = call({{"type", protocol::type::create_download},
+  auto r = call(withScheduling({{"type", protocol::type::create_download},
                  {"resume_data", resume_data},
                  {"destination", absoluteDestination(options.destination)},
-                 {"description", options.description}});
+                 {"description", options.description}},
+                                options.scheduling));
   if (!r) return tl::unexpected(r.error());
   auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
   if (!info) return tl::unexpected(info.error());
@@ -155,7 +168,7 @@ Result<UploadTask> Session::createUpload(const Request& request, Json source, co
                {"redirects", options.follow_redirects ? "follow" : "refuse"},
                {"description", options.description}};
   message.update(source);
-  auto r = call(std::move(message));
+  auto r = call(withScheduling(std::move(message), options.scheduling));
   if (!r) return tl::unexpected(r.error());
   auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
   if (!info) return tl::unexpected(info.error());

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/files.hpp"
+#include "protocol/scheduling.hpp"
 
 namespace ferry::daemon {
 
@@ -70,6 +71,8 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
     if (json.is_object() && json.value("invalidating", false)) invalidating.insert(s.id);
   }
   outbox_.restore(snapshot.events);
+  limits_ = std::make_unique<BandwidthLimitBook>(*engine_, *writer_);
+  limits_->restore(snapshot.meta);  // before the tasks start, so that they start within the limits
   tasks_->restore(snapshot, sessions_, invalidating);
   launcher_ = std::make_unique<AppLauncher>(io_, *writer_, outbox_, options_.launch_attach_timeout);
   launcher_->restore(sessions_, snapshot.launch_schedules);
@@ -127,6 +130,8 @@ void Daemon::onMessage(const Conn& c, const Json& m) {
   if (type == protocol::type::ack) return handleAck(c, m);
   if (type == protocol::type::list) return handleList(c, m);
   if (type == protocol::type::status) return handleStatus(c, m);
+  if (type == protocol::type::limits) return handleLimits(c, m);
+  if (type == protocol::type::set_limit) return handleSetLimit(c, m);
   if (type == protocol::type::watch) {
     if (auto session = protocol::optionalString(m, "session")) {
       if (auto valid = protocol::validateSessionId(*session); !valid) return c->sendError(id, valid.error());
@@ -213,6 +218,9 @@ void Daemon::handleCreateDownload(const Conn& c, const Json& m) {
   spec.destination = m.value("destination", std::string());
   spec.description = m.value("description", std::string()).substr(0, 1024);
   spec.start = m.value("start", false);
+  auto scheduling = protocol::schedulingFromJson(m);
+  if (!scheduling) return c->sendError(id, scheduling.error());
+  spec.scheduling = *scheduling;
   spec.config = sessions_[spec.session];
   tasks_->createDownload(std::move(spec), [this, c, id](Result<protocol::TaskInfo> info) {
     if (!info) return c->sendError(id, info.error());
@@ -252,6 +260,9 @@ void Daemon::handleCreateUpload(const Conn& c, const Json& m) {
   spec.redirects = redirects == "refuse" ? engine::RedirectPolicy::refuse : engine::RedirectPolicy::follow;
   spec.description = m.value("description", std::string()).substr(0, 1024);
   spec.start = m.value("start", false);
+  auto scheduling = protocol::schedulingFromJson(m);
+  if (!scheduling) return c->sendError(id, scheduling.error());
+  spec.scheduling = *scheduling;
   spec.config = sessions_[spec.session];
   tasks_->createUpload(std::move(spec), [this, c, id](Result<protocol::TaskInfo> info) {
     if (!info) return c->sendError(id, info.error());
@@ -330,7 +341,47 @@ void Daemon::handleStatus(const Conn& c, const Json& m) {
   reply(c, id, {{"daemon_version", FERRY_VERSION}, {"pid", ::getpid()}, {"uptime_seconds", uptime},
                 {"socket", server_.socketPath().string()}, {"socket_activated", server_.socketActivated()},
                 {"state_dir", options_.state_dir.string()},
-                {"sessions", sessions}, {"tasks_by_state", tasks_->countByState()}});
+                {"sessions", sessions}, {"tasks_by_state", tasks_->countByState()},
+                {"bandwidth", limitsAndRates()}});
+}
+
+// {"global": N, "sessions": {id: N}, "rates": {"total": B/s, "sessions": {id: B/s}}}
+Json Daemon::limitsAndRates() {
+  Json out = limits_->toJson();
+  double total = 0;
+  Json per_session = Json::object();
+  for (const auto& [session, rate] : tasks_->currentRates()) {
+    per_session[session] = static_cast<std::uint64_t>(rate);
+    total += rate;
+  }
+  out["rates"] = {{"total", static_cast<std::uint64_t>(total)}, {"sessions", per_session}};
+  return out;
+}
+
+void Daemon::handleLimits(const Conn& c, const Json& m) {
+  reply(c, m.contains("id") ? m["id"] : Json(nullptr), limitsAndRates());
+}
+
+void Daemon::handleSetLimit(const Conn& c, const Json& m) {
+  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  auto limit = protocol::bandwidthLimitFromJson(m, "bytes_per_second");
+  if (!limit) return c->sendError(id, limit.error());
+  std::optional<std::string> session;
+  if (m.contains("session")) {
+    if (!m["session"].is_string()) return c->sendError(id, Error(errc::invalid_argument, "session must be a session identifier"));
+    session = m["session"].get<std::string>();
+    if (auto valid = protocol::validateSessionId(*session); !valid) return c->sendError(id, valid.error());
+  }
+  // An application may throttle its own session, not others nor the whole daemon.
+  if (!c->attached_session.empty() && session != c->attached_session)
+    return c->sendError(id, Error(errc::permission_denied, "a client attached to a session may set that session's limit "
+                                                           "only; use ferryctl limit for the others"));
+  limits_->set(session, *limit, [this, c, id](Result<void> stored) {
+    boost::asio::post(io_, [this, c, id, stored]() {
+      if (!stored) return c->sendError(id, stored.error());
+      reply(c, id, limitsAndRates());
+    });
+  });
 }
 
 }  // namespace ferry::daemon

@@ -12,6 +12,7 @@
 
 #include "common/unique_fd.hpp"
 #include "daemon/app_launcher.hpp"
+#include "daemon/bandwidth_limits.hpp"
 #include "daemon/client_connection.hpp"
 #include "daemon/event_outbox.hpp"
 #include "daemon/ipc_server.hpp"
@@ -57,6 +58,9 @@ class Daemon : public MessageHandler {
   void handleAck(const Conn& c, const protocol::Json& m);
   void handleList(const Conn& c, const protocol::Json& m);
   void handleStatus(const Conn& c, const protocol::Json& m);
+  void handleLimits(const Conn& c, const protocol::Json& m);
+  void handleSetLimit(const Conn& c, const protocol::Json& m);
+  protocol::Json limitsAndRates();
   std::optional<std::string> scopeOf(const Conn& c) const;
 
   DaemonOptions options_;
@@ -68,6 +72,7 @@ class Daemon : public MessageHandler {
   ResumeDataCodec codec_;
   EventOutbox outbox_;
   std::unique_ptr<TaskManager> tasks_;
+  std::unique_ptr<BandwidthLimitBook> limits_;
   IpcServer server_;
   std::unique_ptr<AppLauncher> launcher_;  // runs sessions' launch commands (relaunch, refresh)
   std::map<std::string, protocol::SessionConfig> sessions_;

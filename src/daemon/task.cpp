@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "protocol/scheduling.hpp"
+
 namespace ferry::daemon {
 namespace {
 constexpr std::array<std::pair<TaskState, std::string_view>, 6> kNames{{
@@ -34,7 +36,9 @@ store::TaskRow Task::toRow() const {
   row.kind = upload ? "upload" : "download";
   if (upload) row.upload_json = upload->toJson().dump();
   row.state = std::string(stateName(state));
-  row.request_json = protocol::requestToJson(request).dump();
+  auto request_json = protocol::requestToJson(request);
+  protocol::schedulingToJson(scheduling, request_json["schedule"]);
+  row.request_json = request_json.dump();
   row.destination = destination;
   row.partial = partial;
   row.durable_offset = durable;
@@ -71,6 +75,9 @@ protocol::TaskInfo Task::toInfo() const {
   info.error = error;
   info.suspend_count = suspend_count;
   info.created_at = created_at;
+  info.priority = scheduling.priority;
+  info.discretionary = scheduling.discretionary;
+  info.begin_at = protocol::beginAtSeconds(scheduling);
   return info;
 }
 
@@ -85,6 +92,11 @@ Result<Task> Task::fromRow(const store::TaskRow& row) {
   auto request = protocol::requestFromJson(json);
   if (!request) return tl::unexpected(request.error());
   t.request = *request;
+  if (json.is_object() && json.contains("schedule")) {
+    auto scheduling = protocol::schedulingFromJson(json["schedule"]);
+    if (!scheduling) return tl::unexpected(scheduling.error());
+    t.scheduling = *scheduling;
+  }
   t.destination = row.destination;
   t.partial = row.partial;
   t.durable = row.durable_offset;

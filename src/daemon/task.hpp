@@ -74,6 +74,9 @@ struct Task {
   int suspend_count = 0;
   std::int64_t created_at = 0;
   std::int64_t resource_deadline = 0;
+  // Priority, discretionary, begin date: given at creation, stored in the row's request_json
+  // under "schedule" (no schema change: the store does not interpret that column).
+  engine::Scheduling scheduling;
 
   // Bytes: written by the engine (maybe not synced) and durable (synced and committed).
   std::uint64_t written = 0;

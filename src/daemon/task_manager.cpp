@@ -236,6 +236,7 @@ void TaskManager::createDownload(NewDownload spec, Reply reply) {
   t.request = std::move(spec.request);
   t.destination = spec.destination;
   t.description = spec.description;
+  t.scheduling = spec.scheduling;
   t.partial = "partial/" + std::to_string(t.id) + ".part";
   t.created_at = unixNow();
   t.resource_deadline = t.created_at + spec.config.resource_timeout.count();
@@ -389,6 +390,20 @@ std::map<std::string, int> TaskManager::countByState() const {
   return counts;
 }
 
+std::map<std::string, double> TaskManager::currentRates() {
+  std::map<std::string, double> out;
+  for (auto it = rates_.begin(); it != rates_.end();) {
+    const double rate = it->second.bytesPerSecond();
+    if (rate > 0) {
+      out[it->first] = rate;
+      ++it;
+    } else {
+      it = rates_.erase(it);
+    }
+  }
+  return out;
+}
+
 void TaskManager::onEventAcked(const store::EventRow& row) {
   writer_.submit(store::Durability::progress, [seq = row.seq](store::Store& s) { return s.deleteEvent(seq); });
   if (row.type == protocol::event::did_become_invalid) {
@@ -432,6 +447,7 @@ void TaskManager::startEngine(Task& t) {
   job.validators = t.validators;
   job.retry.resource_deadline = engine::WallClock::time_point(std::chrono::seconds(t.resource_deadline));
   job.max_bytes_per_second = config.max_bytes_per_second;
+  job.scheduling = t.scheduling;
   t.state = TaskState::running;
   t.waiting_for = "queued";
   t.in_engine = true;
@@ -492,6 +508,7 @@ void TaskManager::onResponded(Task& t, const engine::Responded& r) {
 
 void TaskManager::onProgress(Task& t, const engine::Progress& p) {
   t.written = p.total_written;
+  rates_[t.session].add(p.bytes_written);
   if (p.expected_total) t.expected_total = p.expected_total;
   publishTransient(t, protocol::event::did_write_data,
                    {{"bytesWritten", p.bytes_written},

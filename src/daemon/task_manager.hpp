@@ -24,6 +24,7 @@
 #include "common/unique_fd.hpp"
 #include "daemon/task.hpp"
 #include "daemon/event_outbox.hpp"
+#include "daemon/rate_meter.hpp"
 #include "daemon/resume_data.hpp"
 #include "engine/engine.hpp"
 #include "protocol/messages.hpp"
@@ -40,6 +41,7 @@ struct NewDownload {
   std::optional<std::string> resume_data;
   bool start = false;  // URLSession tasks are created suspended; resume() starts them
   protocol::SessionConfig config;
+  engine::Scheduling scheduling;  // priority, discretionary, begin date
 };
 
 struct NewUpload {
@@ -54,6 +56,7 @@ struct NewUpload {
   std::string description;
   bool start = false;
   protocol::SessionConfig config;
+  engine::Scheduling scheduling;
 };
 
 class TaskManager {
@@ -92,6 +95,9 @@ class TaskManager {
 
   std::vector<protocol::TaskInfo> list(const std::optional<std::string>& session) const;
   std::map<std::string, int> countByState() const;
+  // Bytes per second moved by each session's transfers (both directions) over the last seconds;
+  // sessions that moved nothing lately are left out.
+  std::map<std::string, double> currentRates();
 
   void onEngineEvent(const engine::EngineEvent& event);
   // An acknowledged event: delivered files left in delivered/ are removed, and a finished task
@@ -179,6 +185,7 @@ class TaskManager {
   std::map<std::uint64_t, std::uint64_t> stream_ends_;
   std::uint64_t stream_serial_ = 0;
   std::uint64_t last_task_id_ = 0;
+  std::map<std::string, RateMeter> rates_;  // by session
 };
 
 }  // namespace ferry::daemon

@@ -112,6 +112,7 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
   t.session = spec.session;
   t.request = std::move(spec.request);
   t.description = spec.description;
+  t.scheduling = spec.scheduling;
   t.created_at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   t.resource_deadline = t.created_at + spec.config.resource_timeout.count();
   t.suspend_count = spec.start ? 0 : 1;
@@ -187,6 +188,7 @@ void TaskManager::startUploadEngine(Task& t) {
   job.max_response_body_bytes = kMaxResponseBody;
   job.retry.resource_deadline = engine::WallClock::time_point(std::chrono::seconds(t.resource_deadline));
   job.max_bytes_per_second = config.max_bytes_per_second;
+  job.scheduling = t.scheduling;
   job.redirects = t.upload->redirects;
   job.resumable.mode = t.upload->mode;
   job.resumable.upload_url = t.upload->upload_url;
@@ -203,6 +205,7 @@ void TaskManager::onUploadEvent(const engine::UploadEvent& event) {
   std::visit(Overloaded{
                  [&](const engine::SendProgress& p) {
                    t->upload->sent = p.total_sent;
+                   rates_[t->session].add(p.bytes_sent);
                    publishTransient(*t, protocol::event::did_send_body_data,
                                     {{"bytesSent", p.bytes_sent},
                                      {"totalBytesSent", p.total_sent},

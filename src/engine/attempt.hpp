@@ -61,6 +61,8 @@ class Attempt {
   virtual int pausedFd() const { return -1; }
   // The paused descriptor is readable (or hung up): unpause the transfer.
   virtual void unpause() {}
+  // A new speed limit for the running transfer (bytes/s, 0: none), applied by the next read/send.
+  virtual void setRateLimit(std::uint64_t bytes_per_second) = 0;
 };
 
 }  // namespace ferry::engine

@@ -157,8 +157,8 @@ Result<void> DownloadAttempt::configure() {
   set(CURLOPT_LOW_SPEED_TIME, static_cast<long>(request.stall_timeout.count()));
   set(CURLOPT_CONNECTTIMEOUT, static_cast<long>(request.connect_timeout.count()));
   set(CURLOPT_BUFFERSIZE, bufferSize());
-  if (job_.spec.max_bytes_per_second > 0)
-    set(CURLOPT_MAX_RECV_SPEED_LARGE, static_cast<curl_off_t>(job_.spec.max_bytes_per_second));
+  if (job_.rate_limit > 0)
+    set(CURLOPT_MAX_RECV_SPEED_LARGE, static_cast<curl_off_t>(job_.rate_limit));
   set(CURLOPT_TCP_KEEPALIVE, 1L);
   if (!options_.ca_bundle.empty()) set(CURLOPT_CAINFO, options_.ca_bundle.c_str());
   set(CURLOPT_HTTPHEADER, headers_.get());
@@ -175,10 +175,16 @@ Result<void> DownloadAttempt::configure() {
   return {};
 }
 
+void DownloadAttempt::setRateLimit(std::uint64_t bytes_per_second) {
+  // The receive buffer keeps the size it started with (curl refuses a new CURLOPT_BUFFERSIZE on a
+  // running transfer); curl caps one read burst at a second's worth of the new limit.
+  curl_easy_setopt(easy_.get(), CURLOPT_MAX_RECV_SPEED_LARGE, static_cast<curl_off_t>(bytes_per_second));
+}
+
 long DownloadAttempt::bufferSize() const {
   // curl reads up to ~100 buffers in a row while the socket has data and only then checks the
   // rate limit, so a big buffer turns a limit into bursts: keep a burst near 100 ms of data.
-  const auto rate = job_.spec.max_bytes_per_second;
+  const auto rate = job_.rate_limit;
   if (rate == 0) return options_.buffer_size;
   const auto per_read = static_cast<long>(std::min<std::uint64_t>(rate / 1000, static_cast<std::uint64_t>(options_.buffer_size)));
   return std::max(per_read, 1024L);  // CURLOPT_BUFFERSIZE's minimum

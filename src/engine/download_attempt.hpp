@@ -28,6 +28,7 @@ class DownloadAttempt final : public Attempt {
 
   // Called once curl reports the transfer done with `result`.
   AttemptOutcome finish(CURLcode result) override;
+  void setRateLimit(std::uint64_t bytes_per_second) override;
 
  private:
   DownloadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink);

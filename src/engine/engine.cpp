@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <ctime>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -54,8 +55,11 @@ struct LimitsCommand {
   std::string group;
   GroupLimits limits;
 };
+struct BandwidthCommand {
+  BandwidthLimits limits;
+};
 using Command = std::variant<StartCommand, StartUploadCommand, DecideRedirectCommand, StopCommand, RestartCommand,
-                             LimitsCommand>;
+                             LimitsCommand, BandwidthCommand>;
 
 // The longest the thread sleeps with nothing to do; commands and curl wake it earlier.
 constexpr std::chrono::milliseconds kIdlePoll{1000};
@@ -72,6 +76,16 @@ std::uint64_t trustedBytesOnDisk(const std::filesystem::path& path, std::uint64_
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) return 0;
   return std::min<std::uint64_t>(static_cast<std::uint64_t>(st.st_size), resume_offset);
+}
+
+// "begin-date 2026-11-30T08:30:00Z"
+std::string beginDateReason(WallClock::time_point at) {
+  const std::time_t t = WallClock::to_time_t(at);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return std::string("begin-date ") + text;
 }
 
 std::string backoffReason(std::chrono::milliseconds delay) {
@@ -116,6 +130,7 @@ struct Engine::Impl {
     while (applyCommands()) {
       wakeBackedOffJobs();
       if (schedule_needed) startRunnableJobs();
+      if (rates_dirty) rebalanceRates();
       int running = 0;
       curl_multi_perform(multi.get(), &running);
       handleCompletedTransfers();
@@ -175,8 +190,7 @@ struct Engine::Impl {
     job->bytes_in_file = trustedBytesOnDisk(job->spec.partial_path, job->spec.resume_offset);
     Job& ref = *job;
     jobs.emplace(ref.spec.id, std::move(job));
-    changeState(ref, JobState::queued);
-    setWaiting(ref, "queued");
+    enter(ref);
   }
 
   void apply(StartUploadCommand& command) {
@@ -191,6 +205,7 @@ struct Engine::Impl {
     common.request = spec.request;
     common.retry = spec.retry;
     common.max_bytes_per_second = spec.max_bytes_per_second;
+    common.scheduling = spec.scheduling;
     if (!checked || !syntax) {
       Finished finished;
       finished.id = id;
@@ -215,8 +230,20 @@ struct Engine::Impl {
     job->host_key = checked->host_key;
     Job& ref = *job;
     jobs.emplace(id, std::move(job));
-    changeState(ref, JobState::queued);
-    setWaiting(ref, "queued");
+    enter(ref);
+  }
+
+  // A new job waits for its begin date, or for a slot at once.
+  void enter(Job& job) {
+    const auto& begin = job.spec.scheduling.begin_at;
+    const auto now = WallClock::now();
+    if (begin && *begin > now) {
+      job.retry_at = Clock::now() + std::chrono::ceil<Clock::duration>(*begin - now);
+      changeState(job, JobState::scheduled);
+      return setWaiting(job, beginDateReason(*begin));
+    }
+    changeState(job, JobState::queued);
+    setWaiting(job, "queued");
   }
 
   void apply(DecideRedirectCommand& command) {
@@ -266,6 +293,41 @@ struct Engine::Impl {
     schedule_needed = true;
   }
 
+  void apply(BandwidthCommand& command) {
+    bandwidth = std::move(command.limits);
+    rates_dirty = true;
+  }
+
+  // Each running transfer's share of the limits (computed with `extra` counted as running too).
+  std::vector<std::uint64_t> shares(std::vector<Job*>& jobs_out, Job* extra) const {
+    jobs_out.assign(running_jobs.begin(), running_jobs.end());
+    if (extra != nullptr) jobs_out.push_back(extra);
+    std::vector<RateDemand> demands;
+    demands.reserve(jobs_out.size());
+    for (const Job* job : jobs_out) demands.push_back({job->spec.id, job->spec.group, job->spec.max_bytes_per_second});
+    return shareBandwidth(bandwidth, demands);
+  }
+
+  // The limit a job about to start gets: its share with itself counted.
+  std::uint64_t startingRate(Job& job) const {
+    std::vector<Job*> covered;
+    auto rates = shares(covered, &job);
+    return rates.back();
+  }
+
+  // Applies the current shares to the running transfers whose share changed.
+  void rebalanceRates() {
+    rates_dirty = false;
+    std::vector<Job*> covered;
+    auto rates = shares(covered, nullptr);
+    for (std::size_t i = 0; i < covered.size(); ++i) {
+      Job& job = *covered[i];
+      if (job.rate_limit == rates[i] || !job.attempt) continue;
+      job.rate_limit = rates[i];
+      job.attempt->setRateLimit(rates[i]);
+    }
+  }
+
   Job* find(TaskId id) {
     auto it = jobs.find(id);
     return it == jobs.end() ? nullptr : it->second.get();
@@ -278,36 +340,52 @@ struct Engine::Impl {
     job.state = next;
     switch (next) {
       case JobState::queued:
-        queue.emplace(job.sequence, &job);
+        queue.emplace(queueKey(job), &job);
+        if (!job.spec.scheduling.discretionary) ++queued_regular;
         schedule_needed = true;
         break;
       case JobState::backing_off:
+      case JobState::scheduled:
         backoff_timers.emplace(job.retry_at, job.spec.id);
         break;
       case JobState::running:
         job.waiting_reason.clear();
         scheduler.onStarted(job.spec.group, job.host_key);
         running_jobs.insert(&job);
+        if (!job.spec.scheduling.discretionary) ++running_regular;
+        rates_dirty = true;
         break;
       case JobState::held:
         break;
     }
   }
 
+  // Higher priority first, then arrival order.
+  static std::pair<double, std::uint64_t> queueKey(const Job& job) {
+    return {-job.spec.scheduling.priority, job.sequence};
+  }
+
   // Takes the job out of the FIFO, the timers or curl, whichever its state puts it in.
   void leaveState(Job& job) {
     switch (job.state) {
       case JobState::queued:
-        queue.erase(job.sequence);
+        queue.erase(queueKey(job));
+        if (!job.spec.scheduling.discretionary) {
+          --queued_regular;
+          schedule_needed = true;  // a discretionary job may be free to start now
+        }
         break;
       case JobState::backing_off:
+      case JobState::scheduled:
         backoff_timers.erase({job.retry_at, job.spec.id});
         break;
       case JobState::running:
         job.attempt.reset();  // leaves the multi handle
         scheduler.onStopped(job.spec.group, job.host_key);
         running_jobs.erase(&job);
+        if (!job.spec.scheduling.discretionary) --running_regular;
         schedule_needed = true;
+        rates_dirty = true;
         break;
       case JobState::held:
         break;
@@ -323,7 +401,10 @@ struct Engine::Impl {
   void wakeBackedOffJobs() {
     const auto now = Clock::now();
     while (!backoff_timers.empty() && backoff_timers.begin()->first <= now) {
-      changeState(*find(backoff_timers.begin()->second), JobState::queued);
+      Job& job = *find(backoff_timers.begin()->second);
+      const bool begin_date_reached = job.state == JobState::scheduled;
+      changeState(job, JobState::queued);
+      if (begin_date_reached) setWaiting(job, "queued");
     }
   }
 
@@ -332,6 +413,12 @@ struct Engine::Impl {
     for (auto it = queue.begin(); it != queue.end();) {
       Job& job = *it->second;
       ++it;  // starting or failing the job removes its own entry only
+      // Discretionary work waits while other work runs or waits for a slot.
+      // (The next request of an upload's running attempt is not new work: it goes on.)
+      if (job.spec.scheduling.discretionary && !job.upload_next_request && (running_regular > 0 || queued_regular > 0)) {
+        setWaiting(job, "discretionary");
+        continue;
+      }
       if (auto reason = scheduler.blockReason(job.spec.group, job.host_key)) {
         setWaiting(job, *reason);
         continue;
@@ -341,6 +428,7 @@ struct Engine::Impl {
   }
 
   void startAttempt(Job& job) {
+    job.rate_limit = startingRate(job);
     if (job.upload) {
       auto attempt = UploadAttempt::start(job, multi.get(), options, sink);
       if (!attempt) return finishJob(job, attempt.error());
@@ -506,13 +594,17 @@ struct Engine::Impl {
   // Transfer thread only.
   Scheduler scheduler;
   std::map<TaskId, std::unique_ptr<Job>> jobs;
-  std::map<std::uint64_t, Job*> queue;  // queued jobs by arrival: FIFO
+  std::map<std::pair<double, std::uint64_t>, Job*> queue;  // queued jobs: priority, then arrival
   std::set<std::pair<Clock::time_point, TaskId>> backoff_timers;
   std::set<Job*> running_jobs;
   std::uint64_t next_sequence = 0;
   std::vector<curl_waitfd> waitfds;  // pollAndUnpause's scratch
   std::vector<Job*> paused;
   bool schedule_needed = false;
+  BandwidthLimits bandwidth;
+  bool rates_dirty = false;   // running transfers' shares must be computed again
+  int running_regular = 0;    // running jobs that are not discretionary
+  int queued_regular = 0;     // queued jobs that are not discretionary
   std::mt19937_64 rng{std::random_device{}()};
 
   std::thread thread;  // last: starts after everything above exists
@@ -536,5 +628,7 @@ void Engine::restartFrom(TaskId id, std::uint64_t offset) { impl_->push(RestartC
 void Engine::setGroupLimits(const std::string& group, GroupLimits limits) {
   impl_->push(LimitsCommand{group, limits});
 }
+
+void Engine::setBandwidthLimits(BandwidthLimits limits) { impl_->push(BandwidthCommand{std::move(limits)}); }
 
 }  // namespace ferry::engine

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "engine/bandwidth.hpp"
 #include "engine/transfer.hpp"
 
 namespace ferry::engine {
@@ -59,6 +60,11 @@ class Engine {
   void restartFrom(TaskId id, std::uint64_t offset);
 
   void setGroupLimits(const std::string& group, GroupLimits limits);
+
+  // Replaces the bandwidth limits. They are split among the running transfers they cover
+  // (bandwidth.hpp) and applied at once to running transfers too (curl reads the speed limit
+  // options of a running easy handle), and again whenever a transfer starts or ends.
+  void setBandwidthLimits(BandwidthLimits limits);
 
  private:
   struct Impl;

@@ -24,6 +24,7 @@ enum class JobState {
   running,      // an attempt (curl easy handle) is in the multi handle
   backing_off,  // a transient failure happened; waiting for retry_at
   held,         // an upload's redirect waits for Engine::decideRedirect (RedirectPolicy::ask)
+  scheduled,    // held until its begin date (retry_at is the moment on the steady clock)
 };
 
 struct Job {
@@ -33,7 +34,7 @@ struct Job {
   DownloadJob spec;
   std::unique_ptr<UploadState> upload;  // set for uploads only
   bool upload_next_request = false;     // the next start continues the current attempt
-  std::uint64_t sequence = 0;  // arrival order: FIFO among queued jobs
+  std::uint64_t sequence = 0;  // arrival order: FIFO among queued jobs of the same priority
   std::string host_key;        // scheme://host:port
   JobState state = JobState::queued;
   std::string waiting_reason;  // the last Waiting sent, so that only changes are reported
@@ -55,6 +56,9 @@ struct Job {
   Clock::time_point last_progress{};
 
   std::unique_ptr<Attempt> attempt;  // while running
+  // The speed limit the running attempt has (its share of the bandwidth limits and its own cap);
+  // 0: none. Set before an attempt starts and whenever the shares change.
+  std::uint64_t rate_limit = 0;
 
   // Records `count` new bytes and sends a Progress when progress_interval has passed since the last.
   void noteWritten(std::uint64_t count, std::chrono::milliseconds interval, const EventSink& sink) {

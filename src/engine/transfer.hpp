@@ -52,6 +52,19 @@ struct RetryPolicy {
   WallClock::time_point resource_deadline = WallClock::now() + std::chrono::hours(24 * 7);
 };
 
+// When and in which order a job may start (URLSessionTask's priority, isDiscretionary,
+// earliestBeginDate). The owner validates the values.
+struct Scheduling {
+  // 0.0 (lowest) .. 1.0 (highest): among jobs waiting for a slot, higher priority starts first
+  // (ties: arrival order).
+  double priority = 0.5;
+  // Starts only while no other (non-discretionary) job runs or waits for a slot; a running
+  // discretionary job is not interrupted when other work arrives.
+  bool discretionary = false;
+  // Held (Waiting "begin-date <UTC ISO 8601>") until this moment; none or past: at once.
+  std::optional<std::chrono::system_clock::time_point> begin_at;
+};
+
 struct DownloadJob {
   TaskId id = 0;
   std::string group;  // scheduling group (a session): GroupLimits apply per group
@@ -61,6 +74,7 @@ struct DownloadJob {
   Validators validators;               // of those bytes; required for a Range request when offset > 0
   RetryPolicy retry;
   std::uint64_t max_bytes_per_second = 0;  // 0: unlimited
+  Scheduling scheduling;
 };
 
 // ---- Uploads ----
@@ -137,6 +151,7 @@ struct UploadJob {
   std::uint64_t max_response_body_bytes = 16 * 1024 * 1024;
   RetryPolicy retry;
   std::uint64_t max_bytes_per_second = 0;  // CURLOPT_MAX_SEND_SPEED_LARGE; 0: unlimited
+  Scheduling scheduling;
   RedirectPolicy redirects = RedirectPolicy::follow;
   ResumableUpload resumable;
 };
@@ -156,7 +171,8 @@ struct EngineOptions {
 // ---- Events, posted by the transfer thread through the sink, in order per task ----
 
 // The task is not transferring, and why: "queued", "concurrency-limit", "connection-limit",
-// "retry-backoff 30s" (seconds until the next attempt).
+// "retry-backoff 30s" (seconds until the next attempt), "discretionary" (waits for other work to
+// end), "begin-date 2026-11-30T08:30:00Z" (held until then).
 struct Waiting {
   TaskId id;
   std::string reason;

@@ -315,10 +315,14 @@ Result<void> UploadAttempt::buildHeaders() {
   return {};
 }
 
+void UploadAttempt::setRateLimit(std::uint64_t bytes_per_second) {
+  curl_easy_setopt(easy_.get(), CURLOPT_MAX_SEND_SPEED_LARGE, static_cast<curl_off_t>(bytes_per_second));
+}
+
 long UploadAttempt::bufferSize() const {
   // As for downloads: with a rate limit, keep what curl sends in one go near 100 ms of data.
   constexpr long kMin = 16 * 1024, kMax = 2 * 1024 * 1024;  // CURLOPT_UPLOAD_BUFFERSIZE's bounds
-  const auto rate = job_.spec.max_bytes_per_second;
+  const auto rate = job_.rate_limit;
   long size = options_.buffer_size;
   if (rate > 0) size = static_cast<long>(std::min<std::uint64_t>(rate / 10, static_cast<std::uint64_t>(size)));
   return std::clamp(size, kMin, kMax);
@@ -350,8 +354,8 @@ Result<void> UploadAttempt::configure() {
   set(CURLOPT_HEADERDATA, static_cast<void*>(this));
   set(CURLOPT_WRITEFUNCTION, &UploadAttempt::onWrite);
   set(CURLOPT_WRITEDATA, static_cast<void*>(this));
-  if (job_.spec.max_bytes_per_second > 0)
-    set(CURLOPT_MAX_SEND_SPEED_LARGE, static_cast<curl_off_t>(job_.spec.max_bytes_per_second));
+  if (job_.rate_limit > 0)
+    set(CURLOPT_MAX_SEND_SPEED_LARGE, static_cast<curl_off_t>(job_.rate_limit));
   if (method_ == "HEAD") {
     set(CURLOPT_NOBODY, 1L);
   } else if (method_ == "GET" && !with_body_) {

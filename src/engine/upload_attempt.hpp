@@ -62,6 +62,7 @@ class UploadAttempt final : public Attempt {
   AttemptOutcome finish(CURLcode result) override;
   int pausedFd() const override;
   void unpause() override;
+  void setRateLimit(std::uint64_t bytes_per_second) override;
 
  private:
   UploadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink);

@@ -124,6 +124,9 @@ Json taskInfoToJson(const TaskInfo& info) {
          {"suspend_count", info.suspend_count},
          {"created_at", info.created_at}};
   j["expected_total"] = info.expected_total ? Json(*info.expected_total) : Json(nullptr);
+  j["priority"] = info.priority;
+  j["discretionary"] = info.discretionary;
+  j["begin_at"] = info.begin_at ? Json(*info.begin_at) : Json(nullptr);
   j["error"] = info.error ? errorJson(*info.error) : Json(nullptr);
   return j;
 }
@@ -146,6 +149,9 @@ Result<TaskInfo> taskInfoFromJson(const Json& j) {
     if (auto e = j.find("error"); e != j.end() && e->is_object()) t.error = errorFromJson(*e);
     t.suspend_count = j.value("suspend_count", 0);
     t.created_at = j.value("created_at", std::int64_t{0});
+    if (auto p = j.find("priority"); p != j.end() && p->is_number()) t.priority = p->get<double>();
+    t.discretionary = j.value("discretionary", false);
+    if (auto b = j.find("begin_at"); b != j.end() && b->is_number_integer()) t.begin_at = b->get<std::int64_t>();
     return t;
   } catch (const Json::exception& e) {
     return fail(errc::protocol, std::string("malformed task: ") + e.what());

@@ -42,6 +42,8 @@ inline constexpr std::string_view finish_tasks_and_invalidate = "finish_tasks_an
 inline constexpr std::string_view invalidate_and_cancel = "invalidate_and_cancel";
 inline constexpr std::string_view body_stream_opened = "body_stream_opened";  // streamed uploads
 inline constexpr std::string_view body_stream_ended = "body_stream_ended";
+inline constexpr std::string_view limits = "limits";        // bandwidth limits and current rates
+inline constexpr std::string_view set_limit = "set_limit";  // change the global or a session's limit
 // daemon -> client
 inline constexpr std::string_view reply = "reply";
 inline constexpr std::string_view event = "event";
@@ -102,6 +104,9 @@ struct TaskInfo {
   std::optional<Error> error;  // why it ended without success
   int suspend_count = 0;
   std::int64_t created_at = 0;
+  double priority = 0.5;                  // 0.0 (lowest) .. 1.0 (highest)
+  bool discretionary = false;             // runs only when no other work runs
+  std::optional<std::int64_t> begin_at;   // held until then (seconds since the epoch)
 };
 
 Json taskInfoToJson(const TaskInfo& info);

@@ -207,6 +207,7 @@ struct Store::Impl {
   Statement upsert_task, update_offset, delete_task, note_task_id;
   Statement append_event, delete_event;
   Statement put_token, mark_token, delete_token;
+  Statement put_meta, delete_meta;
 
   Result<void> prepareStatements();
   // Runs a change made of several statements all-or-nothing, inside or outside a transaction.
@@ -255,6 +256,8 @@ Result<void> Store::Impl::prepareStatements() {
       {&put_token, upsertSql("resume_tokens", kTokenColumns)},
       {&mark_token, "UPDATE resume_tokens SET used = 1 WHERE token = ?1"},
       {&delete_token, "DELETE FROM resume_tokens WHERE token = ?1"},
+      {&put_meta, "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value"},
+      {&delete_meta, "DELETE FROM meta WHERE name = ?1"},
   };
   for (const auto& [stmt, sql] : all) {
     auto prepared = db.prepare(sql);
@@ -327,6 +330,11 @@ Result<Snapshot> Store::load() {
     auto max_seq = db.queryInt(kMaxEventSeqSql, "read its highest event sequence number");
     if (!max_seq) return tl::unexpected(max_seq.error());
     snap.max_event_seq = static_cast<std::uint64_t>(*max_seq);
+    using Setting = std::pair<std::string, std::int64_t>;
+    auto meta = readAll<Setting>(db, "SELECT name, value FROM meta WHERE name NOT IN ('max_task_id', 'max_event_seq')",
+                                 "read its settings", [](Statement& st) { return Setting{st.columnText(0), st.columnInt(1)}; });
+    if (!meta) return tl::unexpected(meta.error());
+    snap.meta.insert(meta->begin(), meta->end());
     return snap;
   }();
   if (own_transaction) db.exec("COMMIT", "finish reading it");
@@ -466,6 +474,27 @@ Result<void> Store::deleteEvent(std::uint64_t seq) {
 }
 
 // ---- resume tokens --------------------------------------------------------------------------
+
+// ---- settings -------------------------------------------------------------------------------
+
+namespace {
+Result<void> checkSettingName(const Database& db, const std::string& name) {
+  if (name == "max_task_id" || name == "max_event_seq" || name.empty())
+    return fail(errc::internal, "state database " + db.path().string() + ": \"" + name +
+                                    "\" is not a setting name ferryd may change; this is a bug in ferryd.");
+  return {};
+}
+}  // namespace
+
+Result<void> Store::putMeta(const std::string& name, std::int64_t value) {
+  if (auto ok = checkSettingName(impl_->db, name); !ok) return ok;
+  return impl_->put_meta.bind(1, name).bind(2, value).run("store setting " + name);
+}
+
+Result<void> Store::deleteMeta(const std::string& name) {
+  if (auto ok = checkSettingName(impl_->db, name); !ok) return ok;
+  return impl_->delete_meta.bind(1, name).run("delete setting " + name);
+}
 
 Result<void> Store::putResumeToken(const ResumeTokenRow& row) {
   auto& s = impl_->put_token;

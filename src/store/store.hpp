@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@ struct Snapshot {
   std::vector<LaunchScheduleRow> launch_schedules;
   std::uint64_t max_task_id = 0;         // ids handed out before (including deleted tasks)
   std::uint64_t max_event_seq = 0;
+  // Settings kept in the meta table (e.g. "limit:global"), without the id high-water marks.
+  std::map<std::string, std::int64_t> meta;
 };
 
 class Store {
@@ -70,6 +73,11 @@ class Store {
 
   Result<void> appendEvent(const EventRow& row);
   Result<void> deleteEvent(std::uint64_t seq);
+
+  // Daemon settings in the meta table (bandwidth limits). The names max_task_id and max_event_seq
+  // are the store's own and refused.
+  Result<void> putMeta(const std::string& name, std::int64_t value);
+  Result<void> deleteMeta(const std::string& name);
 
   Result<void> putResumeToken(const ResumeTokenRow& row);
   Result<void> markResumeTokenUsed(const std::string& token);

@@ -7,6 +7,7 @@
 
 #include "protocol/line_buffer.hpp"
 #include "protocol/messages.hpp"
+#include "protocol/scheduling.hpp"
 
 using namespace ferry;
 
@@ -39,6 +40,13 @@ void decodeMessage(std::string_view line) {
           __builtin_trap();  // no header may smuggle a request line
     }
   }
+  // create_download/create_upload's scheduling fields and set_limit's rate.
+  if (auto s = protocol::schedulingFromJson(m); !s) {
+    mustHaveAMessage(s.error());
+  } else if (s->priority < 0 || s->priority > 1 || (s->begin_at && protocol::beginAtSeconds(*s) > protocol::kMaxBeginAt)) {
+    __builtin_trap();  // what is accepted is in range
+  }
+  if (auto limit = protocol::bandwidthLimitFromJson(m, "bytes_per_second"); !limit) mustHaveAMessage(limit.error());
   if (m.contains("configuration")) {
     auto c = protocol::sessionConfigFromJson(m["configuration"]);
     if (!c) {

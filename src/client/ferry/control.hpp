@@ -26,6 +26,10 @@ class Control {
   Result<TaskInfo> cancel(std::uint64_t task);
   Result<std::string> cancelByProducingResumeData(std::uint64_t task);
   Result<protocol::Json> status();
+  // Bandwidth limits and current rates: {"global":N,"sessions":{id:N},"rates":{"total":B,"sessions":{id:B}}}.
+  Result<protocol::Json> limits();
+  // Sets the global limit (no session) or a session's, in bytes/s; 0 clears it. Returns limits().
+  Result<protocol::Json> setLimit(const std::optional<std::string>& session, std::uint64_t bytes_per_second);
   // Every event of every session (progress included) goes to `on_event` from now on, on the
   // connection's reader thread.
   // Every event of every session (or of `session` only, its queued ones first) from now on.

@@ -27,11 +27,21 @@ struct Request {
   Request(const char* u) : url(u) {}             // NOLINT
 };
 
+// When a task may start and in which order (URLSessionTask.priority, isDiscretionary,
+// earliestBeginDate). Checked by ferryd: out-of-range values are invalid-argument errors.
+struct SchedulingOptions {
+  double priority = 0.5;       // 0.0 (lowest) .. 1.0 (highest): order among tasks waiting for a slot
+  bool discretionary = false;  // runs only while no other (non-discretionary) task runs or waits
+  // Held until then (whole seconds count; ferryd keeps the date across its restarts).
+  std::optional<std::chrono::system_clock::time_point> earliest_begin;
+};
+
 struct DownloadOptions {
   // When set (absolute, or relative to the current directory), ferryd renames the finished file
   // there atomically; didFinishDownloadingTo then reports this path and it is not removed.
   std::filesystem::path destination;
   std::string description;  // a label shown by ferryctl list
+  SchedulingOptions scheduling;
 };
 
 struct UploadOptions {
@@ -41,6 +51,7 @@ struct UploadOptions {
   std::string resumable = "ietf";
   bool follow_redirects = true;  // false: a 3xx is the answer (didReceiveResponse with its status)
   std::string description;
+  SchedulingOptions scheduling;
 };
 
 // A task as ferryd reports it (getAllTasks).

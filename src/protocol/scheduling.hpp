@@ -1,0 +1,35 @@
+#pragma once
+// The scheduling fields of create_download / create_upload (priority, discretionary, begin_at)
+// and bandwidth limits (set_limit), with their validation. docs/ipc.md is the reference.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+#include "engine/transfer.hpp"
+#include "protocol/messages.hpp"
+
+namespace ferry::protocol {
+
+inline constexpr double kDefaultPriority = 0.5;
+// The latest begin date accepted: 9999-12-31T23:59:59Z.
+inline constexpr std::int64_t kMaxBeginAt = 253402300799;
+// Bandwidth limits: 0 (none), or from 1 KiB/s (below that the stall detector would fire) to 1 PiB/s.
+inline constexpr std::uint64_t kMinBandwidthLimit = 1024;
+inline constexpr std::uint64_t kMaxBandwidthLimit = 1ULL << 50;
+
+// Reads "priority" (a number 0.0..1.0), "discretionary" (bool) and "begin_at" (whole seconds since
+// the epoch, UTC) from a message or a stored object; absent fields keep their defaults. Wrong types
+// and out-of-range values are invalid-argument errors with a sentence that says what is allowed.
+Result<engine::Scheduling> schedulingFromJson(const Json& j);
+// Writes the three fields into `j` (begin_at only when set).
+void schedulingToJson(const engine::Scheduling& s, Json& j);
+std::optional<std::int64_t> beginAtSeconds(const engine::Scheduling& s);
+
+// A bandwidth limit in bytes/s from a message field: a whole number, 0 (none) or
+// kMinBandwidthLimit..kMaxBandwidthLimit.
+Result<std::uint64_t> bandwidthLimitFromJson(const Json& message, std::string_view field);
+
+}  // namespace ferry::protocol
