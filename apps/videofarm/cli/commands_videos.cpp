@@ -72,14 +72,18 @@ int runDelete(Context& ctx, const std::string& id) {
   if (!removed && !removed.error().is(errc::not_found)) return report(removed.error());
   auto transfers = ctx.state().transfersOf(id);
   if (!transfers) return report(transfers.error());
-  if (!transfers->empty()) {
+  bool unfinished = false;
+  for (const auto& t : *transfers) unfinished = unfinished || t.state != TransferState::finished;
+  if (unfinished) {
     auto session = ctx.transfers();
     if (!session) return report(session.error());
     if (auto cancelled = (*session)->cancel(id); !cancelled) return report(cancelled.error());
-    std::cout << "stopped the transfers of " << id << " here";
-    if (auto entry = ctx.state().libraryEntry(id); entry && *entry) std::cout << " (its library files stay)";
-    std::cout << "\n";
+    std::cout << "stopped the transfers of " << id << " here\n";
+  } else if (!transfers->empty()) {
+    if (auto forgot = ctx.state().forgetVideo(id); !forgot) return report(forgot.error());
   }
+  if (auto entry = ctx.state().libraryEntry(id); entry && *entry)
+    std::cout << "its copy in the library stays: " << (*entry)->movie.string() << "\n";
   if (!removed) return report(removed.error());
   std::cout << "deleted " << id << " from " << ctx.api().server() << "\n";
   return kExitOk;

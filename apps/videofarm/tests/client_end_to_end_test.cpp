@@ -157,8 +157,18 @@ TEST(VideoFarmClient, ARealMovieRoundTripsAndListDeleteWork) {
   EXPECT_EQ(again.exit_code, 0);
   EXPECT_NE(again.out.find("already in the library"), std::string::npos) << again.out;
 
+  // handle-events with nothing queued: exits at once, having handled nothing.
+  auto idle = runCommand({videofarm, "--server", server.url(""), "handle-events"}, env);
+  EXPECT_EQ(idle.exit_code, 0) << idle.out;
+  EXPECT_NE(idle.out.find("handled 0 queued events"), std::string::npos) << idle.out;
+
   auto deleted = first.run({"delete", id});
   ASSERT_EQ(deleted.exit_code, 0) << deleted.out;
   EXPECT_EQ(httpGet(server.url("/videos/" + id)).first, 404);
-  EXPECT_TRUE(std::filesystem::exists(library / "movie.mp4")) << "delete on the server keeps the library copy";
+  // From the second device: the server has it no more (exit 1), the library copy and entry stay.
+  auto gone = runCommand({videofarm, "--server", server.url(""), "delete", id}, env);
+  EXPECT_EQ(gone.exit_code, 1) << gone.out;
+  EXPECT_NE(gone.out.find("its copy in the library stays: " + (library / "movie.mp4").string()), std::string::npos)
+      << gone.out;
+  EXPECT_TRUE(std::filesystem::exists(library / "movie.mp4"));
 }

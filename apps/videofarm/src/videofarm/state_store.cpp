@@ -275,8 +275,9 @@ Result<std::vector<Transfer>> StateStore::allTransfers() {
 
 Result<void> StateStore::forgetVideo(const std::string& video_id) {
   return transaction([&]() -> Result<void> {
-    for (const char* sql : {"DELETE FROM transfers WHERE video_id=?", "DELETE FROM library WHERE video_id=?",
-                            "DELETE FROM videos WHERE id=?"})
+    // The library entry stays (its files are the user's), and the video's record with it.
+    for (const char* sql : {"DELETE FROM transfers WHERE video_id=?",
+                            "DELETE FROM videos WHERE id=? AND id NOT IN (SELECT video_id FROM library)"})
       if (auto r = db_.run(sql, {video_id}); !r) return r;
     return {};
   });

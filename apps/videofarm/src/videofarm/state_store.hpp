@@ -52,7 +52,8 @@ class StateStore {
   Result<std::optional<Transfer>> transferOfTask(std::uint64_t task);
   Result<std::vector<Transfer>> transfersOf(const std::string& video_id);
   Result<std::vector<Transfer>> allTransfers();
-  Result<void> forgetVideo(const std::string& video_id);  // its transfers, library entry and record
+  // Its transfers (and its record, unless it is in the library: library entries stay).
+  Result<void> forgetVideo(const std::string& video_id);
 
   // A finished download: its transfer(s) finished and the library entry, in one transaction.
   Result<void> recordLibrary(const LibraryEntry& entry, const std::vector<Transfer>& finished);
