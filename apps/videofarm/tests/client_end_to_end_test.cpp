@@ -172,3 +172,43 @@ TEST(VideoFarmClient, ARealMovieRoundTripsAndListDeleteWork) {
       << gone.out;
   EXPECT_TRUE(std::filesystem::exists(library / "movie.mp4"));
 }
+
+// When the state cannot record an event, the process exits inside the callback, so ferryd keeps
+// the event; the next handle-events gets it again and finishes the job.
+TEST(VideoFarmClient, AnEventThatCannotBeRecordedIsDeliveredAgain) {
+  TempDir dir;
+  VideoFarm server(dir);
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  Device first{server.url(""), dir / "first", &ferryd};
+  auto added = first.run({"add", (kMedia / "sample-3s.mp4").string(), "--title", "Sample", "--thumbnail",
+                          (kMedia / "sample-thumb.png").string()});
+  ASSERT_EQ(added.exit_code, 0) << added.out;
+  const std::string id = videoIdIn(added.out);
+  ASSERT_TRUE(waitUntil([&] { return serverVideo(server, id).value("upload_state", "") == "ready"; }));
+
+  Device second{server.url(""), dir / "second", &ferryd};
+  ASSERT_EQ(second.run({"download", id}).exit_code, 0);
+  // Both downloads end while no videofarm is attached: their events wait in ferryd.
+  ASSERT_TRUE(waitUntil([&] {
+    auto movie = taskDescribed(ferryd, "videofarm movie " + id);
+    auto thumb = taskDescribed(ferryd, "videofarm thumbnail " + id);
+    return movie && thumb && movie->state == "completed" && thumb->state == "completed";
+  }, std::chrono::seconds(60)));
+  // Something in the way of naming the movie: a non-empty directory where movie.mp4 goes.
+  const auto library = second.data_dir / "library" / id;
+  std::filesystem::create_directories(library / "movie.mp4/in-the-way");
+  auto blocked = second.run({"handle-events"});
+  EXPECT_EQ(blocked.exit_code, 6) << blocked.out;
+  EXPECT_NE(blocked.out.find("exiting without acknowledging it"), std::string::npos) << blocked.out;
+  EXPECT_TRUE(std::filesystem::exists(library / ".incoming-movie"));
+  std::filesystem::remove_all(library / "movie.mp4");
+  auto handled = second.run({"handle-events"});
+  ASSERT_EQ(handled.exit_code, 0) << handled.out;
+  EXPECT_NE(handled.out.find("download of " + id + " finished"), std::string::npos) << handled.out;
+  EXPECT_EQ(sha256File(library / "movie.mp4"), sha256File(kMedia / "sample-3s.mp4"));
+  EXPECT_EQ(readFile(library / "thumbnail"), readFile(kMedia / "sample-thumb.png"));
+  auto status = second.status();
+  EXPECT_TRUE(status["transfers"].empty()) << status.dump();
+  EXPECT_EQ(status["library"].size(), 1u) << status.dump();
+}
