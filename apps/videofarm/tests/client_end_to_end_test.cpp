@@ -212,3 +212,36 @@ TEST(VideoFarmClient, AnEventThatCannotBeRecordedIsDeliveredAgain) {
   EXPECT_TRUE(status["transfers"].empty()) << status.dump();
   EXPECT_EQ(status["library"].size(), 1u) << status.dump();
 }
+
+// pause/resume of an upload: suspended in ferryd (it keeps the upload URL), then continued.
+TEST(VideoFarmClient, PausingAnUploadSuspendsItAndResumeFinishesIt) {
+  TempDir dir;
+  VideoFarm server(dir);
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  writeRandomFile(dir / "movie.bin", 16 * MiB, 77);
+  Device device{server.url(""), dir / "device", &ferryd};
+  auto added = device.run({"--max-rate", "2M", "add", (dir / "movie.bin").string(), "--title", "Paused upload"});
+  ASSERT_EQ(added.exit_code, 0) << added.out;
+  const std::string id = videoIdIn(added.out);
+  ASSERT_TRUE(waitUntil([&] {
+    auto t = taskDescribed(ferryd, "videofarm upload " + id);
+    return t && t->bytes_written > 2 * MiB;
+  }, std::chrono::seconds(60)));
+  auto paused = device.run({"pause", id});
+  ASSERT_EQ(paused.exit_code, 0) << paused.out;
+  EXPECT_NE(paused.out.find("paused " + id + " upload"), std::string::npos) << paused.out;
+  auto task = taskDescribed(ferryd, "videofarm upload " + id);
+  ASSERT_TRUE(task);
+  EXPECT_EQ(task->waiting_for, "suspended");
+  auto status = device.status();
+  ASSERT_EQ(status["transfers"].size(), 1u) << status.dump();
+  EXPECT_EQ(status["transfers"][0]["state"], "paused");
+  EXPECT_NE(serverVideo(server, id).value("upload_state", ""), "ready");
+  auto resumed = device.run({"--max-rate", "0", "resume", id});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out;
+  auto watched = device.run({"status", "--watch"});
+  ASSERT_EQ(watched.exit_code, 0) << watched.out;
+  EXPECT_NE(watched.out.find("upload of " + id + " finished"), std::string::npos) << watched.out;
+  EXPECT_EQ(server.movieSha256(id, dir), sha256File(dir / "movie.bin"));
+}
