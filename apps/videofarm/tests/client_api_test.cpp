@@ -13,7 +13,7 @@ TEST(VideoFarmApiClient, PagesPrepareGetDelete) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
     Video v{"Video " + std::to_string(i), "number " + std::to_string(i), "unused", std::nullopt};
-    if (i == 0) v.thumbnail = std::filesystem::path("/work/shared/media/sample-thumb.png");
+    if (i == 0) v.thumbnail = std::filesystem::path(std::string(VF_MEDIA_DIR) + "/sample-thumb.png");
     auto made = api.prepare(v);
     ASSERT_TRUE(made) << made.error().describe();
     EXPECT_EQ(made->title, v.title);
@@ -35,7 +35,7 @@ TEST(VideoFarmApiClient, PagesPrepareGetDelete) {
   auto one = api.get(ids[0]);
   ASSERT_TRUE(one);
   runCommand({"curl", "-s", "-o", (dir / "thumb").string(), api.url(*one->thumbnail_url)});
-  EXPECT_EQ(readFile(dir / "thumb"), readFile("/work/shared/media/sample-thumb.png"));
+  EXPECT_EQ(readFile(dir / "thumb"), readFile(std::string(VF_MEDIA_DIR) + "/sample-thumb.png"));
   EXPECT_TRUE(api.supportsResumableUpload(ids[0]));
 
   ASSERT_TRUE(api.remove(ids[0]));

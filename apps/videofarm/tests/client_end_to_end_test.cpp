@@ -8,7 +8,7 @@
 using namespace videofarm::test;
 
 namespace {
-const std::filesystem::path kMedia = "/work/shared/media";
+const std::filesystem::path kMedia = VF_MEDIA_DIR;
 
 std::vector<std::uint64_t> patchOffsets(const std::string& log) {
   std::vector<std::uint64_t> out;
@@ -44,6 +44,14 @@ TEST(VideoFarmClient, BigUploadSurvivesKill9ThenASecondDeviceDownloadsPausesResu
   ASSERT_FALSE(id.empty()) << added.out;
   EXPECT_NE(added.out.find("uploading 200.0 MiB in the background"), std::string::npos) << added.out;
   EXPECT_NE(serverVideo(server, id).value("upload_state", ""), "ready") << "add waited for the upload";
+  // The state says which ferryd task carries this video's upload.
+  auto in_flight = first.status();
+  ASSERT_EQ(in_flight["transfers"].size(), 1u) << in_flight.dump();
+  EXPECT_EQ(in_flight["transfers"][0]["video"], id);
+  EXPECT_EQ(in_flight["transfers"][0]["role"], "upload");
+  auto upload_task = taskDescribed(ferryd, "videofarm upload " + id);
+  ASSERT_TRUE(upload_task);
+  EXPECT_EQ(in_flight["transfers"][0]["task"], upload_task->id);
 
   // kill -9 ferryd mid-upload; a new ferryd continues from the server's durable offset.
   ASSERT_TRUE(waitUntil([&] {
