@@ -1,5 +1,6 @@
 // status and handle-events: attach to the background session, let the queued events update the
 // state, then show what is in flight (status) or exit (handle-events, the relaunch command).
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -99,6 +100,16 @@ int runHandleEvents(Context& ctx, int timeout_seconds) {
                                            " s; the rest waits in ferryd for the next attach"));
   std::cout << "handled " << (*transfers)->handledEvents() << " queued events of session "
             << (*transfers)->sessionIdentifier() << "\n";
+  // ferryd's background refresh (FERRY_LAUNCH_REASON=refresh) also fetches the list: the videos
+  // are kept in the state and ListRefreshed goes to the observers.
+  const char* reason = std::getenv("FERRY_LAUNCH_REASON");
+  if (reason && std::string_view(reason) == "refresh") {
+    auto videos = ctx.api().listAll();
+    if (!videos) return report(videos.error());
+    for (const auto& v : *videos)
+      if (auto saved = ctx.state().saveVideo(ctx.api().server(), v); !saved) return report(saved.error());
+    ctx.hub()->publish(ListRefreshed{*videos});
+  }
   return kExitOk;
 }
 

@@ -70,6 +70,8 @@ TEST(VideoFarmClientBadInput, ServerDown) {
   expectOutcome(device.run({"add", (dir / "movie.bin").string(), "--title", "x"}), 5, "cannot reach the VideoFarm server");
   expectOutcome(device.run({"download", "0123456789abcdef"}), 5, "cannot reach the VideoFarm server");
   expectOutcome(device.run({"delete", "0123456789abcdef"}), 5, "cannot reach the VideoFarm server");
+  expectOutcome(device.run({"handle-events"}, std::chrono::seconds(120), {{"FERRY_LAUNCH_REASON", "refresh"}}), 5,
+                "cannot reach the VideoFarm server");
   EXPECT_EQ(stateDump(device.data_dir), before);
   auto tasks = ferryd.control()->list();
   ASSERT_TRUE(tasks);

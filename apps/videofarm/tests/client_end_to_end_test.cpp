@@ -165,6 +165,10 @@ TEST(VideoFarmClient, ARealMovieRoundTripsAndListDeleteWork) {
   EXPECT_EQ(again.exit_code, 0);
   EXPECT_NE(again.out.find("already in the library"), std::string::npos) << again.out;
 
+  // A background refresh launch (what ferryd's refreshInterval runs) also fetches the list.
+  auto refreshed = first.run({"handle-events"}, std::chrono::seconds(120), {{"FERRY_LAUNCH_REASON", "refresh"}});
+  EXPECT_EQ(refreshed.exit_code, 0) << refreshed.out;
+  EXPECT_NE(refreshed.out.find("list refreshed: 1 videos"), std::string::npos) << refreshed.out;
   // handle-events with nothing queued: exits at once, having handled nothing.
   auto idle = runCommand({videofarm, "--server", server.url(""), "handle-events"}, env);
   EXPECT_EQ(idle.exit_code, 0) << idle.out;

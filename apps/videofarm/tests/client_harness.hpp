@@ -22,11 +22,13 @@ struct Device {
   std::filesystem::path data_dir;
   const Ferryd* ferryd = nullptr;
 
-  CommandResult run(std::vector<std::string> args, std::chrono::milliseconds timeout = std::chrono::seconds(180)) const {
+  CommandResult run(std::vector<std::string> args, std::chrono::milliseconds timeout = std::chrono::seconds(180),
+                    std::map<std::string, std::string> extra_env = {}) const {
     std::vector<std::string> argv{(binDir() / "videofarm").string(), "--server", server, "--data-dir", data_dir.string()};
     argv.insert(argv.end(), args.begin(), args.end());
     std::map<std::string, std::string> env;
     if (ferryd) env = ferryd->env();
+    env.insert(extra_env.begin(), extra_env.end());
     return runCommand(argv, env, timeout);
   }
   nlohmann::json status() const {
