@@ -47,18 +47,19 @@ int StateKeeper::handledEvents() const {
 void StateKeeper::didWriteData(ferry::Session&, ferry::DownloadTask& task, std::int64_t, std::int64_t total,
                                std::int64_t expected) {
   noteProgress(task.identifier(), total, expected);
-  auto t = transferOf(task.identifier());
-  if (!t) return;
-  hub_->publish(DownloadProgress{t->video_id, t->role, static_cast<std::uint64_t>(std::max<std::int64_t>(total, 0)),
+  // Progress is transient: a state that cannot be read now only costs this notification.
+  auto t = state_.transferOfTask(task.identifier());
+  if (!t || !*t) return;
+  hub_->publish(DownloadProgress{(*t)->video_id, (*t)->role, static_cast<std::uint64_t>(std::max<std::int64_t>(total, 0)),
                                  knownTotal(expected)});
 }
 
 void StateKeeper::didSendBodyData(ferry::Session&, ferry::UploadTask& task, std::int64_t, std::int64_t total,
                                   std::int64_t expected) {
   noteProgress(task.identifier(), total, expected);
-  auto t = transferOf(task.identifier());
-  if (!t) return;
-  hub_->publish(UploadProgress{t->video_id, static_cast<std::uint64_t>(std::max<std::int64_t>(total, 0)), knownTotal(expected)});
+  auto t = state_.transferOfTask(task.identifier());
+  if (!t || !*t) return;
+  hub_->publish(UploadProgress{(*t)->video_id, static_cast<std::uint64_t>(std::max<std::int64_t>(total, 0)), knownTotal(expected)});
 }
 
 void StateKeeper::didFinishDownloadingTo(ferry::Session&, ferry::DownloadTask& task, const std::filesystem::path& location) {
