@@ -59,6 +59,15 @@ Result<BackgroundTransfers*> Context::transfers(std::chrono::milliseconds patien
   auto rate = state_->setting(kRateSetting);
   if (!rate) return tl::unexpected(rate.error());
   if (*rate) options.max_bytes_per_second = std::strtoull((*rate)->c_str(), nullptr, 10);
+  // Relaunch: ferryd runs this very program to take events that arrive while no videofarm runs.
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    options.launch_argv = {self.string(), "handle-events", "--data-dir", data_dir_.root.string(), "--server", options_.server};
+    options.launch_directory = data_dir_.root.string();
+    options.launch_environment = {"HOME", "PATH", "XDG_DATA_HOME", "XDG_RUNTIME_DIR"};
+    options.refresh_interval = std::chrono::seconds(options_.refresh_seconds);
+  }
   auto attached = BackgroundTransfers::attach(*state_, hub_, library(), options);
   if (!attached) return tl::unexpected(attached.error());
   transfers_ = std::move(*attached);

@@ -21,6 +21,7 @@ struct Options {
   std::filesystem::path data_dir;       // --data-dir, else $XDG_DATA_HOME/videofarm
   std::filesystem::path socket;         // --socket, else libferry's default
   std::optional<std::string> max_rate;  // --max-rate (remembered in the state)
+  std::uint64_t refresh_seconds = 3600;  // --refresh: ferryd relaunches handle-events to refresh the list
   bool json = false;
 };
 

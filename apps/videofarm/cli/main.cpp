@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
   app.add_option("--socket", options.socket, "ferryd's socket (default: $FERRY_SOCKET, else $XDG_RUNTIME_DIR/ferry/ferryd.sock)");
   app.add_option("--max-rate", rate, "limit each background transfer to this many bytes/s (K, M, G; 0: no limit); remembered");
   app.add_flag("--json", options.json, "machine-readable output (list, add, download, status)");
+  app.add_option("--refresh", options.refresh_seconds,
+                 "seconds between background refreshes of the list (ferryd relaunches `videofarm handle-events`; 0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 30 * 24 * 3600));
   // A later --server or --data-dir wins (a shell alias with defaults, then the one meant now).
   for (const char* name : {"--server", "--data-dir", "--socket", "--max-rate"})
     app.get_option(name)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);

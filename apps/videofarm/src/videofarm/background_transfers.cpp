@@ -55,6 +55,10 @@ Result<std::unique_ptr<BackgroundTransfers>> BackgroundTransfers::attach(StateSt
   auto config = ferry::Configuration::background(*id).startDaemon(options.start_daemon);
   if (!options.socket.empty()) config.socketPath(options.socket);
   config.maxBytesPerSecond(options.max_bytes_per_second);
+  if (!options.launch_argv.empty()) {
+    config.launchCommand(options.launch_argv, options.launch_directory, options.launch_environment);
+    if (options.refresh_interval.count() > 0) config.refreshInterval(options.refresh_interval);
+  }
   // Another videofarm command may hold the session for a moment (`add` returns within seconds).
   const auto deadline = std::chrono::steady_clock::now() + options.attach_patience;
   for (;;) {

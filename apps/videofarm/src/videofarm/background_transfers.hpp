@@ -26,6 +26,13 @@ struct TransferOptions {
   bool start_daemon = true;               // start ferryd when nothing answers (as libferry does)
   std::uint64_t max_bytes_per_second = 0; // per task; 0: unlimited
   std::chrono::milliseconds attach_patience{5000};  // retry while another videofarm holds the session
+  // What ferryd runs when the session has events and no videofarm is attached (and, every
+  // refresh_interval, for a background refresh of the list): `videofarm handle-events ...`.
+  // Every attach states it again (ferryd keeps what the last attach said). Empty: none.
+  std::vector<std::string> launch_argv;
+  std::string launch_directory;
+  std::vector<std::string> launch_environment;  // names of variables ferryd passes on
+  std::chrono::seconds refresh_interval{0};
 };
 
 // A transfer and what ferryd says about its task now.
