@@ -200,6 +200,25 @@ void Daemon::handleHello(const Conn& c, const Json& m) {
   }
 }
 
+// What create_download and create_upload share: label, start, scheduling, the session's configuration.
+template <class NewTask>
+Result<void> Daemon::readCommonTaskFields(const Json& m, NewTask& spec) {
+  spec.description = m.value("description", std::string()).substr(0, 1024);
+  spec.start = m.value("start", false);
+  auto scheduling = protocol::schedulingFromJson(m);
+  if (!scheduling) return tl::unexpected(scheduling.error());
+  spec.scheduling = *scheduling;
+  spec.config = sessions_[spec.session];
+  return {};
+}
+
+TaskManager::Reply Daemon::replyWithTask(const Conn& c, const Json& id) {
+  return [this, c, id](Result<protocol::TaskInfo> info) {
+    if (!info) return c->sendError(id, info.error());
+    reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
+  };
+}
+
 void Daemon::handleCreateDownload(const Conn& c, const Json& m) {
   Json id = m.contains("id") ? m["id"] : Json(nullptr);
   NewDownload spec;
@@ -216,16 +235,8 @@ void Daemon::handleCreateDownload(const Conn& c, const Json& m) {
     return c->sendError(id, Error(errc::invalid_argument, "create_download needs a request or resume_data"));
   }
   spec.destination = m.value("destination", std::string());
-  spec.description = m.value("description", std::string()).substr(0, 1024);
-  spec.start = m.value("start", false);
-  auto scheduling = protocol::schedulingFromJson(m);
-  if (!scheduling) return c->sendError(id, scheduling.error());
-  spec.scheduling = *scheduling;
-  spec.config = sessions_[spec.session];
-  tasks_->createDownload(std::move(spec), [this, c, id](Result<protocol::TaskInfo> info) {
-    if (!info) return c->sendError(id, info.error());
-    reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
-  });
+  if (auto common = readCommonTaskFields(m, spec); !common) return c->sendError(id, common.error());
+  tasks_->createDownload(std::move(spec), replyWithTask(c, id));
 }
 
 void Daemon::handleCreateUpload(const Conn& c, const Json& m) {
@@ -258,16 +269,8 @@ void Daemon::handleCreateUpload(const Conn& c, const Json& m) {
   if (redirects != "follow" && redirects != "refuse")
     return c->sendError(id, Error(errc::invalid_argument, "redirects must be follow or refuse"));
   spec.redirects = redirects == "refuse" ? engine::RedirectPolicy::refuse : engine::RedirectPolicy::follow;
-  spec.description = m.value("description", std::string()).substr(0, 1024);
-  spec.start = m.value("start", false);
-  auto scheduling = protocol::schedulingFromJson(m);
-  if (!scheduling) return c->sendError(id, scheduling.error());
-  spec.scheduling = *scheduling;
-  spec.config = sessions_[spec.session];
-  tasks_->createUpload(std::move(spec), [this, c, id](Result<protocol::TaskInfo> info) {
-    if (!info) return c->sendError(id, info.error());
-    reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
-  });
+  if (auto common = readCommonTaskFields(m, spec); !common) return c->sendError(id, common.error());
+  tasks_->createUpload(std::move(spec), replyWithTask(c, id));
 }
 
 // Only the attached application streams a body: it alone was asked (needNewBodyStream).

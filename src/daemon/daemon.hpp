@@ -55,6 +55,9 @@ class Daemon : public MessageHandler {
   void handleCreateUpload(const Conn& c, const protocol::Json& m);
   void handleTaskCommand(const Conn& c, const protocol::Json& m, std::string_view type);
   void handleBodyStream(const Conn& c, const protocol::Json& m, std::string_view type);
+  template <class NewTask>
+  Result<void> readCommonTaskFields(const protocol::Json& m, NewTask& spec);
+  TaskManager::Reply replyWithTask(const Conn& c, const protocol::Json& id);
   void handleAck(const Conn& c, const protocol::Json& m);
   void handleList(const Conn& c, const protocol::Json& m);
   void handleStatus(const Conn& c, const protocol::Json& m);

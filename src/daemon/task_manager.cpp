@@ -8,19 +8,13 @@
 #include <spdlog/spdlog.h>
 
 #include "common/files.hpp"
+#include "common/overloaded.hpp"
 #include "engine/url_check.hpp"
 
 namespace ferry::daemon {
 namespace {
 
 using Json = protocol::Json;
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 std::int64_t unixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();

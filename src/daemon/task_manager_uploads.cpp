@@ -19,6 +19,7 @@
 
 #include "common/base64.hpp"
 #include "common/files.hpp"
+#include "common/overloaded.hpp"
 #include "common/unique_fd.hpp"
 #include "daemon/task_manager.hpp"
 #include "engine/url_check.hpp"
@@ -27,13 +28,6 @@ namespace ferry::daemon {
 namespace {
 
 using Json = protocol::Json;
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 // What identifies the bytes of a file: a different value later means it was changed or replaced.
 Result<engine::FileIdentity> identityOf(const std::filesystem::path& path) {

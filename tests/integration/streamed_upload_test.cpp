@@ -18,18 +18,6 @@ namespace {
 
 const std::string kDav = "location /dav/ { dav_methods PUT; create_full_put_path on; client_max_body_size 0; }";
 
-std::string randomBytes(std::size_t n, unsigned seed) {
-  std::string out(n, '\0');
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : out) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    c = static_cast<char>(x);
-  }
-  return out;
-}
-
 // Lets a stream's reader through once released.
 class Gate {
  public:

@@ -21,27 +21,6 @@ long indexOf(const std::vector<std::string>& events, const std::string& e) {
   return it == events.end() ? -1 : static_cast<long>(it - events.begin());
 }
 
-std::string randomBytes(std::size_t n, unsigned seed) {
-  std::string out(n, '\0');
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : out) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    c = static_cast<char>(x);
-  }
-  return out;
-}
-
-// Offsets of "PATCH appends at offset N" lines in the VideoFarm server's log.
-std::vector<std::uint64_t> patchOffsets(const std::string& log) {
-  std::vector<std::uint64_t> out;
-  std::regex pattern("PATCH appends at offset ([0-9]+)");
-  for (auto it = std::sregex_iterator(log.begin(), log.end(), pattern); it != std::sregex_iterator(); ++it)
-    out.push_back(std::stoull((*it)[1].str()));
-  return out;
-}
-
 }  // namespace
 
 TEST(Upload, BigFileToNginxWebdavArrivesByteExact) {
@@ -99,7 +78,7 @@ TEST(Upload, ResumableUploadToVideoFarmSurvivesThreeKillsOfFerryd) {
   EXPECT_TRUE(c.status_code == 201 || c.status_code == 204) << c.status_code;
   EXPECT_EQ(videofarm.movieSha256(video, dir), sha256File(dir / "movie.bin"));
   // The server saw the upload continue from where it was, not start over.
-  auto offsets = patchOffsets(videofarm.log());
+  auto offsets = videoFarmPatchOffsets(videofarm.log());
   ASSERT_GE(offsets.size(), 3u) << videofarm.log();
   for (auto offset : offsets) EXPECT_GT(offset, 0u);
 }

@@ -191,6 +191,18 @@ std::string NginxServer::url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + path;
 }
 
+std::string randomBytes(std::size_t n, unsigned seed) {
+  std::string out(n, '\0');
+  std::uint32_t x = seed * 2654435761u + 1;
+  for (auto& c : out) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    c = static_cast<char>(x);
+  }
+  return out;
+}
+
 std::string NginxServer::accessLog() const { return readFile(dir_.path() / "logs/access.log"); }
 
 std::string NginxServer::accessLogOnceItHas(std::string_view needle) const {

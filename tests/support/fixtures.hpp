@@ -37,6 +37,8 @@ void writeRandomFile(const std::filesystem::path& path, std::uint64_t size, std:
 std::string sha256File(const std::filesystem::path& path);
 std::string sha256Bytes(const std::string& bytes);
 std::string readFile(const std::filesystem::path& path);
+// `n` pseudo-random bytes, the same for the same seed (xorshift; not for cryptography).
+std::string randomBytes(std::size_t n, unsigned seed);
 void writeFile(const std::filesystem::path& path, const std::string& contents);
 
 // A TCP port on 127.0.0.1 that was free a moment ago.

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,6 +20,16 @@
 namespace ferry::test {
 
 using namespace std::chrono_literals;
+
+// The offsets of the VideoFarm server's "PATCH appends at offset N" log lines: where resumable
+// uploads continued.
+inline std::vector<std::uint64_t> videoFarmPatchOffsets(const std::string& log) {
+  std::vector<std::uint64_t> out;
+  std::regex pattern("PATCH appends at offset ([0-9]+)");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), pattern); it != std::sregex_iterator(); ++it)
+    out.push_back(std::stoull((*it)[1].str()));
+  return out;
+}
 
 inline std::string python() {
   return std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";

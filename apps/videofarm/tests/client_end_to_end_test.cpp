@@ -10,14 +10,6 @@ using namespace videofarm::test;
 namespace {
 const std::filesystem::path kMedia = VF_MEDIA_DIR;
 
-std::vector<std::uint64_t> patchOffsets(const std::string& log) {
-  std::vector<std::uint64_t> out;
-  std::regex pattern("PATCH appends at offset ([0-9]+)");
-  for (auto it = std::sregex_iterator(log.begin(), log.end(), pattern); it != std::sregex_iterator(); ++it)
-    out.push_back(std::stoull((*it)[1].str()));
-  return out;
-}
-
 nlohmann::json serverVideo(const VideoFarm& server, const std::string& id) {
   auto [status, body] = httpGet(server.url("/videos/" + id));
   auto j = nlohmann::json::parse(body, nullptr, false);
@@ -70,7 +62,7 @@ TEST(VideoFarmClient, BigUploadSurvivesKill9ThenASecondDeviceDownloadsPausesResu
       << ferryd.log();
   EXPECT_NE(ferryd.log().find("launched for events"), std::string::npos) << ferryd.log();
   EXPECT_EQ(server.movieSha256(id, dir), sha256File(dir / "big-movie.bin"));
-  auto offsets = patchOffsets(server.log());
+  auto offsets = videoFarmPatchOffsets(server.log());
   ASSERT_FALSE(offsets.empty()) << "the upload was not resumed after kill -9\n" << server.log();
   for (auto offset : offsets) EXPECT_GT(offset, 0u);
   auto after_upload = first.status();

@@ -1,15 +1,12 @@
 #include "videofarm/events.hpp"
 
+#include "common/overloaded.hpp"
+
 namespace videofarm {
 
-namespace {
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
+using ferry::Overloaded;
 
+namespace {
 std::string bytes(std::uint64_t done, std::optional<std::uint64_t> total) {
   std::string s = std::to_string(done);
   if (total) s += "/" + std::to_string(*total);

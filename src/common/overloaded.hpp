@@ -1,0 +1,13 @@
+#pragma once
+// std::visit over a variant with one lambda per alternative: std::visit(Overloaded{...}, v).
+
+namespace ferry {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+}  // namespace ferry
