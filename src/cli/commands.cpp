@@ -449,8 +449,9 @@ int status(const Context& ctx) {
   for (const auto& session : s->value("sessions", Json::array()))
     std::cout << "session " << session.value("id", "") << (session.value("attached", false) ? " (attached)" : "") << ", "
               << session.value("pending_events", 0) << " events waiting\n";
-  for (const auto& [state, count] : s->value("tasks_by_state", Json::object()).items())
-    std::cout << count << " " << state << "\n";
+  // A named object: items() of a temporary would dangle before the loop starts.
+  const Json by_state = s->value("tasks_by_state", Json::object());
+  for (const auto& [state, count] : by_state.items()) std::cout << count << " " << state << "\n";
   return kExitOk;
 }
 

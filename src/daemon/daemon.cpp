@@ -56,7 +56,11 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
           if (tasks_) tasks_->onEngineEvent(e);
         });
       },
-      engine::EngineOptions{},
+      [this] {
+        engine::EngineOptions o;
+        o.max_total_concurrent = options_.max_transfers;
+        return o;
+      }(),
       [this](engine::UploadEvent e) {
         boost::asio::post(io_, [this, e = std::move(e)]() {
           if (tasks_) tasks_->onUploadEvent(e);

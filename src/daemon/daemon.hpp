@@ -26,6 +26,7 @@ struct DaemonOptions {
   std::filesystem::path socket_path;
   std::filesystem::path state_dir;
   std::chrono::milliseconds checkpoint_interval{1000};
+  int max_transfers = 64;  // across all sessions (the engine's total limit)
 };
 
 class Daemon : public MessageHandler {

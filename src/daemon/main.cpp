@@ -14,11 +14,14 @@ int main(int argc, char** argv) {
   std::string state_dir = ferry::paths::defaultStateDir().string();
   std::string log_level = "info";
   int checkpoint_ms = 1000;
+  int max_transfers = 64;
   app.add_option("--socket", socket, "Unix socket to listen on (default: $FERRY_SOCKET or $XDG_RUNTIME_DIR/ferry/ferryd.sock)");
   app.add_option("--state-dir", state_dir, "where tasks, events and partial files live (default: $FERRY_STATE_DIR or $XDG_STATE_HOME/ferry)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.add_option("--checkpoint-ms", checkpoint_ms, "how often a running download's written bytes are made durable")
       ->check(CLI::Range(10, 60000));
+  app.add_option("--max-transfers", max_transfers, "transfers running at once across all sessions (default 64)")
+      ->check(CLI::Range(1, 10000));
   app.set_version_flag("--version", FERRY_VERSION);
   CLI11_PARSE(app, argc, argv);
 
@@ -29,6 +32,7 @@ int main(int argc, char** argv) {
   options.socket_path = socket;
   options.state_dir = state_dir;
   options.checkpoint_interval = std::chrono::milliseconds(checkpoint_ms);
+  options.max_transfers = max_transfers;
   auto daemon = ferry::daemon::Daemon::start(options);
   if (!daemon) {
     spdlog::error("{}", daemon.error().describe());

@@ -283,6 +283,10 @@ struct Engine::Impl {
         break;
       case JobState::backing_off:
         backoff_timers.emplace(job.retry_at, job.spec.id);
+        // A job waiting to retry holds no descriptor: with thousands of tasks failing at once (the
+        // network is down) they would otherwise exhaust the process's files. Reopened by the next
+        // attempt, which keeps the bytes already in it.
+        job.file.reset();
         break;
       case JobState::running:
         job.waiting_reason.clear();
@@ -366,10 +370,13 @@ struct Engine::Impl {
     struct stat st{};
     if (::fstat(fd.get(), &st) != 0) return tl::unexpected(files::errnoError(errno, "stat " + path.string()));
     const auto size = static_cast<std::uint64_t>(st.st_size);
-    // Bytes beyond the resume offset were never made durable by the owner: they do not count.
-    if (size > job.spec.resume_offset && ::ftruncate(fd.get(), static_cast<off_t>(job.spec.resume_offset)) != 0)
+    // At the first attempt, bytes beyond the resume offset were never made durable by the owner:
+    // they do not count. When the file is reopened after a back-off, the bytes this job wrote do.
+    const std::uint64_t keep = job.file_opened_before ? job.bytes_in_file : job.spec.resume_offset;
+    if (size > keep && ::ftruncate(fd.get(), static_cast<off_t>(keep)) != 0)
       return tl::unexpected(files::errnoError(errno, "cut " + path.string()));
-    job.bytes_in_file = std::min(size, job.spec.resume_offset);
+    job.bytes_in_file = std::min(size, keep);
+    job.file_opened_before = true;
     job.file = std::move(fd);
     return {};
   }
