@@ -47,7 +47,7 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
       server_(io_, *this) {
   // 2 MiB for the store when a download fills the disk (store/space_reserve.hpp).
   writer_ = std::make_unique<store::Writer>(
-      *store_, std::chrono::milliseconds(20),
+      *store_, options_.commit_tick,
       std::make_unique<store::SpaceReserve>(options_.state_dir / "space.reserve", 2 * 1024 * 1024, 1024 * 1024));
   // Both sinks are called on the transfer thread in event order; posting both to io_ keeps it.
   engine_ = std::make_unique<engine::Engine>(

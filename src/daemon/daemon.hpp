@@ -27,6 +27,7 @@ struct DaemonOptions {
   std::filesystem::path state_dir;
   std::chrono::milliseconds checkpoint_interval{1000};
   int max_transfers = 64;  // across all sessions (the engine's total limit)
+  std::chrono::milliseconds commit_tick{20};  // store::Writer's batching tick
 };
 
 class Daemon : public MessageHandler {
