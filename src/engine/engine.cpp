@@ -16,6 +16,7 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 
@@ -333,10 +334,20 @@ struct Engine::Impl {
 
   void startRunnableJobs() {
     schedule_needed = false;
+    // This pass runs after every command and every job that stops. With 100,000 queued jobs,
+    // asking the scheduler about each (string keys, allocations) made a restart take minutes: a
+    // group found full, or the total limit reached, settles the rest without asking again.
+    static const std::string kConcurrencyLimit = "concurrency-limit";
+    std::unordered_set<std::string> full_groups;
     for (auto it = queue.begin(); it != queue.end();) {
       Job& job = *it->second;
       ++it;  // starting or failing the job removes its own entry only
+      if (scheduler.totalLimitReached() || full_groups.count(job.spec.group) != 0) {
+        setWaiting(job, kConcurrencyLimit);
+        continue;
+      }
       if (auto reason = scheduler.blockReason(job.spec.group, job.host_key)) {
+        if (*reason == kConcurrencyLimit) full_groups.insert(job.spec.group);
         setWaiting(job, *reason);
         continue;
       }
