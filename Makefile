@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps build build-asan run test test-fast test-asan bench fuzz clean
+.PHONY: all deps build build-asan run test test-fast test-asan bench soak fuzz clean
 
 all: build
 
@@ -36,6 +36,11 @@ test-fast: build
 
 bench: build
 	@bash bench/run.sh $(BUILD)
+
+# Downloads and uploads through injected faults, ferryd killed 100 times, a full disk; bounded by
+# SOAK_SECONDS (default 600), stops by itself, loopback only. See bench/soak/README.md.
+soak: build
+	@python3 bench/soak/soak.py --build $(BUILD)
 
 # libFuzzer on every decoder of outside bytes, FUZZ_SECONDS (default 300) each.
 fuzz: build

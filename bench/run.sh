@@ -5,4 +5,6 @@ BUILD=${1:-build}
 cd "$(dirname "$0")/.."
 bench/download-throughput "$BUILD" "${BENCH_SIZE_MIB:-2048}" "${BENCH_ROUNDS:-3}"
 bench/videofarm-server "$BUILD" "${BENCH_PUT_MIB:-1024}"
+# ferryd at scale: many small downloads vs aria2c/curl, memory with queued/active tasks, start-up, latency.
+python3 bench/daemon/daemon-bench.py --build "$BUILD" ${BENCH_DAEMON_ARGS:-}
 bench/fuzz-parsers "$BUILD" "${FUZZ_SECONDS:-300}"

@@ -47,7 +47,10 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
       codec_(std::move(codec)),
       outbox_(snapshot.max_event_seq),
       server_(io_, *this) {
-  writer_ = std::make_unique<store::Writer>(*store_);
+  // 2 MiB for the store when a download fills the disk (store/space_reserve.hpp).
+  writer_ = std::make_unique<store::Writer>(
+      *store_, options_.commit_tick,
+      std::make_unique<store::SpaceReserve>(options_.state_dir / "space.reserve", 2 * 1024 * 1024, 1024 * 1024));
   // Both sinks are called on the transfer thread in event order; posting both to io_ keeps it.
   engine_ = std::make_unique<engine::Engine>(
       [this](engine::EngineEvent e) {
@@ -55,7 +58,11 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
           if (tasks_) tasks_->onEngineEvent(e);
         });
       },
-      engine::EngineOptions{},
+      [this] {
+        engine::EngineOptions o;
+        o.max_total_concurrent = options_.max_transfers;
+        return o;
+      }(),
       [this](engine::UploadEvent e) {
         boost::asio::post(io_, [this, e = std::move(e)]() {
           if (tasks_) tasks_->onUploadEvent(e);

@@ -30,6 +30,8 @@ struct DaemonOptions {
   std::chrono::milliseconds checkpoint_interval{1000};
   // A launched application that has not attached after this is stopped (daemon/app_launcher).
   std::chrono::seconds launch_attach_timeout = AppLauncher::kDefaultAttachTimeout;
+  int max_transfers = 64;  // across all sessions (the engine's total limit)
+  std::chrono::milliseconds commit_tick{20};  // store::Writer's batching tick
 };
 
 class Daemon : public MessageHandler {

@@ -694,51 +694,90 @@ void TaskManager::endTask(Task& t, TaskState final_state, Error error, bool keep
   auto resume_file = state_dir_ / token.partial;
   auto made_blob = std::make_shared<std::string>();
   auto event = std::make_shared<store::EventRow>(complete);
-  writer_.submit(
-      store::Durability::lifecycle,
-      [=](store::Store& s) -> Result<void> {
-        std::error_code ec;
-        bool kept = false;
-        if (resumable) {
-          std::filesystem::create_directories(resume_file.parent_path(), ec);
-          auto synced = files::syncData(partial);
-          if (synced && files::truncateTo(partial, token.offset) && files::renameDurably(partial, resume_file) &&
-              s.putResumeToken(token)) {
-            kept = true;
-            *made_blob = blob;
-          } else {
-            spdlog::warn("task {}: resume data could not be kept", row.id);
-          }
-        }
-        if (!kept) std::filesystem::remove(partial, ec);
-        Json payload{{"error", protocol::errorJson(error)}, {"statusCode", row.http_status}};
-        if (kept) payload["resumeData"] = blob;
-        event->payload_json = payload.dump();
-        if (auto u = s.upsertTask(row); !u) return u;
-        return s.appendEvent(*event);
-      },
-      onIo([this, id = t.id, final_state, error, token, made_blob, event, reply](Result<void> r) {
-        auto* t = find(id);
-        if (t == nullptr) return;
-        t->state = final_state;
-        t->error = error;
-        if (t->isUpload()) {
-          std::error_code ec;
-          std::filesystem::remove(responsePath(*t), ec);
-          if (t->upload->spooled) std::filesystem::remove(t->upload->body, ec);
-        }
-        if (!made_blob->empty()) tokens_[token.token] = token;
-        if (!r) spdlog::error("task {}: could not record its end: {}", id, r.error().describe());
-        else outbox_.committed(*event);
-        spdlog::info("task {}: {} ({})", id, stateName(final_state), error.describe());
-        maybeEndInvalidation(t->session);
-        if (reply) {
-          if (!r) return reply(tl::unexpected(r.error()));
-          if (made_blob->empty())
-            return reply(fail(errc::invalid_state, "no resume data: the server gave no validators or no bytes were written; start again from the URL"));
-          reply(*made_blob);
-        }
-      }));
+  auto record = std::make_shared<EndRecord>();
+  record->id = t.id;
+  record->final_state = final_state;
+  record->error = error;
+  record->token = token;
+  record->made_blob = made_blob;
+  record->event = event;
+  record->reply = std::move(reply);
+  // Idempotent, because it runs again when its commit fails (a full disk): the partial file that
+  // was already moved to resume/ is found there; the SQL of a failed run was rolled back.
+  record->work = [=](store::Store& s) -> Result<void> {
+    std::error_code ec;
+    bool kept = false;
+    made_blob->clear();
+    if (resumable) {
+      bool moved = std::filesystem::exists(resume_file, ec);
+      if (!moved) {
+        std::filesystem::create_directories(resume_file.parent_path(), ec);
+        auto synced = files::syncData(partial);
+        moved = synced && files::truncateTo(partial, token.offset) && files::renameDurably(partial, resume_file);
+      }
+      if (moved) {
+        // Without its row the file is an orphan nobody can resume: fail the whole record (and try
+        // it again) rather than hand out didComplete without the resume data it could carry.
+        if (auto p = s.putResumeToken(token); !p) return p;
+        kept = true;
+        *made_blob = blob;
+      } else {
+        spdlog::warn("task {}: resume data could not be kept", row.id);
+      }
+    }
+    if (!kept) std::filesystem::remove(partial, ec);
+    Json payload{{"error", protocol::errorJson(error)}, {"statusCode", row.http_status}};
+    if (kept) payload["resumeData"] = blob;
+    event->payload_json = payload.dump();
+    if (auto u = s.upsertTask(row); !u) return u;
+    return s.appendEvent(*event);
+  };
+  submitEndRecord(record);
+}
+
+void TaskManager::submitEndRecord(std::shared_ptr<EndRecord> record) {
+  writer_.submit(store::Durability::lifecycle, record->work, onIo([this, record](Result<void> r) {
+                   onEndRecorded(record, std::move(r));
+                 }));
+}
+
+void TaskManager::onEndRecorded(std::shared_ptr<EndRecord> record, Result<void> r) {
+  const auto id = record->id;
+  auto* t = find(id);
+  if (t == nullptr) return;
+  const bool retry = !r && (r.error().is(errc::no_space) || r.error().is(errc::io));
+  if (record->attempts++ == 0) {
+    t->state = record->final_state;
+    t->error = record->error;
+    if (t->isUpload()) {
+      std::error_code ec;
+      std::filesystem::remove(responsePath(*t), ec);
+      if (t->upload->spooled) std::filesystem::remove(t->upload->body, ec);
+    }
+    if (!r) {
+      spdlog::error("task {}: could not record its end: {}{}", id, r.error().describe(),
+                    retry ? "; trying again every second until it can (didComplete waits for it)" : "");
+    }
+    spdlog::info("task {}: {} ({})", id, stateName(record->final_state), record->error.describe());
+  }
+  if (!r && retry) {
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::seconds(1));
+    timer->async_wait([this, timer, record](const boost::system::error_code& ec) {
+      if (!ec) submitEndRecord(record);
+    });
+  } else if (r) {
+    if (record->attempts > 1) spdlog::info("task {}: its end is recorded now (after {} tries)", id, record->attempts);
+    if (!record->made_blob->empty()) tokens_[record->token.token] = record->token;
+    outbox_.committed(*record->event);
+    maybeEndInvalidation(t->session);
+  }
+  if (record->reply && (r || record->attempts == 1)) {
+    auto reply = std::exchange(record->reply, {});
+    if (!r) return reply(tl::unexpected(r.error()));
+    if (record->made_blob->empty())
+      return reply(fail(errc::invalid_state, "no resume data: the server gave no validators or no bytes were written; start again from the URL"));
+    reply(*record->made_blob);
+  }
 }
 
 void TaskManager::checkpointAllForShutdown() {

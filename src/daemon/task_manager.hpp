@@ -157,6 +157,21 @@ class TaskManager {
   // Ends the task (failed or cancelled); with keep_resume_data the partial file becomes a
   // resume token and didComplete carries the blob.
   void endTask(Task& t, TaskState final_state, Error error, bool keep_resume_data, ResumeDataReply reply = {});
+  // What endTask commits; when the commit fails for want of space (or an I/O error) it is tried
+  // again every second, so that didComplete is stored and delivered once the disk has room.
+  struct EndRecord {
+    std::uint64_t id = 0;
+    TaskState final_state{};
+    Error error;
+    store::ResumeTokenRow token;
+    std::shared_ptr<std::string> made_blob;  // the resume data, when the last run kept it
+    std::shared_ptr<store::EventRow> event;
+    ResumeDataReply reply;  // answered once: at the first failure, or at success
+    store::Writer::Work work;
+    int attempts = 0;
+  };
+  void submitEndRecord(std::shared_ptr<EndRecord> record);
+  void onEndRecorded(std::shared_ptr<EndRecord> record, Result<void> r);
   void persistSession(const std::string& session, std::function<void(Result<void>)> done = {});
   // Queues didBecomeInvalid when the session is invalidating and none of its tasks is still going.
   void maybeEndInvalidation(const std::string& session);

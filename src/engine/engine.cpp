@@ -17,6 +17,7 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 
@@ -347,6 +348,10 @@ struct Engine::Impl {
       case JobState::backing_off:
       case JobState::scheduled:
         backoff_timers.emplace(job.retry_at, job.spec.id);
+        // A job waiting to retry holds no descriptor: with thousands of tasks failing at once (the
+        // network is down) they would otherwise exhaust the process's files. Reopened by the next
+        // attempt, which keeps the bytes already in it.
+        job.file.reset();
         break;
       case JobState::running:
         job.waiting_reason.clear();
@@ -410,6 +415,11 @@ struct Engine::Impl {
 
   void startRunnableJobs() {
     schedule_needed = false;
+    // This pass runs after every command and every job that stops. With 100,000 queued jobs,
+    // asking the scheduler about each (string keys, allocations) made a restart take minutes: a
+    // group found full, or the total limit reached, settles the rest without asking again.
+    static const std::string kConcurrencyLimit = "concurrency-limit";
+    std::unordered_set<std::string> full_groups;
     for (auto it = queue.begin(); it != queue.end();) {
       Job& job = *it->second;
       ++it;  // starting or failing the job removes its own entry only
@@ -419,7 +429,12 @@ struct Engine::Impl {
         setWaiting(job, "discretionary");
         continue;
       }
+      if (scheduler.totalLimitReached() || full_groups.count(job.spec.group) != 0) {
+        setWaiting(job, kConcurrencyLimit);
+        continue;
+      }
       if (auto reason = scheduler.blockReason(job.spec.group, job.host_key)) {
+        if (*reason == kConcurrencyLimit) full_groups.insert(job.spec.group);
         setWaiting(job, *reason);
         continue;
       }
@@ -454,10 +469,13 @@ struct Engine::Impl {
     struct stat st{};
     if (::fstat(fd.get(), &st) != 0) return tl::unexpected(files::errnoError(errno, "stat " + path.string()));
     const auto size = static_cast<std::uint64_t>(st.st_size);
-    // Bytes beyond the resume offset were never made durable by the owner: they do not count.
-    if (size > job.spec.resume_offset && ::ftruncate(fd.get(), static_cast<off_t>(job.spec.resume_offset)) != 0)
+    // At the first attempt, bytes beyond the resume offset were never made durable by the owner:
+    // they do not count. When the file is reopened after a back-off, the bytes this job wrote do.
+    const std::uint64_t keep = job.file_opened_before ? job.bytes_in_file : job.spec.resume_offset;
+    if (size > keep && ::ftruncate(fd.get(), static_cast<off_t>(keep)) != 0)
       return tl::unexpected(files::errnoError(errno, "cut " + path.string()));
-    job.bytes_in_file = std::min(size, job.spec.resume_offset);
+    job.bytes_in_file = std::min(size, keep);
+    job.file_opened_before = true;
     job.file = std::move(fd);
     return {};
   }

@@ -40,7 +40,8 @@ struct Job {
   std::string waiting_reason;  // the last Waiting sent, so that only changes are reported
 
   // The partial file (opened at the first attempt) and what is known about its bytes.
-  UniqueFd file;
+  UniqueFd file;  // closed while backing off
+  bool file_opened_before = false;
   std::uint64_t bytes_in_file = 0;
   Validators validators;  // of the entity whose bytes are in the file
   std::optional<std::uint64_t> expected_total;

@@ -29,8 +29,8 @@ void callDone(Writer::Done& done, Result<void> result) {
 
 }  // namespace
 
-Writer::Writer(Store& store, std::chrono::milliseconds tick)
-    : store_(store), tick_(tick), thread_([this] { run(); }) {}
+Writer::Writer(Store& store, std::chrono::milliseconds tick, std::unique_ptr<SpaceReserve> reserve)
+    : store_(store), tick_(tick), reserve_(std::move(reserve)), thread_([this] { run(); }) {}
 
 Writer::~Writer() {
   {
@@ -107,6 +107,7 @@ Result<void> Writer::runOne(Item& item) {
 }
 
 void Writer::processBatch(std::deque<Item>& batch) {
+  if (reserve_) reserve_->adjust();
   const bool full_sync = std::any_of(batch.begin(), batch.end(), [](const Item& item) {
     return item.durability == Durability::lifecycle;
   });

@@ -13,15 +13,20 @@
 // being written (or within a tick of its start) wait for the next tick and share its transaction.
 // flush() and the destructor skip the wait. flush() called from a Work or Done (the writer
 // thread) returns at once: the writer cannot wait for itself.
+//
+// With a SpaceReserve, each batch first lets it adjust (freed when the disk is nearly full), so that
+// the batch that records a no-space failure finds room to commit.
 
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 #include "common/error.hpp"
+#include "store/space_reserve.hpp"
 #include "store/store.hpp"
 
 namespace ferry::store {
@@ -33,7 +38,8 @@ class Writer {
   using Work = std::function<Result<void>(Store&)>;
   using Done = std::function<void(Result<void>)>;
 
-  explicit Writer(Store& store, std::chrono::milliseconds tick = std::chrono::milliseconds(20));
+  explicit Writer(Store& store, std::chrono::milliseconds tick = std::chrono::milliseconds(20),
+                  std::unique_ptr<SpaceReserve> reserve = nullptr);
   ~Writer();  // commits everything already submitted, then joins the thread
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -56,6 +62,7 @@ class Writer {
 
   Store& store_;
   std::chrono::milliseconds tick_;
+  std::unique_ptr<SpaceReserve> reserve_;  // used on the writer thread only
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable drained_;

@@ -1,0 +1,225 @@
+// ferry-bench-client: the libferry application of the daemon benchmarks (bench/daemon/daemon-bench.py).
+//
+//   ferry-bench-client --socket S --session ID --manifest FILE [--concurrency N] [--submitters K]
+//                      [--wait | --serial] [--times FILE]
+//
+// MANIFEST: one download per line, "URL DESTINATION" ("-": no destination; ferryd's own file,
+// removed after didFinishDownloadingTo). Every task is created and resumed at once.
+//
+//   (default)  submits every line from K threads (one session; libferry's calls may overlap, and
+//              ferryd batches their commits), prints one JSON line and detaches: the tasks go on
+//              in ferryd (the queued-tasks and start-up benchmarks).
+//   --wait     the same, then waits for every didComplete (the many-downloads benchmark).
+//   --serial   one download at a time: submit, wait for its didComplete, next (the latency
+//              benchmark); --times gets "INDEX REALTIME_SECONDS" per didComplete, taken as the
+//              callback starts (CLOCK_REALTIME, to compare with nginx's $msec).
+//
+// Prints {"tasks":N,"ok":N,"failed":N,"submit_seconds":S,"seconds":S,"first_error":"..."}: seconds
+// from the first submission to the last didComplete (or to the last submission without --wait).
+// Exit status 0 when every submission (and with --wait/--serial every task) succeeded.
+
+#include <ferry/session.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double realtimeNow() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+struct Line {
+  std::string url, destination;
+};
+
+// Counts didComplete callbacks; waiters block until a number is reached.
+class CountingDelegate : public ferry::SessionDelegate {
+ public:
+  void didComplete(ferry::Session&, ferry::Task& task, const ferry::Completion& c) override {
+    const double at = realtimeNow();
+    std::lock_guard lock(mutex_);
+    completed_at_.push_back({task.identifier(), at});
+    if (c.ok()) {
+      ++ok_;
+    } else {
+      ++failed_;
+      if (first_error_.empty()) first_error_ = c.error->describe();
+    }
+    changed_.notify_all();
+  }
+
+  void waitFor(std::size_t total) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return ok_ + failed_ >= total; });
+  }
+  std::size_t ok() {
+    std::lock_guard lock(mutex_);
+    return ok_;
+  }
+  std::size_t failed() {
+    std::lock_guard lock(mutex_);
+    return failed_;
+  }
+  std::string firstError() {
+    std::lock_guard lock(mutex_);
+    return first_error_;
+  }
+  std::vector<std::pair<std::uint64_t, double>> completedAt() {
+    std::lock_guard lock(mutex_);
+    return completed_at_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::size_t ok_ = 0, failed_ = 0;
+  std::string first_error_;
+  std::vector<std::pair<std::uint64_t, double>> completed_at_;
+};
+
+struct Args {
+  std::string socket, session, manifest, times;
+  int concurrency = 16;
+  int submitters = 32;
+  bool wait = false;
+  bool serial = false;
+};
+
+int usage() {
+  std::cerr << "usage: ferry-bench-client --socket S --session ID --manifest FILE [--concurrency N] [--submitters K]\n"
+               "                          [--wait | --serial] [--times FILE]\n";
+  return 2;
+}
+
+// Creates and resumes one download; returns its task id, or 0 with `error` set.
+std::uint64_t submit(ferry::Session& session, const Line& line, std::string& error) {
+  ferry::DownloadOptions options;
+  if (line.destination != "-") options.destination = line.destination;
+  auto task = session.downloadTask(ferry::Request(line.url), options);
+  if (!task) {
+    error = task.error().describe();
+    return 0;
+  }
+  if (auto r = task->resume(); !r) {
+    error = r.error().describe();
+    return 0;
+  }
+  return task->identifier();
+}
+
+std::string jsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (k == "--socket") a.socket = next();
+    else if (k == "--session") a.session = next();
+    else if (k == "--manifest") a.manifest = next();
+    else if (k == "--times") a.times = next();
+    else if (k == "--concurrency") a.concurrency = std::atoi(next().c_str());
+    else if (k == "--submitters") a.submitters = std::atoi(next().c_str());
+    else if (k == "--wait") a.wait = true;
+    else if (k == "--serial") a.serial = true;
+    else return usage();
+  }
+  if (a.socket.empty() || a.session.empty() || a.manifest.empty() || a.concurrency < 1 || a.submitters < 1) return usage();
+
+  std::vector<Line> lines;
+  {
+    std::ifstream in(a.manifest);
+    Line l;
+    while (in >> l.url >> l.destination) lines.push_back(l);
+  }
+  if (lines.empty()) {
+    std::cerr << "no downloads in " << a.manifest << "\n";
+    return 2;
+  }
+
+  auto delegate = std::make_shared<CountingDelegate>();
+  auto config = ferry::Configuration::background(a.session)
+                    .socketPath(a.socket)
+                    .startDaemon(false)
+                    .maxConcurrentTransfers(a.concurrency)
+                    .maxConnectionsPerHost(a.concurrency);
+  auto session = ferry::Session::create(config, delegate);
+  if (!session) {
+    std::cerr << "attach failed: " << session.error().describe() << "\n";
+    return 1;
+  }
+
+  const auto start = Clock::now();
+  std::atomic<std::size_t> submit_failures{0};
+  std::string submit_error;
+  std::mutex submit_error_mutex;
+  if (a.serial) {
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      std::string error;
+      if (submit(**session, lines[i], error) == 0) {
+        std::cerr << "submit failed: " << error << "\n";
+        return 1;
+      }
+      delegate->waitFor(i + 1);
+    }
+  } else {
+    std::atomic<std::size_t> next{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < a.submitters; ++t) {
+      threads.emplace_back([&] {
+        for (std::size_t i = next++; i < lines.size(); i = next++) {
+          std::string error;
+          if (submit(**session, lines[i], error) == 0) {
+            ++submit_failures;
+            std::lock_guard lock(submit_error_mutex);
+            if (submit_error.empty()) submit_error = error;
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  const double submit_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (a.wait && submit_failures == 0) delegate->waitFor(lines.size());
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+  if (!a.times.empty()) {
+    std::ofstream out(a.times, std::ios::trunc);
+    out.precision(6);
+    std::size_t index = 0;
+    for (const auto& [task, at] : delegate->completedAt()) out << index++ << " " << std::fixed << at << "\n";
+  }
+  std::string first_error = submit_error.empty() ? delegate->firstError() : submit_error;
+  std::printf("{\"tasks\":%zu,\"ok\":%zu,\"failed\":%zu,\"submit_failures\":%zu,\"submit_seconds\":%.3f,\"seconds\":%.3f,"
+              "\"first_error\":%s}\n",
+              lines.size(), delegate->ok(), delegate->failed(), submit_failures.load(), submit_seconds, seconds,
+              jsonString(first_error).c_str());
+  std::fflush(stdout);
+  session->reset();
+  const bool waited = a.wait || a.serial;
+  return submit_failures == 0 && (!waited || delegate->failed() == 0) ? 0 : 1;
+}

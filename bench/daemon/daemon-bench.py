@@ -1,0 +1,472 @@
+#!/usr/bin/env python3
+"""ferryd at scale, side by side with its peers where it has them (issue 7's benchmarks):
+
+  many     N downloads of S bytes through one session (ferryd with its durable store on) vs
+           `aria2c -i` and `curl --parallel` at the same concurrency: tasks/s and ratios
+  memory   ferryd's resident memory with Q queued tasks, and with A active transfers
+  startup  ferryd's start-up time with Q tasks in its store (after `memory` queued them)
+  latency  from a transfer's end (nginx's $msec when it logged the response) to didComplete in an
+           attached client (CLOCK_REALTIME as the callback starts), L downloads one after another
+
+  bench/daemon/daemon-bench.py [--build DIR] [--only many,memory,startup,latency]
+        [--tasks 10000] [--size 16384] [--concurrency 16] [--queued 100000] [--active 1000]
+        [--latency-count 500] [--commit-ticks 20,1] [--quick]
+
+--quick is a smoke test of the script itself (small numbers; its figures mean little). Everything
+runs on 127.0.0.1 in a temporary directory, removed at the end (kept with --keep). Prints Markdown.
+"""
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class Failure(Exception):
+    pass
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_until(condition, timeout, what, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise Failure("timed out after %.0f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def tcp_accepts(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def raise_fd_limit():
+    """1,000 active transfers need more than the usual 1,024 descriptors (ferryd and nginx)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), hard))
+
+
+def proc_status(pid, field):
+    """A kB field of /proc/PID/status (VmRSS, VmHWM), in MiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0
+    raise Failure("no %s for pid %d" % (field, pid))
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def established_to(port):
+    """Established TCP connections whose remote end is 127.0.0.1:port (the clients' side)."""
+    n = 0
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            parts = line.split()
+            remote, state = parts[2], parts[3]
+            if state == "01" and int(remote.split(":")[1], 16) == port:
+                n += 1
+    return n
+
+
+class Nginx:
+    def __init__(self, work):
+        self.port = free_port()
+        self.dir = os.path.join(work, "nginx")
+        self.www = os.path.join(self.dir, "www")
+        self.access_log = os.path.join(self.dir, "access.log")
+        os.makedirs(self.www)
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write("""worker_processes 1; daemon off; master_process off; worker_rlimit_nofile 65536;
+pid %(d)s/nginx.pid; error_log %(d)s/error.log;
+events { worker_connections 8192; }
+http {
+  default_type application/octet-stream; sendfile on; keepalive_requests 100000;
+  log_format timed '$msec $request_uri $status $bytes_sent';
+  access_log off; client_body_temp_path %(d)s/body;
+  server { listen 127.0.0.1:%(port)d backlog=4096; root %(www)s;
+    location /lat/ { access_log %(log)s timed; }
+    location /slow/ { limit_rate 2k; } }
+}
+""" % {"d": self.dir, "port": self.port, "www": self.www, "log": self.access_log})
+        self.proc = subprocess.Popen(["/usr/sbin/nginx", "-p", self.dir, "-c", conf], preexec_fn=raise_fd_limit,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: tcp_accepts(self.port), 10, "nginx to listen")
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def put(self, path, data):
+        full = os.path.join(self.www, path.lstrip("/"))
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as f:
+            f.write(data)
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+class BlackHole:
+    """A port that accepts connections (into its backlog) and never answers: downloads to it stay
+    queued or connecting, never finishing, for as long as a benchmark reads ferryd's memory."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4096)
+        self.port = self.sock.getsockname()[1]
+
+    def close(self):
+        self.sock.close()
+
+
+class Ferryd:
+    def __init__(self, work, name, args=()):
+        self.args = list(args)
+        self.root = os.path.join(work, name)
+        os.makedirs(self.root, exist_ok=True)
+        self.socket = os.path.join(self.root, "ferryd.sock")
+        self.state = os.path.join(self.root, "state")
+        self.log = os.path.join(self.root, "ferryd.log")
+        self.proc = None
+
+    def start(self, timeout=600):
+        """Starts ferryd; returns seconds until it answered `ferryctl status` (its start-up time)."""
+        start = time.monotonic()
+        self.proc = subprocess.Popen([os.path.join(BIN, "ferryd"), "--socket", self.socket, "--state-dir", self.state,
+                                      "--log-level", "warn"] + self.args, preexec_fn=raise_fd_limit,
+                                     stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
+        wait_until(lambda: self.proc.poll() is not None or self.status_answers(), timeout, "ferryd to answer")
+        if self.proc.poll() is not None:
+            raise Failure("ferryd exited with %d; see %s" % (self.proc.returncode, self.log))
+        return time.monotonic() - start
+
+    def status_answers(self):
+        if not os.path.exists(self.socket):
+            return False
+        r = subprocess.run([os.path.join(BIN, "ferryctl"), "status", "--socket", self.socket],
+                           capture_output=True, timeout=60)
+        return r.returncode == 0
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def rss(self):
+        return proc_status(self.proc.pid, "VmRSS")
+
+    def client(self, session, manifest, concurrency, mode=(), times=None, timeout=3600):
+        argv = [os.path.join(BIN, "ferry-bench-client"), "--socket", self.socket, "--session", session,
+                "--manifest", manifest, "--concurrency", str(concurrency)] + list(mode)
+        if times:
+            argv += ["--times", times]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        if r.returncode != 0:
+            raise Failure("ferry-bench-client failed (%d): %s %s; see %s" % (r.returncode, r.stdout, r.stderr[-2000:],
+                                                                              self.log))
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def write_lines(path, lines):
+    with open(path, "w") as f:
+        f.write("".join(l + "\n" for l in lines))
+
+
+def count_files(directory, size):
+    n = 0
+    for name in os.listdir(directory):
+        if os.path.getsize(os.path.join(directory, name)) == size:
+            n += 1
+    return n
+
+
+def timed(argv, cwd=None):
+    start = time.monotonic()
+    r = subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise Failure("%s failed (%d): %s" % (argv[0], r.returncode, r.stderr[-2000:]))
+    return time.monotonic() - start
+
+
+# ----------------------------------------------------------------------------------- benchmarks
+
+def bench_many(cfg, work, nginx):
+    n, size, c = cfg.tasks, cfg.size, cfg.concurrency
+    nginx.put("/small.bin", os.urandom(size))
+    urls = [nginx.url("/small.bin?n=%d" % i) for i in range(n)]
+    results = {}
+
+    out = os.path.join(work, "many-ferryd")
+    os.makedirs(out)
+    ferryd = Ferryd(work, "many")
+    ferryd.start()
+    manifest = os.path.join(work, "many.manifest")
+    write_lines(manifest, ["%s %s" % (u, os.path.join(out, str(i))) for i, u in enumerate(urls)])
+    cpu0 = cpu_seconds(ferryd.proc.pid)
+    start = time.monotonic()
+    r = ferryd.client("bench.many", manifest, c, ["--wait"])
+    seconds = time.monotonic() - start
+    results["ferryd"] = (seconds, count_files(out, size), cpu_seconds(ferryd.proc.pid) - cpu0)
+    ferryd.stop()
+    if r["ok"] != n:
+        raise Failure("ferryd: %d of %d downloads ok; first error: %s" % (r["ok"], n, r["first_error"]))
+
+    out = os.path.join(work, "many-aria2c")
+    os.makedirs(out)
+    listing = os.path.join(work, "aria2c.list")
+    write_lines(listing, ["%s\n  out=%d" % (u, i) for i, u in enumerate(urls)])
+    seconds = timed(["aria2c", "-q", "-i", listing, "-d", out, "-j", str(c), "--file-allocation=none",
+                     "--allow-overwrite=true", "--auto-file-renaming=false", "--console-log-level=error"])
+    results["aria2c"] = (seconds, count_files(out, size), None)
+
+    out = os.path.join(work, "many-curl")
+    os.makedirs(out)
+    config = os.path.join(work, "curl.config")
+    write_lines(config, ['url = "%s"\noutput = "%s"' % (u, os.path.join(out, str(i))) for i, u in enumerate(urls)])
+    seconds = timed(["curl", "-s", "--fail", "--parallel", "--parallel-max", str(min(c, 300)), "-K", config])
+    results["curl"] = (seconds, count_files(out, size), None)
+
+    print("\n## %d downloads of %d bytes, concurrency %d (one ferryd session, durable store on)\n" % (n, size, c))
+    print("| tool | seconds | tasks/s | files right | ferryd ÷ tool (tasks/s) | daemon CPU s |")
+    print("|---|---|---|---|---|---|")
+    for tool in ("ferryd", "aria2c", "curl"):
+        seconds, right, cpu = results[tool]
+        print("| %s | %.2f | %.0f | %d/%d | %.2f | %s |" % (tool, seconds, n / seconds, right, n,
+                                                          seconds / results["ferryd"][0],
+                                                          "%.2f" % cpu if cpu is not None else "-"))
+    for tool, (_, right, _) in results.items():
+        if right != n:
+            raise Failure("%s: %d of %d files have %d bytes" % (tool, right, n, size))
+    return {"ferryd_vs_aria2c": results["aria2c"][0] / results["ferryd"][0],
+            "ferryd_vs_curl": results["curl"][0] / results["ferryd"][0]}
+
+
+def bench_memory_and_startup(cfg, work, nginx, only):
+    rows = []
+    hole = BlackHole()
+    ferryd = Ferryd(work, "queued")
+    try:
+        ferryd.start()
+        idle = ferryd.rss()
+        rows.append(("idle, empty store", "%.1f" % idle, ""))
+        manifest = os.path.join(work, "queued.manifest")
+        write_lines(manifest, ["http://127.0.0.1:%d/q?n=%d -" % (hole.port, i) for i in range(cfg.queued)])
+        r = ferryd.client("bench.queued", manifest, 4)
+        time.sleep(2)  # the last commits and the engine's queue settle
+        queued_rss = ferryd.rss()
+        rows.append(("%d queued tasks (4 connecting to a port that never answers)" % cfg.queued, "%.1f" % queued_rss,
+                     "created in %.1f s (%.0f tasks/s, 32 submitting threads)" % (r["submit_seconds"],
+                                                                                  cfg.queued / r["submit_seconds"])))
+        startup = None
+        if "startup" in only:
+            stop_start = time.monotonic()
+            ferryd.stop()
+            stop_seconds = time.monotonic() - stop_start
+            startup = ferryd.start()
+            time.sleep(1)
+            rows.append(("after a restart with %d tasks in the store" % cfg.queued, "%.1f" % ferryd.rss(),
+                         "start-up %.2f s (SIGTERM to exit took %.2f s)" % (startup, stop_seconds)))
+    finally:
+        ferryd.stop()
+        hole.close()
+
+    active_rss = None
+    if cfg.active:
+        nginx.put("/slow/big.bin", os.urandom(4 * 1024 * 1024))
+        ferryd = Ferryd(work, "active", ["--max-transfers", str(max(64, cfg.active))])
+        try:
+            ferryd.start()
+            manifest = os.path.join(work, "active.manifest")
+            write_lines(manifest, ["%s -" % nginx.url("/slow/big.bin?n=%d" % i) for i in range(cfg.active)])
+            ferryd.client("bench.active", manifest, cfg.active)
+            wait_until(lambda: established_to(nginx.port) >= cfg.active, 120,
+                       "%d transfers to be connected" % cfg.active, interval=0.2)
+            time.sleep(2)
+            active_rss = ferryd.rss()
+            rows.append(("%d active transfers (nginx limit_rate 2k each)" % cfg.active, "%.1f" % active_rss,
+                         "%d connections established" % established_to(nginx.port)))
+        finally:
+            ferryd.stop()
+
+    print("\n## ferryd resident memory and start-up\n")
+    print("| ferryd with | RSS MiB | notes |")
+    print("|---|---|---|")
+    for row in rows:
+        print("| %s | %s | %s |" % row)
+    return {"queued_rss_mib": queued_rss, "active_rss_mib": active_rss, "startup_s": startup}
+
+
+def bench_latency(cfg, work, nginx):
+    rows = []
+    for tick in cfg.commit_ticks.split(","):
+        rows.append((tick,) + latency_once(cfg, work, nginx, int(tick)))
+    print("\n## Latency from a transfer's end to didComplete (%d downloads of 16 KiB, one at a time)\n" %
+          cfg.latency_count)
+    print("nginx's `$msec` (when it logged the response; millisecond resolution) to CLOCK_REALTIME at the start")
+    print("of the client's didComplete callback: ferryd's fdatasync, rename and directory fsync, the store commit,")
+    print("the outbox, the IPC hop and libferry's delivery. `--commit-tick-ms` is the store writer's batching")
+    print("tick (default 20): a change that comes within a tick of the last commit waits for the next tick.\n")
+    print("| ferryd --commit-tick-ms | p50 ms | p99 ms | max ms | min ms |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print("| %s | %.2f | %.2f | %.2f | %.2f |" % row)
+    default = rows[0]
+    return {"latency_p50_ms": default[1], "latency_p99_ms": default[2]}
+
+
+def latency_once(cfg, work, nginx, tick):
+    n = cfg.latency_count
+    nginx.put("/lat/file.bin", os.urandom(16 * 1024))
+    ferryd = Ferryd(work, "latency-%d" % tick, ["--commit-tick-ms", str(tick)])
+    ferryd.start()
+    manifest = os.path.join(work, "latency.manifest")
+    write_lines(manifest, ["%s -" % nginx.url("/lat/file.bin?t=%d&n=%d" % (tick, i)) for i in range(n)])
+    times = os.path.join(work, "latency-%d.times" % tick)
+    try:
+        ferryd.client("bench.latency", manifest, 1, ["--serial"], times=times)
+    finally:
+        ferryd.stop()
+    ends = {}
+
+    def logged():
+        ends.clear()
+        with open(nginx.access_log) as f:
+            for line in f:
+                msec, uri = line.split()[:2]
+                if "t=%d&" % tick in uri:
+                    ends[int(uri.rsplit("=", 1)[1])] = float(msec)
+        return len(ends) >= n
+
+    wait_until(logged, 30, "nginx to log every latency request")
+    completed = {}
+    with open(times) as f:
+        for line in f:
+            i, at = line.split()
+            completed[int(i)] = float(at)
+    lat = sorted((completed[i] - ends[i]) * 1000 for i in range(n))
+    p99 = lat[min(n - 1, int(round(0.99 * n)) - 1)]
+    return statistics.median(lat), p99, lat[-1], lat[0]
+
+
+def main():
+    global BIN
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--build", default=os.path.join(ROOT, "build"))
+    p.add_argument("--only", default="many,memory,startup,latency")
+    p.add_argument("--tasks", type=int, default=10000)
+    p.add_argument("--size", type=int, default=16 * 1024)
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--queued", type=int, default=100000)
+    p.add_argument("--active", type=int, default=1000)
+    p.add_argument("--latency-count", type=int, default=500)
+    p.add_argument("--commit-ticks", default="20,1", help="ferryd --commit-tick-ms values for the latency runs")
+    p.add_argument("--quick", action="store_true", help="a smoke test: 300 downloads, 2,000 queued, 100 active")
+    p.add_argument("--keep", action="store_true")
+    cfg = p.parse_args()
+    if cfg.quick:
+        cfg.tasks, cfg.queued, cfg.active, cfg.latency_count = 300, 2000, 100, 50
+    only = set(x for x in cfg.only.split(",") if x)
+    BIN = os.path.abspath(os.path.join(cfg.build, "bin"))
+    for prog in ("ferryd", "ferryctl", "ferry-bench-client"):
+        if not os.path.exists(os.path.join(BIN, prog)):
+            print("daemon-bench: %s/%s is missing; build first" % (BIN, prog), file=sys.stderr)
+            return 2
+    raise_fd_limit()
+    work = tempfile.mkdtemp(prefix="ferry-daemon-bench-")
+    print("# ferryd benchmarks (%s)\n" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    print("Machine: %d cores (%s), %.1f GiB, Linux %s; load average at start %.2f" % (
+        os.cpu_count(), cpu_model(), mem_gib(), os.uname().release, os.getloadavg()[0]))
+    nginx = Nginx(work)
+    summary = {}
+    ok = True
+    try:
+        if "many" in only:
+            summary.update(bench_many(cfg, work, nginx))
+        if "memory" in only or "startup" in only:
+            summary.update(bench_memory_and_startup(cfg, work, nginx, only))
+        if "latency" in only:
+            summary.update(bench_latency(cfg, work, nginx))
+    except Failure as e:
+        print("\nFAILED: %s (work directory kept: %s)" % (e, work))
+        ok = False
+    finally:
+        nginx.stop()
+    print_targets(summary)
+    if ok and not cfg.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0 if ok else 1
+
+
+def print_targets(s):
+    checks = []
+    if "ferryd_vs_aria2c" in s:
+        checks.append(("many small downloads vs aria2c", "≥ 1.0×", "%.2f×" % s["ferryd_vs_aria2c"], s["ferryd_vs_aria2c"] >= 1.0))
+    if s.get("queued_rss_mib") is not None:
+        checks.append(("RSS with the queued tasks", "≤ 150 MB", "%.0f MiB" % s["queued_rss_mib"],
+                       s["queued_rss_mib"] * 1.048576 <= 150))
+    if "latency_p99_ms" in s:
+        checks.append(("end → didComplete p99", "≤ 5 ms", "%.2f ms" % s["latency_p99_ms"], s["latency_p99_ms"] <= 5))
+    if not checks:
+        return
+    print("\n## Against issue 7's targets\n")
+    print("| measure | target | measured | met |")
+    print("|---|---|---|---|")
+    for name, target, measured, met in checks:
+        print("| %s | %s | %s | %s |" % (name, target, measured, "yes" if met else "no"))
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+def mem_gib():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1048576.0
+    return 0.0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    sys.exit(main())
