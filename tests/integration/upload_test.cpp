@@ -187,3 +187,55 @@ TEST(Upload, FerryctlUploadWaitsAndPrintsTheAnswer) {
   auto failed = ferryd.ferryctl({"upload", (dir / "missing.bin").string(), videofarm.url("/videos/" + video + "/movie")});
   EXPECT_EQ(failed.exit_code, 2) << failed.out;  // a usage error: the file is not there
 }
+
+// Against a tus server nobody here wrote (@tus/server with @tus/file-store, from npm) behind a
+// proxy that cuts the first PATCH half-way: ferryd asks the server for its offset (HEAD) and
+// appends the rest; the stored file is byte-exact.
+TEST(Upload, TusUploadToTusServerFromNpmContinuesAfterACut) {
+  const std::filesystem::path node_dir = FERRY_ENGINE_NODE_DIR;
+  if (!std::filesystem::exists(node_dir / "node_modules/@tus/server/package.json") ||
+      runCommand({"sh", "-c", "command -v node"}).exit_code != 0)
+    FAIL() << "node or @tus/server missing: the build runs `npm ci` into " << node_dir
+           << " (see npm.log there; the npm registry must be reachable once)";
+  TempDir dir;
+  const std::uint64_t size = 12 * MiB;
+  writeRandomFile(dir / "movie.bin", size, 47);
+  std::filesystem::create_directories(dir / "tus-store");
+  PortProcess tus(dir, "tus-server", [&](int port) {
+    return std::vector<std::string>{"node", (node_dir / "tus_server.mjs").string(), std::to_string(port),
+                                    (dir / "tus-store").string()};
+  });
+  CutProxy proxy(dir, tus.port(), "PATCH", size / 2);
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  auto delegate = std::make_shared<RecordingDelegate>();
+  auto session = Session::create(ferryd.config("tus"), delegate);
+  ASSERT_TRUE(session);
+  UploadOptions options;
+  options.resumable = "tus";
+  Request request(proxy.url("/files/"));
+  request.method = "POST";
+  auto task = (*session)->uploadTask(request, dir / "movie.bin", options);
+  ASSERT_TRUE(task) << task.error().describe();
+  ASSERT_TRUE(task->resume());
+  ASSERT_TRUE(delegate->waitForCompletion(task->identifier())) << ferryd.log() << proxy.log();
+  auto c = *delegate->completion(task->identifier());
+  ASSERT_TRUE(c.ok()) << c.error->describe() << "\n" << proxy.log() << tus.output();
+  EXPECT_EQ(c.status_code, 204);
+  auto log = proxy.log();
+  EXPECT_NE(log.find("cut PATCH"), std::string::npos) << log;
+  // The one file in the store (the upload's id names it) holds the movie.
+  std::vector<std::filesystem::path> stored;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "tus-store"))
+    if (e.is_regular_file() && e.path().extension() != ".json") stored.push_back(e.path());
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(sha256File(stored[0]), sha256File(dir / "movie.bin"));
+  // Two PATCHes: from 0 (cut), then from the server's offset — continued, not started again.
+  std::vector<std::uint64_t> offsets;
+  std::regex patch(R"(request PATCH \S+ upload-offset=(\d+))");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), patch); it != std::sregex_iterator(); ++it)
+    offsets.push_back(std::stoull((*it)[1]));
+  ASSERT_EQ(offsets.size(), 2u) << log;
+  EXPECT_EQ(offsets[0], 0u);
+  EXPECT_GT(offsets[1], 0u) << log;
+}

@@ -97,4 +97,28 @@ class VideoFarm {
 };
 
 
+// tests/servers/cut_proxy.py in front of `target_port`.
+class CutProxy {
+ public:
+  // wait_for_104: cut only once the server's 104 went back (see cut_proxy.py --cut-after-104).
+  CutProxy(const TempDir& dir, int target_port, const std::string& method, std::uint64_t cut_after,
+           bool wait_for_104 = false)
+      : log_(dir / ("cut-proxy-" + std::to_string(target_port) + ".log")) {
+    proxy_ = std::make_unique<PortProcess>(dir, "cut-proxy", [&](int port) {
+      std::vector<std::string> argv{python(), (sourceDir() / "tests/servers/cut_proxy.py").string(),
+                                    "--port", std::to_string(port), "--target", std::to_string(target_port),
+                                    "--cut-method", method, "--cut-after", std::to_string(cut_after),
+                                    "--log", log_.string()};
+      if (wait_for_104) argv.push_back("--cut-after-104");
+      return argv;
+    });
+  }
+  std::string url(const std::string& path) const { return proxy_->url(path); }
+  std::string log() const { return readFile(log_); }
+
+ private:
+  std::filesystem::path log_;
+  std::unique_ptr<PortProcess> proxy_;
+};
+
 }  // namespace ferry::test
