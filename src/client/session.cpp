@@ -282,11 +282,9 @@ void Session::deliver(const Json& message) {
     delegate_->didResumeAtOffset(*this, task, signedField(message, "fileOffset"), signedField(message, "expectedTotalBytes"));
   } else if (name == protocol::event::did_finish_downloading_to) {
     std::filesystem::path location = message.value("location", std::string());
+    // Not moved by the application: ferryd removes it once this event's acknowledgement is
+    // committed (not here: if ferryd dies first, the event comes again and needs its file).
     delegate_->didFinishDownloadingTo(*this, task, location);
-    if (message.value("temporary", false)) {
-      std::error_code ec;
-      std::filesystem::remove(location, ec);  // not moved by the application: it goes, as in URLSession
-    }
   } else if (name == protocol::event::did_send_body_data) {
     delegate_->didSendBodyData(*this, task, signedField(message, "bytesSent"), signedField(message, "totalBytesSent"),
                                signedField(message, "totalBytesExpectedToSend"));

@@ -312,8 +312,12 @@ void Daemon::handleTaskCommand(const Conn& c, const Json& m, std::string_view ty
                                     : type == protocol::type::resume ? tasks_->resume(*task, scope)
                                                                      : tasks_->cancel(*task, scope);
   if (!info) return c->sendError(id, info.error());
-  // The reply waits for what the command changed to be committed: a resume or suspend a client
-  // saw answered survives a crash right after.
+  // A control client (ferryctl) has only the reply: it waits for the change to be committed, so a
+  // resume or suspend it saw answered survives a crash right after. An attached application is
+  // answered at once; it hears of its task through events. (Waiting there too widened the moment
+  // in which an application that resumes and exits still takes its own task's events — see the
+  // issue notes; to be revisited with an explicit detach.)
+  if (!c->attached_session.empty()) return reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
   tasks_->whenDurable([this, c, id, info = *info] { reply(c, id, {{"task", protocol::taskInfoToJson(info)}}); });
 }
 

@@ -399,7 +399,17 @@ std::map<std::string, double> TaskManager::currentRates() {
 }
 
 void TaskManager::onEventAcked(const store::EventRow& row) {
-  writer_.submit(store::Durability::progress, [seq = row.seq](store::Store& s) { return s.deleteEvent(seq); });
+  // A delivered file the application did not move goes away, as in URLSession — but only once
+  // the acknowledgement is committed: if ferryd dies before that, the event is delivered again
+  // and must still find its file.
+  std::filesystem::path unmoved;
+  if (auto* t = find(row.task_id); row.type == protocol::event::did_finish_downloading_to && t != nullptr && t->destination.empty())
+    unmoved = deliveredPath(*t);
+  writer_.submit(store::Durability::progress, [seq = row.seq](store::Store& s) { return s.deleteEvent(seq); },
+                 onIo([unmoved](Result<void> r) {
+                   std::error_code ec;
+                   if (r && !unmoved.empty()) std::filesystem::remove(unmoved, ec);
+                 }));
   if (row.type == protocol::event::did_become_invalid) {
     // The application knows: forget the session, so that its identifier starts afresh.
     invalidating_.erase(row.session);
@@ -410,11 +420,6 @@ void TaskManager::onEventAcked(const store::EventRow& row) {
     return;
   }
   auto* t = find(row.task_id);
-  if (row.type == protocol::event::did_finish_downloading_to && t != nullptr && t->destination.empty()) {
-    // Not moved by the application in its callback: as URLSession, the file goes away now.
-    std::error_code ec;
-    std::filesystem::remove(deliveredPath(*t), ec);
-  }
   if (t != nullptr && isFinal(t->state) && !outbox_.hasPending(t->session, t->id)) {
     writer_.submit(store::Durability::progress, [id = t->id](store::Store& s) { return s.deleteTask(id); });
     tasks_.erase(t->id);

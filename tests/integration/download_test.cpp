@@ -93,7 +93,8 @@ TEST(Download, FileNotMovedInTheCallbackIsRemovedWhenItReturns) {
   auto location = delegate->location(task->identifier());
   ASSERT_TRUE(location);
   EXPECT_TRUE(location->string().find(ferryd.stateDir().string()) == 0) << *location;
-  EXPECT_FALSE(std::filesystem::exists(*location));
+  // Removed once the acknowledgement is committed (moments after the callback returned).
+  EXPECT_TRUE(waitUntil([&] { return !std::filesystem::exists(*location); }));
 }
 
 TEST(Download, NotFoundIsDeliveredWithItsBodyAndAnHttpError) {

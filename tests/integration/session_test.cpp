@@ -107,8 +107,9 @@ TEST(Session, UnacknowledgedEventsSurviveADaemonRestart) {
     auto task = (*session)->downloadTask(nginx.url("/f"));
     ASSERT_TRUE(task);
     id = task->identifier();
-    ASSERT_TRUE(task->resume());
   }
+  // Started once the application is gone, so that no client can take the events before the crash.
+  ASSERT_TRUE(ferryd.control()->resume(id));
   ASSERT_TRUE(waitUntil([&] { auto t = taskInfo(ferryd, id); return t && t->state == "completed"; }));
   ferryd.kill9();
   ferryd.start();
@@ -475,8 +476,8 @@ TEST(Session, FerryctlEventsShowsTheQueuedEventsThenLiveOnes) {
     auto task = (*session)->downloadTask(nginx.url("/f.bin"));
     ASSERT_TRUE(task);
     first = task->identifier();
-    ASSERT_TRUE(task->resume());
-  }  // detached: the events of `first` wait in the outbox
+  }  // detached; started now, so that its events wait in the outbox
+  ASSERT_TRUE(ferryd.control()->resume(first));
   ASSERT_TRUE(waitUntil([&] { return taskInfo(ferryd, first) && taskInfo(ferryd, first)->state == "completed"; },
                         std::chrono::seconds(60)));
 

@@ -64,8 +64,9 @@ class SessionDelegate {
   virtual void didWriteData(Session&, DownloadTask&, std::int64_t /*bytesWritten*/, std::int64_t /*totalBytesWritten*/,
                             std::int64_t /*totalBytesExpectedToWrite (-1 unknown)*/) {}
   virtual void didResumeAtOffset(Session&, DownloadTask&, std::int64_t /*fileOffset*/, std::int64_t /*expectedTotalBytes*/) {}
-  // `location` is removed when this returns, unless the application moved it or named a
-  // destination for the download (then it is that destination and stays).
+  // `location` is removed when this returns (once its acknowledgement is committed), unless the
+  // application moved it or named a destination for the download (then it is that destination
+  // and stays).
   virtual void didFinishDownloadingTo(Session&, DownloadTask&, const std::filesystem::path& /*location*/) {}
   // Uploads: body bytes handed to the server (transient, coalesced like didWriteData).
   virtual void didSendBodyData(Session&, UploadTask&, std::int64_t /*bytesSent*/, std::int64_t /*totalBytesSent*/,
