@@ -45,7 +45,7 @@ Result<void> IpcConnection::connectAndGreet() {
   read_buffer_.clear();
   auto reply_line = readLine(fd->get());
   if (!reply_line) return tl::unexpected(reply_line.error());
-  auto reply = protocol::parseLine(*reply_line);
+  auto reply = protocol::parseLine(*reply_line, protocol::kMaxDaemonLineBytes);
   if (!reply) return tl::unexpected(reply.error());
   if (!reply->value("ok", false)) return tl::unexpected(protocol::errorFromJson(reply->value("error", Json::object())));
   hello_result_ = reply->value("result", Json::object());
@@ -55,14 +55,19 @@ Result<void> IpcConnection::connectAndGreet() {
 }
 
 Result<std::string> IpcConnection::readLine(int fd) {
+  // Only the bytes read since the last look are searched: a reply of tens of megabytes arrives in
+  // thousands of reads, and searching from the start each time was quadratic.
+  std::size_t searched = 0;
   for (;;) {
-    auto nl = read_buffer_.find('\n');
+    auto nl = read_buffer_.find('\n', searched);
     if (nl != std::string::npos) {
       std::string line = read_buffer_.substr(0, nl);
       read_buffer_.erase(0, nl + 1);
       return line;
     }
-    if (read_buffer_.size() > protocol::kMaxLineBytes) return fail(errc::protocol, "ferryd sent a line longer than 1 MiB");
+    searched = read_buffer_.size();
+    if (read_buffer_.size() > protocol::kMaxDaemonLineBytes)
+      return fail(errc::protocol, "ferryd sent a line longer than " + std::to_string(protocol::kMaxDaemonLineBytes >> 20) + " MiB");
     pollfd fds[2] = {{fd, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
     int r = ::poll(fds, 2, -1);
     if (r < 0 && errno == EINTR) continue;
@@ -109,7 +114,7 @@ void IpcConnection::readerLoop() {
       }
       continue;
     }
-    auto message = protocol::parseLine(*line);
+    auto message = protocol::parseLine(*line, protocol::kMaxDaemonLineBytes);
     if (!message) continue;  // a daemon bug must not take the application down
     if (message->value("type", "") == protocol::type::reply && message->contains("id") && (*message)["id"].is_number_unsigned()) {
       auto id = (*message)["id"].get<std::uint64_t>();

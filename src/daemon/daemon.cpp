@@ -197,9 +197,9 @@ void Daemon::handleHello(const Conn& c, const Json& m) {
     spdlog::info("session {}: client pid {} attached", *session, c->peerPid());
   }
   c->greeted = true;
-  Json tasks = Json::array();
-  for (const auto& t : tasks_->list(session)) tasks.push_back(protocol::taskInfoToJson(t));
-  reply(c, id, {{"protocol", protocol::kVersion}, {"daemon_version", FERRY_VERSION}, {"tasks", tasks}});
+  // No task list here: a session may hold 100,000 tasks, and every reconnect would carry them all.
+  // Clients that want them send `list`.
+  reply(c, id, {{"protocol", protocol::kVersion}, {"daemon_version", FERRY_VERSION}});
   if (session) {
     outbox_.attach(*session, c);
     tasks_->onAttached(*session);  // streamed uploads waiting for a body ask for it now

@@ -5,9 +5,8 @@
 
 namespace ferry::protocol {
 
-Result<Json> parseLine(std::string_view line) {
-  if (line.size() > kMaxLineBytes)
-    return fail(errc::protocol, "message longer than " + std::to_string(kMaxLineBytes) + " bytes");
+Result<Json> parseLine(std::string_view line, std::size_t max_bytes) {
+  if (line.size() > max_bytes) return fail(errc::protocol, "message longer than " + std::to_string(max_bytes) + " bytes");
   Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return fail(errc::protocol, "message is not valid JSON");
   if (!j.is_object()) return fail(errc::protocol, "message is not a JSON object");

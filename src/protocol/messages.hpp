@@ -22,8 +22,11 @@ using Json = nlohmann::json;
 // Bumped on any incompatible change; the hello handshake refuses a mismatch with a clear error.
 inline constexpr int kVersion = 1;
 
-// A single line may not exceed this (a client or daemon that sends more is cut off with an error).
+// A single line from a client may not exceed this (a client that sends more is cut off with an error).
 inline constexpr std::size_t kMaxLineBytes = 1 << 20;
+// A line from ferryd may be much longer: the reply to `list` carries every task of a session
+// (about 400 bytes each; 100,000 tasks are ~40 MB). The limit only stops a runaway.
+inline constexpr std::size_t kMaxDaemonLineBytes = std::size_t{512} << 20;
 
 namespace type {
 // client -> daemon
@@ -66,8 +69,8 @@ inline constexpr std::string_view task_state = "taskState";  // waiting_for chan
 }  // namespace event
 
 // Parses one line into a JSON object that has a string "type". Anything else is a protocol error
-// with a sentence a person can act on; never throws.
-Result<Json> parseLine(std::string_view line);
+// with a sentence a person can act on; never throws. Lines longer than `max_bytes` are refused.
+Result<Json> parseLine(std::string_view line, std::size_t max_bytes = kMaxLineBytes);
 
 // Serialises a message as one line (with the trailing newline).
 std::string toLine(const Json& message);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <set>
 #include <thread>
 
 #include "harness.hpp"
@@ -82,4 +84,52 @@ TEST(Daemon, StatusAndListReportSessionsAndWaitingReasons) {
     auto l = ferryd.ferryctl({"list"});
     return l.out.find("waiting: retry-backoff") != std::string::npos;
   }));
+}
+
+// A session with thousands of tasks: every reply that lists them is megabytes long. The hello
+// reply used to carry every task and the client refused lines over 1 MiB, so past ~4,000 tasks
+// `ferryctl status` failed and an application could no longer attach.
+TEST(Daemon, ThousandsOfTasksCanBeListedAndTheSessionAttachedAgain) {
+  constexpr int kThreads = 8, kPerThread = 250, kTasks = kThreads * kPerThread;
+  const std::string label(1000, 'x');  // ~1.3 KB per listed task: 2,000 tasks make a 2.6 MB list
+  TempDir dir;
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  {
+    auto session = Session::create(ferryd.config("many"), nullptr);
+    ASSERT_TRUE(session);
+    std::atomic<int> created{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          DownloadOptions options;
+          options.description = label;
+          // Created suspended: nothing connects anywhere.
+          auto n = std::to_string(t * kPerThread + i);
+          if ((*session)->downloadTask(Request("http://127.0.0.1:9/task-" + n), options)) ++created;
+        }
+      });
+    for (auto& thread : threads) thread.join();
+    ASSERT_EQ(created.load(), kTasks);
+  }
+  ferryd.terminate();
+  ferryd.start();
+  auto status = ferryd.ferryctl({"--json", "status"});
+  ASSERT_EQ(status.exit_code, 0) << status.out;
+  auto j = nlohmann::json::parse(status.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << status.out;
+  EXPECT_EQ(j["tasks_by_state"].value("suspended", 0), kTasks);
+  auto session = Session::create(ferryd.config("many"), nullptr);
+  ASSERT_TRUE(session) << session.error().describe();
+  auto tasks = (*session)->getAllTasks();
+  ASSERT_TRUE(tasks) << tasks.error().describe();
+  ASSERT_EQ(tasks->size(), static_cast<std::size_t>(kTasks));
+  std::set<std::string> urls;
+  for (const auto& t : *tasks) urls.insert(t.url);
+  EXPECT_EQ(urls.size(), static_cast<std::size_t>(kTasks));
+  EXPECT_EQ(tasks->front().description, label);
+  auto listed = ferryd.ferryctl({"--json", "list"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.out.substr(0, 2000);
+  EXPECT_GT(listed.out.size(), std::size_t{2} << 20);
 }
