@@ -104,7 +104,12 @@ class RecordingDelegate : public ferry::SessionDelegate {
   }
   void didComplete(ferry::Session& s, ferry::DownloadTask& t, const ferry::Completion& c) override {
     if (!c.resume_data.empty()) {
-      std::ofstream(record_path_ + ".resume." + std::to_string(t.identifier()), std::ios::trunc) << c.resume_data;
+      // Written aside and renamed over: a redelivered didComplete rewrites the file while another
+      // thread may be reading it, and a truncated read looked like bad resume data.
+      const std::string path = record_path_ + ".resume." + std::to_string(t.identifier());
+      std::ofstream(path + ".tmp", std::ios::trunc) << c.resume_data;
+      std::error_code ec;
+      std::filesystem::rename(path + ".tmp", path, ec);
     }
     std::string outcome = c.ok() ? "ok" : one(c.error->code);
     ev(s, "complete", t, outcome + " " + std::to_string(c.status_code) + " " + (c.resume_data.empty() ? "0" : "1"));

@@ -113,7 +113,7 @@ Result<Task> Task::fromRow(const store::TaskRow& row) {
   if (row.kind == "upload") {
     auto spec = UploadSpec::fromJson(nlohmann::json::parse(row.upload_json, nullptr, false));
     if (!spec) return tl::unexpected(spec.error());
-    t.upload = std::move(*spec);
+    t.upload = std::make_unique<UploadSpec>(std::move(*spec));
   } else if (row.kind != "download") {
     return fail(errc::internal, "task " + std::to_string(row.id) + " is of unknown kind " + row.kind);
   }

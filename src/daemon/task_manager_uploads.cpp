@@ -124,7 +124,7 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
     if (!identity) return reply(tl::unexpected(identity.error()));
     upload.identity = *identity;
   }
-  t.upload = std::move(upload);
+  t.upload = std::make_unique<UploadSpec>(std::move(upload));
 
   auto id = t.id;
   tasks_.emplace(id, std::move(t));
