@@ -158,16 +158,23 @@ Result<UploadTask> Session::uploadTaskWithStreamedRequest(const Request& request
   return createUpload(request, std::move(source), streamed);
 }
 
+Result<UploadTask> Session::uploadTaskWithResumeData(const std::string& resume_data, const UploadOptions& options) {
+  return submitUpload({{"resume_data", resume_data}}, options);
+}
+
 Result<UploadTask> Session::createUpload(const Request& request, Json source, const UploadOptions& options) {
-  if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
   Request upload = request;
   if (upload.method == "GET") upload.method = "PUT";
-  Json message{{"type", protocol::type::create_upload},
-               {"request", requestJson(upload)},
-               {"resumable", options.resumable},
-               {"redirects", options.follow_redirects ? "follow" : "refuse"},
-               {"description", options.description}};
-  message.update(source);
+  source["request"] = requestJson(upload);
+  source["resumable"] = options.resumable;
+  return submitUpload(std::move(source), options);
+}
+
+// create_upload with what every upload sends; `fields` names the request and body (or resume data).
+Result<UploadTask> Session::submitUpload(Json fields, const UploadOptions& options) {
+  if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
+  Json message{{"type", protocol::type::create_upload}, {"redirects", options.follow_redirects ? "follow" : "refuse"}, {"description", options.description}};
+  message.update(fields);
   auto r = call(withScheduling(std::move(message), options.scheduling));
   if (!r) return tl::unexpected(r.error());
   auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));

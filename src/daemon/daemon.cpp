@@ -253,11 +253,20 @@ void Daemon::handleCreateUpload(const Conn& c, const Json& m) {
   if (auto valid = protocol::validateSessionId(spec.session); !valid) return c->sendError(id, valid.error());
   if (!c->attached_session.empty() && m.contains("session") && m["session"] != c->attached_session)
     return c->sendError(id, Error(errc::invalid_argument, "a client attached to a session creates tasks in that session only"));
-  if (!m.contains("request")) return c->sendError(id, Error(errc::invalid_argument, "create_upload needs a request"));
-  auto request = protocol::requestFromJson(m["request"]);
-  if (!request) return c->sendError(id, request.error());
-  spec.request = std::move(*request);
-  if (!m["request"].contains("method")) spec.request.method = "PUT";  // an upload's default
+  spec.resume_data = protocol::optionalString(m, "resume_data");
+  if (spec.resume_data) {
+    for (const char* field : {"request", "file", "spool_from", "stream", "length"})
+      if (m.contains(field))
+        return c->sendError(id, Error(errc::invalid_argument, std::string("create_upload with resume_data takes no ") + field +
+                                                                  ": the resume data names the request and the body"));
+  } else if (!m.contains("request")) {
+    return c->sendError(id, Error(errc::invalid_argument, "create_upload needs a request (or resume_data)"));
+  } else {
+    auto request = protocol::requestFromJson(m["request"]);
+    if (!request) return c->sendError(id, request.error());
+    spec.request = std::move(*request);
+    if (!m["request"].contains("method")) spec.request.method = "PUT";  // an upload's default
+  }
   spec.file = m.value("file", std::string());
   spec.spool_from = m.value("spool_from", std::string());
   spec.stream = m.value("stream", false);
@@ -272,10 +281,11 @@ void Daemon::handleCreateUpload(const Conn& c, const Json& m) {
   auto mode = resumableModeFromName(m.value("resumable", std::string("ietf")));
   if (!mode) return c->sendError(id, Error(errc::invalid_argument, "resumable must be ietf, tus or none"));
   spec.mode = *mode;
-  const auto redirects = m.value("redirects", std::string("follow"));
-  if (redirects != "follow" && redirects != "refuse")
-    return c->sendError(id, Error(errc::invalid_argument, "redirects must be follow or refuse"));
-  spec.redirects = redirects == "refuse" ? engine::RedirectPolicy::refuse : engine::RedirectPolicy::follow;
+  if (auto redirects = protocol::optionalString(m, "redirects")) {
+    spec.redirects = redirectPolicyFromName(*redirects);
+    if (!spec.redirects || *spec.redirects == engine::RedirectPolicy::ask)
+      return c->sendError(id, Error(errc::invalid_argument, "redirects must be follow or refuse"));
+  }
   if (auto common = readCommonTaskFields(m, spec); !common) return c->sendError(id, common.error());
   tasks_->createUpload(std::move(spec), replyWithTask(c, id));
 }

@@ -140,12 +140,27 @@ std::optional<engine::ResumableMode> resumableModeFromName(std::string_view name
   return std::nullopt;
 }
 
+std::string_view redirectPolicyName(engine::RedirectPolicy policy) {
+  switch (policy) {
+    case engine::RedirectPolicy::follow: return "follow";
+    case engine::RedirectPolicy::refuse: return "refuse";
+    case engine::RedirectPolicy::ask: return "ask";
+  }
+  return "follow";
+}
+
+std::optional<engine::RedirectPolicy> redirectPolicyFromName(std::string_view name) {
+  for (auto p : {engine::RedirectPolicy::follow, engine::RedirectPolicy::refuse, engine::RedirectPolicy::ask})
+    if (redirectPolicyName(p) == name) return p;
+  return std::nullopt;
+}
+
 nlohmann::json UploadSpec::toJson() const {
   return {{"body", body.string()},
           {"spooled", spooled},
           {"identity", {{"size", identity.size}, {"mtime_ns", identity.mtime_ns}, {"device", identity.device}, {"inode", identity.inode}}},
           {"resumable", modeName(mode)},
-          {"redirects", redirects == engine::RedirectPolicy::refuse ? "refuse" : "follow"},
+          {"redirects", redirectPolicyName(redirects)},
           {"upload_url", upload_url},
           {"confirmed_offset", confirmed_offset},
           {"stream", stream},
@@ -165,7 +180,7 @@ Result<UploadSpec> UploadSpec::fromJson(const nlohmann::json& j) {
   auto mode = resumableModeFromName(j.value("resumable", "ietf"));
   if (!mode) return fail(errc::internal, "an upload task has an unknown resumable mode");
   s.mode = *mode;
-  s.redirects = j.value("redirects", "follow") == "refuse" ? engine::RedirectPolicy::refuse : engine::RedirectPolicy::follow;
+  s.redirects = redirectPolicyFromName(j.value("redirects", "follow")).value_or(engine::RedirectPolicy::follow);
   s.upload_url = j.value("upload_url", "");
   s.confirmed_offset = j.value("confirmed_offset", std::uint64_t{0});
   s.stream = j.value("stream", false);

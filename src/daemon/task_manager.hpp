@@ -50,7 +50,10 @@ struct NewUpload {
   std::filesystem::path file;        // upload this file of the application's (absolute), or
   std::filesystem::path spool_from;  // copy these bytes into the spool first (a file the client wrote)
   engine::ResumableMode mode = engine::ResumableMode::ietf;
-  engine::RedirectPolicy redirects = engine::RedirectPolicy::follow;
+  std::optional<engine::RedirectPolicy> redirects;  // none: follow (or, with resume_data, as before)
+  // Continue a cancelled resumable upload: the blob names the request, body and upload resource;
+  // request, file, spool_from, stream and mode are not used.
+  std::optional<std::string> resume_data;
   bool stream = false;                         // neither file nor spool_from: the application streams
   std::optional<std::uint64_t> stream_length;  // the body (needNewBodyStream), of this length if known
   std::string description;
@@ -176,6 +179,17 @@ class TaskManager {
   // Queues didBecomeInvalid when the session is invalidating and none of its tasks is still going.
   void maybeEndInvalidation(const std::string& session);
   Result<void> adoptResumeData(Task& t, const std::string& blob, std::string& token_out);
+  // The unused token a resume blob names, after checking its signature, session and kind.
+  Result<std::map<std::string, store::ResumeTokenRow>::iterator> findResumeToken(const std::string& blob,
+                                                                                  const std::string& session, bool upload);
+  // What a cancelled upload's token carries (task_manager_uploads.cpp); the token is taken.
+  struct ResumedUpload {
+    engine::HttpRequest request;
+    UploadSpec upload;
+    std::string token;
+    std::filesystem::path kept_body;  // the spooled body kept in resume/, or empty
+  };
+  Result<ResumedUpload> adoptUploadResumeData(const std::string& blob, const std::string& session);
 
   boost::asio::io_context& io_;
   store::Writer& writer_;

@@ -140,6 +140,13 @@ TEST(Security, MalformedMessagesGetErrorsAndOtherSessionsKeepWorking) {
   EXPECT_EQ(errorCode(raw.readJson()), "protocol");
   raw.send("{\"type\":\"body_stream_opened\",\"id\":21,\"task\":" + std::to_string(task->identifier()) + "}\n");
   EXPECT_EQ(errorCode(raw.readJson()), "not-found");  // another session's task
+  raw.send("{\"type\":\"create_upload\",\"id\":26,\"request\":{\"url\":\"http://x/\"},\"file\":\"/etc/hostname\",\"redirects\":\"sometimes\"}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "invalid-argument");
+  // Resume data names the request and body itself; a blob that is not one is refused.
+  raw.send("{\"type\":\"create_upload\",\"id\":27,\"resume_data\":\"x\",\"request\":{\"url\":\"http://x/\"}}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "invalid-argument");
+  raw.send("{\"type\":\"create_upload\",\"id\":28,\"resume_data\":\"ferry-resume-v1.bm90.anVuaw\"}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "resume-data-invalid");
   {
     RawClient control(ferryd.socket());
     control.send("{\"type\":\"hello\",\"id\":1,\"version\":1}\n");

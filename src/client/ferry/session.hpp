@@ -47,7 +47,11 @@ class Task {
   Result<TaskInfo> resume();   // starts a new task; undoes one suspend()
   Result<TaskInfo> suspend();  // nestable: as many resume() as suspend() restart it
   Result<TaskInfo> cancel();   // didComplete follows with error "cancelled"
-  // Cancels and returns resume data for Session::downloadTaskWithResumeData (single use).
+  // Cancels and returns resume data for Session::downloadTaskWithResumeData, or for an upload
+  // Session::uploadTaskWithResumeData (single use). An upload has resume data only when it is
+  // resumable (ietf or tus) and the server has named its upload resource; otherwise the task is
+  // cancelled all the same (as URLSession, whose handler then gets nil) and this returns
+  // invalid-state.
   Result<std::string> cancelByProducingResumeData();
 
  private:
@@ -108,6 +112,10 @@ class Session {
   // Uploads a body this application streams: the delegate's needNewBodyStream supplies it, once
   // per attempt. With `length` it is sent with Content-Length (a short stream is an error);
   // without, chunked. Never resumable (a stream cannot be rewound); `options.resumable` is ignored.
+  // Continues an upload cancelled with cancelByProducingResumeData: the same request, body and
+  // upload resource; ferryd asks the server how much it has and sends the rest. The file must be
+  // unchanged (source-changed otherwise). `options.resumable` is ignored (the resume data says).
+  Result<UploadTask> uploadTaskWithResumeData(const std::string& resume_data, const UploadOptions& options = {});
   Result<UploadTask> uploadTaskWithStreamedRequest(const Request& request, std::optional<std::uint64_t> length = std::nullopt,
                                                    const UploadOptions& options = {});
   Result<std::vector<TaskInfo>> getAllTasks();
@@ -136,6 +144,7 @@ class Session {
   Result<void> invalidate(std::string_view type);
   Result<void> checkUsable();  // session-invalidated once invalidated
   Result<UploadTask> createUpload(const Request& request, protocol::Json source, const UploadOptions& options);
+  Result<UploadTask> submitUpload(protocol::Json fields, const UploadOptions& options);
   void startBodyStream(UploadTask& task, const protocol::Json& message);
   void onEvent(const protocol::Json& message);  // from the connection's reader thread
   void deliverLoop();
