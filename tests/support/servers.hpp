@@ -1,7 +1,8 @@
 #pragma once
 // Servers that tests of several parts start as child processes on 127.0.0.1: any program
-// listening on a fresh port (PortProcess), and the VideoFarm server (build/bin/videofarm-server)
-// with its own data directory. Header-only: used by unit and integration tests alike.
+// listening on a fresh port (PortProcess), the VideoFarm server (build/bin/videofarm-server)
+// with its own data directory, the cutting proxy and the upload sink (tests/servers/).
+// Header-only: used by unit and integration tests alike.
 
 #include <gtest/gtest.h>
 
@@ -119,6 +120,32 @@ class CutProxy {
  private:
   std::filesystem::path log_;
   std::unique_ptr<PortProcess> proxy_;
+};
+
+// tests/servers/upload_server.py storing bodies in dir/store.
+class UploadServer {
+ public:
+  UploadServer(const TempDir& dir, std::vector<std::string> options = {})
+      : store_(dir / "store"), log_(dir / ("upload-server-" + std::to_string(++instances_) + ".log")) {
+    std::filesystem::create_directories(store_);
+    server_ = std::make_unique<PortProcess>(dir, "upload-server", [&](int port) {
+      std::vector<std::string> argv{python(), (sourceDir() / "tests/servers/upload_server.py").string(),
+                                    "--port", std::to_string(port), "--store", store_.string(), "--log",
+                                    log_.string()};
+      argv.insert(argv.end(), options.begin(), options.end());
+      return argv;
+    });
+  }
+  std::string url(const std::string& path) const { return server_->url(path); }
+  int port() const { return server_->port(); }
+  std::filesystem::path stored(const std::string& name) const { return store_ / name; }
+  std::string log() const { return readFile(log_); }
+
+ private:
+  static inline int instances_ = 0;
+  std::filesystem::path store_;
+  std::filesystem::path log_;
+  std::unique_ptr<PortProcess> server_;
 };
 
 }  // namespace ferry::test
