@@ -348,6 +348,7 @@ int upload(const Context& given, const UploadArgs& args) {
   if (!scheduling) return report(ctx, scheduling.error());
   options.scheduling = *scheduling;
   options.resumable = args.resumable;
+  options.redirects = args.redirects;
   options.description = args.description;
   Result<Request> request = Request();
   std::optional<std::string> blob;

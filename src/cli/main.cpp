@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   upload_cmd->add_option("file", up.file, "the file to send (ferryd reads it; do not change it meanwhile), or - for standard input (streamed)");
   upload_cmd->add_option("url", up.url, "http:// or https:// URL");
   upload_cmd->add_option("--resume-data", up.resume_data_file, "continue a cancelled resumable upload from resume data in FILE (- for stdin)");
+  upload_cmd->add_option("--redirects", up.redirects, "follow (default) or refuse (a 3xx is the answer)")
+      ->check(CLI::IsMember({"follow", "refuse"}));
   upload_cmd->add_option("-X,--method", up.method, "PUT (default), POST, PATCH, ...");
   upload_cmd->add_option("-H,--header", up.headers, "extra request header \"Name: value\" (repeatable)");
   upload_cmd->add_option("--resumable", up.resumable, "ietf (default: offer the IETF resumable upload draft), tus, none")

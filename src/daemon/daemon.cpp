@@ -150,6 +150,7 @@ void Daemon::onMessage(const Conn& c, const Json& m) {
     return;
   }
   if (type == protocol::type::body_stream_opened || type == protocol::type::body_stream_ended) return handleBodyStream(c, m, type);
+  if (type == protocol::type::decide_redirect) return handleDecideRedirect(c, m);
   if (type == protocol::type::invalidate_and_cancel || type == protocol::type::finish_tasks_and_invalidate) {
     if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to a session first"));
     tasks_->invalidate(c->attached_session, type == protocol::type::invalidate_and_cancel,
@@ -283,8 +284,8 @@ void Daemon::handleCreateUpload(const Conn& c, const Json& m) {
   spec.mode = *mode;
   if (auto redirects = protocol::optionalString(m, "redirects")) {
     spec.redirects = redirectPolicyFromName(*redirects);
-    if (!spec.redirects || *spec.redirects == engine::RedirectPolicy::ask)
-      return c->sendError(id, Error(errc::invalid_argument, "redirects must be follow or refuse"));
+    if (!spec.redirects)
+      return c->sendError(id, Error(errc::invalid_argument, "redirects must be follow, refuse or ask"));
   }
   if (auto common = readCommonTaskFields(m, spec); !common) return c->sendError(id, common.error());
   tasks_->createUpload(std::move(spec), replyWithTask(c, id));
@@ -305,6 +306,20 @@ void Daemon::handleBodyStream(const Conn& c, const Json& m, std::string_view typ
   if (!bytes) return c->sendError(id, bytes.error());
   if (auto ended = tasks_->bodyStreamEnded(*task, scopeOf(c), *bytes); !ended) return c->sendError(id, ended.error());
   reply(c, id, Json::object());
+}
+
+// Only the attached application was asked (willPerformHTTPRedirection), so only it answers.
+void Daemon::handleDecideRedirect(const Conn& c, const Json& m) {
+  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to the task's session first"));
+  auto task = protocol::requireUnsigned(m, "task");
+  if (!task) return c->sendError(id, task.error());
+  auto follow = m.find("follow");
+  if (follow == m.end() || !follow->is_boolean())
+    return c->sendError(id, Error(errc::invalid_argument, "decide_redirect needs follow: true (follow) or false (refuse)"));
+  auto info = tasks_->decideRedirect(*task, scopeOf(c), follow->get<bool>());
+  if (!info) return c->sendError(id, info.error());
+  reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
 }
 
 void Daemon::handleTaskCommand(const Conn& c, const Json& m, std::string_view type) {

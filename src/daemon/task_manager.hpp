@@ -122,6 +122,12 @@ class TaskManager {
   // it wrote when its stream ended (body_stream_ended) before closing the pipe.
   void onAttached(const std::string& session);
   void onDetached(const std::string& session);
+  // Uploads created with redirects "ask" (task_manager_redirects.cpp): the attached application
+  // is asked (willPerformHTTPRedirection) and answers with decide_redirect; without a client, or
+  // when it does not answer within kRedirectDecisionTimeout, the redirect is followed.
+  static constexpr std::chrono::seconds kRedirectDecisionTimeout{60};
+  Result<protocol::TaskInfo> decideRedirect(std::uint64_t id, const std::optional<std::string>& scope, bool follow);
+
   Result<protocol::TaskInfo> bodyStreamOpened(std::uint64_t id, const std::optional<std::string>& scope);
   Result<void> bodyStreamEnded(std::uint64_t id, const std::optional<std::string>& scope, std::uint64_t bytes);
 
@@ -190,6 +196,11 @@ class TaskManager {
     std::filesystem::path kept_body;  // the spooled body kept in resume/, or empty
   };
   Result<ResumedUpload> adoptUploadResumeData(const std::string& blob, const std::string& session);
+  // Redirect decisions (task_manager_redirects.cpp).
+  void onRedirectProposed(Task& t, const engine::RedirectProposed& r);
+  void askForRedirectDecision(Task& t);
+  void settleRedirect(std::uint64_t id, bool follow, std::string_view why);
+  void followPendingRedirects(const std::string& session);
 
   boost::asio::io_context& io_;
   store::Writer& writer_;
@@ -213,6 +224,12 @@ class TaskManager {
   std::map<std::uint64_t, BodyStreamOffer> stream_offers_;
   std::map<std::uint64_t, std::uint64_t> stream_ends_;
   std::uint64_t stream_serial_ = 0;
+  // Redirects waiting for the application's decision, with the timer that follows them.
+  struct PendingRedirect {
+    engine::RedirectProposed proposal;
+    std::shared_ptr<boost::asio::steady_timer> deadline;
+  };
+  std::map<std::uint64_t, PendingRedirect> pending_redirects_;
   std::uint64_t last_task_id_ = 0;
   std::map<std::string, RateMeter> rates_;  // by session
 };

@@ -272,10 +272,7 @@ void TaskManager::onUploadEvent(const engine::UploadEvent& event) {
                    t->upload->sent = 0;
                    publishTransient(*t, protocol::event::did_restart_upload, {{"reason", r.reason}});
                  },
-                 [&](const engine::RedirectProposed& r) {
-                   // Only RedirectPolicy::ask proposes; ferryd asks with follow/refuse only.
-                   engine_.decideRedirect(r.id, true);
-                 },
+                 [&](const engine::RedirectProposed& r) { onRedirectProposed(*t, r); },
              },
              event);
 }
@@ -288,6 +285,10 @@ void TaskManager::onUploadResponded(Task& t, const engine::Responded& r) {
 
 void TaskManager::onUploadFinished(Task& t, const engine::Finished& f) {
   t.in_engine = false;
+  if (auto held = pending_redirects_.find(t.id); held != pending_redirects_.end()) {
+    held->second.deadline->cancel();  // stopped while held: nothing left to decide
+    pending_redirects_.erase(held);
+  }
   if (f.upload) {
     if (!f.upload->upload_url.empty()) t.upload->upload_url = f.upload->upload_url;
     t.upload->confirmed_offset = f.upload->confirmed_offset;
