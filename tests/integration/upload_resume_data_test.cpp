@@ -4,8 +4,6 @@
 // stored file is byte-exact. Bad resume data gets clear errors; a plain upload has none.
 #include <gtest/gtest.h>
 
-#include <regex>
-
 #include "harness.hpp"
 #include "support/servers.hpp"
 
@@ -38,6 +36,14 @@ std::string cancelPartWay(Session& session, RecordingDelegate& delegate, UploadT
   EXPECT_TRUE(blob) << blob.error().describe();
   EXPECT_TRUE(delegate.waitForCompletion(task.identifier()));
   return blob ? *blob : std::string();
+}
+
+// A new task from `blob`, started; its completion (none if it did not complete).
+std::optional<Completion> continueFrom(Session& session, RecordingDelegate& delegate, const std::string& blob) {
+  auto resumed = session.uploadTaskWithResumeData(blob);
+  EXPECT_TRUE(resumed) << resumed.error().describe();
+  if (!resumed || !resumed->resume() || !delegate.waitForCompletion(resumed->identifier())) return std::nullopt;
+  return delegate.completion(resumed->identifier());
 }
 
 const std::string kDav = "location /dav/ { dav_methods PUT; create_full_put_path on; client_max_body_size 0; }";
@@ -75,13 +81,9 @@ TEST(UploadResumeData, IetfUploadOfBytesContinuesInANewSessionAfterARestart) {
   auto delegate = std::make_shared<RecordingDelegate>();
   auto session = Session::create(ferryd.config("resumed"), delegate);
   ASSERT_TRUE(session);
-  auto resumed = (*session)->uploadTaskWithResumeData(blob);
-  ASSERT_TRUE(resumed) << resumed.error().describe();
-  ASSERT_TRUE(resumed->resume());
-  ASSERT_TRUE(delegate->waitForCompletion(resumed->identifier())) << ferryd.log();
-  auto c = *delegate->completion(resumed->identifier());
-  ASSERT_TRUE(c.ok()) << c.error->describe() << "\n" << ferryd.log();
-  EXPECT_TRUE(c.status_code == 201 || c.status_code == 204) << c.status_code;
+  auto c = continueFrom(**session, *delegate, blob);
+  ASSERT_TRUE(c && c->ok()) << (c && c->error ? c->error->describe() : "no completion") << "\n" << ferryd.log();
+  EXPECT_TRUE(c->status_code == 201 || c->status_code == 204) << c->status_code;
   EXPECT_EQ(videofarm.movieSha256(video, dir), sha256Bytes(data));
   // The new task appended to what the server had (the first one created the upload with PUT).
   auto offsets = videoFarmPatchOffsets(videofarm.log());
@@ -94,16 +96,10 @@ TEST(UploadResumeData, IetfUploadOfBytesContinuesInANewSessionAfterARestart) {
 
 TEST(UploadResumeData, TusUploadOfAFileContinuesFromTheServersOffset) {
   const std::filesystem::path node_dir = FERRY_ENGINE_NODE_DIR;
-  if (!std::filesystem::exists(node_dir / "node_modules/@tus/server/package.json"))
-    FAIL() << "@tus/server missing: the build runs `npm ci` into " << node_dir;
+  if (auto missing = TusServer::missing(node_dir); !missing.empty()) FAIL() << missing;
   TempDir dir;
-  const std::uint64_t size = 8 * MiB;
-  writeRandomFile(dir / "movie.bin", size, 62);
-  std::filesystem::create_directories(dir / "tus-store");
-  PortProcess tus(dir, "tus-server", [&](int port) {
-    return std::vector<std::string>{"node", (node_dir / "tus_server.mjs").string(), std::to_string(port),
-                                    (dir / "tus-store").string()};
-  });
+  writeRandomFile(dir / "movie.bin", 8 * MiB, 62);
+  TusServer tus(dir, node_dir);
   CutProxy logger(dir, tus.port(), "NONE", 1ull << 40);  // cuts nothing; logs every request's Upload-Offset
   Ferryd ferryd(dir.path());
   ferryd.start();
@@ -124,23 +120,14 @@ TEST(UploadResumeData, TusUploadOfAFileContinuesFromTheServersOffset) {
   auto delegate = std::make_shared<RecordingDelegate>();
   auto session = Session::create(ferryd.config("tus-resumed"), delegate);
   ASSERT_TRUE(session);
-  auto resumed = (*session)->uploadTaskWithResumeData(blob);
-  ASSERT_TRUE(resumed) << resumed.error().describe();
-  ASSERT_TRUE(resumed->resume());
-  ASSERT_TRUE(delegate->waitForCompletion(resumed->identifier())) << ferryd.log();
-  auto c = *delegate->completion(resumed->identifier());
-  ASSERT_TRUE(c.ok()) << c.error->describe() << "\n" << ferryd.log() << tus.output();
-  EXPECT_EQ(c.status_code, 204);
-  std::vector<std::filesystem::path> stored;
-  for (const auto& e : std::filesystem::directory_iterator(dir / "tus-store"))
-    if (e.is_regular_file() && e.path().extension() != ".json") stored.push_back(e.path());
+  auto c = continueFrom(**session, *delegate, blob);
+  ASSERT_TRUE(c && c->ok()) << (c && c->error ? c->error->describe() : "no completion") << "\n" << ferryd.log() << tus.output();
+  EXPECT_EQ(c->status_code, 204);
+  auto stored = tus.uploads();
   ASSERT_EQ(stored.size(), 1u);  // one upload, continued: not a second one
   EXPECT_EQ(sha256File(stored[0]), sha256File(dir / "movie.bin"));
   auto log = logger.log();
-  std::vector<std::uint64_t> offsets;
-  std::regex patch(R"(request PATCH \S+ upload-offset=(\d+))");
-  for (auto it = std::sregex_iterator(log.begin(), log.end(), patch); it != std::sregex_iterator(); ++it)
-    offsets.push_back(std::stoull((*it)[1]));
+  auto offsets = cutProxyPatchOffsets(log);
   ASSERT_EQ(offsets.size(), 2u) << log;
   EXPECT_EQ(offsets[0], 0u);
   EXPECT_GT(offsets[1], 2 * MiB) << log;

@@ -32,6 +32,15 @@ inline std::vector<std::uint64_t> videoFarmPatchOffsets(const std::string& log) 
   return out;
 }
 
+// The Upload-Offset of every PATCH in a CutProxy's log: where a resumable upload (re)started.
+inline std::vector<std::uint64_t> cutProxyPatchOffsets(const std::string& log) {
+  std::vector<std::uint64_t> out;
+  std::regex pattern(R"(request PATCH \S+ upload-offset=(\d+))");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), pattern); it != std::sregex_iterator(); ++it)
+    out.push_back(std::stoull((*it)[1].str()));
+  return out;
+}
+
 inline std::string python() {
   return std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 }
@@ -97,6 +106,40 @@ class VideoFarm {
   std::unique_ptr<PortProcess> server_;
 };
 
+
+// @tus/server with @tus/file-store from npm (tests/servers/node, installed into `node_dir` by the
+// build), storing uploads in dir/tus-store: a tus server nobody here wrote.
+class TusServer {
+ public:
+  TusServer(const TempDir& dir, const std::filesystem::path& node_dir) : store_(dir / "tus-store") {
+    std::filesystem::create_directories(store_);
+    server_ = std::make_unique<PortProcess>(dir, "tus-server", [&](int port) {
+      return std::vector<std::string>{"node", (node_dir / "tus_server.mjs").string(), std::to_string(port), store_.string()};
+    });
+  }
+  // Empty when node and the package are there, else what to do about it.
+  static std::string missing(const std::filesystem::path& node_dir) {
+    if (std::filesystem::exists(node_dir / "node_modules/@tus/server/package.json") &&
+        runCommand({"sh", "-c", "command -v node"}).exit_code == 0)
+      return "";
+    return "node or @tus/server missing: the build runs `npm ci` into " + node_dir.string() +
+           " (see npm.log there; the npm registry must be reachable once)";
+  }
+  int port() const { return server_->port(); }
+  std::string output() const { return server_->output(); }
+  const std::filesystem::path& store() const { return store_; }
+  // One file per upload (its metadata is beside it, in .json).
+  std::vector<std::filesystem::path> uploads() const {
+    std::vector<std::filesystem::path> out;
+    for (const auto& e : std::filesystem::directory_iterator(store_))
+      if (e.is_regular_file() && e.path().extension() != ".json") out.push_back(e.path());
+    return out;
+  }
+
+ private:
+  std::filesystem::path store_;
+  std::unique_ptr<PortProcess> server_;
+};
 
 // tests/servers/cut_proxy.py in front of `target_port`.
 class CutProxy {
