@@ -114,3 +114,59 @@ TEST(UploadRedirect, WithoutAnAttachedApplicationFerrydFollows) {
   EXPECT_EQ(delegate->count("redirect:"), 0);
   EXPECT_NE(ferryd.log().find("followed: no application attached"), std::string::npos) << ferryd.log();
 }
+
+namespace {
+
+// Answers willPerformHTTPRedirection with "refuse" once the test lets it.
+class HoldingDelegate : public RecordingDelegate {
+ public:
+  bool willPerformHTTPRedirection(Session& session, UploadTask& task, long status, const std::string& url) override {
+    RecordingDelegate::willPerformHTTPRedirection(session, task, status, url);
+    std::unique_lock lock(mutex_);
+    asked_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return released_; });
+    return false;
+  }
+  bool waitAsked() {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, std::chrono::seconds(60), [&] { return asked_; });
+  }
+  void release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool asked_ = false;
+  bool released_ = false;
+};
+
+}  // namespace
+
+TEST(UploadRedirect, AHeldTaskSaysItWaitsForTheDecision) {
+  TempDir dir;
+  UploadServer server(dir, {"--redirect", "307:/old:/new.bin"});
+  writeRandomFile(dir / "src.bin", 1000, 75);
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  auto delegate = std::make_shared<HoldingDelegate>();
+  auto session = Session::create(ferryd.config("holder"), delegate);
+  ASSERT_TRUE(session);
+  auto task = (*session)->uploadTask(Request(server.url("/old")), dir / "src.bin", asking());
+  ASSERT_TRUE(task);
+  ASSERT_TRUE(task->resume());
+  ASSERT_TRUE(delegate->waitAsked());
+  auto waiting = [&] {
+    auto tasks = (*session)->getAllTasks();
+    return tasks && tasks->size() == 1 && tasks->front().waiting_for == "redirect-decision";
+  };
+  EXPECT_TRUE(waitUntil(waiting));
+  delegate->release();
+  ASSERT_TRUE(delegate->waitForCompletion(task->identifier()));
+  EXPECT_EQ(delegate->completion(task->identifier())->status_code, 307);
+  EXPECT_TRUE(delegate->completion(task->identifier())->ok());
+}

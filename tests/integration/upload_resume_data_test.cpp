@@ -231,3 +231,37 @@ TEST(UploadResumeData, APlainUploadIsCancelledWithoutResumeData) {
   EXPECT_TRUE(c.resume_data.empty());
   EXPECT_TRUE(filesIn(ferryd.stateDir() / "resume", ".body").empty());
 }
+
+TEST(UploadResumeData, FerryctlCancelsAnUploadWithResumeDataAndContinuesIt) {
+  TempDir dir;
+  VideoFarm videofarm(dir);
+  const std::string video = videofarm.createVideo("ferryctl resume data");
+  writeRandomFile(dir / "movie.bin", 8 * MiB, 67);
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  ASSERT_EQ(ferryd.ferryctl({"limit", "--global", "2M"}).exit_code, 0);
+  auto started = ferryd.ferryctl({"upload", (dir / "movie.bin").string(), videofarm.url("/videos/" + video + "/movie"), "--detach"});
+  ASSERT_EQ(started.exit_code, 0) << started.out;
+  const std::uint64_t id = std::stoull(started.out);
+  auto control = ferryd.control();
+  ASSERT_TRUE(waitUntil([&] {
+    auto tasks = control->list();
+    return tasks && !tasks->empty() && tasks->front().id == id && tasks->front().bytes_written > MiB;
+  }));
+  auto blob = ferryd.ferryctl({"resume-data", std::to_string(id)});
+  ASSERT_EQ(blob.exit_code, 0) << blob.out;
+  writeFile(dir / "blob", blob.out);
+  ASSERT_EQ(ferryd.ferryctl({"limit", "--global", "none"}).exit_code, 0);
+  auto resumed = ferryd.ferryctl({"upload", "--resume-data", (dir / "blob").string()});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << ferryd.log();
+  EXPECT_NE(resumed.out.find(": done (HTTP 20"), std::string::npos) << resumed.out;
+  EXPECT_EQ(videofarm.movieSha256(video, dir), sha256File(dir / "movie.bin"));
+  auto offsets = videoFarmPatchOffsets(videofarm.log());
+  ASSERT_EQ(offsets.size(), 1u) << videofarm.log();
+  EXPECT_GT(offsets[0], MiB);
+  // Used once; FILE and URL together with it are a usage error.
+  auto again = ferryd.ferryctl({"upload", "--resume-data", (dir / "blob").string()});
+  EXPECT_EQ(again.exit_code, 2) << again.out;
+  auto both = ferryd.ferryctl({"upload", (dir / "movie.bin").string(), videofarm.url("/x"), "--resume-data", (dir / "blob").string()});
+  EXPECT_EQ(both.exit_code, 2) << both.out;
+}
