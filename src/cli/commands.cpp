@@ -343,20 +343,30 @@ int upload(const Context& given, const UploadArgs& args) {
   Context ctx = given;
   if (args.file == "-" && args.detach)
     return report(ctx, Error(errc::invalid_argument, "upload - streams standard input, which needs ferryctl to stay; drop --detach"));
-  auto request = requestFor(args.url, args.headers);
-  if (!request) return report(ctx, request.error());
-  request->method = args.method;
-  auto delegate = std::make_shared<CliDelegate>(ctx, std::nullopt);
-  auto session = attach(ctx, delegate, args.detach);
-  if (!session) return report(ctx, session.error());
   UploadOptions options;
   auto scheduling = schedulingFor(args.scheduling);
   if (!scheduling) return report(ctx, scheduling.error());
   options.scheduling = *scheduling;
   options.resumable = args.resumable;
+  options.redirects = args.redirects;
   options.description = args.description;
-  auto task = args.file == "-" ? uploadStdin(**session, *delegate, *request, options)
-                               : (*session)->uploadTask(*request, args.file, options);
+  Result<Request> request = Request();
+  std::optional<std::string> blob;
+  if (!args.resume_data_file.empty()) {
+    auto read = readResumeData(args.resume_data_file);
+    if (!read) return report(ctx, read.error());
+    blob = *read;
+  } else {
+    request = requestFor(args.url, args.headers);
+    if (!request) return report(ctx, request.error());
+    request->method = args.method;
+  }
+  auto delegate = std::make_shared<CliDelegate>(ctx, std::nullopt);
+  auto session = attach(ctx, delegate, args.detach);
+  if (!session) return report(ctx, session.error());
+  auto task = blob                ? (*session)->uploadTaskWithResumeData(*blob, options)
+              : args.file == "-" ? uploadStdin(**session, *delegate, *request, options)
+                                 : (*session)->uploadTask(*request, args.file, options);
   if (!task) return report(ctx, task.error());
   return runTask(ctx, *delegate, *task, args.detach);
 }

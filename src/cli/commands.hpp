@@ -48,6 +48,8 @@ struct UploadArgs {
   std::string method = "PUT";
   std::vector<std::string> headers;  // "Name: value"
   std::string resumable = "ietf";    // ietf | tus | none
+  std::string redirects = "follow";  // follow | refuse (ask needs a delegate: libferry only)
+  std::string resume_data_file;      // --resume-data FILE ("-": stdin): continue a cancelled upload
   bool detach = false;
   std::string description;
   SchedulingArgs scheduling;

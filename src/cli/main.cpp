@@ -33,8 +33,11 @@ int main(int argc, char** argv) {
 
   UploadArgs up;
   auto* upload_cmd = app.add_subcommand("upload", "upload FILE to URL (waits for the server's answer, unless --detach)");
-  upload_cmd->add_option("file", up.file, "the file to send (ferryd reads it; do not change it meanwhile), or - for standard input (streamed)")->required();
-  upload_cmd->add_option("url", up.url, "http:// or https:// URL")->required();
+  upload_cmd->add_option("file", up.file, "the file to send (ferryd reads it; do not change it meanwhile), or - for standard input (streamed)");
+  upload_cmd->add_option("url", up.url, "http:// or https:// URL");
+  upload_cmd->add_option("--resume-data", up.resume_data_file, "continue a cancelled resumable upload from resume data in FILE (- for stdin)");
+  upload_cmd->add_option("--redirects", up.redirects, "follow (default) or refuse (a 3xx is the answer)")
+      ->check(CLI::IsMember({"follow", "refuse"}));
   upload_cmd->add_option("-X,--method", up.method, "PUT (default), POST, PATCH, ...");
   upload_cmd->add_option("-H,--header", up.headers, "extra request header \"Name: value\" (repeatable)");
   upload_cmd->add_option("--resumable", up.resumable, "ietf (default: offer the IETF resumable upload draft), tus, none")
@@ -94,7 +97,13 @@ int main(int argc, char** argv) {
     }
     return download(ctx, dl);
   }
-  if (upload_cmd->parsed()) return upload(ctx, up);
+  if (upload_cmd->parsed()) {
+    if (up.resume_data_file.empty() == (up.file.empty() || up.url.empty())) {
+      std::cerr << "ferryctl upload: give FILE and URL, or --resume-data FILE alone\n";
+      return kExitUsage;
+    }
+    return upload(ctx, up);
+  }
   if (wait_cmd->parsed()) return wait(ctx);
   if (list_cmd->parsed()) {
     if (!list_session.empty()) {

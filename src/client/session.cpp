@@ -158,16 +158,23 @@ Result<UploadTask> Session::uploadTaskWithStreamedRequest(const Request& request
   return createUpload(request, std::move(source), streamed);
 }
 
+Result<UploadTask> Session::uploadTaskWithResumeData(const std::string& resume_data, const UploadOptions& options) {
+  return submitUpload({{"resume_data", resume_data}}, options);
+}
+
 Result<UploadTask> Session::createUpload(const Request& request, Json source, const UploadOptions& options) {
-  if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
   Request upload = request;
   if (upload.method == "GET") upload.method = "PUT";
-  Json message{{"type", protocol::type::create_upload},
-               {"request", requestJson(upload)},
-               {"resumable", options.resumable},
-               {"redirects", options.follow_redirects ? "follow" : "refuse"},
-               {"description", options.description}};
-  message.update(source);
+  source["request"] = requestJson(upload);
+  source["resumable"] = options.resumable;
+  return submitUpload(std::move(source), options);
+}
+
+// create_upload with what every upload sends; `fields` names the request and body (or resume data).
+Result<UploadTask> Session::submitUpload(Json fields, const UploadOptions& options) {
+  if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
+  Json message{{"type", protocol::type::create_upload}, {"redirects", options.redirects}, {"description", options.description}};
+  message.update(fields);
   auto r = call(withScheduling(std::move(message), options.scheduling));
   if (!r) return tl::unexpected(r.error());
   auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
@@ -229,6 +236,15 @@ void Session::startBodyStream(UploadTask& task, const Json& message) {
     (void)call({{"type", protocol::type::body_stream_ended}, {"task", id}, {"bytes", bytes}});
   });
   pumps_[task.identifier()] = std::move(*pump);
+}
+
+// ---------------------------------------------------------------- redirects
+
+void Session::decideRedirect(UploadTask& task, const Json& message) {
+  const bool follow = delegate_->willPerformHTTPRedirection(*this, task, message.value("statusCode", 0L),
+                                                            message.value("location", std::string()));
+  // An error means ferryd decided meanwhile (timeout, or the task ended): nothing to do.
+  (void)call({{"type", protocol::type::decide_redirect}, {"task", task.identifier()}, {"follow", follow}});
 }
 
 // ---------------------------------------------------------------- events
@@ -300,6 +316,8 @@ void Session::deliver(const Json& message) {
     delegate_->didReceiveData(*this, task, data ? *data : std::string());
   } else if (name == protocol::event::need_new_body_stream) {
     startBodyStream(task, message);
+  } else if (name == protocol::event::will_perform_http_redirection) {
+    decideRedirect(task, message);
   } else if (name == protocol::event::did_become_invalid) {
     std::optional<Error> error;
     if (auto e = message.find("error"); e != message.end() && e->is_object()) error = protocol::errorFromJson(*e);

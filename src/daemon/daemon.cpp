@@ -154,6 +154,7 @@ void Daemon::onMessage(const Conn& c, const Json& m) {
     return;
   }
   if (type == protocol::type::body_stream_opened || type == protocol::type::body_stream_ended) return handleBodyStream(c, m, type);
+  if (type == protocol::type::decide_redirect) return handleDecideRedirect(c, m);
   if (type == protocol::type::invalidate_and_cancel || type == protocol::type::finish_tasks_and_invalidate) {
     if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to a session first"));
     tasks_->invalidate(c->attached_session, type == protocol::type::invalidate_and_cancel,
@@ -257,11 +258,20 @@ void Daemon::handleCreateUpload(const Conn& c, const Json& m) {
   if (auto valid = protocol::validateSessionId(spec.session); !valid) return c->sendError(id, valid.error());
   if (!c->attached_session.empty() && m.contains("session") && m["session"] != c->attached_session)
     return c->sendError(id, Error(errc::invalid_argument, "a client attached to a session creates tasks in that session only"));
-  if (!m.contains("request")) return c->sendError(id, Error(errc::invalid_argument, "create_upload needs a request"));
-  auto request = protocol::requestFromJson(m["request"]);
-  if (!request) return c->sendError(id, request.error());
-  spec.request = std::move(*request);
-  if (!m["request"].contains("method")) spec.request.method = "PUT";  // an upload's default
+  spec.resume_data = protocol::optionalString(m, "resume_data");
+  if (spec.resume_data) {
+    for (const char* field : {"request", "file", "spool_from", "stream", "length"})
+      if (m.contains(field))
+        return c->sendError(id, Error(errc::invalid_argument, std::string("create_upload with resume_data takes no ") + field +
+                                                                  ": the resume data names the request and the body"));
+  } else if (!m.contains("request")) {
+    return c->sendError(id, Error(errc::invalid_argument, "create_upload needs a request (or resume_data)"));
+  } else {
+    auto request = protocol::requestFromJson(m["request"]);
+    if (!request) return c->sendError(id, request.error());
+    spec.request = std::move(*request);
+    if (!m["request"].contains("method")) spec.request.method = "PUT";  // an upload's default
+  }
   spec.file = m.value("file", std::string());
   spec.spool_from = m.value("spool_from", std::string());
   spec.stream = m.value("stream", false);
@@ -276,10 +286,11 @@ void Daemon::handleCreateUpload(const Conn& c, const Json& m) {
   auto mode = resumableModeFromName(m.value("resumable", std::string("ietf")));
   if (!mode) return c->sendError(id, Error(errc::invalid_argument, "resumable must be ietf, tus or none"));
   spec.mode = *mode;
-  const auto redirects = m.value("redirects", std::string("follow"));
-  if (redirects != "follow" && redirects != "refuse")
-    return c->sendError(id, Error(errc::invalid_argument, "redirects must be follow or refuse"));
-  spec.redirects = redirects == "refuse" ? engine::RedirectPolicy::refuse : engine::RedirectPolicy::follow;
+  if (auto redirects = protocol::optionalString(m, "redirects")) {
+    spec.redirects = redirectPolicyFromName(*redirects);
+    if (!spec.redirects)
+      return c->sendError(id, Error(errc::invalid_argument, "redirects must be follow, refuse or ask"));
+  }
   if (auto common = readCommonTaskFields(m, spec); !common) return c->sendError(id, common.error());
   tasks_->createUpload(std::move(spec), replyWithTask(c, id));
 }
@@ -299,6 +310,20 @@ void Daemon::handleBodyStream(const Conn& c, const Json& m, std::string_view typ
   if (!bytes) return c->sendError(id, bytes.error());
   if (auto ended = tasks_->bodyStreamEnded(*task, scopeOf(c), *bytes); !ended) return c->sendError(id, ended.error());
   reply(c, id, Json::object());
+}
+
+// Only the attached application was asked (willPerformHTTPRedirection), so only it answers.
+void Daemon::handleDecideRedirect(const Conn& c, const Json& m) {
+  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to the task's session first"));
+  auto task = protocol::requireUnsigned(m, "task");
+  if (!task) return c->sendError(id, task.error());
+  auto follow = m.find("follow");
+  if (follow == m.end() || !follow->is_boolean())
+    return c->sendError(id, Error(errc::invalid_argument, "decide_redirect needs follow: true (follow) or false (refuse)"));
+  auto info = tasks_->decideRedirect(*task, scopeOf(c), follow->get<bool>());
+  if (!info) return c->sendError(id, info.error());
+  reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
 }
 
 void Daemon::handleTaskCommand(const Conn& c, const Json& m, std::string_view type) {

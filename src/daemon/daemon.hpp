@@ -57,6 +57,7 @@ class Daemon : public MessageHandler {
   void handleCreateUpload(const Conn& c, const protocol::Json& m);
   void handleTaskCommand(const Conn& c, const protocol::Json& m, std::string_view type);
   void handleBodyStream(const Conn& c, const protocol::Json& m, std::string_view type);
+  void handleDecideRedirect(const Conn& c, const protocol::Json& m);
   template <class NewTask>
   Result<void> readCommonTaskFields(const protocol::Json& m, NewTask& spec);
   TaskManager::Reply replyWithTask(const Conn& c, const protocol::Json& id);

@@ -51,7 +51,7 @@ std::string keyIdOf(const std::string& key) {
 
 Error invalid(const std::string& why) {
   return Error(errc::resume_data_invalid,
-               "the resume data is not valid (" + why + "); start the download again from its URL");
+               "the resume data is not valid (" + why + "); start the transfer again from its URL");
 }
 
 }  // namespace
@@ -128,7 +128,7 @@ Result<ResumeData> ResumeDataCodec::decode(const std::string& raw) const {
     if (data.key_id != key_id_)
       return tl::unexpected(Error(errc::resume_data_foreign,
                                   "the resume data was made by another ferryd (another user or state directory); "
-                                  "resume it there, or start the download again from its URL"));
+                                  "resume it there, or start the transfer again from its URL"));
     return tl::unexpected(invalid("its signature does not match: it was altered"));
   }
   return data;

@@ -7,7 +7,26 @@
 
 namespace ferry::daemon {
 namespace {
-constexpr std::array<std::pair<TaskState, std::string_view>, 6> kNames{{
+
+// The names an enum's values have in the store and on the wire, both ways.
+template <class Enum, std::size_t N>
+using NameTable = std::array<std::pair<Enum, std::string_view>, N>;
+
+template <class Enum, std::size_t N>
+std::optional<std::string_view> nameIn(const NameTable<Enum, N>& table, Enum value) {
+  for (const auto& [v, name] : table)
+    if (v == value) return name;
+  return std::nullopt;
+}
+
+template <class Enum, std::size_t N>
+std::optional<Enum> valueIn(const NameTable<Enum, N>& table, std::string_view name) {
+  for (const auto& [v, n] : table)
+    if (n == name) return v;
+  return std::nullopt;
+}
+
+constexpr NameTable<TaskState, 6> kStates{{
     {TaskState::suspended, "suspended"},
     {TaskState::running, "running"},
     {TaskState::finalizing, "finalizing"},
@@ -15,19 +34,24 @@ constexpr std::array<std::pair<TaskState, std::string_view>, 6> kNames{{
     {TaskState::failed, "failed"},
     {TaskState::cancelled, "cancelled"},
 }};
+constexpr NameTable<engine::ResumableMode, 3> kModes{{
+    {engine::ResumableMode::none, "none"},
+    {engine::ResumableMode::ietf, "ietf"},
+    {engine::ResumableMode::tus, "tus"},
+}};
+constexpr NameTable<engine::RedirectPolicy, 3> kRedirectPolicies{{
+    {engine::RedirectPolicy::follow, "follow"},
+    {engine::RedirectPolicy::refuse, "refuse"},
+    {engine::RedirectPolicy::ask, "ask"},
+}};
+
 }  // namespace
 
-std::string_view stateName(TaskState s) {
-  for (const auto& [state, name] : kNames)
-    if (state == s) return name;
-  return "unknown";
-}
-
-std::optional<TaskState> stateFromName(std::string_view name) {
-  for (const auto& [state, n] : kNames)
-    if (n == name) return state;
-  return std::nullopt;
-}
+std::string_view stateName(TaskState s) { return nameIn(kStates, s).value_or("unknown"); }
+std::optional<TaskState> stateFromName(std::string_view name) { return valueIn(kStates, name); }
+std::optional<engine::ResumableMode> resumableModeFromName(std::string_view name) { return valueIn(kModes, name); }
+std::string_view redirectPolicyName(engine::RedirectPolicy policy) { return nameIn(kRedirectPolicies, policy).value_or("follow"); }
+std::optional<engine::RedirectPolicy> redirectPolicyFromName(std::string_view name) { return valueIn(kRedirectPolicies, name); }
 
 store::TaskRow Task::toRow() const {
   store::TaskRow row;
@@ -121,31 +145,12 @@ Result<Task> Task::fromRow(const store::TaskRow& row) {
   return t;
 }
 
-namespace {
-
-std::string_view modeName(engine::ResumableMode m) {
-  switch (m) {
-    case engine::ResumableMode::none: return "none";
-    case engine::ResumableMode::ietf: return "ietf";
-    case engine::ResumableMode::tus: return "tus";
-  }
-  return "none";
-}
-
-}  // namespace
-
-std::optional<engine::ResumableMode> resumableModeFromName(std::string_view name) {
-  for (auto m : {engine::ResumableMode::none, engine::ResumableMode::ietf, engine::ResumableMode::tus})
-    if (modeName(m) == name) return m;
-  return std::nullopt;
-}
-
 nlohmann::json UploadSpec::toJson() const {
   return {{"body", body.string()},
           {"spooled", spooled},
           {"identity", {{"size", identity.size}, {"mtime_ns", identity.mtime_ns}, {"device", identity.device}, {"inode", identity.inode}}},
-          {"resumable", modeName(mode)},
-          {"redirects", redirects == engine::RedirectPolicy::refuse ? "refuse" : "follow"},
+          {"resumable", nameIn(kModes, mode).value_or("none")},
+          {"redirects", redirectPolicyName(redirects)},
           {"upload_url", upload_url},
           {"confirmed_offset", confirmed_offset},
           {"stream", stream},
@@ -165,7 +170,7 @@ Result<UploadSpec> UploadSpec::fromJson(const nlohmann::json& j) {
   auto mode = resumableModeFromName(j.value("resumable", "ietf"));
   if (!mode) return fail(errc::internal, "an upload task has an unknown resumable mode");
   s.mode = *mode;
-  s.redirects = j.value("redirects", "follow") == "refuse" ? engine::RedirectPolicy::refuse : engine::RedirectPolicy::follow;
+  s.redirects = redirectPolicyFromName(j.value("redirects", "follow")).value_or(engine::RedirectPolicy::follow);
   s.upload_url = j.value("upload_url", "");
   s.confirmed_offset = j.value("confirmed_offset", std::uint64_t{0});
   s.stream = j.value("stream", false);

@@ -62,6 +62,9 @@ struct UploadSpec {
 };
 
 std::optional<engine::ResumableMode> resumableModeFromName(std::string_view name);
+// create_upload's `redirects`: follow, refuse, ask (the attached application decides).
+std::optional<engine::RedirectPolicy> redirectPolicyFromName(std::string_view name);
+std::string_view redirectPolicyName(engine::RedirectPolicy policy);
 
 struct Task {
   std::uint64_t id = 0;

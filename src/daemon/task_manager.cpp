@@ -39,6 +39,19 @@ std::string suggestedName(const std::string& url) {
 
 Json errorOrNull(const std::optional<Error>& e) { return e ? protocol::errorJson(*e) : Json(nullptr); }
 
+// didComplete's error for a task the application cancelled.
+Error cancelledError(const Task& t, bool resume_data_asked) {
+  std::string message = t.isUpload() ? "the upload was cancelled" : "the download was cancelled";
+  if (resume_data_asked) message += "; resume data was asked for";
+  return Error(errc::cancelled, message);
+}
+
+// An upload can be continued from resume data when the server keeps what it received under an
+// upload resource it named, and the body can be read again (a file, or our spooled copy).
+bool uploadCanResume(const UploadSpec& u) {
+  return !u.stream && u.mode != engine::ResumableMode::none && !u.upload_url.empty();
+}
+
 // Copies `from` into a temporary beside `to`, syncs it and renames it into place: the fallback
 // when the destination is on another file system (rename gives EXDEV).
 Result<void> copyDurably(const std::filesystem::path& from, const std::filesystem::path& to) {
@@ -271,15 +284,31 @@ void TaskManager::createDownload(NewDownload spec, Reply reply) {
       }));
 }
 
-Result<void> TaskManager::adoptResumeData(Task& t, const std::string& blob, std::string& token_out) {
+Result<std::map<std::string, store::ResumeTokenRow>::iterator> TaskManager::findResumeToken(const std::string& blob,
+                                                                                            const std::string& session,
+                                                                                            bool upload) {
   auto data = codec_.decode(blob);
   if (!data) return tl::unexpected(data.error());
-  if (data->session != t.session)
+  if (data->session != session)
     return fail(errc::resume_data_foreign, "the resume data belongs to session " + data->session +
                                                "; resume it from that session");
+  const std::string what = upload ? "upload" : "download";
   auto it = tokens_.find(data->token);
   if (it == tokens_.end() || it->second.used)
-    return fail(errc::resume_data_stale, "the resume data was already used or has expired; start the download again from its URL");
+    return fail(errc::resume_data_stale, "the resume data was already used or has expired; start the " + what + " again from its URL");
+  const bool of_upload = Json::parse(it->second.request_json, nullptr, false).contains("upload");
+  if (of_upload != upload)
+    return fail(errc::invalid_argument, of_upload ? "the resume data is an upload's; continue it with uploadTaskWithResumeData "
+                                                    "(ferryctl upload --resume-data)"
+                                                  : "the resume data is a download's; continue it with downloadTaskWithResumeData "
+                                                    "(ferryctl download --resume-data)");
+  return it;
+}
+
+Result<void> TaskManager::adoptResumeData(Task& t, const std::string& blob, std::string& token_out) {
+  auto found = findResumeToken(blob, t.session, false);
+  if (!found) return tl::unexpected(found.error());
+  auto it = *found;
   const auto& token = it->second;
   auto size = files::fileSize(state_dir_ / token.partial);
   if (!size || *size < token.offset)
@@ -344,7 +373,7 @@ Result<protocol::TaskInfo> TaskManager::cancel(std::uint64_t id, const std::opti
     t.restart_after_stop = false;
     engine_.stop(id);
   } else {
-    endTask(t, TaskState::cancelled, Error(errc::cancelled, t.isUpload() ? "the upload was cancelled" : "the download was cancelled"), false);
+    endTask(t, TaskState::cancelled, cancelledError(t, false), false);
   }
   return t.toInfo();
 }
@@ -361,8 +390,7 @@ void TaskManager::cancelWithResumeData(std::uint64_t id, const std::optional<std
     t.on_resume_data = std::move(reply);
     engine_.stop(id);
   } else {
-    endTask(t, TaskState::cancelled, Error(errc::cancelled, "the download was cancelled; resume data was produced"), true,
-            std::move(reply));
+    endTask(t, TaskState::cancelled, cancelledError(t, true), true, std::move(reply));
   }
 }
 
@@ -569,10 +597,9 @@ void TaskManager::onStopped(Task& t) {
   auto intent = std::exchange(t.stop_intent, StopIntent::none);
   switch (intent) {
     case StopIntent::cancel:
-      return endTask(t, TaskState::cancelled, Error(errc::cancelled, t.isUpload() ? "the upload was cancelled" : "the download was cancelled"), false);
+      return endTask(t, TaskState::cancelled, cancelledError(t, false), false);
     case StopIntent::cancel_with_resume_data:
-      return endTask(t, TaskState::cancelled, Error(errc::cancelled, "the download was cancelled; resume data was produced"),
-                     true, std::exchange(t.on_resume_data, {}));
+      return endTask(t, TaskState::cancelled, cancelledError(t, true), true, std::exchange(t.on_resume_data, {}));
     case StopIntent::suspend:
     case StopIntent::shutdown:
     case StopIntent::none:
@@ -675,19 +702,36 @@ void TaskManager::endTask(Task& t, TaskState final_state, Error error, bool keep
   stream_ends_.erase(t.id);
   t.state = TaskState::finalizing;
   t.waiting_for.clear();
-  bool resumable = keep_resume_data && t.written > 0 && !t.validators.empty();
+  const bool resumable = keep_resume_data && (t.isUpload() ? uploadCanResume(*t.upload) : t.written > 0 && !t.validators.empty());
   store::ResumeTokenRow token;
   std::string blob;
+  // What the token keeps in resume/: a download's partial file (cut to the offset), an upload's
+  // spooled body (the application's own file stays where it is; its identity is in the token).
+  std::filesystem::path keep_from;
+  bool cut_to_offset = false;
   if (resumable) {
     token.token = randomToken();
     token.session = t.session;
     token.source_task = t.id;
-    token.partial = "resume/" + token.token + ".part";
-    token.offset = t.written;
-    token.etag = t.validators.etag;
-    token.last_modified = t.validators.last_modified;
-    token.request_json = protocol::requestToJson(t.request).dump();
     token.created_at = unixNow();
+    auto request_json = protocol::requestToJson(t.request);
+    if (t.isUpload()) {
+      // The server, not the token, decides where the upload continues (HEAD); the offset is informational.
+      token.offset = t.upload->confirmed_offset;
+      request_json["upload"] = t.upload->toJson();
+      if (t.upload->spooled) {
+        token.partial = "resume/" + token.token + ".body";
+        keep_from = t.upload->body;
+      }
+    } else {
+      token.partial = "resume/" + token.token + ".part";
+      token.offset = t.written;
+      token.etag = t.validators.etag;
+      token.last_modified = t.validators.last_modified;
+      keep_from = partialPath(t);
+      cut_to_offset = true;
+    }
+    token.request_json = request_json.dump();
     blob = codec_.encode({codec_.keyId(), token.token, t.session, t.request.url, token.offset});
   }
   auto complete = outbox_.prepare(t.session, t.id, protocol::event::did_complete, Json::object());
@@ -696,7 +740,7 @@ void TaskManager::endTask(Task& t, TaskState final_state, Error error, bool keep
   row.error_code = error.code;
   row.error_message = error.message;
   auto partial = partialPath(t);
-  auto resume_file = state_dir_ / token.partial;
+  auto resume_file = token.partial.empty() ? std::filesystem::path() : state_dir_ / token.partial;
   auto made_blob = std::make_shared<std::string>();
   auto event = std::make_shared<store::EventRow>(complete);
   auto record = std::make_shared<EndRecord>();
@@ -714,11 +758,12 @@ void TaskManager::endTask(Task& t, TaskState final_state, Error error, bool keep
     bool kept = false;
     made_blob->clear();
     if (resumable) {
-      bool moved = std::filesystem::exists(resume_file, ec);
+      bool moved = keep_from.empty() || std::filesystem::exists(resume_file, ec);
       if (!moved) {
         std::filesystem::create_directories(resume_file.parent_path(), ec);
-        auto synced = files::syncData(partial);
-        moved = synced && files::truncateTo(partial, token.offset) && files::renameDurably(partial, resume_file);
+        auto synced = files::syncData(keep_from);
+        moved = synced && (!cut_to_offset || files::truncateTo(keep_from, token.offset)) &&
+                files::renameDurably(keep_from, resume_file);
       }
       if (moved) {
         // Without its row the file is an orphan nobody can resume: fail the whole record (and try
@@ -779,6 +824,10 @@ void TaskManager::onEndRecorded(std::shared_ptr<EndRecord> record, Result<void> 
   if (record->reply && (r || record->attempts == 1)) {
     auto reply = std::exchange(record->reply, {});
     if (!r) return reply(tl::unexpected(r.error()));
+    if (record->made_blob->empty() && t->isUpload())
+      return reply(fail(errc::invalid_state, "the upload was cancelled without resume data: only a resumable upload (ietf or tus) "
+                                             "whose server has named its upload resource can be continued, and not a streamed "
+                                             "one; start it again"));
     if (record->made_blob->empty())
       return reply(fail(errc::invalid_state, "no resume data: the server gave no validators or no bytes were written; start again from the URL"));
     reply(*record->made_blob);

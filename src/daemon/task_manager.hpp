@@ -50,7 +50,10 @@ struct NewUpload {
   std::filesystem::path file;        // upload this file of the application's (absolute), or
   std::filesystem::path spool_from;  // copy these bytes into the spool first (a file the client wrote)
   engine::ResumableMode mode = engine::ResumableMode::ietf;
-  engine::RedirectPolicy redirects = engine::RedirectPolicy::follow;
+  std::optional<engine::RedirectPolicy> redirects;  // none: follow (or, with resume_data, as before)
+  // Continue a cancelled resumable upload: the blob names the request, body and upload resource;
+  // request, file, spool_from, stream and mode are not used.
+  std::optional<std::string> resume_data;
   bool stream = false;                         // neither file nor spool_from: the application streams
   std::optional<std::uint64_t> stream_length;  // the body (needNewBodyStream), of this length if known
   std::string description;
@@ -119,6 +122,12 @@ class TaskManager {
   // it wrote when its stream ended (body_stream_ended) before closing the pipe.
   void onAttached(const std::string& session);
   void onDetached(const std::string& session);
+  // Uploads created with redirects "ask" (task_manager_redirects.cpp): the attached application
+  // is asked (willPerformHTTPRedirection) and answers with decide_redirect; without a client, or
+  // when it does not answer within kRedirectDecisionTimeout, the redirect is followed.
+  static constexpr std::chrono::seconds kRedirectDecisionTimeout{60};
+  Result<protocol::TaskInfo> decideRedirect(std::uint64_t id, const std::optional<std::string>& scope, bool follow);
+
   Result<protocol::TaskInfo> bodyStreamOpened(std::uint64_t id, const std::optional<std::string>& scope);
   Result<void> bodyStreamEnded(std::uint64_t id, const std::optional<std::string>& scope, std::uint64_t bytes);
 
@@ -176,6 +185,22 @@ class TaskManager {
   // Queues didBecomeInvalid when the session is invalidating and none of its tasks is still going.
   void maybeEndInvalidation(const std::string& session);
   Result<void> adoptResumeData(Task& t, const std::string& blob, std::string& token_out);
+  // The unused token a resume blob names, after checking its signature, session and kind.
+  Result<std::map<std::string, store::ResumeTokenRow>::iterator> findResumeToken(const std::string& blob,
+                                                                                  const std::string& session, bool upload);
+  // What a cancelled upload's token carries (task_manager_uploads.cpp); the token is taken.
+  struct ResumedUpload {
+    engine::HttpRequest request;
+    UploadSpec upload;
+    std::string token;
+    std::filesystem::path kept_body;  // the spooled body kept in resume/, or empty
+  };
+  Result<ResumedUpload> adoptUploadResumeData(const std::string& blob, const std::string& session);
+  // Redirect decisions (task_manager_redirects.cpp).
+  void onRedirectProposed(Task& t, const engine::RedirectProposed& r);
+  void askForRedirectDecision(Task& t);
+  void settleRedirect(std::uint64_t id, bool follow, std::string_view why);
+  void followPendingRedirects(const std::string& session);
 
   boost::asio::io_context& io_;
   store::Writer& writer_;
@@ -199,6 +224,12 @@ class TaskManager {
   std::map<std::uint64_t, BodyStreamOffer> stream_offers_;
   std::map<std::uint64_t, std::uint64_t> stream_ends_;
   std::uint64_t stream_serial_ = 0;
+  // Redirects waiting for the application's decision, with the timer that follows them.
+  struct PendingRedirect {
+    engine::RedirectProposed proposal;
+    std::shared_ptr<boost::asio::steady_timer> deadline;
+  };
+  std::map<std::uint64_t, PendingRedirect> pending_redirects_;
   std::uint64_t last_task_id_ = 0;
   std::map<std::string, RateMeter> rates_;  // by session
 };

@@ -77,6 +77,7 @@ void TaskManager::onDetached(const std::string& session) {
     if (t != nullptr && t->session == session && !offer.opened) unopened.push_back(id);
   }
   for (auto id : unopened) dropBodyStream(id);  // asked again on the next attach
+  followPendingRedirects(session);                // nobody is left to decide them
 }
 
 Result<protocol::TaskInfo> TaskManager::bodyStreamOpened(std::uint64_t id, const std::optional<std::string>& scope) {

@@ -84,20 +84,57 @@ std::filesystem::path TaskManager::responsePath(const Task& t) const {
   return state_dir_ / "responses" / (std::to_string(t.id) + ".body");
 }
 
+Result<TaskManager::ResumedUpload> TaskManager::adoptUploadResumeData(const std::string& blob, const std::string& session) {
+  auto found = findResumeToken(blob, session, true);
+  if (!found) return tl::unexpected(found.error());
+  auto it = *found;
+  const auto& token = it->second;
+  const auto json = Json::parse(token.request_json, nullptr, false);
+  auto request = protocol::requestFromJson(json);
+  if (!request) return tl::unexpected(request.error());
+  auto upload = UploadSpec::fromJson(json.value("upload", Json()));
+  if (!upload) return tl::unexpected(upload.error());
+  ResumedUpload resumed{std::move(*request), std::move(*upload), token.token, {}};
+  // The body must be the bytes the server already has the beginning of: splicing two versions
+  // of a file would store something nobody sent.
+  const auto body = token.partial.empty() ? resumed.upload.body : state_dir_ / token.partial;
+  auto identity = identityOf(body);
+  if (!identity && token.partial.empty() && identity.error().is(errc::not_found))
+    return fail(errc::not_found, "the upload's file " + body.string() + " is gone; the resume data cannot continue it");
+  if (!identity)
+    return fail(errc::resume_data_stale, "the bytes behind the resume data are gone; start the upload again");
+  if (*identity != resumed.upload.identity)
+    return fail(errc::source_changed, "the upload's file " + body.string() +
+                                          " changed since the resume data was made; start the upload again to send the new version");
+  if (!token.partial.empty()) resumed.kept_body = body;
+  it->second.used = true;  // single use, from this moment
+  tokens_.erase(it);
+  return resumed;
+}
+
 void TaskManager::createUpload(NewUpload spec, Reply reply) {
   if (isInvalidating(spec.session))
     return reply(fail(errc::session_invalidated, "session " + spec.session + " is being invalidated and takes no new tasks"));
+  std::optional<ResumedUpload> resumed;
+  if (spec.resume_data) {
+    auto adopted = adoptUploadResumeData(*spec.resume_data, spec.session);
+    if (!adopted) return reply(tl::unexpected(adopted.error()));
+    resumed = std::move(*adopted);
+    spec.request = resumed->request;
+  }
   if (auto checked = engine::checkUrl(spec.request.url); !checked) return reply(tl::unexpected(checked.error()));
   if (spec.request.method == "GET" || spec.request.method == "HEAD")
     return reply(fail(errc::invalid_argument, "an upload needs a method that carries a body (PUT, POST, PATCH, ...), not " +
                                                   spec.request.method));
-  const bool spooling = !spec.spool_from.empty();
-  const int sources = int(spooling) + int(!spec.file.empty()) + int(spec.stream);
-  if (sources != 1)
-    return reply(fail(errc::invalid_argument, "an upload needs exactly one of file (a path), spool_from (bytes) and stream"));
-  if (!spec.stream) {
-    if (auto ok = checkReadableFile(spooling ? spec.spool_from : spec.file, spooling ? "spool_from" : "file"); !ok)
-      return reply(tl::unexpected(ok.error()));
+  const bool spooling = resumed ? resumed->upload.spooled : !spec.spool_from.empty();
+  if (!resumed) {
+    const int sources = int(spooling) + int(!spec.file.empty()) + int(spec.stream);
+    if (sources != 1)
+      return reply(fail(errc::invalid_argument, "an upload needs exactly one of file (a path), spool_from (bytes) and stream"));
+    if (!spec.stream) {
+      if (auto ok = checkReadableFile(spooling ? spec.spool_from : spec.file, spooling ? "spool_from" : "file"); !ok)
+        return reply(tl::unexpected(ok.error()));
+    }
   }
 
   Task t;
@@ -113,13 +150,21 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
   t.state = spec.start ? TaskState::running : TaskState::suspended;
   t.waiting_for = spec.start ? "queued" : "suspended";
   UploadSpec upload;
-  upload.body = spooling ? state_dir_ / "spool" / (std::to_string(t.id) + ".body") : spec.file;
-  upload.spooled = spooling;
-  upload.mode = spec.stream ? engine::ResumableMode::none : spec.mode;  // a stream cannot be rewound
-  upload.redirects = spec.redirects;
-  upload.stream = spec.stream;
-  upload.stream_length = spec.stream_length;
-  if (!spooling && !spec.stream) {
+  if (resumed) {
+    // The same body and upload resource; the engine asks the server for its offset (HEAD).
+    upload = resumed->upload;
+    upload.sent = 0;
+    upload.response_headers.clear();
+  } else {
+    upload.spooled = spooling;
+    upload.body = spec.file;
+    upload.mode = spec.stream ? engine::ResumableMode::none : spec.mode;  // a stream cannot be rewound
+    upload.stream = spec.stream;
+    upload.stream_length = spec.stream_length;
+  }
+  if (spooling) upload.body = state_dir_ / "spool" / (std::to_string(t.id) + ".body");
+  upload.redirects = spec.redirects.value_or(resumed ? upload.redirects : engine::RedirectPolicy::follow);
+  if (!resumed && !spooling && !spec.stream) {
     auto identity = identityOf(spec.file);
     if (!identity) return reply(tl::unexpected(identity.error()));
     upload.identity = *identity;
@@ -133,10 +178,20 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
   auto to = task->upload->body;
   auto identity = std::make_shared<engine::FileIdentity>(task->upload->identity);
   auto row = std::make_shared<store::TaskRow>(task->toRow());
+  const std::string token = resumed ? resumed->token : std::string();
+  const auto kept_body = resumed ? resumed->kept_body : std::filesystem::path();
   writer_.submit(
       store::Durability::lifecycle,
-      [row, from, to, identity, spooling](store::Store& s) -> Result<void> {
-        if (spooling) {
+      [row, from, to, identity, spooling, token, kept_body](store::Store& s) -> Result<void> {
+        if (!token.empty()) {
+          // The kept spool copy becomes this task's; the token is spent in the same transaction.
+          if (!kept_body.empty()) {
+            std::error_code ec;
+            std::filesystem::create_directories(to.parent_path(), ec);
+            if (auto r = files::renameDurably(kept_body, to); !r) return r;
+          }
+          if (auto d = s.deleteResumeToken(token); !d) return d;
+        } else if (spooling) {
           if (auto copied = spool(from, to); !copied) return copied;
           auto id = identityOf(to);
           if (!id) return tl::unexpected(id.error());
@@ -217,10 +272,7 @@ void TaskManager::onUploadEvent(const engine::UploadEvent& event) {
                    t->upload->sent = 0;
                    publishTransient(*t, protocol::event::did_restart_upload, {{"reason", r.reason}});
                  },
-                 [&](const engine::RedirectProposed& r) {
-                   // Only RedirectPolicy::ask proposes; ferryd asks with follow/refuse only.
-                   engine_.decideRedirect(r.id, true);
-                 },
+                 [&](const engine::RedirectProposed& r) { onRedirectProposed(*t, r); },
              },
              event);
 }
@@ -233,6 +285,10 @@ void TaskManager::onUploadResponded(Task& t, const engine::Responded& r) {
 
 void TaskManager::onUploadFinished(Task& t, const engine::Finished& f) {
   t.in_engine = false;
+  if (auto held = pending_redirects_.find(t.id); held != pending_redirects_.end()) {
+    held->second.deadline->cancel();  // stopped while held: nothing left to decide
+    pending_redirects_.erase(held);
+  }
   if (f.upload) {
     if (!f.upload->upload_url.empty()) t.upload->upload_url = f.upload->upload_url;
     t.upload->confirmed_offset = f.upload->confirmed_offset;

@@ -47,6 +47,7 @@ inline constexpr std::string_view body_stream_opened = "body_stream_opened";  //
 inline constexpr std::string_view body_stream_ended = "body_stream_ended";
 inline constexpr std::string_view limits = "limits";        // bandwidth limits and current rates
 inline constexpr std::string_view set_limit = "set_limit";  // change the global or a session's limit
+inline constexpr std::string_view decide_redirect = "decide_redirect";  // answers willPerformHTTPRedirection
 // daemon -> client
 inline constexpr std::string_view reply = "reply";
 inline constexpr std::string_view event = "event";
@@ -64,6 +65,7 @@ inline constexpr std::string_view did_restart_upload = "didRestartUpload";      
 inline constexpr std::string_view did_receive_response = "didReceiveResponse";  // uploads: status and headers
 inline constexpr std::string_view did_receive_data = "didReceiveData";          // uploads: the answer's body
 inline constexpr std::string_view need_new_body_stream = "needNewBodyStream";  // streamed uploads (transient)
+inline constexpr std::string_view will_perform_http_redirection = "willPerformHTTPRedirection";  // uploads, redirects "ask" (transient)
 inline constexpr std::string_view did_become_invalid = "didBecomeInvalid";  // session-level (task 0)
 inline constexpr std::string_view task_state = "taskState";  // waiting_for changed (watchers only)
 }  // namespace event

@@ -130,6 +130,17 @@ void RecordingDelegate::didReceiveResponse(Session&, UploadTask& task, long stat
   record("response:" + std::to_string(task.identifier()) + ":" + std::to_string(status));
 }
 
+bool RecordingDelegate::willPerformHTTPRedirection(Session&, UploadTask& task, long status, const std::string& new_url) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  record("redirect:" + std::to_string(task.identifier()) + ":" + std::to_string(status) + ":" + new_url);
+  return follow_redirects_;
+}
+
+void RecordingDelegate::setFollowRedirects(bool follow) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  follow_redirects_ = follow;
+}
+
 void RecordingDelegate::didReceiveData(Session&, UploadTask& task, const std::string& data) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   bodies_[task.identifier()] += data;

@@ -66,7 +66,7 @@ class FixtureServer {
 };
 
 // Records delegate callbacks as strings: "write", "resume:<offset>", "finish:<task>", "complete:<task>:<code or ok>",
-// "drained", "invalid", "response:<task>:<status>", "data:<task>". Optionally moves finished files into `keep_dir` (as an application would).
+// "drained", "invalid", "response:<task>:<status>", "data:<task>", "redirect:<task>:<status>:<url>". Optionally moves finished files into `keep_dir` (as an application would).
 class RecordingDelegate : public SessionDelegate {
  public:
   explicit RecordingDelegate(std::filesystem::path keep_dir = {}) : keep_dir_(std::move(keep_dir)) {}
@@ -81,6 +81,9 @@ class RecordingDelegate : public SessionDelegate {
   void didReceiveResponse(Session&, UploadTask& task, long status,
                           const std::vector<std::pair<std::string, std::string>>& headers) override;
   void didReceiveData(Session&, UploadTask& task, const std::string& data) override;
+  // Records "redirect:<task>:<status>:<url>" and answers what setFollowRedirects said (true).
+  bool willPerformHTTPRedirection(Session&, UploadTask& task, long status, const std::string& new_url) override;
+  void setFollowRedirects(bool follow);
 
   bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(120));
   bool waitForCompletion(std::uint64_t task, std::chrono::milliseconds timeout = std::chrono::seconds(120));
@@ -109,6 +112,7 @@ class RecordingDelegate : public SessionDelegate {
   std::int64_t last_written_ = 0;
   std::int64_t last_sent_ = 0;
   std::map<std::uint64_t, std::string> bodies_;
+  bool follow_redirects_ = true;
 };
 
 }  // namespace ferry::test

@@ -140,6 +140,28 @@ TEST(Security, MalformedMessagesGetErrorsAndOtherSessionsKeepWorking) {
   EXPECT_EQ(errorCode(raw.readJson()), "protocol");
   raw.send("{\"type\":\"body_stream_opened\",\"id\":21,\"task\":" + std::to_string(task->identifier()) + "}\n");
   EXPECT_EQ(errorCode(raw.readJson()), "not-found");  // another session's task
+  // Redirect decisions: only for a task of this session that waits for one.
+  raw.send("{\"type\":\"decide_redirect\",\"id\":22,\"task\":999999}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "invalid-argument");  // no follow
+  raw.send("{\"type\":\"decide_redirect\",\"id\":23,\"task\":" + std::to_string(task->identifier()) + ",\"follow\":true}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "not-found");  // another session's task
+  writeRandomFile(dir / "up.bin", 1000, 2);
+  raw.send("{\"type\":\"create_upload\",\"id\":24,\"request\":{\"url\":\"http://127.0.0.1:9/x\"},\"file\":\"" +
+           (dir / "up.bin").string() + "\",\"redirects\":\"ask\"}\n");
+  auto created = raw.readJson();
+  ASSERT_TRUE(created.value("ok", false)) << created.dump();
+  raw.send("{\"type\":\"decide_redirect\",\"id\":25,\"task\":" + std::to_string(created["result"]["task"].value("id", 0)) +
+           ",\"follow\":false}\n");
+  auto not_held = raw.readJson();
+  EXPECT_EQ(errorCode(not_held), "invalid-state");
+  EXPECT_NE(not_held.dump().find("not waiting for a redirect decision"), std::string::npos) << not_held.dump();
+  raw.send("{\"type\":\"create_upload\",\"id\":26,\"request\":{\"url\":\"http://x/\"},\"file\":\"/etc/hostname\",\"redirects\":\"sometimes\"}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "invalid-argument");
+  // Resume data names the request and body itself; a blob that is not one is refused.
+  raw.send("{\"type\":\"create_upload\",\"id\":27,\"resume_data\":\"x\",\"request\":{\"url\":\"http://x/\"}}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "invalid-argument");
+  raw.send("{\"type\":\"create_upload\",\"id\":28,\"resume_data\":\"ferry-resume-v1.bm90.anVuaw\"}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "resume-data-invalid");
   {
     RawClient control(ferryd.socket());
     control.send("{\"type\":\"hello\",\"id\":1,\"version\":1}\n");
@@ -147,6 +169,8 @@ TEST(Security, MalformedMessagesGetErrorsAndOtherSessionsKeepWorking) {
     control.send("{\"type\":\"create_upload\",\"id\":2,\"session\":\"raw\",\"request\":{\"url\":\"http://x/\"},\"stream\":true}\n");
     EXPECT_EQ(errorCode(control.readJson()), "not-attached");
     control.send("{\"type\":\"body_stream_opened\",\"id\":3,\"task\":1}\n");
+    EXPECT_EQ(errorCode(control.readJson()), "not-attached");
+    control.send("{\"type\":\"decide_redirect\",\"id\":4,\"task\":1,\"follow\":true}\n");
     EXPECT_EQ(errorCode(control.readJson()), "not-attached");
   }
   raw.send("{\"type\":\"frobnicate\",\"id\":12}\n");

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <regex>
 #include <thread>
 
 #include "harness.hpp"
@@ -193,18 +192,11 @@ TEST(Upload, FerryctlUploadWaitsAndPrintsTheAnswer) {
 // appends the rest; the stored file is byte-exact.
 TEST(Upload, TusUploadToTusServerFromNpmContinuesAfterACut) {
   const std::filesystem::path node_dir = FERRY_ENGINE_NODE_DIR;
-  if (!std::filesystem::exists(node_dir / "node_modules/@tus/server/package.json") ||
-      runCommand({"sh", "-c", "command -v node"}).exit_code != 0)
-    FAIL() << "node or @tus/server missing: the build runs `npm ci` into " << node_dir
-           << " (see npm.log there; the npm registry must be reachable once)";
+  if (auto missing = TusServer::missing(node_dir); !missing.empty()) FAIL() << missing;
   TempDir dir;
   const std::uint64_t size = 12 * MiB;
   writeRandomFile(dir / "movie.bin", size, 47);
-  std::filesystem::create_directories(dir / "tus-store");
-  PortProcess tus(dir, "tus-server", [&](int port) {
-    return std::vector<std::string>{"node", (node_dir / "tus_server.mjs").string(), std::to_string(port),
-                                    (dir / "tus-store").string()};
-  });
+  TusServer tus(dir, node_dir);
   CutProxy proxy(dir, tus.port(), "PATCH", size / 2);
   Ferryd ferryd(dir.path());
   ferryd.start();
@@ -225,16 +217,11 @@ TEST(Upload, TusUploadToTusServerFromNpmContinuesAfterACut) {
   auto log = proxy.log();
   EXPECT_NE(log.find("cut PATCH"), std::string::npos) << log;
   // The one file in the store (the upload's id names it) holds the movie.
-  std::vector<std::filesystem::path> stored;
-  for (const auto& e : std::filesystem::directory_iterator(dir / "tus-store"))
-    if (e.is_regular_file() && e.path().extension() != ".json") stored.push_back(e.path());
+  auto stored = tus.uploads();
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_EQ(sha256File(stored[0]), sha256File(dir / "movie.bin"));
   // Two PATCHes: from 0 (cut), then from the server's offset — continued, not started again.
-  std::vector<std::uint64_t> offsets;
-  std::regex patch(R"(request PATCH \S+ upload-offset=(\d+))");
-  for (auto it = std::sregex_iterator(log.begin(), log.end(), patch); it != std::sregex_iterator(); ++it)
-    offsets.push_back(std::stoull((*it)[1]));
+  auto offsets = cutProxyPatchOffsets(log);
   ASSERT_EQ(offsets.size(), 2u) << log;
   EXPECT_EQ(offsets[0], 0u);
   EXPECT_GT(offsets[1], 0u) << log;

@@ -1,7 +1,8 @@
 #pragma once
 // Servers that tests of several parts start as child processes on 127.0.0.1: any program
-// listening on a fresh port (PortProcess), and the VideoFarm server (build/bin/videofarm-server)
-// with its own data directory. Header-only: used by unit and integration tests alike.
+// listening on a fresh port (PortProcess), the VideoFarm server (build/bin/videofarm-server)
+// with its own data directory, the cutting proxy and the upload sink (tests/servers/).
+// Header-only: used by unit and integration tests alike.
 
 #include <gtest/gtest.h>
 
@@ -26,6 +27,15 @@ using namespace std::chrono_literals;
 inline std::vector<std::uint64_t> videoFarmPatchOffsets(const std::string& log) {
   std::vector<std::uint64_t> out;
   std::regex pattern("PATCH appends at offset ([0-9]+)");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), pattern); it != std::sregex_iterator(); ++it)
+    out.push_back(std::stoull((*it)[1].str()));
+  return out;
+}
+
+// The Upload-Offset of every PATCH in a CutProxy's log: where a resumable upload (re)started.
+inline std::vector<std::uint64_t> cutProxyPatchOffsets(const std::string& log) {
+  std::vector<std::uint64_t> out;
+  std::regex pattern(R"(request PATCH \S+ upload-offset=(\d+))");
   for (auto it = std::sregex_iterator(log.begin(), log.end(), pattern); it != std::sregex_iterator(); ++it)
     out.push_back(std::stoull((*it)[1].str()));
   return out;
@@ -97,6 +107,40 @@ class VideoFarm {
 };
 
 
+// @tus/server with @tus/file-store from npm (tests/servers/node, installed into `node_dir` by the
+// build), storing uploads in dir/tus-store: a tus server nobody here wrote.
+class TusServer {
+ public:
+  TusServer(const TempDir& dir, const std::filesystem::path& node_dir) : store_(dir / "tus-store") {
+    std::filesystem::create_directories(store_);
+    server_ = std::make_unique<PortProcess>(dir, "tus-server", [&](int port) {
+      return std::vector<std::string>{"node", (node_dir / "tus_server.mjs").string(), std::to_string(port), store_.string()};
+    });
+  }
+  // Empty when node and the package are there, else what to do about it.
+  static std::string missing(const std::filesystem::path& node_dir) {
+    if (std::filesystem::exists(node_dir / "node_modules/@tus/server/package.json") &&
+        runCommand({"sh", "-c", "command -v node"}).exit_code == 0)
+      return "";
+    return "node or @tus/server missing: the build runs `npm ci` into " + node_dir.string() +
+           " (see npm.log there; the npm registry must be reachable once)";
+  }
+  int port() const { return server_->port(); }
+  std::string output() const { return server_->output(); }
+  const std::filesystem::path& store() const { return store_; }
+  // One file per upload (its metadata is beside it, in .json).
+  std::vector<std::filesystem::path> uploads() const {
+    std::vector<std::filesystem::path> out;
+    for (const auto& e : std::filesystem::directory_iterator(store_))
+      if (e.is_regular_file() && e.path().extension() != ".json") out.push_back(e.path());
+    return out;
+  }
+
+ private:
+  std::filesystem::path store_;
+  std::unique_ptr<PortProcess> server_;
+};
+
 // tests/servers/cut_proxy.py in front of `target_port`.
 class CutProxy {
  public:
@@ -119,6 +163,32 @@ class CutProxy {
  private:
   std::filesystem::path log_;
   std::unique_ptr<PortProcess> proxy_;
+};
+
+// tests/servers/upload_server.py storing bodies in dir/store.
+class UploadServer {
+ public:
+  UploadServer(const TempDir& dir, std::vector<std::string> options = {})
+      : store_(dir / "store"), log_(dir / ("upload-server-" + std::to_string(++instances_) + ".log")) {
+    std::filesystem::create_directories(store_);
+    server_ = std::make_unique<PortProcess>(dir, "upload-server", [&](int port) {
+      std::vector<std::string> argv{python(), (sourceDir() / "tests/servers/upload_server.py").string(),
+                                    "--port", std::to_string(port), "--store", store_.string(), "--log",
+                                    log_.string()};
+      argv.insert(argv.end(), options.begin(), options.end());
+      return argv;
+    });
+  }
+  std::string url(const std::string& path) const { return server_->url(path); }
+  int port() const { return server_->port(); }
+  std::filesystem::path stored(const std::string& name) const { return store_ / name; }
+  std::string log() const { return readFile(log_); }
+
+ private:
+  static inline int instances_ = 0;
+  std::filesystem::path store_;
+  std::filesystem::path log_;
+  std::unique_ptr<PortProcess> server_;
 };
 
 }  // namespace ferry::test

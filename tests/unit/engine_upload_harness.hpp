@@ -1,7 +1,7 @@
 #pragma once
 // Shared pieces of the engine's upload tests: a recorder of both event streams in one order, the
-// upload sink (tests/servers/upload_server.py), the cutting proxy (tests/servers/cut_proxy.py),
-// the VideoFarm server and @tus/server as child processes, and upload jobs with test back-offs.
+// upload sink, the cutting proxy, the VideoFarm server and @tus/server as child processes
+// (support/servers.hpp), and upload jobs with test back-offs.
 
 #include <gtest/gtest.h>
 
@@ -27,6 +27,7 @@ namespace ft = ferry::test;
 using ft::CutProxy;
 using ft::PortProcess;
 using ft::python;
+using ft::UploadServer;
 using ft::VideoFarm;
 
 using AnyEvent = std::variant<Waiting, Responded, Progress, Retrying, Finished, SendProgress, UploadResourceKnown,
@@ -127,33 +128,6 @@ inline std::string uploadLetters(const std::vector<AnyEvent>& events) {
   }
   return out;
 }
-
-// tests/servers/upload_server.py storing bodies in dir/store.
-class UploadServer {
- public:
-  UploadServer(const ft::TempDir& dir, std::vector<std::string> options = {})
-      : store_(dir / "store"), log_(dir / ("upload-server-" + std::to_string(++instances_) + ".log")) {
-    std::filesystem::create_directories(store_);
-    server_ = std::make_unique<PortProcess>(dir, "upload-server", [&](int port) {
-      std::vector<std::string> argv{python(), (ft::sourceDir() / "tests/servers/upload_server.py").string(),
-                                    "--port", std::to_string(port), "--store", store_.string(), "--log",
-                                    log_.string()};
-      argv.insert(argv.end(), options.begin(), options.end());
-      return argv;
-    });
-  }
-  std::string url(const std::string& path) const { return server_->url(path); }
-  int port() const { return server_->port(); }
-  std::filesystem::path stored(const std::string& name) const { return store_ / name; }
-  std::string log() const { return ft::readFile(log_); }
-
- private:
-  static inline int instances_ = 0;
-  std::filesystem::path store_;
-  std::filesystem::path log_;
-  std::unique_ptr<PortProcess> server_;
-};
-
 
 // A file-body upload with back-offs short enough for tests.
 inline UploadJob makeUpload(TaskId id, const std::string& url, const std::filesystem::path& file,

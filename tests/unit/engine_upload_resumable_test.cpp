@@ -4,23 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include <regex>
-
 #include "engine_upload_harness.hpp"
 
 namespace ferry::engine::test {
 namespace {
 
 constexpr std::uint64_t kSize = 3'000'000;
-
-// The Upload-Offset values of the PATCH requests the proxy saw.
-std::vector<std::uint64_t> patchOffsets(const std::string& proxy_log) {
-  std::vector<std::uint64_t> out;
-  std::regex patch(R"(request PATCH \S+ upload-offset=(\d+))");
-  for (auto it = std::sregex_iterator(proxy_log.begin(), proxy_log.end(), patch); it != std::sregex_iterator(); ++it)
-    out.push_back(std::stoull((*it)[1]));
-  return out;
-}
 
 class EngineResumableUpload : public ::testing::Test {
  protected:
@@ -47,7 +36,7 @@ class EngineResumableUpload : public ::testing::Test {
     auto log = proxy.log();
     EXPECT_NE(log.find("cut " + cut_method), std::string::npos) << log;
     EXPECT_NE(log.find("request HEAD /"), std::string::npos) << log;
-    auto offsets = patchOffsets(log);
+    auto offsets = ft::cutProxyPatchOffsets(log);
     ASSERT_FALSE(offsets.empty()) << log;
     EXPECT_GT(offsets.back(), 0u) << log;  // continued, not started again
     EXPECT_LT(offsets.back(), kSize) << log;
@@ -136,7 +125,7 @@ TEST_F(EngineResumableUpload, StopThenStartAgainWithTheUploadUrl) {
   ASSERT_TRUE(finished && !finished->error) << finished->error->describe() << proxy.log();
   EXPECT_EQ(server.movieSha256(id, dir_), ft::sha256File(dir_ / "movie.bin"));
   auto log = proxy.log();
-  auto offsets = patchOffsets(log);
+  auto offsets = ft::cutProxyPatchOffsets(log);
   ASSERT_EQ(offsets.size(), 1u) << log;
   EXPECT_GT(offsets[0], 0u) << log;
   // The second job began with HEAD of the upload, not with a new creation.
@@ -196,15 +185,8 @@ TEST_F(EngineResumableUpload, AlreadyCompleteUploadAnswersWithTheHead) {
 
 TEST_F(EngineResumableUpload, TusServerFromNpmContinuesAfterACut) {
   const std::filesystem::path node_dir = FERRY_ENGINE_NODE_DIR;
-  if (!std::filesystem::exists(node_dir / "node_modules/@tus/server/package.json") ||
-      ft::runCommand({"sh", "-c", "command -v node"}).exit_code != 0)
-    FAIL() << "node or @tus/server missing: the build runs `npm ci` into " << node_dir
-           << " (see npm.log there; the npm registry must be reachable once)";
-  std::filesystem::create_directories(dir_ / "tus-store");
-  PortProcess tus(dir_, "tus-server", [&](int port) {
-    return std::vector<std::string>{"node", (node_dir / "tus_server.mjs").string(), std::to_string(port),
-                                    (dir_ / "tus-store").string()};
-  });
+  if (auto missing = ft::TusServer::missing(node_dir); !missing.empty()) FAIL() << missing;
+  ft::TusServer tus(dir_, node_dir);
   CutProxy proxy(dir_, tus.port(), "PATCH", kSize / 2);
   Engine engine(events_.sink(), {}, events_.uploadSink());
   auto job = makeUpload(1, proxy.url("/files/"), dir_ / "movie.bin", dir_ / "answer");
@@ -217,10 +199,10 @@ TEST_F(EngineResumableUpload, TusServerFromNpmContinuesAfterACut) {
   EXPECT_EQ(finished->http_status, 204);
   const std::string upload_url = finished->upload->upload_url;
   const std::string upload_id = upload_url.substr(upload_url.rfind('/') + 1);
-  EXPECT_EQ(ft::sha256File(dir_ / "tus-store" / upload_id), ft::sha256File(dir_ / "movie.bin"));
+  EXPECT_EQ(ft::sha256File(tus.store() / upload_id), ft::sha256File(dir_ / "movie.bin"));
   auto log = proxy.log();
   EXPECT_NE(log.find("cut PATCH"), std::string::npos) << log;
-  auto offsets = patchOffsets(log);
+  auto offsets = ft::cutProxyPatchOffsets(log);
   ASSERT_EQ(offsets.size(), 2u) << log;
   EXPECT_EQ(offsets[0], 0u);
   EXPECT_GT(offsets[1], 0u) << log;

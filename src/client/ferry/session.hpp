@@ -47,7 +47,11 @@ class Task {
   Result<TaskInfo> resume();   // starts a new task; undoes one suspend()
   Result<TaskInfo> suspend();  // nestable: as many resume() as suspend() restart it
   Result<TaskInfo> cancel();   // didComplete follows with error "cancelled"
-  // Cancels and returns resume data for Session::downloadTaskWithResumeData (single use).
+  // Cancels and returns resume data for Session::downloadTaskWithResumeData, or for an upload
+  // Session::uploadTaskWithResumeData (single use). An upload has resume data only when it is
+  // resumable (ietf or tus) and the server has named its upload resource; otherwise the task is
+  // cancelled all the same (as URLSession, whose handler then gets nil) and this returns
+  // invalid-state.
   Result<std::string> cancelByProducingResumeData();
 
  private:
@@ -80,6 +84,14 @@ class SessionDelegate {
   // body's first byte; libferry reads it to its end on a thread of its own. Returning nullptr
   // cancels the task. Only an attached application is asked; a task waits ("body-stream") for it.
   virtual std::unique_ptr<std::istream> needNewBodyStream(Session&, UploadTask&) { return nullptr; }
+  // Uploads created with UploadOptions::redirects "ask": the server answered `statusCode` (3xx)
+  // with Location `newUrl`. Return true to follow (303 turns the request into a GET without
+  // body; 307/308 send the body again), false to take the 3xx as the answer (didReceiveResponse
+  // with it, then didComplete without error). Asked only while this application is attached;
+  // ferryd follows when it is not, or when no answer comes within 60 s.
+  virtual bool willPerformHTTPRedirection(Session&, UploadTask&, long /*statusCode*/, const std::string& /*newUrl*/) {
+    return true;
+  }
   virtual void didComplete(Session&, Task&, const Completion&) {}
   // Every event queued while no client was attached has been delivered.
   virtual void didFinishEvents(Session&) {}
@@ -108,6 +120,11 @@ class Session {
   // Uploads a body this application streams: the delegate's needNewBodyStream supplies it, once
   // per attempt. With `length` it is sent with Content-Length (a short stream is an error);
   // without, chunked. Never resumable (a stream cannot be rewound); `options.resumable` is ignored.
+  // Continues an upload cancelled with cancelByProducingResumeData: the same request, body and
+  // upload resource; ferryd asks the server how much it has and sends the rest. The file must be
+  // unchanged (source-changed otherwise). `options.resumable` is ignored (the resume data says);
+  // `options.redirects` applies.
+  Result<UploadTask> uploadTaskWithResumeData(const std::string& resume_data, const UploadOptions& options = {});
   Result<UploadTask> uploadTaskWithStreamedRequest(const Request& request, std::optional<std::uint64_t> length = std::nullopt,
                                                    const UploadOptions& options = {});
   Result<std::vector<TaskInfo>> getAllTasks();
@@ -136,6 +153,8 @@ class Session {
   Result<void> invalidate(std::string_view type);
   Result<void> checkUsable();  // session-invalidated once invalidated
   Result<UploadTask> createUpload(const Request& request, protocol::Json source, const UploadOptions& options);
+  Result<UploadTask> submitUpload(protocol::Json fields, const UploadOptions& options);
+  void decideRedirect(UploadTask& task, const protocol::Json& message);
   void startBodyStream(UploadTask& task, const protocol::Json& message);
   void onEvent(const protocol::Json& message);  // from the connection's reader thread
   void deliverLoop();

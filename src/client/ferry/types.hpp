@@ -49,7 +49,11 @@ struct UploadOptions {
   // the offer; then a failed upload starts again from byte 0). tus: tus 1.0.0 (the request URL is
   // the creation endpoint). none: never resume.
   std::string resumable = "ietf";
-  bool follow_redirects = true;  // false: a 3xx is the answer (didReceiveResponse with its status)
+  // follow: 3xx answers are followed (303 turns into GET, 307/308 keep method and body). refuse:
+  // a 3xx is the answer (didReceiveResponse with its status, didComplete without error). ask: the
+  // delegate's willPerformHTTPRedirection decides while this application is attached; without
+  // an attached application, or without an answer within 60 s, ferryd follows.
+  std::string redirects = "follow";
   std::string description;
   SchedulingOptions scheduling;
 };
