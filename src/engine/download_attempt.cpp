@@ -17,13 +17,7 @@ namespace {
 
 // Bodies of answers we do not keep (503, 416...) are read and dropped so that the connection can
 // be reused, unless they are big: then closing the connection is cheaper.
-constexpr std::uint64_t kMaxDiscardedBody = 64 * 1024;
-
-bool equalsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
+constexpr std::uint64_t kMaxDiscardedErrorBody = 64 * 1024;
 
 }  // namespace
 
@@ -208,7 +202,7 @@ size_t DownloadAttempt::writeBody(const char* data, size_t size) {
   if (write_error_) return CURL_WRITEFUNC_ERROR;
   if (verdict_) {
     discarded_bytes_ += size;
-    return discarded_bytes_ > kMaxDiscardedBody ? CURL_WRITEFUNC_ERROR : size;
+    return discarded_bytes_ > kMaxDiscardedErrorBody ? CURL_WRITEFUNC_ERROR : size;
   }
   if (!accepting_body_) return CURL_WRITEFUNC_ERROR;
 

@@ -1,29 +1,12 @@
 #include "engine/http_headers.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace ferry::engine {
 
 namespace {
-
-bool startsWithNoCase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char a = text[i];
-    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-    if (a != prefix[i]) return false;
-  }
-  return true;
-}
-
-// A whole decimal number, nothing else (from_chars alone would accept a prefix).
-std::optional<std::uint64_t> parseNumber(std::string_view text) {
-  std::uint64_t value = 0;
-  if (text.empty()) return std::nullopt;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
 
 // RFC 9110 tchar.
 bool isToken(std::string_view text) {
@@ -36,6 +19,24 @@ bool isToken(std::string_view text) {
 }
 
 }  // namespace
+
+bool equalsNoCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool startsWithNoCase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && equalsNoCase(text.substr(0, prefix.size()), prefix);
+}
+
+std::optional<std::uint64_t> parseDecimal(std::string_view text) {
+  std::uint64_t value = 0;
+  if (text.empty()) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
 
 Result<void> checkRequestSyntax(const HttpRequest& request) {
   if (!isToken(request.method))
@@ -70,7 +71,7 @@ std::optional<ContentRange> parseContentRange(std::string_view value) {
 
   ContentRange result;
   if (length != "*") {
-    result.complete_length = parseNumber(length);
+    result.complete_length = parseDecimal(length);
     if (!result.complete_length) return std::nullopt;
   }
   if (range == "*") {
@@ -80,8 +81,8 @@ std::optional<ContentRange> parseContentRange(std::string_view value) {
   }
   auto dash = range.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
-  result.first = parseNumber(range.substr(0, dash));
-  result.last = parseNumber(range.substr(dash + 1));
+  result.first = parseDecimal(range.substr(0, dash));
+  result.last = parseDecimal(range.substr(dash + 1));
   if (!result.first || !result.last || *result.last < *result.first) return std::nullopt;
   if (result.complete_length && *result.last >= *result.complete_length) return std::nullopt;
   return result;

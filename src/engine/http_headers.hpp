@@ -31,6 +31,13 @@ std::string ifRangeValue(const Validators& validators);
 // that nothing a caller passes can smuggle extra lines into the request. errc::invalid_argument.
 Result<void> checkRequestSyntax(const HttpRequest& request);
 
+// Case-insensitive (ASCII) comparisons, as header names are compared.
+bool equalsNoCase(std::string_view a, std::string_view b);
+bool startsWithNoCase(std::string_view text, std::string_view prefix);
+
+// A whole decimal number and nothing else (from_chars alone would accept a prefix).
+std::optional<std::uint64_t> parseDecimal(std::string_view text);
+
 // Trims optional whitespace (SP / HTAB) around a header value.
 std::string_view trimHeaderValue(std::string_view value);
 

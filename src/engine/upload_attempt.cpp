@@ -23,19 +23,9 @@ namespace {
 
 // Bodies of answers that are not delivered (503, 409, a followed 3xx) are read and dropped so the
 // connection can be reused; past this the connection is dropped instead.
-constexpr std::uint64_t kMaxDiscardedBody = 1024 * 1024;
+constexpr std::uint64_t kMaxDiscardedAnswerBody = 1024 * 1024;
 constexpr int kMaxRedirects = 10;
 constexpr int kMaxConflicts = 3;  // 409s in a row on PATCH before we stop believing the server
-
-bool equalsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-bool startsWithNoCase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && equalsNoCase(text.substr(0, prefix.size()), prefix);
-}
 
 bool isRedirectStatus(long status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -45,13 +35,6 @@ std::string findHeader(const std::vector<Header>& headers, std::string_view name
   for (const auto& h : headers)
     if (equalsNoCase(h.name, name)) return h.value;
   return {};
-}
-
-std::optional<std::uint64_t> parseNumber(std::string_view text) {
-  std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
 }
 
 FileIdentity identityOf(const struct stat& st) {
@@ -516,7 +499,7 @@ void UploadAttempt::headerLine(std::string_view line) {
     auto space = line.find(' ');
     block_status_ = 0;
     if (space != std::string_view::npos) {
-      if (auto code = parseNumber(line.substr(space + 1, 3))) block_status_ = static_cast<long>(*code);
+      if (auto code = parseDecimal(line.substr(space + 1, 3))) block_status_ = static_cast<long>(*code);
     }
     block_headers_.clear();
     return;
@@ -547,7 +530,7 @@ void UploadAttempt::endOfHeaderBlock() {
   up_.status = block_status_;
   up_.headers = block_headers_;
   up_.content_type = findHeader(block_headers_, "Content-Type");
-  up_.content_length = parseNumber(findHeader(block_headers_, "Content-Length"));
+  up_.content_length = parseDecimal(findHeader(block_headers_, "Content-Length"));
   keep_body_ = keepsBodyOf(block_status_) && !up_.spec.response_body_path.empty();
   if (keep_body_) {
     if (auto reset = resetResponseBody(up_); !reset) write_error_ = reset.error();
@@ -580,7 +563,7 @@ size_t UploadAttempt::writeBody(const char* data, size_t size) {
   if (write_error_) return CURL_WRITEFUNC_ERROR;
   if (!keep_body_) {
     discarded_bytes_ += size;
-    if (discarded_bytes_ > kMaxDiscardedBody) {
+    if (discarded_bytes_ > kMaxDiscardedAnswerBody) {
       discard_limit_hit_ = true;  // cheaper to drop the connection than to read it all
       return CURL_WRITEFUNC_ERROR;
     }
@@ -606,7 +589,7 @@ size_t UploadAttempt::writeBody(const char* data, size_t size) {
 
 std::string UploadAttempt::header(std::string_view name) const { return findHeader(up_.headers, name); }
 
-std::optional<std::uint64_t> UploadAttempt::uploadOffset() const { return parseNumber(header("Upload-Offset")); }
+std::optional<std::uint64_t> UploadAttempt::uploadOffset() const { return parseDecimal(header("Upload-Offset")); }
 
 // ---- decisions ----
 

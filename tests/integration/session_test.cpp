@@ -340,16 +340,6 @@ TEST(Session, ResumeDataWhosePartialFileIsGoneIsStale) {
   EXPECT_NE(r.error().message.find("start the download again"), std::string::npos);
 }
 
-namespace {
-
-// Index of the first event equal to `e` in `events`, or -1.
-long indexOf(const std::vector<std::string>& events, const std::string& e) {
-  auto it = std::find(events.begin(), events.end(), e);
-  return it == events.end() ? -1 : static_cast<long>(it - events.begin());
-}
-
-}  // namespace
-
 TEST(Session, FinishTasksAndInvalidateLetsTasksFinishThenInvalidates) {
   TempDir dir;
   std::filesystem::create_directories(dir / "www");

@@ -11,11 +11,6 @@ using namespace ferry::test;
 
 namespace {
 
-long indexOf(const std::vector<std::string>& events, const std::string& e) {
-  auto it = std::find(events.begin(), events.end(), e);
-  return it == events.end() ? -1 : static_cast<long>(it - events.begin());
-}
-
 UploadOptions asking() {
   UploadOptions options;
   options.redirects = "ask";

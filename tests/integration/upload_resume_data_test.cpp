@@ -46,7 +46,6 @@ std::optional<Completion> continueFrom(Session& session, RecordingDelegate& dele
   return delegate.completion(resumed->identifier());
 }
 
-const std::string kDav = "location /dav/ { dav_methods PUT; create_full_put_path on; client_max_body_size 0; }";
 
 }  // namespace
 
@@ -209,7 +208,7 @@ TEST(UploadResumeData, BadResumeDataGetsClearErrorsAndOtherSessionsAreUntouched)
 TEST(UploadResumeData, APlainUploadIsCancelledWithoutResumeData) {
   TempDir dir;
   std::filesystem::create_directories(dir / "www");
-  NginxServer nginx({dir / "www", "", kDav});
+  NginxServer nginx({dir / "www", "", kNginxDavLocation});
   writeRandomFile(dir / "plain.bin", 16 * MiB, 66);
   Ferryd ferryd(dir.path());
   ferryd.start();

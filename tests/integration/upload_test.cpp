@@ -11,22 +11,11 @@
 using namespace ferry;
 using namespace ferry::test;
 
-namespace {
-
-const std::string kDav = "location /dav/ { dav_methods PUT; create_full_put_path on; client_max_body_size 0; }";
-
-long indexOf(const std::vector<std::string>& events, const std::string& e) {
-  auto it = std::find(events.begin(), events.end(), e);
-  return it == events.end() ? -1 : static_cast<long>(it - events.begin());
-}
-
-}  // namespace
-
 TEST(Upload, BigFileToNginxWebdavArrivesByteExact) {
   TempDir dir;
   std::filesystem::create_directories(dir / "www");
   writeRandomFile(dir / "big.bin", 256 * MiB, 41);
-  NginxServer nginx({dir / "www", "", kDav});
+  NginxServer nginx({dir / "www", "", kNginxDavLocation});
   Ferryd ferryd(dir.path());
   ferryd.start();
   auto delegate = std::make_shared<RecordingDelegate>();
@@ -85,7 +74,7 @@ TEST(Upload, ResumableUploadToVideoFarmSurvivesThreeKillsOfFerryd) {
 TEST(Upload, FromBytesSurvivesTheApplicationsExitAndARestart) {
   TempDir dir;
   std::filesystem::create_directories(dir / "www");
-  NginxServer nginx({dir / "www", "", kDav});
+  NginxServer nginx({dir / "www", "", kNginxDavLocation});
   Ferryd ferryd(dir.path());
   ferryd.start();
   const std::string data = randomBytes(6 * MiB, 43);

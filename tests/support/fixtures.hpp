@@ -2,6 +2,7 @@
 // Shared test fixtures: temporary directories, test files and hashes, free loopback ports,
 // and an nginx server started with its own configuration in a temporary directory.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "support/process.hpp"
 
@@ -46,6 +48,12 @@ int freePort();
 
 // Waits until something accepts TCP connections on 127.0.0.1:port.
 bool waitForPort(int port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// Where `event` first is in `events`, or -1: for asserting the order of delegate callbacks.
+inline long indexOf(const std::vector<std::string>& events, const std::string& event) {
+  auto it = std::find(events.begin(), events.end(), event);
+  return it == events.end() ? -1 : static_cast<long>(it - events.begin());
+}
 
 // Polls `condition` every 20 ms until true or timeout.
 bool waitUntil(const std::function<bool()>& condition,

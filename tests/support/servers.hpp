@@ -22,6 +22,10 @@ namespace ferry::test {
 
 using namespace std::chrono_literals;
 
+// An NginxServer extra location that accepts PUT under /dav/ (nginx's dav module), any size.
+inline const std::string kNginxDavLocation =
+    "location /dav/ { dav_methods PUT; create_full_put_path on; client_max_body_size 0; }";
+
 // The offsets of the VideoFarm server's "PATCH appends at offset N" log lines: where resumable
 // uploads continued.
 inline std::vector<std::uint64_t> videoFarmPatchOffsets(const std::string& log) {

@@ -8,17 +8,13 @@
 #include "store/schema.hpp"
 #include "store/store.hpp"
 #include "support/fixtures.hpp"
+#include "support/store_helpers.hpp"
 
 using namespace ferry;
 using namespace ferry::store;
+using ferry::test::openStore;
 
 namespace {
-
-std::unique_ptr<Store> openStore(const std::filesystem::path& path) {
-  auto store = Store::open(path);
-  if (!store) ADD_FAILURE() << store.error().describe();
-  return store ? std::move(*store) : nullptr;
-}
 
 // Runs `body` in one transaction, as the Writer would.
 template <class F>

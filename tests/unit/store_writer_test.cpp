@@ -15,20 +15,16 @@
 
 #include "store/writer.hpp"
 #include "support/fixtures.hpp"
+#include "support/store_helpers.hpp"
 
 using namespace ferry;
 using namespace ferry::store;
+using ferry::test::openStore;
 using namespace std::chrono_literals;
 
 namespace {
 
-std::unique_ptr<Store> openStore(const std::filesystem::path& path) {
-  auto store = Store::open(path);
-  if (!store) ADD_FAILURE() << store.error().describe();
-  return store ? std::move(*store) : nullptr;
-}
-
-TaskRow task(std::uint64_t id, const std::string& session_id = "s") {
+TaskRow minimalTask(std::uint64_t id, const std::string& session_id = "s") {
   TaskRow t;
   t.id = id;
   t.session = session_id;
@@ -38,7 +34,7 @@ TaskRow task(std::uint64_t id, const std::string& session_id = "s") {
 }
 
 Writer::Work storeTask(std::uint64_t id) {
-  return [id](Store& s) { return s.upsertTask(task(id)); };
+  return [id](Store& s) { return s.upsertTask(minimalTask(id)); };
 }
 
 // Counts rows from a second connection: only committed data is visible there.
@@ -98,13 +94,13 @@ TEST_F(WriterTest, FailingWorkIsRolledBackAloneAndGetsItsOwnError) {
     writer.submit(Durability::progress,
                   [](Store& s) -> Result<void> {
                     // Writes, then fails: its write must be undone.
-                    if (auto r = s.upsertTask(task(2)); !r) return r;
+                    if (auto r = s.upsertTask(minimalTask(2)); !r) return r;
                     return fail(errc::io, "could not sync partial/2");
                   },
                   record(2));
     writer.submit(Durability::progress,
                   [](Store& s) -> Result<void> {
-                    if (auto r = s.upsertTask(task(3)); !r) return r;
+                    if (auto r = s.upsertTask(minimalTask(3)); !r) return r;
                     throw std::runtime_error("boom");
                   },
                   record(3));

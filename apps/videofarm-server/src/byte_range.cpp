@@ -1,4 +1,5 @@
 #include "byte_range.hpp"
+#include "ows.hpp"
 
 #include <charconv>
 #include <optional>
@@ -6,12 +7,6 @@
 
 namespace vf {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool iequalsPrefix(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
@@ -40,11 +35,11 @@ struct Spec {
 };
 
 std::optional<Spec> parseSpec(std::string_view s) {
-  s = trim(s);
+  s = trimOws(s);
   auto dash = s.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
-  std::string_view a = trim(s.substr(0, dash));
-  std::string_view b = trim(s.substr(dash + 1));
+  std::string_view a = trimOws(s.substr(0, dash));
+  std::string_view b = trimOws(s.substr(dash + 1));
   Spec spec;
   if (a.empty()) {
     auto n = parseNumber(b);
@@ -81,13 +76,13 @@ std::optional<RangeDecision> resolve(const Spec& spec, std::uint64_t size) {
 }  // namespace
 
 RangeDecision evaluateRange(std::string_view header, std::uint64_t size) {
-  header = trim(header);
+  header = trimOws(header);
   if (!iequalsPrefix(header, "bytes=")) return {};
   std::string_view set = header.substr(6);
   std::vector<Spec> specs;
   while (true) {
     auto comma = set.find(',');
-    std::string_view item = trim(set.substr(0, comma));
+    std::string_view item = trimOws(set.substr(0, comma));
     if (!item.empty()) {  // RFC 9110 allows empty list elements
       auto spec = parseSpec(item);
       if (!spec) return {RangeDecision::Kind::Unsatisfiable};

@@ -39,7 +39,7 @@ Param optionalParam(const std::optional<T>& v) {
   }
 }
 
-constexpr const char* kSchema = R"sql(
+constexpr const char* kPostgresSchema = R"sql(
 CREATE TABLE IF NOT EXISTS videos(
   seq BIGSERIAL PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
@@ -66,7 +66,7 @@ CREATE INDEX IF NOT EXISTS uploads_by_video ON uploads(video_id);
 constexpr const char* kSchemaLock = "SELECT pg_advisory_lock(7261536)";
 constexpr const char* kSchemaUnlock = "SELECT pg_advisory_unlock(7261536)";
 
-constexpr const char* kVideoColumns =
+constexpr const char* kPostgresVideoColumns =
     "v.id, v.title, v.description, v.created_at_ms, v.thumbnail_type, v.movie_size, v.movie_type, "
     "v.movie_duration, EXISTS(SELECT 1 FROM uploads u WHERE u.video_id = v.id AND NOT u.complete)";
 constexpr const char* kUploadColumns =
@@ -79,7 +79,7 @@ class PostgresCatalog final : public VideoCatalog {
   // Creates the tables once, whichever instance starts first (the advisory lock serialises
   // concurrent CREATE ... IF NOT EXISTS, which can otherwise collide).
   Result<void> init() {
-    for (const char* sql : {kSchemaLock, kSchema, kSchemaUnlock}) {
+    for (const char* sql : {kSchemaLock, kPostgresSchema, kSchemaUnlock}) {
       PgResult r(PQexec(conn_.get(), sql));  // the schema is several statements: no parameters
       auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
       if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
@@ -98,14 +98,14 @@ class PostgresCatalog final : public VideoCatalog {
   }
 
   Result<std::optional<Video>> find(const std::string& id) override {
-    auto r = exec(std::string("SELECT ") + kVideoColumns + " FROM videos v WHERE v.id = $1", {id});
+    auto r = exec(std::string("SELECT ") + kPostgresVideoColumns + " FROM videos v WHERE v.id = $1", {id});
     if (!r) return tl::unexpected(r.error());
     if (PQntuples(r->get()) == 0) return std::optional<Video>();
     return std::optional<Video>(readVideo(r->get(), 0));
   }
 
   Result<std::vector<Video>> list(std::size_t limit, const std::optional<std::string>& after) override {
-    std::string sql = std::string("SELECT ") + kVideoColumns + " FROM videos v";
+    std::string sql = std::string("SELECT ") + kPostgresVideoColumns + " FROM videos v";
     std::vector<Param> params;
     if (after) {
       sql += " WHERE v.seq < (SELECT seq FROM videos WHERE id = $1) ORDER BY v.seq DESC LIMIT $2";

@@ -71,7 +71,7 @@ class Statement {
   int rc_ = SQLITE_ERROR;
 };
 
-constexpr const char* kSchema = R"sql(
+constexpr const char* kSqliteSchema = R"sql(
 PRAGMA journal_mode=WAL;
 PRAGMA synchronous=FULL;
 CREATE TABLE IF NOT EXISTS videos(
@@ -96,7 +96,7 @@ CREATE TABLE IF NOT EXISTS uploads(
 CREATE INDEX IF NOT EXISTS uploads_by_video ON uploads(video_id);
 )sql";
 
-constexpr const char* kVideoColumns =
+constexpr const char* kSqliteVideoColumns =
     "v.id, v.title, v.description, v.created_at_ms, v.thumbnail_type, v.movie_size, v.movie_type, "
     "v.movie_duration, EXISTS(SELECT 1 FROM uploads u WHERE u.video_id = v.id AND u.complete = 0)";
 
@@ -147,7 +147,7 @@ class SqliteCatalog final : public VideoCatalog {
   }
 
   Result<std::optional<Video>> find(const std::string& id) override {
-    std::string sql = std::string("SELECT ") + kVideoColumns + " FROM videos v WHERE v.id = ?";
+    std::string sql = std::string("SELECT ") + kSqliteVideoColumns + " FROM videos v WHERE v.id = ?";
     Statement s(db_.get(), sql.c_str());
     if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare find"));
     s.bind(1, id);
@@ -158,7 +158,7 @@ class SqliteCatalog final : public VideoCatalog {
   }
 
   Result<std::vector<Video>> list(std::size_t limit, const std::optional<std::string>& after) override {
-    std::string sql = std::string("SELECT ") + kVideoColumns + " FROM videos v";
+    std::string sql = std::string("SELECT ") + kSqliteVideoColumns + " FROM videos v";
     if (after) sql += " WHERE v.seq < (SELECT seq FROM videos WHERE id = ?)";
     sql += " ORDER BY v.seq DESC LIMIT ?";
     Statement s(db_.get(), sql.c_str());
@@ -273,7 +273,7 @@ Result<std::unique_ptr<VideoCatalog>> openSqliteCatalog(const std::string& path)
                                                              (raw ? sqlite3_errmsg(raw) : "out of memory"));
   sqlite3_busy_timeout(db.get(), 5000);
   char* err = nullptr;
-  if (sqlite3_exec(db.get(), kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
+  if (sqlite3_exec(db.get(), kSqliteSchema, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown";
     sqlite3_free(err);
     return ferry::fail(ferry::errc::io, "cannot create the catalogue schema in " + path + ": " + msg);

@@ -1,4 +1,5 @@
 #include "file_response.hpp"
+#include "ows.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -21,20 +22,14 @@ std::string strongEtag(const struct stat& st) {
   return buf;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // If-None-Match uses the weak comparison (RFC 9110 §13.1.2).
 bool noneMatchHits(std::string_view header, const std::string& etag) {
-  header = trim(header);
+  header = trimOws(header);
   if (header == "*") return true;
   std::string_view bare = std::string_view(etag);
   while (!header.empty()) {
     auto comma = header.find(',');
-    std::string_view tag = trim(header.substr(0, comma));
+    std::string_view tag = trimOws(header.substr(0, comma));
     if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
     if (tag == bare) return true;
     if (comma == std::string_view::npos) break;
@@ -45,7 +40,7 @@ bool noneMatchHits(std::string_view header, const std::string& etag) {
 
 // If-Range: a strong ETag compared strongly, or an HTTP date equal to Last-Modified.
 bool ifRangeHolds(std::string_view value, const std::string& etag, std::time_t mtime) {
-  value = trim(value);
+  value = trimOws(value);
   if (value.substr(0, 2) == "W/") return false;
   if (!value.empty() && value.front() == '"') return value == etag;
   auto date = parseHttpDate(value);

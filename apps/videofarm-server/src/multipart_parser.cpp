@@ -1,4 +1,5 @@
 #include "multipart_parser.hpp"
+#include "ows.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -15,12 +16,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool isBoundaryChar(char c) {
   // RFC 2046 bchars.
   return std::isalnum(static_cast<unsigned char>(c)) ||
@@ -35,7 +30,7 @@ std::optional<std::string> headerParameter(std::string_view value, std::string_v
     while (i < value.size() && (value[i] == ' ' || value[i] == '\t')) ++i;
     size_t eq = value.find('=', i);
     if (eq == std::string_view::npos) return std::nullopt;
-    std::string name = lower(trim(value.substr(i, eq - i)));
+    std::string name = lower(trimOws(value.substr(i, eq - i)));
     size_t v = eq + 1;
     std::string out;
     size_t next;
@@ -49,7 +44,7 @@ std::optional<std::string> headerParameter(std::string_view value, std::string_v
       next = value.find(';', j + 1);
     } else {
       next = value.find(';', v);
-      out = std::string(trim(value.substr(v, next == std::string_view::npos ? next : next - v)));
+      out = std::string(trimOws(value.substr(v, next == std::string_view::npos ? next : next - v)));
     }
     if (name == key) return out;
     i = next;
@@ -61,7 +56,7 @@ std::optional<std::string> headerParameter(std::string_view value, std::string_v
 
 Result<std::string> multipartBoundary(std::string_view content_type) {
   auto semi = content_type.find(';');
-  if (lower(trim(content_type.substr(0, semi))) != "multipart/form-data")
+  if (lower(trimOws(content_type.substr(0, semi))) != "multipart/form-data")
     return ferry::fail(ferry::errc::invalid_argument,
                        "the body must be multipart/form-data (send the form as a file upload form)");
   auto boundary = headerParameter(content_type, "boundary");
@@ -83,10 +78,10 @@ Result<PartHeaders> parsePartHeaders(std::string_view block) {
     auto colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0)
       return ferry::fail(ferry::errc::invalid_argument, "a multipart part has a malformed header line");
-    std::string name = lower(trim(line.substr(0, colon)));
-    std::string_view value = trim(line.substr(colon + 1));
+    std::string name = lower(trimOws(line.substr(0, colon)));
+    std::string_view value = trimOws(line.substr(colon + 1));
     if (name == "content-disposition") {
-      if (lower(trim(value.substr(0, value.find(';')))) != "form-data")
+      if (lower(trimOws(value.substr(0, value.find(';')))) != "form-data")
         return ferry::fail(ferry::errc::invalid_argument, "a multipart part is not form-data");
       auto n = headerParameter(value, "name");
       if (!n || n->empty())
