@@ -92,8 +92,10 @@ void TaskManager::restore(const store::Snapshot& snapshot,
   invalidating_ = invalidating;
   for (const auto& e : snapshot.events)
     if (e.type == protocol::event::did_become_invalid) invalidation_queued_.insert(e.session);
-  for (const auto& [session, config] : configs_)
+  for (const auto& [session, config] : configs_) {
     engine_.setGroupLimits(session, {config.max_concurrent, config.max_per_host});
+    admission_.setLimits(session, config.max_concurrent, config.max_per_host);
+  }
   last_task_id_ = snapshot.max_task_id;
   for (const auto& token : snapshot.resume_tokens) tokens_[token.token] = token;
   for (const auto& row : snapshot.tasks) {
@@ -130,6 +132,8 @@ void TaskManager::restore(const store::Snapshot& snapshot,
 void TaskManager::setSessionConfig(const std::string& session, const protocol::SessionConfig& config) {
   configs_[session] = config;
   engine_.setGroupLimits(session, {config.max_concurrent, config.max_per_host});
+  admission_.setLimits(session, config.max_concurrent, config.max_per_host);
+  startAdmitted(admission_.admitWaiting(session));
   persistSession(session);
 }
 
@@ -335,9 +339,13 @@ Result<protocol::TaskInfo> TaskManager::suspend(std::uint64_t id, const std::opt
   if (t.suspend_count == 1 && t.state == TaskState::running) {
     t.state = TaskState::suspended;
     t.waiting_for = "suspended";
-    t.stop_intent = StopIntent::suspend;
     t.restart_after_stop = false;
-    engine_.stop(id);
+    if (t.in_engine) {
+      t.stop_intent = StopIntent::suspend;
+      engine_.stop(id);
+    } else if (auto place = admissionPlace(t)) {
+      admission_.withdraw(*place);
+    }
   }
   persist(t);
   return t.toInfo();
@@ -373,6 +381,7 @@ Result<protocol::TaskInfo> TaskManager::cancel(std::uint64_t id, const std::opti
     t.restart_after_stop = false;
     engine_.stop(id);
   } else {
+    if (auto place = admissionPlace(t)) admission_.withdraw(*place);
     endTask(t, TaskState::cancelled, cancelledError(t, false), false);
   }
   return t.toInfo();
@@ -390,6 +399,7 @@ void TaskManager::cancelWithResumeData(std::uint64_t id, const std::optional<std
     t.on_resume_data = std::move(reply);
     engine_.stop(id);
   } else {
+    if (auto place = admissionPlace(t)) admission_.withdraw(*place);
     endTask(t, TaskState::cancelled, cancelledError(t, true), true, std::move(reply));
   }
 }
@@ -457,11 +467,50 @@ void TaskManager::onEventAcked(const store::EventRow& row) {
 // ---------------------------------------------------------------- engine
 
 void TaskManager::startEngine(Task& t) {
+  t.state = TaskState::running;
+  t.stop_intent = StopIntent::none;
+  if (auto place = admissionPlace(t); place && !admission_.enter(*place)) {
+    t.in_engine = false;
+    t.waiting_for = "queued";
+    publishTransient(t, protocol::event::task_state, {{"state", "running"}, {"waiting_for", t.waiting_for}});
+    return;
+  }
+  handToEngine(t);
+}
+
+std::optional<EngineAdmission::Place> TaskManager::admissionPlace(const Task& t) const {
+  if (t.isUpload() && t.upload->stream) return std::nullopt;  // waits for its application first
+  const auto& begin = t.scheduling.begin_at;
+  if (begin && *begin > std::chrono::system_clock::now()) return std::nullopt;  // waits in the engine, slot-free
+  auto url = engine::checkUrl(t.request.url);
+  if (!url) return std::nullopt;  // the engine fails it at once
+  return EngineAdmission::Place{t.id, t.session, url->host_key, t.scheduling.discretionary, t.scheduling.priority};
+}
+
+void TaskManager::leftEngine(Task& t) {
+  t.in_engine = false;
+  startAdmitted(admission_.left(t.id));
+}
+
+void TaskManager::startAdmitted(std::vector<std::uint64_t> ids) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {  // in order: the engine starts them first come, first served
+    const auto id = ids[i];
+    auto* t = find(id);
+    if (t != nullptr && t->state == TaskState::running && !t->in_engine) {
+      handToEngine(*t);
+    } else {
+      // Not waiting any more (it would have been withdrawn): give the room on.
+      auto next = admission_.left(id);
+      ids.insert(ids.end(), next.begin(), next.end());
+    }
+  }
+}
+
+// The task's job goes to the engine, which reports from now on (Waiting, Responded, ...).
+void TaskManager::handToEngine(Task& t) {
   if (t.isUpload()) {
-    t.state = TaskState::running;
     t.waiting_for = "queued";
     t.in_engine = true;
-    t.stop_intent = StopIntent::none;
     return startUploadEngine(t);
   }
   const auto& config = configs_[t.session];
@@ -475,10 +524,8 @@ void TaskManager::startEngine(Task& t) {
   job.retry.resource_deadline = engine::WallClock::time_point(std::chrono::seconds(t.resource_deadline));
   job.max_bytes_per_second = config.max_bytes_per_second;
   job.scheduling = t.scheduling;
-  t.state = TaskState::running;
   t.waiting_for = "queued";
   t.in_engine = true;
-  t.stop_intent = StopIntent::none;
   t.written = t.durable;
   t.resumed_from_offset = t.durable > 0;
   t.last_checkpoint = std::chrono::steady_clock::now();
@@ -580,7 +627,7 @@ void TaskManager::checkpoint(Task& t, store::Durability durability) {
 }
 
 void TaskManager::onFinished(Task& t, const engine::Finished& f) {
-  t.in_engine = false;
+  leftEngine(t);
   t.written = f.total_written;
   if (!f.validators.empty()) t.validators = f.validators;
   if (f.expected_total) t.expected_total = f.expected_total;

@@ -22,8 +22,9 @@
 #include <boost/asio.hpp>
 
 #include "common/unique_fd.hpp"
-#include "daemon/task.hpp"
+#include "daemon/engine_admission.hpp"
 #include "daemon/event_outbox.hpp"
+#include "daemon/task.hpp"
 #include "daemon/rate_meter.hpp"
 #include "daemon/resume_data.hpp"
 #include "engine/engine.hpp"
@@ -143,7 +144,15 @@ class TaskManager {
   void publishTransient(const Task& t, std::string_view type, protocol::Json payload);
   void appendEvents(std::vector<store::EventRow> rows);
 
+  // Makes the task run: handed to the engine at once, or, when its session's window in the engine
+  // is full, waiting ("queued") in admission_ until a task of its session leaves the engine.
   void startEngine(Task& t);
+  void handToEngine(Task& t);
+  // Tasks that wait for room take a place in admission_; see engine_admission.hpp for which do not.
+  std::optional<EngineAdmission::Place> admissionPlace(const Task& t) const;
+  // The engine is done with the task (its Finished arrived): its room goes to waiting tasks.
+  void leftEngine(Task& t);
+  void startAdmitted(std::vector<std::uint64_t> ids);
   void checkpoint(Task& t, store::Durability durability);
   void onResponded(Task& t, const engine::Responded& r);
   void onProgress(Task& t, const engine::Progress& p);
@@ -210,6 +219,7 @@ class TaskManager {
   std::filesystem::path state_dir_;
   std::chrono::milliseconds checkpoint_interval_;
   std::map<std::uint64_t, Task> tasks_;
+  EngineAdmission admission_;
   std::map<std::string, store::ResumeTokenRow> tokens_;
   std::map<std::string, protocol::SessionConfig> configs_;
   std::set<std::string> invalidating_;

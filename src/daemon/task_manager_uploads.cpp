@@ -284,7 +284,7 @@ void TaskManager::onUploadResponded(Task& t, const engine::Responded& r) {
 }
 
 void TaskManager::onUploadFinished(Task& t, const engine::Finished& f) {
-  t.in_engine = false;
+  leftEngine(t);
   if (auto held = pending_redirects_.find(t.id); held != pending_redirects_.end()) {
     held->second.deadline->cancel();  // stopped while held: nothing left to decide
     pending_redirects_.erase(held);

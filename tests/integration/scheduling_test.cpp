@@ -457,3 +457,142 @@ TEST(Scheduling, BadValuesGetClearErrors) {
   ASSERT_TRUE(tasks);
   EXPECT_TRUE(tasks->empty()) << "a refused task must not be created";
 }
+
+// Past a few times its limits, a session's tasks wait in ferryd rather than in the engine (each
+// job the engine holds costs memory: see src/daemon/engine_admission.hpp). They say "queued",
+// still start in priority order, can be suspended and cancelled while they wait, and all finish.
+TEST(Scheduling, TasksBeyondTheEngineWindowWaitInFerrydYetKeepPriorityOrder) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  writeRandomFile(dir / "www/first.bin", 16 * MiB, 47);
+  const int kLow = 40;
+  for (int i = 0; i < kLow; ++i) writeRandomFile(dir / "www" / ("low-" + std::to_string(i) + ".bin"), 64 * 1024, 48 + i);
+  writeRandomFile(dir / "www/high.bin", 64 * 1024, 99);
+  NginxServer nginx({dir / "www", "4m", ""});  // first.bin takes ~4 s
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  std::filesystem::create_directories(dir / "keep");
+  auto delegate = std::make_shared<RecordingDelegate>(dir / "keep");
+  auto session = Session::create(ferryd.config("window").maxConcurrentTransfers(1), delegate);
+  ASSERT_TRUE(session);
+  auto control = ferryd.control();
+
+  auto first = (*session)->downloadTask(nginx.url("/first.bin"));
+  ASSERT_TRUE(first && first->resume());
+  ASSERT_TRUE(waitUntil([&] {
+    auto t = taskById(*control, first->identifier());
+    return t && t->bytes_written > 0;
+  }));
+  std::vector<std::uint64_t> low;
+  for (int i = 0; i < kLow; ++i) {
+    auto task = (*session)->downloadTask(nginx.url("/low-" + std::to_string(i) + ".bin"));
+    ASSERT_TRUE(task && task->resume());
+    low.push_back(task->identifier());
+  }
+  SchedulingOptions urgent;
+  urgent.priority = 0.9;
+  auto high = (*session)->downloadTask(nginx.url("/high.bin"), withScheduling(urgent));
+  ASSERT_TRUE(high && high->resume());
+
+  // Those in the engine wait for the session's one slot; the others wait in ferryd.
+  int in_ferryd = 0, in_engine = 0;
+  ASSERT_TRUE(waitUntil([&] {
+    auto tasks = control->list();
+    if (!tasks) return false;
+    in_ferryd = in_engine = 0;
+    for (const auto& t : *tasks) {
+      if (t.id == first->identifier()) continue;
+      in_ferryd += t.waiting_for == "queued" ? 1 : 0;
+      in_engine += t.waiting_for == "concurrency-limit" ? 1 : 0;
+    }
+    return in_ferryd + in_engine == kLow + 1;
+  })) << in_ferryd << " queued in ferryd, " << in_engine << " in the engine";
+  EXPECT_GT(in_ferryd, 0);
+  EXPECT_GT(in_engine, 0);
+  EXPECT_EQ(taskById(*control, first->identifier())->state, "running") << "the first task ended too early to tell";
+
+  // The last two low tasks wait in ferryd: one is suspended there, the other cancelled.
+  auto suspended = control->suspend(low.back());
+  ASSERT_TRUE(suspended) << suspended.error().describe();
+  EXPECT_EQ(suspended->state, "suspended");
+  EXPECT_EQ(suspended->waiting_for, "suspended");
+  ASSERT_TRUE(control->cancel(low[kLow - 2]));
+  ASSERT_TRUE(delegate->waitForCompletion(low[kLow - 2]));
+  EXPECT_EQ(delegate->completion(low[kLow - 2])->error->code, "cancelled");
+
+  ASSERT_TRUE(delegate->waitForCompletion(first->identifier()));
+  ASSERT_TRUE(delegate->waitForCompletion(high->identifier()));
+  for (int i = 0; i < kLow - 2; ++i) ASSERT_TRUE(delegate->waitForCompletion(low[i])) << "low-" << i;
+  EXPECT_EQ(taskById(*control, low.back())->state, "suspended");
+  ASSERT_TRUE(control->resume(low.back()));
+  ASSERT_TRUE(delegate->waitForCompletion(low.back()));
+
+  for (int i = 0; i < kLow; ++i) {
+    if (i == kLow - 2) continue;
+    ASSERT_TRUE(delegate->completion(low[i])->ok()) << "low-" << i;
+    EXPECT_EQ(sha256File(*delegate->kept(low[i])), sha256File(dir / "www" / ("low-" + std::to_string(i) + ".bin")));
+  }
+  EXPECT_EQ(sha256File(*delegate->kept(high->identifier())), sha256File(dir / "www/high.bin"));
+  EXPECT_EQ(sha256File(*delegate->kept(first->identifier())), sha256File(dir / "www/first.bin"));
+
+  // The urgent task started soon after the first ended, ahead of most earlier ones; the cancelled
+  // one was never requested.
+  auto order = requestOrder(nginx.accessLogOnceItHas("/low-" + std::to_string(kLow - 1) + ".bin"));
+  auto position = [&](const std::string& uri) { return std::find(order.begin(), order.end(), uri) - order.begin(); };
+  EXPECT_LT(position("/high.bin"), position("/low-9.bin"));
+  EXPECT_EQ(position("/low-" + std::to_string(kLow - 2) + ".bin"), static_cast<long>(order.size()));
+}
+
+// Tasks waiting in ferryd when it is killed are restored and all finish, and the one that was
+// transferring continues from its durable offset.
+TEST(Scheduling, TasksWaitingInFerrydSurviveAKillAndAllFinish) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  writeRandomFile(dir / "www/first.bin", 16 * MiB, 60);
+  const int kLow = 40;
+  for (int i = 0; i < kLow; ++i) writeRandomFile(dir / "www" / ("low-" + std::to_string(i) + ".bin"), 32 * 1024, 61 + i);
+  NginxServer nginx({dir / "www", "4m", ""});
+  Ferryd ferryd(dir.path(), {"--checkpoint-ms", "200"});
+  ferryd.start();
+  std::vector<std::uint64_t> ids;
+  {
+    auto delegate = std::make_shared<RecordingDelegate>();
+    auto session = Session::create(ferryd.config("kill-window").maxConcurrentTransfers(1), delegate);
+    ASSERT_TRUE(session);
+    auto first = (*session)->downloadTask(nginx.url("/first.bin"));
+    ASSERT_TRUE(first && first->resume());
+    ids.push_back(first->identifier());
+    for (int i = 0; i < kLow; ++i) {
+      auto task = (*session)->downloadTask(nginx.url("/low-" + std::to_string(i) + ".bin"));
+      ASSERT_TRUE(task && task->resume());
+      ids.push_back(task->identifier());
+    }
+    auto control = ferryd.control();
+    // An attached application's resume is answered before it is committed; a control client's
+    // is answered after everything before it is (resuming a running task changes nothing else).
+    ASSERT_TRUE(control->resume(ids.back()));
+    ASSERT_TRUE(waitUntil([&] {
+      auto t = taskById(*control, ids.front());
+      return t && t->bytes_written > 4 * MiB;  // past a few checkpoints
+    }));
+    auto tasks = control->list();
+    ASSERT_TRUE(tasks);
+    EXPECT_GT(std::count_if(tasks->begin(), tasks->end(), [](const TaskInfo& t) { return t.waiting_for == "queued"; }), 0);
+  }
+  ferryd.kill9();
+  ferryd.start();
+  std::filesystem::create_directories(dir / "keep");
+  auto delegate = std::make_shared<RecordingDelegate>(dir / "keep");
+  auto session = Session::create(ferryd.config("kill-window").maxConcurrentTransfers(1), delegate);
+  ASSERT_TRUE(session);
+  for (auto id : ids) {
+    ASSERT_TRUE(delegate->waitForCompletion(id)) << "task " << id << " is " << [&] {
+      auto t = taskById(*ferryd.control(), id);
+      return t ? t->state + " (" + t->waiting_for + ")" : std::string("gone");
+    }() << "; ferryd's log:\n" << ferryd.log();
+  }
+  EXPECT_EQ(sha256File(*delegate->kept(ids.front())), sha256File(dir / "www/first.bin"));
+  for (int i = 0; i < kLow; ++i)
+    EXPECT_EQ(sha256File(*delegate->kept(ids[i + 1])), sha256File(dir / "www" / ("low-" + std::to_string(i) + ".bin")));
+  EXPECT_NE(nginx.accessLog().find("bytes="), std::string::npos) << "the first task did not continue with a Range";
+}
