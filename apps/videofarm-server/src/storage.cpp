@@ -43,7 +43,7 @@ ferry::Result<TempFile> TempFile::create(const Storage& storage) {
 }
 
 TempFile::TempFile(TempFile&& other) noexcept
-    : fd_(std::move(other.fd_)), path_(std::move(other.path_)), size_(other.size_) {
+    : fd_(std::move(other.fd_)), path_(std::move(other.path_)), size_(other.size_), writeback_(other.writeback_) {
   other.path_.clear();
 }
 
@@ -53,6 +53,7 @@ TempFile& TempFile::operator=(TempFile&& other) noexcept {
     fd_ = std::move(other.fd_);
     path_ = std::move(other.path_);
     size_ = other.size_;
+    writeback_ = other.writeback_;
     other.path_.clear();
   }
   return *this;
@@ -64,7 +65,10 @@ TempFile::~TempFile() {
 
 ferry::Result<void> TempFile::write(std::string_view bytes) {
   auto r = writeAll(fd_.get(), bytes, path_);
-  if (r) size_ += bytes.size();
+  if (r) {
+    size_ += bytes.size();
+    writeback_.wrote(fd_.get(), size_);
+  }
   return r;
 }
 

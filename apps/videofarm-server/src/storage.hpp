@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
+#include "common/writeback.hpp"
 
 namespace vf {
 
@@ -31,7 +32,8 @@ class Storage {
   std::filesystem::path root_;
 };
 
-// A file being written under tmp/: unlinked by the destructor unless moved into place.
+// A file being written under tmp/: unlinked by the destructor unless moved into place. Writeback
+// starts every few megabytes as it is written, so the fdatasync before it is installed is short.
 class TempFile {
  public:
   static ferry::Result<TempFile> create(const Storage& storage);
@@ -54,6 +56,7 @@ class TempFile {
   ferry::UniqueFd fd_;
   std::filesystem::path path_;
   std::uint64_t size_ = 0;
+  ferry::files::WritebackStarter writeback_;
 };
 
 // Writes all of `bytes` to fd (retrying short writes and EINTR).

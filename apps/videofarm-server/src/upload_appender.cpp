@@ -29,7 +29,7 @@ std::int64_t expiryFrom(const App& app) {
 }  // namespace
 
 UploadAppender::UploadAppender(App& app, UploadRecord record, ferry::UniqueFd fd)
-    : app_(app), record_(std::move(record)), fd_(std::move(fd)), written_(record_.offset) {
+    : app_(app), record_(std::move(record)), fd_(std::move(fd)), written_(record_.offset), writeback_(record_.offset) {
   app_.appenders[record_.token] = this;
 }
 
@@ -84,6 +84,7 @@ HttpResult<void> UploadAppender::append(std::string_view bytes) {
   }
   written_ += bytes.size();
   unsynced_ += bytes.size();
+  writeback_.wrote(fd_.get(), written_);
   if (unsynced_ >= kSyncEvery) {
     if (auto r = persist(); !r) return tl::unexpected(r.error());
   }
@@ -96,6 +97,7 @@ HttpResult<std::uint64_t> UploadAppender::persist() {
     spdlog::error("upload {}: fdatasync failed: {}", record_.token, std::strerror(errno));
     written_ = record_.offset;
     unsynced_ = 0;
+    writeback_.restartAt(record_.offset);
     (void)::ftruncate(fd_.get(), static_cast<off_t>(record_.offset));
     return problem(http::status::internal_server_error, "cannot store the upload; resume from the last offset");
   }

@@ -14,6 +14,7 @@
 
 #include "app.hpp"
 #include "common/unique_fd.hpp"
+#include "common/writeback.hpp"
 #include "http_types.hpp"
 
 namespace vf {
@@ -54,6 +55,7 @@ class UploadAppender {
   ferry::UniqueFd fd_;
   std::uint64_t written_ = 0;
   std::uint64_t unsynced_ = 0;
+  ferry::files::WritebackStarter writeback_;  // started as bytes arrive, so persist() waits less
   bool superseded_ = false;
   bool finished_ = false;
 };
