@@ -220,23 +220,9 @@ size_t DownloadAttempt::writeBody(const char* data, size_t size) {
   }
   job_.bytes_in_file += size;
   made_progress_ = made_progress_ || size > 0;
-  startWriteback();
+  writeback_.wrote(job_.file.get(), job_.bytes_in_file);  // the checkpoint's fdatasync then finds little to do
   job_.noteWritten(size, options_.progress_interval, sink_);
   return size;
-}
-
-// Durability costs an fdatasync of everything written (every checkpoint and at the end). Left to
-// itself the kernel writes dirty pages back late, so that sync found hundreds of megabytes to
-// write and the download's end waited for them. Asking for writeback of each few megabytes as
-// they arrive (without waiting for it) keeps the disk busy alongside the network instead.
-void DownloadAttempt::startWriteback() {
-  constexpr std::uint64_t kChunk = 8 * 1024 * 1024;
-  if (job_.bytes_in_file < writeback_from_) writeback_from_ = 0;  // the file was cut back
-  if (job_.bytes_in_file - writeback_from_ < kChunk) return;
-  // A hint: a failure changes nothing, the checkpoint's fdatasync is what makes bytes durable.
-  ::sync_file_range(job_.file.get(), static_cast<off_t>(writeback_from_),
-                    static_cast<off_t>(job_.bytes_in_file - writeback_from_), SYNC_FILE_RANGE_WRITE);
-  writeback_from_ = job_.bytes_in_file;
 }
 
 std::string DownloadAttempt::header(const char* name) const {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "common/writeback.hpp"
 #include "engine/attempt.hpp"
 #include "engine/curl_handles.hpp"
 #include "engine/job.hpp"
@@ -38,7 +39,6 @@ class DownloadAttempt final : public Attempt {
 
   static size_t onWrite(char* data, size_t size, size_t count, void* self);
   size_t writeBody(const char* data, size_t size);
-  void startWriteback();
 
   // Looks at the final response once (first body bytes or end of transfer).
   void decideOnResponse();
@@ -67,7 +67,7 @@ class DownloadAttempt final : public Attempt {
   std::optional<AttemptOutcome> verdict_;  // set when the response itself ends the attempt
   std::optional<Error> write_error_;
   bool made_progress_ = false;
-  std::uint64_t writeback_from_ = 0;  // bytes before this offset were handed to the kernel's writeback
+  files::WritebackStarter writeback_;  // see common/writeback.hpp
   std::uint64_t discarded_bytes_ = 0;
 };
 
