@@ -91,6 +91,25 @@ DownloadOptions withScheduling(SchedulingOptions scheduling) {
   return options;
 }
 
+// Starts a download of `url` and waits until it moves bytes: in a session of one slot, the tasks
+// made after it queue. Its id, or none (reported) when it did not start.
+std::optional<std::uint64_t> startHoldingTheSlot(Session& session, Control& control, const std::string& url) {
+  auto task = session.downloadTask(url);
+  if (!task || !task->resume()) {
+    ADD_FAILURE() << "the first task did not start";
+    return std::nullopt;
+  }
+  const auto id = task->identifier();
+  if (!waitUntil([&] {
+        auto t = taskById(control, id);
+        return t && t->bytes_written > 0;
+      })) {
+    ADD_FAILURE() << "the first task moved no bytes";
+    return std::nullopt;
+  }
+  return id;
+}
+
 }  // namespace
 
 TEST(Scheduling, DiscretionaryTaskWaitsWhileANormalOneRunsThenCompletes) {
@@ -205,12 +224,8 @@ TEST(Scheduling, HigherPriorityQueuedTasksStartFirst) {
   ASSERT_TRUE(session);
   auto control = ferryd.control();
 
-  auto first = (*session)->downloadTask(nginx.url("/first.bin"));
-  ASSERT_TRUE(first && first->resume());
-  ASSERT_TRUE(waitUntil([&] {
-    auto t = taskById(*control, first->identifier());
-    return t && t->bytes_written > 0;
-  }));
+  auto first = startHoldingTheSlot(**session, *control, nginx.url("/first.bin"));
+  ASSERT_TRUE(first);
   std::vector<std::uint64_t> queued;
   for (auto [name, priority] : {std::pair{"/low.bin", 0.1}, std::pair{"/high.bin", 0.9}, std::pair{"/mid.bin", 0.5}}) {
     SchedulingOptions scheduling;
@@ -226,7 +241,7 @@ TEST(Scheduling, HigherPriorityQueuedTasksStartFirst) {
       return t && t->waiting_for == "concurrency-limit";
     });
   }));
-  EXPECT_EQ(taskById(*control, first->identifier())->state, "running") << "the first task ended too early to tell";
+  EXPECT_EQ(taskById(*control, *first)->state, "running") << "the first task ended too early to tell";
   EXPECT_DOUBLE_EQ(taskById(*control, queued[1])->priority, 0.9);
 
   for (auto id : queued) ASSERT_TRUE(delegate->waitForCompletion(id));
@@ -477,12 +492,8 @@ TEST(Scheduling, TasksBeyondTheEngineWindowWaitInFerrydYetKeepPriorityOrder) {
   ASSERT_TRUE(session);
   auto control = ferryd.control();
 
-  auto first = (*session)->downloadTask(nginx.url("/first.bin"));
-  ASSERT_TRUE(first && first->resume());
-  ASSERT_TRUE(waitUntil([&] {
-    auto t = taskById(*control, first->identifier());
-    return t && t->bytes_written > 0;
-  }));
+  auto first = startHoldingTheSlot(**session, *control, nginx.url("/first.bin"));
+  ASSERT_TRUE(first);
   std::vector<std::uint64_t> low;
   for (int i = 0; i < kLow; ++i) {
     auto task = (*session)->downloadTask(nginx.url("/low-" + std::to_string(i) + ".bin"));
@@ -501,7 +512,7 @@ TEST(Scheduling, TasksBeyondTheEngineWindowWaitInFerrydYetKeepPriorityOrder) {
     if (!tasks) return false;
     in_ferryd = in_engine = 0;
     for (const auto& t : *tasks) {
-      if (t.id == first->identifier()) continue;
+      if (t.id == *first) continue;
       in_ferryd += t.waiting_for == "queued" ? 1 : 0;
       in_engine += t.waiting_for == "concurrency-limit" ? 1 : 0;
     }
@@ -509,7 +520,7 @@ TEST(Scheduling, TasksBeyondTheEngineWindowWaitInFerrydYetKeepPriorityOrder) {
   })) << in_ferryd << " queued in ferryd, " << in_engine << " in the engine";
   EXPECT_GT(in_ferryd, 0);
   EXPECT_GT(in_engine, 0);
-  EXPECT_EQ(taskById(*control, first->identifier())->state, "running") << "the first task ended too early to tell";
+  EXPECT_EQ(taskById(*control, *first)->state, "running") << "the first task ended too early to tell";
 
   // The last two low tasks wait in ferryd: one is suspended there, the other cancelled.
   auto suspended = control->suspend(low.back());
@@ -520,7 +531,7 @@ TEST(Scheduling, TasksBeyondTheEngineWindowWaitInFerrydYetKeepPriorityOrder) {
   ASSERT_TRUE(delegate->waitForCompletion(low[kLow - 2]));
   EXPECT_EQ(delegate->completion(low[kLow - 2])->error->code, "cancelled");
 
-  ASSERT_TRUE(delegate->waitForCompletion(first->identifier()));
+  ASSERT_TRUE(delegate->waitForCompletion(*first));
   ASSERT_TRUE(delegate->waitForCompletion(high->identifier()));
   for (int i = 0; i < kLow - 2; ++i) ASSERT_TRUE(delegate->waitForCompletion(low[i])) << "low-" << i;
   EXPECT_EQ(taskById(*control, low.back())->state, "suspended");
@@ -533,7 +544,7 @@ TEST(Scheduling, TasksBeyondTheEngineWindowWaitInFerrydYetKeepPriorityOrder) {
     EXPECT_EQ(sha256File(*delegate->kept(low[i])), sha256File(dir / "www" / ("low-" + std::to_string(i) + ".bin")));
   }
   EXPECT_EQ(sha256File(*delegate->kept(high->identifier())), sha256File(dir / "www/high.bin"));
-  EXPECT_EQ(sha256File(*delegate->kept(first->identifier())), sha256File(dir / "www/first.bin"));
+  EXPECT_EQ(sha256File(*delegate->kept(*first)), sha256File(dir / "www/first.bin"));
 
   // The urgent task started soon after the first ended, ahead of most earlier ones; the cancelled
   // one was never requested.
