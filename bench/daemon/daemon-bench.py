@@ -10,7 +10,7 @@
 
   bench/daemon/daemon-bench.py [--build DIR] [--only many,memory,startup,latency]
         [--tasks 10000] [--size 16384] [--concurrency 16] [--queued 100000] [--active 1000]
-        [--latency-count 500] [--commit-ticks 20,1] [--quick]
+        [--latency-count 500] [--commit-ticks 2,20,1] [--quick]
 
 --quick is a smoke test of the script itself (small numbers; its figures mean little). Everything
 runs on 127.0.0.1 in a temporary directory, removed at the end (kept with --keep). Prints Markdown.
@@ -234,7 +234,7 @@ def bench_many(cfg, work, nginx):
 
     out = os.path.join(work, "many-ferryd")
     os.makedirs(out)
-    ferryd = Ferryd(work, "many")
+    ferryd = Ferryd(work, "many", ["--commit-tick-ms", str(cfg.many_commit_tick_ms)] if cfg.many_commit_tick_ms else [])
     ferryd.start()
     manifest = os.path.join(work, "many.manifest")
     write_lines(manifest, ["%s %s" % (u, os.path.join(out, str(i))) for i, u in enumerate(urls)])
@@ -341,7 +341,7 @@ def bench_latency(cfg, work, nginx):
     print("nginx's `$msec` (when it logged the response; millisecond resolution) to CLOCK_REALTIME at the start")
     print("of the client's didComplete callback: ferryd's fdatasync, rename and directory fsync, the store commit,")
     print("the outbox, the IPC hop and libferry's delivery. `--commit-tick-ms` is the store writer's batching")
-    print("tick (default 20): a change that comes within a tick of the last commit waits for the next tick.\n")
+    print("tick (default 2): a change that comes within a tick of the last commit waits for the next tick.\n")
     print("| ferryd --commit-tick-ms | p50 ms | p99 ms | max ms | min ms |")
     print("|---|---|---|---|---|")
     for row in rows:
@@ -395,7 +395,9 @@ def main():
     p.add_argument("--queued", type=int, default=100000)
     p.add_argument("--active", type=int, default=1000)
     p.add_argument("--latency-count", type=int, default=500)
-    p.add_argument("--commit-ticks", default="20,1", help="ferryd --commit-tick-ms values for the latency runs")
+    p.add_argument("--commit-ticks", default="2,20,1", help="ferryd --commit-tick-ms values for the latency runs")
+    p.add_argument("--many-commit-tick-ms", type=int, default=0,
+                   help="ferryd --commit-tick-ms for the many-downloads run (0: ferryd's default)")
     p.add_argument("--quick", action="store_true", help="a smoke test: 300 downloads, 2,000 queued, 100 active")
     p.add_argument("--keep", action="store_true")
     cfg = p.parse_args()

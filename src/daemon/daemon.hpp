@@ -31,7 +31,10 @@ struct DaemonOptions {
   // A launched application that has not attached after this is stopped (daemon/app_launcher).
   std::chrono::seconds launch_attach_timeout = AppLauncher::kDefaultAttachTimeout;
   int max_transfers = 64;  // across all sessions (the engine's total limit)
-  std::chrono::milliseconds commit_tick{20};  // store::Writer's batching tick
+  // store::Writer's batching tick. 2 ms: a transfer's end reaches didComplete in ~3 ms (p99; 20 ms
+  // gave ~25 ms, as the finish waited for the tick after the resume's commit), and small downloads
+  // finish faster too; under load commits still share a tick. bench/RESULTS.md has the figures.
+  std::chrono::milliseconds commit_tick{2};
 };
 
 class Daemon : public MessageHandler {

@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   int checkpoint_ms = 1000;
   int max_transfers = 64;
-  int commit_tick_ms = 20;
+  int commit_tick_ms = static_cast<int>(ferry::daemon::DaemonOptions{}.commit_tick.count());
   app.add_option("--socket", socket, "Unix socket to listen on (default: $FERRY_SOCKET or $XDG_RUNTIME_DIR/ferry/ferryd.sock)");
   app.add_option("--state-dir", state_dir, "where tasks, events and partial files live (default: $FERRY_STATE_DIR or $XDG_STATE_HOME/ferry)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-transfers", max_transfers, "transfers running at once across all sessions (default 64)")
       ->check(CLI::Range(1, 10000));
   app.add_option("--commit-tick-ms", commit_tick_ms,
-                 "at most one store commit per this many ms; changes in between share it (default 20)")
+                 "at most one store commit per this many ms; changes in between share it (default 2)")
       ->check(CLI::Range(0, 1000));
   app.set_version_flag("--version", FERRY_VERSION);
   CLI11_PARSE(app, argc, argv);
