@@ -41,13 +41,14 @@ void BandwidthLimitBook::set(const std::optional<std::string>& session, std::uin
   spdlog::info("bandwidth limit of {} set to {} bytes/s", session ? "session " + *session : std::string("all transfers"),
                bytes_per_second);
   engine_.setBandwidthLimits(limits_);
+  const auto commit = done ? store::Commit::prompt : store::Commit::batched;  // a reply waits for it
   writer_.submit(
       store::Durability::lifecycle,
       [name = metaName(session), bytes_per_second](store::Store& s) -> Result<void> {
         if (bytes_per_second == 0) return s.deleteMeta(name);
         return s.putMeta(name, static_cast<std::int64_t>(bytes_per_second));
       },
-      std::move(done));
+      std::move(done), commit);
 }
 
 protocol::Json BandwidthLimitBook::toJson() const {

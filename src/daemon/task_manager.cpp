@@ -141,8 +141,9 @@ void TaskManager::persistSession(const std::string& session, std::function<void(
   Json config = protocol::sessionConfigToJson(configs_[session]);
   if (isInvalidating(session)) config["invalidating"] = true;  // read back by Daemon at start-up
   store::SessionRow row{session, config.dump(), unixNow()};
+  const auto commit = done ? store::Commit::prompt : store::Commit::batched;  // a reply waits for it
   writer_.submit(store::Durability::lifecycle, [row](store::Store& s) { return s.upsertSession(row); },
-                 done ? onIo(std::move(done)) : store::Writer::Done{});
+                 done ? onIo(std::move(done)) : store::Writer::Done{}, commit);
 }
 
 // ---------------------------------------------------------------- invalidation
@@ -196,7 +197,7 @@ void TaskManager::persist(const Task& t, store::Durability durability) {
 void TaskManager::whenDurable(std::function<void()> fn) {
   // The writer runs items in submission order, so an empty item completes after every earlier one.
   writer_.submit(store::Durability::lifecycle, [](store::Store&) -> Result<void> { return {}; },
-                 onIo([fn = std::move(fn)](Result<void>) { fn(); }));
+                 onIo([fn = std::move(fn)](Result<void>) { fn(); }), store::Commit::prompt);
 }
 
 void TaskManager::publishTransient(const Task& t, std::string_view type, Json payload) {
@@ -217,7 +218,8 @@ void TaskManager::appendEvents(std::vector<store::EventRow> rows) {
           return;
         }
         for (const auto& row : rows) outbox_.committed(row);
-      }));
+      }),
+      store::Commit::prompt);
 }
 
 // ---------------------------------------------------------------- requests
@@ -285,7 +287,8 @@ void TaskManager::createDownload(NewDownload spec, Reply reply) {
         }
         if (t->state == TaskState::running) startEngine(*t);
         reply(t->toInfo());
-      }));
+      }),
+      store::Commit::prompt);
 }
 
 Result<std::map<std::string, store::ResumeTokenRow>::iterator> TaskManager::findResumeToken(const std::string& blob,
@@ -740,7 +743,8 @@ void TaskManager::finalizeFile(Task& t) {
         spdlog::info("task {}: completed, {} bytes at {}", id, t->written, outcome->location);
         for (const auto& e : outcome->events) outbox_.committed(e);
         maybeEndInvalidation(t->session);
-      }));
+      }),
+      store::Commit::prompt);
 }
 
 void TaskManager::endTask(Task& t, TaskState final_state, Error error, bool keep_resume_data,
@@ -833,9 +837,9 @@ void TaskManager::endTask(Task& t, TaskState final_state, Error error, bool keep
 }
 
 void TaskManager::submitEndRecord(std::shared_ptr<EndRecord> record) {
-  writer_.submit(store::Durability::lifecycle, record->work, onIo([this, record](Result<void> r) {
-                   onEndRecorded(record, std::move(r));
-                 }));
+  writer_.submit(
+      store::Durability::lifecycle, record->work,
+      onIo([this, record](Result<void> r) { onEndRecorded(record, std::move(r)); }), store::Commit::prompt);
 }
 
 void TaskManager::onEndRecorded(std::shared_ptr<EndRecord> record, Result<void> r) {

@@ -217,7 +217,8 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
           spdlog::info("task {}: upload of {} ({} bytes) to {}", id, t->upload->body.string(), identity->size, t->request.url);
         if (t->state == TaskState::running) startEngine(*t);
         reply(t->toInfo());
-      }));
+      }),
+      store::Commit::prompt);
 }
 
 void TaskManager::startUploadEngine(Task& t) {
@@ -352,7 +353,8 @@ void TaskManager::deliverUploadAnswer(Task& t, const engine::Finished& f) {
         spdlog::info("task {}: upload completed, HTTP {}", id, t->http_status);
         for (const auto& e : rows) outbox_.committed(e);
         maybeEndInvalidation(t->session);
-      }));
+      }),
+      store::Commit::prompt);
 }
 
 }  // namespace ferry::daemon

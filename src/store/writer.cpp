@@ -41,11 +41,12 @@ Writer::~Writer() {
   thread_.join();
 }
 
-void Writer::submit(Durability durability, Work work, Done done) {
+void Writer::submit(Durability durability, Work work, Done done, Commit commit) {
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(Item{durability, std::move(work), std::move(done)});
     ++submitted_;
+    if (commit == Commit::prompt) ++prompt_queued_;
   }
   wake_.notify_one();
 }
@@ -60,18 +61,20 @@ void Writer::flush() {
   drained_.wait(lock, [&] { return completed_ >= target; });
 }
 
-bool Writer::urgent() const { return stopping_ || flush_until_ > completed_; }
+bool Writer::urgent() const { return stopping_ || flush_until_ > completed_ || prompt_queued_ > 0; }
 
 void Writer::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, and everything is committed
-    // Leading edge: after an idle tick this returns at once; under load it gathers a tick's worth.
+    // Leading edge: after an idle tick this returns at once; under load it gathers a tick's worth,
+    // unless someone waits for an item (Commit::prompt).
     wake_.wait_until(lock, last_batch_ + tick_, [&] { return urgent(); });
     last_batch_ = std::chrono::steady_clock::now();
     std::deque<Item> batch;
     batch.swap(queue_);
+    prompt_queued_ = 0;
     lock.unlock();
 
     processBatch(batch);

@@ -198,6 +198,48 @@ TEST_F(WriterTest, ManySubmitsShareFewTransactions) {
   EXPECT_EQ(committedTasks(path()), kItems);
 }
 
+TEST_F(WriterTest, PromptWorkDoesNotWaitForTheTickAndTakesTheWaitingWorkAlong) {
+  Writer writer(*store_, std::chrono::milliseconds(10'000));
+  std::atomic<bool> first{false}, batched{false}, prompt{false};
+  std::this_thread::sleep_for(20ms);  // let the writer go idle
+  writer.submit(Durability::progress, storeTask(1), [&](Result<void> r) { first = r.has_value(); });
+  ASSERT_TRUE(test::waitUntil([&] { return first.load(); }, 5s)) << "the leading edge";
+  writer.submit(Durability::lifecycle, storeTask(2), [&](Result<void> r) { batched = r.has_value(); });
+  std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(batched.load()) << "a batched item within a tick of the last batch waits for the next tick";
+  writer.submit(Durability::progress, storeTask(3), [&](Result<void> r) { prompt = r.has_value(); },
+                Commit::prompt);
+  // Well below the 10 s tick: the prompt item goes now, and the waiting one with it.
+  EXPECT_TRUE(test::waitUntil([&] { return prompt.load() && batched.load(); }, 5s));
+  EXPECT_EQ(committedTasks(path()), 3);
+}
+
+TEST_F(WriterTest, PromptWorkArrivingDuringACommitSharesTheNextOne) {
+  constexpr int kItems = 2000;
+  std::atomic<bool> gate_open{false};
+  std::atomic<int> ok{0};
+  const auto commits_before = store_->commitCount();
+  {
+    Writer writer(*store_, 20ms);
+    writer.submit(
+        Durability::lifecycle,
+        [&](Store&) -> Result<void> {
+          while (!gate_open) std::this_thread::sleep_for(1ms);
+          return {};
+        },
+        {}, Commit::prompt);
+    for (int i = 1; i <= kItems; ++i) {
+      writer.submit(Durability::lifecycle, storeTask(i), [&](Result<void> r) { ok += r ? 1 : 0; }, Commit::prompt);
+    }
+    gate_open = true;
+    writer.flush();
+  }
+  EXPECT_EQ(ok.load(), kItems);
+  // The gate's batch, then one batch for the 2,000 that queued behind it (group commit).
+  EXPECT_LE(store_->commitCount() - commits_before, 2u);
+  EXPECT_EQ(committedTasks(path()), kItems);
+}
+
 TEST_F(WriterTest, SubmitsSpreadOverTimeAreCommittedOncePerTick) {
   const auto commits_before = store_->commitCount();
   std::atomic<int> ok{0};
