@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
 #include "common/unique_fd.hpp"
@@ -43,4 +44,57 @@ TEST(Writeback, CutBackFileCountsFromTheCut) {
   EXPECT_EQ(writeback.startedUpTo(), 6096u);
   EXPECT_TRUE(writeback.wrote(-1, 5000));  // cut back unannounced: from the start again
   EXPECT_EQ(writeback.startedUpTo(), 5000u);
+}
+
+namespace {
+
+std::size_t openDescriptors() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(Writeback, ThreadStartsWritebackAfterTheCallerClosedItsDescriptor) {
+  test::TempDir dir;
+  auto path = dir / "f";
+  files::WritebackThread thread;
+  const auto before = openDescriptors();
+  {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    ASSERT_TRUE(fd);
+    const std::string block(64 * 1024, 'x');
+    ASSERT_EQ(::write(fd.get(), block.data(), block.size()), static_cast<ssize_t>(block.size()));
+    EXPECT_TRUE(thread.start(fd.get(), 0, block.size()));
+  }  // closed before the thread may have run
+  thread.drain();
+  EXPECT_EQ(thread.startedCount(), 1u);
+  EXPECT_EQ(openDescriptors(), before) << "the thread's copy of the descriptor is closed";
+}
+
+TEST(Writeback, ThreadThatIsBehindLeavesTheWorkToTheCaller) {
+  test::TempDir dir;
+  UniqueFd fd(::open((dir / "f").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  ASSERT_TRUE(fd);
+  files::WritebackThread full(0);  // never takes a request
+  EXPECT_FALSE(full.start(fd.get(), 0, 4096));
+  files::WritebackThread thread;
+  EXPECT_FALSE(thread.start(-1, 0, 4096)) << "a descriptor that cannot be copied: done (and failed) at once";
+  thread.drain();
+  EXPECT_EQ(full.startedCount(), 0u);
+  EXPECT_EQ(thread.startedCount(), 0u);
+}
+
+TEST(Writeback, StarterHandsItsChunksToItsThread) {
+  test::TempDir dir;
+  UniqueFd fd(::open((dir / "f").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  ASSERT_TRUE(fd);
+  files::WritebackThread thread;
+  files::WritebackStarter writeback(0, 4096, &thread);
+  const std::string block(5000, 'y');
+  ASSERT_EQ(::write(fd.get(), block.data(), block.size()), static_cast<ssize_t>(block.size()));
+  EXPECT_TRUE(writeback.wrote(fd.get(), block.size()));
+  thread.drain();
+  EXPECT_EQ(thread.startedCount(), 1u);
 }
