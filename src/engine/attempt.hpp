@@ -61,6 +61,9 @@ class Attempt {
   virtual int pausedFd() const { return -1; }
   // The paused descriptor is readable (or hung up): unpause the transfer.
   virtual void unpause() {}
+  // Counts a body write handed to another thread if it has finished (without waiting for it).
+  // Returns true while a write is still in flight. See write_behind.hpp.
+  virtual bool settleWrites() { return false; }
   // A new speed limit for the running transfer (bytes/s, 0: none), applied by the next read/send.
   virtual void setRateLimit(std::uint64_t bytes_per_second) = 0;
 };

@@ -19,6 +19,12 @@ namespace {
 // be reused, unless they are big: then closing the connection is cheaper.
 constexpr std::uint64_t kMaxDiscardedErrorBody = 64 * 1024;
 
+// What a loop turn gathered is written on the transfer thread when it is smaller than this: a slow
+// link gains nothing from the other thread, and a small download then costs no hand-off at all.
+constexpr std::size_t kWriteBehindMin = 64 * 1024;
+// Gathered bytes are handed off at the latest at this size, even within one loop turn.
+constexpr std::size_t kMaxPending = 1024 * 1024;
+
 }  // namespace
 
 std::string describeStatus(long status) {
@@ -86,13 +92,14 @@ AttemptOutcome classifyCurlFailure(CURLcode code, const std::string& detail, con
   }
 }
 
-DownloadAttempt::DownloadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink)
-    : job_(job), multi_(multi), options_(options), sink_(sink), easy_(curl_easy_init()) {}
+DownloadAttempt::DownloadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink,
+                                 WriteBehind* write_behind)
+    : job_(job), multi_(multi), options_(options), sink_(sink), easy_(curl_easy_init()), write_behind_(write_behind) {}
 
 Result<std::unique_ptr<DownloadAttempt>> DownloadAttempt::start(Job& job, CURLM* multi,
                                                                 const EngineOptions& options,
-                                                                const EventSink& sink) {
-  std::unique_ptr<DownloadAttempt> attempt(new DownloadAttempt(job, multi, options, sink));
+                                                                const EventSink& sink, WriteBehind* write_behind) {
+  std::unique_ptr<DownloadAttempt> attempt(new DownloadAttempt(job, multi, options, sink, write_behind));
   if (!attempt->easy_) return fail(errc::internal, "Could not create a transfer handle (out of memory).");
   if (auto configured = attempt->configure(); !configured) return tl::unexpected(configured.error());
   if (CURLMcode rc = curl_multi_add_handle(multi, attempt->easy_.get()); rc != CURLM_OK)
@@ -102,6 +109,8 @@ Result<std::unique_ptr<DownloadAttempt>> DownloadAttempt::start(Job& job, CURLM*
 }
 
 DownloadAttempt::~DownloadAttempt() {
+  // Whoever stopped this attempt may cut or close the file next: nothing may still be writing it.
+  flushWrites();
   if (in_multi_) curl_multi_remove_handle(multi_, easy_.get());
 }
 
@@ -205,24 +214,79 @@ size_t DownloadAttempt::writeBody(const char* data, size_t size) {
     return discarded_bytes_ > kMaxDiscardedErrorBody ? CURL_WRITEFUNC_ERROR : size;
   }
   if (!accepting_body_) return CURL_WRITEFUNC_ERROR;
-
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::pwrite(job_.file.get(), data + done, size - done,
-                         static_cast<off_t>(job_.bytes_in_file + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      write_error_ = files::errnoError(n < 0 ? errno : EIO, "write " + job_.spec.partial_path.string());
-      job_.bytes_in_file += done;
+  made_progress_ = made_progress_ || size > 0;
+  if (write_behind_ == nullptr) {
+    const WriteResult written = writeFully(job_.file.get(), data, size, job_.bytes_in_file);
+    if (written.error != 0) {
+      noteWriteError(written);
       return CURL_WRITEFUNC_ERROR;
     }
-    done += static_cast<size_t>(n);
+    countWritten(size);
+    return size;
   }
+  // curl calls this with at most 16 KiB at a time: gathered here, written once per loop turn (see
+  // settleWrites) or once kMaxPending have come.
+  pending_.insert(pending_.end(), data, data + size);
+  if (pending_.size() >= kMaxPending && !handOff()) return CURL_WRITEFUNC_ERROR;
+  return size;
+}
+
+bool DownloadAttempt::handOff() {
+  if (!awaitWrite()) return false;  // the previous chunk is in the file, and counted
+  if (pending_.size() >= kWriteBehindMin) {
+    chunk_.swap(pending_);
+    pending_.clear();
+    in_flight_ = write_behind_->write(job_.file.get(), chunk_.data(), chunk_.size(), job_.bytes_in_file);
+    return true;
+  }
+  const WriteResult written = writeFully(job_.file.get(), pending_.data(), pending_.size(), job_.bytes_in_file);
+  // A slow transfer keeps no buffers: a thousand of them would otherwise hold a megabyte each.
+  std::vector<char>().swap(pending_);
+  std::vector<char>().swap(chunk_);
+  if (written.error != 0) {
+    noteWriteError(written);
+    return false;
+  }
+  countWritten(written.written);
+  return true;
+}
+
+bool DownloadAttempt::flushWrites() {
+  if (!pending_.empty() && !write_error_ && !handOff()) return false;
+  return awaitWrite();
+}
+
+bool DownloadAttempt::awaitWrite() {
+  if (!in_flight_) return true;
+  const WriteResult written = in_flight_->get();
+  in_flight_.reset();
+  if (written.error != 0) {
+    noteWriteError(written);
+    return false;
+  }
+  countWritten(written.written);
+  return true;
+}
+
+bool DownloadAttempt::settleWrites() {
+  using namespace std::chrono_literals;
+  if (in_flight_ && in_flight_->wait_for(0s) != std::future_status::ready) return true;
+  if (!awaitWrite()) return false;
+  if (!pending_.empty() && !write_error_) handOff();
+  return in_flight_.has_value();
+}
+
+void DownloadAttempt::countWritten(std::size_t size) {
   job_.bytes_in_file += size;
-  made_progress_ = made_progress_ || size > 0;
   writeback_.wrote(job_.file.get(), job_.bytes_in_file);  // the checkpoint's fdatasync then finds little to do
   job_.noteWritten(size, options_.progress_interval, sink_);
-  return size;
+}
+
+void DownloadAttempt::noteWriteError(const WriteResult& result) {
+  // The bytes before the failure are in the file but not counted as progress: the next attempt
+  // asks for the rest from here.
+  job_.bytes_in_file += result.written;
+  write_error_ = files::errnoError(result.error, "write " + job_.spec.partial_path.string());
 }
 
 std::string DownloadAttempt::header(const char* name) const {
@@ -325,6 +389,7 @@ void DownloadAttempt::acceptBody(long status, std::uint64_t offset, std::optiona
 }
 
 AttemptOutcome DownloadAttempt::finish(CURLcode result) {
+  flushWrites();  // a failure is write_error_
   if (!decided_ && result == CURLE_OK) decideOnResponse();
   AttemptOutcome out;
   const std::string& url = job_.spec.request.url;

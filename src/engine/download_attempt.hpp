@@ -6,39 +6,56 @@
 
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/writeback.hpp"
 #include "engine/attempt.hpp"
 #include "engine/curl_handles.hpp"
 #include "engine/job.hpp"
+#include "engine/write_behind.hpp"
 
 namespace ferry::engine {
 
 class DownloadAttempt final : public Attempt {
  public:
-  // Starts the next attempt of `job` (its partial file must be open) in `multi`.
+  // Starts the next attempt of `job` (its partial file must be open) in `multi`. Big chunks of the
+  // body are written on `write_behind` (nullptr: every write on the transfer thread).
   static Result<std::unique_ptr<DownloadAttempt>> start(Job& job, CURLM* multi, const EngineOptions& options,
-                                                         const EventSink& sink);
-  ~DownloadAttempt() override;  // removes the handle from the multi handle
+                                                         const EventSink& sink, WriteBehind* write_behind);
+  // Waits for the write in flight, then removes the handle from the multi handle.
+  ~DownloadAttempt() override;
   DownloadAttempt(const DownloadAttempt&) = delete;
   DownloadAttempt& operator=(const DownloadAttempt&) = delete;
 
   // Called once curl reports the transfer done with `result`.
   AttemptOutcome finish(CURLcode result) override;
   void setRateLimit(std::uint64_t bytes_per_second) override;
+  bool settleWrites() override;
 
  private:
-  DownloadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink);
+  DownloadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink,
+                  WriteBehind* write_behind);
   Result<void> configure();
   Result<void> buildHeaders();
   long bufferSize() const;
 
   static size_t onWrite(char* data, size_t size, size_t count, void* self);
   size_t writeBody(const char* data, size_t size);
+  // Waits for the write in flight, if any, and counts it. False (write_error_ set) if it failed.
+  bool awaitWrite();
+  // Waits for the write in flight, then writes what was gathered: on the write-behind thread when
+  // it is big, else here. False (write_error_ set) on a failure.
+  bool handOff();
+  // Everything gathered is in the file and counted, or write_error_ says why not.
+  bool flushWrites();
+  // `size` more bytes are in the file: bytes_in_file, writeback and Progress.
+  void countWritten(std::size_t size);
+  void noteWriteError(const WriteResult& result);
 
   // Looks at the final response once (first body bytes or end of transfer).
   void decideOnResponse();
@@ -68,6 +85,10 @@ class DownloadAttempt final : public Attempt {
   std::optional<Error> write_error_;
   bool made_progress_ = false;
   files::WritebackStarter writeback_;  // see common/writeback.hpp
+  WriteBehind* write_behind_;
+  std::vector<char> pending_;                        // received, not handed to a write yet
+  std::vector<char> chunk_;                          // the bytes of the write in flight
+  std::optional<std::future<WriteResult>> in_flight_;  // at most one; see write_behind.hpp
   std::uint64_t discarded_bytes_ = 0;
 };
 

@@ -29,6 +29,7 @@
 #include "engine/job.hpp"
 #include "engine/scheduler.hpp"
 #include "engine/upload_attempt.hpp"
+#include "engine/write_behind.hpp"
 #include "engine/url_check.hpp"
 
 namespace ferry::engine {
@@ -64,6 +65,7 @@ using Command = std::variant<StartCommand, StartUploadCommand, DecideRedirectCom
 
 // The longest the thread sleeps with nothing to do; commands and curl wake it earlier.
 constexpr std::chrono::milliseconds kIdlePoll{1000};
+constexpr std::chrono::milliseconds kWriteSettlePoll{20};
 
 void initCurlOnce() {
   static std::once_flag once;
@@ -455,7 +457,7 @@ struct Engine::Impl {
     if (!job.file) {
       if (auto opened = openPartialFile(job); !opened) return finishJob(job, opened.error());
     }
-    auto attempt = DownloadAttempt::start(job, multi.get(), options, sink);
+    auto attempt = DownloadAttempt::start(job, multi.get(), options, sink, &write_behind);
     if (!attempt) return finishJob(job, attempt.error());
     ++job.attempts;
     job.attempt = std::move(*attempt);
@@ -578,7 +580,12 @@ struct Engine::Impl {
 
   // Progress is sent from the write callback; bytes that arrived just after a Progress and then
   // nothing more (a trickle, a stall) would wait for the next write: send them once they are due.
+  // Also counts the body writes that finished on the write-behind thread since the last look.
   void flushLateProgress() {
+    writes_in_flight = false;
+    for (Job* job : running_jobs) {
+      if (job->attempt && job->attempt->settleWrites()) writes_in_flight = true;
+    }
     const auto now = Clock::now();
     for (Job* job : running_jobs) {
       if (job->unreported_bytes > 0 && now - job->last_progress >= options.progress_interval)
@@ -588,7 +595,9 @@ struct Engine::Impl {
 
   int pollTimeoutMs() const {
     if (schedule_needed) return 0;
-    auto timeout = kIdlePoll;
+    // A write in flight is counted when the next chunk comes; if the link stalls after it, this
+    // bounds how long its bytes go uncounted (and unreported).
+    auto timeout = writes_in_flight ? kWriteSettlePoll : kIdlePoll;
     const auto now = Clock::now();
     if (!backoff_timers.empty())
       timeout = std::min(timeout, std::chrono::ceil<std::chrono::milliseconds>(backoff_timers.begin()->first - now));
@@ -604,6 +613,7 @@ struct Engine::Impl {
   UploadSink upload_sink;
   const EngineOptions options;
   MultiHandle multi;  // declared before the jobs: their attempts leave it when destroyed
+  WriteBehind write_behind;  // before the jobs too: their attempts wait for their writes when destroyed
 
   std::mutex mutex;
   std::deque<Command> commands;  // guarded by mutex
@@ -619,6 +629,7 @@ struct Engine::Impl {
   std::vector<curl_waitfd> waitfds;  // pollAndUnpause's scratch
   std::vector<Job*> paused;
   bool schedule_needed = false;
+  bool writes_in_flight = false;  // an attempt's body write is on the write-behind thread
   BandwidthLimits bandwidth;
   bool rates_dirty = false;   // running transfers' shares must be computed again
   int running_regular = 0;    // running jobs that are not discretionary

@@ -169,6 +169,40 @@ TEST_F(EngineDownload, ServerWithoutRangeSupport) {
   EXPECT_EQ(ft::sha256File(dir_ / "file.part"), ft::sha256File(dir_ / "source.bin"));
 }
 
+TEST_F(EngineDownload, ProgressNeverCountsBytesThatAreNotInTheFileYet) {
+  // Big chunks are written on the write-behind thread; a Progress (what ferryd checkpoints) must
+  // only ever count bytes that are already in the partial file.
+  std::filesystem::create_directories(dir_ / "www");
+  ft::writeRandomFile(dir_ / "www/file.bin", 64 * 1024 * 1024 + 5);
+  ft::NginxServer nginx(nginxOptions(dir_ / "www"));
+  const auto partial = dir_ / "file.part";
+  std::atomic<int> checked{0};
+  std::atomic<int> ahead{0};
+  auto record = events_.sink();
+  EngineOptions options;
+  options.progress_interval = 1ms;  // a Progress for nearly every chunk
+  Engine engine([&](EngineEvent event) {
+    if (const auto* p = std::get_if<Progress>(&event)) {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(partial, ec);
+      if (ec || size < p->total_written) ++ahead;
+      ++checked;
+    }
+    record(std::move(event));
+  }, options);
+  engine.start(makeJob(1, nginx.url("/file.bin"), partial));
+  auto finished = events_.waitFinished(1);
+  ASSERT_TRUE(finished);
+  ASSERT_FALSE(finished->error) << finished->error->describe();
+  EXPECT_GT(checked.load(), 3);
+  EXPECT_EQ(ahead.load(), 0) << "a Progress counted bytes beyond the file's end";
+  EXPECT_EQ(finished->total_written, 64u * 1024 * 1024 + 5);
+  std::uint64_t sum = 0;
+  for (const auto& p : events_.all<Progress>(1)) sum += p.bytes_written;
+  EXPECT_EQ(sum, finished->total_written);
+  EXPECT_EQ(ft::sha256File(partial), ft::sha256File(dir_ / "www/file.bin"));
+}
+
 TEST_F(EngineDownload, ProgressIsCoalesced) {
   std::filesystem::create_directories(dir_ / "www");
   ft::writeRandomFile(dir_ / "www/file.bin", 2 * 1000 * 1000);

@@ -25,6 +25,20 @@ TEST_F(EngineFailures, FullDiskIsNoSpaceAndResumable) {
   EXPECT_TRUE(events_.all<Retrying>(1).empty());
 }
 
+TEST_F(EngineFailures, FullDiskDuringABigDownloadIsNoSpace) {
+  // Big enough that chunks go to the write-behind thread: its ENOSPC must end the job the same way.
+  ft::writeRandomFile(dir_ / "source.bin", 4 * 1024 * 1024, 43);
+  FixtureServer server(dir_, dir_ / "source.bin");
+  Engine engine(events_.sink());
+  engine.start(makeJob(1, server.url(), "/dev/full"));
+  auto finished = events_.waitFinished(1);
+  ASSERT_TRUE(finished && finished->error);
+  EXPECT_EQ(finished->error->code, errc::no_space) << finished->error->describe();
+  EXPECT_NE(finished->error->message.find("/dev/full"), std::string::npos) << finished->error->message;
+  EXPECT_EQ(finished->total_written, 0u) << "nothing was written, so nothing may be counted";
+  EXPECT_TRUE(events_.all<Progress>(1).empty());
+}
+
 TEST_F(EngineFailures, UnwritablePartialPathFailsWithItsName) {
   ft::writeRandomFile(dir_ / "source.bin", 1000, 42);
   FixtureServer server(dir_, dir_ / "source.bin");
