@@ -215,15 +215,8 @@ size_t DownloadAttempt::writeBody(const char* data, size_t size) {
   }
   if (!accepting_body_) return CURL_WRITEFUNC_ERROR;
   made_progress_ = made_progress_ || size > 0;
-  if (write_behind_ == nullptr) {
-    const WriteResult written = writeFully(job_.file.get(), data, size, job_.bytes_in_file);
-    if (written.error != 0) {
-      noteWriteError(written);
-      return CURL_WRITEFUNC_ERROR;
-    }
-    countWritten(size);
-    return size;
-  }
+  if (write_behind_ == nullptr)
+    return account(writeFully(job_.file.get(), data, size, job_.bytes_in_file)) ? size : CURL_WRITEFUNC_ERROR;
   // curl calls this with at most 16 KiB at a time: gathered here, written once per loop turn (see
   // settleWrites) or once kMaxPending have come.
   pending_.insert(pending_.end(), data, data + size);
@@ -243,12 +236,7 @@ bool DownloadAttempt::handOff() {
   // A slow transfer keeps no buffers: a thousand of them would otherwise hold a megabyte each.
   std::vector<char>().swap(pending_);
   std::vector<char>().swap(chunk_);
-  if (written.error != 0) {
-    noteWriteError(written);
-    return false;
-  }
-  countWritten(written.written);
-  return true;
+  return account(written);
 }
 
 bool DownloadAttempt::flushWrites() {
@@ -260,12 +248,7 @@ bool DownloadAttempt::awaitWrite() {
   if (!in_flight_) return true;
   const WriteResult written = in_flight_->get();
   in_flight_.reset();
-  if (written.error != 0) {
-    noteWriteError(written);
-    return false;
-  }
-  countWritten(written.written);
-  return true;
+  return account(written);
 }
 
 bool DownloadAttempt::settleWrites() {
@@ -276,17 +259,17 @@ bool DownloadAttempt::settleWrites() {
   return in_flight_.has_value();
 }
 
-void DownloadAttempt::countWritten(std::size_t size) {
-  job_.bytes_in_file += size;
+bool DownloadAttempt::account(const WriteResult& written) {
+  job_.bytes_in_file += written.written;
+  if (written.error != 0) {
+    // The bytes before the failure are in the file but not reported as progress: the next attempt
+    // asks for the rest from here.
+    write_error_ = files::errnoError(written.error, "write " + job_.spec.partial_path.string());
+    return false;
+  }
   writeback_.wrote(job_.file.get(), job_.bytes_in_file);  // the checkpoint's fdatasync then finds little to do
-  job_.noteWritten(size, options_.progress_interval, sink_);
-}
-
-void DownloadAttempt::noteWriteError(const WriteResult& result) {
-  // The bytes before the failure are in the file but not counted as progress: the next attempt
-  // asks for the rest from here.
-  job_.bytes_in_file += result.written;
-  write_error_ = files::errnoError(result.error, "write " + job_.spec.partial_path.string());
+  job_.noteWritten(written.written, options_.progress_interval, sink_);
+  return true;
 }
 
 std::string DownloadAttempt::header(const char* name) const {

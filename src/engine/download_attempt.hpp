@@ -53,9 +53,9 @@ class DownloadAttempt final : public Attempt {
   bool handOff();
   // Everything gathered is in the file and counted, or write_error_ says why not.
   bool flushWrites();
-  // `size` more bytes are in the file: bytes_in_file, writeback and Progress.
-  void countWritten(std::size_t size);
-  void noteWriteError(const WriteResult& result);
+  // A write finished: counts its bytes (bytes_in_file, writeback, Progress), or notes its failure
+  // in write_error_ and returns false.
+  bool account(const WriteResult& written);
 
   // Looks at the final response once (first body bytes or end of transfer).
   void decideOnResponse();
