@@ -62,7 +62,7 @@ class Attempt {
   // The paused descriptor is readable (or hung up): unpause the transfer.
   virtual void unpause() {}
   // Counts a body write handed to another thread if it has finished (without waiting for it).
-  // Returns true while a write is still in flight. See write_behind.hpp.
+  // Returns true while a write is still in flight. See common/write_behind.hpp.
   virtual bool settleWrites() { return false; }
   // A new speed limit for the running transfer (bytes/s, 0: none), applied by the next read/send.
   virtual void setRateLimit(std::uint64_t bytes_per_second) = 0;

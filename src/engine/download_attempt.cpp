@@ -93,12 +93,12 @@ AttemptOutcome classifyCurlFailure(CURLcode code, const std::string& detail, con
 }
 
 DownloadAttempt::DownloadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink,
-                                 WriteBehind* write_behind)
+                                 files::WriteBehind* write_behind)
     : job_(job), multi_(multi), options_(options), sink_(sink), easy_(curl_easy_init()), write_behind_(write_behind) {}
 
 Result<std::unique_ptr<DownloadAttempt>> DownloadAttempt::start(Job& job, CURLM* multi,
                                                                 const EngineOptions& options,
-                                                                const EventSink& sink, WriteBehind* write_behind) {
+                                                                const EventSink& sink, files::WriteBehind* write_behind) {
   std::unique_ptr<DownloadAttempt> attempt(new DownloadAttempt(job, multi, options, sink, write_behind));
   if (!attempt->easy_) return fail(errc::internal, "Could not create a transfer handle (out of memory).");
   if (auto configured = attempt->configure(); !configured) return tl::unexpected(configured.error());
@@ -216,7 +216,7 @@ size_t DownloadAttempt::writeBody(const char* data, size_t size) {
   if (!accepting_body_) return CURL_WRITEFUNC_ERROR;
   made_progress_ = made_progress_ || size > 0;
   if (write_behind_ == nullptr)
-    return account(writeFully(job_.file.get(), data, size, job_.bytes_in_file)) ? size : CURL_WRITEFUNC_ERROR;
+    return account(files::writeFully(job_.file.get(), data, size, job_.bytes_in_file)) ? size : CURL_WRITEFUNC_ERROR;
   // curl calls this with at most 16 KiB at a time: gathered here, written once per loop turn (see
   // settleWrites) or once kMaxPending have come.
   pending_.insert(pending_.end(), data, data + size);
@@ -232,7 +232,7 @@ bool DownloadAttempt::handOff() {
     in_flight_ = write_behind_->write(job_.file.get(), chunk_.data(), chunk_.size(), job_.bytes_in_file);
     return true;
   }
-  const WriteResult written = writeFully(job_.file.get(), pending_.data(), pending_.size(), job_.bytes_in_file);
+  const files::WriteResult written = files::writeFully(job_.file.get(), pending_.data(), pending_.size(), job_.bytes_in_file);
   // A slow transfer keeps no buffers: a thousand of them would otherwise hold a megabyte each.
   std::vector<char>().swap(pending_);
   std::vector<char>().swap(chunk_);
@@ -246,7 +246,7 @@ bool DownloadAttempt::flushWrites() {
 
 bool DownloadAttempt::awaitWrite() {
   if (!in_flight_) return true;
-  const WriteResult written = in_flight_->get();
+  const files::WriteResult written = in_flight_->get();
   in_flight_.reset();
   return account(written);
 }
@@ -259,7 +259,7 @@ bool DownloadAttempt::settleWrites() {
   return in_flight_.has_value();
 }
 
-bool DownloadAttempt::account(const WriteResult& written) {
+bool DownloadAttempt::account(const files::WriteResult& written) {
   job_.bytes_in_file += written.written;
   if (written.error != 0) {
     // The bytes before the failure are in the file but not reported as progress: the next attempt

@@ -17,7 +17,7 @@
 #include "engine/attempt.hpp"
 #include "engine/curl_handles.hpp"
 #include "engine/job.hpp"
-#include "engine/write_behind.hpp"
+#include "common/write_behind.hpp"
 
 namespace ferry::engine {
 
@@ -26,7 +26,7 @@ class DownloadAttempt final : public Attempt {
   // Starts the next attempt of `job` (its partial file must be open) in `multi`. Big chunks of the
   // body are written on `write_behind` (nullptr: every write on the transfer thread).
   static Result<std::unique_ptr<DownloadAttempt>> start(Job& job, CURLM* multi, const EngineOptions& options,
-                                                         const EventSink& sink, WriteBehind* write_behind);
+                                                         const EventSink& sink, files::WriteBehind* write_behind);
   // Waits for the write in flight, then removes the handle from the multi handle.
   ~DownloadAttempt() override;
   DownloadAttempt(const DownloadAttempt&) = delete;
@@ -39,7 +39,7 @@ class DownloadAttempt final : public Attempt {
 
  private:
   DownloadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink,
-                  WriteBehind* write_behind);
+                  files::WriteBehind* write_behind);
   Result<void> configure();
   Result<void> buildHeaders();
   long bufferSize() const;
@@ -55,7 +55,7 @@ class DownloadAttempt final : public Attempt {
   bool flushWrites();
   // A write finished: counts its bytes (bytes_in_file, writeback, Progress), or notes its failure
   // in write_error_ and returns false.
-  bool account(const WriteResult& written);
+  bool account(const files::WriteResult& written);
 
   // Looks at the final response once (first body bytes or end of transfer).
   void decideOnResponse();
@@ -85,10 +85,15 @@ class DownloadAttempt final : public Attempt {
   std::optional<Error> write_error_;
   bool made_progress_ = false;
   files::WritebackStarter writeback_;  // see common/writeback.hpp
-  WriteBehind* write_behind_;
+  // Write-behind (common/write_behind.hpp): the body is gathered per loop turn in pending_; a big
+  // turn's worth is written on write_behind_ while the next is received. Bytes count (bytes_in_file,
+  // Progress, and so checkpoints) only once their write has finished; at most one write is in
+  // flight, and the attempt waits for it before it reports its end or is destroyed, so that
+  // outside an attempt no write is pending and the engine may cut or close the file.
+  files::WriteBehind* write_behind_;
   std::vector<char> pending_;                        // received, not handed to a write yet
   std::vector<char> chunk_;                          // the bytes of the write in flight
-  std::optional<std::future<WriteResult>> in_flight_;  // at most one; see write_behind.hpp
+  std::optional<std::future<files::WriteResult>> in_flight_;
   std::uint64_t discarded_bytes_ = 0;
 };
 

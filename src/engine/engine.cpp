@@ -29,7 +29,7 @@
 #include "engine/job.hpp"
 #include "engine/scheduler.hpp"
 #include "engine/upload_attempt.hpp"
-#include "engine/write_behind.hpp"
+#include "common/write_behind.hpp"
 #include "engine/url_check.hpp"
 
 namespace ferry::engine {
@@ -613,7 +613,7 @@ struct Engine::Impl {
   UploadSink upload_sink;
   const EngineOptions options;
   MultiHandle multi;  // declared before the jobs: their attempts leave it when destroyed
-  WriteBehind write_behind;  // before the jobs too: their attempts wait for their writes when destroyed
+  files::WriteBehind write_behind;  // before the jobs too: their attempts wait for their writes when destroyed
 
   std::mutex mutex;
   std::deque<Command> commands;  // guarded by mutex

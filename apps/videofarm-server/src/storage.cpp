@@ -12,6 +12,13 @@
 #include "common/files.hpp"
 
 namespace vf {
+namespace {
+
+// A chunk this big is written on the write-behind thread while the next is read (a movie's body
+// comes in reads of up to 256 KiB); a smaller one (a form's fields, a thumbnail) here.
+constexpr std::size_t kWriteBehindMin = 64 * 1024;
+
+}  // namespace
 
 Storage::Storage(std::filesystem::path root) : root_(std::move(root)) {
   for (const char* sub : {"videos", "tmp", "uploads"}) {
@@ -42,43 +49,73 @@ ferry::Result<TempFile> TempFile::create(const Storage& storage) {
   return TempFile(std::move(fd), std::move(path));
 }
 
+// A moved vector keeps its heap buffer, so a write in flight may follow its TempFile around.
 TempFile::TempFile(TempFile&& other) noexcept
-    : fd_(std::move(other.fd_)), path_(std::move(other.path_)), size_(other.size_), writeback_(other.writeback_) {
+    : fd_(std::move(other.fd_)),
+      path_(std::move(other.path_)),
+      size_(other.size_),
+      writeback_(other.writeback_),
+      chunk_(std::move(other.chunk_)),
+      in_flight_(std::move(other.in_flight_)) {
   other.path_.clear();
+  other.in_flight_.reset();
 }
 
 TempFile& TempFile::operator=(TempFile&& other) noexcept {
   if (this != &other) {
+    (void)awaitWrite();
     if (!path_.empty()) ::unlink(path_.c_str());
     fd_ = std::move(other.fd_);
     path_ = std::move(other.path_);
     size_ = other.size_;
     writeback_ = other.writeback_;
+    chunk_ = std::move(other.chunk_);
+    in_flight_ = std::move(other.in_flight_);
     other.path_.clear();
+    other.in_flight_.reset();
   }
   return *this;
 }
 
 TempFile::~TempFile() {
+  (void)awaitWrite();  // before the descriptor closes and the name goes
   if (!path_.empty()) ::unlink(path_.c_str());
 }
 
 ferry::Result<void> TempFile::write(std::string_view bytes) {
-  auto r = writeAll(fd_.get(), bytes, path_);
-  if (r) {
-    size_ += bytes.size();
-    writeback_.wrote(fd_.get(), size_);
+  if (auto previous = awaitWrite(); !previous) return previous;
+  const std::uint64_t offset = size_;
+  size_ += bytes.size();
+  if (bytes.size() >= kWriteBehindMin) {
+    // The caller reuses its buffer once this returns: the other thread writes a copy.
+    chunk_.assign(bytes.begin(), bytes.end());
+    in_flight_ = ferry::files::WriteBehind::shared().write(fd_.get(), chunk_.data(), chunk_.size(), offset);
+    return {};
   }
-  return r;
+  // pwrite at the offset, as the other thread does: the descriptor's own position never moves.
+  const auto written = ferry::files::writeFully(fd_.get(), bytes.data(), bytes.size(), offset);
+  if (written.error != 0) return tl::unexpected(ferry::files::errnoError(written.error, "write " + path_.string()));
+  writeback_.wrote(fd_.get(), size_);
+  return {};
+}
+
+ferry::Result<void> TempFile::awaitWrite() {
+  if (!in_flight_) return {};
+  const ferry::files::WriteResult written = in_flight_->get();
+  in_flight_.reset();
+  if (written.error != 0) return tl::unexpected(ferry::files::errnoError(written.error, "write " + path_.string()));
+  writeback_.wrote(fd_.get(), size_);
+  return {};
 }
 
 ferry::Result<void> TempFile::sync() {
+  if (auto written = awaitWrite(); !written) return written;
   if (::fdatasync(fd_.get()) != 0) return tl::unexpected(ferry::files::errnoError(errno, "fdatasync " + path_.string()));
   return {};
 }
 
 ferry::Result<void> TempFile::commitTo(const std::filesystem::path& target) {
-  if (::fdatasync(fd_.get()) != 0) return tl::unexpected(ferry::files::errnoError(errno, "fdatasync " + path_.string()));
+  if (auto synced = sync(); !synced) return synced;
   auto r = ferry::files::renameDurably(path_, target);
   if (r) path_.clear();
   return r;

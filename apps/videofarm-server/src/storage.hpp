@@ -5,11 +5,15 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <future>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
+#include "common/write_behind.hpp"
 #include "common/writeback.hpp"
 
 namespace vf {
@@ -41,8 +45,10 @@ class TempFile {
   TempFile& operator=(TempFile&& other) noexcept;
   ~TempFile();
 
+  // Big chunks are written on ferry::files::WriteBehind while the next is read from the socket; a
+  // failure of that write is returned by the next write() or sync().
   ferry::Result<void> write(std::string_view bytes);
-  std::uint64_t size() const { return size_; }
+  std::uint64_t size() const { return size_; }  // bytes accepted by write()
   int fd() const { return fd_.get(); }
   // fdatasync, rename onto `target`, fsync target's directory.
   ferry::Result<void> commitTo(const std::filesystem::path& target);
@@ -53,10 +59,15 @@ class TempFile {
 
  private:
   TempFile(ferry::UniqueFd fd, std::filesystem::path path) : fd_(std::move(fd)), path_(std::move(path)) {}
+  // Waits for the write in flight, if any. Its failure, or nothing.
+  ferry::Result<void> awaitWrite();
+
   ferry::UniqueFd fd_;
   std::filesystem::path path_;
   std::uint64_t size_ = 0;
   ferry::files::WritebackStarter writeback_;
+  std::vector<char> chunk_;  // the bytes of the write in flight
+  std::optional<std::future<ferry::files::WriteResult>> in_flight_;
 };
 
 // Writes all of `bytes` to fd (retrying short writes and EINTR).

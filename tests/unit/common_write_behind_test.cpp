@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "common/unique_fd.hpp"
-#include "engine/write_behind.hpp"
+#include "common/write_behind.hpp"
 #include "support/fixtures.hpp"
 
-namespace ferry::engine {
+namespace ferry::files {
 namespace {
 
 TEST(WriteBehind, WritesEveryChunkAtItsOffset) {
@@ -77,4 +77,4 @@ TEST(WriteBehind, DestructorFinishesWhatIsQueued) {
 }
 
 }  // namespace
-}  // namespace ferry::engine
+}  // namespace ferry::files

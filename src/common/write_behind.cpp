@@ -1,10 +1,10 @@
-#include "engine/write_behind.hpp"
+#include "common/write_behind.hpp"
 
 #include <unistd.h>
 
 #include <cerrno>
 
-namespace ferry::engine {
+namespace ferry::files {
 
 WriteResult writeFully(int fd, const char* data, std::size_t size, std::uint64_t offset) {
   WriteResult result;
@@ -22,6 +22,11 @@ WriteResult writeFully(int fd, const char* data, std::size_t size, std::uint64_t
 }
 
 WriteBehind::WriteBehind() : thread_([this] { run(); }) {}
+
+WriteBehind& WriteBehind::shared() {
+  static WriteBehind writer;
+  return writer;
+}
 
 WriteBehind::~WriteBehind() {
   {
@@ -56,4 +61,4 @@ void WriteBehind::run() {
   }
 }
 
-}  // namespace ferry::engine
+}  // namespace ferry::files

@@ -1,19 +1,15 @@
 #pragma once
-// Writing a download's body on a second thread while the transfer thread receives the next chunk.
+// Writing a file on a second thread while the thread that receives its bytes (ferryd's transfer
+// thread, the VideoFarm server's I/O thread) receives the next chunk.
 //
-// curl hands the body to the transfer thread, which used to pwrite it into the partial file
-// before reading more from the socket. Measured on a 2 GiB download over loopback, the pwrite
-// (the copy into the page cache and ext4's per-block bookkeeping) was ~65% of that thread's CPU
-// and the receive ~20%: one core did both while the other sat mostly idle, and ferryd ran at
-// curl's speed at best. Handing big chunks to this thread lets both run at once (~1.3x in an
-// experiment with libcurl alone).
+// Both used to pwrite each chunk before reading more from the socket: on a 2 GiB download the
+// pwrite (the copy into the page cache and ext4's per-block bookkeeping) was ~65% of the transfer
+// thread's CPU and the receive ~20%, so one core did both while the other sat mostly idle. With
+// the write here, both run at once.
 //
-// The rules that keep the durable-offset guarantee (see DownloadAttempt):
-//   - a chunk is counted as written (bytes_in_file, Progress) only once its write has finished,
-//     so no checkpoint can record bytes that are not in the file yet;
-//   - an attempt has at most one write in flight, and waits for it before its next write, before
-//     it reports how it ended, and before it is destroyed: outside an attempt's lifetime no write
-//     is pending, so cutting the file back or closing it needs no coordination.
+// The rule for users: keep at most one write of a file in flight, and count its bytes as written
+// (offsets reported, durable offsets recorded) only once its future is ready without error. Wait
+// for it before the file is synced, cut, closed or removed.
 
 #include <condition_variable>
 #include <cstddef>
@@ -23,7 +19,7 @@
 #include <mutex>
 #include <thread>
 
-namespace ferry::engine {
+namespace ferry::files {
 
 struct WriteResult {
   int error = 0;            // errno of the failed pwrite, 0 when all was written
@@ -36,6 +32,9 @@ class WriteBehind {
   ~WriteBehind();  // finishes the writes already queued, then joins
   WriteBehind(const WriteBehind&) = delete;
   WriteBehind& operator=(const WriteBehind&) = delete;
+
+  // The process's one, for writers that have no common owner (the VideoFarm server's files).
+  static WriteBehind& shared();
 
   // Queues a pwrite of [data, data + size) at `offset` of `fd`. The caller keeps `data` and `fd`
   // valid until the returned future is ready.
@@ -61,4 +60,4 @@ class WriteBehind {
 // pwrite of all `size` bytes (retrying short writes and EINTR), on the calling thread.
 WriteResult writeFully(int fd, const char* data, std::size_t size, std::uint64_t offset);
 
-}  // namespace ferry::engine
+}  // namespace ferry::files
