@@ -125,6 +125,9 @@ struct Engine::Impl {
     }
     curl_multi_wakeup(multi.get());
     if (thread.joinable()) thread.join();
+    // Running jobs are abandoned without events; their attempts still finish their writes as they
+    // are destroyed (after this), and must not report them to an owner that is going away.
+    sink = [](EngineEvent) {};
   }
 
   // ---- transfer thread ----
@@ -274,6 +277,7 @@ struct Engine::Impl {
       message += up.upload_url.empty() ? "." : "; the server's upload resource is " + up.upload_url + ".";
       return finishJob(*job, Error(errc::cancelled, message));
     }
+    job->attempt.reset();  // waits for its writes, so that the count below is what the file holds
     finishJob(*job, Error(errc::cancelled, "The transfer was stopped; " + std::to_string(job->bytes_in_file) +
                                                " bytes are in the partial file."));
   }
