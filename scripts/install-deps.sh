@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
-  # libraries named in DESIGN.md
+  # the libraries docs/architecture.md ("Dependencies") names
   libcurl4-openssl-dev libsqlite3-dev libboost1.81-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libsystemd-dev

@@ -105,17 +105,14 @@ int usage() {
   return 2;
 }
 
-// Creates and resumes one download; returns its task id, or 0 with `error` set.
+// Creates one download, running (one round trip); returns its task id, or 0 with `error` set.
 std::uint64_t submit(ferry::Session& session, const Line& line, std::string& error) {
   ferry::DownloadOptions options;
+  options.start = true;
   if (line.destination != "-") options.destination = line.destination;
   auto task = session.downloadTask(ferry::Request(line.url), options);
   if (!task) {
     error = task.error().describe();
-    return 0;
-  }
-  if (auto r = task->resume(); !r) {
-    error = r.error().describe();
     return 0;
   }
   return task->identifier();

@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "common/human_units.hpp"
+#include "common/url_file_name.hpp"
 #include "ferry/control.hpp"
 #include "ferry/session.hpp"
 #include "arguments.hpp"
@@ -41,18 +43,6 @@ int report(const Context& ctx, const Error& e) {
   else
     std::cerr << "ferryctl: " << e.message << " [" << e.code << "]\n";
   return exitCodeFor(e);
-}
-
-std::string defaultOutput(const std::string& url) {
-  auto end = url.find_first_of("?#");
-  std::string path = url.substr(0, end);
-  auto scheme = path.find("://");
-  if (scheme != std::string::npos) {
-    auto slash = path.find('/', scheme + 3);
-    path = slash == std::string::npos ? "" : path.substr(slash);
-  }
-  auto name = path.substr(path.find_last_of('/') + 1);
-  return name.empty() ? "index.html" : name;
 }
 
 bool stderrIsTty() { return ::isatty(2) != 0; }
@@ -102,7 +92,7 @@ class CliDelegate : public SessionDelegate {
 
   void didResumeAtOffset(Session&, DownloadTask& task, std::int64_t offset, std::int64_t) override {
     if (!ctx_.json && stderrIsTty())
-      std::cerr << "\r\033[Ktask " << task.identifier() << ": resumed at " << humanBytes(static_cast<double>(offset)) << "\n";
+      std::cerr << "\r\033[Ktask " << task.identifier() << ": resumed at " << units::humanBytes(offset) << "\n";
   }
 
   void didFinishDownloadingTo(Session&, DownloadTask& task, const std::filesystem::path& location) override {
@@ -133,6 +123,7 @@ class CliDelegate : public SessionDelegate {
     }
     ++completed_;
     if (!c.ok()) ++failed_;
+    outcomes_[id] = c.ok();
     if (focus_ && *focus_ == id) {
       focus_done_ = true;
       focus_ok_ = c.ok();
@@ -150,9 +141,13 @@ class CliDelegate : public SessionDelegate {
     std::unique_lock lock(mutex_);
     return cv_.wait_for(lock, step, [this] { return focus_done_; });
   }
+  // A task created running may end before its id is known here: its outcome was kept.
   void setFocus(std::uint64_t id) {
     std::lock_guard lock(mutex_);
     focus_ = id;
+    auto ended = outcomes_.find(id);
+    focus_done_ = ended != outcomes_.end();
+    focus_ok_ = focus_done_ && ended->second;
   }
   bool focusOk() {
     std::lock_guard lock(mutex_);
@@ -176,6 +171,7 @@ class CliDelegate : public SessionDelegate {
   std::map<std::uint64_t, std::string> locations_;
   std::map<std::uint64_t, long> statuses_;         // uploads: the answer's status
   std::map<std::uint64_t, std::string> bodies_;    // uploads: the answer's body
+  std::map<std::uint64_t, bool> outcomes_;         // didComplete seen: ok?
   bool stdin_offered_ = false;
   int completed_ = 0;
   int failed_ = 0;
@@ -216,8 +212,8 @@ Result<Request> requestFor(const std::string& url, const std::vector<std::string
 }
 
 void printTask(const TaskInfo& t) {
-  std::string progress = humanBytes(static_cast<double>(t.bytes_written));
-  if (t.expected_total) progress += " / " + humanBytes(static_cast<double>(*t.expected_total));
+  std::string progress = units::humanBytes(t.bytes_written);
+  if (t.expected_total) progress += " / " + units::humanBytes(*t.expected_total);
   std::cout << t.id << "  " << t.session << "  " << t.state;
   if (!t.waiting_for.empty()) std::cout << " (waiting: " << t.waiting_for << ")";
   std::cout << "  " << progress << "  " << t.url;
@@ -251,17 +247,10 @@ std::string describeRate(std::uint64_t bytes_per_second) {
   return text;
 }
 
-// The "bandwidth" part of status / the result of limits, for people.
-std::string mibPerSecond(double bytes_per_second) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f MiB/s", bytes_per_second / (1024.0 * 1024.0));
-  return text;
-}
-
 void printBandwidth(const Json& b) {
   const Json rates = b.value("rates", Json::object());
   std::cout << "bandwidth limit: " << describeRate(b.value("global", std::uint64_t{0})) << "; now "
-            << mibPerSecond(rates.value("total", 0.0)) << "\n";
+            << units::humanRate(rates.value("total", 0.0)) << "\n";
   const Json limits = b.value("sessions", Json::object());
   const Json session_rates = rates.value("sessions", Json::object());
   std::map<std::string, bool> names;
@@ -269,7 +258,7 @@ void printBandwidth(const Json& b) {
   for (const auto& [name, v] : session_rates.items()) names[name] = true;
   for (const auto& [name, _] : names)
     std::cout << "  session " << name << ": limit " << describeRate(limits.value(name, std::uint64_t{0})) << "; now "
-              << mibPerSecond(session_rates.value(name, 0.0)) << "\n";
+              << units::humanRate(session_rates.value(name, 0.0)) << "\n";
 }
 
 }  // namespace
@@ -288,10 +277,10 @@ Result<std::unique_ptr<Session>> attach(Context& ctx, const std::shared_ptr<CliD
   return session;
 }
 
-// Starts the task, then prints its id (--detach) or waits for its didComplete.
+// The task was created running (DownloadOptions/UploadOptions::start): prints its id (--detach)
+// or waits for its didComplete.
 int runTask(const Context& ctx, CliDelegate& delegate, Task& task, bool detach) {
   delegate.setFocus(task.identifier());
-  if (auto started = task.resume(); !started) return report(ctx, started.error());
   if (detach) {
     if (ctx.json)
       std::cout << Json{{"task", task.identifier()}, {"session", ctx.session}}.dump() << "\n";
@@ -310,6 +299,7 @@ int download(const Context& given, const DownloadArgs& args) {
   auto session = attach(ctx, delegate, args.detach);
   if (!session) return report(ctx, session.error());
   DownloadOptions options;
+  options.start = true;
   options.description = args.description;
   auto scheduling = schedulingFor(args.scheduling);
   if (!scheduling) return report(ctx, scheduling.error());
@@ -323,7 +313,7 @@ int download(const Context& given, const DownloadArgs& args) {
   } else {
     auto request = requestFor(args.url, args.headers);
     if (!request) return report(ctx, request.error());
-    options.destination = args.output.empty() ? defaultOutput(args.url) : args.output;
+    options.destination = args.output.empty() ? urls::fileNameOf(args.url, "index.html") : args.output;
     task = (*session)->downloadTask(*request, options);
   }
   if (!task) return report(ctx, task.error());
@@ -344,6 +334,7 @@ int upload(const Context& given, const UploadArgs& args) {
   if (args.file == "-" && args.detach)
     return report(ctx, Error(errc::invalid_argument, "upload - streams standard input, which needs ferryctl to stay; drop --detach"));
   UploadOptions options;
+  options.start = true;
   auto scheduling = schedulingFor(args.scheduling);
   if (!scheduling) return report(ctx, scheduling.error());
   options.scheduling = *scheduling;
@@ -535,7 +526,7 @@ void printLaunch(const Json& launch) {
     auto it = launch.find(field);
     if (it == launch.end() || !it->is_number()) return std::string("never");
     const double seconds = static_cast<double>(it->get<std::int64_t>() - now) / 1000.0;
-    return seconds >= 0 ? "in " + humanDuration(seconds) : humanDuration(-seconds) + " ago";
+    return seconds >= 0 ? "in " + units::humanDuration(seconds) : units::humanDuration(-seconds) + " ago";
   };
   std::cout << "  launch: " << command << " (at most every " << launch.value("min_interval", 0) << "s)\n"
             << "  " << launch.value("launches", 0) << " launches, last " << in("last_launch_at");
@@ -561,7 +552,7 @@ int status(const Context& ctx) {
     return kExitOk;
   }
   std::cout << "ferryd " << s->value("daemon_version", "?") << ", pid " << s->value("pid", 0) << ", up "
-            << humanDuration(s->value("uptime_seconds", 0.0)) << "\n"
+            << units::humanDuration(s->value("uptime_seconds", 0.0)) << "\n"
             << "socket " << s->value("socket", "") << (s->value("socket_activated", false) ? " (from systemd)" : "")
             << ", state " << s->value("state_dir", "") << "\n";
   for (const auto& session : s->value("sessions", Json::array())) {

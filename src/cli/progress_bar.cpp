@@ -3,30 +3,13 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/human_units.hpp"
+
 namespace ferry::cli {
 
-std::string humanBytes(double bytes) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-  int u = 0;
-  while (bytes >= 1000 && u < 4) {
-    bytes /= 1000;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
-  return buf;
-}
-
-std::string humanDuration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "--:--";
-  long s = static_cast<long>(seconds);
-  char buf[32];
-  if (s >= 3600)
-    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
-  return buf;
-}
+using units::humanBytes;
+using units::humanDuration;
+using units::humanRate;
 
 void ProgressBar::update(std::uint64_t total_written, std::optional<std::uint64_t> expected) {
   auto now = std::chrono::steady_clock::now();
@@ -61,8 +44,8 @@ std::string ProgressBar::render(const std::string& label, int width) const {
   } else {
     bar = std::string(width, ' ');
   }
-  return label + " [" + bar + "] " + percent + " " + humanBytes(static_cast<double>(written_)) + "  " +
-         humanBytes(rate_) + "/s  ETA " + eta;
+  return label + " [" + bar + "] " + percent + " " + humanBytes(written_) + "  " + humanRate(rate_) +
+         "  ETA " + eta;
 }
 
 }  // namespace ferry::cli

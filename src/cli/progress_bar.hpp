@@ -1,5 +1,5 @@
 #pragma once
-// Terminal progress bars: "name  [=====>     ]  45%  12.3 MB/s  ETA 0:12".
+// Terminal progress bars: "name  [=====>     ]  45%  12.3 MiB/s  ETA 0:12".
 
 #include <chrono>
 #include <cstdint>
@@ -7,9 +7,6 @@
 #include <string>
 
 namespace ferry::cli {
-
-std::string humanBytes(double bytes);
-std::string humanDuration(double seconds);
 
 // Tracks one transfer's rate (smoothed) and renders its bar.
 class ProgressBar {

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +12,8 @@
 
 #include "common/files.hpp"
 #include "common/paths.hpp"
+#include "common/spawn.hpp"
+#include "common/unique_fd.hpp"
 
 namespace ferry {
 namespace {
@@ -24,33 +25,26 @@ std::filesystem::path findFerryd() {
   return "ferryd";  // execvp searches $PATH
 }
 
+// ferryd is started in a session of its own (no terminal, not in the application's process group)
+// with its output appended to ferryd.log. It is our child, so a thread reaps it whenever it exits;
+// an application that outlives it never holds a zombie.
 Result<void> spawnFerryd(const std::filesystem::path& socket) {
   auto state_dir = paths::defaultStateDir();
   if (auto made = files::makePrivateDirectory(state_dir, 0700); !made) return made;
-  auto log = state_dir / "ferryd.log";
-  auto ferryd = findFerryd();
-  pid_t child = ::fork();
-  if (child < 0) return tl::unexpected(files::errnoError(errno, "fork"));
-  if (child == 0) {
-    // Double fork: ferryd is re-parented to init (or the subreaper) and outlives us without a zombie.
-    ::setsid();
-    if (::fork() != 0) _exit(0);
-    int in = ::open("/dev/null", O_RDONLY);
-    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (in >= 0) ::dup2(in, 0);
-    if (out >= 0) {
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-    }
-    for (int fd = 3; fd < 1024; ++fd) ::close(fd);
-    std::string sock = socket.string();
-    std::string exe = ferryd.string();
-    char* argv[] = {exe.data(), const_cast<char*>("--socket"), sock.data(), nullptr};
-    ::execvp(argv[0], argv);
-    _exit(127);
-  }
-  int status = 0;
-  ::waitpid(child, &status, 0);
+  auto log_path = state_dir / "ferryd.log";
+  UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!log) return tl::unexpected(files::errnoError(errno, "open " + log_path.string()));
+  process::SpawnRequest request;
+  request.argv = {findFerryd().string(), "--socket", socket.string()};
+  request.search_path = true;  // a bare "ferryd" is looked up in $PATH
+  request.stdout_fd = log.get();
+  request.stderr_fd = log.get();
+  request.new_session = true;
+  auto pid = process::spawn(request);
+  if (!pid)
+    return fail(errc::daemon_unavailable, "no ferryd answers on " + socket.string() + " and none could be started (" +
+                                              pid.error().message + "); install ferryd, or name it in $FERRYD");
+  process::reapInBackground(*pid);
   return {};
 }
 

@@ -13,7 +13,7 @@ using protocol::Json;
 
 namespace {
 Json requestJson(const Request& r) {
-  engine::HttpRequest h;
+  model::HttpRequest h;
   h.url = r.url;
   h.method = r.method;
   for (const auto& [name, value] : r.headers) h.headers.push_back({name, value});
@@ -85,8 +85,10 @@ Session::~Session() {
 }
 
 namespace {
-// The scheduling fields of create_download / create_upload (docs/ipc.md).
-Json withScheduling(Json message, const SchedulingOptions& s) {
+// The scheduling fields of create_download / create_upload (docs/ipc.md), and whether the task is
+// created running.
+Json withScheduling(Json message, const SchedulingOptions& s, bool start) {
+  if (start) message["start"] = true;
   message["priority"] = s.priority;
   if (s.discretionary) message["discretionary"] = true;
   if (s.earliest_begin)
@@ -112,7 +114,7 @@ Result<DownloadTask> Session::downloadTask(const Request& request, const Downloa
                  {"request", requestJson(request)},
                  {"destination", absoluteDestination(options.destination)},
                  {"description", options.description}},
-                                options.scheduling));
+                                options.scheduling, options.start));
   if (!r) return tl::unexpected(r.error());
   auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
   if (!info) return tl::unexpected(info.error());
@@ -125,7 +127,7 @@ Result<DownloadTask> Session::downloadTaskWithResumeData(const std::string& resu
                  {"resume_data", resume_data},
                  {"destination", absoluteDestination(options.destination)},
                  {"description", options.description}},
-                                options.scheduling));
+                                options.scheduling, options.start));
   if (!r) return tl::unexpected(r.error());
   auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
   if (!info) return tl::unexpected(info.error());
@@ -175,7 +177,7 @@ Result<UploadTask> Session::submitUpload(Json fields, const UploadOptions& optio
   if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
   Json message{{"type", protocol::type::create_upload}, {"redirects", options.redirects}, {"description", options.description}};
   message.update(fields);
-  auto r = call(withScheduling(std::move(message), options.scheduling));
+  auto r = call(withScheduling(std::move(message), options.scheduling, options.start));
   if (!r) return tl::unexpected(r.error());
   auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
   if (!info) return tl::unexpected(info.error());

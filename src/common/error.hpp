@@ -1,5 +1,5 @@
 #pragma once
-// One error style everywhere (DESIGN.md "Errors"): failures a caller must handle come back as
+// One error style everywhere (docs/architecture.md, "Error handling"): failures a caller must handle come back as
 // ferry::Result<T> (tl::expected); exceptions are only for programming errors and start-up failures.
 // Every Error a user can see carries a stable code (kebab-case, never renamed once shipped) and a
 // sentence that says what happened and what to do.

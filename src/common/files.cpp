@@ -88,17 +88,46 @@ Result<std::filesystem::path> writePrivateTemp(std::string_view data) {
   UniqueFd fd(::mkostemp(pattern.data(), O_CLOEXEC));  // mode 0600
   if (!fd) return tl::unexpected(errnoError(errno, "create a temporary file in " + dir.string()));
   std::filesystem::path path = pattern;
-  while (!data.empty()) {
-    ssize_t n = ::write(fd.get(), data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      auto error = errnoError(errno, "write " + path.string());
-      ::unlink(path.c_str());
-      return tl::unexpected(error);
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
+  if (auto written = writeAll(fd.get(), data, 0, path); !written) {
+    ::unlink(path.c_str());
+    return tl::unexpected(written.error());
   }
   return path;
+}
+
+WriteResult writeAll(int fd, const char* data, std::size_t size, std::uint64_t offset) {
+  WriteResult result;
+  while (result.written < size) {
+    const ssize_t n = ::pwrite(fd, data + result.written, size - result.written,
+                               static_cast<off_t>(offset + result.written));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      result.error = n < 0 ? errno : EIO;
+      return result;
+    }
+    result.written += static_cast<std::size_t>(n);
+  }
+  return result;
+}
+
+Result<void> writeAll(int fd, std::string_view bytes, std::uint64_t offset, const std::filesystem::path& what) {
+  const WriteResult r = writeAll(fd, bytes.data(), bytes.size(), offset);
+  if (r.error != 0) return tl::unexpected(errnoError(r.error, "write " + what.string()));
+  return {};
+}
+
+model::FileIdentity fileIdentityOf(const struct stat& st) {
+  return model::FileIdentity{static_cast<std::uint64_t>(st.st_size),
+                             static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+                             static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+}
+
+Result<model::FileIdentity> fileIdentity(const std::filesystem::path& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return tl::unexpected(errnoError(errno, "the file " + path.string()));
+  if (!S_ISREG(st.st_mode))
+    return fail(errc::invalid_argument, path.string() + " is not a regular file; upload a regular file, or its bytes as a stream.");
+  return fileIdentityOf(st);
 }
 
 }  // namespace ferry::files

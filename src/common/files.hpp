@@ -2,11 +2,16 @@
 // Durable file operations used by the store's writer thread and by finalisation of downloads.
 // Each returns a Result so that a failed fdatasync is seen (and never retried and trusted).
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 #include "common/error.hpp"
+#include "model/file_identity.hpp"
+
+struct stat;
 
 namespace ferry::files {
 
@@ -31,6 +36,23 @@ Result<void> makePrivateDirectory(const std::filesystem::path& dir, unsigned mod
 // Writes `data` to a new file only this user can read ($XDG_RUNTIME_DIR, else the temp directory)
 // and returns its path; the caller removes it.
 Result<std::filesystem::path> writePrivateTemp(std::string_view data);
+
+// The identity (size, mtime, device, inode) of what `st` describes.
+model::FileIdentity fileIdentityOf(const struct stat& st);
+// The identity of the regular file at `path`; an error when it is missing, unreadable or not a
+// regular file (an upload's body must be a file whose bytes can be read again at every attempt).
+Result<model::FileIdentity> fileIdentity(const std::filesystem::path& path);
+
+// The one way Ferry writes bytes into a file: pwrite(2) of all of them at `offset`, through
+// EINTR and short writes (the descriptor's own position never moves, so writes on another thread
+// — WriteBehind — cannot land anywhere else).
+struct WriteResult {
+  int error = 0;            // errno of the failed pwrite, 0 when all was written
+  std::size_t written = 0;  // bytes written before a failure (all of them on success)
+};
+WriteResult writeAll(int fd, const char* data, std::size_t size, std::uint64_t offset);
+// The same as a Result: a failure is errnoError(errno, "write <what>").
+Result<void> writeAll(int fd, std::string_view bytes, std::uint64_t offset, const std::filesystem::path& what);
 
 // Maps errno to an Error with the ferry code (ENOSPC -> no-space, EACCES -> permission-denied, ...).
 Error errnoError(int err, const std::string& what);

@@ -6,21 +6,6 @@
 
 namespace ferry::files {
 
-WriteResult writeFully(int fd, const char* data, std::size_t size, std::uint64_t offset) {
-  WriteResult result;
-  while (result.written < size) {
-    const ssize_t n = ::pwrite(fd, data + result.written, size - result.written,
-                               static_cast<off_t>(offset + result.written));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      result.error = n < 0 ? errno : EIO;
-      return result;
-    }
-    result.written += static_cast<std::size_t>(n);
-  }
-  return result;
-}
-
 WriteBehind::WriteBehind() : thread_([this] { run(); }) {}
 
 WriteBehind& WriteBehind::shared() {
@@ -56,7 +41,7 @@ void WriteBehind::run() {
     Request request = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    request.done.set_value(writeFully(request.fd, request.data, request.size, request.offset));
+    request.done.set_value(writeAll(request.fd, request.data, request.size, request.offset));
     lock.lock();
   }
 }

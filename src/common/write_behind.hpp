@@ -19,12 +19,9 @@
 #include <mutex>
 #include <thread>
 
-namespace ferry::files {
+#include "common/files.hpp"
 
-struct WriteResult {
-  int error = 0;            // errno of the failed pwrite, 0 when all was written
-  std::size_t written = 0;  // bytes written before a failure (all of them on success)
-};
+namespace ferry::files {
 
 class WriteBehind {
  public:
@@ -56,8 +53,5 @@ class WriteBehind {
   bool stopping_ = false;
   std::thread thread_;  // last: started after every member above is ready
 };
-
-// pwrite of all `size` bytes (retrying short writes and EINTR), on the calling thread.
-WriteResult writeFully(int fd, const char* data, std::size_t size, std::uint64_t offset);
 
 }  // namespace ferry::files

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,31 +12,12 @@
 #include <spdlog/spdlog.h>
 
 #include "common/files.hpp"
+#include "common/spawn.hpp"
 #include "common/unique_fd.hpp"
 
 namespace ferry::daemon {
 
 namespace {
-
-// posix_spawn's attributes and file actions as RAII objects.
-struct SpawnAttributes {
-  posix_spawnattr_t attr;
-  SpawnAttributes() { ::posix_spawnattr_init(&attr); }
-  ~SpawnAttributes() { ::posix_spawnattr_destroy(&attr); }
-};
-struct SpawnFileActions {
-  posix_spawn_file_actions_t actions;
-  SpawnFileActions() { ::posix_spawn_file_actions_init(&actions); }
-  ~SpawnFileActions() { ::posix_spawn_file_actions_destroy(&actions); }
-};
-
-std::vector<char*> cStrings(const std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  out.reserve(strings.size() + 1);
-  for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
-  out.push_back(nullptr);
-  return out;
-}
 
 int pidfdOpen(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
@@ -99,31 +79,13 @@ Result<std::unique_ptr<LaunchedProcess>> LaunchedProcess::spawn(boost::asio::io_
   UniqueFd read_end(fds[0]);
   UniqueFd write_end(fds[1]);
 
-  SpawnFileActions actions;
-  ::posix_spawn_file_actions_addopen(&actions.actions, 0, "/dev/null", O_RDONLY, 0);
-  ::posix_spawn_file_actions_adddup2(&actions.actions, write_end.get(), 1);  // dup2 clears close-on-exec
-  ::posix_spawn_file_actions_adddup2(&actions.actions, write_end.get(), 2);
-  const std::string directory = spec.working_directory.empty() ? "/" : spec.working_directory;
-  ::posix_spawn_file_actions_addchdir_np(&actions.actions, directory.c_str());
-  // ferryd's sockets and files are not the application's business, close-on-exec or not.
-  ::posix_spawn_file_actions_addclosefrom_np(&actions.actions, 3);
-
-  SpawnAttributes attributes;
-  sigset_t none;
-  sigset_t all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  ::posix_spawnattr_setsigmask(&attributes.attr, &none);
-  ::posix_spawnattr_setsigdefault(&attributes.attr, &all);  // ferryd's handlers and ignored signals stay here
-  ::posix_spawnattr_setpgroup(&attributes.attr, 0);          // a Ctrl-C for ferryd is not the application's
-  ::posix_spawnattr_setflags(&attributes.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-
-  auto argv = cStrings(spec.argv);
-  auto envp = cStrings(spec.environment);
-  pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, argv[0], &actions.actions, &attributes.attr, argv.data(), envp.data());
-  if (rc != 0)
-    return fail(errc::io, "could not start " + spec.argv[0] + " in " + directory + ": " + std::strerror(rc));
+  // stdin from /dev/null; stdout and stderr into the pipe; its own process group, so a Ctrl-C for
+  // ferryd is not the application's.
+  process::SpawnRequest request{spec.argv, false, spec.working_directory, spec.environment, -1, write_end.get(),
+                                write_end.get(), false};
+  auto spawned = process::spawn(request);
+  if (!spawned) return tl::unexpected(spawned.error());
+  const pid_t pid = *spawned;
   write_end.reset();  // the child holds the only write end now: EOF comes when it (and its children) close it
 
   const int pidfd = pidfdOpen(pid);  // the child is ours and unreaped: its pid cannot have been reused

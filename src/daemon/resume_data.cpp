@@ -78,8 +78,8 @@ Result<ResumeDataCodec> ResumeDataCodec::open(const std::filesystem::path& key_f
     tmp += ".tmp";
     UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!out) return tl::unexpected(files::errnoError(errno, "create " + tmp.string()));
-    if (::write(out.get(), codec.key_.data(), codec.key_.size()) != 32 || ::fdatasync(out.get()) != 0)
-      return tl::unexpected(files::errnoError(errno, "write " + tmp.string()));
+    if (auto written = files::writeAll(out.get(), codec.key_, 0, tmp); !written) return tl::unexpected(written.error());
+    if (::fdatasync(out.get()) != 0) return tl::unexpected(files::errnoError(errno, "fdatasync " + tmp.string()));
     auto moved = files::renameDurably(tmp, key_file);
     if (!moved) return tl::unexpected(moved.error());
   }

@@ -9,6 +9,7 @@
 
 #include "common/files.hpp"
 #include "common/overloaded.hpp"
+#include "common/url_file_name.hpp"
 #include "engine/url_check.hpp"
 
 namespace ferry::daemon {
@@ -18,23 +19,6 @@ using Json = protocol::Json;
 
 std::int64_t unixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// The last path segment of a URL, made safe for a file name ("download" when there is none).
-std::string suggestedName(const std::string& url) {
-  auto end = url.find_first_of("?#");
-  std::string path = url.substr(0, end);
-  auto scheme = path.find("://");
-  if (scheme != std::string::npos) {
-    auto slash = path.find('/', scheme + 3);
-    path = slash == std::string::npos ? "" : path.substr(slash);
-  }
-  auto last = path.find_last_of('/');
-  std::string name = last == std::string::npos ? path : path.substr(last + 1);
-  std::string safe;
-  for (char c : name) safe += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c : '_';
-  if (safe.empty() || safe == "." || safe == "..") safe = "download";
-  return safe.substr(0, 100);
 }
 
 Json errorOrNull(const std::optional<Error>& e) { return e ? protocol::errorJson(*e) : Json(nullptr); }
@@ -181,7 +165,7 @@ Result<Task*> TaskManager::findScoped(std::uint64_t id, const std::optional<std:
 }
 
 std::filesystem::path TaskManager::deliveredPath(const Task& t) const {
-  return state_dir_ / "delivered" / (std::to_string(t.id) + "-" + suggestedName(t.request.url));
+  return state_dir_ / "delivered" / (std::to_string(t.id) + "-" + urls::fileNameOf(t.request.url, "download"));
 }
 
 store::Writer::Done TaskManager::onIo(std::function<void(Result<void>)> fn) {

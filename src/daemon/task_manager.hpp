@@ -3,7 +3,7 @@
 // application requests and engine events into engine commands, writer Work (durable state) and
 // outbox events. Runs on the IPC thread; engine events and writer completions are posted to it.
 //
-// Durability rules it enforces (DESIGN.md):
+// Durability rules it enforces (docs/architecture.md, "Durability rules"):
 // - a task's durable offset is committed only after fdatasync of the partial file succeeded;
 //   a failed fdatasync cuts back to the last durable offset (engine.restartFrom), never retried;
 // - a finished file is fdatasync'd, renamed into place, its directory fsync'd, and only then is

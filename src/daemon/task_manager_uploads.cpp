@@ -29,20 +29,10 @@ namespace {
 
 using Json = protocol::Json;
 
-// What identifies the bytes of a file: a different value later means it was changed or replaced.
-Result<engine::FileIdentity> identityOf(const std::filesystem::path& path) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) return tl::unexpected(files::errnoError(errno, "the upload's file " + path.string()));
-  if (!S_ISREG(st.st_mode)) return fail(errc::invalid_argument, path.string() + " is not a regular file; upload a file");
-  return engine::FileIdentity{static_cast<std::uint64_t>(st.st_size),
-                              static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
-                              static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
-}
-
 Result<void> checkReadableFile(const std::filesystem::path& path, std::string_view what) {
   if (!path.is_absolute())
     return fail(errc::invalid_argument, std::string(what) + " " + path.string() + " must be an absolute path");
-  auto identity = identityOf(path);
+  auto identity = files::fileIdentity(path);
   if (!identity) return tl::unexpected(identity.error());
   if (::access(path.c_str(), R_OK) != 0) return tl::unexpected(files::errnoError(errno, std::string(what) + " " + path.string()));
   return {};
@@ -98,7 +88,7 @@ Result<TaskManager::ResumedUpload> TaskManager::adoptUploadResumeData(const std:
   // The body must be the bytes the server already has the beginning of: splicing two versions
   // of a file would store something nobody sent.
   const auto body = token.partial.empty() ? resumed.upload.body : state_dir_ / token.partial;
-  auto identity = identityOf(body);
+  auto identity = files::fileIdentity(body);
   if (!identity && token.partial.empty() && identity.error().is(errc::not_found))
     return fail(errc::not_found, "the upload's file " + body.string() + " is gone; the resume data cannot continue it");
   if (!identity)
@@ -165,7 +155,7 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
   if (spooling) upload.body = state_dir_ / "spool" / (std::to_string(t.id) + ".body");
   upload.redirects = spec.redirects.value_or(resumed ? upload.redirects : engine::RedirectPolicy::follow);
   if (!resumed && !spooling && !spec.stream) {
-    auto identity = identityOf(spec.file);
+    auto identity = files::fileIdentity(spec.file);
     if (!identity) return reply(tl::unexpected(identity.error()));
     upload.identity = *identity;
   }
@@ -193,7 +183,7 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
           if (auto d = s.deleteResumeToken(token); !d) return d;
         } else if (spooling) {
           if (auto copied = spool(from, to); !copied) return copied;
-          auto id = identityOf(to);
+          auto id = files::fileIdentity(to);
           if (!id) return tl::unexpected(id.error());
           *identity = *id;
           auto json = Json::parse(row->upload_json, nullptr, false);

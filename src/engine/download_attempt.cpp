@@ -216,7 +216,7 @@ size_t DownloadAttempt::writeBody(const char* data, size_t size) {
   if (!accepting_body_) return CURL_WRITEFUNC_ERROR;
   made_progress_ = made_progress_ || size > 0;
   if (write_behind_ == nullptr)
-    return account(files::writeFully(job_.file.get(), data, size, job_.bytes_in_file)) ? size : CURL_WRITEFUNC_ERROR;
+    return account(files::writeAll(job_.file.get(), data, size, job_.bytes_in_file)) ? size : CURL_WRITEFUNC_ERROR;
   // curl calls this with at most 16 KiB at a time: gathered here, written once per loop turn (see
   // settleWrites) or once kMaxPending have come.
   pending_.insert(pending_.end(), data, data + size);
@@ -232,7 +232,7 @@ bool DownloadAttempt::handOff() {
     in_flight_ = write_behind_->write(job_.file.get(), chunk_.data(), chunk_.size(), job_.bytes_in_file);
     return true;
   }
-  const files::WriteResult written = files::writeFully(job_.file.get(), pending_.data(), pending_.size(), job_.bytes_in_file);
+  const files::WriteResult written = files::writeAll(job_.file.get(), pending_.data(), pending_.size(), job_.bytes_in_file);
   // A slow transfer keeps no buffers: a thousand of them would otherwise hold a megabyte each.
   std::vector<char>().swap(pending_);
   std::vector<char>().swap(chunk_);

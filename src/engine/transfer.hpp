@@ -13,56 +13,34 @@
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
+#include "model/file_identity.hpp"
+#include "model/http_request.hpp"
+#include "model/scheduling.hpp"
+#include "model/task_id.hpp"
+#include "model/upload_options.hpp"
+#include "model/validators.hpp"
 
 namespace ferry::engine {
 
-using TaskId = std::uint64_t;
+// The task's own values live in src/model (shared with the protocol and libferry, which must not
+// see the engine); the engine names them as its own.
+using model::FileIdentity;
+using model::Header;
+using model::HttpRequest;
+using model::RedirectPolicy;
+using model::ResumableMode;
+using model::Scheduling;
+using model::TaskId;
+using model::Validators;
 using Clock = std::chrono::steady_clock;
 using WallClock = std::chrono::system_clock;
 
-struct Header {
-  std::string name;
-  std::string value;
-  bool operator==(const Header&) const = default;
-};
-
-// An HTTP request as an application describes it.
-struct HttpRequest {
-  std::string url;
-  std::string method = "GET";
-  std::vector<Header> headers;
-  // A transfer that moves fewer than 1 byte/s for this long is a stall (a transient failure).
-  // Never a whole-transfer timeout: a large download may take hours.
-  std::chrono::seconds stall_timeout{60};
-  std::chrono::seconds connect_timeout{30};
-};
-
-// Validators of the entity whose bytes are in a partial file, for If-Range.
-struct Validators {
-  std::string etag;           // strong ETag only ("W/..." are dropped: they cannot guard a Range)
-  std::string last_modified;  // HTTP-date
-  bool empty() const { return etag.empty() && last_modified.empty(); }
-  bool operator==(const Validators&) const = default;
-};
 
 struct RetryPolicy {
   std::chrono::milliseconds initial_backoff{1000};
   std::chrono::milliseconds max_backoff{60000};
   // After this moment no further retry is made and the task fails with resource-timeout.
   WallClock::time_point resource_deadline = WallClock::now() + std::chrono::hours(24 * 7);
-};
-
-// When and in which order a job may start (URLSessionTask's priority, isDiscretionary,
-// earliestBeginDate). The owner validates the values.
-struct Scheduling {
-  // 0.0 (lowest) .. 1.0 (highest): among jobs waiting for a slot, higher priority starts first
-  // (ties: arrival order).
-  double priority = 0.5;
-  // Starts only while no other (non-discretionary) job runs or waits for a slot; a running
-  // discretionary job is not interrupted when other work arrives.
-  bool discretionary = false;
-  // Held (Waiting "begin-date <UTC ISO 8601>") until this moment; none or past: at once.
-  std::optional<std::chrono::system_clock::time_point> begin_at;
 };
 
 struct DownloadJob {
@@ -78,16 +56,6 @@ struct DownloadJob {
 };
 
 // ---- Uploads ----
-
-// What identifies the bytes of a file source: a different value at any attempt means the file was
-// changed (or replaced) since the job was made, and sending its bytes would splice two versions.
-struct FileIdentity {
-  std::uint64_t size = 0;
-  std::int64_t mtime_ns = 0;  // st_mtim in nanoseconds since the epoch
-  std::uint64_t device = 0;   // st_dev
-  std::uint64_t inode = 0;    // st_ino
-  bool operator==(const FileIdentity&) const = default;
-};
 
 // The body is a file, opened again at every attempt (so a retry or a 307/308 can resend it and a
 // resumable upload can continue from any offset). `expected` empty: the engine records the
@@ -109,23 +77,6 @@ struct StreamBody {
 };
 
 using UploadBody = std::variant<FileBody, StreamBody>;
-
-// How 3xx answers are treated. Uploads follow redirects themselves (not curl), per RFC 9110
-// §15.4: 303 turns any method but HEAD into a GET without body; 301/302 turn POST into GET
-// without body (what browsers and curl do) and keep any other method and its body; 307/308 keep
-// method and body. Authorization and Cookie headers are dropped when the origin changes. At most
-// 10 redirects.
-enum class RedirectPolicy {
-  follow,  // default
-  refuse,  // the 3xx is the final answer: delivered with its status, headers and body, no error
-  ask,     // RedirectProposed is sent and the job waits for Engine::decideRedirect (or stop)
-};
-
-enum class ResumableMode {
-  none,  // a failed attempt starts again from byte 0 (UploadRestarted says so)
-  ietf,  // IETF "Resumable Uploads for HTTP" (interop version 8 by default, 6 selectable)
-  tus,   // tus 1.0.0 core + creation: POST request.url, then PATCH the upload URL
-};
 
 struct ResumableUpload {
   ResumableMode mode = ResumableMode::none;

@@ -37,12 +37,6 @@ std::string findHeader(const std::vector<Header>& headers, std::string_view name
   return {};
 }
 
-FileIdentity identityOf(const struct stat& st) {
-  return FileIdentity{static_cast<std::uint64_t>(st.st_size),
-                      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
-                      static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
-}
-
 Error sourceChanged(const std::filesystem::path& path) {
   return Error(errc::source_changed, "The file " + path.string() +
                                          " changed since the upload was created (its size, modification time or "
@@ -76,14 +70,6 @@ void resetToCreate(UploadState& up) {
 }
 
 }  // namespace
-
-Result<FileIdentity> fileIdentity(const std::filesystem::path& path) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) return tl::unexpected(files::errnoError(errno, "stat " + path.string()));
-  if (!S_ISREG(st.st_mode))
-    return fail(errc::invalid_argument, path.string() + " is not a regular file; upload a file or a stream.");
-  return identityOf(st);
-}
 
 std::optional<std::string> resolveUrl(const std::string& base, const std::string& location) {
   UrlHandle handle(curl_url());
@@ -121,7 +107,7 @@ Result<std::unique_ptr<UploadState>> makeUploadState(UploadJob spec, const Uploa
     return fail(errc::invalid_argument, "The response body path " + spec.response_body_path.string() + " names no file.");
   auto up = std::make_unique<UploadState>();
   if (auto* file = std::get_if<FileBody>(&spec.body)) {
-    auto identity = fileIdentity(file->path);
+    auto identity = files::fileIdentity(file->path);
     if (!identity) return tl::unexpected(identity.error());
     if (file->expected && *file->expected != *identity) return tl::unexpected(sourceChanged(file->path));
     up->identity = *identity;
@@ -234,13 +220,13 @@ Result<void> UploadAttempt::prepareBody() {
         return tl::unexpected(needsNewStream(url_, "a new attempt", up_.stream_bytes_taken));
     } else {
       const auto& path = up_.file()->path;
-      auto now = fileIdentity(path);
+      auto now = files::fileIdentity(path);
       if (!now) return tl::unexpected(now.error().is(errc::not_found) ? sourceVanished(path) : now.error());
       if (*now != up_.identity) return tl::unexpected(sourceChanged(path));
       source_.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
       if (!source_) return tl::unexpected(files::errnoError(errno, "open " + path.string()));
       struct stat st{};
-      if (::fstat(source_.get(), &st) != 0 || identityOf(st) != up_.identity)
+      if (::fstat(source_.get(), &st) != 0 || files::fileIdentityOf(st) != up_.identity)
         return tl::unexpected(sourceChanged(path));
     }
     up_.total_sent = body_start_;
@@ -401,7 +387,7 @@ size_t UploadAttempt::readFile(char* buffer, size_t size) {
     read_error_ = sourceVanished(path);
     return CURL_READFUNC_ABORT;
   }
-  if (identityOf(open_st) != up_.identity) {
+  if (files::fileIdentityOf(open_st) != up_.identity) {
     read_error_ = sourceChanged(path);
     return CURL_READFUNC_ABORT;
   }
@@ -572,16 +558,11 @@ size_t UploadAttempt::writeBody(const char* data, size_t size) {
   const std::uint64_t room = up_.spec.max_response_body_bytes - std::min(up_.spec.max_response_body_bytes, up_.response_bytes);
   const size_t keep = static_cast<size_t>(std::min<std::uint64_t>(room, size));
   if (keep < size) up_.response_truncated = true;  // read and dropped: the answer is still complete
-  size_t done = 0;
-  while (done < keep) {
-    ssize_t n = ::pwrite(up_.response_file.get(), data + done, keep - done,
-                         static_cast<off_t>(up_.response_bytes + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      write_error_ = files::errnoError(n < 0 ? errno : EIO, "write " + up_.spec.response_body_path.string());
-      return CURL_WRITEFUNC_ERROR;
-    }
-    done += static_cast<size_t>(n);
+  if (auto written = files::writeAll(up_.response_file.get(), std::string_view(data, keep), up_.response_bytes,
+                                     up_.spec.response_body_path);
+      !written) {
+    write_error_ = written.error();
+    return CURL_WRITEFUNC_ERROR;
   }
   up_.response_bytes += keep;
   return size;

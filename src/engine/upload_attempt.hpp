@@ -21,8 +21,6 @@
 
 namespace ferry::engine {
 
-// The identity of the file at `path` now (stat), or not-found / io.
-Result<FileIdentity> fileIdentity(const std::filesystem::path& path);
 
 // `location` resolved against `base` (RFC 3986), or nullopt when curl cannot make a URL of it.
 std::optional<std::string> resolveUrl(const std::string& base, const std::string& location);

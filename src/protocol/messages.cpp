@@ -49,7 +49,7 @@ Error errorFromJson(const Json& j) {
   return Error(j.value("code", std::string(errc::internal)), j.value("message", std::string("unknown error")));
 }
 
-Json requestToJson(const engine::HttpRequest& request) {
+Json requestToJson(const model::HttpRequest& request) {
   Json headers = Json::array();
   for (const auto& h : request.headers) headers.push_back(Json::array({h.name, h.value}));
   return Json{{"url", request.url},
@@ -77,9 +77,9 @@ Result<std::chrono::seconds> positiveSeconds(const Json& j, const char* field, s
 }
 }  // namespace
 
-Result<engine::HttpRequest> requestFromJson(const Json& j) {
+Result<model::HttpRequest> requestFromJson(const Json& j) {
   if (!j.is_object()) return fail(errc::invalid_argument, "request must be a JSON object");
-  engine::HttpRequest r;
+  model::HttpRequest r;
   auto url = j.find("url");
   if (url == j.end() || !url->is_string() || url->get<std::string>().empty())
     return fail(errc::bad_url, "the request has no URL; give an http:// or https:// URL");
@@ -93,7 +93,7 @@ Result<engine::HttpRequest> requestFromJson(const Json& j) {
     for (const auto& pair : *h) {
       if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string())
         return fail(errc::invalid_argument, "each header must be a [name, value] pair of strings");
-      engine::Header header{pair[0].get<std::string>(), pair[1].get<std::string>()};
+      model::Header header{pair[0].get<std::string>(), pair[1].get<std::string>()};
       if (!isToken(header.name)) return fail(errc::invalid_argument, "header name \"" + header.name + "\" is not an HTTP token");
       if (hasLineBreak(header.value) || header.value.size() > 8192)
         return fail(errc::invalid_argument, "header " + header.name + " has a line break or is longer than 8192 bytes");

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
-#include "engine/transfer.hpp"
+#include "model/http_request.hpp"
 
 namespace ferry::protocol {
 
@@ -87,10 +87,10 @@ Error errorFromJson(const Json& j);
 
 // ---- Value codecs shared by both sides ----
 
-Json requestToJson(const engine::HttpRequest& request);
+Json requestToJson(const model::HttpRequest& request);
 // Validates: url present and ≤ 8 KiB, method a token, headers are name/value strings without CR/LF,
 // timeouts positive. The URL's syntax and scheme are checked by the engine (bad-url, unsupported-scheme).
-Result<engine::HttpRequest> requestFromJson(const Json& j);
+Result<model::HttpRequest> requestFromJson(const Json& j);
 
 // A task as the daemon reports it (getAllTasks, list, replies).
 struct TaskInfo {

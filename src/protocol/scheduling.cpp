@@ -4,8 +4,8 @@
 
 namespace ferry::protocol {
 
-Result<engine::Scheduling> schedulingFromJson(const Json& j) {
-  engine::Scheduling s;
+Result<model::Scheduling> schedulingFromJson(const Json& j) {
+  model::Scheduling s;
   if (!j.is_object()) return s;
   if (auto it = j.find("priority"); it != j.end()) {
     if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() < 0.0 || it->get<double>() > 1.0)
@@ -28,12 +28,12 @@ Result<engine::Scheduling> schedulingFromJson(const Json& j) {
   return s;
 }
 
-std::optional<std::int64_t> beginAtSeconds(const engine::Scheduling& s) {
+std::optional<std::int64_t> beginAtSeconds(const model::Scheduling& s) {
   if (!s.begin_at) return std::nullopt;
   return std::chrono::duration_cast<std::chrono::seconds>(s.begin_at->time_since_epoch()).count();
 }
 
-void schedulingToJson(const engine::Scheduling& s, Json& j) {
+void schedulingToJson(const model::Scheduling& s, Json& j) {
   j["priority"] = s.priority;
   j["discretionary"] = s.discretionary;
   if (auto at = beginAtSeconds(s)) j["begin_at"] = *at;

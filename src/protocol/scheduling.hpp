@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "common/error.hpp"
-#include "engine/transfer.hpp"
+#include "model/scheduling.hpp"
 #include "protocol/messages.hpp"
 
 namespace ferry::protocol {
@@ -23,10 +23,10 @@ inline constexpr std::uint64_t kMaxBandwidthLimit = 1ULL << 50;
 // Reads "priority" (a number 0.0..1.0), "discretionary" (bool) and "begin_at" (whole seconds since
 // the epoch, UTC) from a message or a stored object; absent fields keep their defaults. Wrong types
 // and out-of-range values are invalid-argument errors with a sentence that says what is allowed.
-Result<engine::Scheduling> schedulingFromJson(const Json& j);
+Result<model::Scheduling> schedulingFromJson(const Json& j);
 // Writes the three fields into `j` (begin_at only when set).
-void schedulingToJson(const engine::Scheduling& s, Json& j);
-std::optional<std::int64_t> beginAtSeconds(const engine::Scheduling& s);
+void schedulingToJson(const model::Scheduling& s, Json& j);
+std::optional<std::int64_t> beginAtSeconds(const model::Scheduling& s);
 
 // A bandwidth limit in bytes/s from a message field: a whole number, 0 (none) or
 // kMinBandwidthLimit..kMaxBandwidthLimit.

@@ -12,6 +12,7 @@
 #include <system_error>
 #include <vector>
 
+#include "common/files.hpp"
 #include "common/unique_fd.hpp"
 
 namespace ferry::store {
@@ -64,9 +65,9 @@ bool SpaceReserve::make() {
     std::vector<char> zeros(64 * 1024, 0);
     err = 0;
     for (std::uint64_t done = 0; done < size_ && err == 0;) {
-      auto n = ::pwrite(fd.get(), zeros.data(), std::min<std::uint64_t>(zeros.size(), size_ - done), static_cast<off_t>(done));
-      if (n <= 0) err = errno;
-      else done += static_cast<std::uint64_t>(n);
+      const auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), size_ - done));
+      err = files::writeAll(fd.get(), zeros.data(), chunk, done).error;
+      done += chunk;
     }
   }
   if (err != 0) {

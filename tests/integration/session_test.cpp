@@ -160,6 +160,31 @@ TEST(Session, SuspendAndResumeNest) {
   EXPECT_NE(nginx.accessLogOnceItHas("206 bytes=").find("206 bytes="), std::string::npos);  // continued, not restarted
 }
 
+// DownloadOptions/UploadOptions::start: created running in the create round trip, no resume().
+TEST(Session, TasksCreatedWithStartRunWithoutResume) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  writeRandomFile(dir / "www/a.bin", 3 * MiB, 5);
+  NginxServer nginx({dir / "www", "", ""});
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  std::filesystem::create_directories(dir / "keep");
+  auto delegate = std::make_shared<RecordingDelegate>(dir / "keep");
+  auto session = Session::create(ferryd.config("started"), delegate);
+  ASSERT_TRUE(session);
+  DownloadOptions download;
+  download.start = true;
+  auto task = (*session)->downloadTask(nginx.url("/a.bin"), download);
+  ASSERT_TRUE(task);
+  ASSERT_TRUE(delegate->waitForCompletion(task->identifier()));
+  ASSERT_TRUE(delegate->completion(task->identifier())->ok());
+  EXPECT_EQ(sha256File(*delegate->kept(task->identifier())), sha256File(dir / "www/a.bin"));
+  // The same options without start: suspended until resume(), as before.
+  auto held = (*session)->downloadTask(nginx.url("/a.bin"));
+  ASSERT_TRUE(held);
+  EXPECT_EQ(taskInfo(ferryd, held->identifier())->waiting_for, "suspended");
+}
+
 TEST(Session, CancelWithResumeDataThenResumeFromIt) {
   TempDir dir;
   std::filesystem::create_directories(dir / "www");

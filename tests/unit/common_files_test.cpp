@@ -1,6 +1,12 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <gtest/gtest.h>
 
 #include "common/files.hpp"
+#include "common/unique_fd.hpp"
 #include "support/fixtures.hpp"
 
 using namespace ferry;
@@ -37,4 +43,49 @@ TEST(Files, SyncDataOfMissingFileIsNotFound) {
   auto r = files::syncData(dir / "nope");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, errc::not_found);
+}
+
+TEST(Files, WriteAllWritesAtTheOffsetAndLeavesThePositionAlone) {
+  test::TempDir dir;
+  auto p = dir / "f";
+  test::writeFile(p, "0123456789");
+  UniqueFd fd(::open(p.c_str(), O_RDWR | O_CLOEXEC));
+  ASSERT_TRUE(fd);
+  ASSERT_TRUE(files::writeAll(fd.get(), std::string_view("ab"), 4, p));
+  ASSERT_TRUE(files::writeAll(fd.get(), std::string_view("XYZ"), 10, p));  // past the end: extends
+  EXPECT_EQ(::lseek(fd.get(), 0, SEEK_CUR), 0);
+  EXPECT_EQ(test::readFile(p), "0123ab6789XYZ");
+}
+
+TEST(Files, WriteAllToAReadOnlyDescriptorSaysWhichFile) {
+  test::TempDir dir;
+  auto p = dir / "ro";
+  test::writeFile(p, "x");
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+  auto r = files::writeAll(fd.get(), std::string_view("y"), 0, p);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("write " + p.string()), std::string::npos) << r.error().message;
+  const files::WriteResult raw = files::writeAll(fd.get(), "y", 1, 0);
+  EXPECT_EQ(raw.error, EBADF);
+  EXPECT_EQ(raw.written, 0u);
+}
+
+TEST(Files, FileIdentityChangesWhenTheFileIsRewrittenAndRefusesADirectory) {
+  test::TempDir dir;
+  auto p = dir / "f";
+  test::writeFile(p, "one");
+  auto first = files::fileIdentity(p);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->size, 3u);
+  test::writeFile(p, "three");
+  auto second = files::fileIdentity(p);
+  ASSERT_TRUE(second);
+  EXPECT_NE(*first, *second);
+  auto of_dir = files::fileIdentity(dir.path());
+  ASSERT_FALSE(of_dir);
+  EXPECT_EQ(of_dir.error().code, errc::invalid_argument);
+  EXPECT_NE(of_dir.error().message.find("is not a regular file"), std::string::npos);
+  auto missing = files::fileIdentity(dir / "nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, errc::not_found);
 }

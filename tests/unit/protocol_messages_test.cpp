@@ -33,7 +33,7 @@ TEST(ToLine, IsOneLineEvenWithNewlinesAndInvalidUtf8InStrings) {
 }
 
 TEST(Request, RoundTrips) {
-  engine::HttpRequest r;
+  model::HttpRequest r;
   r.url = "https://example.org/a?b=c";
   r.method = "POST";
   r.headers = {{"X-One", "1"}, {"Authorization", "Bearer t"}};

@@ -93,7 +93,7 @@ ferry::Result<void> TempFile::write(std::string_view bytes) {
     return {};
   }
   // pwrite at the offset, as the other thread does: the descriptor's own position never moves.
-  const auto written = ferry::files::writeFully(fd_.get(), bytes.data(), bytes.size(), offset);
+  const auto written = ferry::files::writeAll(fd_.get(), bytes.data(), bytes.size(), offset);
   if (written.error != 0) return tl::unexpected(ferry::files::errnoError(written.error, "write " + path_.string()));
   writeback_.wrote(fd_.get(), size_);
   return {};
@@ -119,18 +119,6 @@ ferry::Result<void> TempFile::commitTo(const std::filesystem::path& target) {
   auto r = ferry::files::renameDurably(path_, target);
   if (r) path_.clear();
   return r;
-}
-
-ferry::Result<void> writeAll(int fd, std::string_view bytes, const std::filesystem::path& what) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return tl::unexpected(ferry::files::errnoError(errno, "write " + what.string()));
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
 }
 
 std::string randomId(std::size_t hex_digits) {

@@ -70,8 +70,6 @@ class TempFile {
   std::optional<std::future<ferry::files::WriteResult>> in_flight_;
 };
 
-// Writes all of `bytes` to fd (retrying short writes and EINTR).
-ferry::Result<void> writeAll(int fd, std::string_view bytes, const std::filesystem::path& what);
 
 inline constexpr std::size_t kVideoIdDigits = 16;
 inline constexpr std::size_t kUploadTokenDigits = 32;  // upload URLs are capabilities

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/files.hpp"
 #include "handlers.hpp"
 #include "storage.hpp"
 
@@ -52,7 +53,8 @@ HttpResult<std::unique_ptr<UploadAppender>> UploadAppender::open(App& app, const
   auto path = app.storage.uploadPath(token);
   ferry::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) return problem(http::status::not_found, "the upload's data is gone; start a new upload");
-  // Bytes past the durable offset were never reported; drop them so the file matches the record.
+  // Bytes past the durable offset were never reported; drop them so the file matches the record
+  // (append() writes at written_, which starts at that offset).
   if (::ftruncate(fd.get(), static_cast<off_t>((*found)->offset)) != 0 ||
       ::lseek(fd.get(), static_cast<off_t>((*found)->offset), SEEK_SET) < 0)
     return problem(http::status::internal_server_error, "cannot reopen the upload; try again later");
@@ -76,7 +78,7 @@ HttpResult<void> UploadAppender::append(std::string_view bytes) {
   if (written_ + bytes.size() > limit)
     return problem(record_.length ? http::status::bad_request : http::status::payload_too_large,
                    record_.length ? "the body goes past the upload's length" : "the movie is too large");
-  if (auto r = writeAll(fd_.get(), bytes, app_.storage.uploadPath(record_.token)); !r) {
+  if (auto r = ferry::files::writeAll(fd_.get(), bytes, written_, app_.storage.uploadPath(record_.token)); !r) {
     spdlog::error("upload {}: {}", record_.token, r.error().describe());
     return problem(r.error().is(ferry::errc::no_space) ? http::status::insufficient_storage
                                                        : http::status::internal_server_error,

@@ -42,6 +42,9 @@ struct DownloadOptions {
   std::filesystem::path destination;
   std::string description;  // a label shown by ferryctl list
   SchedulingOptions scheduling;
+  // Created running, in the same round trip (ferryd's `start`): no resume() needed. Default: created
+  // suspended, as URLSession's tasks are, so that the application can record the task's id first.
+  bool start = false;
 };
 
 struct UploadOptions {
@@ -56,6 +59,9 @@ struct UploadOptions {
   std::string redirects = "follow";
   std::string description;
   SchedulingOptions scheduling;
+  // Created running, in the same round trip (ferryd's `start`): no resume() needed. Default: created
+  // suspended, as URLSession's tasks are, so that the application can record the task's id first.
+  bool start = false;
 };
 
 // A task as ferryd reports it (getAllTasks).

@@ -1,0 +1,27 @@
+#pragma once
+// An HTTP request as an application describes it: what libferry sends, what the protocol carries
+// and what the engine performs. Plain values; validation is the protocol's (requestFromJson).
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace ferry::model {
+
+struct Header {
+  std::string name;
+  std::string value;
+  bool operator==(const Header&) const = default;
+};
+
+struct HttpRequest {
+  std::string url;
+  std::string method = "GET";
+  std::vector<Header> headers;
+  // A transfer that moves fewer than 1 byte/s for this long is a stall (a transient failure).
+  // Never a whole-transfer timeout: a large download may take hours.
+  std::chrono::seconds stall_timeout{60};
+  std::chrono::seconds connect_timeout{30};
+};
+
+}  // namespace ferry::model

@@ -1,0 +1,22 @@
+#pragma once
+// When and in which order a task may start (URLSessionTask's priority, isDiscretionary,
+// earliestBeginDate). The protocol validates the values (protocol/scheduling.hpp); the engine's
+// scheduler obeys them.
+
+#include <chrono>
+#include <optional>
+
+namespace ferry::model {
+
+struct Scheduling {
+  // 0.0 (lowest) .. 1.0 (highest): among jobs waiting for a slot, higher priority starts first
+  // (ties: arrival order).
+  double priority = 0.5;
+  // Starts only while no other (non-discretionary) job runs or waits for a slot; a running
+  // discretionary job is not interrupted when other work arrives.
+  bool discretionary = false;
+  // Held (Waiting "begin-date <UTC ISO 8601>") until this moment; none or past: at once.
+  std::optional<std::chrono::system_clock::time_point> begin_at;
+};
+
+}  // namespace ferry::model
