@@ -247,18 +247,19 @@ std::string describeRate(std::uint64_t bytes_per_second) {
   return text;
 }
 
-void printBandwidth(const Json& b) {
-  const Json rates = b.value("rates", Json::object());
-  std::cout << "bandwidth limit: " << describeRate(b.value("global", std::uint64_t{0})) << "; now "
-            << units::humanRate(rates.value("total", 0.0)) << "\n";
-  const Json limits = b.value("sessions", Json::object());
-  const Json session_rates = rates.value("sessions", Json::object());
+void printBandwidth(const BandwidthStatus& b) {
+  std::cout << "bandwidth limit: " << describeRate(b.global_limit) << "; now "
+            << units::humanRate(static_cast<double>(b.total_rate)) << "\n";
   std::map<std::string, bool> names;
-  for (const auto& [name, v] : limits.items()) names[name] = true;
-  for (const auto& [name, v] : session_rates.items()) names[name] = true;
+  for (const auto& [name, v] : b.session_limits) names[name] = true;
+  for (const auto& [name, v] : b.session_rates) names[name] = true;
+  auto valueOf = [](const std::map<std::string, std::uint64_t>& m, const std::string& name) {
+    auto it = m.find(name);
+    return it == m.end() ? std::uint64_t{0} : it->second;
+  };
   for (const auto& [name, _] : names)
-    std::cout << "  session " << name << ": limit " << describeRate(limits.value(name, std::uint64_t{0})) << "; now "
-              << units::humanRate(session_rates.value(name, 0.0)) << "\n";
+    std::cout << "  session " << name << ": limit " << describeRate(valueOf(b.session_limits, name)) << "; now "
+              << units::humanRate(static_cast<double>(valueOf(b.session_rates, name))) << "\n";
 }
 
 }  // namespace
@@ -518,26 +519,24 @@ int resumeData(const Context& ctx, std::uint64_t task) {
 
 namespace {
 // A session's launch command and its state, two lines under the session in `ferryctl status`.
-void printLaunch(const Json& launch) {
+void printLaunch(const LaunchStatus& launch) {
   std::string command;
-  for (const auto& arg : launch.value("argv", Json::array())) command += (command.empty() ? "" : " ") + arg.get<std::string>();
+  for (const auto& arg : launch.argv) command += (command.empty() ? "" : " ") + arg;
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  auto in = [&](const char* field) {  // "in 5s" / "5s ago" for a unix-ms field
-    auto it = launch.find(field);
-    if (it == launch.end() || !it->is_number()) return std::string("never");
-    const double seconds = static_cast<double>(it->get<std::int64_t>() - now) / 1000.0;
+  auto in = [&](const std::optional<std::int64_t>& unix_ms) {  // "in 5s" / "5s ago"
+    if (!unix_ms) return std::string("never");
+    const double seconds = static_cast<double>(*unix_ms - now) / 1000.0;
     return seconds >= 0 ? "in " + units::humanDuration(seconds) : units::humanDuration(-seconds) + " ago";
   };
-  std::cout << "  launch: " << command << " (at most every " << launch.value("min_interval", 0) << "s)\n"
-            << "  " << launch.value("launches", 0) << " launches, last " << in("last_launch_at");
-  if (launch.value("failures", 0) > 0) std::cout << ", " << launch.value("failures", 0) << " in a row without attaching";
-  if (auto pid = launch.find("running_pid"); pid != launch.end() && pid->is_number())
-    std::cout << ", running (pid " << pid->get<long>() << ", for " << launch.value("running_for", "") << ")";
-  else if (launch.find("next_launch_not_before") != launch.end() && launch["next_launch_not_before"].is_number() &&
-           launch["next_launch_not_before"].get<std::int64_t>() > now)
-    std::cout << ", next launch not before " << in("next_launch_not_before");
-  if (launch.value("refresh_interval", 0) > 0)
-    std::cout << "; refresh every " << launch.value("refresh_interval", 0) << "s, next " << in("next_refresh_at");
+  std::cout << "  launch: " << command << " (at most every " << launch.min_interval << "s)\n"
+            << "  " << launch.launches << " launches, last " << in(launch.last_launch_at);
+  if (launch.failures > 0) std::cout << ", " << launch.failures << " in a row without attaching";
+  if (launch.running_pid)
+    std::cout << ", running (pid " << *launch.running_pid << ", for " << launch.running_for << ")";
+  else if (launch.next_launch_not_before && *launch.next_launch_not_before > now)
+    std::cout << ", next launch not before " << in(launch.next_launch_not_before);
+  if (launch.refresh_interval > 0)
+    std::cout << "; refresh every " << launch.refresh_interval << "s, next " << in(launch.next_refresh_at);
   std::cout << "\n";
 }
 }  // namespace
@@ -548,23 +547,20 @@ int status(const Context& ctx) {
   auto s = (*control)->status();
   if (!s) return report(ctx, s.error());
   if (ctx.json) {
-    std::cout << s->dump(2) << "\n";
+    std::cout << protocol::daemonStatusToJson(*s).dump(2) << "\n";
     return kExitOk;
   }
-  std::cout << "ferryd " << s->value("daemon_version", "?") << ", pid " << s->value("pid", 0) << ", up "
-            << units::humanDuration(s->value("uptime_seconds", 0.0)) << "\n"
-            << "socket " << s->value("socket", "") << (s->value("socket_activated", false) ? " (from systemd)" : "")
-            << ", state " << s->value("state_dir", "") << "\n";
-  for (const auto& session : s->value("sessions", Json::array())) {
-    std::cout << "session " << session.value("id", "") << (session.value("attached", false) ? " (attached)" : "") << ", "
-              << session.value("pending_events", 0) << " events waiting\n";
-    if (auto launch = session.find("launch"); launch != session.end() && launch->is_object()) printLaunch(*launch);
+  std::cout << "ferryd " << s->daemon_version << ", pid " << s->pid << ", up "
+            << units::humanDuration(static_cast<double>(s->uptime_seconds)) << "\n"
+            << "socket " << s->socket << (s->socket_activated ? " (from systemd)" : "") << ", state " << s->state_dir
+            << "\n";
+  for (const auto& session : s->sessions) {
+    std::cout << "session " << session.id << (session.attached ? " (attached)" : "") << ", " << session.pending_events
+              << " events waiting\n";
+    if (session.launch) printLaunch(*session.launch);
   }
-  // Named: items() of a temporary would outlive it (the range-for keeps only the proxy alive).
-  const Json by_state = s->value("tasks_by_state", Json::object());
-  for (const auto& [state, count] : by_state.items())
-    std::cout << count << " " << state << "\n";
-  if (s->contains("bandwidth")) printBandwidth((*s)["bandwidth"]);
+  for (const auto& [state, count] : s->tasks_by_state) std::cout << count << " " << state << "\n";
+  printBandwidth(s->bandwidth);
   return kExitOk;
 }
 
@@ -589,13 +585,13 @@ int limit(const Context& ctx, const LimitArgs& args) {
   }
   auto control = Control::connect(ctx.socket);
   if (!control) return report(ctx, control.error());
-  Result<Json> result = fail(errc::internal, "unreachable");
+  Result<BandwidthStatus> result = fail(errc::internal, "unreachable");
   if (global) result = (*control)->setLimit(std::nullopt, *global);
   if (session_rate && (!global || result)) result = (*control)->setLimit(args.session, *session_rate);
   if (!global && !session_rate) result = (*control)->limits();
   if (!result) return report(ctx, result.error());
   if (ctx.json)
-    std::cout << result->dump(2) << "\n";
+    std::cout << protocol::bandwidthStatusToJson(*result).dump(2) << "\n";
   else
     printBandwidth(*result);
   return kExitOk;

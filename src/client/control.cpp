@@ -55,14 +55,24 @@ Result<std::string> Control::cancelByProducingResumeData(std::uint64_t task) {
   return r->value("resume_data", std::string());
 }
 
-Result<Json> Control::status() { return connection_->request({{"type", protocol::type::status}}); }
+Result<DaemonStatus> Control::status() {
+  auto r = connection_->request({{"type", protocol::type::status}});
+  if (!r) return tl::unexpected(r.error());
+  return protocol::daemonStatusFromJson(*r);
+}
 
-Result<Json> Control::limits() { return connection_->request({{"type", protocol::type::limits}}); }
+Result<BandwidthStatus> Control::limits() {
+  auto r = connection_->request({{"type", protocol::type::limits}});
+  if (!r) return tl::unexpected(r.error());
+  return protocol::bandwidthStatusFromJson(*r);
+}
 
-Result<Json> Control::setLimit(const std::optional<std::string>& session, std::uint64_t bytes_per_second) {
+Result<BandwidthStatus> Control::setLimit(const std::optional<std::string>& session, std::uint64_t bytes_per_second) {
   Json message{{"type", protocol::type::set_limit}, {"bytes_per_second", bytes_per_second}};
   if (session) message["session"] = *session;
-  return connection_->request(message);
+  auto r = connection_->request(message);
+  if (!r) return tl::unexpected(r.error());
+  return protocol::bandwidthStatusFromJson(*r);
 }
 
 Result<void> Control::watch(std::function<void(const Json&)> on_event, const std::optional<std::string>& session) {

@@ -23,7 +23,9 @@ std::int64_t toMs(std::chrono::seconds s) { return std::chrono::duration_cast<st
 
 Error launchError(const std::string& why) { return Error(errc::invalid_argument, "launch command: " + why); }
 
-Json timeOrNull(std::int64_t unix_ms) { return unix_ms == 0 ? Json(nullptr) : Json(unix_ms); }
+std::optional<std::int64_t> timeOrNone(std::int64_t unix_ms) {
+  return unix_ms == 0 ? std::nullopt : std::optional<std::int64_t>(unix_ms);
+}
 
 }  // namespace
 
@@ -272,22 +274,26 @@ void AppLauncher::persist(const SessionLaunch& s) {
       });
 }
 
-Json AppLauncher::status(const std::string& session) const {
+std::optional<protocol::LaunchStatus> AppLauncher::status(const std::string& session) const {
   auto it = sessions_.find(session);
-  if (it == sessions_.end() || !it->second.command) return nullptr;
+  if (it == sessions_.end() || !it->second.command) return std::nullopt;
   const auto& s = it->second;
-  return Json{{"argv", s.command->argv},
-              {"working_directory", s.command->working_directory},
-              {"min_interval", s.command->min_interval.count()},
-              {"refresh_interval", s.command->refresh_interval.count()},
-              {"running_pid", s.running ? Json(s.running->pid()) : Json(nullptr)},
-              {"running_for", s.running ? Json(std::string(launchReasonName(s.running_reason))) : Json(nullptr)},
-              {"launches", s.schedule.launches},
-              {"failures", s.schedule.failures},
-              {"last_launch_at", timeOrNull(s.schedule.last_launch_at)},
-              {"last_refresh_at", timeOrNull(s.schedule.last_refresh_at)},
-              {"next_refresh_at", timeOrNull(s.schedule.next_refresh_at)},
-              {"next_launch_not_before", timeOrNull(notBefore(s))}};
+  protocol::LaunchStatus l;
+  l.argv = s.command->argv;
+  l.working_directory = s.command->working_directory;
+  l.min_interval = s.command->min_interval.count();
+  l.refresh_interval = s.command->refresh_interval.count();
+  if (s.running) {
+    l.running_pid = s.running->pid();
+    l.running_for = std::string(launchReasonName(s.running_reason));
+  }
+  l.launches = s.schedule.launches;
+  l.failures = s.schedule.failures;
+  l.last_launch_at = timeOrNone(s.schedule.last_launch_at);
+  l.last_refresh_at = timeOrNone(s.schedule.last_refresh_at);
+  l.next_refresh_at = timeOrNone(s.schedule.next_refresh_at);
+  l.next_launch_not_before = timeOrNone(notBefore(s));
+  return l;
 }
 
 }  // namespace ferry::daemon

@@ -22,6 +22,7 @@
 
 #include "daemon/event_outbox.hpp"
 #include "daemon/launched_process.hpp"
+#include "protocol/daemon_status.hpp"
 #include "protocol/messages.hpp"
 #include "store/records.hpp"
 #include "store/writer.hpp"
@@ -71,7 +72,7 @@ class AppLauncher {
 
   // For ferryctl status: the command, whether it runs, the counts and the schedule; null when the
   // session has no launch command.
-  protocol::Json status(const std::string& session) const;
+  std::optional<protocol::LaunchStatus> status(const std::string& session) const;
 
  private:
   struct SessionLaunch {

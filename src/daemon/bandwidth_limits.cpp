@@ -25,7 +25,7 @@ void BandwidthLimitBook::restore(const std::map<std::string, std::int64_t>& meta
     }
   }
   if (limits_.global > 0 || !limits_.per_group.empty()) {
-    spdlog::info("bandwidth limits: {}", toJson().dump());
+    spdlog::info("bandwidth limits: {}", protocol::bandwidthStatusToJson(status()).dump());
     engine_.setBandwidthLimits(limits_);
   }
 }
@@ -51,10 +51,11 @@ void BandwidthLimitBook::set(const std::optional<std::string>& session, std::uin
       std::move(done), commit);
 }
 
-protocol::Json BandwidthLimitBook::toJson() const {
-  protocol::Json sessions = protocol::Json::object();
-  for (const auto& [session, limit] : limits_.per_group) sessions[session] = limit;
-  return {{"global", limits_.global}, {"sessions", sessions}};
+protocol::BandwidthStatus BandwidthLimitBook::status() const {
+  protocol::BandwidthStatus b;
+  b.global_limit = limits_.global;
+  b.session_limits = {limits_.per_group.begin(), limits_.per_group.end()};
+  return b;
 }
 
 }  // namespace ferry::daemon

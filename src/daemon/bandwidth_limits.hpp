@@ -11,6 +11,7 @@
 
 #include "engine/bandwidth.hpp"
 #include "engine/engine.hpp"
+#include "protocol/daemon_status.hpp"
 #include "protocol/messages.hpp"
 #include "store/writer.hpp"
 
@@ -29,7 +30,8 @@ class BandwidthLimitBook {
 
   const engine::BandwidthLimits& limits() const { return limits_; }
   // {"global": N, "sessions": {"id": N, ...}} (0: none).
-  protocol::Json toJson() const;
+  // The limits part of `limits` (rates are the daemon's to add).
+  protocol::BandwidthStatus status() const;
 
  private:
   engine::Engine& engine_;

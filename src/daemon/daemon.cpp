@@ -376,33 +376,33 @@ void Daemon::handleList(const Conn& c, const Json& m) {
 
 void Daemon::handleStatus(const Conn& c, const Json& m) {
   Json id = m.contains("id") ? m["id"] : Json(nullptr);
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
-  Json sessions = Json::array();
+  protocol::DaemonStatus s;
+  s.daemon_version = FERRY_VERSION;
+  s.pid = ::getpid();
+  s.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
+  s.socket = server_.socketPath().string();
+  s.socket_activated = server_.socketActivated();
+  s.state_dir = options_.state_dir.string();
   for (const auto& [name, config] : sessions_)
-    sessions.push_back({{"id", name}, {"attached", outbox_.isAttached(name)}, {"pending_events", outbox_.pendingCount(name)},
-                        {"launch", launcher_->status(name)}});
-  reply(c, id, {{"daemon_version", FERRY_VERSION}, {"pid", ::getpid()}, {"uptime_seconds", uptime},
-                {"socket", server_.socketPath().string()}, {"socket_activated", server_.socketActivated()},
-                {"state_dir", options_.state_dir.string()},
-                {"sessions", sessions}, {"tasks_by_state", tasks_->countByState()},
-                {"bandwidth", limitsAndRates()}});
+    s.sessions.push_back({name, outbox_.isAttached(name), outbox_.pendingCount(name), launcher_->status(name)});
+  for (const auto& [state, count] : tasks_->countByState()) s.tasks_by_state[state] = static_cast<std::uint64_t>(count);
+  s.bandwidth = limitsAndRates();
+  reply(c, id, protocol::daemonStatusToJson(s));
 }
 
-// {"global": N, "sessions": {id: N}, "rates": {"total": B/s, "sessions": {id: B/s}}}
-Json Daemon::limitsAndRates() {
-  Json out = limits_->toJson();
+protocol::BandwidthStatus Daemon::limitsAndRates() {
+  protocol::BandwidthStatus out = limits_->status();
   double total = 0;
-  Json per_session = Json::object();
   for (const auto& [session, rate] : tasks_->currentRates()) {
-    per_session[session] = static_cast<std::uint64_t>(rate);
+    out.session_rates[session] = static_cast<std::uint64_t>(rate);
     total += rate;
   }
-  out["rates"] = {{"total", static_cast<std::uint64_t>(total)}, {"sessions", per_session}};
+  out.total_rate = static_cast<std::uint64_t>(total);
   return out;
 }
 
 void Daemon::handleLimits(const Conn& c, const Json& m) {
-  reply(c, m.contains("id") ? m["id"] : Json(nullptr), limitsAndRates());
+  reply(c, m.contains("id") ? m["id"] : Json(nullptr), protocol::bandwidthStatusToJson(limitsAndRates()));
 }
 
 void Daemon::handleSetLimit(const Conn& c, const Json& m) {
@@ -422,7 +422,7 @@ void Daemon::handleSetLimit(const Conn& c, const Json& m) {
   limits_->set(session, *limit, [this, c, id](Result<void> stored) {
     boost::asio::post(io_, [this, c, id, stored]() {
       if (!stored) return c->sendError(id, stored.error());
-      reply(c, id, limitsAndRates());
+      reply(c, id, protocol::bandwidthStatusToJson(limitsAndRates()));
     });
   });
 }

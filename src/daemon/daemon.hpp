@@ -69,7 +69,7 @@ class Daemon : public MessageHandler {
   void handleStatus(const Conn& c, const protocol::Json& m);
   void handleLimits(const Conn& c, const protocol::Json& m);
   void handleSetLimit(const Conn& c, const protocol::Json& m);
-  protocol::Json limitsAndRates();
+  protocol::BandwidthStatus limitsAndRates();
   std::optional<std::string> scopeOf(const Conn& c) const;
 
   DaemonOptions options_;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "protocol/field_reader.hpp"
+
 namespace ferry::protocol {
 
 Result<Json> parseLine(std::string_view line, std::size_t max_bytes) {
@@ -45,8 +47,10 @@ std::optional<std::string> optionalString(const Json& message, std::string_view 
 Json errorJson(const Error& error) { return Json{{"code", error.code}, {"message", error.message}}; }
 
 Error errorFromJson(const Json& j) {
-  if (!j.is_object()) return Error(errc::protocol, "malformed error object");
-  return Error(j.value("code", std::string(errc::internal)), j.value("message", std::string("unknown error")));
+  FieldReader in(j, "error");
+  Error e(in.string("code", std::string(errc::internal)), in.string("message", "unknown error"));
+  if (!in.ok()) return Error(errc::protocol, "malformed error object: " + in.finish(0).error().message);
+  return e;
 }
 
 Json requestToJson(const model::HttpRequest& request) {
@@ -131,30 +135,28 @@ Json taskInfoToJson(const TaskInfo& info) {
 }
 
 Result<TaskInfo> taskInfoFromJson(const Json& j) {
-  if (!j.is_object()) return fail(errc::protocol, "task is not a JSON object");
-  try {
-    TaskInfo t;
-    t.id = j.at("id").get<std::uint64_t>();
-    t.session = j.value("session", "");
-    t.kind = j.value("kind", "download");
-    t.state = j.value("state", "");
-    t.waiting_for = j.value("waiting_for", "");
-    t.url = j.value("url", "");
-    t.destination = j.value("destination", "");
-    t.description = j.value("description", "");
-    t.bytes_written = j.value("bytes_written", std::uint64_t{0});
-    if (auto e = j.find("expected_total"); e != j.end() && e->is_number_unsigned()) t.expected_total = e->get<std::uint64_t>();
-    t.http_status = j.value("http_status", 0L);
-    if (auto e = j.find("error"); e != j.end() && e->is_object()) t.error = errorFromJson(*e);
-    t.suspend_count = j.value("suspend_count", 0);
-    t.created_at = j.value("created_at", std::int64_t{0});
-    if (auto p = j.find("priority"); p != j.end() && p->is_number()) t.priority = p->get<double>();
-    t.discretionary = j.value("discretionary", false);
-    if (auto b = j.find("begin_at"); b != j.end() && b->is_number_integer()) t.begin_at = b->get<std::int64_t>();
-    return t;
-  } catch (const Json::exception& e) {
-    return fail(errc::protocol, std::string("malformed task: ") + e.what());
-  }
+  FieldReader in(j, "task");
+  TaskInfo t;
+  const auto id = in.optionalUnsigned("id");
+  if (in.ok() && !id) in.problem("task: id is missing");
+  t.id = id.value_or(0);
+  t.session = in.string("session");
+  t.kind = in.string("kind", "download");
+  t.state = in.string("state");
+  t.waiting_for = in.string("waiting_for");
+  t.url = in.string("url");
+  t.destination = in.string("destination");
+  t.description = in.string("description");
+  t.bytes_written = in.unsignedInteger("bytes_written");
+  t.expected_total = in.optionalUnsigned("expected_total");
+  t.http_status = static_cast<long>(in.integer("http_status"));
+  if (const Json* e = in.object("error")) t.error = errorFromJson(*e);
+  t.suspend_count = static_cast<int>(in.integer("suspend_count"));
+  t.created_at = in.integer("created_at");
+  t.priority = in.number("priority", t.priority);
+  t.discretionary = in.boolean("discretionary");
+  t.begin_at = in.optionalInteger("begin_at");
+  return in.finish(std::move(t));
 }
 
 }  // namespace ferry::protocol

@@ -53,13 +53,18 @@ std::int64_t nowMs() {
 
 std::string relaunchApp() { return (binDir() / "ferry-test-relaunch-app").string(); }
 
-// The session's entry of ferryd's status.
-protocol::Json sessionStatus(const Ferryd& ferryd, const std::string& session) {
+// The session's entry of ferryd's status (an empty one when it is not there).
+SessionStatus sessionStatus(const Ferryd& ferryd, const std::string& session) {
   auto status = ferryd.control()->status();
-  if (!status) return nullptr;
-  for (const auto& s : (*status)["sessions"])
-    if (s.value("id", "") == session) return s;
-  return nullptr;
+  if (!status) return {};
+  const SessionStatus* s = status->session(session);
+  return s ? *s : SessionStatus{};
+}
+
+std::string describe(const SessionStatus& s) {
+  DaemonStatus status;
+  status.sessions = {s};
+  return protocol::daemonStatusToJson(status)["sessions"][0].dump();
 }
 
 }  // namespace
@@ -86,8 +91,8 @@ TEST(Relaunch, ApplicationIsRelaunchedOnceForItsFinishedDownload) {
   // The relaunched process has ended and nothing waits for it.
   ASSERT_TRUE(waitUntil([&] {
     auto s = sessionStatus(ferryd, "com.example.relaunch");
-    return s.is_object() && s["launch"].is_object() && s["launch"]["running_pid"].is_null() && s["pending_events"] == 0;
-  }, std::chrono::seconds(60))) << sessionStatus(ferryd, "com.example.relaunch").dump();
+    return !s.id.empty() && s.launch && !s.launch->running_pid && s.pending_events == 0;
+  }, std::chrono::seconds(60))) << describe(sessionStatus(ferryd, "com.example.relaunch"));
   EXPECT_EQ(sha256File(got), sha256File(dir / "www/movie.bin"));
   EXPECT_EQ(lines(dir / "app/events.log"), (std::vector<std::string>{"finish 1", "complete 1 ok", "drained"}));
 
@@ -98,8 +103,9 @@ TEST(Relaunch, ApplicationIsRelaunchedOnceForItsFinishedDownload) {
   EXPECT_EQ(runs[0].reason, "manual");
   EXPECT_EQ(runs[1].reason, "events");
   auto status = sessionStatus(ferryd, "com.example.relaunch");
-  EXPECT_EQ(status["launch"]["launches"], 1);
-  EXPECT_EQ(status["launch"]["failures"], 0);
+  ASSERT_TRUE(status.launch) << describe(status);
+  EXPECT_EQ(status.launch->launches, 1);
+  EXPECT_EQ(status.launch->failures, 0);
   // Its output is in ferryd's log, under the session's name.
   EXPECT_NE(ferryd.log().find("session com.example.relaunch (launched for events): relaunch app started (events)"),
             std::string::npos)
@@ -156,8 +162,8 @@ TEST(Relaunch, CommandThatNeverAttachesIsRateLimitedWithBackoff) {
   EXPECT_NE(ferryd.log().find("session com.example.never (launched for events): never attaching"), std::string::npos)
       << ferryd.log();
   auto status = sessionStatus(ferryd, "com.example.never");
-  ASSERT_TRUE(status["launch"].is_object()) << status.dump();
-  EXPECT_GE(status["launch"]["failures"].get<int>(), 2) << status.dump();
+  ASSERT_TRUE(status.launch) << describe(status);
+  EXPECT_GE(status.launch->failures, 2) << describe(status);
 
   // An application that does attach ends the back-off.
   {
@@ -167,7 +173,9 @@ TEST(Relaunch, CommandThatNeverAttachesIsRateLimitedWithBackoff) {
         delegate);
     ASSERT_TRUE(session) << session.error().describe();
     ASSERT_TRUE((*session)->waitForEventsDrained(std::chrono::seconds(30)));
-    EXPECT_EQ(sessionStatus(ferryd, "com.example.never")["launch"]["failures"], 0);
+    auto attached = sessionStatus(ferryd, "com.example.never");
+    ASSERT_TRUE(attached.launch) << describe(attached);
+    EXPECT_EQ(attached.launch->failures, 0);
   }
 }
 
@@ -194,8 +202,9 @@ TEST(Relaunch, RefreshRunsOnScheduleAndCoalescesMissedRunsAcrossRestart) {
   EXPECT_GE(refreshes[0].at_ms - runs[0].at_ms, kRefreshMs - 1000) << readFile(log);
   EXPECT_GE(refreshes[1].at_ms - refreshes[0].at_ms, kRefreshMs - 1000) << readFile(log);
   auto status = sessionStatus(ferryd, "com.example.refresh");
-  EXPECT_EQ(status["launch"]["refresh_interval"], 4) << status.dump();
-  EXPECT_TRUE(status["launch"]["next_refresh_at"].is_number()) << status.dump();
+  ASSERT_TRUE(status.launch) << describe(status);
+  EXPECT_EQ(status.launch->refresh_interval, 4) << describe(status);
+  EXPECT_TRUE(status.launch->next_refresh_at) << describe(status);
 
   ferryd.terminate();
   // Let a refresh that was running end (it cannot attach any more) and three intervals pass.
@@ -259,7 +268,9 @@ TEST(Relaunch, BadLaunchCommandsAreRefusedAtAttach) {
   auto good = Session::create(ferryd.config("com.example.bad").launchCommand({"/bin/true"}, "/", {"HOME"}),
                               std::make_shared<RecordingDelegate>());
   ASSERT_TRUE(good) << good.error().describe();
-  EXPECT_EQ(sessionStatus(ferryd, "com.example.bad")["launch"]["argv"][0], "/bin/true");
+  auto good_status = sessionStatus(ferryd, "com.example.bad");
+  ASSERT_TRUE(good_status.launch && !good_status.launch->argv.empty()) << describe(good_status);
+  EXPECT_EQ(good_status.launch->argv[0], "/bin/true");
 }
 
 // What the launched process gets: its working directory, the allowed variables of ferryd's

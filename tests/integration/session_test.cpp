@@ -292,9 +292,9 @@ TEST(Session, ClientStartsFerrydWhenNoneAnswers) {
   ASSERT_TRUE(control);
   auto status = (*control)->status();
   ASSERT_TRUE(status);
-  pid_t pid = status->value("pid", 0);
+  pid_t pid = static_cast<pid_t>(status->pid);
   EXPECT_GT(pid, 0);
-  EXPECT_EQ(status->value("state_dir", ""), (dir / "state").string());
+  EXPECT_EQ(status->state_dir, (dir / "state").string());
   session->reset();
   control->reset();
   ::kill(pid, SIGKILL);

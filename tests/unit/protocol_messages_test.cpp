@@ -159,6 +159,46 @@ TEST(TaskInfo, RoundTripsAndRefusesGarbage) {
   EXPECT_FALSE(taskInfoFromJson(Json(3)));
 }
 
+TEST(TaskInfo, EachWrongFieldTypeIsAProtocolErrorNamingIt) {
+  TaskInfo one;
+  one.id = 1;
+  const Json good = taskInfoToJson(one);
+  struct Case {
+    const char* field;
+    Json value;
+    const char* says;
+  } cases[] = {
+      {"session", 5, "task: session must be a string"},
+      {"bytes_written", -1, "task: bytes_written must be a whole number of 0 or more"},
+      {"expected_total", "many", "task: expected_total must be a whole number of 0 or more"},
+      {"http_status", 2.5, "task: http_status must be a whole number"},
+      {"error", "boom", "task: error must be a JSON object"},
+      {"priority", "high", "task: priority must be a number"},
+      {"discretionary", "yes", "task: discretionary must be true or false"},
+      {"begin_at", Json::array(), "task: begin_at must be a whole number"},
+  };
+  for (const auto& c : cases) {
+    Json j = good;
+    j[c.field] = c.value;
+    auto t = taskInfoFromJson(j);
+    ASSERT_FALSE(t) << j.dump();
+    EXPECT_EQ(t.error().code, errc::protocol);
+    EXPECT_EQ(t.error().message, c.says);
+  }
+  Json no_id = good;
+  no_id.erase("id");
+  ASSERT_FALSE(taskInfoFromJson(no_id));
+  EXPECT_EQ(taskInfoFromJson(no_id).error().message, "task: id is missing");
+}
+
+TEST(ErrorJson, AMalformedErrorObjectIsAProtocolErrorNotACrash) {
+  EXPECT_EQ(errorFromJson(Json{{"code", 7}, {"message", "x"}}).code, errc::protocol);
+  EXPECT_EQ(errorFromJson(Json(3)).code, errc::protocol);
+  const Error e = errorFromJson(errorJson(Error(errc::network, "down")));
+  EXPECT_EQ(e.code, errc::network);
+  EXPECT_EQ(e.message, "down");
+}
+
 TEST(LineBuffer, SplitsAcrossReadsAndBoundsUnfinishedLines) {
   LineBuffer b(16);
   b.append("{\"a\":");

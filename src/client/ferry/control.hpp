@@ -25,13 +25,12 @@ class Control {
   Result<TaskInfo> resume(std::uint64_t task);
   Result<TaskInfo> cancel(std::uint64_t task);
   Result<std::string> cancelByProducingResumeData(std::uint64_t task);
-  Result<protocol::Json> status();
-  // Bandwidth limits and current rates: {"global":N,"sessions":{id:N},"rates":{"total":B,"sessions":{id:B}}}.
-  Result<protocol::Json> limits();
+  // ferryd's version, uptime, sessions (attached, events waiting, launch), tasks by state, limits.
+  Result<DaemonStatus> status();
+  // Bandwidth limits and current rates.
+  Result<BandwidthStatus> limits();
   // Sets the global limit (no session) or a session's, in bytes/s; 0 clears it. Returns limits().
-  Result<protocol::Json> setLimit(const std::optional<std::string>& session, std::uint64_t bytes_per_second);
-  // Every event of every session (progress included) goes to `on_event` from now on, on the
-  // connection's reader thread.
+  Result<BandwidthStatus> setLimit(const std::optional<std::string>& session, std::uint64_t bytes_per_second);
   // Every event of every session (or of `session` only, its queued ones first) from now on.
   Result<void> watch(std::function<void(const protocol::Json&)> on_event,
                      const std::optional<std::string>& session = std::nullopt);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "protocol/daemon_status.hpp"
 #include "protocol/messages.hpp"
 
 namespace ferry {
@@ -66,6 +67,10 @@ struct UploadOptions {
 
 // A task as ferryd reports it (getAllTasks).
 using TaskInfo = protocol::TaskInfo;
+using DaemonStatus = protocol::DaemonStatus;
+using SessionStatus = protocol::SessionStatus;
+using LaunchStatus = protocol::LaunchStatus;
+using BandwidthStatus = protocol::BandwidthStatus;
 
 // What didComplete reports.
 struct Completion {
