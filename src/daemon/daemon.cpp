@@ -126,45 +126,66 @@ std::optional<std::string> Daemon::scopeOf(const Conn& c) const {
   return c->attached_session;
 }
 
+const std::unordered_map<std::string_view, Daemon::Handler>& Daemon::handlers() {
+  namespace type = protocol::type;
+  static const std::unordered_map<std::string_view, Handler> table{
+      {type::create_download, [](Daemon& d, const Conn& c, const Json& m) { d.handleCreateDownload(c, m); }},
+      {type::create_upload, [](Daemon& d, const Conn& c, const Json& m) { d.handleCreateUpload(c, m); }},
+      {type::suspend, [](Daemon& d, const Conn& c, const Json& m) { d.handleTaskCommand(c, m, type::suspend); }},
+      {type::resume, [](Daemon& d, const Conn& c, const Json& m) { d.handleTaskCommand(c, m, type::resume); }},
+      {type::cancel, [](Daemon& d, const Conn& c, const Json& m) { d.handleTaskCommand(c, m, type::cancel); }},
+      {type::cancel_with_resume_data,
+       [](Daemon& d, const Conn& c, const Json& m) { d.handleTaskCommand(c, m, type::cancel_with_resume_data); }},
+      {type::ack, [](Daemon& d, const Conn& c, const Json& m) { d.handleAck(c, m); }},
+      {type::list, [](Daemon& d, const Conn& c, const Json& m) { d.handleList(c, m); }},
+      {type::status, [](Daemon& d, const Conn& c, const Json& m) { d.handleStatus(c, m); }},
+      {type::limits, [](Daemon& d, const Conn& c, const Json& m) { d.handleLimits(c, m); }},
+      {type::set_limit, [](Daemon& d, const Conn& c, const Json& m) { d.handleSetLimit(c, m); }},
+      {type::watch, [](Daemon& d, const Conn& c, const Json& m) { d.handleWatch(c, m); }},
+      {type::body_stream_opened,
+       [](Daemon& d, const Conn& c, const Json& m) { d.handleBodyStream(c, m, type::body_stream_opened); }},
+      {type::body_stream_ended,
+       [](Daemon& d, const Conn& c, const Json& m) { d.handleBodyStream(c, m, type::body_stream_ended); }},
+      {type::decide_redirect, [](Daemon& d, const Conn& c, const Json& m) { d.handleDecideRedirect(c, m); }},
+      {type::invalidate_and_cancel, [](Daemon& d, const Conn& c, const Json& m) { d.handleInvalidate(c, m, true); }},
+      {type::finish_tasks_and_invalidate,
+       [](Daemon& d, const Conn& c, const Json& m) { d.handleInvalidate(c, m, false); }},
+  };
+  return table;
+}
+
+// parseLine guaranteed an object with a string "type".
 void Daemon::onMessage(const Conn& c, const Json& m) {
-  const std::string type = m.value("type", "");
+  const std::string& type = m["type"].get_ref<const std::string&>();
   Json id = m.contains("id") ? m["id"] : Json(nullptr);
   if (type == protocol::type::hello) return handleHello(c, m);
   if (!c->greeted)
     return c->sendError(id, Error(errc::protocol, "the first message must be hello (protocol version " +
                                                       std::to_string(protocol::kVersion) + ")"));
-  if (type == protocol::type::create_download) return handleCreateDownload(c, m);
-  if (type == protocol::type::create_upload) return handleCreateUpload(c, m);
-  if (type == protocol::type::suspend || type == protocol::type::resume || type == protocol::type::cancel ||
-      type == protocol::type::cancel_with_resume_data)
-    return handleTaskCommand(c, m, type);
-  if (type == protocol::type::ack) return handleAck(c, m);
-  if (type == protocol::type::list) return handleList(c, m);
-  if (type == protocol::type::status) return handleStatus(c, m);
-  if (type == protocol::type::limits) return handleLimits(c, m);
-  if (type == protocol::type::set_limit) return handleSetLimit(c, m);
-  if (type == protocol::type::watch) {
-    if (auto session = protocol::optionalString(m, "session")) {
-      if (auto valid = protocol::validateSessionId(*session); !valid) return c->sendError(id, valid.error());
-      c->watch_session = *session;
-    }
-    c->watching = true;
-    reply(c, id, Json::object());  // before the queued events, so the client is listening
-    outbox_.addWatcher(c);
-    return;
+  auto handler = handlers().find(type);
+  if (handler == handlers().end())
+    return c->sendError(id, Error(errc::protocol, "unknown message type \"" + type.substr(0, 64) + "\""));
+  handler->second(*this, c, m);
+}
+
+void Daemon::handleWatch(const Conn& c, const Json& m) {
+  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  if (auto session = protocol::optionalString(m, "session")) {
+    if (auto valid = protocol::validateSessionId(*session); !valid) return c->sendError(id, valid.error());
+    c->watch_session = *session;
   }
-  if (type == protocol::type::body_stream_opened || type == protocol::type::body_stream_ended) return handleBodyStream(c, m, type);
-  if (type == protocol::type::decide_redirect) return handleDecideRedirect(c, m);
-  if (type == protocol::type::invalidate_and_cancel || type == protocol::type::finish_tasks_and_invalidate) {
-    if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to a session first"));
-    tasks_->invalidate(c->attached_session, type == protocol::type::invalidate_and_cancel,
-                       [this, c, id](Result<void> r) {
-                         if (!r) return c->sendError(id, r.error());
-                         reply(c, id, Json::object());
-                       });
-    return;
-  }
-  c->sendError(id, Error(errc::protocol, "unknown message type \"" + type.substr(0, 64) + "\""));
+  c->watching = true;
+  reply(c, id, Json::object());  // before the queued events, so the client is listening
+  outbox_.addWatcher(c);
+}
+
+void Daemon::handleInvalidate(const Conn& c, const Json& m, bool cancel) {
+  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to a session first"));
+  tasks_->invalidate(c->attached_session, cancel, [this, c, id](Result<void> r) {
+    if (!r) return c->sendError(id, r.error());
+    reply(c, id, Json::object());
+  });
 }
 
 void Daemon::onClosed(const Conn& c) {

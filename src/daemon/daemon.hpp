@@ -7,6 +7,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include <boost/asio.hpp>
 
@@ -69,6 +71,11 @@ class Daemon : public MessageHandler {
   void handleStatus(const Conn& c, const protocol::Json& m);
   void handleLimits(const Conn& c, const protocol::Json& m);
   void handleSetLimit(const Conn& c, const protocol::Json& m);
+  void handleWatch(const Conn& c, const protocol::Json& m);
+  void handleInvalidate(const Conn& c, const protocol::Json& m, bool cancel);
+  // Every request type after hello and its handler (onMessage's dispatch).
+  using Handler = void (*)(Daemon&, const Conn&, const protocol::Json&);
+  static const std::unordered_map<std::string_view, Handler>& handlers();
   protocol::BandwidthStatus limitsAndRates();
   std::optional<std::string> scopeOf(const Conn& c) const;
 
