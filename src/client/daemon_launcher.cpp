@@ -34,8 +34,11 @@ Result<void> spawnFerryd(const std::filesystem::path& socket) {
   auto log_path = state_dir / "ferryd.log";
   UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (!log) return tl::unexpected(files::errnoError(errno, "open " + log_path.string()));
+  // ferryd runs in "/" (it must not hold the application's directory busy), so every path it is
+  // given is absolute: the socket, and the state directory a relative $FERRY_STATE_DIR names.
   process::SpawnRequest request;
-  request.argv = {findFerryd().string(), "--socket", socket.string()};
+  request.argv = {findFerryd().string(), "--socket", std::filesystem::absolute(socket).string(), "--state-dir",
+                  std::filesystem::absolute(state_dir).string()};
   request.search_path = true;  // a bare "ferryd" is looked up in $PATH
   request.stdout_fd = log.get();
   request.stderr_fd = log.get();

@@ -154,10 +154,12 @@ const std::unordered_map<std::string_view, Daemon::Handler>& Daemon::handlers() 
   return table;
 }
 
-// parseLine guaranteed an object with a string "type".
 void Daemon::onMessage(const Conn& c, const Json& m) {
-  const std::string& type = m["type"].get_ref<const std::string&>();
   Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  auto type_field = m.find("type");  // parseLine lets only objects with a string "type" through
+  if (type_field == m.end() || !type_field->is_string())
+    return c->sendError(id, Error(errc::protocol, "a message needs a string \"type\""));
+  const std::string& type = type_field->get_ref<const std::string&>();
   if (type == protocol::type::hello) return handleHello(c, m);
   if (!c->greeted)
     return c->sendError(id, Error(errc::protocol, "the first message must be hello (protocol version " +

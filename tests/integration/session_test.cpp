@@ -300,6 +300,32 @@ TEST(Session, ClientStartsFerrydWhenNoneAnswers) {
   ::kill(pid, SIGKILL);
 }
 
+// ferryd started by libferry runs in "/": a relative socket path or $FERRY_STATE_DIR still means
+// what it meant to the application, in the application's directory.
+TEST(Session, AutostartedFerrydGetsRelativePathsResolved) {
+  TempDir dir;
+  const auto before = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  setenv("FERRY_STATE_DIR", "relative-state", 1);
+  setenv("FERRYD", (binDir() / "ferryd").c_str(), 1);
+  std::filesystem::create_directories("run");
+  auto session = Session::create(Configuration::background("autostart").socketPath("run/ferryd.sock"), nullptr);
+  unsetenv("FERRY_STATE_DIR");
+  unsetenv("FERRYD");
+  std::filesystem::current_path(before);
+  ASSERT_TRUE(session) << session.error().describe();
+  auto control = Control::connect(dir / "run/ferryd.sock", false);
+  ASSERT_TRUE(control) << control.error().describe();
+  auto status = (*control)->status();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->state_dir, (dir / "relative-state").string());
+  EXPECT_EQ(status->socket, (dir / "run/ferryd.sock").string());
+  EXPECT_TRUE(std::filesystem::exists(dir / "relative-state/ferry.db"));
+  session->reset();
+  control->reset();
+  ::kill(static_cast<pid_t>(status->pid), SIGKILL);
+}
+
 TEST(Session, ResumeDataStillWorksAfterTheStateDirectoryMoved) {
   TempDir dir;
   std::filesystem::create_directories(dir / "www");
