@@ -22,7 +22,7 @@ std::filesystem::path findFerryd() {
   if (const char* e = std::getenv("FERRYD"); e != nullptr && *e != '\0') return e;
   auto beside = paths::executableDirectory() / "ferryd";
   if (::access(beside.c_str(), X_OK) == 0) return beside;
-  return "ferryd";  // execvp searches $PATH
+  return "ferryd";  // posix_spawnp looks it up in $PATH
 }
 
 // ferryd is started in a session of its own (no terminal, not in the application's process group)
