@@ -187,11 +187,12 @@ SpawnSpec AppLauncher::spawnSpec(const std::string& session, const SessionLaunch
   SpawnSpec spec;
   spec.argv = s.command->argv;
   spec.working_directory = s.command->working_directory;
+  auto& environment = spec.environment.emplace();  // the whole environment: only what is allowed
   for (const auto& name : s.command->environment)
-    if (const char* value = std::getenv(name.c_str())) spec.environment.push_back(name + "=" + value);
-  spec.environment.push_back(std::string(protocol::kLaunchSessionVariable) + "=" + session);
-  spec.environment.push_back(std::string(protocol::kLaunchSocketVariable) + "=" + socket_.string());
-  spec.environment.push_back(std::string(protocol::kLaunchReasonVariable) + "=" + std::string(launchReasonName(reason)));
+    if (const char* value = std::getenv(name.c_str())) environment.push_back(name + "=" + value);
+  environment.push_back(std::string(protocol::kLaunchSessionVariable) + "=" + session);
+  environment.push_back(std::string(protocol::kLaunchSocketVariable) + "=" + socket_.string());
+  environment.push_back(std::string(protocol::kLaunchReasonVariable) + "=" + std::string(launchReasonName(reason)));
   return spec;
 }
 

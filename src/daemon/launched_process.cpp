@@ -81,8 +81,12 @@ Result<std::unique_ptr<LaunchedProcess>> LaunchedProcess::spawn(boost::asio::io_
 
   // stdin from /dev/null; stdout and stderr into the pipe; its own process group, so a Ctrl-C for
   // ferryd is not the application's.
-  process::SpawnRequest request{spec.argv, false, spec.working_directory, spec.environment, -1, write_end.get(),
-                                write_end.get(), false};
+  process::SpawnRequest request = spec;
+  request.search_path = false;
+  request.stdin_fd = -1;
+  request.stdout_fd = write_end.get();
+  request.stderr_fd = write_end.get();
+  request.new_session = false;
   auto spawned = process::spawn(request);
   if (!spawned) return tl::unexpected(spawned.error());
   const pid_t pid = *spawned;

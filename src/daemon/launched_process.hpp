@@ -14,14 +14,13 @@
 #include <boost/asio.hpp>
 
 #include "common/error.hpp"
+#include "common/spawn.hpp"
 
 namespace ferry::daemon {
 
-struct SpawnSpec {
-  std::vector<std::string> argv;         // argv[0]: absolute path of the program
-  std::string working_directory;         // absolute; empty: "/"
-  std::vector<std::string> environment;  // "NAME=value", the whole environment
-};
+// What to run: program (absolute), working directory and the whole environment. Its standard
+// streams, process group and search_path are LaunchedProcess's to set.
+using SpawnSpec = process::SpawnRequest;
 
 class LaunchedProcess {
  public:
