@@ -17,7 +17,8 @@ namespace ferry::daemon {
 using protocol::Json;
 
 Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
-  for (const char* sub : {"", "partial", "delivered", "resume"})
+  // Every directory ferryd writes into, made once here: the IPC thread never creates one.
+  for (const char* sub : {"", "partial", "delivered", "resume", "spool", "responses", "streams"})
     if (auto made = files::makePrivateDirectory(options.state_dir / sub, 0700); !made) return tl::unexpected(made.error());
   // One daemon per state directory, whatever socket it serves: two would both resume the same
   // tasks into the same partial files.
@@ -72,7 +73,9 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
           if (tasks_) tasks_->onUploadEvent(e);
         });
       });
-  tasks_ = std::make_unique<TaskManager>(io_, *writer_, *engine_, outbox_, codec_, options_.state_dir,
+  engine_commands_ = std::make_unique<EngineCommands>(engine_);
+  store_writes_ = std::make_unique<StoreWrites>(*writer_);
+  tasks_ = std::make_unique<TaskManager>(io_, *store_writes_, *engine_commands_, outbox_, codec_, options_.state_dir,
                                          options_.checkpoint_interval);
   std::set<std::string> invalidating;
   for (const auto& s : snapshot.sessions) {

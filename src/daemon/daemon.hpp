@@ -85,6 +85,10 @@ class Daemon : public MessageHandler {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Writer> writer_;
   std::unique_ptr<engine::Engine> engine_;
+  // What TaskManager drives: the engine (commands dropped once engine_ is reset at SIGTERM) and
+  // the writer.
+  std::unique_ptr<EngineCommands> engine_commands_;
+  std::unique_ptr<StoreWrites> store_writes_;
   ResumeDataCodec codec_;
   EventOutbox outbox_;
   std::unique_ptr<TaskManager> tasks_;

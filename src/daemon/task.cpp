@@ -26,14 +26,6 @@ std::optional<Enum> valueIn(const NameTable<Enum, N>& table, std::string_view na
   return std::nullopt;
 }
 
-constexpr NameTable<TaskState, 6> kStates{{
-    {TaskState::suspended, "suspended"},
-    {TaskState::running, "running"},
-    {TaskState::finalizing, "finalizing"},
-    {TaskState::completed, "completed"},
-    {TaskState::failed, "failed"},
-    {TaskState::cancelled, "cancelled"},
-}};
 constexpr NameTable<engine::ResumableMode, 3> kModes{{
     {engine::ResumableMode::none, "none"},
     {engine::ResumableMode::ietf, "ietf"},
@@ -47,11 +39,15 @@ constexpr NameTable<engine::RedirectPolicy, 3> kRedirectPolicies{{
 
 }  // namespace
 
-std::string_view stateName(TaskState s) { return nameIn(kStates, s).value_or("unknown"); }
-std::optional<TaskState> stateFromName(std::string_view name) { return valueIn(kStates, name); }
 std::optional<engine::ResumableMode> resumableModeFromName(std::string_view name) { return valueIn(kModes, name); }
 std::string_view redirectPolicyName(engine::RedirectPolicy policy) { return nameIn(kRedirectPolicies, policy).value_or("follow"); }
 std::optional<engine::RedirectPolicy> redirectPolicyFromName(std::string_view name) { return valueIn(kRedirectPolicies, name); }
+
+Error cancelledError(const Task& t, bool resume_data_asked) {
+  std::string message = t.isUpload() ? "the upload was cancelled" : "the download was cancelled";
+  if (resume_data_asked) message += "; resume data was asked for";
+  return Error(errc::cancelled, message);
+}
 
 store::TaskRow Task::toRow() const {
   store::TaskRow row;
@@ -59,7 +55,7 @@ store::TaskRow Task::toRow() const {
   row.session = session;
   row.kind = upload ? "upload" : "download";
   if (upload) row.upload_json = upload->toJson().dump();
-  row.state = std::string(stateName(state));
+  row.state = std::string(stateName(state()));
   auto request_json = protocol::requestToJson(request);
   protocol::schedulingToJson(scheduling, request_json["schedule"]);
   row.request_json = request_json.dump();
@@ -86,7 +82,7 @@ protocol::TaskInfo Task::toInfo() const {
   protocol::TaskInfo info;
   info.id = id;
   info.session = session;
-  info.state = std::string(stateName(state));
+  info.state = std::string(stateName(state()));
   info.waiting_for = waiting_for;
   info.url = request.url;
   info.destination = destination.empty() ? result_path : destination;
@@ -111,7 +107,7 @@ Result<Task> Task::fromRow(const store::TaskRow& row) {
   t.session = row.session;
   auto state = stateFromName(row.state);
   if (!state) return fail(errc::internal, "task " + std::to_string(row.id) + " has unknown state " + row.state);
-  t.state = *state;
+  t.stored_state = *state;
   auto json = nlohmann::json::parse(row.request_json, nullptr, false);
   auto request = protocol::requestFromJson(json);
   if (!request) return tl::unexpected(request.error());
@@ -141,7 +137,7 @@ Result<Task> Task::fromRow(const store::TaskRow& row) {
   } else if (row.kind != "download") {
     return fail(errc::internal, "task " + std::to_string(row.id) + " is of unknown kind " + row.kind);
   }
-  if (t.state == TaskState::suspended) t.waiting_for = "suspended";
+  if (t.stored_state == TaskState::suspended) t.waiting_for = "suspended";
   return t;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// A task (download or upload) as ferryd tracks it: one state enum, changed only by TaskManager.
-// Everything here lives on the IPC thread; the store gets copies (TaskRow) through the writer.
+// A task (download or upload) as ferryd tracks it: its phase (task_lifecycle.hpp), changed only by
+// TaskManager::transition. Everything here lives on the IPC thread; the store gets copies
+// (TaskRow) through the writer.
 
 #include <chrono>
 #include <cstdint>
@@ -15,29 +16,12 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "daemon/task_lifecycle.hpp"
 #include "engine/transfer.hpp"
 #include "protocol/messages.hpp"
 #include "store/records.hpp"
 
 namespace ferry::daemon {
-
-enum class TaskState {
-  suspended,   // not in the engine; suspend_count > 0
-  running,     // in the engine (transferring, or waiting for a slot or a retry)
-  finalizing,  // the engine finished; the file is being synced and moved into place
-  completed,   // file delivered (even with an HTTP error status: its body is the file)
-  failed,      // ended without a file; error says why
-  cancelled,   // cancelled by the application
-};
-
-std::string_view stateName(TaskState s);
-std::optional<TaskState> stateFromName(std::string_view name);
-inline bool isFinal(TaskState s) {
-  return s == TaskState::completed || s == TaskState::failed || s == TaskState::cancelled;
-}
-
-// What the engine's next Finished(cancelled) means: why we stopped the job.
-enum class StopIntent { none, suspend, cancel, cancel_with_resume_data, shutdown };
 
 // What only an upload has. Stored as TaskRow::upload_json.
 struct UploadSpec {
@@ -73,7 +57,10 @@ struct Task {
   std::string destination;  // absolute, or empty: delivered/ in the state directory
   std::string description;
   std::string partial;      // relative to the state directory
-  TaskState state = TaskState::suspended;
+  // Assigned only by TaskManager::transition. stop_intent: while stopping, why.
+  Phase phase = Phase::created;
+  StopIntent stop_intent = StopIntent::none;
+  TaskState stored_state = TaskState::suspended;  // what the row said (restore reads it)
   std::string waiting_for;  // from the engine's Waiting, "suspended", or ""
   int suspend_count = 0;
   std::int64_t created_at = 0;
@@ -92,11 +79,8 @@ struct Task {
   bool checkpoint_in_flight = false;
   std::chrono::steady_clock::time_point last_checkpoint{};
   std::uint64_t generation = 0;  // bumped whenever the file restarts from zero
-  bool in_engine = false;
   bool resumed_from_offset = false;  // this engine run started at durable > 0: report didResumeAtOffset
-  StopIntent stop_intent = StopIntent::none;
   std::function<void(Result<std::string>)> on_resume_data;  // reply for cancel_with_resume_data
-  bool restart_after_stop = false;  // resumed while the stop was still in flight
 
   long http_status = 0;
   std::optional<Error> error;
@@ -106,10 +90,14 @@ struct Task {
   // task in memory (100,000 queued tasks: the inline spec cost 18 MB).
   std::unique_ptr<UploadSpec> upload;
   bool isUpload() const { return upload != nullptr; }
+  TaskState state() const { return wireState(phase, stop_intent, suspend_count); }
 
   store::TaskRow toRow() const;
   protocol::TaskInfo toInfo() const;
   static Result<Task> fromRow(const store::TaskRow& row);
 };
+
+// didComplete's error for a task the application cancelled.
+Error cancelledError(const Task& t, bool resume_data_asked);
 
 }  // namespace ferry::daemon

@@ -1,7 +1,15 @@
 #pragma once
-// TaskManager owns every Task and is the only place their state changes. It turns
-// application requests and engine events into engine commands, writer Work (durable state) and
-// outbox events. Runs on the IPC thread; engine events and writer completions are posted to it.
+// TaskManager owns every Task and routes: application requests and engine events become phase
+// changes (one function: transition, in task_transitions.cpp), engine commands (TransferEngine),
+// durable writes (DurableWrites) and outbox events. Runs on the IPC thread; engine events and
+// writer completions are posted to it. Its files, one concern each:
+//   task_manager.cpp           start-up restore, sessions, invalidation, lists, acknowledgements
+//   task_create.cpp            create_download and resume data
+//   task_commands.cpp          suspend, resume, cancel
+//   task_transitions.cpp       transition() and the way into the engine (admission)
+//   task_engine_events.cpp     the engine's events for downloads, checkpoints, stops
+//   task_ending.cpp            every end of a task, committed one way with one retry rule
+//   task_manager_uploads.cpp   uploads; task_manager_streams.cpp, task_manager_redirects.cpp
 //
 // Durability rules it enforces (docs/architecture.md, "Durability rules"):
 // - a task's durable offset is committed only after fdatasync of the partial file succeeded;
@@ -24,13 +32,12 @@
 #include "common/unique_fd.hpp"
 #include "daemon/engine_admission.hpp"
 #include "daemon/event_outbox.hpp"
-#include "daemon/task.hpp"
 #include "daemon/rate_meter.hpp"
 #include "daemon/resume_data.hpp"
-#include "engine/engine.hpp"
+#include "daemon/task.hpp"
+#include "daemon/task_ports.hpp"
 #include "protocol/messages.hpp"
 #include "store/store.hpp"
-#include "store/writer.hpp"
 
 namespace ferry::daemon {
 
@@ -68,7 +75,7 @@ class TaskManager {
   using Reply = std::function<void(Result<protocol::TaskInfo>)>;
   using ResumeDataReply = std::function<void(Result<std::string>)>;
 
-  TaskManager(boost::asio::io_context& io, store::Writer& writer, engine::Engine& engine, EventOutbox& outbox,
+  TaskManager(boost::asio::io_context& io, DurableWrites& writer, TransferEngine& engine, EventOutbox& outbox,
               const ResumeDataCodec& codec, std::filesystem::path state_dir,
               std::chrono::milliseconds checkpoint_interval);
 
@@ -113,8 +120,13 @@ class TaskManager {
   // Runs `fn` on the IPC thread once everything submitted to the store so far is committed.
   void whenDurable(std::function<void()> fn);
 
-  // SIGTERM: make every running task's written bytes durable (the engine must be stopped first).
+  // SIGTERM: make every running task's written bytes durable (the engine must be stopped first;
+  // nothing is handed to it any more). Stops that were in flight land as if the engine had
+  // answered them: a cancelled task ends cancelled, a suspended one stays suspended.
   void checkpointAllForShutdown();
+
+  // For tests and ferryctl status: where a task is in its life.
+  std::optional<Phase> phaseOf(std::uint64_t id) const;
 
   // Streamed uploads (task_manager_streams.cpp). A stream task that must send its body waits
   // ("body-stream") until its session's application is attached, which is then asked for a
@@ -133,6 +145,7 @@ class TaskManager {
   Result<void> bodyStreamEnded(std::uint64_t id, const std::optional<std::string>& scope, std::uint64_t bytes);
 
  private:
+  void restoreTask(Task& t);
   Task* find(std::uint64_t id);
   Result<Task*> findScoped(std::uint64_t id, const std::optional<std::string>& scope);
   std::filesystem::path partialPath(const Task& t) const { return state_dir_ / t.partial; }
@@ -144,15 +157,20 @@ class TaskManager {
   void publishTransient(const Task& t, std::string_view type, protocol::Json payload);
   void appendEvents(std::vector<store::EventRow> rows);
 
+  // The one place a task's phase changes: refuses an illegal move (logged, false), runs what
+  // leaving `from` and entering `to` mean (admission room, waiting_for, transient task_state).
+  bool transition(Task& t, Phase to, StopIntent intent = StopIntent::none);
+  void leavePhase(Task& t, Phase from, Phase to);
+  void enterPhase(Task& t, Phase from);
   // Makes the task run: handed to the engine at once, or, when its session's window in the engine
-  // is full, waiting ("queued") in admission_ until a task of its session leaves the engine.
+  // is full, waiting (queued) in admission_ until a task of its session leaves the engine.
   void startEngine(Task& t);
   void handToEngine(Task& t);
   // Tasks that wait for room take a place in admission_; see engine_admission.hpp for which do not.
   std::optional<EngineAdmission::Place> admissionPlace(const Task& t) const;
-  // The engine is done with the task (its Finished arrived): its room goes to waiting tasks.
-  void leftEngine(Task& t);
   void startAdmitted(std::vector<std::uint64_t> ids);
+  // Asks the engine to stop the task's job; its Finished then means `intent`.
+  void stopInEngine(Task& t, StopIntent intent);
   void checkpoint(Task& t, store::Durability durability);
   void onResponded(Task& t, const engine::Responded& r);
   void onProgress(Task& t, const engine::Progress& p);
@@ -165,35 +183,30 @@ class TaskManager {
   void onUploadResponded(Task& t, const engine::Responded& r);
   void onUploadFinished(Task& t, const engine::Finished& f);
   void deliverUploadAnswer(Task& t, const engine::Finished& f);
+  void commitUploadAnswer(Task& t, const engine::Finished& f, const std::string& body);
   // Streamed uploads (task_manager_streams.cpp).
   void waitForBodyStream(Task& t, const std::string& why);
   void askForBodyStream(Task& t);
   void dropBodyStream(std::uint64_t id);
   std::optional<engine::StreamBody> takeOpenedBodyStream(const Task& t);
   std::optional<Error> brokenStreamError(const Task& t, const engine::Finished& f) const;
-  void finalizeFile(Task& t);
-  // Ends the task (failed or cancelled); with keep_resume_data the partial file becomes a
-  // resume token and didComplete carries the blob.
-  void endTask(Task& t, TaskState final_state, Error error, bool keep_resume_data, ResumeDataReply reply = {});
-  // What endTask commits; when the commit fails for want of space (or an I/O error) it is tried
-  // again every second, so that didComplete is stored and delivered once the disk has room.
-  struct EndRecord {
-    std::uint64_t id = 0;
-    TaskState final_state{};
-    Error error;
-    store::ResumeTokenRow token;
-    std::shared_ptr<std::string> made_blob;  // the resume data, when the last run kept it
-    std::shared_ptr<store::EventRow> event;
-    ResumeDataReply reply;  // answered once: at the first failure, or at success
-    store::Writer::Work work;
-    int attempts = 0;
-  };
-  void submitEndRecord(std::shared_ptr<EndRecord> record);
-  void onEndRecorded(std::shared_ptr<EndRecord> record, Result<void> r);
+
+  // Ends (task_ending.cpp). Every end is a TaskEnding: the task goes to `ending`, the work
+  // commits its final row and events in one transaction, and commitEnding applies the one retry
+  // rule. deliverFile: a download's file goes into place. endTask: failed or cancelled; with
+  // keep_resume_data the partial file becomes a resume token and didComplete carries the blob.
+  struct TaskEnding;
+  void deliverFile(Task& t);
+  void endTask(Task& t, Phase final_phase, Error error, bool keep_resume_data, ResumeDataReply reply = {});
+  void commitEnding(Task& t, std::shared_ptr<TaskEnding> ending);
+  void submitEnding(std::shared_ptr<TaskEnding> ending);
+  void onEndingCommitted(std::shared_ptr<TaskEnding> ending, Result<void> r);
+  void settleEnding(Task& t, TaskEnding& ending, const Result<void>& r);
   void persistSession(const std::string& session, std::function<void(Result<void>)> done = {});
   // Queues didBecomeInvalid when the session is invalidating and none of its tasks is still going.
   void maybeEndInvalidation(const std::string& session);
-  Result<void> adoptResumeData(Task& t, const std::string& blob, std::string& token_out);
+  // Takes the token (single use) and sets the task's request, offset and validators from it.
+  Result<store::ResumeTokenRow> adoptResumeData(Task& t, const std::string& blob);
   // The unused token a resume blob names, after checking its signature, session and kind.
   Result<std::map<std::string, store::ResumeTokenRow>::iterator> findResumeToken(const std::string& blob,
                                                                                   const std::string& session, bool upload);
@@ -212,8 +225,8 @@ class TaskManager {
   void followPendingRedirects(const std::string& session);
 
   boost::asio::io_context& io_;
-  store::Writer& writer_;
-  engine::Engine& engine_;
+  DurableWrites& writer_;
+  TransferEngine& engine_;
   EventOutbox& outbox_;
   const ResumeDataCodec& codec_;
   std::filesystem::path state_dir_;
@@ -242,6 +255,7 @@ class TaskManager {
   std::map<std::uint64_t, PendingRedirect> pending_redirects_;
   std::uint64_t last_task_id_ = 0;
   std::map<std::string, RateMeter> rates_;  // by session
+  bool shutting_down_ = false;               // the engine is gone: nothing is handed to it
 };
 
 }  // namespace ferry::daemon

@@ -24,32 +24,26 @@
 namespace ferry::daemon {
 
 void TaskManager::waitForBodyStream(Task& t, const std::string& why) {
-  t.in_engine = false;
-  t.state = TaskState::running;
-  t.waiting_for = "body-stream";
+  if (!transition(t, Phase::awaiting_body)) return;
   spdlog::info("task {}: waiting for a new body stream from the application ({})", t.id, why);
-  publishTransient(t, protocol::event::task_state, {{"state", "running"}, {"waiting_for", t.waiting_for}});
   askForBodyStream(t);
 }
 
 void TaskManager::askForBodyStream(Task& t) {
   if (!outbox_.isAttached(t.session) || stream_offers_.count(t.id) != 0) return;
-  const auto dir = state_dir_ / "streams";
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  ::chmod(dir.c_str(), 0700);
+  const auto dir = state_dir_ / "streams";  // made private at start-up (Daemon::start)
   const auto pipe = dir / (std::to_string(t.id) + "-" + std::to_string(++stream_serial_) + ".fifo");
   ::unlink(pipe.c_str());
   if (::mkfifo(pipe.c_str(), 0600) != 0) {
     auto error = files::errnoError(errno, "cannot make the pipe for task " + std::to_string(t.id) + "'s body stream " + pipe.string());
     spdlog::error("{}", error.describe());
-    return endTask(t, TaskState::failed, error, false);
+    return endTask(t, Phase::failed, error, false);
   }
   UniqueFd read_end(::open(pipe.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!read_end) {
     auto error = files::errnoError(errno, "cannot open the pipe " + pipe.string());
     ::unlink(pipe.c_str());
-    return endTask(t, TaskState::failed, error, false);
+    return endTask(t, Phase::failed, error, false);
   }
   stream_offers_[t.id] = BodyStreamOffer{std::move(read_end), pipe, false};
   protocol::Json payload{{"pipe", pipe.string()}};
@@ -66,7 +60,7 @@ void TaskManager::dropBodyStream(std::uint64_t id) {
 
 void TaskManager::onAttached(const std::string& session) {
   for (auto& [id, t] : tasks_)
-    if (t.session == session && t.isUpload() && t.upload->stream && t.state == TaskState::running && !t.in_engine)
+    if (t.session == session && t.phase == Phase::awaiting_body)
       askForBodyStream(t);
 }
 
@@ -85,7 +79,7 @@ Result<protocol::TaskInfo> TaskManager::bodyStreamOpened(std::uint64_t id, const
   if (!found) return tl::unexpected(found.error());
   auto& t = **found;
   auto it = stream_offers_.find(id);
-  if (!t.isUpload() || !t.upload->stream || it == stream_offers_.end() || t.in_engine)
+  if (t.phase != Phase::awaiting_body || it == stream_offers_.end())
     return fail(errc::invalid_state, "task " + std::to_string(id) + " is not waiting for a body stream");
   ::unlink(it->second.pipe.c_str());  // both ends are open; the name is no longer needed
   it->second.opened = true;

@@ -1,7 +1,7 @@
 // TaskManager's upload half: creating upload tasks, starting their engine jobs, and turning the
 // engine's upload events into durable state and delegate events. The lifecycle shared with
-// downloads (suspend, resume, cancel, endTask, acknowledgements, invalidation) is in
-// task_manager.cpp.
+// downloads (suspend, resume, cancel, ends, acknowledgements, invalidation) is in the other
+// task_*.cpp files (task_manager.hpp lists them).
 //
 // An upload's durable state is small: the body (the application's file, or our spool copy of
 // bytes it handed over), the file's identity when the task was made, and — for resumable
@@ -21,7 +21,7 @@
 #include "common/files.hpp"
 #include "common/overloaded.hpp"
 #include "common/unique_fd.hpp"
-#include "daemon/task_manager.hpp"
+#include "daemon/task_ending.hpp"
 #include "engine/url_check.hpp"
 
 namespace ferry::daemon {
@@ -137,8 +137,6 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
   t.created_at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   t.resource_deadline = t.created_at + spec.config.resource_timeout.count();
   t.suspend_count = spec.start ? 0 : 1;
-  t.state = spec.start ? TaskState::running : TaskState::suspended;
-  t.waiting_for = spec.start ? "queued" : "suspended";
   UploadSpec upload;
   if (resumed) {
     // The same body and upload resource; the engine asks the server for its offset (HEAD).
@@ -205,7 +203,8 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
           spdlog::info("task {}: streamed upload to {}", id, t->request.url);
         else
           spdlog::info("task {}: upload of {} ({} bytes) to {}", id, t->upload->body.string(), identity->size, t->request.url);
-        if (t->state == TaskState::running) startEngine(*t);
+        if (t->suspend_count == 0) startEngine(*t);
+        else transition(*t, Phase::suspended);
         reply(t->toInfo());
       }),
       store::Commit::prompt);
@@ -233,15 +232,14 @@ void TaskManager::startUploadEngine(Task& t) {
   job.resumable.mode = t.upload->mode;
   job.resumable.upload_url = t.upload->upload_url;
   job.resumable.known_offset = t.upload->confirmed_offset;
+  if (!transition(t, Phase::in_engine)) return;
   t.upload->response_headers.clear();
-  std::error_code ec;
-  std::filesystem::create_directories(responsePath(t).parent_path(), ec);
   engine_.start(std::move(job));
 }
 
 void TaskManager::onUploadEvent(const engine::UploadEvent& event) {
   auto* t = find(engine::taskOf(event));
-  if (t == nullptr || !t->in_engine || !t->isUpload()) return;
+  if (t == nullptr || !holdsEngineJob(t->phase) || !t->isUpload()) return;
   std::visit(Overloaded{
                  [&](const engine::SendProgress& p) {
                    t->upload->sent = p.total_sent;
@@ -269,13 +267,12 @@ void TaskManager::onUploadEvent(const engine::UploadEvent& event) {
 }
 
 void TaskManager::onUploadResponded(Task& t, const engine::Responded& r) {
-  if (t.state == TaskState::running) t.waiting_for.clear();
+  if (t.phase == Phase::in_engine) t.waiting_for.clear();
   t.http_status = r.status;
   t.upload->response_headers = r.headers;
 }
 
 void TaskManager::onUploadFinished(Task& t, const engine::Finished& f) {
-  leftEngine(t);
   if (auto held = pending_redirects_.find(t.id); held != pending_redirects_.end()) {
     held->second.deadline->cancel();  // stopped while held: nothing left to decide
     pending_redirects_.erase(held);
@@ -286,30 +283,45 @@ void TaskManager::onUploadFinished(Task& t, const engine::Finished& f) {
     t.upload->sent = f.upload->total_sent;
   }
   if (f.http_status != 0) t.http_status = f.http_status;
-  if (t.stop_intent != StopIntent::none) return onStopped(t);
+  if (t.phase == Phase::stopping) return onStopped(t);
   if (t.upload->stream) {
     if (f.error && f.error->is(errc::needs_new_body_stream)) return waitForBodyStream(t, f.error->message);
     if (auto broken = brokenStreamError(t, f); broken && (!f.error || f.error->is(errc::http_error)))
-      return endTask(t, TaskState::failed, *broken, false);
+      return endTask(t, Phase::failed, *broken, false);
     stream_ends_.erase(t.id);
   }
-  if (f.error && !f.error->is(errc::http_error)) return endTask(t, TaskState::failed, *f.error, false);
+  if (f.error && !f.error->is(errc::http_error)) return endTask(t, Phase::failed, *f.error, false);
   deliverUploadAnswer(t, f);
 }
 
 // The server answered (2xx, or a 4xx whose body the application should see): didReceiveResponse,
-// didReceiveData and didComplete go into the outbox with the task's end, in one transaction.
+// didReceiveData and didComplete go into the outbox with the task's end, in one transaction. The
+// answer's body is read on the writer's thread first (the IPC thread does no file I/O), because
+// whether there is a didReceiveData decides the events' sequence numbers, which have no gaps.
 void TaskManager::deliverUploadAnswer(Task& t, const engine::Finished& f) {
-  t.state = TaskState::finalizing;
-  t.waiting_for.clear();
-  t.error = f.error;
+  if (!transition(t, Phase::ending)) return;
+  const auto body_path = f.upload ? f.upload->response_body_path : std::filesystem::path();
+  auto body = std::make_shared<std::string>();
+  writer_.submit(
+      store::Durability::progress,
+      [body_path, body](store::Store&) -> Result<void> {
+        if (!body_path.empty()) *body = readAll(body_path, kMaxResponseBody);
+        return {};
+      },
+      onIo([this, id = t.id, f, body](Result<void>) {
+        if (auto* task = find(id); task != nullptr && task->phase == Phase::ending) commitUploadAnswer(*task, f, *body);
+      }),
+      store::Commit::prompt);
+}
+
+void TaskManager::commitUploadAnswer(Task& t, const engine::Finished& f, const std::string& body) {
+  auto ending = std::make_shared<TaskEnding>();
+  ending->final_phase = Phase::completed;
+  ending->error = f.error;
   Json headers = Json::array();
   for (const auto& h : t.upload->response_headers) headers.push_back({h.name, h.value});
-  auto response = outbox_.prepare(t.session, t.id, protocol::event::did_receive_response,
-                                  {{"statusCode", t.http_status}, {"headers", headers}});
-  std::vector<store::EventRow> rows{response};
-  const auto body_path = f.upload ? f.upload->response_body_path : std::filesystem::path();
-  const auto body = body_path.empty() ? std::string() : readAll(body_path, kMaxResponseBody);
+  std::vector<store::EventRow> rows{outbox_.prepare(t.session, t.id, protocol::event::did_receive_response,
+                                                    {{"statusCode", t.http_status}, {"headers", headers}})};
   if (!body.empty()) {
     rows.push_back(outbox_.prepare(t.session, t.id, protocol::event::did_receive_data,
                                    {{"data", base64Encode(body)},
@@ -320,31 +332,19 @@ void TaskManager::deliverUploadAnswer(Task& t, const engine::Finished& f) {
                                   {"statusCode", t.http_status}}));
   store::TaskRow row = t.toRow();
   row.state = std::string(stateName(TaskState::completed));
-  auto spooled = t.upload->spooled ? t.upload->body : std::filesystem::path();
-  writer_.submit(
-      store::Durability::lifecycle,
-      [row, rows](store::Store& s) -> Result<void> {
-        if (auto u = s.upsertTask(row); !u) return u;
-        for (const auto& e : rows)
-          if (auto a = s.appendEvent(e); !a) return a;
-        return {};
-      },
-      onIo([this, id = t.id, rows, body_path, spooled](Result<void> r) {
-        auto* t = find(id);
-        if (t == nullptr) return;
-        if (!r) {
-          spdlog::error("task {}: could not record the upload's answer: {}", id, r.error().describe());
-          return endTask(*t, TaskState::failed, r.error(), false);
-        }
-        t->state = TaskState::completed;
-        std::error_code ec;
-        std::filesystem::remove(body_path, ec);
-        if (!spooled.empty()) std::filesystem::remove(spooled, ec);
-        spdlog::info("task {}: upload completed, HTTP {}", id, t->http_status);
-        for (const auto& e : rows) outbox_.committed(e);
-        maybeEndInvalidation(t->session);
-      }),
-      store::Commit::prompt);
+  if (f.error) {
+    row.error_code = f.error->code;
+    row.error_message = f.error->message;
+  }
+  *ending->events = rows;
+  ending->work = [row, rows](store::Store& s) -> Result<void> {
+    if (auto u = s.upsertTask(row); !u) return u;
+    for (const auto& e : rows)
+      if (auto a = s.appendEvent(e); !a) return a;
+    return {};
+  };
+  ending->on_committed = [](Task& task) { spdlog::info("task {}: upload completed, HTTP {}", task.id, task.http_status); };
+  commitEnding(t, std::move(ending));
 }
 
 }  // namespace ferry::daemon

@@ -1,0 +1,102 @@
+// TaskManager's commands on a task: suspend, resume, cancel (with or without resume data).
+// As in URLSession, suspend and resume nest (suspend_count) and resuming a running task does
+// nothing. A task the engine has is stopped there first; what its Finished means is the
+// StopIntent it was stopped with (task_engine_events.cpp, onStopped).
+
+#include "daemon/task_manager.hpp"
+
+namespace ferry::daemon {
+namespace {
+
+std::string taskIs(const Task& t, std::string_view what) {
+  return "task " + std::to_string(t.id) + " is " + std::string(what);
+}
+
+// The phases where a command cannot touch the task any more (or not yet).
+std::optional<Error> unreachable(const Task& t, std::string_view verb) {
+  if (t.phase == Phase::created) return Error(errc::invalid_state, taskIs(t, "still being created; try again"));
+  if (t.phase == Phase::ending || isFinal(t.phase))
+    return Error(errc::invalid_state, taskIs(t, stateName(t.state())) + "; it cannot be " + std::string(verb));
+  return std::nullopt;
+}
+
+bool beingCancelled(const Task& t) {
+  return t.phase == Phase::stopping &&
+         (t.stop_intent == StopIntent::cancel || t.stop_intent == StopIntent::cancel_with_resume_data);
+}
+
+}  // namespace
+
+Result<protocol::TaskInfo> TaskManager::suspend(std::uint64_t id, const std::optional<std::string>& scope) {
+  auto found = findScoped(id, scope);
+  if (!found) return tl::unexpected(found.error());
+  auto& t = **found;
+  if (auto refused = unreachable(t, "suspended")) return tl::unexpected(*refused);
+  if (++t.suspend_count == 1) {
+    switch (t.phase) {
+      case Phase::queued:
+      case Phase::awaiting_body:  // a streamed upload asks for a new stream when resumed
+      case Phase::restarting:
+        transition(t, Phase::suspended);
+        break;
+      case Phase::in_engine:
+        stopInEngine(t, StopIntent::suspend);
+        break;
+      case Phase::stopping:
+        if (t.stop_intent == StopIntent::resume) stopInEngine(t, StopIntent::suspend);  // a cancel stays a cancel
+        break;
+      default:
+        break;
+    }
+  }
+  persist(t);
+  return t.toInfo();
+}
+
+Result<protocol::TaskInfo> TaskManager::resume(std::uint64_t id, const std::optional<std::string>& scope) {
+  auto found = findScoped(id, scope);
+  if (!found) return tl::unexpected(found.error());
+  auto& t = **found;
+  if (isFinal(t.phase))
+    return fail(errc::invalid_state, taskIs(t, stateName(t.state())) + "; it cannot be resumed");
+  if (t.suspend_count == 0) return t.toInfo();  // as URLSession: resuming a running task does nothing
+  if (--t.suspend_count == 0) {
+    if (t.phase == Phase::suspended) startEngine(t);
+    // The suspend's stop is still in flight: restart once it lands.
+    else if (t.phase == Phase::stopping && t.stop_intent == StopIntent::suspend) stopInEngine(t, StopIntent::resume);
+  }
+  persist(t);
+  return t.toInfo();
+}
+
+Result<protocol::TaskInfo> TaskManager::cancel(std::uint64_t id, const std::optional<std::string>& scope) {
+  auto found = findScoped(id, scope);
+  if (!found) return tl::unexpected(found.error());
+  auto& t = **found;
+  if (auto refused = unreachable(t, "cancelled")) return tl::unexpected(*refused);
+  if (beingCancelled(t)) return t.toInfo();
+  if (holdsEngineJob(t.phase)) stopInEngine(t, StopIntent::cancel);
+  else endTask(t, Phase::cancelled, cancelledError(t, false), false);
+  return t.toInfo();
+}
+
+void TaskManager::cancelWithResumeData(std::uint64_t id, const std::optional<std::string>& scope, ResumeDataReply reply) {
+  auto found = findScoped(id, scope);
+  if (!found) return reply(tl::unexpected(found.error()));
+  auto& t = **found;
+  if (auto refused = unreachable(t, "cancelled")) return reply(tl::unexpected(*refused));
+  if (beingCancelled(t)) return reply(fail(errc::invalid_state, taskIs(t, "being cancelled already")));
+  if (holdsEngineJob(t.phase)) {
+    t.on_resume_data = std::move(reply);
+    stopInEngine(t, StopIntent::cancel_with_resume_data);
+  } else {
+    endTask(t, Phase::cancelled, cancelledError(t, true), true, std::move(reply));
+  }
+}
+
+void TaskManager::cancelAll(const std::string& session) {
+  for (auto& [id, t] : tasks_)
+    if (t.session == session && !unreachable(t, "cancelled")) (void)cancel(id, std::nullopt);
+}
+
+}  // namespace ferry::daemon

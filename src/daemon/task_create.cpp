@@ -1,0 +1,133 @@
+// TaskManager's create_download, and the resume data a new task may continue from: a token
+// ferryd made when a task was cancelled with resume data (task_ending.cpp), named by a signed
+// blob (resume_data.hpp). Uploads are created in task_manager_uploads.cpp.
+
+#include <spdlog/spdlog.h>
+
+#include "common/files.hpp"
+#include "daemon/task_manager.hpp"
+#include "engine/url_check.hpp"
+
+namespace ferry::daemon {
+namespace {
+
+using Json = protocol::Json;
+
+std::int64_t creationTime() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A destination the application named: its directory must exist and it must not be one.
+Result<void> checkDestination(const std::string& destination) {
+  if (destination.empty()) return {};
+  const std::filesystem::path dest(destination);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dest.parent_path(), ec))
+    return fail(errc::not_found, "the destination's directory " + dest.parent_path().string() + " does not exist");
+  if (std::filesystem::is_directory(dest, ec))
+    return fail(errc::invalid_argument, "destination " + destination + " is a directory; name a file");
+  return {};
+}
+
+}  // namespace
+
+void TaskManager::createDownload(NewDownload spec, Reply reply) {
+  if (isInvalidating(spec.session))
+    return reply(fail(errc::session_invalidated,
+                      "session " + spec.session + " is being invalidated and takes no new tasks; after didBecomeInvalid, "
+                      "create the session again"));
+  if (!spec.resume_data) {
+    // Refused at once, as any other bad argument: a task that can never run is not created.
+    if (auto checked = engine::checkUrl(spec.request.url); !checked) return reply(tl::unexpected(checked.error()));
+  }
+  if (!spec.destination.empty() && !std::filesystem::path(spec.destination).is_absolute())
+    return reply(fail(errc::invalid_argument, "destination " + spec.destination + " must be an absolute path"));
+  Task t;
+  t.id = ++last_task_id_;
+  t.session = spec.session;
+  t.request = std::move(spec.request);
+  t.destination = spec.destination;
+  t.description = spec.description;
+  t.scheduling = spec.scheduling;
+  t.partial = "partial/" + std::to_string(t.id) + ".part";
+  t.created_at = creationTime();
+  t.resource_deadline = t.created_at + spec.config.resource_timeout.count();
+  t.suspend_count = spec.start ? 0 : 1;
+
+  std::optional<store::ResumeTokenRow> token;
+  if (spec.resume_data) {
+    auto adopted = adoptResumeData(t, *spec.resume_data);
+    if (!adopted) return reply(tl::unexpected(adopted.error()));
+    token = std::move(*adopted);
+  }
+  const std::filesystem::path resume_file = token ? state_dir_ / token->partial : std::filesystem::path();
+  const std::filesystem::path partial = partialPath(t);
+  const std::string destination = t.destination;
+  auto id = t.id;
+  auto row = t.toRow();
+  tasks_.emplace(id, std::move(t));
+  // The checks that read the disk run here, on the writer's thread, not on the IPC thread.
+  writer_.submit(
+      store::Durability::lifecycle,
+      [row, token, resume_file, partial, destination](store::Store& s) -> Result<void> {
+        if (auto d = checkDestination(destination); !d) return d;
+        if (auto n = s.noteTaskId(row.id); !n) return n;
+        if (token) {
+          auto size = files::fileSize(resume_file);
+          if (!size || *size < token->offset)
+            return fail(errc::resume_data_stale, "the partial file behind the resume data is gone; start the download again from its URL");
+          if (auto r = files::renameDurably(resume_file, partial); !r) return r;
+          if (auto d = s.deleteResumeToken(token->token); !d) return d;
+        }
+        return s.upsertTask(row);
+      },
+      onIo([this, id, reply](Result<void> r) {
+        auto* t = find(id);
+        if (t == nullptr) return;
+        if (!r) {
+          tasks_.erase(id);
+          return reply(tl::unexpected(r.error()));
+        }
+        if (t->suspend_count == 0) startEngine(*t);
+        else transition(*t, Phase::suspended);
+        reply(t->toInfo());
+      }),
+      store::Commit::prompt);
+}
+
+Result<std::map<std::string, store::ResumeTokenRow>::iterator> TaskManager::findResumeToken(const std::string& blob,
+                                                                                            const std::string& session,
+                                                                                            bool upload) {
+  auto data = codec_.decode(blob);
+  if (!data) return tl::unexpected(data.error());
+  if (data->session != session)
+    return fail(errc::resume_data_foreign, "the resume data belongs to session " + data->session +
+                                               "; resume it from that session");
+  const std::string what = upload ? "upload" : "download";
+  auto it = tokens_.find(data->token);
+  if (it == tokens_.end() || it->second.used)
+    return fail(errc::resume_data_stale, "the resume data was already used or has expired; start the " + what + " again from its URL");
+  const bool of_upload = Json::parse(it->second.request_json, nullptr, false).contains("upload");
+  if (of_upload != upload)
+    return fail(errc::invalid_argument, of_upload ? "the resume data is an upload's; continue it with uploadTaskWithResumeData "
+                                                    "(ferryctl upload --resume-data)"
+                                                  : "the resume data is a download's; continue it with downloadTaskWithResumeData "
+                                                    "(ferryctl download --resume-data)");
+  return it;
+}
+
+Result<store::ResumeTokenRow> TaskManager::adoptResumeData(Task& t, const std::string& blob) {
+  auto found = findResumeToken(blob, t.session, false);
+  if (!found) return tl::unexpected(found.error());
+  auto it = *found;
+  const auto token = it->second;
+  auto request = protocol::requestFromJson(Json::parse(token.request_json, nullptr, false));
+  if (!request) return tl::unexpected(request.error());
+  if (t.request.url.empty() || t.request.url == request->url) t.request = *request;
+  t.durable = t.written = token.offset;
+  t.validators = {token.etag, token.last_modified};
+  tokens_.erase(it);  // single use, from this moment
+  return token;
+}
+
+}  // namespace ferry::daemon

@@ -1,0 +1,298 @@
+// Every end of a task goes one way: the task enters `ending`, a TaskEnding's work commits the
+// final row and the events that tell the application in one transaction, and only then does the
+// task take its final phase and the events go out. The kinds of end differ only in their work:
+//   deliverFile          a download's file is synced, moved into place, its directory synced;
+//   deliverUploadAnswer  an upload's answer (didReceiveResponse, didReceiveData, didComplete)
+//                        (task_manager_uploads.cpp);
+//   endTask              failed or cancelled, the partial bytes kept as a resume token if asked.
+//
+// One retry rule for all of them (onEndingCommitted):
+//   - the work found the bytes untrusted (a delivery's fdatasync failed): the download fetches
+//     them again; a failed fdatasync is never retried and trusted;
+//   - the commit failed for want of space or an I/O error: the same work runs again every
+//     second, so that didComplete is stored and delivered once the disk has room;
+//   - any other failure: the task fails with that error (itself an ending), or, if it was
+//     failing already, is marked failed in memory and the error logged.
+
+#include "daemon/task_ending.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "common/files.hpp"
+
+namespace ferry::daemon {
+namespace {
+
+using Json = protocol::Json;
+
+std::int64_t secondsNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Copies `from` into a temporary beside `to`, syncs it and renames it into place: the fallback
+// when the destination is on another file system (rename gives EXDEV).
+Result<void> copyDurably(const std::filesystem::path& from, const std::filesystem::path& to) {
+  auto tmp = to;
+  tmp += ".ferry-partial";
+  std::error_code ec;
+  std::filesystem::copy_file(from, tmp, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return fail(ec == std::errc::no_space_on_device ? errc::no_space : errc::io,
+                "cannot copy the download to " + to.string() + ": " + ec.message());
+  }
+  if (auto s = files::syncData(tmp); !s) return s;
+  if (auto r = files::renameDurably(tmp, to); !r) return r;
+  std::filesystem::remove(from, ec);
+  return {};
+}
+
+// An upload can be continued from resume data when the server keeps what it received under an
+// upload resource it named, and the body can be read again (a file, or our spooled copy).
+bool uploadCanResume(const UploadSpec& u) {
+  return !u.stream && u.mode != engine::ResumableMode::none && !u.upload_url.empty();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- a download's file
+
+void TaskManager::deliverFile(Task& t) {
+  if (!transition(t, Phase::ending)) return;
+  auto ending = std::make_shared<TaskEnding>();
+  ending->final_phase = Phase::completed;
+  auto partial = partialPath(t);
+  const std::filesystem::path wanted = t.destination.empty() ? deliveredPath(t) : std::filesystem::path(t.destination);
+  const std::filesystem::path fallback = deliveredPath(t);
+  auto finish = outbox_.prepare(t.session, t.id, protocol::event::did_finish_downloading_to, Json::object());
+  auto complete = outbox_.prepare(t.session, t.id, protocol::event::did_complete, Json::object());
+  struct Outcome {
+    std::string location;  // where the file is, once moved (a retried work does not move it again)
+    std::optional<Error> error;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  store::TaskRow row = t.toRow();
+  row.state = std::string(stateName(TaskState::completed));
+  row.durable_offset = t.written;
+  const auto http_error = t.error;
+  const long status = t.http_status;
+  const std::uint64_t bytes = t.written;
+  auto events = ending->events;
+  auto untrusted = ending->bytes_untrusted;
+  ending->work = [=](store::Store& s) mutable -> Result<void> {
+    events->clear();
+    if (outcome->location.empty()) {
+      if (auto synced = files::syncData(partial); !synced) {
+        *untrusted = true;
+        return synced;
+      }
+      auto target = wanted;
+      std::optional<Error> move_error;
+      auto moved = files::renameDurably(partial, target);
+      if (!moved && moved.error().code == errc::io) moved = copyDurably(partial, target);
+      if (!moved && target != fallback) {
+        move_error = Error(moved.error().code, "downloaded, but could not put the file at " + target.string() + " (" +
+                                                   moved.error().message + "); it was handed over at " +
+                                                   fallback.string() + " instead");
+        target = fallback;
+        moved = files::renameDurably(partial, target);
+      }
+      if (!moved) return moved;
+      outcome->location = target.string();
+      outcome->error = move_error ? move_error : http_error;
+    }
+    row.result_path = outcome->location;
+    if (outcome->error) {
+      row.error_code = outcome->error->code;
+      row.error_message = outcome->error->message;
+    }
+    // "temporary": in delivered/, removed once the application's callback returns.
+    finish.payload_json = Json{{"location", outcome->location},
+                               {"temporary", outcome->location == fallback.string()},
+                               {"statusCode", status},
+                               {"totalBytesWritten", bytes}}
+                              .dump();
+    complete.payload_json =
+        Json{{"error", outcome->error ? protocol::errorJson(*outcome->error) : Json(nullptr)}, {"statusCode", status}}.dump();
+    if (auto u = s.upsertTask(row); !u) return u;
+    if (auto a = s.appendEvent(finish); !a) return a;
+    if (auto a = s.appendEvent(complete); !a) return a;
+    *events = {finish, complete};
+    return {};
+  };
+  ending->on_committed = [outcome](Task& task) {
+    task.result_path = outcome->location;
+    task.error = outcome->error;
+    spdlog::info("task {}: completed, {} bytes at {}", task.id, task.written, outcome->location);
+  };
+  commitEnding(t, std::move(ending));
+}
+
+// ---------------------------------------------------------------- failed or cancelled
+
+void TaskManager::endTask(Task& t, Phase final_phase, Error error, bool keep_resume_data, ResumeDataReply reply) {
+  if (!transition(t, Phase::ending)) {
+    if (reply) reply(fail(errc::invalid_state, "task " + std::to_string(t.id) + " is " + std::string(stateName(t.state()))));
+    return;
+  }
+  const bool resumable = keep_resume_data && (t.isUpload() ? uploadCanResume(*t.upload) : t.written > 0 && !t.validators.empty());
+  store::ResumeTokenRow token;
+  std::string blob;
+  // What the token keeps in resume/: a download's partial file (cut to the offset), an upload's
+  // spooled body (the application's own file stays where it is; its identity is in the token).
+  std::filesystem::path keep_from;
+  bool cut_to_offset = false;
+  if (resumable) {
+    token.token = randomToken();
+    token.session = t.session;
+    token.source_task = t.id;
+    token.created_at = secondsNow();
+    auto request_json = protocol::requestToJson(t.request);
+    if (t.isUpload()) {
+      // The server, not the token, decides where the upload continues (HEAD); the offset is informational.
+      token.offset = t.upload->confirmed_offset;
+      request_json["upload"] = t.upload->toJson();
+      if (t.upload->spooled) {
+        token.partial = "resume/" + token.token + ".body";
+        keep_from = t.upload->body;
+      }
+    } else {
+      token.partial = "resume/" + token.token + ".part";
+      token.offset = t.written;
+      token.etag = t.validators.etag;
+      token.last_modified = t.validators.last_modified;
+      keep_from = partialPath(t);
+      cut_to_offset = true;
+    }
+    token.request_json = request_json.dump();
+    blob = codec_.encode({codec_.keyId(), token.token, t.session, t.request.url, token.offset});
+  }
+  auto complete = outbox_.prepare(t.session, t.id, protocol::event::did_complete, Json::object());
+  store::TaskRow row = t.toRow();
+  row.state = std::string(stateName(wireState(final_phase, StopIntent::none, 0)));
+  row.error_code = error.code;
+  row.error_message = error.message;
+  auto partial = partialPath(t);
+  auto resume_file = token.partial.empty() ? std::filesystem::path() : state_dir_ / token.partial;
+  auto made_blob = std::make_shared<std::string>();
+  auto ending = std::make_shared<TaskEnding>();
+  ending->final_phase = final_phase;
+  ending->error = error;
+  auto events = ending->events;
+  // The partial file that was already moved to resume/ by an earlier run is found there; the
+  // SQL of a failed run was rolled back.
+  ending->work = [=](store::Store& s) mutable -> Result<void> {
+    std::error_code ec;
+    bool kept = false;
+    made_blob->clear();
+    events->clear();
+    if (resumable) {
+      bool moved = keep_from.empty() || std::filesystem::exists(resume_file, ec);
+      if (!moved) {
+        auto synced = files::syncData(keep_from);
+        moved = synced && (!cut_to_offset || files::truncateTo(keep_from, token.offset)) &&
+                files::renameDurably(keep_from, resume_file);
+      }
+      if (moved) {
+        // Without its row the file is an orphan nobody can resume: fail the whole ending (and try
+        // it again) rather than hand out didComplete without the resume data it could carry.
+        if (auto p = s.putResumeToken(token); !p) return p;
+        kept = true;
+        *made_blob = blob;
+      } else {
+        spdlog::warn("task {}: resume data could not be kept", row.id);
+      }
+    }
+    if (!kept) std::filesystem::remove(partial, ec);
+    Json payload{{"error", protocol::errorJson(error)}, {"statusCode", row.http_status}};
+    if (kept) payload["resumeData"] = blob;
+    complete.payload_json = payload.dump();
+    if (auto u = s.upsertTask(row); !u) return u;
+    if (auto a = s.appendEvent(complete); !a) return a;
+    *events = {complete};
+    return {};
+  };
+  ending->on_committed = [this, made_blob, token, final_phase, error](Task& task) {
+    if (!made_blob->empty()) tokens_[token.token] = token;
+    spdlog::info("task {}: {} ({})", task.id, phaseName(final_phase), error.describe());
+  };
+  if (reply) {
+    ending->answer = [made_blob, reply = std::move(reply)](Task& task, const Result<void>& r) {
+      if (!r) return reply(tl::unexpected(r.error()));
+      if (made_blob->empty() && task.isUpload())
+        return reply(fail(errc::invalid_state, "the upload was cancelled without resume data: only a resumable upload (ietf or tus) "
+                                               "whose server has named its upload resource can be continued, and not a streamed "
+                                               "one; start it again"));
+      if (made_blob->empty())
+        return reply(fail(errc::invalid_state, "no resume data: the server gave no validators or no bytes were written; start again from the URL"));
+      reply(*made_blob);
+    };
+  }
+  commitEnding(t, std::move(ending));
+}
+
+// ---------------------------------------------------------------- committing
+
+void TaskManager::commitEnding(Task& t, std::shared_ptr<TaskEnding> ending) {
+  ending->id = t.id;
+  submitEnding(std::move(ending));
+}
+
+void TaskManager::submitEnding(std::shared_ptr<TaskEnding> ending) {
+  writer_.submit(
+      store::Durability::lifecycle, ending->work,
+      onIo([this, ending](Result<void> r) { onEndingCommitted(ending, std::move(r)); }), store::Commit::prompt);
+}
+
+void TaskManager::onEndingCommitted(std::shared_ptr<TaskEnding> ending, Result<void> r) {
+  auto* t = find(ending->id);
+  if (t == nullptr || t->phase != Phase::ending) return;
+  ++ending->attempts;
+  if (r) {
+    if (ending->attempts > 1) spdlog::info("task {}: its end is recorded now (after {} tries)", t->id, ending->attempts);
+    t->error = ending->error;
+    if (ending->on_committed) ending->on_committed(*t);
+    for (const auto& e : *ending->events) outbox_.committed(e);
+    return settleEnding(*t, *ending, r);
+  }
+  if (*ending->bytes_untrusted) {
+    spdlog::error("task {}: could not make the file durable ({}); fetching its bytes again", t->id, r.error().describe());
+    ++t->generation;
+    return startEngine(*t);
+  }
+  const bool retry = r.error().is(errc::no_space) || r.error().is(errc::io);
+  if (ending->attempts == 1)
+    spdlog::error("task {}: could not record its end: {}{}", t->id, r.error().describe(),
+                  retry ? "; trying again every second until it can (didComplete waits for it)" : "");
+  if (ending->answer) std::exchange(ending->answer, {})(*t, r);
+  if (retry) {
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::seconds(1));
+    timer->async_wait([this, timer, ending](const boost::system::error_code& ec) {
+      if (!ec) submitEnding(ending);
+    });
+    return;
+  }
+  if (ending->final_phase != Phase::failed) return endTask(*t, Phase::failed, r.error(), false);
+  t->error = ending->error;
+  settleEnding(*t, *ending, r);
+}
+
+// What every ending does last: the files only the running task needed go (on the writer's
+// thread, after the commit: the IPC thread does no file I/O), the task takes its final phase, and
+// whoever waits for the outcome hears it.
+void TaskManager::settleEnding(Task& t, TaskEnding& ending, const Result<void>& r) {
+  stream_ends_.erase(t.id);
+  if (t.isUpload()) {
+    std::vector<std::filesystem::path> leftovers{responsePath(t)};
+    if (t.upload->spooled) leftovers.push_back(t.upload->body);
+    writer_.submit(store::Durability::progress, [leftovers](store::Store&) -> Result<void> {
+      std::error_code ec;
+      for (const auto& path : leftovers) std::filesystem::remove(path, ec);
+      return {};
+    });
+  }
+  transition(t, ending.final_phase);
+  if (ending.answer) std::exchange(ending.answer, {})(t, r);
+}
+
+}  // namespace ferry::daemon

@@ -1,0 +1,160 @@
+// TaskManager's handling of the engine's events for downloads (uploads: task_manager_uploads.cpp),
+// its checkpoints (the durable offset), and the landing of a stop (onStopped).
+//
+// Durability (docs/architecture.md): a download's durable offset moves only after fdatasync of
+// its partial file succeeded; a failed fdatasync cuts the task back to its last durable offset
+// (engine.restartFrom), it is never retried and trusted.
+
+#include <spdlog/spdlog.h>
+
+#include "common/files.hpp"
+#include "common/overloaded.hpp"
+#include "daemon/task_manager.hpp"
+
+namespace ferry::daemon {
+
+using Json = protocol::Json;
+
+void TaskManager::onEngineEvent(const engine::EngineEvent& event) {
+  auto* t = find(engine::taskOf(event));
+  if (t == nullptr || !holdsEngineJob(t->phase)) return;
+  std::visit(Overloaded{
+                 [&](const engine::Waiting& w) {
+                   if (t->phase != Phase::in_engine) return;
+                   t->waiting_for = w.reason;
+                   publishTransient(*t, protocol::event::task_state, {{"state", "running"}, {"waiting_for", w.reason}});
+                 },
+                 [&](const engine::Responded& r) { t->isUpload() ? onUploadResponded(*t, r) : onResponded(*t, r); },
+                 [&](const engine::Progress& p) {
+                   if (!t->isUpload()) onProgress(*t, p);
+                 },
+                 [&](const engine::Retrying& r) {
+                   spdlog::info("task {}: attempt {} failed ({}); retrying", t->id, r.attempt, r.error.describe());
+                 },
+                 [&](const engine::Finished& f) { t->isUpload() ? onUploadFinished(*t, f) : onFinished(*t, f); },
+             },
+             event);
+}
+
+void TaskManager::onResponded(Task& t, const engine::Responded& r) {
+  if (t.phase == Phase::in_engine) t.waiting_for.clear();
+  bool restarted = r.offset < t.written || (r.offset == 0 && t.durable > 0);
+  bool report = t.resumed_from_offset || (restarted && t.written > 0);
+  t.resumed_from_offset = false;
+  if (r.offset < t.durable || r.validators != t.validators) ++t.generation;
+  t.validators = r.validators;
+  if (r.expected_total) t.expected_total = r.expected_total;
+  t.http_status = r.status;
+  t.written = r.offset;
+  if (t.durable > r.offset) {
+    // The server sent a different entity: the old durable bytes are void. Say so durably now.
+    t.durable = r.offset;
+    writer_.submit(store::Durability::lifecycle,
+                   [id = t.id, off = r.offset, exp = t.expected_total, v = t.validators](store::Store& s) {
+                     return s.updateTaskOffset(id, off, exp, v.etag, v.last_modified);
+                   });
+  }
+  if (report) {
+    Json payload{{"fileOffset", r.offset},
+                 {"expectedTotalBytes", t.expected_total ? Json(*t.expected_total) : Json(-1)}};
+    appendEvents({outbox_.prepare(t.session, t.id, protocol::event::did_resume_at_offset, payload)});
+  }
+}
+
+void TaskManager::onProgress(Task& t, const engine::Progress& p) {
+  t.written = p.total_written;
+  rates_[t.session].add(p.bytes_written);
+  if (p.expected_total) t.expected_total = p.expected_total;
+  publishTransient(t, protocol::event::did_write_data,
+                   {{"bytesWritten", p.bytes_written},
+                    {"totalBytesWritten", p.total_written},
+                    {"totalBytesExpectedToWrite", t.expected_total ? Json(*t.expected_total) : Json(-1)}});
+  if (!t.checkpoint_in_flight && std::chrono::steady_clock::now() - t.last_checkpoint >= checkpoint_interval_)
+    checkpoint(t, store::Durability::progress);
+}
+
+void TaskManager::checkpoint(Task& t, store::Durability durability) {
+  t.checkpoint_in_flight = true;
+  t.last_checkpoint = std::chrono::steady_clock::now();
+  auto id = t.id;
+  auto offset = t.written;
+  auto generation = t.generation;
+  auto validators = t.validators;
+  auto expected = t.expected_total;
+  auto path = partialPath(t);
+  writer_.submit(
+      durability,
+      [=](store::Store& s) -> Result<void> {
+        if (offset > 0)
+          if (auto synced = files::syncData(path); !synced) return synced;
+        return s.updateTaskOffset(id, offset, expected, validators.etag, validators.last_modified);
+      },
+      onIo([this, id, offset, generation](Result<void> r) {
+        auto* t = find(id);
+        if (t == nullptr) return;
+        t->checkpoint_in_flight = false;
+        if (r) {
+          if (t->generation == generation && offset > t->durable) t->durable = offset;
+          return;
+        }
+        // A failed fdatasync is never retried and trusted: the bytes after the last durable
+        // offset are refetched.
+        spdlog::error("task {}: could not make bytes durable ({}); refetching from offset {}", id,
+                      r.error().describe(), t->durable);
+        ++t->generation;
+        t->written = t->durable;
+        if (t->phase == Phase::in_engine) engine_.restartFrom(id, t->durable);
+      }));
+}
+
+void TaskManager::onFinished(Task& t, const engine::Finished& f) {
+  t.written = f.total_written;
+  if (!f.validators.empty()) t.validators = f.validators;
+  if (f.expected_total) t.expected_total = f.expected_total;
+  if (f.http_status != 0) t.http_status = f.http_status;
+  if (t.phase == Phase::stopping) return onStopped(t);
+  if (!f.error || f.error->is(errc::http_error)) {
+    t.error = f.error;
+    return deliverFile(t);
+  }
+  endTask(t, Phase::failed, *f.error, f.resumable);
+}
+
+// The engine answered a stop (or, at shutdown, will not: the same then happens without it).
+void TaskManager::onStopped(Task& t) {
+  switch (t.stop_intent) {
+    case StopIntent::cancel:
+      return endTask(t, Phase::cancelled, cancelledError(t, false), false);
+    case StopIntent::cancel_with_resume_data:
+      return endTask(t, Phase::cancelled, cancelledError(t, true), true, std::exchange(t.on_resume_data, {}));
+    case StopIntent::suspend:
+    case StopIntent::none:
+      transition(t, Phase::suspended);
+      break;
+    case StopIntent::resume:
+      transition(t, Phase::restarting);
+      break;
+    case StopIntent::shutdown:
+      break;  // stays stopping: its row says running, so the next start resumes it
+  }
+  if (t.isUpload()) persist(t, store::Durability::lifecycle);
+  else checkpoint(t, store::Durability::lifecycle);
+  if (t.phase == Phase::restarting) {
+    // Resumed while stopping: wait for the checkpoint's durable offset, then continue.
+    writer_.submit(store::Durability::progress, [](store::Store&) -> Result<void> { return {}; },
+                   onIo([this, id = t.id](Result<void>) {
+                     auto* task = find(id);
+                     if (task && task->phase == Phase::restarting) startEngine(*task);
+                   }));
+  }
+}
+
+void TaskManager::checkpointAllForShutdown() {
+  shutting_down_ = true;
+  for (auto& [id, t] : tasks_) {
+    if (t.phase == Phase::in_engine) stopInEngine(t, StopIntent::shutdown);
+    if (t.phase == Phase::stopping) onStopped(t);
+  }
+}
+
+}  // namespace ferry::daemon

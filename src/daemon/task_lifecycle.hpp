@@ -1,0 +1,83 @@
+#pragma once
+// Where a task is in its life (Phase), which moves are legal, and what the application and the
+// store are told about each phase (TaskState). Pure: no I/O, no TaskManager; the moves themselves,
+// with what happens on leaving and entering a phase, are TaskManager::transition
+// (task_transitions.cpp), the only code that changes a task's phase.
+//
+//                 create/restore
+//                       |
+//                    created ---------------------------------------------+
+//                  /    |     \                                           |
+//       (suspended)  (start)   (stored as ended)                          |
+//           v           v            v                                    |
+//      suspended --> queued --> in_engine --(Finished)--> ending --> completed | failed | cancelled
+//        ^  |  ^        |        |  ^  |                    |  ^
+//        |  |  +--------+        |  |  +--(new stream)--> awaiting_body
+//        |  |   (suspend)        |  |                        (stream opened: to in_engine)
+//        |  |                    v  |
+//        |  +--(cancel)---->  stopping{intent} --(Finished, cancel*)--> ending
+//        |                       |  (suspend)         (resume)
+//        +-----------------------+  \---> restarting --(checkpoint durable)--> queued/in_engine
+//
+// Every phase except the final ones may go to `ending` (cancel, or a failure such as a pipe that
+// cannot be made); `ending` may go back to the engine when a delivery's fdatasync failed (its bytes
+// are not trusted: they are fetched again). docs/architecture.md has the full table.
+
+#include <optional>
+#include <string_view>
+
+namespace ferry::daemon {
+
+// What the store and the wire say about a task. Kept as the store's and protocol's vocabulary;
+// a Phase maps onto one of these (wireState).
+enum class TaskState {
+  suspended,   // not in the engine; suspend_count > 0
+  running,     // wants to run (in the engine, waiting for room, for a stream, or for a retry)
+  finalizing,  // its end is being committed
+  completed,   // file delivered (even with an HTTP error status: its body is the file)
+  failed,      // ended without a file; error says why
+  cancelled,   // cancelled by the application
+};
+
+std::string_view stateName(TaskState s);
+std::optional<TaskState> stateFromName(std::string_view name);
+inline bool isFinal(TaskState s) {
+  return s == TaskState::completed || s == TaskState::failed || s == TaskState::cancelled;
+}
+
+enum class Phase {
+  created,        // made by a create request (its row is being committed) or read from the store
+  suspended,      // suspend_count > 0; the engine does not have it
+  queued,         // wants to run; waits for room in its session's window (EngineAdmission)
+  awaiting_body,  // a streamed upload waiting for the application's next body stream
+  in_engine,      // the engine has its job (transferring, or waiting for a slot, a retry, a date)
+  stopping,       // engine.stop() was sent; the task's StopIntent says what its Finished means
+  restarting,     // resumed while its suspend was in flight: waits for its checkpoint, then runs
+  ending,         // its end (delivery, upload answer, failure, cancel) is being committed
+  completed,
+  failed,
+  cancelled,
+};
+
+// Why a stopping task was stopped: what the engine's Finished(cancelled) that answers it means.
+enum class StopIntent {
+  none,
+  suspend,                  // it becomes suspended
+  resume,                   // suspended, then resumed before the stop landed: it restarts
+  cancel,                   // it ends cancelled
+  cancel_with_resume_data,  // it ends cancelled, its bytes kept behind resume data
+  shutdown,                 // ferryd is exiting; the engine is gone and sends nothing more
+};
+
+std::string_view phaseName(Phase p);
+bool isFinal(Phase p);
+// The phases where the engine has the task's job (a Finished will come, except at shutdown).
+inline bool holdsEngineJob(Phase p) { return p == Phase::in_engine || p == Phase::stopping; }
+// The legal moves; TaskManager::transition refuses any other (and says so in the log).
+bool isLegalTransition(Phase from, Phase to);
+// What the store and the application are told. A created task is what its creation asked for.
+TaskState wireState(Phase p, StopIntent intent, int suspend_count);
+// A final phase from a stored final state (restore).
+std::optional<Phase> finalPhaseOf(TaskState s);
+
+}  // namespace ferry::daemon

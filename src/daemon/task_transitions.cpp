@@ -1,0 +1,141 @@
+// TaskManager::transition, the only place a task's phase changes (a test greps for that), and
+// the way into the engine: admission, handing over the job, stopping it.
+//
+// Leaving a phase gives back what the task held there: a queued task's place in admission_, an
+// engine job's room in its session's window (which may let the next waiting task in), a
+// streamed upload's offered pipe. Entering a phase says where the task waits (waiting_for) and,
+// for the phases an attached application cannot otherwise see, tells it (transient task_state).
+// A final phase reached from `ending` may complete its session's invalidation.
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/task_manager.hpp"
+#include "engine/url_check.hpp"
+
+namespace ferry::daemon {
+
+bool TaskManager::transition(Task& t, Phase to, StopIntent intent) {
+  const Phase from = t.phase;
+  if (!isLegalTransition(from, to)) {
+    spdlog::error("task {}: refused to move from {} to {}; it stays {} (a bug in ferryd: please report it)", t.id,
+                  phaseName(from), phaseName(to), phaseName(from));
+    return false;
+  }
+  leavePhase(t, from, to);
+  t.phase = to;
+  t.stop_intent = to == Phase::stopping ? intent : StopIntent::none;
+  enterPhase(t, from);
+  return true;
+}
+
+void TaskManager::leavePhase(Task& t, Phase from, Phase to) {
+  if (from == Phase::queued && to != Phase::in_engine) {
+    if (auto place = admissionPlace(t)) admission_.withdraw(*place);
+  }
+  if (from == Phase::awaiting_body && to != Phase::in_engine) dropBodyStream(t.id);
+}
+
+void TaskManager::enterPhase(Task& t, Phase from) {
+  switch (t.phase) {
+    case Phase::suspended:
+      t.waiting_for = "suspended";
+      break;
+    case Phase::queued:
+      t.waiting_for = "queued";
+      publishTransient(t, protocol::event::task_state, {{"state", "running"}, {"waiting_for", t.waiting_for}});
+      break;
+    case Phase::awaiting_body:
+      t.waiting_for = "body-stream";
+      publishTransient(t, protocol::event::task_state, {{"state", "running"}, {"waiting_for", t.waiting_for}});
+      break;
+    case Phase::in_engine:
+      t.waiting_for = "queued";  // until the engine's Waiting or Responded says more
+      break;
+    case Phase::stopping:
+      if (t.stop_intent == StopIntent::suspend) t.waiting_for = "suspended";
+      break;
+    case Phase::created:
+    case Phase::restarting:
+      break;
+    case Phase::ending:
+    case Phase::completed:
+    case Phase::failed:
+    case Phase::cancelled:
+      t.waiting_for.clear();
+      break;
+  }
+  // The engine's room is given on last, once this task's own change is complete: the tasks it
+  // admits go through transition() themselves.
+  if (holdsEngineJob(from) && !holdsEngineJob(t.phase)) startAdmitted(admission_.left(t.id));
+  if (from == Phase::ending && isFinal(t.phase)) maybeEndInvalidation(t.session);
+}
+
+std::optional<Phase> TaskManager::phaseOf(std::uint64_t id) const {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) return std::nullopt;
+  return it->second.phase;
+}
+
+// ---------------------------------------------------------------- into the engine
+
+void TaskManager::startEngine(Task& t) {
+  if (shutting_down_) return;
+  if (auto place = admissionPlace(t); place && !admission_.enter(*place)) {
+    transition(t, Phase::queued);
+    return;
+  }
+  handToEngine(t);
+}
+
+std::optional<EngineAdmission::Place> TaskManager::admissionPlace(const Task& t) const {
+  if (t.isUpload() && t.upload->stream) return std::nullopt;  // waits for its application first
+  const auto& begin = t.scheduling.begin_at;
+  if (begin && *begin > std::chrono::system_clock::now()) return std::nullopt;  // waits in the engine, slot-free
+  auto url = engine::checkUrl(t.request.url);
+  if (!url) return std::nullopt;  // the engine fails it at once
+  return EngineAdmission::Place{t.id, t.session, url->host_key, t.scheduling.discretionary, t.scheduling.priority};
+}
+
+void TaskManager::startAdmitted(std::vector<std::uint64_t> ids) {
+  if (shutting_down_) return;
+  for (std::size_t i = 0; i < ids.size(); ++i) {  // in order: the engine starts them first come, first served
+    const auto id = ids[i];
+    auto* t = find(id);
+    if (t != nullptr && t->phase == Phase::queued) {
+      handToEngine(*t);
+    } else {
+      // Not waiting any more (it would have been withdrawn): give the room on.
+      auto next = admission_.left(id);
+      ids.insert(ids.end(), next.begin(), next.end());
+    }
+  }
+}
+
+// The task's job goes to the engine, which reports from now on (Waiting, Responded, ...).
+void TaskManager::handToEngine(Task& t) {
+  if (t.isUpload()) return startUploadEngine(t);
+  const auto& config = configs_[t.session];
+  engine::DownloadJob job;
+  job.id = t.id;
+  job.group = t.session;
+  job.request = t.request;
+  job.partial_path = partialPath(t);
+  job.resume_offset = t.durable;
+  job.validators = t.validators;
+  job.retry.resource_deadline = engine::WallClock::time_point(std::chrono::seconds(t.resource_deadline));
+  job.max_bytes_per_second = config.max_bytes_per_second;
+  job.scheduling = t.scheduling;
+  if (!transition(t, Phase::in_engine)) return;
+  t.written = t.durable;
+  t.resumed_from_offset = t.durable > 0;
+  t.last_checkpoint = std::chrono::steady_clock::now();
+  engine_.start(std::move(job));
+}
+
+void TaskManager::stopInEngine(Task& t, StopIntent intent) {
+  const bool stop_sent = t.phase == Phase::stopping;
+  if (!transition(t, Phase::stopping, intent)) return;
+  if (!stop_sent) engine_.stop(t.id);
+}
+
+}  // namespace ferry::daemon
