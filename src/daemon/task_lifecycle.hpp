@@ -4,24 +4,12 @@
 // with what happens on leaving and entering a phase, are TaskManager::transition
 // (task_transitions.cpp), the only code that changes a task's phase.
 //
-//                 create/restore
-//                       |
-//                    created ---------------------------------------------+
-//                  /    |     \                                           |
-//       (suspended)  (start)   (stored as ended)                          |
-//           v           v            v                                    |
-//      suspended --> queued --> in_engine --(Finished)--> ending --> completed | failed | cancelled
-//        ^  |  ^        |        |  ^  |                    |  ^
-//        |  |  +--------+        |  |  +--(new stream)--> awaiting_body
-//        |  |   (suspend)        |  |                        (stream opened: to in_engine)
-//        |  |                    v  |
-//        |  +--(cancel)---->  stopping{intent} --(Finished, cancel*)--> ending
-//        |                       |  (suspend)         (resume)
-//        +-----------------------+  \---> restarting --(checkpoint durable)--> queued/in_engine
-//
-// Every phase except the final ones may go to `ending` (cancel, or a failure such as a pipe that
-// cannot be made); `ending` may go back to the engine when a delivery's fdatasync failed (its bytes
-// are not trusted: they are fetched again). docs/architecture.md has the full table.
+// The usual path: created -> suspended -> queued -> in_engine -> ending -> completed. Stops go
+// through `stopping` (the StopIntent says what the engine's Finished then means); a task resumed
+// while its suspend was in flight goes through `restarting`; a streamed upload waits for each
+// body stream in `awaiting_body`. Every phase before `ending` may go to `ending` (cancel, or a
+// failure); `ending` may go back to the engine when a delivery's fdatasync failed (its bytes are
+// not trusted: they are fetched again). docs/architecture.md, "The task lifecycle", draws it.
 
 #include <optional>
 #include <string_view>

@@ -92,7 +92,7 @@ TEST(Relaunch, ApplicationIsRelaunchedOnceForItsFinishedDownload) {
   ASSERT_TRUE(waitUntil([&] {
     auto s = sessionStatus(ferryd, "com.example.relaunch");
     return !s.id.empty() && s.launch && !s.launch->running_pid && s.pending_events == 0;
-  }, std::chrono::seconds(60))) << describe(sessionStatus(ferryd, "com.example.relaunch"));
+  }, std::chrono::seconds(60))) << describe(sessionStatus(ferryd, "com.example.relaunch")) << ferryd.log();
   EXPECT_EQ(sha256File(got), sha256File(dir / "www/movie.bin"));
   EXPECT_EQ(lines(dir / "app/events.log"), (std::vector<std::string>{"finish 1", "complete 1 ok", "drained"}));
 
