@@ -31,12 +31,6 @@ bool isRedirectStatus(long status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-std::string findHeader(const std::vector<Header>& headers, std::string_view name) {
-  for (const auto& h : headers)
-    if (equalsNoCase(h.name, name)) return h.value;
-  return {};
-}
-
 Error sourceChanged(const std::filesystem::path& path) {
   return Error(errc::source_changed, "The file " + path.string() +
                                          " changed since the upload was created (its size, modification time or "

@@ -11,14 +11,11 @@
 
 #include "common/unique_fd.hpp"
 #include "engine/transfer.hpp"
+#include "engine/upload_protocol.hpp"  // UploadStep
 
 namespace ferry::engine {
 
 using UploadEventSink = std::function<void(UploadEvent)>;
-
-// The requests an upload is made of. `create` is the application's own request (for tus: the
-// creation POST); `probe` is HEAD of the upload resource; `append` is PATCH from the server's offset.
-enum class UploadStep { create, probe, append };
 
 struct PendingRedirect {
   long status = 0;
