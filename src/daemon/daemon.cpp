@@ -55,23 +55,22 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
   writer_ = std::make_unique<store::Writer>(
       *store_, options_.commit_tick,
       std::make_unique<store::SpaceReserve>(options_.state_dir / "space.reserve", 2 * 1024 * 1024, 1024 * 1024));
-  // Both sinks are called on the transfer thread in event order; posting both to io_ keeps it.
+  // The sink is called on the transfer thread in event order; posting every event to io_ keeps it.
+  // TaskManager takes the upload-only events apart from the others.
   engine_ = std::make_unique<engine::Engine>(
-      [this](engine::EngineEvent e) {
+      [this](engine::Event e) {
         boost::asio::post(io_, [this, e = std::move(e)]() {
-          if (tasks_) tasks_->onEngineEvent(e);
+          if (!tasks_) return;
+          engine::visitSubsets(
+              e, [this](const engine::TransferEvent& t) { tasks_->onEngineEvent(t); },
+              [this](const engine::UploadEvent& u) { tasks_->onUploadEvent(u); });
         });
       },
       [this] {
         engine::EngineOptions o;
         o.max_total_concurrent = options_.max_transfers;
         return o;
-      }(),
-      [this](engine::UploadEvent e) {
-        boost::asio::post(io_, [this, e = std::move(e)]() {
-          if (tasks_) tasks_->onUploadEvent(e);
-        });
-      });
+      }());
   tasks_ = std::make_unique<TaskManager>(io_, *writer_, *engine_, outbox_, codec_, options_.state_dir,
                                          options_.checkpoint_interval);
   std::set<std::string> invalidating;

@@ -99,9 +99,8 @@ std::string backoffReason(std::chrono::milliseconds delay) {
 }  // namespace
 
 struct Engine::Impl {
-  Impl(Sink event_sink, EngineOptions engine_options, UploadSink upload_event_sink)
+  Impl(Sink event_sink, EngineOptions engine_options)
       : sink(std::move(event_sink)),
-        upload_sink(std::move(upload_event_sink)),
         options(engine_options),
         scheduler(options.max_total_concurrent) {
     initCurlOnce();
@@ -127,7 +126,7 @@ struct Engine::Impl {
     if (thread.joinable()) thread.join();
     // Running jobs are abandoned without events; their attempts still finish their writes as they
     // are destroyed (after this), and must not report them to an owner that is going away.
-    sink = [](EngineEvent) {};
+    sink = [](Event) {};
   }
 
   // ---- transfer thread ----
@@ -220,7 +219,7 @@ struct Engine::Impl {
       sink(std::move(finished));
       return;
     }
-    auto state = makeUploadState(std::move(spec), &upload_sink);
+    auto state = makeUploadState(std::move(spec), &sink);
     if (!state) {
       Finished finished;
       finished.id = id;
@@ -614,7 +613,6 @@ struct Engine::Impl {
   }
 
   Sink sink;
-  UploadSink upload_sink;
   const EngineOptions options;
   MultiHandle multi;  // declared before the jobs: their attempts leave it when destroyed
   files::WriteBehind write_behind;  // before the jobs too: their attempts wait for their writes when destroyed
@@ -643,8 +641,7 @@ struct Engine::Impl {
   std::thread thread;  // last: starts after everything above exists
 };
 
-Engine::Engine(Sink sink, EngineOptions options, UploadSink upload_sink)
-    : impl_(std::make_unique<Impl>(std::move(sink), options, std::move(upload_sink))) {}
+Engine::Engine(Sink sink, EngineOptions options) : impl_(std::make_unique<Impl>(std::move(sink), options)) {}
 
 Engine::~Engine() { impl_->shutdown(); }
 

@@ -16,7 +16,7 @@
 
 namespace ferry::engine {
 
-using EventSink = std::function<void(EngineEvent)>;
+using EventSink = std::function<void(Event)>;
 
 // Like curl's multi states, one enum changed in one place (Engine::Impl).
 enum class JobState {

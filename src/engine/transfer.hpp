@@ -1,5 +1,5 @@
 #pragma once
-// What the engine is asked to do (a TransferJob) and what it reports back (EngineEvent).
+// What the engine is asked to do (a DownloadJob or an UploadJob) and what it reports back (Event).
 // Plain values: no IPC, no SQLite. The daemon and in-process sessions both speak this.
 
 #include <chrono>
@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -119,7 +120,10 @@ struct EngineOptions {
   std::filesystem::path ca_bundle;  // PEM file of CAs to trust instead of the system's; empty: system
 };
 
-// ---- Events, posted by the transfer thread through the sink, in order per task ----
+// ---- Events, posted by the transfer thread through the one sink, in order per task ----
+// Every job sends Waiting, Retrying and Finished; downloads send Responded and Progress; uploads
+// send Responded (their final answer) and SendProgress, UploadResourceKnown, UploadRestarted and
+// RedirectProposed.
 
 // The task is not transferring, and why: "queued", "concurrency-limit", "connection-limit",
 // "retry-backoff 30s" (seconds until the next attempt), "discretionary" (waits for other work to
@@ -195,16 +199,6 @@ struct Finished {
   std::optional<Upload> upload;
 };
 
-using EngineEvent = std::variant<Waiting, Responded, Progress, Retrying, Finished>;
-
-inline TaskId taskOf(const EngineEvent& e) {
-  return std::visit([](const auto& x) { return x.id; }, e);
-}
-
-// ---- Upload events, through the Engine's UploadSink, in order with the EngineEvents ----
-// (A separate variant so that owners written against EngineEvent keep compiling; both sinks are
-// called on the transfer thread, one after the other in event order: post both to one executor.)
-
 // Body bytes were handed to the connection. Coalesced like Progress (at most every
 // progress_interval, flushed before Retrying and Finished), so bytes_sent adds up to total_sent
 // within one attempt. total_sent is the byte position in the body: a resumed upload starts at the
@@ -240,10 +234,38 @@ struct RedirectProposed {
   bool keeps_body = false;
 };
 
-using UploadEvent = std::variant<SendProgress, UploadResourceKnown, UploadRestarted, RedirectProposed>;
+// Everything the engine reports, through Engine::Sink.
+using Event = std::variant<Waiting, Responded, Progress, Retrying, Finished, SendProgress, UploadResourceKnown,
+                           UploadRestarted, RedirectProposed>;
 
-inline TaskId taskOf(const UploadEvent& e) {
+// The two subsets, for owners that handle them apart (visitSubsets below): the events that carry
+// a transfer's state and bytes as every owner knows them, and the upload-only ones.
+using TransferEvent = std::variant<Waiting, Responded, Progress, Retrying, Finished>;
+using UploadEvent = std::variant<SendProgress, UploadResourceKnown, UploadRestarted, RedirectProposed>;
+// TransferEvent under the name owners written before Event still use (the daemon's TaskManager).
+using EngineEvent = TransferEvent;
+
+template <class... Alternatives>
+TaskId taskOf(const std::variant<Alternatives...>& e) {
   return std::visit([](const auto& x) { return x.id; }, e);
+}
+
+template <class T>
+inline constexpr bool is_upload_event = std::is_same_v<T, SendProgress> || std::is_same_v<T, UploadResourceKnown> ||
+                                        std::is_same_v<T, UploadRestarted> || std::is_same_v<T, RedirectProposed>;
+
+// Calls on_transfer(TransferEvent) or on_upload(UploadEvent) with the subset `event` belongs to.
+template <class OnTransfer, class OnUpload>
+void visitSubsets(const Event& event, OnTransfer&& on_transfer, OnUpload&& on_upload) {
+  std::visit(
+      [&](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (is_upload_event<T>)
+          on_upload(UploadEvent(e));
+        else
+          on_transfer(TransferEvent(e));
+      },
+      event);
 }
 
 }  // namespace ferry::engine

@@ -15,7 +15,7 @@
 
 namespace ferry::engine {
 
-using UploadEventSink = std::function<void(UploadEvent)>;
+using UploadEventSink = std::function<void(Event)>;
 
 struct PendingRedirect {
   long status = 0;
@@ -26,7 +26,7 @@ struct PendingRedirect {
 
 struct UploadState {
   UploadJob spec;
-  const UploadEventSink* sink = nullptr;  // the Engine's (owned by Engine::Impl, outlives jobs)
+  const UploadEventSink* sink = nullptr;  // the Engine's one sink (owned by Engine::Impl, outlives jobs)
 
   // ---- the body ----
   bool is_stream() const { return std::holds_alternative<StreamBody>(spec.body); }
@@ -65,7 +65,7 @@ struct UploadState {
   std::uint64_t response_bytes = 0;
   bool response_truncated = false;
 
-  void emit(UploadEvent event) const {
+  void emit(Event event) const {
     if (sink != nullptr && *sink) (*sink)(std::move(event));
   }
 };
