@@ -1,5 +1,6 @@
 // One request of an upload, and the decision on its answer. The upload flow (create, then for
-// resumable uploads HEAD + PATCH after a failure) is written back into the job's UploadState.
+// resumable uploads HEAD + PATCH after a failure) is written back into the job's UploadPart; what
+// differs between the protocols is asked of its UploadProtocol.
 
 #include "engine/upload_attempt.hpp"
 
@@ -8,28 +9,17 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
-#include <charconv>
+#include <chrono>
 #include <exception>
 
 #include "common/files.hpp"
+#include "engine/curl_handles.hpp"
 #include "engine/http_headers.hpp"
+#include "engine/upload_flow.hpp"
 #include "engine/url_check.hpp"
 
 namespace ferry::engine {
-
-namespace {
-
-// Bodies of answers that are not delivered (503, 409, a followed 3xx) are read and dropped so the
-// connection can be reused; past this the connection is dropped instead.
-constexpr std::uint64_t kMaxDiscardedAnswerBody = 1024 * 1024;
-constexpr int kMaxRedirects = 10;
-constexpr int kMaxConflicts = 3;  // 409s in a row on PATCH before we stop believing the server
-
-bool isRedirectStatus(long status) {
-  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-}
 
 Error sourceChanged(const std::filesystem::path& path) {
   return Error(errc::source_changed, "The file " + path.string() +
@@ -50,20 +40,6 @@ Error needsNewStream(const std::string& url, const std::string& why, std::uint64
                    " bytes of its body stream were already read and a stream cannot be rewound; give the task a new "
                    "body stream.");
 }
-
-// The request of step `create` as the application asked for it (before any redirect).
-void resetToCreate(UploadState& up) {
-  const bool tus = up.spec.resumable.mode == ResumableMode::tus;
-  up.step = UploadStep::create;
-  up.url = up.spec.request.url;
-  up.method = tus ? "POST" : up.spec.request.method;
-  up.send_body = !tus;  // tus creation carries no body: the bytes go with PATCH
-  up.origin_changed = false;
-  up.redirects = 0;
-  up.pending_redirect.reset();
-}
-
-}  // namespace
 
 std::optional<std::string> resolveUrl(const std::string& base, const std::string& location) {
   UrlHandle handle(curl_url());
@@ -86,49 +62,69 @@ RedirectTarget redirectTarget(long status, const std::string& method) {
   return {method, !head && method != "GET"};
 }
 
-Result<std::unique_ptr<UploadState>> makeUploadState(UploadJob spec, const UploadEventSink* sink) {
+namespace {
+
+// Records the identity of a file body (or checks it against the one recorded in an earlier run),
+// or makes a stream body non-blocking.
+Result<void> takeBody(UploadPart& up, const UploadProtocol& protocol) {
+  if (auto* file = std::get_if<FileBody>(&up.body)) {
+    auto identity = files::fileIdentity(file->path);
+    if (!identity) return tl::unexpected(identity.error());
+    if (file->expected && *file->expected != *identity) return tl::unexpected(sourceChanged(file->path));
+    up.identity = *identity;
+    up.body_length = identity->size;
+    return {};
+  }
+  auto& stream = std::get<StreamBody>(up.body);
+  if (!stream.fd) return fail(errc::invalid_argument, "The upload's body stream is not an open descriptor.");
+  if (auto refused = protocol.refuseStreamBody()) return tl::unexpected(*refused);
+  const int flags = ::fcntl(stream.fd.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(stream.fd.get(), F_SETFL, flags | O_NONBLOCK) != 0)
+    return tl::unexpected(files::errnoError(errno, "use the upload's body stream"));
+  up.body_length = stream.length;
+  return {};
+}
+
+}  // namespace
+
+Result<UploadPart> makeUploadPart(UploadJob& spec) {
   const ResumableUpload& resumable = spec.resumable;
-  if (resumable.mode == ResumableMode::ietf && resumable.ietf_interop_version != 6 &&
-      resumable.ietf_interop_version != 8)
-    return fail(errc::invalid_argument, "Resumable uploads speak IETF interop version 6 or 8, not " +
-                                            std::to_string(resumable.ietf_interop_version) + ".");
+  auto protocol = makeUploadProtocol(resumable);
+  if (auto refused = protocol->refuseOptions()) return tl::unexpected(*refused);
   if (!resumable.upload_url.empty()) {
-    if (resumable.mode == ResumableMode::none)
+    if (!protocol->resumable())
       return fail(errc::invalid_argument, "An upload URL was given for an upload that is not resumable.");
     if (auto checked = checkUrl(resumable.upload_url); !checked) return tl::unexpected(checked.error());
   }
   if (spec.response_body_path.empty() == false && spec.response_body_path.filename().empty())
     return fail(errc::invalid_argument, "The response body path " + spec.response_body_path.string() + " names no file.");
-  auto up = std::make_unique<UploadState>();
-  if (auto* file = std::get_if<FileBody>(&spec.body)) {
-    auto identity = files::fileIdentity(file->path);
-    if (!identity) return tl::unexpected(identity.error());
-    if (file->expected && *file->expected != *identity) return tl::unexpected(sourceChanged(file->path));
-    up->identity = *identity;
-    up->body_length = identity->size;
-  } else {
-    auto& stream = std::get<StreamBody>(spec.body);
-    if (!stream.fd) return fail(errc::invalid_argument, "The upload's body stream is not an open descriptor.");
-    if (resumable.mode == ResumableMode::tus)
-      return fail(errc::invalid_argument, "A tus upload needs a body of known bytes (a file); stream uploads "
-                                          "cannot be resumed.");
-    const int flags = ::fcntl(stream.fd.get(), F_GETFL);
-    if (flags < 0 || ::fcntl(stream.fd.get(), F_SETFL, flags | O_NONBLOCK) != 0)
-      return tl::unexpected(files::errnoError(errno, "use the upload's body stream"));
-    up->body_length = stream.length;
-  }
-  up->spec = std::move(spec);
-  up->sink = sink;
-  resetToCreate(*up);
-  if (!up->spec.resumable.upload_url.empty()) {
-    up->upload_url = up->spec.resumable.upload_url;
-    up->confirmed_offset = up->spec.resumable.known_offset;
-    up->step = UploadStep::probe;
+  UploadPart up;
+  up.body = std::move(spec.body);
+  if (auto taken = takeBody(up, *protocol); !taken) return tl::unexpected(taken.error());
+  up.response_body_path = std::move(spec.response_body_path);
+  up.max_response_body_bytes = spec.max_response_body_bytes;
+  up.redirect_policy = spec.redirects;
+  up.protocol = std::move(protocol);
+  resetToCreate(up, spec.request);
+  if (!resumable.upload_url.empty()) {
+    up.upload_url = resumable.upload_url;
+    up.confirmed_offset = resumable.known_offset;
+    up.step = UploadStep::probe;
   }
   return up;
 }
 
-Result<void> followRedirect(UploadState& up, const PendingRedirect& redirect) {
+void resetToCreate(UploadPart& up, const HttpRequest& request) {
+  up.step = UploadStep::create;
+  up.url = request.url;
+  up.method = up.protocol->createMethod(request.method);
+  up.send_body = up.protocol->createSendsBody();
+  up.origin_changed = false;
+  up.redirects = 0;
+  up.pending_redirect.reset();
+}
+
+Result<void> followRedirect(UploadPart& up, const PendingRedirect& redirect) {
   if (redirect.keeps_body && up.is_stream())
     return tl::unexpected(needsNewStream(up.url, "the server redirected it with " + std::to_string(redirect.status) +
                                                      ", which keeps the body",
@@ -145,10 +141,10 @@ Result<void> followRedirect(UploadState& up, const PendingRedirect& redirect) {
   return {};
 }
 
-Result<void> resetResponseBody(UploadState& up) {
+Result<void> resetResponseBody(UploadPart& up) {
   up.response_bytes = 0;
   up.response_truncated = false;
-  const auto& path = up.spec.response_body_path;
+  const auto& path = up.response_body_path;
   if (path.empty()) return {};
   if (!up.response_file) {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
@@ -161,18 +157,32 @@ Result<void> resetResponseBody(UploadState& up) {
 }
 
 void deliverResponse(Job& job, const EventSink& sink) {
-  UploadState& up = *job.upload;
+  UploadPart& up = *job.upload();
   job.flushProgress(sink);  // every byte is accounted for before the answer
   job.http_status = up.status;
   job.content_type = up.content_type;
-  Responded responded{job.spec.id, up.status, 0, up.content_length, Validators{}, up.content_type, up.headers};
+  Responded responded{job.id, up.status, 0, up.content_length, Validators{}, up.content_type, up.headers};
   sink(std::move(responded));
 }
+
+namespace {
+
+// Bodies of answers that are not delivered (503, 409, a followed 3xx) are read and dropped so the
+// connection can be reused; past this the connection is dropped instead.
+constexpr std::uint64_t kMaxDiscardedAnswerBody = 1024 * 1024;
+
+}  // namespace
 
 // ---- UploadAttempt ----
 
 UploadAttempt::UploadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink)
-    : job_(job), up_(*job.upload), multi_(multi), options_(options), sink_(sink), easy_(curl_easy_init()) {}
+    : job_(job),
+      up_(*job.upload()),
+      protocol_(*up_.protocol),
+      multi_(multi),
+      options_(options),
+      sink_(sink),
+      easy_(curl_easy_init()) {}
 
 Result<std::unique_ptr<UploadAttempt>> UploadAttempt::start(Job& job, CURLM* multi, const EngineOptions& options,
                                                             const EventSink& sink) {
@@ -227,17 +237,16 @@ Result<void> UploadAttempt::prepareBody() {
   }
   if (up_.restart_reason) {
     up_.total_sent = 0;
-    up_.emit(UploadRestarted{job_.spec.id, *up_.restart_reason});
+    sink_(UploadRestarted{job_.id, *up_.restart_reason});
     up_.restart_reason.reset();
   }
   return {};
 }
 
 Result<void> UploadAttempt::buildHeaders() {
-  const ResumableUpload& resumable = up_.spec.resumable;
   const bool create = up_.step == UploadStep::create;
   const bool content_dropped = create && !with_body_ && (method_ == "GET" || method_ == "HEAD");
-  for (const auto& h : up_.spec.request.headers) {
+  for (const auto& h : job_.request.headers) {
     if (up_.origin_changed && (equalsNoCase(h.name, "Authorization") || equalsNoCase(h.name, "Cookie") ||
                                equalsNoCase(h.name, "Proxy-Authorization")))
       continue;  // credentials never follow a redirect to another origin
@@ -250,29 +259,9 @@ Result<void> UploadAttempt::buildHeaders() {
     std::string line = h.value.empty() ? h.name + ";" : h.name + ": " + h.value;
     if (!appendHeader(headers_, line.c_str())) return fail(errc::internal, "Out of memory building headers.");
   }
+  // The protocol's own fields, unless the request became a GET (a redirect) that carries no upload.
   std::vector<std::string> ours;
-  if (resumable.mode == ResumableMode::ietf && !content_dropped) {
-    ours.push_back("Upload-Draft-Interop-Version: " + std::to_string(resumable.ietf_interop_version));
-    if (up_.step == UploadStep::create) {
-      ours.push_back("Upload-Complete: ?1");
-      // Upload-Length came with draft -03; interop 6 servers take the length from Content-Length.
-      if (up_.body_length && resumable.ietf_interop_version >= 8)
-        ours.push_back("Upload-Length: " + std::to_string(*up_.body_length));
-    } else if (up_.step == UploadStep::append) {
-      ours.push_back("Content-Type: application/partial-upload");
-      ours.push_back("Upload-Offset: " + std::to_string(body_start_));
-      ours.push_back("Upload-Complete: ?1");
-    }
-  } else if (resumable.mode == ResumableMode::tus && !content_dropped) {
-    ours.push_back("Tus-Resumable: 1.0.0");
-    if (up_.step == UploadStep::create) {
-      ours.push_back("Upload-Length: " + std::to_string(up_.body_length.value_or(0)));
-      if (!resumable.tus_metadata.empty()) ours.push_back("Upload-Metadata: " + resumable.tus_metadata);
-    } else if (up_.step == UploadStep::append) {
-      ours.push_back("Content-Type: application/offset+octet-stream");
-      ours.push_back("Upload-Offset: " + std::to_string(body_start_));
-    }
-  }
+  if (!content_dropped) ours = protocol_.requestHeaders(UploadRequestFacts{up_.step, up_.body_length, body_start_});
   for (const auto& line : ours)
     if (!appendHeader(headers_, line.c_str())) return fail(errc::internal, "Out of memory building headers.");
   return {};
@@ -294,7 +283,7 @@ long UploadAttempt::bufferSize() const {
 Result<void> UploadAttempt::configure() {
   if (auto built = buildHeaders(); !built) return built;
   CURL* easy = easy_.get();
-  const HttpRequest& request = up_.spec.request;
+  const HttpRequest& request = job_.request;
   CURLcode rc = CURLE_OK;
   auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
@@ -346,7 +335,99 @@ Result<void> UploadAttempt::configure() {
   return {};
 }
 
-// ---- the body ----
+// ---- the answer ----
+
+size_t UploadAttempt::onHeader(char* data, size_t size, size_t count, void* self) {
+  auto* attempt = static_cast<UploadAttempt*>(self);
+  try {
+    attempt->headerLine(std::string_view(data, size * count));
+    return size * count;
+  } catch (const std::exception& e) {
+    attempt->write_error_ = Error(errc::internal, std::string("Internal error while reading the answer: ") + e.what());
+  } catch (...) {
+    attempt->write_error_ = Error(errc::internal, "Internal error while reading the answer.");
+  }
+  return 0;  // aborts the transfer
+}
+
+void UploadAttempt::headerLine(std::string_view line) {
+  // curl hands every header line of every answer, 1xx ones included, then an empty line each.
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (final_seen_) return;  // trailers
+  if (line.substr(0, 5) == "HTTP/") {
+    auto space = line.find(' ');
+    block_status_ = 0;
+    if (space != std::string_view::npos) {
+      if (auto code = parseDecimal(line.substr(space + 1, 3))) block_status_ = static_cast<long>(*code);
+    }
+    block_headers_.clear();
+    return;
+  }
+  if (line.empty()) return endOfHeaderBlock();
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return;
+  block_headers_.push_back(Header{std::string(line.substr(0, colon)),
+                                  std::string(trimHeaderValue(line.substr(colon + 1)))});
+}
+
+void UploadAttempt::endOfHeaderBlock() {
+  if (block_status_ >= 100 && block_status_ < 200) {
+    // 104 Upload Resumption Supported: the upload resource exists from now on. The owner hears
+    // of it before any more of the body is trusted to the server.
+    if (protocol_.interimNamesResource(block_status_) && up_.step == UploadStep::create) {
+      auto location = findHeader(block_headers_, "Location");
+      auto resolved = location.empty() ? std::nullopt : resolveUrl(url_, location);
+      if (resolved && checkUrl(*resolved) && *resolved != up_.upload_url) learnUploadUrl(*resolved);
+    }
+    return;
+  }
+  final_seen_ = true;
+  up_.status = block_status_;
+  up_.headers = block_headers_;
+  up_.content_type = findHeader(block_headers_, "Content-Type");
+  up_.content_length = parseDecimal(findHeader(block_headers_, "Content-Length"));
+  keep_body_ = keepsBodyOf(block_status_) && !up_.response_body_path.empty();
+  if (keep_body_) {
+    if (auto reset = resetResponseBody(up_); !reset) write_error_ = reset.error();
+  }
+}
+
+size_t UploadAttempt::onWrite(char* data, size_t size, size_t count, void* self) {
+  auto* attempt = static_cast<UploadAttempt*>(self);
+  try {
+    return attempt->writeBody(data, size * count);
+  } catch (...) {
+    attempt->write_error_ = Error(errc::internal, "Internal error while writing the answer.");
+  }
+  return CURL_WRITEFUNC_ERROR;
+}
+
+size_t UploadAttempt::writeBody(const char* data, size_t size) {
+  if (write_error_) return CURL_WRITEFUNC_ERROR;
+  if (!keep_body_) {
+    discarded_bytes_ += size;
+    if (discarded_bytes_ > kMaxDiscardedAnswerBody) {
+      discard_limit_hit_ = true;  // cheaper to drop the connection than to read it all
+      return CURL_WRITEFUNC_ERROR;
+    }
+    return size;
+  }
+  const std::uint64_t room = up_.max_response_body_bytes - std::min(up_.max_response_body_bytes, up_.response_bytes);
+  const size_t keep = static_cast<size_t>(std::min<std::uint64_t>(room, size));
+  if (keep < size) up_.response_truncated = true;  // read and dropped: the answer is still complete
+  if (auto written = files::writeAll(up_.response_file.get(), std::string_view(data, keep), up_.response_bytes,
+                                     up_.response_body_path);
+      !written) {
+    write_error_ = written.error();
+    return CURL_WRITEFUNC_ERROR;
+  }
+  up_.response_bytes += keep;
+  return size;
+}
+
+std::string UploadAttempt::header(std::string_view name) const { return findHeader(up_.headers, name); }
+
+std::optional<std::uint64_t> UploadAttempt::uploadOffset() const { return parseDecimal(header("Upload-Offset")); }
 
 size_t UploadAttempt::onRead(char* buffer, size_t size, size_t count, void* self) {
   auto* attempt = static_cast<UploadAttempt*>(self);
@@ -447,7 +528,7 @@ int UploadAttempt::onSeek(void* self, curl_off_t offset, int origin) {
 
 int UploadAttempt::pausedFd() const {
   if (!paused_ || !up_.is_stream()) return -1;
-  return std::get<StreamBody>(up_.spec.body).fd.get();
+  return std::get<StreamBody>(up_.body).fd.get();
 }
 
 void UploadAttempt::unpause() {
@@ -456,117 +537,23 @@ void UploadAttempt::unpause() {
   curl_easy_pause(easy_.get(), CURLPAUSE_CONT);  // may call onRead at once (and pause again)
 }
 
-// ---- the answer ----
+namespace {
 
-size_t UploadAttempt::onHeader(char* data, size_t size, size_t count, void* self) {
-  auto* attempt = static_cast<UploadAttempt*>(self);
-  try {
-    attempt->headerLine(std::string_view(data, size * count));
-    return size * count;
-  } catch (const std::exception& e) {
-    attempt->write_error_ = Error(errc::internal, std::string("Internal error while reading the answer: ") + e.what());
-  } catch (...) {
-    attempt->write_error_ = Error(errc::internal, "Internal error while reading the answer.");
-  }
-  return 0;  // aborts the transfer
-}
+constexpr int kMaxRedirects = 10;
+constexpr int kMaxConflicts = 3;  // 409s in a row on PATCH before we stop believing the server
 
-void UploadAttempt::headerLine(std::string_view line) {
-  // curl hands every header line of every answer, 1xx ones included, then an empty line each.
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-  if (final_seen_) return;  // trailers
-  if (line.substr(0, 5) == "HTTP/") {
-    auto space = line.find(' ');
-    block_status_ = 0;
-    if (space != std::string_view::npos) {
-      if (auto code = parseDecimal(line.substr(space + 1, 3))) block_status_ = static_cast<long>(*code);
-    }
-    block_headers_.clear();
-    return;
-  }
-  if (line.empty()) return endOfHeaderBlock();
-  auto colon = line.find(':');
-  if (colon == std::string_view::npos) return;
-  block_headers_.push_back(Header{std::string(line.substr(0, colon)),
-                                  std::string(trimHeaderValue(line.substr(colon + 1)))});
-}
-
-void UploadAttempt::endOfHeaderBlock() {
-  if (block_status_ >= 100 && block_status_ < 200) {
-    // 104 Upload Resumption Supported: the upload resource exists from now on. The owner hears
-    // of it before any more of the body is trusted to the server.
-    if (block_status_ == 104 && up_.spec.resumable.mode == ResumableMode::ietf && up_.step == UploadStep::create) {
-      auto location = findHeader(block_headers_, "Location");
-      auto resolved = location.empty() ? std::nullopt : resolveUrl(url_, location);
-      if (resolved && checkUrl(*resolved) && *resolved != up_.upload_url) {
-        up_.upload_url = *resolved;
-        up_.confirmed_offset = 0;
-        up_.emit(UploadResourceKnown{job_.spec.id, up_.upload_url});
-      }
-    }
-    return;
-  }
-  final_seen_ = true;
-  up_.status = block_status_;
-  up_.headers = block_headers_;
-  up_.content_type = findHeader(block_headers_, "Content-Type");
-  up_.content_length = parseDecimal(findHeader(block_headers_, "Content-Length"));
-  keep_body_ = keepsBodyOf(block_status_) && !up_.spec.response_body_path.empty();
-  if (keep_body_) {
-    if (auto reset = resetResponseBody(up_); !reset) write_error_ = reset.error();
-  }
-}
+}  // namespace
 
 bool UploadAttempt::keepsBodyOf(long status) const {
   if (isRetryableStatus(status) || up_.step == UploadStep::probe || method_ == "HEAD") return false;
   if (up_.step == UploadStep::append && (status == 409 || status == 404 || status == 410)) return false;
   if (isRedirectStatus(status) && !findHeader(block_headers_, "Location").empty() &&
-      up_.spec.redirects == RedirectPolicy::follow && up_.step == UploadStep::create)
+      up_.redirect_policy == RedirectPolicy::follow && up_.step == UploadStep::create)
     return false;
-  if (up_.spec.resumable.mode == ResumableMode::tus && up_.step == UploadStep::create && status >= 200 &&
-      status < 300)
+  if (up_.step == UploadStep::create && protocol_.creationMadeResourceOnly(status))
     return false;  // the creation's answer is not the upload's answer
   return true;
 }
-
-size_t UploadAttempt::onWrite(char* data, size_t size, size_t count, void* self) {
-  auto* attempt = static_cast<UploadAttempt*>(self);
-  try {
-    return attempt->writeBody(data, size * count);
-  } catch (...) {
-    attempt->write_error_ = Error(errc::internal, "Internal error while writing the answer.");
-  }
-  return CURL_WRITEFUNC_ERROR;
-}
-
-size_t UploadAttempt::writeBody(const char* data, size_t size) {
-  if (write_error_) return CURL_WRITEFUNC_ERROR;
-  if (!keep_body_) {
-    discarded_bytes_ += size;
-    if (discarded_bytes_ > kMaxDiscardedAnswerBody) {
-      discard_limit_hit_ = true;  // cheaper to drop the connection than to read it all
-      return CURL_WRITEFUNC_ERROR;
-    }
-    return size;
-  }
-  const std::uint64_t room = up_.spec.max_response_body_bytes - std::min(up_.spec.max_response_body_bytes, up_.response_bytes);
-  const size_t keep = static_cast<size_t>(std::min<std::uint64_t>(room, size));
-  if (keep < size) up_.response_truncated = true;  // read and dropped: the answer is still complete
-  if (auto written = files::writeAll(up_.response_file.get(), std::string_view(data, keep), up_.response_bytes,
-                                     up_.spec.response_body_path);
-      !written) {
-    write_error_ = written.error();
-    return CURL_WRITEFUNC_ERROR;
-  }
-  up_.response_bytes += keep;
-  return size;
-}
-
-std::string UploadAttempt::header(std::string_view name) const { return findHeader(up_.headers, name); }
-
-std::optional<std::uint64_t> UploadAttempt::uploadOffset() const { return parseDecimal(header("Upload-Offset")); }
-
-// ---- decisions ----
 
 AttemptOutcome UploadAttempt::finish(CURLcode result) {
   AttemptOutcome out;
@@ -579,7 +566,7 @@ AttemptOutcome UploadAttempt::finish(CURLcode result) {
              !(status >= 300 && !isRetryableStatus(status) && !keep_body_)) {
     // No complete answer. (An answer we do not keep, e.g. a 409 or a followed 3xx, is complete
     // enough once its header is in, even if the server closed while we were still sending.)
-    out = classifyCurlFailure(result, error_buffer_, url_, up_.spec.request.stall_timeout);
+    out = classifyCurlFailure(result, error_buffer_, url_, job_.request.stall_timeout);
     if (out.kind == AttemptOutcome::Kind::transient) out = failedTransiently(std::move(out));
   } else if (status < 200) {
     out = failedTransiently(
@@ -620,15 +607,12 @@ AttemptOutcome UploadAttempt::decide(long status) {
 }
 
 AttemptOutcome UploadAttempt::decideCreate(long status) {
-  if (up_.spec.resumable.mode == ResumableMode::tus && status >= 200 && status < 300) {
+  if (protocol_.creationMadeResourceOnly(status)) {
     auto location = header("Location");
     auto resolved = location.empty() ? std::nullopt : resolveUrl(url_, location);
     if (!resolved || !checkUrl(*resolved))
-      return permanent(errc::protocol, "The tus server answered " + describeStatus(status) + " to the creation POST " +
-                                           url_ + " without a usable Location; it does not speak tus 1.0.0 as expected.");
-    up_.upload_url = *resolved;
-    up_.confirmed_offset = 0;
-    up_.emit(UploadResourceKnown{job_.spec.id, up_.upload_url});
+      return outcome(AttemptOutcome::Kind::permanent, protocol_.creationWithoutResource(status, url_));
+    learnUploadUrl(*resolved);
     up_.step = UploadStep::append;
     return outcome(AttemptOutcome::Kind::next_request);
   }
@@ -653,10 +637,7 @@ AttemptOutcome UploadAttempt::decideProbe(long status) {
     return permanent(errc::protocol, "The server says it has " + std::to_string(*offset) + " bytes of the upload at " +
                                          url_ + ", more than the body's " + std::to_string(*up_.body_length) + ".");
   up_.confirmed_offset = *offset;
-  const bool complete = up_.spec.resumable.mode == ResumableMode::ietf
-                            ? header("Upload-Complete") == "?1"
-                            : (up_.body_length && *offset == *up_.body_length);
-  if (complete) {
+  if (protocol_.probeFoundComplete(up_.headers, *offset, up_.body_length)) {
     // The request that completed the upload lost its answer: the HEAD's is all there is.
     up_.completed_before = true;
     up_.total_sent = *offset;
@@ -683,7 +664,7 @@ AttemptOutcome UploadAttempt::decideAppend(long status) {
   if (status < 200 || status >= 300) return httpError(status);
   up_.conflicts = 0;
   auto offset = uploadOffset();
-  if (up_.spec.resumable.mode == ResumableMode::tus && offset && up_.body_length && *offset < *up_.body_length) {
+  if (protocol_.appendMayTakePart() && offset && up_.body_length && *offset < *up_.body_length) {
     if (*offset <= body_start_)
       return permanent(errc::protocol, "The tus server at " + url_ + " took none of the bytes sent with PATCH.");
     up_.confirmed_offset = *offset;  // it took part of the body: send the rest
@@ -699,16 +680,16 @@ AttemptOutcome UploadAttempt::decideRedirect(long status) {
     return permanent(errc::bad_url, "The server redirected the upload to " + url_ + " to \"" + header("Location") +
                                         "\", which is not a valid URL.");
   if (auto checked = checkUrl(*location); !checked) return outcome(AttemptOutcome::Kind::permanent, checked.error());
-  if (up_.spec.redirects == RedirectPolicy::refuse) return deliver();  // the 3xx is the answer
+  if (up_.redirect_policy == RedirectPolicy::refuse) return deliver();  // the 3xx is the answer
   if (up_.redirects >= kMaxRedirects)
-    return permanent(errc::protocol, "The server redirected the upload to " + up_.spec.request.url +
+    return permanent(errc::protocol, "The server redirected the upload to " + job_.request.url +
                                          " too many times (more than 10); check the URL.");
   const auto target = redirectTarget(status, method_);
   PendingRedirect redirect{status, *location, target.method, target.keeps_body && with_body_};
-  if (up_.spec.redirects == RedirectPolicy::ask) {
+  if (up_.redirect_policy == RedirectPolicy::ask) {
     up_.pending_redirect = redirect;
     up_.final_url = url_;
-    up_.emit(RedirectProposed{job_.spec.id, status, redirect.location, redirect.method, redirect.keeps_body});
+    sink_(RedirectProposed{job_.id, status, redirect.location, redirect.method, redirect.keeps_body});
     return outcome(AttemptOutcome::Kind::hold);
   }
   if (auto followed = followRedirect(up_, redirect); !followed)
@@ -722,18 +703,17 @@ AttemptOutcome UploadAttempt::failedTransiently(AttemptOutcome out) {
     return outcome(AttemptOutcome::Kind::permanent,
                    needsNewStream(url_, "the attempt failed: " + why, up_.stream_bytes_taken));
   }
-  if (up_.spec.resumable.mode != ResumableMode::none && !up_.upload_url.empty()) {
+  if (protocol_.resumable() && !up_.upload_url.empty()) {
     up_.step = UploadStep::probe;  // the next attempt asks the server what it kept
     return out;
   }
   if (up_.total_sent > 0) {
     up_.restart_reason = "The attempt failed after " + std::to_string(up_.total_sent) + " bytes were sent" +
-                         (up_.spec.resumable.mode == ResumableMode::none
-                              ? std::string(" and the upload is not resumable")
-                              : std::string(" before the server named an upload resource")) +
+                         (protocol_.resumable() ? std::string(" before the server named an upload resource")
+                                                : std::string(" and the upload is not resumable")) +
                          "; the body is sent again from byte 0.";
   }
-  resetToCreate(up_);
+  resetToCreate(up_, job_.request);
   return out;
 }
 
@@ -743,8 +723,16 @@ AttemptOutcome UploadAttempt::restartFromZero(std::string reason) {
   up_.restart_reason = std::move(reason);
   up_.upload_url.clear();
   up_.confirmed_offset = 0;
-  resetToCreate(up_);
+  resetToCreate(up_, job_.request);
   return outcome(AttemptOutcome::Kind::next_request);
+}
+
+// The upload resource became known (an interim answer or the creation's): the owner hears of it
+// before any more of the body is trusted to the server.
+void UploadAttempt::learnUploadUrl(std::string url) {
+  up_.upload_url = std::move(url);
+  up_.confirmed_offset = 0;
+  sink_(UploadResourceKnown{job_.id, up_.upload_url});
 }
 
 AttemptOutcome UploadAttempt::deliver(std::optional<Error> error) {

@@ -1,7 +1,9 @@
 // The resumable-upload protocols on their own, without a server: the fields each request carries
-// and what an answer means (upload_protocol.hpp).
+// and what an answer means (upload_protocol.hpp), and the upload part a job starts with
+// (makeUploadPart), which chooses the protocol and checks the options against it.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -9,10 +11,14 @@
 #include "engine/ietf_upload.hpp"
 #include "engine/plain_upload.hpp"
 #include "engine/tus_upload.hpp"
+#include "engine/upload_flow.hpp"
 #include "engine/upload_protocol.hpp"
+#include "support/fixtures.hpp"
 
 namespace ferry::engine {
 namespace {
+
+namespace ft = ferry::test;
 
 using ProtocolFields = std::vector<std::string>;
 
@@ -153,6 +159,88 @@ TEST(TusUploadProtocol, RefusesStreamBodies) {
   auto refused = TusUpload("").refuseStreamBody();
   ASSERT_TRUE(refused);
   EXPECT_TRUE(refused->is(errc::invalid_argument));
+}
+
+// ---- the part a job starts with ----
+
+class UploadPartTest : public ::testing::Test {
+ protected:
+  UploadJob fileJob(ResumableMode mode) {
+    ft::writeFile(dir_ / "body.bin", std::string(1000, 'x'));
+    UploadJob job;
+    job.id = 1;
+    job.request.url = "http://127.0.0.1:1/upload";
+    job.body = FileBody{dir_ / "body.bin", std::nullopt};
+    job.resumable.mode = mode;
+    return job;
+  }
+  UploadJob streamJob(ResumableMode mode) {
+    int fds[2];
+    EXPECT_EQ(::pipe(fds), 0);
+    write_end_.reset(fds[1]);
+    UploadJob job = fileJob(mode);
+    job.body = StreamBody{UniqueFd(fds[0]), std::nullopt};
+    return job;
+  }
+
+  ft::TempDir dir_;
+  UniqueFd write_end_;
+};
+
+TEST_F(UploadPartTest, StartsWithTheCreationTheProtocolAsksFor) {
+  UploadJob plain = fileJob(ResumableMode::none);
+  auto part = makeUploadPart(plain);
+  ASSERT_TRUE(part) << part.error().describe();
+  EXPECT_EQ(part->step, UploadStep::create);
+  EXPECT_EQ(part->method, "PUT");
+  EXPECT_TRUE(part->send_body);
+  EXPECT_EQ(part->body_length, 1000u);
+  EXPECT_FALSE(part->protocol->resumable());
+
+  UploadJob tus = fileJob(ResumableMode::tus);
+  part = makeUploadPart(tus);
+  ASSERT_TRUE(part) << part.error().describe();
+  EXPECT_EQ(part->method, "POST");
+  EXPECT_FALSE(part->send_body);
+}
+
+TEST_F(UploadPartTest, AKnownUploadUrlStartsWithAProbe) {
+  UploadJob job = fileJob(ResumableMode::ietf);
+  job.resumable.upload_url = "http://127.0.0.1:1/uploads/7";
+  job.resumable.known_offset = 300;
+  auto part = makeUploadPart(job);
+  ASSERT_TRUE(part) << part.error().describe();
+  EXPECT_EQ(part->step, UploadStep::probe);
+  EXPECT_EQ(part->upload_url, "http://127.0.0.1:1/uploads/7");
+  EXPECT_EQ(part->confirmed_offset, 300u);
+}
+
+TEST_F(UploadPartTest, RefusesOptionsTheProtocolCannotDo) {
+  UploadJob plain = fileJob(ResumableMode::none);
+  plain.resumable.upload_url = "http://127.0.0.1:1/uploads/7";
+  auto part = makeUploadPart(plain);
+  ASSERT_FALSE(part);
+  EXPECT_TRUE(part.error().is(errc::invalid_argument));
+
+  UploadJob ietf = fileJob(ResumableMode::ietf);
+  ietf.resumable.ietf_interop_version = 5;
+  part = makeUploadPart(ietf);
+  ASSERT_FALSE(part);
+  EXPECT_TRUE(part.error().is(errc::invalid_argument));
+
+  UploadJob tus = streamJob(ResumableMode::tus);
+  part = makeUploadPart(tus);
+  ASSERT_FALSE(part);
+  EXPECT_TRUE(part.error().is(errc::invalid_argument));
+  EXPECT_NE(part.error().message.find("tus"), std::string::npos);
+}
+
+TEST_F(UploadPartTest, TakesAStreamForProtocolsThatSendItOnce) {
+  UploadJob ietf = streamJob(ResumableMode::ietf);
+  auto part = makeUploadPart(ietf);
+  ASSERT_TRUE(part) << part.error().describe();
+  EXPECT_TRUE(part->is_stream());
+  EXPECT_FALSE(part->body_length);
 }
 
 }  // namespace
