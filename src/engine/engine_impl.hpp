@@ -1,7 +1,9 @@
 #pragma once
-// Engine's insides, defined in engine.cpp: the commands (queued from any thread, applied on the
-// transfer thread), a job's states (changeState) and what moves it between them, the loop around
-// the curl multi handle and the rates, and the end of a job with its Finished event.
+// Engine's insides, shared by the files that define them, one concern each:
+//   engine.cpp          the commands: queued from any thread, applied on the transfer thread
+//   engine_states.cpp   a job's states (changeState) and what moves it between them
+//   engine_loop.cpp     the transfer thread's loop around the curl multi handle, and the rates
+//   engine_finish.cpp   the end of a job and its Finished event
 // Only engine*.cpp include this.
 
 #include <curl/curl.h>
@@ -60,11 +62,11 @@ using Command = std::variant<StartCommand, StartUploadCommand, DecideRedirectCom
 struct Engine::Impl {
   Impl(Sink event_sink, EngineOptions engine_options);
 
-  // ---- any thread ----
+  // ---- any thread (engine.cpp) ----
   void push(Command command);
   void shutdown();
 
-  // ---- transfer thread: commands ----
+  // ---- transfer thread: commands (engine.cpp) ----
   bool applyCommands();  // false when the engine is shutting down
   void apply(StartCommand& command);
   void apply(StartUploadCommand& command);
@@ -76,7 +78,7 @@ struct Engine::Impl {
   void failAtStart(TaskId id, Error error, bool upload);
   Job* find(TaskId id);
 
-  // ---- transfer thread: states ----
+  // ---- transfer thread: states (engine_states.cpp) ----
   void enter(Job& job);
   void changeState(Job& job, JobState next);
   void leaveState(Job& job);
@@ -89,7 +91,7 @@ struct Engine::Impl {
   void handleOutcome(Job& job, AttemptOutcome outcome);
   void retryLater(Job& job, AttemptOutcome outcome);
 
-  // ---- transfer thread: the loop and the rates ----
+  // ---- transfer thread: the loop and the rates (engine_loop.cpp) ----
   void run();
   void pollAndUnpause();
   void handleCompletedTransfers();
@@ -99,7 +101,7 @@ struct Engine::Impl {
   std::uint64_t startingRate(Job& job) const;
   void rebalanceRates();
 
-  // ---- transfer thread: the end ----
+  // ---- transfer thread: the end (engine_finish.cpp) ----
   void finishJob(Job& job, std::optional<Error> error);
 
   Sink sink;

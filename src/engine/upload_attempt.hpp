@@ -4,7 +4,9 @@
 // redirect's next request) comes from the job's UploadPart; what happens next is decided in
 // finish() and written back there. What differs between the resumable-upload protocols (the
 // fields sent, what an answer means) is asked of the part's UploadProtocol.
-
+//
+// The methods are defined by concern: the request and its answer on the wire (upload_attempt.cpp),
+// the body source (upload_body.cpp), and the decision on the answer (upload_decisions.cpp).
 
 #include <curl/curl.h>
 
