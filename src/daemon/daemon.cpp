@@ -56,9 +56,9 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
   writer_ = std::make_unique<store::Writer>(
       *store_, options_.commit_tick,
       std::make_unique<store::SpaceReserve>(options_.state_dir / "space.reserve", 2 * 1024 * 1024, 1024 * 1024));
-  // Both sinks are called on the transfer thread in event order; posting both to io_ keeps it.
+  // The sink is called on the transfer thread in event order; posting every event to io_ keeps it.
   engine_ = std::make_unique<engine::Engine>(
-      [this](engine::EngineEvent e) {
+      [this](engine::Event e) {
         boost::asio::post(io_, [this, e = std::move(e)]() {
           if (tasks_) tasks_->onEngineEvent(e);
         });
@@ -67,12 +67,7 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
         engine::EngineOptions o;
         o.max_total_concurrent = options_.max_transfers;
         return o;
-      }(),
-      [this](engine::UploadEvent e) {
-        boost::asio::post(io_, [this, e = std::move(e)]() {
-          if (tasks_) tasks_->onUploadEvent(e);
-        });
-      });
+      }());
   engine_commands_ = std::make_unique<EngineCommands>(engine_);
   store_writes_ = std::make_unique<StoreWrites>(*writer_);
   tasks_ = std::make_unique<TaskManager>(io_, *store_writes_, *engine_commands_, outbox_, codec_, options_.state_dir,

@@ -1,4 +1,4 @@
-// TaskManager's handling of the engine's events for downloads (uploads: task_manager_uploads.cpp),
+// TaskManager's handling of the engine's events (the upload-only ones: task_manager_uploads.cpp),
 // its checkpoints (the durable offset), and the landing of a stop (onStopped).
 //
 // Durability (docs/architecture.md): a download's durable offset moves only after fdatasync of
@@ -15,7 +15,7 @@ namespace ferry::daemon {
 
 using Json = protocol::Json;
 
-void TaskManager::onEngineEvent(const engine::EngineEvent& event) {
+void TaskManager::onEngineEvent(const engine::Event& event) {
   auto* t = find(engine::taskOf(event));
   if (t == nullptr || !holdsEngineJob(t->phase)) return;
   std::visit(Overloaded{
@@ -32,6 +32,19 @@ void TaskManager::onEngineEvent(const engine::EngineEvent& event) {
                    spdlog::info("task {}: attempt {} failed ({}); retrying", t->id, r.attempt, r.error.describe());
                  },
                  [&](const engine::Finished& f) { t->isUpload() ? onUploadFinished(*t, f) : onFinished(*t, f); },
+                 // Upload-only events (task_manager_uploads.cpp, task_manager_redirects.cpp).
+                 [&](const engine::SendProgress& p) {
+                   if (t->isUpload()) onSendProgress(*t, p);
+                 },
+                 [&](const engine::UploadResourceKnown& k) {
+                   if (t->isUpload()) onUploadResourceKnown(*t, k);
+                 },
+                 [&](const engine::UploadRestarted& r) {
+                   if (t->isUpload()) onUploadRestarted(*t, r);
+                 },
+                 [&](const engine::RedirectProposed& r) {
+                   if (t->isUpload()) onRedirectProposed(*t, r);
+                 },
              },
              event);
 }

@@ -88,7 +88,6 @@ class TaskManager {
   void createDownload(NewDownload spec, Reply reply);
   // Likewise; bytes to spool are copied and synced before the reply (task_manager_uploads.cpp).
   void createUpload(NewUpload spec, Reply reply);
-  void onUploadEvent(const engine::UploadEvent& event);
   // `scope`: an attached client may only touch its own session's tasks; control connections any.
   Result<protocol::TaskInfo> suspend(std::uint64_t id, const std::optional<std::string>& scope);
   Result<protocol::TaskInfo> resume(std::uint64_t id, const std::optional<std::string>& scope);
@@ -110,7 +109,8 @@ class TaskManager {
   // sessions that moved nothing lately are left out.
   std::map<std::string, double> currentRates();
 
-  void onEngineEvent(const engine::EngineEvent& event);
+  // Every event of the engine, for downloads and uploads (task_engine_events.cpp).
+  void onEngineEvent(const engine::Event& event);
   // An acknowledged event: delivered files left in delivered/ are removed, and a finished task
   // whose events are all acknowledged is forgotten.
   void onEventAcked(const store::EventRow& row);
@@ -181,6 +181,9 @@ class TaskManager {
   std::filesystem::path responsePath(const Task& t) const;
   void startUploadEngine(Task& t);
   void onUploadResponded(Task& t, const engine::Responded& r);
+  void onSendProgress(Task& t, const engine::SendProgress& p);
+  void onUploadResourceKnown(Task& t, const engine::UploadResourceKnown& k);
+  void onUploadRestarted(Task& t, const engine::UploadRestarted& r);
   void onUploadFinished(Task& t, const engine::Finished& f);
   void deliverUploadAnswer(Task& t, const engine::Finished& f);
   void commitUploadAnswer(Task& t, const engine::Finished& f, const std::string& body);

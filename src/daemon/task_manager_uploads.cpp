@@ -19,7 +19,6 @@
 
 #include "common/base64.hpp"
 #include "common/files.hpp"
-#include "common/overloaded.hpp"
 #include "common/unique_fd.hpp"
 #include "daemon/task_ending.hpp"
 #include "engine/url_check.hpp"
@@ -237,33 +236,27 @@ void TaskManager::startUploadEngine(Task& t) {
   engine_.start(std::move(job));
 }
 
-void TaskManager::onUploadEvent(const engine::UploadEvent& event) {
-  auto* t = find(engine::taskOf(event));
-  if (t == nullptr || !holdsEngineJob(t->phase) || !t->isUpload()) return;
-  std::visit(Overloaded{
-                 [&](const engine::SendProgress& p) {
-                   t->upload->sent = p.total_sent;
-                   rates_[t->session].add(p.bytes_sent);
-                   publishTransient(*t, protocol::event::did_send_body_data,
-                                    {{"bytesSent", p.bytes_sent},
-                                     {"totalBytesSent", p.total_sent},
-                                     {"totalBytesExpectedToSend", p.total_expected ? Json(*p.total_expected) : Json(-1)}});
-                 },
-                 [&](const engine::UploadResourceKnown& k) {
-                   // Durable before anything else: after a crash this URL is how the bytes the
-                   // server already has are found again.
-                   t->upload->upload_url = k.upload_url;
-                   spdlog::info("task {}: resumable upload at {}", t->id, k.upload_url);
-                   persist(*t, store::Durability::lifecycle);
-                 },
-                 [&](const engine::UploadRestarted& r) {
-                   spdlog::warn("task {}: upload starts again from byte 0: {}", t->id, r.reason);
-                   t->upload->sent = 0;
-                   publishTransient(*t, protocol::event::did_restart_upload, {{"reason", r.reason}});
-                 },
-                 [&](const engine::RedirectProposed& r) { onRedirectProposed(*t, r); },
-             },
-             event);
+void TaskManager::onSendProgress(Task& t, const engine::SendProgress& p) {
+  t.upload->sent = p.total_sent;
+  rates_[t.session].add(p.bytes_sent);
+  publishTransient(t, protocol::event::did_send_body_data,
+                   {{"bytesSent", p.bytes_sent},
+                    {"totalBytesSent", p.total_sent},
+                    {"totalBytesExpectedToSend", p.total_expected ? Json(*p.total_expected) : Json(-1)}});
+}
+
+void TaskManager::onUploadResourceKnown(Task& t, const engine::UploadResourceKnown& k) {
+  // Durable before anything else: after a crash this URL is how the bytes the server already has
+  // are found again.
+  t.upload->upload_url = k.upload_url;
+  spdlog::info("task {}: resumable upload at {}", t.id, k.upload_url);
+  persist(t, store::Durability::lifecycle);
+}
+
+void TaskManager::onUploadRestarted(Task& t, const engine::UploadRestarted& r) {
+  spdlog::warn("task {}: upload starts again from byte 0: {}", t.id, r.reason);
+  t.upload->sent = 0;
+  publishTransient(t, protocol::event::did_restart_upload, {{"reason", r.reason}});
 }
 
 void TaskManager::onUploadResponded(Task& t, const engine::Responded& r) {

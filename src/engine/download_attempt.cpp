@@ -94,7 +94,13 @@ AttemptOutcome classifyCurlFailure(CURLcode code, const std::string& detail, con
 
 DownloadAttempt::DownloadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink,
                                  files::WriteBehind* write_behind)
-    : job_(job), multi_(multi), options_(options), sink_(sink), easy_(curl_easy_init()), write_behind_(write_behind) {}
+    : job_(job),
+      down_(*job.download()),
+      multi_(multi),
+      options_(options),
+      sink_(sink),
+      easy_(curl_easy_init()),
+      write_behind_(write_behind) {}
 
 Result<std::unique_ptr<DownloadAttempt>> DownloadAttempt::start(Job& job, CURLM* multi,
                                                                 const EngineOptions& options,
@@ -115,7 +121,7 @@ DownloadAttempt::~DownloadAttempt() {
 }
 
 Result<void> DownloadAttempt::buildHeaders() {
-  for (const auto& h : job_.spec.request.headers) {
+  for (const auto& h : job_.request.headers) {
     if (equalsNoCase(h.name, "Range")) caller_range_ = true;
     // curl's syntax for sending a header with an empty value is "Name;".
     std::string line = h.value.empty() ? h.name + ";" : h.name + ": " + h.value;
@@ -124,14 +130,14 @@ Result<void> DownloadAttempt::buildHeaders() {
   // Resuming needs a validator: without one a changed entity would be spliced silently. A caller
   // that asks for a range itself gets exactly that range on every attempt: no resuming inside it.
   const bool resume =
-      !caller_range_ && !job_.next_attempt_from_zero && !job_.validators.empty() && job_.bytes_in_file > 0;
-  job_.next_attempt_from_zero = false;
-  requested_offset_ = resume ? job_.bytes_in_file : 0;
+      !caller_range_ && !down_.next_attempt_from_zero && !down_.validators.empty() && down_.bytes_in_file > 0;
+  down_.next_attempt_from_zero = false;
+  requested_offset_ = resume ? down_.bytes_in_file : 0;
   if (resume) {
     // Range and If-Range are ours to send: CURLOPT_RESUME_FROM never sends If-Range and fails
     // when the server answers with a different range instead of letting us restart.
     std::string range = "Range: bytes=" + std::to_string(requested_offset_) + "-";
-    std::string if_range = "If-Range: " + ifRangeValue(job_.validators);
+    std::string if_range = "If-Range: " + ifRangeValue(down_.validators);
     if (!appendHeader(headers_, range.c_str()) || !appendHeader(headers_, if_range.c_str()))
       return fail(errc::internal, "Out of memory building headers.");
   }
@@ -141,7 +147,7 @@ Result<void> DownloadAttempt::buildHeaders() {
 Result<void> DownloadAttempt::configure() {
   if (auto built = buildHeaders(); !built) return built;
   CURL* easy = easy_.get();
-  const HttpRequest& request = job_.spec.request;
+  const HttpRequest& request = job_.request;
   CURLcode rc = CURLE_OK;
   auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
@@ -216,7 +222,7 @@ size_t DownloadAttempt::writeBody(const char* data, size_t size) {
   if (!accepting_body_) return CURL_WRITEFUNC_ERROR;
   made_progress_ = made_progress_ || size > 0;
   if (write_behind_ == nullptr)
-    return account(files::writeAll(job_.file.get(), data, size, job_.bytes_in_file)) ? size : CURL_WRITEFUNC_ERROR;
+    return account(files::writeAll(down_.file.get(), data, size, down_.bytes_in_file)) ? size : CURL_WRITEFUNC_ERROR;
   // curl calls this with at most 16 KiB at a time: gathered here, written once per loop turn (see
   // settleWrites) or once kMaxPending have come.
   pending_.insert(pending_.end(), data, data + size);
@@ -229,10 +235,10 @@ bool DownloadAttempt::handOff() {
   if (pending_.size() >= kWriteBehindMin) {
     chunk_.swap(pending_);
     pending_.clear();
-    in_flight_ = write_behind_->write(job_.file.get(), chunk_.data(), chunk_.size(), job_.bytes_in_file);
+    in_flight_ = write_behind_->write(down_.file.get(), chunk_.data(), chunk_.size(), down_.bytes_in_file);
     return true;
   }
-  const files::WriteResult written = files::writeAll(job_.file.get(), pending_.data(), pending_.size(), job_.bytes_in_file);
+  const files::WriteResult written = files::writeAll(down_.file.get(), pending_.data(), pending_.size(), down_.bytes_in_file);
   // A slow transfer keeps no buffers: a thousand of them would otherwise hold a megabyte each.
   std::vector<char>().swap(pending_);
   std::vector<char>().swap(chunk_);
@@ -260,14 +266,14 @@ bool DownloadAttempt::settleWrites() {
 }
 
 bool DownloadAttempt::account(const files::WriteResult& written) {
-  job_.bytes_in_file += written.written;
+  down_.bytes_in_file += written.written;
   if (written.error != 0) {
     // The bytes before the failure are in the file but not reported as progress: the next attempt
     // asks for the rest from here.
-    write_error_ = files::errnoError(written.error, "write " + job_.spec.partial_path.string());
+    write_error_ = files::errnoError(written.error, "write " + down_.partial_path.string());
     return false;
   }
-  writeback_.wrote(job_.file.get(), job_.bytes_in_file);  // the checkpoint's fdatasync then finds little to do
+  writeback_.wrote(down_.file.get(), down_.bytes_in_file);  // the checkpoint's fdatasync then finds little to do
   job_.noteWritten(written.written, options_.progress_interval, sink_);
   return true;
 }
@@ -296,7 +302,7 @@ void DownloadAttempt::decideOnResponse() {
   curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &status);
   if (status == 0) return;  // no answer yet: nothing to decide
   decided_ = true;
-  const std::string& url = job_.spec.request.url;
+  const std::string& url = job_.request.url;
 
   if (isRetryableStatus(status)) {
     AttemptOutcome out = transient(errc::http_error, "The server answered " + describeStatus(status) + " for " +
@@ -323,14 +329,14 @@ void DownloadAttempt::decideOnPartialContent(const Validators& response_validato
   }
   const auto range = parseContentRange(header("Content-Range"));
   // A server that ignores If-Range could send a range of a changed entity: compare ETags too.
-  const bool etag_changed = !job_.validators.etag.empty() && !response_validators.etag.empty() &&
-                            response_validators.etag != job_.validators.etag;
+  const bool etag_changed = !down_.validators.etag.empty() && !response_validators.etag.empty() &&
+                            response_validators.etag != down_.validators.etag;
   if (!range || !range->first || *range->first != requested_offset_ || etag_changed) {
     if (requested_offset_ > 0) {
       verdict_ = outcome(AttemptOutcome::Kind::restart_from_zero);
       return;
     }
-    verdict_ = permanent(errc::protocol, "The server sent a partial answer (206) for " + job_.spec.request.url +
+    verdict_ = permanent(errc::protocol, "The server sent a partial answer (206) for " + job_.request.url +
                                              " that does not start at byte 0 although the whole file was asked for.");
     return;
   }
@@ -339,7 +345,7 @@ void DownloadAttempt::decideOnPartialContent(const Validators& response_validato
     if (auto length = contentLength()) expected = requested_offset_ + *length;
   }
   acceptBody(206, requested_offset_, expected,
-             response_validators.empty() ? job_.validators : response_validators);
+             response_validators.empty() ? down_.validators : response_validators);
 }
 
 void DownloadAttempt::decideOnRangeNotSatisfiable() {
@@ -347,7 +353,7 @@ void DownloadAttempt::decideOnRangeNotSatisfiable() {
   if (range && !range->first && range->complete_length == requested_offset_) {
     // "bytes */N" with N == our offset: every byte is already in the file.
     job_.http_status = 200;
-    job_.expected_total = requested_offset_;
+    down_.expected_total = requested_offset_;
     verdict_ = outcome(AttemptOutcome::Kind::success);
     return;
   }
@@ -356,32 +362,32 @@ void DownloadAttempt::decideOnRangeNotSatisfiable() {
 
 void DownloadAttempt::acceptBody(long status, std::uint64_t offset, std::optional<std::uint64_t> expected_total,
                                  const Validators& response_validators) {
-  if (offset < job_.bytes_in_file && ::ftruncate(job_.file.get(), static_cast<off_t>(offset)) != 0) {
-    write_error_ = files::errnoError(errno, "cut " + job_.spec.partial_path.string());
+  if (offset < down_.bytes_in_file && ::ftruncate(down_.file.get(), static_cast<off_t>(offset)) != 0) {
+    write_error_ = files::errnoError(errno, "cut " + down_.partial_path.string());
     return;
   }
-  job_.bytes_in_file = offset;
-  job_.validators = response_validators;
-  job_.expected_total = expected_total;
+  down_.bytes_in_file = offset;
+  down_.validators = response_validators;
+  down_.expected_total = expected_total;
   job_.http_status = status;
   const char* content_type = nullptr;
   curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_TYPE, &content_type);
   job_.content_type = content_type ? content_type : "";
   accepting_body_ = true;
-  sink_(Responded{job_.spec.id, status, offset, expected_total, job_.validators, job_.content_type, {}});
+  sink_(Responded{job_.id, status, offset, expected_total, down_.validators, job_.content_type, {}});
 }
 
 AttemptOutcome DownloadAttempt::finish(CURLcode result) {
   flushWrites();  // a failure is write_error_
   if (!decided_ && result == CURLE_OK) decideOnResponse();
   AttemptOutcome out;
-  const std::string& url = job_.spec.request.url;
+  const std::string& url = job_.request.url;
   if (write_error_) {
     out = outcome(AttemptOutcome::Kind::permanent, write_error_);
   } else if (verdict_) {
     out = *verdict_;
   } else if (result != CURLE_OK) {
-    out = classifyCurlFailure(result, error_buffer_, url, job_.spec.request.stall_timeout);
+    out = classifyCurlFailure(result, error_buffer_, url, job_.request.stall_timeout);
   } else if (!accepting_body_) {
     out = permanent(errc::protocol, "The server sent no usable HTTP answer for " + url + ".");
   } else if (job_.http_status >= 300) {

@@ -68,6 +68,7 @@ class DownloadAttempt final : public Attempt {
   std::optional<std::uint64_t> contentLength() const;  // of this response's body, when announced
 
   Job& job_;
+  DownloadPart& down_;  // job_'s
   CURLM* multi_;
   const EngineOptions& options_;
   const EventSink& sink_;

@@ -3,8 +3,10 @@
 // curl_multi_wakeup when commands are queued). It knows nothing of IPC or storage.
 //
 // Commands (start/stop/setGroupLimits/restartFrom) may be called from any thread; they are queued
-// and the transfer thread picks them up. Events come back through the Sink, called on the transfer
-// thread: the sink must be cheap and must not call back into the Engine (post to your executor).
+// and the transfer thread picks them up. Every event (transfer.hpp's Event: the ones every job
+// sends and the upload-only ones) comes back through the one Sink, called on the transfer thread
+// in event order: the sink must be cheap and must not call back into the Engine (post to your
+// executor).
 
 #include <functional>
 #include <memory>
@@ -17,12 +19,9 @@ namespace ferry::engine {
 
 class Engine {
  public:
-  using Sink = std::function<void(EngineEvent)>;
-  // Upload-only events (SendProgress, UploadResourceKnown, UploadRestarted, RedirectProposed),
-  // called on the transfer thread in order with the Sink's events. May be empty (dropped).
-  using UploadSink = std::function<void(UploadEvent)>;
+  using Sink = std::function<void(Event)>;
 
-  Engine(Sink sink, EngineOptions options = {}, UploadSink upload_sink = {});
+  explicit Engine(Sink sink, EngineOptions options = {});
   ~Engine();  // stops the transfer thread; running jobs are abandoned without events
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -35,7 +34,7 @@ class Engine {
 
   // Queues an upload: same groups, limits, back-off, resource deadline and events as a download
   // (Waiting, Retrying, Responded for the final answer, Finished with Finished::upload), plus the
-  // UploadEvents. Bad URL/method/headers, a missing file, a file whose identity differs from
+  // upload-only events (SendProgress, UploadResourceKnown, UploadRestarted, RedirectProposed). Bad URL/method/headers, a missing file, a file whose identity differs from
   // FileBody::expected, or a tus upload of a stream give a Finished with the error at once.
   //   - 4xx: the answer (status, headers, body in response_body_path) is delivered, error http-error.
   //   - 408/429/5xx, connection failures, stalls: retried with back-off. Resumable uploads whose

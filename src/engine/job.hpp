@@ -1,24 +1,27 @@
 #pragma once
-// One job (download or upload) as the transfer thread tracks it: its state, its partial file and what is
-// known about the bytes in it. Only the transfer thread touches a Job.
+// One job as the transfer thread tracks it: what every job has (what was asked, its state in the
+// scheduler, its attempts and back-off, its progress), then the part only a download has (its
+// partial file) or only an upload has (upload_part.hpp). Only the transfer thread touches a Job.
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "common/unique_fd.hpp"
 #include "engine/attempt.hpp"
 #include "engine/transfer.hpp"
-#include "engine/upload_state.hpp"
+#include "engine/upload_part.hpp"
 
 namespace ferry::engine {
 
-using EventSink = std::function<void(EngineEvent)>;
+using EventSink = std::function<void(Event)>;
 
-// Like curl's multi states, one enum changed in one place (Engine::Impl).
+// Like curl's multi states, one enum changed in one place (Engine::Impl::changeState).
 enum class JobState {
   queued,       // waiting for a slot (in the FIFO)
   running,      // an attempt (curl easy handle) is in the multi handle
@@ -27,58 +30,90 @@ enum class JobState {
   scheduled,    // held until its begin date (retry_at is the moment on the steady clock)
 };
 
+// What only a download has: the partial file (opened at the first attempt) and what is known
+// about its bytes.
+struct DownloadPart {
+  std::filesystem::path partial_path;
+  std::uint64_t resume_offset = 0;  // bytes the owner trusts (DownloadJob::resume_offset)
+  UniqueFd file;                    // closed while backing off
+  bool file_opened_before = false;
+  std::uint64_t bytes_in_file = 0;
+  Validators validators;  // of the entity whose bytes are in the file
+  std::optional<std::uint64_t> expected_total;
+  bool next_attempt_from_zero = false;  // the server's answer showed that our bytes are useless
+};
+
 struct Job {
-  // A download's job. For an upload, only the fields both share (id, group, request, retry,
-  // max_bytes_per_second), so that scheduling, back-off and messages treat both alike; the rest
-  // is in `upload`.
-  DownloadJob spec;
-  std::unique_ptr<UploadState> upload;  // set for uploads only
-  bool upload_next_request = false;     // the next start continues the current attempt
+  // ---- what was asked: the fields DownloadJob and UploadJob share ----
+  TaskId id = 0;
+  std::string group;
+  HttpRequest request;
+  RetryPolicy retry;
+  std::uint64_t max_bytes_per_second = 0;
+  Scheduling scheduling;
+
+  // ---- where the scheduler has it ----
   std::uint64_t sequence = 0;  // arrival order: FIFO among queued jobs of the same priority
   std::string host_key;        // scheme://host:port
   JobState state = JobState::queued;
   std::string waiting_reason;  // the last Waiting sent, so that only changes are reported
 
-  // The partial file (opened at the first attempt) and what is known about its bytes.
-  UniqueFd file;  // closed while backing off
-  bool file_opened_before = false;
-  std::uint64_t bytes_in_file = 0;
-  Validators validators;  // of the entity whose bytes are in the file
-  std::optional<std::uint64_t> expected_total;
-  std::string content_type;
-  long http_status = 0;
-  bool next_attempt_from_zero = false;  // the server's answer showed that our bytes are useless
-
+  // ---- attempts ----
   int attempts = 0;                // attempts started, reported in Retrying
   int failures_without_bytes = 0;  // drives the back-off exponent; reset when an attempt made progress
   Clock::time_point retry_at{};
-
-  std::uint64_t unreported_bytes = 0;  // written since the last Progress
-  Clock::time_point last_progress{};
-
   std::unique_ptr<Attempt> attempt;  // while running
   // The speed limit the running attempt has (its share of the bandwidth limits and its own cap);
   // 0: none. Set before an attempt starts and whenever the shares change.
   std::uint64_t rate_limit = 0;
 
-  // Records `count` new bytes and sends a Progress when progress_interval has passed since the last.
+  // ---- the answer delivered in Responded ----
+  long http_status = 0;
+  std::string content_type;
+
+  // ---- progress (Progress for a download, SendProgress for an upload) ----
+  std::uint64_t unreported_bytes = 0;  // written (sent) since the last one
+  Clock::time_point last_progress{};
+
+  std::variant<DownloadPart, UploadPart> part;
+
+  DownloadPart* download() { return std::get_if<DownloadPart>(&part); }
+  UploadPart* upload() { return std::get_if<UploadPart>(&part); }
+  const UploadPart* upload() const { return std::get_if<UploadPart>(&part); }
+
+  // Records `count` new bytes and sends a progress event when progress_interval has passed since the last.
   void noteWritten(std::uint64_t count, std::chrono::milliseconds interval, const EventSink& sink) {
     unreported_bytes += count;
     const auto now = Clock::now();
     if (now - last_progress >= interval) flushProgress(sink, now);
   }
 
-  // Sends the pending Progress, if any (before Retrying and Finished, so totals add up).
+  // Sends the pending progress event, if any (before Retrying and Finished, so totals add up).
   void flushProgress(const EventSink& sink, Clock::time_point now = Clock::now()) {
     if (unreported_bytes == 0) return;
-    if (upload) {
-      upload->emit(SendProgress{spec.id, unreported_bytes, upload->total_sent, upload->body_length});
+    if (const UploadPart* up = upload()) {
+      sink(SendProgress{id, unreported_bytes, up->total_sent, up->body_length});
     } else {
-      sink(Progress{spec.id, unreported_bytes, bytes_in_file, expected_total});
+      const DownloadPart& down = std::get<DownloadPart>(part);
+      sink(Progress{id, unreported_bytes, down.bytes_in_file, down.expected_total});
     }
     unreported_bytes = 0;
     last_progress = now;
   }
 };
+
+// A job of `spec` (a DownloadJob or an UploadJob) with its shared fields taken, and `part`.
+template <class Spec, class Part>
+std::unique_ptr<Job> makeJob(Spec& spec, Part part) {
+  auto job = std::make_unique<Job>();
+  job->id = spec.id;
+  job->group = std::move(spec.group);
+  job->request = std::move(spec.request);
+  job->retry = spec.retry;
+  job->max_bytes_per_second = spec.max_bytes_per_second;
+  job->scheduling = std::move(spec.scheduling);
+  job->part = std::move(part);
+  return job;
+}
 
 }  // namespace ferry::engine

@@ -1,5 +1,5 @@
 #pragma once
-// What the engine is asked to do (a TransferJob) and what it reports back (EngineEvent).
+// What the engine is asked to do (a DownloadJob or an UploadJob) and what it reports back (Event).
 // Plain values: no IPC, no SQLite. The daemon and in-process sessions both speak this.
 
 #include <chrono>
@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -119,7 +120,10 @@ struct EngineOptions {
   std::filesystem::path ca_bundle;  // PEM file of CAs to trust instead of the system's; empty: system
 };
 
-// ---- Events, posted by the transfer thread through the sink, in order per task ----
+// ---- Events, posted by the transfer thread through the one sink, in order per task ----
+// Every job sends Waiting, Retrying and Finished; downloads send Responded and Progress; uploads
+// send Responded (their final answer) and SendProgress, UploadResourceKnown, UploadRestarted and
+// RedirectProposed.
 
 // The task is not transferring, and why: "queued", "concurrency-limit", "connection-limit",
 // "retry-backoff 30s" (seconds until the next attempt), "discretionary" (waits for other work to
@@ -195,16 +199,6 @@ struct Finished {
   std::optional<Upload> upload;
 };
 
-using EngineEvent = std::variant<Waiting, Responded, Progress, Retrying, Finished>;
-
-inline TaskId taskOf(const EngineEvent& e) {
-  return std::visit([](const auto& x) { return x.id; }, e);
-}
-
-// ---- Upload events, through the Engine's UploadSink, in order with the EngineEvents ----
-// (A separate variant so that owners written against EngineEvent keep compiling; both sinks are
-// called on the transfer thread, one after the other in event order: post both to one executor.)
-
 // Body bytes were handed to the connection. Coalesced like Progress (at most every
 // progress_interval, flushed before Retrying and Finished), so bytes_sent adds up to total_sent
 // within one attempt. total_sent is the byte position in the body: a resumed upload starts at the
@@ -240,10 +234,14 @@ struct RedirectProposed {
   bool keeps_body = false;
 };
 
-using UploadEvent = std::variant<SendProgress, UploadResourceKnown, UploadRestarted, RedirectProposed>;
+// Everything the engine reports, through Engine::Sink.
+using Event = std::variant<Waiting, Responded, Progress, Retrying, Finished, SendProgress, UploadResourceKnown,
+                           UploadRestarted, RedirectProposed>;
 
-inline TaskId taskOf(const UploadEvent& e) {
+template <class... Alternatives>
+TaskId taskOf(const std::variant<Alternatives...>& e) {
   return std::visit([](const auto& x) { return x.id; }, e);
 }
+
 
 }  // namespace ferry::engine

@@ -1,5 +1,5 @@
-// One request of an upload, and the decision on its answer. The upload flow (create, then for
-// resumable uploads HEAD + PATCH after a failure) is written back into the job's UploadState.
+// One request of an upload on the wire: the easy handle's options, the request's header fields
+// (the caller's and the protocol's), and the answer's header blocks and body as they arrive.
 
 #include "engine/upload_attempt.hpp"
 
@@ -8,9 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <exception>
 
 #include "common/files.hpp"
@@ -24,161 +22,19 @@ namespace {
 // Bodies of answers that are not delivered (503, 409, a followed 3xx) are read and dropped so the
 // connection can be reused; past this the connection is dropped instead.
 constexpr std::uint64_t kMaxDiscardedAnswerBody = 1024 * 1024;
-constexpr int kMaxRedirects = 10;
-constexpr int kMaxConflicts = 3;  // 409s in a row on PATCH before we stop believing the server
-
-bool isRedirectStatus(long status) {
-  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-}
-
-std::string findHeader(const std::vector<Header>& headers, std::string_view name) {
-  for (const auto& h : headers)
-    if (equalsNoCase(h.name, name)) return h.value;
-  return {};
-}
-
-Error sourceChanged(const std::filesystem::path& path) {
-  return Error(errc::source_changed, "The file " + path.string() +
-                                         " changed since the upload was created (its size, modification time or "
-                                         "inode differ), so its bytes cannot be sent as one body; start a new upload "
-                                         "of the file.");
-}
-
-Error sourceVanished(const std::filesystem::path& path) {
-  return Error(errc::not_found, "The file " + path.string() +
-                                    " being uploaded was removed or replaced during the upload; the upload was "
-                                    "stopped. Start a new upload when the file is back.");
-}
-
-Error needsNewStream(const std::string& url, const std::string& why, std::uint64_t taken) {
-  return Error(errc::needs_new_body_stream,
-               "The upload to " + url + " must send its body again (" + why + ") but " + std::to_string(taken) +
-                   " bytes of its body stream were already read and a stream cannot be rewound; give the task a new "
-                   "body stream.");
-}
-
-// The request of step `create` as the application asked for it (before any redirect).
-void resetToCreate(UploadState& up) {
-  const bool tus = up.spec.resumable.mode == ResumableMode::tus;
-  up.step = UploadStep::create;
-  up.url = up.spec.request.url;
-  up.method = tus ? "POST" : up.spec.request.method;
-  up.send_body = !tus;  // tus creation carries no body: the bytes go with PATCH
-  up.origin_changed = false;
-  up.redirects = 0;
-  up.pending_redirect.reset();
-}
 
 }  // namespace
-
-std::optional<std::string> resolveUrl(const std::string& base, const std::string& location) {
-  UrlHandle handle(curl_url());
-  if (!handle || curl_url_set(handle.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK) return std::nullopt;
-  // Setting a relative URL on a handle that holds one resolves it against it (RFC 3986 §5).
-  if (curl_url_set(handle.get(), CURLUPART_URL, location.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
-    return std::nullopt;
-  char* raw = nullptr;
-  if (curl_url_get(handle.get(), CURLUPART_URL, &raw, 0) != CURLUE_OK || raw == nullptr) return std::nullopt;
-  std::string resolved(raw);
-  curl_free(raw);
-  return resolved;
-}
-
-RedirectTarget redirectTarget(long status, const std::string& method) {
-  const bool head = method == "HEAD";
-  if (status == 303 && !head) return {"GET", false};
-  // RFC 9110 §15.4.2/3 allow only POST to become GET on 301/302 (what browsers and curl do).
-  if ((status == 301 || status == 302) && method == "POST") return {"GET", false};
-  return {method, !head && method != "GET"};
-}
-
-Result<std::unique_ptr<UploadState>> makeUploadState(UploadJob spec, const UploadEventSink* sink) {
-  const ResumableUpload& resumable = spec.resumable;
-  if (resumable.mode == ResumableMode::ietf && resumable.ietf_interop_version != 6 &&
-      resumable.ietf_interop_version != 8)
-    return fail(errc::invalid_argument, "Resumable uploads speak IETF interop version 6 or 8, not " +
-                                            std::to_string(resumable.ietf_interop_version) + ".");
-  if (!resumable.upload_url.empty()) {
-    if (resumable.mode == ResumableMode::none)
-      return fail(errc::invalid_argument, "An upload URL was given for an upload that is not resumable.");
-    if (auto checked = checkUrl(resumable.upload_url); !checked) return tl::unexpected(checked.error());
-  }
-  if (spec.response_body_path.empty() == false && spec.response_body_path.filename().empty())
-    return fail(errc::invalid_argument, "The response body path " + spec.response_body_path.string() + " names no file.");
-  auto up = std::make_unique<UploadState>();
-  if (auto* file = std::get_if<FileBody>(&spec.body)) {
-    auto identity = files::fileIdentity(file->path);
-    if (!identity) return tl::unexpected(identity.error());
-    if (file->expected && *file->expected != *identity) return tl::unexpected(sourceChanged(file->path));
-    up->identity = *identity;
-    up->body_length = identity->size;
-  } else {
-    auto& stream = std::get<StreamBody>(spec.body);
-    if (!stream.fd) return fail(errc::invalid_argument, "The upload's body stream is not an open descriptor.");
-    if (resumable.mode == ResumableMode::tus)
-      return fail(errc::invalid_argument, "A tus upload needs a body of known bytes (a file); stream uploads "
-                                          "cannot be resumed.");
-    const int flags = ::fcntl(stream.fd.get(), F_GETFL);
-    if (flags < 0 || ::fcntl(stream.fd.get(), F_SETFL, flags | O_NONBLOCK) != 0)
-      return tl::unexpected(files::errnoError(errno, "use the upload's body stream"));
-    up->body_length = stream.length;
-  }
-  up->spec = std::move(spec);
-  up->sink = sink;
-  resetToCreate(*up);
-  if (!up->spec.resumable.upload_url.empty()) {
-    up->upload_url = up->spec.resumable.upload_url;
-    up->confirmed_offset = up->spec.resumable.known_offset;
-    up->step = UploadStep::probe;
-  }
-  return up;
-}
-
-Result<void> followRedirect(UploadState& up, const PendingRedirect& redirect) {
-  if (redirect.keeps_body && up.is_stream())
-    return tl::unexpected(needsNewStream(up.url, "the server redirected it with " + std::to_string(redirect.status) +
-                                                     ", which keeps the body",
-                                         up.stream_bytes_taken));
-  auto from = checkUrl(up.url);
-  auto to = checkUrl(redirect.location);
-  if (!to) return tl::unexpected(to.error());
-  if (!from || from->host_key != to->host_key) up.origin_changed = true;
-  up.url = redirect.location;
-  up.method = redirect.method;
-  up.send_body = up.send_body && redirect.keeps_body;
-  ++up.redirects;
-  up.pending_redirect.reset();
-  return {};
-}
-
-Result<void> resetResponseBody(UploadState& up) {
-  up.response_bytes = 0;
-  up.response_truncated = false;
-  const auto& path = up.spec.response_body_path;
-  if (path.empty()) return {};
-  if (!up.response_file) {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd) return tl::unexpected(files::errnoError(errno, "open " + path.string()));
-    up.response_file = std::move(fd);
-  } else if (::ftruncate(up.response_file.get(), 0) != 0) {
-    return tl::unexpected(files::errnoError(errno, "cut " + path.string()));
-  }
-  return {};
-}
-
-void deliverResponse(Job& job, const EventSink& sink) {
-  UploadState& up = *job.upload;
-  job.flushProgress(sink);  // every byte is accounted for before the answer
-  job.http_status = up.status;
-  job.content_type = up.content_type;
-  Responded responded{job.spec.id, up.status, 0, up.content_length, Validators{}, up.content_type, up.headers};
-  sink(std::move(responded));
-}
 
 // ---- UploadAttempt ----
 
 UploadAttempt::UploadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink)
-    : job_(job), up_(*job.upload), multi_(multi), options_(options), sink_(sink), easy_(curl_easy_init()) {}
+    : job_(job),
+      up_(*job.upload()),
+      protocol_(*up_.protocol),
+      multi_(multi),
+      options_(options),
+      sink_(sink),
+      easy_(curl_easy_init()) {}
 
 Result<std::unique_ptr<UploadAttempt>> UploadAttempt::start(Job& job, CURLM* multi, const EngineOptions& options,
                                                             const EventSink& sink) {
@@ -233,17 +89,16 @@ Result<void> UploadAttempt::prepareBody() {
   }
   if (up_.restart_reason) {
     up_.total_sent = 0;
-    up_.emit(UploadRestarted{job_.spec.id, *up_.restart_reason});
+    sink_(UploadRestarted{job_.id, *up_.restart_reason});
     up_.restart_reason.reset();
   }
   return {};
 }
 
 Result<void> UploadAttempt::buildHeaders() {
-  const ResumableUpload& resumable = up_.spec.resumable;
   const bool create = up_.step == UploadStep::create;
   const bool content_dropped = create && !with_body_ && (method_ == "GET" || method_ == "HEAD");
-  for (const auto& h : up_.spec.request.headers) {
+  for (const auto& h : job_.request.headers) {
     if (up_.origin_changed && (equalsNoCase(h.name, "Authorization") || equalsNoCase(h.name, "Cookie") ||
                                equalsNoCase(h.name, "Proxy-Authorization")))
       continue;  // credentials never follow a redirect to another origin
@@ -256,29 +111,9 @@ Result<void> UploadAttempt::buildHeaders() {
     std::string line = h.value.empty() ? h.name + ";" : h.name + ": " + h.value;
     if (!appendHeader(headers_, line.c_str())) return fail(errc::internal, "Out of memory building headers.");
   }
+  // The protocol's own fields, unless the request became a GET (a redirect) that carries no upload.
   std::vector<std::string> ours;
-  if (resumable.mode == ResumableMode::ietf && !content_dropped) {
-    ours.push_back("Upload-Draft-Interop-Version: " + std::to_string(resumable.ietf_interop_version));
-    if (up_.step == UploadStep::create) {
-      ours.push_back("Upload-Complete: ?1");
-      // Upload-Length came with draft -03; interop 6 servers take the length from Content-Length.
-      if (up_.body_length && resumable.ietf_interop_version >= 8)
-        ours.push_back("Upload-Length: " + std::to_string(*up_.body_length));
-    } else if (up_.step == UploadStep::append) {
-      ours.push_back("Content-Type: application/partial-upload");
-      ours.push_back("Upload-Offset: " + std::to_string(body_start_));
-      ours.push_back("Upload-Complete: ?1");
-    }
-  } else if (resumable.mode == ResumableMode::tus && !content_dropped) {
-    ours.push_back("Tus-Resumable: 1.0.0");
-    if (up_.step == UploadStep::create) {
-      ours.push_back("Upload-Length: " + std::to_string(up_.body_length.value_or(0)));
-      if (!resumable.tus_metadata.empty()) ours.push_back("Upload-Metadata: " + resumable.tus_metadata);
-    } else if (up_.step == UploadStep::append) {
-      ours.push_back("Content-Type: application/offset+octet-stream");
-      ours.push_back("Upload-Offset: " + std::to_string(body_start_));
-    }
-  }
+  if (!content_dropped) ours = protocol_.requestHeaders(UploadRequestFacts{up_.step, up_.body_length, body_start_});
   for (const auto& line : ours)
     if (!appendHeader(headers_, line.c_str())) return fail(errc::internal, "Out of memory building headers.");
   return {};
@@ -300,7 +135,7 @@ long UploadAttempt::bufferSize() const {
 Result<void> UploadAttempt::configure() {
   if (auto built = buildHeaders(); !built) return built;
   CURL* easy = easy_.get();
-  const HttpRequest& request = up_.spec.request;
+  const HttpRequest& request = job_.request;
   CURLcode rc = CURLE_OK;
   auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
@@ -352,116 +187,6 @@ Result<void> UploadAttempt::configure() {
   return {};
 }
 
-// ---- the body ----
-
-size_t UploadAttempt::onRead(char* buffer, size_t size, size_t count, void* self) {
-  auto* attempt = static_cast<UploadAttempt*>(self);
-  try {  // no exception may cross curl's C frames
-    return attempt->readBody(buffer, size * count);
-  } catch (const std::exception& e) {
-    attempt->read_error_ = Error(errc::internal, std::string("Internal error while reading the upload: ") + e.what());
-  } catch (...) {
-    attempt->read_error_ = Error(errc::internal, "Internal error while reading the upload.");
-  }
-  return CURL_READFUNC_ABORT;
-}
-
-size_t UploadAttempt::readBody(char* buffer, size_t size) {
-  if (!with_body_) return 0;
-  size_t n = up_.is_stream() ? readStream(buffer, size) : readFile(buffer, size);
-  if (n == CURL_READFUNC_ABORT || n == CURL_READFUNC_PAUSE || n == 0) return n;
-  body_read_ += n;
-  up_.total_sent = body_start_ + body_read_;
-  job_.noteWritten(n, options_.progress_interval, sink_);
-  return n;
-}
-
-size_t UploadAttempt::readFile(char* buffer, size_t size) {
-  const auto& path = up_.file()->path;
-  // Every read checks that the bytes still are the job's: a file rewritten in place keeps its
-  // inode but not its mtime/size; a file replaced by rename or removed leaves us an unlinked inode.
-  struct stat open_st{};
-  struct stat path_st{};
-  if (::fstat(source_.get(), &open_st) != 0 || open_st.st_nlink == 0 || ::stat(path.c_str(), &path_st) != 0 ||
-      path_st.st_dev != open_st.st_dev || path_st.st_ino != open_st.st_ino) {
-    read_error_ = sourceVanished(path);
-    return CURL_READFUNC_ABORT;
-  }
-  if (files::fileIdentityOf(open_st) != up_.identity) {
-    read_error_ = sourceChanged(path);
-    return CURL_READFUNC_ABORT;
-  }
-  const std::uint64_t position = body_start_ + body_read_;
-  const std::uint64_t left = up_.identity.size - std::min(up_.identity.size, position);
-  const size_t want = static_cast<size_t>(std::min<std::uint64_t>(size, left));
-  if (want == 0) return 0;
-  while (true) {
-    ssize_t n = ::pread(source_.get(), buffer, want, static_cast<off_t>(position));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      read_error_ = files::errnoError(errno, "read " + path.string());
-      return CURL_READFUNC_ABORT;
-    }
-    if (n == 0) {  // shorter than its size said a moment ago
-      read_error_ = sourceChanged(path);
-      return CURL_READFUNC_ABORT;
-    }
-    return static_cast<size_t>(n);
-  }
-}
-
-size_t UploadAttempt::readStream(char* buffer, size_t size) {
-  StreamBody& stream = *up_.stream();
-  size_t want = size;
-  if (stream.length) {
-    const std::uint64_t left = *stream.length - std::min(*stream.length, up_.stream_bytes_taken);
-    if (left == 0) return 0;
-    want = static_cast<size_t>(std::min<std::uint64_t>(want, left));
-  }
-  while (true) {
-    ssize_t n = ::read(stream.fd.get(), buffer, want);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      paused_ = true;  // the loop polls the descriptor and unpauses us
-      return CURL_READFUNC_PAUSE;
-    }
-    if (n < 0) {
-      read_error_ = files::errnoError(errno, "read the upload's body stream");
-      return CURL_READFUNC_ABORT;
-    }
-    if (n == 0 && stream.length && up_.stream_bytes_taken < *stream.length) {
-      read_error_ = Error(errc::needs_new_body_stream, "The upload's body stream ended after " + std::to_string(up_.stream_bytes_taken) +
-                                        " of the " + std::to_string(*stream.length) +
-                                        " bytes announced; give the task a stream of the announced length.");
-      return CURL_READFUNC_ABORT;
-    }
-    up_.stream_bytes_taken += static_cast<std::uint64_t>(n);
-    return static_cast<size_t>(n);
-  }
-}
-
-int UploadAttempt::onSeek(void* self, curl_off_t offset, int origin) {
-  auto* attempt = static_cast<UploadAttempt*>(self);
-  // curl rewinds when it must send the body again on a new connection (a reused connection that
-  // turned out dead). A file goes back; a stream can only "rewind" to where it still is.
-  if (origin != SEEK_SET || offset < 0) return CURL_SEEKFUNC_CANTSEEK;
-  if (attempt->up_.is_stream()) return offset == 0 && attempt->body_read_ == 0 ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_CANTSEEK;
-  attempt->body_read_ = static_cast<std::uint64_t>(offset);
-  attempt->up_.total_sent = attempt->body_start_ + attempt->body_read_;
-  return CURL_SEEKFUNC_OK;
-}
-
-int UploadAttempt::pausedFd() const {
-  if (!paused_ || !up_.is_stream()) return -1;
-  return std::get<StreamBody>(up_.spec.body).fd.get();
-}
-
-void UploadAttempt::unpause() {
-  if (!paused_) return;
-  paused_ = false;
-  curl_easy_pause(easy_.get(), CURLPAUSE_CONT);  // may call onRead at once (and pause again)
-}
-
 // ---- the answer ----
 
 size_t UploadAttempt::onHeader(char* data, size_t size, size_t count, void* self) {
@@ -501,14 +226,10 @@ void UploadAttempt::endOfHeaderBlock() {
   if (block_status_ >= 100 && block_status_ < 200) {
     // 104 Upload Resumption Supported: the upload resource exists from now on. The owner hears
     // of it before any more of the body is trusted to the server.
-    if (block_status_ == 104 && up_.spec.resumable.mode == ResumableMode::ietf && up_.step == UploadStep::create) {
+    if (protocol_.interimNamesResource(block_status_) && up_.step == UploadStep::create) {
       auto location = findHeader(block_headers_, "Location");
       auto resolved = location.empty() ? std::nullopt : resolveUrl(url_, location);
-      if (resolved && checkUrl(*resolved) && *resolved != up_.upload_url) {
-        up_.upload_url = *resolved;
-        up_.confirmed_offset = 0;
-        up_.emit(UploadResourceKnown{job_.spec.id, up_.upload_url});
-      }
+      if (resolved && checkUrl(*resolved) && *resolved != up_.upload_url) learnUploadUrl(*resolved);
     }
     return;
   }
@@ -517,22 +238,10 @@ void UploadAttempt::endOfHeaderBlock() {
   up_.headers = block_headers_;
   up_.content_type = findHeader(block_headers_, "Content-Type");
   up_.content_length = parseDecimal(findHeader(block_headers_, "Content-Length"));
-  keep_body_ = keepsBodyOf(block_status_) && !up_.spec.response_body_path.empty();
+  keep_body_ = keepsBodyOf(block_status_) && !up_.response_body_path.empty();
   if (keep_body_) {
     if (auto reset = resetResponseBody(up_); !reset) write_error_ = reset.error();
   }
-}
-
-bool UploadAttempt::keepsBodyOf(long status) const {
-  if (isRetryableStatus(status) || up_.step == UploadStep::probe || method_ == "HEAD") return false;
-  if (up_.step == UploadStep::append && (status == 409 || status == 404 || status == 410)) return false;
-  if (isRedirectStatus(status) && !findHeader(block_headers_, "Location").empty() &&
-      up_.spec.redirects == RedirectPolicy::follow && up_.step == UploadStep::create)
-    return false;
-  if (up_.spec.resumable.mode == ResumableMode::tus && up_.step == UploadStep::create && status >= 200 &&
-      status < 300)
-    return false;  // the creation's answer is not the upload's answer
-  return true;
 }
 
 size_t UploadAttempt::onWrite(char* data, size_t size, size_t count, void* self) {
@@ -555,11 +264,11 @@ size_t UploadAttempt::writeBody(const char* data, size_t size) {
     }
     return size;
   }
-  const std::uint64_t room = up_.spec.max_response_body_bytes - std::min(up_.spec.max_response_body_bytes, up_.response_bytes);
+  const std::uint64_t room = up_.max_response_body_bytes - std::min(up_.max_response_body_bytes, up_.response_bytes);
   const size_t keep = static_cast<size_t>(std::min<std::uint64_t>(room, size));
   if (keep < size) up_.response_truncated = true;  // read and dropped: the answer is still complete
   if (auto written = files::writeAll(up_.response_file.get(), std::string_view(data, keep), up_.response_bytes,
-                                     up_.spec.response_body_path);
+                                     up_.response_body_path);
       !written) {
     write_error_ = written.error();
     return CURL_WRITEFUNC_ERROR;
@@ -571,199 +280,5 @@ size_t UploadAttempt::writeBody(const char* data, size_t size) {
 std::string UploadAttempt::header(std::string_view name) const { return findHeader(up_.headers, name); }
 
 std::optional<std::uint64_t> UploadAttempt::uploadOffset() const { return parseDecimal(header("Upload-Offset")); }
-
-// ---- decisions ----
-
-AttemptOutcome UploadAttempt::finish(CURLcode result) {
-  AttemptOutcome out;
-  long status = final_seen_ ? up_.status : 0;
-  if (read_error_) {
-    out = outcome(AttemptOutcome::Kind::permanent, read_error_);
-  } else if (write_error_) {
-    out = outcome(AttemptOutcome::Kind::permanent, write_error_);
-  } else if (result != CURLE_OK && !(discard_limit_hit_ && status >= 200) &&
-             !(status >= 300 && !isRetryableStatus(status) && !keep_body_)) {
-    // No complete answer. (An answer we do not keep, e.g. a 409 or a followed 3xx, is complete
-    // enough once its header is in, even if the server closed while we were still sending.)
-    out = classifyCurlFailure(result, error_buffer_, url_, up_.spec.request.stall_timeout);
-    if (out.kind == AttemptOutcome::Kind::transient) out = failedTransiently(std::move(out));
-  } else if (status < 200) {
-    out = failedTransiently(
-        transient(errc::protocol, "The server sent no usable HTTP answer to the upload to " + url_ + "."));
-  } else {
-    out = decide(status);
-  }
-  // Bytes sent and then cut are a flaky link (back-off starts over, as for downloads); bytes the
-  // server answered with a 503 are not progress, so an overloaded server gets longer waits.
-  out.made_progress = body_read_ > 0 && !final_seen_;
-  return out;
-}
-
-AttemptOutcome UploadAttempt::decide(long status) {
-  if (isRetryableStatus(status)) {
-    AttemptOutcome out = transient(errc::http_error, "The server answered " + describeStatus(status) + " for " +
-                                                         url_ + "; the server is failing or overloaded, try later if this persists.");
-    curl_off_t retry_after = 0;
-    if (curl_easy_getinfo(easy_.get(), CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
-      out.retry_after = std::chrono::seconds(retry_after);
-    return failedTransiently(std::move(out));
-  }
-  if (isRedirectStatus(status) && !header("Location").empty()) {
-    if (up_.step == UploadStep::create) return decideRedirect(status);
-    return permanent(errc::protocol, "The server redirected the " + method_ + " of the upload resource " + url_ +
-                                         " (" + describeStatus(status) +
-                                         "); resumable upload resources must not move. Start the upload again.");
-  }
-  switch (up_.step) {
-    case UploadStep::create:
-      return decideCreate(status);
-    case UploadStep::probe:
-      return decideProbe(status);
-    case UploadStep::append:
-      return decideAppend(status);
-  }
-  return httpError(status);
-}
-
-AttemptOutcome UploadAttempt::decideCreate(long status) {
-  if (up_.spec.resumable.mode == ResumableMode::tus && status >= 200 && status < 300) {
-    auto location = header("Location");
-    auto resolved = location.empty() ? std::nullopt : resolveUrl(url_, location);
-    if (!resolved || !checkUrl(*resolved))
-      return permanent(errc::protocol, "The tus server answered " + describeStatus(status) + " to the creation POST " +
-                                           url_ + " without a usable Location; it does not speak tus 1.0.0 as expected.");
-    up_.upload_url = *resolved;
-    up_.confirmed_offset = 0;
-    up_.emit(UploadResourceKnown{job_.spec.id, up_.upload_url});
-    up_.step = UploadStep::append;
-    return outcome(AttemptOutcome::Kind::next_request);
-  }
-  if (status >= 200 && status < 300) {
-    if (with_body_) up_.confirmed_offset = up_.total_sent;
-    return deliver();
-  }
-  return httpError(status);
-}
-
-AttemptOutcome UploadAttempt::decideProbe(long status) {
-  if (status == 404 || status == 410)
-    return restartFromZero("The server no longer knows the upload at " + url_ + " (it answered " +
-                           describeStatus(status) + " to HEAD); the body is sent again from byte 0.");
-  if (status < 200 || status >= 300) return httpError(status);
-  auto offset = uploadOffset();
-  if (!offset)
-    return permanent(errc::protocol, "The server answered HEAD " + url_ +
-                                         " without a valid Upload-Offset; it does not support resumable uploads as "
-                                         "the task asked.");
-  if (up_.body_length && *offset > *up_.body_length)
-    return permanent(errc::protocol, "The server says it has " + std::to_string(*offset) + " bytes of the upload at " +
-                                         url_ + ", more than the body's " + std::to_string(*up_.body_length) + ".");
-  up_.confirmed_offset = *offset;
-  const bool complete = up_.spec.resumable.mode == ResumableMode::ietf
-                            ? header("Upload-Complete") == "?1"
-                            : (up_.body_length && *offset == *up_.body_length);
-  if (complete) {
-    // The request that completed the upload lost its answer: the HEAD's is all there is.
-    up_.completed_before = true;
-    up_.total_sent = *offset;
-    if (auto reset = resetResponseBody(up_); !reset) return outcome(AttemptOutcome::Kind::permanent, reset.error());
-    return deliver();
-  }
-  up_.step = UploadStep::append;
-  return outcome(AttemptOutcome::Kind::next_request);
-}
-
-AttemptOutcome UploadAttempt::decideAppend(long status) {
-  if (status == 409) {
-    // Our offset was not the server's (it kept fewer bytes than it had said, or another request
-    // raced us): ask again.
-    if (++up_.conflicts > kMaxConflicts)
-      return permanent(errc::protocol, "The server refused the upload's offset at " + url_ + " " +
-                                           std::to_string(kMaxConflicts) + " times in a row (409 Conflict).");
-    up_.step = UploadStep::probe;
-    return outcome(AttemptOutcome::Kind::next_request);
-  }
-  if (status == 404 || status == 410)
-    return restartFromZero("The server no longer knows the upload at " + url_ + " (it answered " +
-                           describeStatus(status) + " to PATCH); the body is sent again from byte 0.");
-  if (status < 200 || status >= 300) return httpError(status);
-  up_.conflicts = 0;
-  auto offset = uploadOffset();
-  if (up_.spec.resumable.mode == ResumableMode::tus && offset && up_.body_length && *offset < *up_.body_length) {
-    if (*offset <= body_start_)
-      return permanent(errc::protocol, "The tus server at " + url_ + " took none of the bytes sent with PATCH.");
-    up_.confirmed_offset = *offset;  // it took part of the body: send the rest
-    return outcome(AttemptOutcome::Kind::next_request);
-  }
-  up_.confirmed_offset = offset.value_or(up_.total_sent);
-  return deliver();
-}
-
-AttemptOutcome UploadAttempt::decideRedirect(long status) {
-  auto location = resolveUrl(url_, header("Location"));
-  if (!location)
-    return permanent(errc::bad_url, "The server redirected the upload to " + url_ + " to \"" + header("Location") +
-                                        "\", which is not a valid URL.");
-  if (auto checked = checkUrl(*location); !checked) return outcome(AttemptOutcome::Kind::permanent, checked.error());
-  if (up_.spec.redirects == RedirectPolicy::refuse) return deliver();  // the 3xx is the answer
-  if (up_.redirects >= kMaxRedirects)
-    return permanent(errc::protocol, "The server redirected the upload to " + up_.spec.request.url +
-                                         " too many times (more than 10); check the URL.");
-  const auto target = redirectTarget(status, method_);
-  PendingRedirect redirect{status, *location, target.method, target.keeps_body && with_body_};
-  if (up_.spec.redirects == RedirectPolicy::ask) {
-    up_.pending_redirect = redirect;
-    up_.final_url = url_;
-    up_.emit(RedirectProposed{job_.spec.id, status, redirect.location, redirect.method, redirect.keeps_body});
-    return outcome(AttemptOutcome::Kind::hold);
-  }
-  if (auto followed = followRedirect(up_, redirect); !followed)
-    return outcome(AttemptOutcome::Kind::permanent, followed.error());
-  return outcome(AttemptOutcome::Kind::next_request);
-}
-
-AttemptOutcome UploadAttempt::failedTransiently(AttemptOutcome out) {
-  if (up_.is_stream() && up_.stream_bytes_taken > 0) {
-    const std::string why = out.error ? out.error->message : std::string("a failed attempt");
-    return outcome(AttemptOutcome::Kind::permanent,
-                   needsNewStream(url_, "the attempt failed: " + why, up_.stream_bytes_taken));
-  }
-  if (up_.spec.resumable.mode != ResumableMode::none && !up_.upload_url.empty()) {
-    up_.step = UploadStep::probe;  // the next attempt asks the server what it kept
-    return out;
-  }
-  if (up_.total_sent > 0) {
-    up_.restart_reason = "The attempt failed after " + std::to_string(up_.total_sent) + " bytes were sent" +
-                         (up_.spec.resumable.mode == ResumableMode::none
-                              ? std::string(" and the upload is not resumable")
-                              : std::string(" before the server named an upload resource")) +
-                         "; the body is sent again from byte 0.";
-  }
-  resetToCreate(up_);
-  return out;
-}
-
-AttemptOutcome UploadAttempt::restartFromZero(std::string reason) {
-  if (up_.is_stream() && up_.stream_bytes_taken > 0)
-    return outcome(AttemptOutcome::Kind::permanent, needsNewStream(url_, reason, up_.stream_bytes_taken));
-  up_.restart_reason = std::move(reason);
-  up_.upload_url.clear();
-  up_.confirmed_offset = 0;
-  resetToCreate(up_);
-  return outcome(AttemptOutcome::Kind::next_request);
-}
-
-AttemptOutcome UploadAttempt::deliver(std::optional<Error> error) {
-  up_.final_url = url_;
-  deliverResponse(job_, sink_);
-  if (error) return outcome(AttemptOutcome::Kind::permanent, std::move(error));
-  return outcome(AttemptOutcome::Kind::success);
-}
-
-AttemptOutcome UploadAttempt::httpError(long status) {
-  return deliver(Error(errc::http_error, "The server answered " + describeStatus(status) + " to the upload to " +
-                                             url_ + "; check the URL and your access to it (the server's answer is in "
-                                             "the response body)."));
-}
 
 }  // namespace ferry::engine

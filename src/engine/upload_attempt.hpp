@@ -1,8 +1,12 @@
 #pragma once
 // One request of an upload: a curl easy handle in the multi handle. Which request it is (the
 // application's own, a HEAD of the upload resource, a PATCH from the server's offset, or a
-// redirect's next request) comes from the job's UploadState; what happens next is decided in
-// finish() and written back there.
+// redirect's next request) comes from the job's UploadPart; what happens next is decided in
+// finish() and written back there. What differs between the resumable-upload protocols (the
+// fields sent, what an answer means) is asked of the part's UploadProtocol.
+//
+// The methods are defined by concern: the request and its answer on the wire (upload_attempt.cpp),
+// the body source (upload_body.cpp), and the decision on the answer (upload_decisions.cpp).
 
 #include <curl/curl.h>
 
@@ -18,34 +22,9 @@
 #include "engine/attempt.hpp"
 #include "engine/curl_handles.hpp"
 #include "engine/job.hpp"
+#include "engine/upload_flow.hpp"
 
 namespace ferry::engine {
-
-
-// `location` resolved against `base` (RFC 3986), or nullopt when curl cannot make a URL of it.
-std::optional<std::string> resolveUrl(const std::string& base, const std::string& location);
-
-// The request a redirect leads to (RFC 9110 §15.4): the method, and whether the body goes along.
-struct RedirectTarget {
-  std::string method;
-  bool keeps_body = false;
-};
-RedirectTarget redirectTarget(long status, const std::string& method);
-
-// Checks an upload job (URL, method, headers, body source, resumable options) and makes its
-// state: the file's identity recorded (or compared with the expected one), a stream made
-// non-blocking, and the first request chosen (HEAD of a known upload URL, else the creation).
-Result<std::unique_ptr<UploadState>> makeUploadState(UploadJob spec, const UploadEventSink* sink);
-
-// Points the next create request at a redirect's target. needs-new-body-stream when a stream's
-// body would have to be sent again.
-Result<void> followRedirect(UploadState& up, const PendingRedirect& redirect);
-
-// Empties (creating if needed) the response body file: a new answer is to be delivered.
-Result<void> resetResponseBody(UploadState& up);
-
-// Sends Responded for the answer in `up` and records its status in the job.
-void deliverResponse(Job& job, const EventSink& sink);
 
 class UploadAttempt final : public Attempt {
  public:
@@ -92,11 +71,13 @@ class UploadAttempt final : public Attempt {
   AttemptOutcome restartFromZero(std::string reason);
   AttemptOutcome deliver(std::optional<Error> error = std::nullopt);
   AttemptOutcome httpError(long status);
+  void learnUploadUrl(std::string url);
   std::string header(std::string_view name) const;
   std::optional<std::uint64_t> uploadOffset() const;
 
   Job& job_;
-  UploadState& up_;
+  UploadPart& up_;
+  const UploadProtocol& protocol_;
   CURLM* multi_;
   const EngineOptions& options_;
   const EventSink& sink_;

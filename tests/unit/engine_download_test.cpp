@@ -181,7 +181,7 @@ TEST_F(EngineDownload, ProgressNeverCountsBytesThatAreNotInTheFileYet) {
   auto record = events_.sink();
   EngineOptions options;
   options.progress_interval = 1ms;  // a Progress for nearly every chunk
-  Engine engine([&](EngineEvent event) {
+  Engine engine([&](Event event) {
     if (const auto* p = std::get_if<Progress>(&event)) {
       std::error_code ec;
       const auto size = std::filesystem::file_size(partial, ec);
@@ -292,7 +292,7 @@ TEST_F(EngineDownload, ProgressOfATrickleIsNotHeldBack) {
   engine.start(makeJob(1, "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/t", dir_ / "t.part"));
   const bool seen = events_.waitFor(
       1,
-      [](const std::vector<EngineEvent>& events) {
+      [](const std::vector<Event>& events) {
         auto progress = eventsOfType<Progress>(events);
         return !progress.empty() && progress.back().total_written == 2000;
       },

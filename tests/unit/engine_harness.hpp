@@ -27,7 +27,7 @@ namespace ft = ferry::test;
 class EventRecorder {
  public:
   Engine::Sink sink() {
-    return [this](EngineEvent event) {
+    return [this](Event event) {
       std::lock_guard lock(mutex_);
       events_.push_back(std::move(event));
       changed_.notify_all();
@@ -51,7 +51,7 @@ class EventRecorder {
     return changed_.wait_for(lock, timeout, [&] { return predicate(eventsOfLocked(id)); });
   }
 
-  std::vector<EngineEvent> eventsOf(TaskId id) {
+  std::vector<Event> eventsOf(TaskId id) {
     std::lock_guard lock(mutex_);
     return eventsOfLocked(id);
   }
@@ -64,7 +64,7 @@ class EventRecorder {
     return out;
   }
 
-  std::vector<EngineEvent> all() {
+  std::vector<Event> all() {
     std::lock_guard lock(mutex_);
     return events_;
   }
@@ -75,8 +75,8 @@ class EventRecorder {
   }
 
  private:
-  std::vector<EngineEvent> eventsOfLocked(TaskId id) const {
-    std::vector<EngineEvent> out;
+  std::vector<Event> eventsOfLocked(TaskId id) const {
+    std::vector<Event> out;
     for (const auto& e : events_)
       if (taskOf(e) == id) out.push_back(e);
     return out;
@@ -89,11 +89,11 @@ class EventRecorder {
 
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::vector<EngineEvent> events_;
+  std::vector<Event> events_;
 };
 
 template <class T>
-std::vector<T> eventsOfType(const std::vector<EngineEvent>& events) {
+std::vector<T> eventsOfType(const std::vector<Event>& events) {
   std::vector<T> out;
   for (const auto& e : events)
     if (auto* x = std::get_if<T>(&e)) out.push_back(*x);
@@ -102,7 +102,7 @@ std::vector<T> eventsOfType(const std::vector<EngineEvent>& events) {
 
 // A compact picture of the event order, e.g. "W R P P F" (Waiting, Responded, Progress, Retrying
 // is "X", Finished).
-inline std::string eventLetters(const std::vector<EngineEvent>& events) {
+inline std::string eventLetters(const std::vector<Event>& events) {
   std::string out;
   for (const auto& e : events) {
     if (!out.empty() && out.back() == 'P' && std::holds_alternative<Progress>(e)) continue;  // P+ as P
@@ -189,7 +189,7 @@ inline DownloadJob makeJob(TaskId id, const std::string& url, const std::filesys
 
 // Position of the first event of task `id` of type T in `events`, or npos.
 template <class T>
-std::size_t indexOf(const std::vector<EngineEvent>& events, TaskId id) {
+std::size_t indexOf(const std::vector<Event>& events, TaskId id) {
   for (std::size_t i = 0; i < events.size(); ++i)
     if (std::holds_alternative<T>(events[i]) && taskOf(events[i]) == id) return i;
   return std::string::npos;

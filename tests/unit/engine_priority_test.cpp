@@ -10,8 +10,8 @@ namespace ferry::engine::test {
 namespace {
 
 template <class T>
-bool has(const std::vector<EngineEvent>& events) {
-  return std::any_of(events.begin(), events.end(), [](const EngineEvent& e) { return std::holds_alternative<T>(e); });
+bool has(const std::vector<Event>& events) {
+  return std::any_of(events.begin(), events.end(), [](const Event& e) { return std::holds_alternative<T>(e); });
 }
 
 class EnginePriority : public ::testing::Test {

@@ -157,7 +157,7 @@ TEST_F(EngineResume, RestartFromCutsTheFileAndContinues) {
   auto job = makeJob(1, nginx.url("/file.bin"), dir_ / "file.part");
   job.max_bytes_per_second = 1000 * 1000;
   engine.start(job);
-  ASSERT_TRUE(events_.waitFor(1, [](const std::vector<EngineEvent>& events) {
+  ASSERT_TRUE(events_.waitFor(1, [](const std::vector<Event>& events) {
     auto progress = eventsOfType<Progress>(events);
     return !progress.empty() && progress.back().total_written >= 300000;
   }));
@@ -176,7 +176,7 @@ TEST_F(EngineResume, RestartFromWithoutValidatorsStartsOver) {
   FixtureServer server(dir_, dir_ / "source.bin", {"--no-validators", "--rate", "400000"});
   Engine engine(events_.sink());
   engine.start(makeJob(1, server.url(), dir_ / "file.part"));
-  ASSERT_TRUE(events_.waitFor(1, [](const std::vector<EngineEvent>& events) {
+  ASSERT_TRUE(events_.waitFor(1, [](const std::vector<Event>& events) {
     auto progress = eventsOfType<Progress>(events);
     return !progress.empty() && progress.back().total_written >= 100000;
   }));

@@ -85,7 +85,7 @@ TEST_F(EngineScheduling, RaisingTheLimitStartsWaitingJobs) {
   engine.setGroupLimits("g", GroupLimits{1, 4});
   engine.start(slowJob(1, nginx, "a.bin", 300 * 1000));  // ~1.3 s: time to raise the limit
   engine.start(slowJob(2, nginx, "b.bin"));
-  ASSERT_TRUE(events_.waitFor(2, [](const std::vector<EngineEvent>& events) {
+  ASSERT_TRUE(events_.waitFor(2, [](const std::vector<Event>& events) {
     auto waiting = eventsOfType<Waiting>(events);
     return !waiting.empty() && waiting.back().reason == "concurrency-limit";
   }));
@@ -99,7 +99,7 @@ TEST_F(EngineScheduling, StopMidTransferLeavesAResumablePartialFile) {
   ft::NginxServer nginx(nginxOptions(dir_ / "www"));
   Engine engine(events_.sink());
   engine.start(slowJob(1, nginx, "a.bin"));
-  ASSERT_TRUE(events_.waitFor(1, [](const std::vector<EngineEvent>& events) {
+  ASSERT_TRUE(events_.waitFor(1, [](const std::vector<Event>& events) {
     auto progress = eventsOfType<Progress>(events);
     return !progress.empty() && progress.back().total_written >= 100000;
   }));
@@ -144,7 +144,7 @@ TEST_F(EngineScheduling, StopWaitingAndBackingOffJobs) {
   auto backing_off = makeJob(3, failing.url(), dir_ / "c.part");
   backing_off.retry.initial_backoff = 10s;
   engine.start(backing_off);
-  ASSERT_TRUE(events_.waitFor(3, [](const std::vector<EngineEvent>& events) {
+  ASSERT_TRUE(events_.waitFor(3, [](const std::vector<Event>& events) {
     return !eventsOfType<Retrying>(events).empty();
   }));
   engine.stop(2);
@@ -168,7 +168,7 @@ TEST_F(EngineScheduling, DestructionAbandonsRunningJobsSilently) {
     Engine engine(events_.sink());
     engine.start(slowJob(1, nginx, "a.bin"));
     engine.start(slowJob(2, nginx, "b.bin"));
-    ASSERT_TRUE(events_.waitFor(1, [](const std::vector<EngineEvent>& events) {
+    ASSERT_TRUE(events_.waitFor(1, [](const std::vector<Event>& events) {
       return !eventsOfType<Progress>(events).empty();
     }));
   }

@@ -1,7 +1,7 @@
 #pragma once
-// Shared pieces of the engine's upload tests: a recorder of both event streams in one order, the
-// upload sink, the cutting proxy, the VideoFarm server and @tus/server as child processes
-// (support/servers.hpp), and upload jobs with test back-offs.
+// Shared pieces of the engine's upload tests: a recorder of the engine's events in order, the
+// cutting proxy, the VideoFarm server and @tus/server as child processes (support/servers.hpp),
+// and upload jobs with test back-offs.
 
 #include <gtest/gtest.h>
 
@@ -30,21 +30,16 @@ using ft::python;
 using ft::UploadServer;
 using ft::VideoFarm;
 
-using AnyEvent = std::variant<Waiting, Responded, Progress, Retrying, Finished, SendProgress, UploadResourceKnown,
-                              UploadRestarted, RedirectProposed>;
+// Every event the engine sends (the name predates the one Event type).
+using AnyEvent = Event;
 
-inline TaskId idOf(const AnyEvent& e) {
-  return std::visit([](const auto& x) { return x.id; }, e);
-}
+inline TaskId idOf(const AnyEvent& e) { return taskOf(e); }
 
-// Both sinks into one list, in the order the engine calls them.
+// The sink's events in one list, in the order the engine sends them.
 class UploadRecorder {
  public:
   Engine::Sink sink() {
-    return [this](EngineEvent e) { add(std::visit([](auto& x) { return AnyEvent(std::move(x)); }, e)); };
-  }
-  Engine::UploadSink uploadSink() {
-    return [this](UploadEvent e) { add(std::visit([](auto& x) { return AnyEvent(std::move(x)); }, e)); };
+    return [this](Event e) { add(std::move(e)); };
   }
 
   std::optional<Finished> waitFinished(TaskId id, std::chrono::milliseconds timeout = 60s) {

@@ -24,7 +24,7 @@ class EngineResumableUpload : public ::testing::Test {
     CutProxy proxy(dir_, server.port(), cut_method, kSize / 2, mode == ResumableMode::ietf);
     const std::string id = server.createVideo("resumable");
     const std::string url = mode == ResumableMode::tus ? proxy.url("/tus/videos/" + id) : proxy.url("/videos/" + id + "/movie");
-    Engine engine(events_.sink(), {}, events_.uploadSink());
+    Engine engine(events_.sink());
     auto job = makeUpload(1, url, dir_ / "movie.bin", dir_ / "answer");
     job.resumable.mode = mode;
     job.resumable.ietf_interop_version = interop_version;
@@ -74,7 +74,7 @@ class EngineResumableUpload : public ::testing::Test {
 TEST_F(EngineResumableUpload, PlainPutToVideoFarm) {
   VideoFarm server(dir_);
   const std::string id = server.createVideo("plain");
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   engine.start(makeUpload(1, server.url("/videos/" + id + "/movie"), dir_ / "movie.bin", dir_ / "answer"));
   auto finished = events_.waitFinished(1);
   ASSERT_TRUE(finished && !finished->error) << finished->error->describe();
@@ -93,7 +93,7 @@ TEST_F(EngineResumableUpload, StopThenStartAgainWithTheUploadUrl) {
   std::string upload_url;
   std::uint64_t offset = 0;
   {
-    Engine engine(events_.sink(), {}, events_.uploadSink());
+    Engine engine(events_.sink());
     auto job = makeUpload(1, proxy.url("/videos/" + id + "/movie"), dir_ / "movie.bin", dir_ / "answer");
     job.resumable.mode = ResumableMode::ietf;
     job.max_bytes_per_second = 2'000'000;
@@ -115,7 +115,7 @@ TEST_F(EngineResumableUpload, StopThenStartAgainWithTheUploadUrl) {
     EXPECT_NE(finished->error->message.find(upload_url), std::string::npos) << finished->error->message;
   }  // the engine is gone, as after a daemon restart
 
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto job = makeUpload(2, proxy.url("/videos/" + id + "/movie"), dir_ / "movie.bin", dir_ / "answer");
   job.resumable.mode = ResumableMode::ietf;
   job.resumable.upload_url = upload_url;
@@ -138,7 +138,7 @@ TEST_F(EngineResumableUpload, StopThenStartAgainWithTheUploadUrl) {
 TEST_F(EngineResumableUpload, ForgottenUploadStartsAgainFromZero) {
   VideoFarm server(dir_);
   const std::string id = server.createVideo("forgotten");
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto job = makeUpload(1, server.url("/videos/" + id + "/movie"), dir_ / "movie.bin", dir_ / "answer");
   job.resumable.mode = ResumableMode::ietf;
   job.resumable.upload_url = server.url("/uploads/0123456789abcdef0123456789abcdef");
@@ -161,7 +161,7 @@ TEST_F(EngineResumableUpload, ForgottenUploadStartsAgainFromZero) {
 TEST_F(EngineResumableUpload, AlreadyCompleteUploadAnswersWithTheHead) {
   VideoFarm server(dir_);
   const std::string id = server.createVideo("complete");
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto job = makeUpload(1, server.url("/videos/" + id + "/movie"), dir_ / "movie.bin", dir_ / "answer");
   job.resumable.mode = ResumableMode::ietf;
   engine.start(std::move(job));
@@ -188,7 +188,7 @@ TEST_F(EngineResumableUpload, TusServerFromNpmContinuesAfterACut) {
   if (auto missing = ft::TusServer::missing(node_dir); !missing.empty()) FAIL() << missing;
   ft::TusServer tus(dir_, node_dir);
   CutProxy proxy(dir_, tus.port(), "PATCH", kSize / 2);
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto job = makeUpload(1, proxy.url("/files/"), dir_ / "movie.bin", dir_ / "answer");
   job.resumable.mode = ResumableMode::tus;
   job.resumable.tus_metadata = "filename bW92aWUuYmlu";

@@ -37,7 +37,7 @@ TEST_F(EngineUpload, BigFileToNginxWebDavPut) {
   ft::writeRandomFile(dir_ / "big.bin", size, 31);
   EngineOptions engine_options;
   engine_options.progress_interval = 100ms;
-  Engine engine(events_.sink(), engine_options, events_.uploadSink());
+  Engine engine(events_.sink(), engine_options);
   auto job = makeUpload(1, nginx.url("/up/big.bin"), dir_ / "big.bin", dir_ / "answer");
   auto started = Clock::now();
   engine.start(std::move(job));
@@ -66,7 +66,7 @@ TEST_F(EngineUpload, BigFileToNginxWebDavPut) {
 TEST_F(EngineUpload, PutDeliversAnswerHeadersAndBody) {
   UploadServer server(dir_);
   ft::writeRandomFile(dir_ / "src.bin", 3'000'000, 32);
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto job = makeUpload(1, server.url("/files/a.bin"), dir_ / "src.bin", dir_ / "answer");
   job.request.headers.push_back({"Content-Type", "application/x-test"});
   engine.start(std::move(job));
@@ -92,7 +92,7 @@ TEST_F(EngineUpload, PutDeliversAnswerHeadersAndBody) {
 TEST_F(EngineUpload, ClientErrorDeliversBodyWithHttpError) {
   UploadServer server(dir_, {"--status", "403"});
   ft::writeRandomFile(dir_ / "src.bin", 1000, 33);
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   engine.start(makeUpload(1, server.url("/x"), dir_ / "src.bin", dir_ / "answer"));
   auto finished = events_.waitFinished(1);
   ASSERT_TRUE(finished && finished->error);
@@ -107,7 +107,7 @@ TEST_F(EngineUpload, ClientErrorDeliversBodyWithHttpError) {
 TEST_F(EngineUpload, LongAnswerIsCappedAndSaysSo) {
   UploadServer server(dir_, {"--status", "200", "--body-bytes", "300000"});
   ft::writeRandomFile(dir_ / "src.bin", 1000, 34);
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto job = makeUpload(1, server.url("/x"), dir_ / "src.bin", dir_ / "answer");
   job.max_response_body_bytes = 100000;
   engine.start(std::move(job));
@@ -122,7 +122,7 @@ TEST_F(EngineUpload, LongAnswerIsCappedAndSaysSo) {
 TEST_F(EngineUpload, ServiceUnavailableIsRetriedFromZero) {
   UploadServer server(dir_, {"--fail-first", "2"});
   ft::writeRandomFile(dir_ / "src.bin", 500'000, 35);
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   engine.start(makeUpload(1, server.url("/r.bin"), dir_ / "src.bin", dir_ / "answer"));
   auto finished = events_.waitFinished(1);
   ASSERT_TRUE(finished && !finished->error) << finished->error->describe();
@@ -142,7 +142,7 @@ TEST_F(EngineUpload, ServiceUnavailableIsRetriedFromZero) {
 TEST_F(EngineUpload, FileChangedMidUploadIsAPermanentError) {
   UploadServer server(dir_);
   ft::writeRandomFile(dir_ / "src.bin", 2'000'000, 36);
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto job = makeUpload(1, server.url("/c.bin"), dir_ / "src.bin", dir_ / "answer");
   job.max_bytes_per_second = 400'000;
   engine.start(std::move(job));
@@ -163,7 +163,7 @@ TEST_F(EngineUpload, FileChangedMidUploadIsAPermanentError) {
 TEST_F(EngineUpload, FileRemovedMidUploadIsNotFound) {
   UploadServer server(dir_);
   ft::writeRandomFile(dir_ / "src.bin", 2'000'000, 37);
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto job = makeUpload(1, server.url("/v.bin"), dir_ / "src.bin", dir_ / "answer");
   job.max_bytes_per_second = 400'000;
   engine.start(std::move(job));
@@ -178,7 +178,7 @@ TEST_F(EngineUpload, FileRemovedMidUploadIsNotFound) {
 TEST_F(EngineUpload, ExpectedIdentityFromAnEarlierRunIsChecked) {
   UploadServer server(dir_);
   ft::writeRandomFile(dir_ / "src.bin", 1000, 38);
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto job = makeUpload(1, server.url("/e.bin"), dir_ / "src.bin", dir_ / "answer");
   struct stat st{};
   ASSERT_EQ(::stat((dir_ / "src.bin").c_str(), &st), 0);
@@ -234,7 +234,7 @@ void streamUpload(UploadRecorder& events, const ft::TempDir& dir, bool known_len
   UploadServer server(dir);
   ft::writeRandomFile(dir / "src.bin", 1'500'000, 39);
   PipeWriter writer(ft::readFile(dir / "src.bin"));
-  Engine engine(events.sink(), {}, events.uploadSink());
+  Engine engine(events.sink());
   auto job = makeUpload(1, server.url("/s.bin"), dir / "unused", dir / "answer");
   job.request.method = "POST";
   job.body = StreamBody{writer.takeReadEnd(), known_length ? std::optional<std::uint64_t>(1'500'000) : std::nullopt};
@@ -257,7 +257,7 @@ TEST_F(EngineUpload, StreamWithoutLengthIsChunked) { streamUpload(events_, dir_,
 TEST_F(EngineUpload, StreamRedirectedWith307NeedsANewStream) {
   UploadServer server(dir_, {"--redirect", "307:/old:/new"});
   PipeWriter writer(std::string(200'000, 'a'));
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto job = makeUpload(1, server.url("/old"), dir_ / "unused", dir_ / "answer");
   job.body = StreamBody{writer.takeReadEnd(), 200'000};
   engine.start(std::move(job));
@@ -271,7 +271,7 @@ TEST_F(EngineUpload, StreamRedirectedWith307NeedsANewStream) {
 TEST_F(EngineUpload, StreamRetryNeedsANewStream) {
   UploadServer server(dir_, {"--fail-first", "1"});
   PipeWriter writer(std::string(200'000, 'b'));
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto job = makeUpload(1, server.url("/s"), dir_ / "unused", dir_ / "answer");
   job.body = StreamBody{writer.takeReadEnd(), std::nullopt};
   engine.start(std::move(job));
@@ -286,7 +286,7 @@ TEST_F(EngineUpload, StreamRetryNeedsANewStream) {
 TEST_F(EngineUpload, SeeOtherAfterPostFetchesTheNewLocation) {
   UploadServer server(dir_, {"--redirect", "303:/form:/result"});
   ft::writeRandomFile(dir_ / "src.bin", 100'000, 40);
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto job = makeUpload(1, server.url("/form"), dir_ / "src.bin", dir_ / "answer");
   job.request.method = "POST";
   job.request.headers.push_back({"Content-Type", "application/octet-stream"});
@@ -308,7 +308,7 @@ TEST_F(EngineUpload, SeeOtherAfterPostFetchesTheNewLocation) {
 TEST_F(EngineUpload, MovedPermanentlyTurnsPostIntoGetButKeepsPut) {
   UploadServer server(dir_, {"--redirect", "301:/a:/b", "--redirect", "302:/c:/d.bin"});
   ft::writeRandomFile(dir_ / "src.bin", 100'000, 41);
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto post = makeUpload(1, server.url("/a"), dir_ / "src.bin", dir_ / "answer1");
   post.request.method = "POST";
   engine.start(std::move(post));
@@ -326,7 +326,7 @@ TEST_F(EngineUpload, TemporaryAndPermanentRedirectsResendTheBody) {
   UploadServer target(dir_);
   UploadServer server(dir_, {"--redirect", "307:/t:" + target.url("/t.bin"), "--redirect", "308:/p:/p.bin"});
   ft::writeRandomFile(dir_ / "src.bin", 2'000'000, 42);
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto job = makeUpload(1, server.url("/t"), dir_ / "src.bin", dir_ / "answer1");
   job.request.method = "POST";
   job.request.headers.push_back({"Authorization", "Bearer secret"});
@@ -349,7 +349,7 @@ TEST_F(EngineUpload, TemporaryAndPermanentRedirectsResendTheBody) {
 TEST_F(EngineUpload, RefusePolicyDeliversTheRedirect) {
   UploadServer server(dir_, {"--redirect", "307:/old:/new"});
   ft::writeRandomFile(dir_ / "src.bin", 1000, 43);
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto job = makeUpload(1, server.url("/old"), dir_ / "src.bin", dir_ / "answer");
   job.redirects = RedirectPolicy::refuse;
   engine.start(std::move(job));
@@ -368,7 +368,7 @@ TEST_F(EngineUpload, RefusePolicyDeliversTheRedirect) {
 TEST_F(EngineUpload, AskPolicyWaitsForTheDecision) {
   UploadServer server(dir_, {"--redirect", "308:/old:/new.bin", "--redirect", "302:/x:/y"});
   ft::writeRandomFile(dir_ / "src.bin", 300'000, 44);
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto yes = makeUpload(1, server.url("/old"), dir_ / "src.bin", dir_ / "answer1");
   yes.redirects = RedirectPolicy::ask;
   auto no = makeUpload(2, server.url("/x"), dir_ / "src.bin", dir_ / "answer2");
@@ -406,7 +406,7 @@ TEST_F(EngineUpload, AskPolicyWaitsForTheDecision) {
 TEST_F(EngineUpload, StopWhileHeldForADecision) {
   UploadServer server(dir_, {"--redirect", "307:/old:/new"});
   ft::writeRandomFile(dir_ / "src.bin", 1000, 45);
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto job = makeUpload(1, server.url("/old"), dir_ / "src.bin", dir_ / "answer");
   job.redirects = RedirectPolicy::ask;
   engine.start(std::move(job));
@@ -419,7 +419,7 @@ TEST_F(EngineUpload, StopWhileHeldForADecision) {
 }
 
 TEST_F(EngineUpload, BadJobsFailAtOnce) {
-  Engine engine(events_.sink(), {}, events_.uploadSink());
+  Engine engine(events_.sink());
   auto missing = makeUpload(1, "http://127.0.0.1:1/x", dir_ / "nope.bin", dir_ / "answer");
   engine.start(std::move(missing));
   ft::writeFile(dir_ / "src.bin", "abc");

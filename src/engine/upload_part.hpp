@@ -1,24 +1,21 @@
 #pragma once
-// What the transfer thread knows about one upload between its requests: the body source, the
+// What only an upload job has (Job::part): the body source, the protocol it speaks, the
 // resumable upload's resource and offset, the next request to make, and the answer to deliver.
-// Only the transfer thread touches it (through Job::upload).
+// Only the transfer thread touches it.
 
 #include <cstdint>
-#include <functional>
+#include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/unique_fd.hpp"
 #include "engine/transfer.hpp"
+#include "engine/upload_protocol.hpp"
 
 namespace ferry::engine {
-
-using UploadEventSink = std::function<void(UploadEvent)>;
-
-// The requests an upload is made of. `create` is the application's own request (for tus: the
-// creation POST); `probe` is HEAD of the upload resource; `append` is PATCH from the server's offset.
-enum class UploadStep { create, probe, append };
 
 struct PendingRedirect {
   long status = 0;
@@ -27,14 +24,18 @@ struct PendingRedirect {
   bool keeps_body = false;
 };
 
-struct UploadState {
-  UploadJob spec;
-  const UploadEventSink* sink = nullptr;  // the Engine's (owned by Engine::Impl, outlives jobs)
+struct UploadPart {
+  // ---- what was asked (the upload-only fields of the UploadJob) ----
+  UploadBody body;
+  std::filesystem::path response_body_path;
+  std::uint64_t max_response_body_bytes = 0;
+  RedirectPolicy redirect_policy = RedirectPolicy::follow;
+  std::unique_ptr<const UploadProtocol> protocol;  // chosen from ResumableUpload::mode at job start
 
   // ---- the body ----
-  bool is_stream() const { return std::holds_alternative<StreamBody>(spec.body); }
-  const FileBody* file() const { return std::get_if<FileBody>(&spec.body); }
-  StreamBody* stream() { return std::get_if<StreamBody>(&spec.body); }
+  bool is_stream() const { return std::holds_alternative<StreamBody>(body); }
+  const FileBody* file() const { return std::get_if<FileBody>(&body); }
+  StreamBody* stream() { return std::get_if<StreamBody>(&body); }
   std::optional<std::uint64_t> body_length;  // file size, or the stream's declared length
   FileIdentity identity;                     // of a file source, recorded (or given) at job start
   std::uint64_t stream_bytes_taken = 0;      // bytes read from a stream source: it cannot give them again
@@ -49,6 +50,7 @@ struct UploadState {
   std::optional<PendingRedirect> pending_redirect;  // RedirectPolicy::ask, while held
   int conflicts = 0;                                // 409s in a row on PATCH
   std::optional<std::string> restart_reason;        // UploadRestarted, sent when the next request starts
+  bool next_request_continues = false;              // the next start continues the current attempt
 
   // ---- resumable ----
   std::string upload_url;            // absolute; empty until known
@@ -67,10 +69,6 @@ struct UploadState {
   UniqueFd response_file;
   std::uint64_t response_bytes = 0;
   bool response_truncated = false;
-
-  void emit(UploadEvent event) const {
-    if (sink != nullptr && *sink) (*sink)(std::move(event));
-  }
 };
 
 }  // namespace ferry::engine

@@ -1,0 +1,164 @@
+#include "store/row_codec.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace ferry::store {
+namespace {
+
+using Json = nlohmann::json;
+
+Error damaged(std::string_view what) {
+  return Error(errc::internal, "a stored " + std::string(what) +
+                                   " is damaged (the state directory was changed by something other than ferryd); "
+                                   "cancel the task or remove the state directory");
+}
+
+// Reads of a stored object: a missing field takes its default, a field of the wrong type is damage.
+class StoredFields {
+ public:
+  explicit StoredFields(const Json& object) : object_(object) {}
+  bool ok() const { return ok_; }
+
+  template <class T>
+  T get(const char* field, T fallback) {
+    auto it = object_.find(field);
+    if (it == object_.end() || it->is_null()) return fallback;
+    if (!matches<T>(*it)) {
+      ok_ = false;
+      return fallback;
+    }
+    return it->get<T>();
+  }
+
+  const Json* object(const char* field) {
+    auto it = object_.find(field);
+    if (it == object_.end()) return nullptr;
+    if (!it->is_object()) ok_ = false;
+    return it->is_object() ? &*it : nullptr;
+  }
+
+ private:
+  template <class T>
+  static bool matches(const Json& j) {
+    if constexpr (std::is_same_v<T, bool>) return j.is_boolean();
+    else if constexpr (std::is_same_v<T, std::string>) return j.is_string();
+    else if constexpr (std::is_same_v<T, double>) return j.is_number();
+    else if constexpr (std::is_unsigned_v<T>) return j.is_number_unsigned();
+    else return j.is_number_integer();
+  }
+
+  const Json& object_;
+  bool ok_ = true;
+};
+
+Json parseObject(std::string_view text) {
+  auto j = Json::parse(text, nullptr, false);
+  return j.is_object() ? j : Json();
+}
+
+Json requestToStored(const model::HttpRequest& request) {
+  Json headers = Json::array();
+  for (const auto& h : request.headers) headers.push_back(Json::array({h.name, h.value}));
+  return Json{{"url", request.url},
+              {"method", request.method},
+              {"headers", headers},
+              {"stall_timeout", request.stall_timeout.count()},
+              {"connect_timeout", request.connect_timeout.count()}};
+}
+
+Json schedulingToStored(const model::Scheduling& s) {
+  Json j{{"priority", s.priority}, {"discretionary", s.discretionary}};
+  if (s.begin_at) j["begin_at"] = std::chrono::duration_cast<std::chrono::seconds>(s.begin_at->time_since_epoch()).count();
+  return j;
+}
+
+Json uploadToStored(const StoredUpload& u) {
+  return {{"body", u.body},
+          {"spooled", u.spooled},
+          {"identity", {{"size", u.identity.size}, {"mtime_ns", u.identity.mtime_ns}, {"device", u.identity.device}, {"inode", u.identity.inode}}},
+          {"resumable", model::resumableModeName(u.mode)},
+          {"redirects", model::redirectPolicyName(u.redirects)},
+          {"upload_url", u.upload_url},
+          {"confirmed_offset", u.confirmed_offset},
+          {"stream", u.stream},
+          {"stream_length", u.stream_length ? Json(*u.stream_length) : Json(nullptr)}};
+}
+
+bool readHeaders(const Json& j, std::vector<model::Header>& out) {
+  auto it = j.find("headers");
+  if (it == j.end()) return true;
+  if (!it->is_array()) return false;
+  for (const auto& pair : *it) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string()) return false;
+    out.push_back({pair[0].get<std::string>(), pair[1].get<std::string>()});
+  }
+  return true;
+}
+
+Result<StoredUpload> uploadFromStored(const Json& j) {
+  if (!j.is_object() || !j.contains("body") || !j["body"].is_string() || !j.contains("identity"))
+    return tl::unexpected(damaged("upload description"));
+  StoredFields f(j);
+  StoredUpload u;
+  u.body = f.get<std::string>("body", "");
+  u.spooled = f.get("spooled", false);
+  if (const auto* id = f.object("identity")) {
+    StoredFields i(*id);
+    u.identity = {i.get<std::uint64_t>("size", 0), i.get<std::int64_t>("mtime_ns", 0), i.get<std::uint64_t>("device", 0),
+                  i.get<std::uint64_t>("inode", 0)};
+    if (!i.ok()) return tl::unexpected(damaged("upload description"));
+  }
+  auto mode = model::resumableModeFromName(f.get<std::string>("resumable", "ietf"));
+  auto redirects = model::redirectPolicyFromName(f.get<std::string>("redirects", "follow"));
+  u.upload_url = f.get<std::string>("upload_url", "");
+  u.confirmed_offset = f.get<std::uint64_t>("confirmed_offset", 0);
+  u.stream = f.get("stream", false);
+  if (j.contains("stream_length") && !j["stream_length"].is_null()) u.stream_length = f.get<std::uint64_t>("stream_length", 0);
+  if (!mode || !redirects || !f.ok()) return tl::unexpected(damaged("upload description"));
+  u.mode = *mode;
+  u.redirects = *redirects;
+  return u;
+}
+
+}  // namespace
+
+std::string encodeRequest(const StoredRequest& stored) {
+  Json j = requestToStored(stored.request);
+  j["schedule"] = schedulingToStored(stored.scheduling);
+  if (stored.upload) j["upload"] = uploadToStored(*stored.upload);
+  return j.dump();
+}
+
+Result<StoredRequest> decodeRequest(std::string_view json) {
+  const Json j = parseObject(json);
+  if (!j.is_object()) return tl::unexpected(damaged("request"));
+  StoredFields f(j);
+  StoredRequest stored;
+  auto& r = stored.request;
+  r.url = f.get<std::string>("url", "");
+  r.method = f.get<std::string>("method", "GET");
+  r.stall_timeout = std::chrono::seconds(f.get<std::int64_t>("stall_timeout", r.stall_timeout.count()));
+  r.connect_timeout = std::chrono::seconds(f.get<std::int64_t>("connect_timeout", r.connect_timeout.count()));
+  if (r.url.empty() || !readHeaders(j, r.headers) || !f.ok()) return tl::unexpected(damaged("request"));
+  if (const auto* schedule = f.object("schedule")) {
+    StoredFields s(*schedule);
+    stored.scheduling.priority = s.get("priority", 0.5);
+    stored.scheduling.discretionary = s.get("discretionary", false);
+    if (schedule->contains("begin_at") && !(*schedule)["begin_at"].is_null())
+      stored.scheduling.begin_at = std::chrono::system_clock::time_point(std::chrono::seconds(s.get<std::int64_t>("begin_at", 0)));
+    if (!s.ok()) return tl::unexpected(damaged("schedule"));
+  }
+  if (!f.ok()) return tl::unexpected(damaged("request"));
+  if (j.contains("upload")) {
+    auto upload = uploadFromStored(j["upload"]);
+    if (!upload) return tl::unexpected(upload.error());
+    stored.upload = std::move(*upload);
+  }
+  return stored;
+}
+
+std::string encodeUpload(const StoredUpload& upload) { return uploadToStored(upload).dump(); }
+
+Result<StoredUpload> decodeUpload(std::string_view json) { return uploadFromStored(parseObject(json)); }
+
+}  // namespace ferry::store

@@ -1,0 +1,83 @@
+#include <gtest/gtest.h>
+
+#include "store/row_codec.hpp"
+
+using namespace ferry;
+using namespace ferry::store;
+
+namespace {
+
+// What ferryd 0.1.0 wrote (tests/fixtures/state-0.1.0-schema3.sql): the format must not drift.
+constexpr std::string_view kRequest0_1 =
+    R"({"connect_timeout":30,"headers":[],"method":"GET","schedule":{"begin_at":4102444800,"discretionary":false,"priority":0.75},"stall_timeout":60,"url":"http://127.0.0.1:1/later.bin"})";
+constexpr std::string_view kUpload0_1 =
+    R"({"body":"/srv/up.bin","confirmed_offset":0,"identity":{"device":2049,"inode":77,"mtime_ns":1700000000000000000,"size":300000},"redirects":"follow","resumable":"none","spooled":false,"stream":false,"stream_length":null,"upload_url":""})";
+
+}  // namespace
+
+TEST(RowCodec, ReadsAndWritesTheFormatOf0_1_0ByteForByte) {
+  auto request = decodeRequest(kRequest0_1);
+  ASSERT_TRUE(request) << request.error().describe();
+  EXPECT_EQ(request->request.url, "http://127.0.0.1:1/later.bin");
+  EXPECT_DOUBLE_EQ(request->scheduling.priority, 0.75);
+  ASSERT_TRUE(request->scheduling.begin_at);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(request->scheduling.begin_at->time_since_epoch()).count(), 4102444800);
+  EXPECT_FALSE(request->upload);
+  EXPECT_EQ(encodeRequest(*request), kRequest0_1);
+
+  auto upload = decodeUpload(kUpload0_1);
+  ASSERT_TRUE(upload) << upload.error().describe();
+  EXPECT_EQ(upload->identity.inode, 77u);
+  EXPECT_EQ(upload->mode, model::ResumableMode::none);
+  EXPECT_EQ(encodeUpload(*upload), kUpload0_1);
+}
+
+TEST(RowCodec, ATokensRequestCarriesItsUploadAndRoundTrips) {
+  StoredRequest stored;
+  stored.request.url = "https://example.test/up";
+  stored.request.method = "PUT";
+  stored.request.headers = {{"X-A", "1"}, {"X-B", "two"}};
+  stored.request.stall_timeout = std::chrono::seconds(5);
+  stored.upload = StoredUpload{};
+  stored.upload->body = "/spool/1.body";
+  stored.upload->spooled = true;
+  stored.upload->mode = model::ResumableMode::tus;
+  stored.upload->redirects = model::RedirectPolicy::ask;
+  stored.upload->upload_url = "https://example.test/files/abc";
+  stored.upload->confirmed_offset = 1234;
+  stored.upload->stream_length = 99;
+  auto back = decodeRequest(encodeRequest(stored));
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_EQ(back->request.method, "PUT");
+  EXPECT_EQ(back->request.headers, stored.request.headers);
+  EXPECT_EQ(back->request.stall_timeout, std::chrono::seconds(5));
+  ASSERT_TRUE(back->upload);
+  EXPECT_EQ(back->upload->mode, model::ResumableMode::tus);
+  EXPECT_EQ(back->upload->redirects, model::RedirectPolicy::ask);
+  EXPECT_EQ(back->upload->upload_url, "https://example.test/files/abc");
+  EXPECT_EQ(back->upload->confirmed_offset, 1234u);
+  EXPECT_EQ(back->upload->stream_length, std::optional<std::uint64_t>(99));
+  EXPECT_TRUE(back->upload->spooled);
+}
+
+TEST(RowCodec, ADamagedRowIsAnInternalErrorNotAGuess) {
+  for (std::string_view bad : {std::string_view(""), std::string_view("[]"), std::string_view("{"),
+                               std::string_view(R"({"url":5})"), std::string_view(R"({"method":"GET"})"),
+                               std::string_view(R"({"url":"http://a/","headers":[["x"]]})"),
+                               std::string_view(R"({"url":"http://a/","stall_timeout":"60"})"),
+                               std::string_view(R"({"url":"http://a/","schedule":{"priority":"high"}})"),
+                               std::string_view(R"({"url":"http://a/","upload":{"body":1}})")}) {
+    auto r = decodeRequest(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, errc::internal) << bad;
+    EXPECT_NE(r.error().message.find("damaged"), std::string::npos) << r.error().message;
+  }
+  for (std::string_view bad : {std::string_view("null"), std::string_view(R"({"body":"/a"})"),
+                               std::string_view(R"({"body":"/a","identity":{"size":-1}})"),
+                               std::string_view(R"({"body":"/a","identity":{},"resumable":"maybe"})"),
+                               std::string_view(R"({"body":"/a","identity":{},"spooled":"yes"})")}) {
+    auto r = decodeUpload(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, errc::internal) << bad;
+  }
+}
