@@ -1,47 +1,9 @@
 #include "daemon/task.hpp"
 
-#include <array>
-#include <utility>
-
 #include "protocol/scheduling.hpp"
 
 namespace ferry::daemon {
-namespace {
 
-// The names an enum's values have in the store and on the wire, both ways.
-template <class Enum, std::size_t N>
-using NameTable = std::array<std::pair<Enum, std::string_view>, N>;
-
-template <class Enum, std::size_t N>
-std::optional<std::string_view> nameIn(const NameTable<Enum, N>& table, Enum value) {
-  for (const auto& [v, name] : table)
-    if (v == value) return name;
-  return std::nullopt;
-}
-
-template <class Enum, std::size_t N>
-std::optional<Enum> valueIn(const NameTable<Enum, N>& table, std::string_view name) {
-  for (const auto& [v, n] : table)
-    if (n == name) return v;
-  return std::nullopt;
-}
-
-constexpr NameTable<engine::ResumableMode, 3> kModes{{
-    {engine::ResumableMode::none, "none"},
-    {engine::ResumableMode::ietf, "ietf"},
-    {engine::ResumableMode::tus, "tus"},
-}};
-constexpr NameTable<engine::RedirectPolicy, 3> kRedirectPolicies{{
-    {engine::RedirectPolicy::follow, "follow"},
-    {engine::RedirectPolicy::refuse, "refuse"},
-    {engine::RedirectPolicy::ask, "ask"},
-}};
-
-}  // namespace
-
-std::optional<engine::ResumableMode> resumableModeFromName(std::string_view name) { return valueIn(kModes, name); }
-std::string_view redirectPolicyName(engine::RedirectPolicy policy) { return nameIn(kRedirectPolicies, policy).value_or("follow"); }
-std::optional<engine::RedirectPolicy> redirectPolicyFromName(std::string_view name) { return valueIn(kRedirectPolicies, name); }
 
 Error cancelledError(const Task& t, bool resume_data_asked) {
   std::string message = t.isUpload() ? "the upload was cancelled" : "the download was cancelled";
@@ -54,11 +16,9 @@ store::TaskRow Task::toRow() const {
   row.id = id;
   row.session = session;
   row.kind = upload ? "upload" : "download";
-  if (upload) row.upload_json = upload->toJson().dump();
+  if (upload) row.upload_json = store::encodeUpload(upload->toStored());
   row.state = std::string(stateName(state()));
-  auto request_json = protocol::requestToJson(request);
-  protocol::schedulingToJson(scheduling, request_json["schedule"]);
-  row.request_json = request_json.dump();
+  row.request_json = store::encodeRequest({request, scheduling, std::nullopt});
   row.destination = destination;
   row.partial = partial;
   row.durable_offset = durable;
@@ -108,15 +68,10 @@ Result<Task> Task::fromRow(const store::TaskRow& row) {
   auto state = stateFromName(row.state);
   if (!state) return fail(errc::internal, "task " + std::to_string(row.id) + " has unknown state " + row.state);
   t.stored_state = *state;
-  auto json = nlohmann::json::parse(row.request_json, nullptr, false);
-  auto request = protocol::requestFromJson(json);
-  if (!request) return tl::unexpected(request.error());
-  t.request = *request;
-  if (json.is_object() && json.contains("schedule")) {
-    auto scheduling = protocol::schedulingFromJson(json["schedule"]);
-    if (!scheduling) return tl::unexpected(scheduling.error());
-    t.scheduling = *scheduling;
-  }
+  auto stored = store::decodeRequest(row.request_json);
+  if (!stored) return tl::unexpected(stored.error());
+  t.request = std::move(stored->request);
+  t.scheduling = stored->scheduling;
   t.destination = row.destination;
   t.partial = row.partial;
   t.durable = row.durable_offset;
@@ -131,9 +86,9 @@ Result<Task> Task::fromRow(const store::TaskRow& row) {
   t.result_path = row.result_path;
   t.description = row.description;
   if (row.kind == "upload") {
-    auto spec = UploadSpec::fromJson(nlohmann::json::parse(row.upload_json, nullptr, false));
+    auto spec = store::decodeUpload(row.upload_json);
     if (!spec) return tl::unexpected(spec.error());
-    t.upload = std::make_unique<UploadSpec>(std::move(*spec));
+    t.upload = std::make_unique<UploadSpec>(UploadSpec::fromStored(*spec));
   } else if (row.kind != "download") {
     return fail(errc::internal, "task " + std::to_string(row.id) + " is of unknown kind " + row.kind);
   }
@@ -141,37 +96,32 @@ Result<Task> Task::fromRow(const store::TaskRow& row) {
   return t;
 }
 
-nlohmann::json UploadSpec::toJson() const {
-  return {{"body", body.string()},
-          {"spooled", spooled},
-          {"identity", {{"size", identity.size}, {"mtime_ns", identity.mtime_ns}, {"device", identity.device}, {"inode", identity.inode}}},
-          {"resumable", nameIn(kModes, mode).value_or("none")},
-          {"redirects", redirectPolicyName(redirects)},
-          {"upload_url", upload_url},
-          {"confirmed_offset", confirmed_offset},
-          {"stream", stream},
-          {"stream_length", stream_length ? nlohmann::json(*stream_length) : nlohmann::json(nullptr)}};
+store::StoredUpload UploadSpec::toStored() const {
+  store::StoredUpload s;
+  s.body = body.string();
+  s.spooled = spooled;
+  s.identity = identity;
+  s.mode = mode;
+  s.redirects = redirects;
+  s.upload_url = upload_url;
+  s.confirmed_offset = confirmed_offset;
+  s.stream = stream;
+  s.stream_length = stream_length;
+  return s;
 }
 
-Result<UploadSpec> UploadSpec::fromJson(const nlohmann::json& j) {
-  // Written by this daemon only; a damaged row is reported, never guessed at.
-  if (!j.is_object() || !j.contains("body") || !j["body"].is_string() || !j.contains("identity") || !j["identity"].is_object())
-    return fail(errc::internal, "an upload task's stored description is damaged");
-  UploadSpec s;
-  s.body = j["body"].get<std::string>();
-  s.spooled = j.value("spooled", false);
-  const auto& id = j["identity"];
-  s.identity = {id.value("size", std::uint64_t{0}), id.value("mtime_ns", std::int64_t{0}), id.value("device", std::uint64_t{0}),
-                id.value("inode", std::uint64_t{0})};
-  auto mode = resumableModeFromName(j.value("resumable", "ietf"));
-  if (!mode) return fail(errc::internal, "an upload task has an unknown resumable mode");
-  s.mode = *mode;
-  s.redirects = redirectPolicyFromName(j.value("redirects", "follow")).value_or(engine::RedirectPolicy::follow);
-  s.upload_url = j.value("upload_url", "");
-  s.confirmed_offset = j.value("confirmed_offset", std::uint64_t{0});
-  s.stream = j.value("stream", false);
-  if (j.contains("stream_length") && j["stream_length"].is_number_unsigned()) s.stream_length = j["stream_length"].get<std::uint64_t>();
-  return s;
+UploadSpec UploadSpec::fromStored(const store::StoredUpload& stored) {
+  UploadSpec u;
+  u.body = stored.body;
+  u.spooled = stored.spooled;
+  u.identity = stored.identity;
+  u.mode = stored.mode;
+  u.redirects = stored.redirects;
+  u.upload_url = stored.upload_url;
+  u.confirmed_offset = stored.confirmed_offset;
+  u.stream = stored.stream;
+  u.stream_length = stored.stream_length;
+  return u;
 }
 
 }  // namespace ferry::daemon

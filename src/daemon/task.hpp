@@ -13,13 +13,12 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/error.hpp"
 #include "daemon/task_lifecycle.hpp"
 #include "engine/transfer.hpp"
 #include "protocol/messages.hpp"
 #include "store/records.hpp"
+#include "store/row_codec.hpp"
 
 namespace ferry::daemon {
 
@@ -41,14 +40,15 @@ struct UploadSpec {
   std::vector<engine::Header> response_headers;
   std::uint64_t sent = 0;
 
-  nlohmann::json toJson() const;
-  static Result<UploadSpec> fromJson(const nlohmann::json& j);
+  // What the store keeps of it (store/row_codec.hpp).
+  store::StoredUpload toStored() const;
+  static UploadSpec fromStored(const store::StoredUpload& stored);
 };
 
-std::optional<engine::ResumableMode> resumableModeFromName(std::string_view name);
-// create_upload's `redirects`: follow, refuse, ask (the attached application decides).
-std::optional<engine::RedirectPolicy> redirectPolicyFromName(std::string_view name);
-std::string_view redirectPolicyName(engine::RedirectPolicy policy);
+// create_upload's `resumable` (none, ietf, tus) and `redirects` (follow, refuse, ask).
+using model::redirectPolicyFromName;
+using model::redirectPolicyName;
+using model::resumableModeFromName;
 
 struct Task {
   std::uint64_t id = 0;

@@ -107,7 +107,9 @@ Result<std::map<std::string, store::ResumeTokenRow>::iterator> TaskManager::find
   auto it = tokens_.find(data->token);
   if (it == tokens_.end() || it->second.used)
     return fail(errc::resume_data_stale, "the resume data was already used or has expired; start the " + what + " again from its URL");
-  const bool of_upload = Json::parse(it->second.request_json, nullptr, false).contains("upload");
+  auto stored = store::decodeRequest(it->second.request_json);
+  if (!stored) return tl::unexpected(stored.error());
+  const bool of_upload = stored->upload.has_value();
   if (of_upload != upload)
     return fail(errc::invalid_argument, of_upload ? "the resume data is an upload's; continue it with uploadTaskWithResumeData "
                                                     "(ferryctl upload --resume-data)"
@@ -121,9 +123,9 @@ Result<store::ResumeTokenRow> TaskManager::adoptResumeData(Task& t, const std::s
   if (!found) return tl::unexpected(found.error());
   auto it = *found;
   const auto token = it->second;
-  auto request = protocol::requestFromJson(Json::parse(token.request_json, nullptr, false));
-  if (!request) return tl::unexpected(request.error());
-  if (t.request.url.empty() || t.request.url == request->url) t.request = *request;
+  auto stored = store::decodeRequest(token.request_json);
+  if (!stored) return tl::unexpected(stored.error());
+  if (t.request.url.empty() || t.request.url == stored->request.url) t.request = stored->request;
   t.durable = t.written = token.offset;
   t.validators = {token.etag, token.last_modified};
   tokens_.erase(it);  // single use, from this moment

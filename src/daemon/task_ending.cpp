@@ -147,11 +147,11 @@ void TaskManager::endTask(Task& t, Phase final_phase, Error error, bool keep_res
     token.session = t.session;
     token.source_task = t.id;
     token.created_at = secondsNow();
-    auto request_json = protocol::requestToJson(t.request);
+    store::StoredRequest stored{t.request, t.scheduling, std::nullopt};
     if (t.isUpload()) {
       // The server, not the token, decides where the upload continues (HEAD); the offset is informational.
       token.offset = t.upload->confirmed_offset;
-      request_json["upload"] = t.upload->toJson();
+      stored.upload = t.upload->toStored();
       if (t.upload->spooled) {
         token.partial = "resume/" + token.token + ".body";
         keep_from = t.upload->body;
@@ -164,7 +164,7 @@ void TaskManager::endTask(Task& t, Phase final_phase, Error error, bool keep_res
       keep_from = partialPath(t);
       cut_to_offset = true;
     }
-    token.request_json = request_json.dump();
+    token.request_json = store::encodeRequest(stored);
     blob = codec_.encode({codec_.keyId(), token.token, t.session, t.request.url, token.offset});
   }
   auto complete = outbox_.prepare(t.session, t.id, protocol::event::did_complete, Json::object());

@@ -78,12 +78,10 @@ Result<TaskManager::ResumedUpload> TaskManager::adoptUploadResumeData(const std:
   if (!found) return tl::unexpected(found.error());
   auto it = *found;
   const auto& token = it->second;
-  const auto json = Json::parse(token.request_json, nullptr, false);
-  auto request = protocol::requestFromJson(json);
-  if (!request) return tl::unexpected(request.error());
-  auto upload = UploadSpec::fromJson(json.value("upload", Json()));
-  if (!upload) return tl::unexpected(upload.error());
-  ResumedUpload resumed{std::move(*request), std::move(*upload), token.token, {}};
+  auto stored = store::decodeRequest(token.request_json);
+  if (!stored) return tl::unexpected(stored.error());
+  if (!stored->upload) return fail(errc::internal, "the resume token of an upload has no upload description");
+  ResumedUpload resumed{std::move(stored->request), UploadSpec::fromStored(*stored->upload), token.token, {}};
   // The body must be the bytes the server already has the beginning of: splicing two versions
   // of a file would store something nobody sent.
   const auto body = token.partial.empty() ? resumed.upload.body : state_dir_ / token.partial;
@@ -183,9 +181,10 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
           auto id = files::fileIdentity(to);
           if (!id) return tl::unexpected(id.error());
           *identity = *id;
-          auto json = Json::parse(row->upload_json, nullptr, false);
-          json["identity"] = {{"size", id->size}, {"mtime_ns", id->mtime_ns}, {"device", id->device}, {"inode", id->inode}};
-          row->upload_json = json.dump();
+          auto stored = store::decodeUpload(row->upload_json);
+          if (!stored) return tl::unexpected(stored.error());
+          stored->identity = *id;
+          row->upload_json = store::encodeUpload(*stored);
         }
         if (auto n = s.noteTaskId(row->id); !n) return n;
         return s.upsertTask(*row);

@@ -1,6 +1,11 @@
 #pragma once
-// How an upload treats redirects and which resumable-upload protocol it speaks. The names on the
-// wire and in the store ("follow", "ietf", ...) are the protocol's (protocol/upload_spec.hpp).
+// How an upload treats redirects and which resumable-upload protocol it speaks, and their names
+// ("follow", "ietf", ...), the same on the wire (create_upload) and in the store (row_codec.hpp).
+
+#include <array>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 namespace ferry::model {
 
@@ -20,5 +25,46 @@ enum class ResumableMode {
   ietf,  // IETF "Resumable Uploads for HTTP" (interop version 8 by default, 6 selectable)
   tus,   // tus 1.0.0 core + creation: POST request.url, then PATCH the upload URL
 };
+
+namespace detail {
+template <class Enum, std::size_t N>
+using NameTable = std::array<std::pair<Enum, std::string_view>, N>;
+
+inline constexpr NameTable<ResumableMode, 3> kResumableModeNames{{
+    {ResumableMode::none, "none"},
+    {ResumableMode::ietf, "ietf"},
+    {ResumableMode::tus, "tus"},
+}};
+inline constexpr NameTable<RedirectPolicy, 3> kRedirectPolicyNames{{
+    {RedirectPolicy::follow, "follow"},
+    {RedirectPolicy::refuse, "refuse"},
+    {RedirectPolicy::ask, "ask"},
+}};
+
+template <class Enum, std::size_t N>
+constexpr std::string_view nameIn(const NameTable<Enum, N>& table, Enum value) {
+  for (const auto& [v, name] : table)
+    if (v == value) return name;
+  return table[0].second;
+}
+
+template <class Enum, std::size_t N>
+constexpr std::optional<Enum> valueIn(const NameTable<Enum, N>& table, std::string_view name) {
+  for (const auto& [v, n] : table)
+    if (n == name) return v;
+  return std::nullopt;
+}
+}  // namespace detail
+
+constexpr std::string_view resumableModeName(ResumableMode mode) { return detail::nameIn(detail::kResumableModeNames, mode); }
+constexpr std::optional<ResumableMode> resumableModeFromName(std::string_view name) {
+  return detail::valueIn(detail::kResumableModeNames, name);
+}
+constexpr std::string_view redirectPolicyName(RedirectPolicy policy) {
+  return detail::nameIn(detail::kRedirectPolicyNames, policy);
+}
+constexpr std::optional<RedirectPolicy> redirectPolicyFromName(std::string_view name) {
+  return detail::valueIn(detail::kRedirectPolicyNames, name);
+}
 
 }  // namespace ferry::model
