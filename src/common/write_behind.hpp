@@ -11,22 +11,19 @@
 // (offsets reported, durable offsets recorded) only once its future is ready without error. Wait
 // for it before the file is synced, cut, closed or removed.
 
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <future>
-#include <mutex>
-#include <thread>
 
 #include "common/files.hpp"
+#include "common/worker_thread.hpp"
 
 namespace ferry::files {
 
 class WriteBehind {
  public:
   WriteBehind();
-  ~WriteBehind();  // finishes the writes already queued, then joins
+  ~WriteBehind() = default;  // finishes the writes already queued, then joins
   WriteBehind(const WriteBehind&) = delete;
   WriteBehind& operator=(const WriteBehind&) = delete;
 
@@ -45,13 +42,7 @@ class WriteBehind {
     std::uint64_t offset;
     std::promise<WriteResult> done;
   };
-  void run();
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Request> queue_;
-  bool stopping_ = false;
-  std::thread thread_;  // last: started after every member above is ready
+  WorkerThread<Request> worker_;
 };
 
 }  // namespace ferry::files

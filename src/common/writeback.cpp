@@ -12,16 +12,11 @@ void startWriteback(int fd, std::uint64_t offset, std::uint64_t length) {
 
 }  // namespace
 
-WritebackThread::WritebackThread(std::size_t max_waiting) : max_waiting_(max_waiting), thread_([this] { run(); }) {}
-
-WritebackThread::~WritebackThread() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
-}
+WritebackThread::WritebackThread(std::size_t max_waiting)
+    : max_waiting_(max_waiting), worker_([](Request& r) {
+        startWriteback(r.fd.get(), r.offset, r.length);
+        r.fd.reset();
+      }) {}
 
 WritebackThread& WritebackThread::shared() {
   static WritebackThread thread;
@@ -29,48 +24,22 @@ WritebackThread& WritebackThread::shared() {
 }
 
 bool WritebackThread::start(int fd, std::uint64_t offset, std::uint64_t length) {
-  {
-    std::lock_guard lock(mutex_);
-    if (queue_.size() < max_waiting_) {
-      UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
-      if (copy) {
-        queue_.push_back(Request{std::move(copy), offset, length});
-        wake_.notify_one();
-        return true;
-      }
+  // The bound is a soft one (another thread may post between the check and the post): it only
+  // keeps the descriptors held and the work behind the disk from growing without end.
+  if (worker_.waiting() < max_waiting_) {
+    UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (copy) {
+      worker_.post(Request{std::move(copy), offset, length});
+      return true;
     }
   }
   startWriteback(fd, offset, length);
   return false;
 }
 
-void WritebackThread::drain() {
-  std::unique_lock lock(mutex_);
-  drained_.wait(lock, [&] { return queue_.empty() && !busy_; });
-}
+void WritebackThread::drain() { worker_.drain(); }
 
-std::uint64_t WritebackThread::startedCount() const {
-  std::lock_guard lock(mutex_);
-  return started_;
-}
-
-void WritebackThread::run() {
-  std::unique_lock lock(mutex_);
-  for (;;) {
-    wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and nothing is left
-    Request request = std::move(queue_.front());
-    queue_.pop_front();
-    busy_ = true;
-    lock.unlock();
-    startWriteback(request.fd.get(), request.offset, request.length);
-    request.fd.reset();
-    lock.lock();
-    busy_ = false;
-    ++started_;
-    drained_.notify_all();
-  }
-}
+std::uint64_t WritebackThread::startedCount() const { return worker_.handledCount(); }
 
 bool WritebackStarter::wrote(int fd, std::uint64_t end) {
   if (end < from_) from_ = 0;  // cut back without being told: start over, clean pages cost nothing

@@ -14,13 +14,11 @@
 // on a 2 GiB download, on the thread that also has to receive the bytes. So the call is made on a
 // WritebackThread instead, and on the caller's thread only when that one has fallen behind.
 
-#include <condition_variable>
+#include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <mutex>
-#include <thread>
 
 #include "common/unique_fd.hpp"
+#include "common/worker_thread.hpp"
 
 namespace ferry::files {
 
@@ -30,7 +28,7 @@ class WritebackThread {
   // `max_waiting`: requests queued at most; beyond it, start() does the work on the caller's
   // thread (the disk is behind anyway, and this bounds the descriptors held).
   explicit WritebackThread(std::size_t max_waiting = 16);
-  ~WritebackThread();  // finishes what is queued, then joins
+  ~WritebackThread() = default;  // finishes what is queued, then joins
   WritebackThread(const WritebackThread&) = delete;
   WritebackThread& operator=(const WritebackThread&) = delete;
 
@@ -52,17 +50,8 @@ class WritebackThread {
     std::uint64_t offset;
     std::uint64_t length;
   };
-  void run();
-
   const std::size_t max_waiting_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable drained_;
-  std::deque<Request> queue_;
-  bool busy_ = false;  // a request is being handled outside the lock
-  bool stopping_ = false;
-  std::uint64_t started_ = 0;
-  std::thread thread_;  // last: started after every member above is ready
+  WorkerThread<Request> worker_;
 };
 
 // Counts what a writer wrote and asks for writeback of every `chunk` of new bytes.
