@@ -43,6 +43,20 @@ Result<void> syncDirectory(const std::filesystem::path& dir) {
   return {};
 }
 
+Result<void> copyDurably(const std::filesystem::path& from, const std::filesystem::path& to) {
+  auto tmp = to;
+  tmp += ".ferry-partial";
+  std::error_code ec;
+  std::filesystem::copy_file(from, tmp, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return fail(ec == std::errc::no_space_on_device ? errc::no_space : errc::io,
+                "cannot copy " + from.string() + " to " + to.string() + ": " + ec.message());
+  }
+  if (auto s = syncData(tmp); !s) return s;
+  return renameDurably(tmp, to);
+}
+
 Result<void> renameDurably(const std::filesystem::path& from, const std::filesystem::path& to) {
   if (::rename(from.c_str(), to.c_str()) != 0)
     return tl::unexpected(errnoError(errno, "rename " + from.string() + " to " + to.string()));

@@ -24,6 +24,11 @@ Result<void> syncDirectory(const std::filesystem::path& dir);
 // rename(2) `from` onto `to` (same file system), then fsync `to`'s directory.
 Result<void> renameDurably(const std::filesystem::path& from, const std::filesystem::path& to);
 
+// Copies `from` into a temporary beside `to`, syncs it and renames it into place (durably): for
+// when a rename cannot do (another file system) or the original must stay. A full disk is
+// errc::no_space; the temporary is removed on failure.
+Result<void> copyDurably(const std::filesystem::path& from, const std::filesystem::path& to);
+
 // Size of a regular file, or an error when it is missing or not a regular file.
 Result<std::uint64_t> fileSize(const std::filesystem::path& path);
 

@@ -16,7 +16,7 @@ store::TaskRow Task::toRow() const {
   row.id = id;
   row.session = session;
   row.kind = upload ? "upload" : "download";
-  if (upload) row.upload_json = store::encodeUpload(upload->toStored());
+  if (upload) row.upload_json = store::encodeUpload(upload->stored());
   row.state = std::string(stateName(state()));
   row.request_json = store::encodeRequest({request, scheduling, std::nullopt});
   row.destination = destination;
@@ -88,40 +88,12 @@ Result<Task> Task::fromRow(const store::TaskRow& row) {
   if (row.kind == "upload") {
     auto spec = store::decodeUpload(row.upload_json);
     if (!spec) return tl::unexpected(spec.error());
-    t.upload = std::make_unique<UploadSpec>(UploadSpec::fromStored(*spec));
+    t.upload = std::make_unique<UploadSpec>(UploadSpec{*spec, {}, 0});
   } else if (row.kind != "download") {
     return fail(errc::internal, "task " + std::to_string(row.id) + " is of unknown kind " + row.kind);
   }
   if (t.stored_state == TaskState::suspended) t.waiting_for = "suspended";
   return t;
-}
-
-store::StoredUpload UploadSpec::toStored() const {
-  store::StoredUpload s;
-  s.body = body.string();
-  s.spooled = spooled;
-  s.identity = identity;
-  s.mode = mode;
-  s.redirects = redirects;
-  s.upload_url = upload_url;
-  s.confirmed_offset = confirmed_offset;
-  s.stream = stream;
-  s.stream_length = stream_length;
-  return s;
-}
-
-UploadSpec UploadSpec::fromStored(const store::StoredUpload& stored) {
-  UploadSpec u;
-  u.body = stored.body;
-  u.spooled = stored.spooled;
-  u.identity = stored.identity;
-  u.mode = stored.mode;
-  u.redirects = stored.redirects;
-  u.upload_url = stored.upload_url;
-  u.confirmed_offset = stored.confirmed_offset;
-  u.stream = stored.stream;
-  u.stream_length = stored.stream_length;
-  return u;
 }
 
 }  // namespace ferry::daemon

@@ -22,27 +22,17 @@
 
 namespace ferry::daemon {
 
-// What only an upload has. Stored as TaskRow::upload_json.
-struct UploadSpec {
-  std::filesystem::path body;          // absolute: the application's file, or our spool copy
-  bool spooled = false;                // body is in the state directory's spool/: ours to remove
-  engine::FileIdentity identity;       // of `body` when the task was made: a change is an error
-  engine::ResumableMode mode = engine::ResumableMode::ietf;
-  engine::RedirectPolicy redirects = engine::RedirectPolicy::follow;
-  std::string upload_url;              // the resumable upload's resource, once the server named it
-  std::uint64_t confirmed_offset = 0;  // the server's last Upload-Offset we saw
-  // A streamed upload: no file; the application hands a new stream for every attempt through
-  // needNewBodyStream (task_manager_streams.cpp). `body` is empty; never resumable.
-  bool stream = false;
-  std::optional<std::uint64_t> stream_length;  // every stream's length; none: chunked
-
+// What only an upload has: what the store keeps (store::StoredUpload, its `upload_json`: the
+// body, the file's identity when the task was made, the resumable mode, the redirect policy, the
+// upload resource once the server named it, a stream's length), and what lives only while the
+// task runs. A streamed upload has no body file: the application hands a new stream for every
+// attempt through needNewBodyStream (task_manager_streams.cpp); never resumable.
+struct UploadSpec : store::StoredUpload {
   // Not stored: the answer being delivered (headers arrive before Finished).
   std::vector<engine::Header> response_headers;
   std::uint64_t sent = 0;
 
-  // What the store keeps of it (store/row_codec.hpp).
-  store::StoredUpload toStored() const;
-  static UploadSpec fromStored(const store::StoredUpload& stored);
+  const store::StoredUpload& stored() const { return *this; }
 };
 
 // create_upload's `resumable` (none, ietf, tus) and `redirects` (follow, refuse, ask).

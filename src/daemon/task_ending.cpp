@@ -29,20 +29,10 @@ std::int64_t secondsNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// Copies `from` into a temporary beside `to`, syncs it and renames it into place: the fallback
-// when the destination is on another file system (rename gives EXDEV).
-Result<void> copyDurably(const std::filesystem::path& from, const std::filesystem::path& to) {
-  auto tmp = to;
-  tmp += ".ferry-partial";
+// The fallback when the destination is on another file system (rename gives EXDEV).
+Result<void> moveByCopy(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (auto copied = files::copyDurably(from, to); !copied) return copied;
   std::error_code ec;
-  std::filesystem::copy_file(from, tmp, std::filesystem::copy_options::overwrite_existing, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return fail(ec == std::errc::no_space_on_device ? errc::no_space : errc::io,
-                "cannot copy the download to " + to.string() + ": " + ec.message());
-  }
-  if (auto s = files::syncData(tmp); !s) return s;
-  if (auto r = files::renameDurably(tmp, to); !r) return r;
   std::filesystem::remove(from, ec);
   return {};
 }
@@ -89,7 +79,7 @@ void TaskManager::deliverFile(Task& t) {
       auto target = wanted;
       std::optional<Error> move_error;
       auto moved = files::renameDurably(partial, target);
-      if (!moved && moved.error().code == errc::io) moved = copyDurably(partial, target);
+      if (!moved && moved.error().code == errc::io) moved = moveByCopy(partial, target);
       if (!moved && target != fallback) {
         move_error = Error(moved.error().code, "downloaded, but could not put the file at " + target.string() + " (" +
                                                    moved.error().message + "); it was handed over at " +
@@ -151,7 +141,7 @@ void TaskManager::endTask(Task& t, Phase final_phase, Error error, bool keep_res
     if (t.isUpload()) {
       // The server, not the token, decides where the upload continues (HEAD); the offset is informational.
       token.offset = t.upload->confirmed_offset;
-      stored.upload = t.upload->toStored();
+      stored.upload = t.upload->stored();
       if (t.upload->spooled) {
         token.partial = "resume/" + token.token + ".body";
         keep_from = t.upload->body;

@@ -40,18 +40,9 @@ Result<void> checkReadableFile(const std::filesystem::path& path, std::string_vi
 // Copies the bytes an application handed over into the spool, synced: from here on the upload
 // no longer needs the application (or its temporary file).
 Result<void> spool(const std::filesystem::path& from, const std::filesystem::path& to) {
-  std::error_code ec;
-  std::filesystem::create_directories(to.parent_path(), ec);
-  auto tmp = to;
-  tmp += ".tmp";
-  std::filesystem::copy_file(from, tmp, std::filesystem::copy_options::overwrite_existing, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return fail(ec == std::errc::no_space_on_device ? errc::no_space : errc::io,
-                "cannot spool the upload's bytes from " + from.string() + ": " + ec.message());
-  }
-  if (auto s = files::syncData(tmp); !s) return s;
-  return files::renameDurably(tmp, to);
+  if (auto copied = files::copyDurably(from, to); !copied)
+    return tl::unexpected(Error(copied.error().code, "cannot spool the upload's bytes: " + copied.error().message));
+  return {};
 }
 
 std::string readAll(const std::filesystem::path& path, std::uint64_t limit) {
@@ -81,7 +72,7 @@ Result<TaskManager::ResumedUpload> TaskManager::adoptUploadResumeData(const std:
   auto stored = store::decodeRequest(token.request_json);
   if (!stored) return tl::unexpected(stored.error());
   if (!stored->upload) return fail(errc::internal, "the resume token of an upload has no upload description");
-  ResumedUpload resumed{std::move(stored->request), UploadSpec::fromStored(*stored->upload), token.token, {}};
+  ResumedUpload resumed{std::move(stored->request), UploadSpec{*stored->upload, {}, 0}, token.token, {}};
   // The body must be the bytes the server already has the beginning of: splicing two versions
   // of a file would store something nobody sent.
   const auto body = token.partial.empty() ? resumed.upload.body : state_dir_ / token.partial;

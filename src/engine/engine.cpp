@@ -103,12 +103,7 @@ void Engine::Impl::apply(StartCommand& command) {
   auto checked = checkUrl(spec.request.url);
   auto syntax = checkRequestSyntax(spec.request);
   if (!checked || !syntax) return failAtStart(spec.id, checked ? syntax.error() : checked.error(), false);
-  auto job = makeJob(spec, downloadPartOf(spec));
-  job->sequence = next_sequence++;
-  job->host_key = checked->host_key;
-  Job& ref = *job;
-  jobs.emplace(ref.id, std::move(job));
-  enter(ref);
+  admit(makeJob(spec, downloadPartOf(spec)), checked->host_key);
 }
 
 void Engine::Impl::apply(StartUploadCommand& command) {
@@ -119,9 +114,12 @@ void Engine::Impl::apply(StartUploadCommand& command) {
   if (!checked || !syntax) return failAtStart(spec.id, checked ? syntax.error() : checked.error(), true);
   auto part = makeUploadPart(spec);
   if (!part) return failAtStart(spec.id, part.error(), true);
-  auto job = makeJob(spec, std::move(*part));
+  admit(makeJob(spec, std::move(*part)), checked->host_key);
+}
+
+void Engine::Impl::admit(std::unique_ptr<Job> job, const std::string& host_key) {
   job->sequence = next_sequence++;
-  job->host_key = checked->host_key;
+  job->host_key = host_key;
   Job& ref = *job;
   jobs.emplace(ref.id, std::move(job));
   enter(ref);

@@ -76,6 +76,8 @@ struct Engine::Impl {
   void apply(LimitsCommand& command);
   void apply(BandwidthCommand& command);
   void failAtStart(TaskId id, Error error, bool upload);
+  // A checked job joins the others: numbered in arrival order and entered into its first state.
+  void admit(std::unique_ptr<Job> job, const std::string& host_key);
   Job* find(TaskId id);
 
   // ---- transfer thread: states (engine_states.cpp) ----

@@ -73,7 +73,7 @@ Json schedulingToStored(const model::Scheduling& s) {
 }
 
 Json uploadToStored(const StoredUpload& u) {
-  return {{"body", u.body},
+  return {{"body", u.body.string()},
           {"spooled", u.spooled},
           {"identity", {{"size", u.identity.size}, {"mtime_ns", u.identity.mtime_ns}, {"device", u.identity.device}, {"inode", u.identity.inode}}},
           {"resumable", model::resumableModeName(u.mode)},

@@ -10,6 +10,7 @@
 // a row that does not decode is damaged, reported as errc::internal, never guessed at.
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,7 +25,7 @@ namespace ferry::store {
 
 // What only an upload task has (its `upload_json`).
 struct StoredUpload {
-  std::string body;  // the application's file, or our spool copy
+  std::filesystem::path body;  // absolute: the application's file, or our spool copy
   bool spooled = false;
   model::FileIdentity identity;
   model::ResumableMode mode = model::ResumableMode::ietf;
