@@ -12,6 +12,10 @@ void FieldReader::problem(std::string sentence) {
   if (!problem_) problem_ = Error(errc::protocol, std::move(sentence));
 }
 
+void FieldReader::problem(Error error) {
+  if (!problem_) problem_ = std::move(error);
+}
+
 void FieldReader::wrongType(std::string_view field, std::string_view expected) {
   problem(what_ + ": " + std::string(field) + " must be " + std::string(expected));
 }
@@ -31,6 +35,17 @@ std::string FieldReader::string(std::string_view field, std::string fallback) {
     return fallback;
   }
   return v->get<std::string>();
+}
+
+std::optional<std::string> FieldReader::optionalString(std::string_view field) {
+  if (!present(field)) return std::nullopt;
+  return string(field);
+}
+
+std::uint64_t FieldReader::requiredUnsigned(std::string_view field) {
+  const bool absent = present(field) == nullptr;
+  if (absent) problem(what_ + ": " + std::string(field) + " is missing");
+  return absent ? 0 : unsignedInteger(field);
 }
 
 std::uint64_t FieldReader::unsignedInteger(std::string_view field, std::uint64_t fallback) {

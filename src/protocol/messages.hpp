@@ -130,6 +130,7 @@ struct LaunchCommand {
   std::vector<std::string> environment;   // names of ferryd's variables passed on (an allow-list)
   std::chrono::seconds min_interval{30};  // at most one launch per this, per session
   std::chrono::seconds refresh_interval{0};  // background refresh: earliest interval; 0: none
+  bool operator==(const LaunchCommand&) const = default;
 };
 
 // Names ferryd itself sets in a launched application's environment.
@@ -147,6 +148,7 @@ struct SessionConfig {
   std::chrono::seconds resource_timeout{7 * 24 * 3600};  // a task gives up retrying after this
   std::uint64_t max_bytes_per_second = 0;                 // per task; 0: unlimited
   std::optional<LaunchCommand> launch;                    // "launch" (see LaunchCommand)
+  bool operator==(const SessionConfig&) const = default;
 };
 
 Json sessionConfigToJson(const SessionConfig& config);
