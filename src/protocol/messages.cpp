@@ -22,28 +22,6 @@ std::string toLine(const Json& message) {
   return message.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-Result<std::string> requireString(const Json& message, std::string_view field) {
-  auto it = message.find(field);
-  if (it == message.end() || !it->is_string())
-    return fail(errc::protocol, "\"" + std::string(field) + "\" (a string) is missing in " +
-                                    message.value("type", std::string("message")));
-  return it->get<std::string>();
-}
-
-Result<std::uint64_t> requireUnsigned(const Json& message, std::string_view field) {
-  auto it = message.find(field);
-  if (it == message.end() || !it->is_number_unsigned())
-    return fail(errc::protocol, "\"" + std::string(field) + "\" (an unsigned integer) is missing in " +
-                                    message.value("type", std::string("message")));
-  return it->get<std::uint64_t>();
-}
-
-std::optional<std::string> optionalString(const Json& message, std::string_view field) {
-  auto it = message.find(field);
-  if (it == message.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
-
 Json errorJson(const Error& error) { return Json{{"code", error.code}, {"message", error.message}}; }
 
 Error errorFromJson(const Json& j) {

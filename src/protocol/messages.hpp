@@ -77,11 +77,6 @@ Result<Json> parseLine(std::string_view line, std::size_t max_bytes = kMaxLineBy
 // Serialises a message as one line (with the trailing newline).
 std::string toLine(const Json& message);
 
-// Field access with clear errors (what is missing or of the wrong type, in which message).
-Result<std::string> requireString(const Json& message, std::string_view field);
-Result<std::uint64_t> requireUnsigned(const Json& message, std::string_view field);
-std::optional<std::string> optionalString(const Json& message, std::string_view field);
-
 Json errorJson(const Error& error);
 Error errorFromJson(const Json& j);
 
