@@ -55,7 +55,8 @@ std::uint64_t FieldReader::unsignedInteger(std::string_view field, std::uint64_t
 std::optional<std::uint64_t> FieldReader::optionalUnsigned(std::string_view field) {
   const Json* v = present(field);
   if (!v) return std::nullopt;
-  if (!v->is_number_unsigned()) {
+  // A value built in this process ({"task", 1}) is a signed integer; parsed, it is unsigned.
+  if (!v->is_number_unsigned() && !(v->is_number_integer() && v->get<std::int64_t>() >= 0)) {
     wrongType(field, "a whole number of 0 or more");
     return std::nullopt;
   }
