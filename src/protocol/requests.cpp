@@ -56,6 +56,22 @@ void putTaskOptions(Json& j, const NewTaskOptions& o) {
   if (auto at = beginAtSeconds(o.scheduling)) j["begin_at"] = *at;
 }
 
+// list and watch: a message with an optional "session".
+template <class Request>
+Json encodeSessionFilter(const Request& r) {
+  Json j = messageOf(Request::kType);
+  putOptional(j, "session", r.session);
+  return j;
+}
+
+template <class Request>
+Result<Request> decodeSessionFilter(const Json& m) {
+  FieldReader in(m, std::string(Request::kType));
+  Request r;
+  r.session = in.optionalString("session");
+  return in.finish(std::move(r));
+}
+
 constexpr std::array<std::pair<TaskVerb, std::string_view>, 4> kVerbs{{
     {TaskVerb::suspend, type::suspend},
     {TaskVerb::resume, type::resume},
@@ -213,31 +229,13 @@ Result<Ack> Ack::decode(const Json& m) {
 
 // ---------------------------------------------------------------- sessions, status and limits
 
-Json List::encode() const {
-  Json j = messageOf(kType);
-  putOptional(j, "session", session);
-  return j;
-}
+Json List::encode() const { return encodeSessionFilter(*this); }
 
-Result<List> List::decode(const Json& m) {
-  FieldReader in(m, std::string(kType));
-  List l;
-  l.session = in.optionalString("session");
-  return in.finish(std::move(l));
-}
+Result<List> List::decode(const Json& m) { return decodeSessionFilter<List>(m); }
 
-Json Watch::encode() const {
-  Json j = messageOf(kType);
-  putOptional(j, "session", session);
-  return j;
-}
+Json Watch::encode() const { return encodeSessionFilter(*this); }
 
-Result<Watch> Watch::decode(const Json& m) {
-  FieldReader in(m, std::string(kType));
-  Watch w;
-  w.session = in.optionalString("session");
-  return in.finish(std::move(w));
-}
+Result<Watch> Watch::decode(const Json& m) { return decodeSessionFilter<Watch>(m); }
 
 Json Status::encode() const { return messageOf(kType); }
 
