@@ -11,7 +11,7 @@ using namespace ferry::protocol;
 namespace {
 
 template <class E>
-void expectRoundTrip(const E& event, const Json& payload) {
+void expectPayloadRoundTrip(const E& event, const Json& payload) {
   EXPECT_EQ(event.encodePayload(), payload) << E::kName;
   auto decoded = E::decode(payload);
   ASSERT_TRUE(decoded) << payload.dump() << ": " << decoded.error().describe();
@@ -28,35 +28,35 @@ void expectRoundTrip(const E& event, const Json& payload) {
 }  // namespace
 
 TEST(EventStructs, EveryEventIsThePayloadFerrydWritesAndSurvivesARoundTrip) {
-  expectRoundTrip(DidWriteData{10, 110, 1000},
+  expectPayloadRoundTrip(DidWriteData{10, 110, 1000},
                   Json{{"bytesWritten", 10}, {"totalBytesWritten", 110}, {"totalBytesExpectedToWrite", 1000}});
-  expectRoundTrip(DidWriteData{10, 110, std::nullopt},
+  expectPayloadRoundTrip(DidWriteData{10, 110, std::nullopt},
                   Json{{"bytesWritten", 10}, {"totalBytesWritten", 110}, {"totalBytesExpectedToWrite", -1}});
-  expectRoundTrip(DidResumeAtOffset{4096, 8192}, Json{{"fileOffset", 4096}, {"expectedTotalBytes", 8192}});
-  expectRoundTrip(DidResumeAtOffset{0, std::nullopt}, Json{{"fileOffset", 0}, {"expectedTotalBytes", -1}});
-  expectRoundTrip(DidFinishDownloadingTo{"/state/delivered/7", true, 200, 5000},
+  expectPayloadRoundTrip(DidResumeAtOffset{4096, 8192}, Json{{"fileOffset", 4096}, {"expectedTotalBytes", 8192}});
+  expectPayloadRoundTrip(DidResumeAtOffset{0, std::nullopt}, Json{{"fileOffset", 0}, {"expectedTotalBytes", -1}});
+  expectPayloadRoundTrip(DidFinishDownloadingTo{"/state/delivered/7", true, 200, 5000},
                   Json{{"location", "/state/delivered/7"}, {"temporary", true}, {"statusCode", 200}, {"totalBytesWritten", 5000}});
-  expectRoundTrip(DidComplete{std::nullopt, 200, std::nullopt}, Json{{"error", nullptr}, {"statusCode", 200}});
-  expectRoundTrip(DidComplete{Error(errc::cancelled, "the download was cancelled"), 0, "ferry-resume-v1.a.b"},
+  expectPayloadRoundTrip(DidComplete{std::nullopt, 200, std::nullopt}, Json{{"error", nullptr}, {"statusCode", 200}});
+  expectPayloadRoundTrip(DidComplete{Error(errc::cancelled, "the download was cancelled"), 0, "ferry-resume-v1.a.b"},
                   Json{{"error", {{"code", "cancelled"}, {"message", "the download was cancelled"}}},
                        {"statusCode", 0},
                        {"resumeData", "ferry-resume-v1.a.b"}});
-  expectRoundTrip(DidSendBodyData{100, 300, 1000},
+  expectPayloadRoundTrip(DidSendBodyData{100, 300, 1000},
                   Json{{"bytesSent", 100}, {"totalBytesSent", 300}, {"totalBytesExpectedToSend", 1000}});
-  expectRoundTrip(DidSendBodyData{100, 300, std::nullopt},
+  expectPayloadRoundTrip(DidSendBodyData{100, 300, std::nullopt},
                   Json{{"bytesSent", 100}, {"totalBytesSent", 300}, {"totalBytesExpectedToSend", -1}});
-  expectRoundTrip(DidRestartUpload{"the server forgot the upload"}, Json{{"reason", "the server forgot the upload"}});
-  expectRoundTrip(DidReceiveResponse{201, {{"Location", "/u/1"}, {"ETag", "\"x\""}}},
+  expectPayloadRoundTrip(DidRestartUpload{"the server forgot the upload"}, Json{{"reason", "the server forgot the upload"}});
+  expectPayloadRoundTrip(DidReceiveResponse{201, {{"Location", "/u/1"}, {"ETag", "\"x\""}}},
                   Json{{"statusCode", 201},
                        {"headers", Json::array({Json::array({"Location", "/u/1"}), Json::array({"ETag", "\"x\""})})}});
-  expectRoundTrip(DidReceiveResponse{204, {}}, Json{{"statusCode", 204}, {"headers", Json::array()}});
-  expectRoundTrip(DidReceiveData{std::string("ok\0\xff", 4), false}, Json{{"data", "b2sA/w=="}, {"truncated", false}});
-  expectRoundTrip(NeedNewBodyStream{"/state/streams/7-1.fifo", 1234}, Json{{"pipe", "/state/streams/7-1.fifo"}, {"length", 1234}});
-  expectRoundTrip(NeedNewBodyStream{"/p", std::nullopt}, Json{{"pipe", "/p"}, {"length", nullptr}});
-  expectRoundTrip(WillPerformHTTPRedirection{307, "https://b/x", "PUT", true},
+  expectPayloadRoundTrip(DidReceiveResponse{204, {}}, Json{{"statusCode", 204}, {"headers", Json::array()}});
+  expectPayloadRoundTrip(DidReceiveData{std::string("ok\0\xff", 4), false}, Json{{"data", "b2sA/w=="}, {"truncated", false}});
+  expectPayloadRoundTrip(NeedNewBodyStream{"/state/streams/7-1.fifo", 1234}, Json{{"pipe", "/state/streams/7-1.fifo"}, {"length", 1234}});
+  expectPayloadRoundTrip(NeedNewBodyStream{"/p", std::nullopt}, Json{{"pipe", "/p"}, {"length", nullptr}});
+  expectPayloadRoundTrip(WillPerformHTTPRedirection{307, "https://b/x", "PUT", true},
                   Json{{"statusCode", 307}, {"location", "https://b/x"}, {"method", "PUT"}, {"keepsBody", true}});
-  expectRoundTrip(TaskStateChanged{"running", "retry-backoff 30s"}, Json{{"state", "running"}, {"waiting_for", "retry-backoff 30s"}});
-  expectRoundTrip(DidBecomeInvalid{std::nullopt}, Json{{"error", nullptr}});
+  expectPayloadRoundTrip(TaskStateChanged{"running", "retry-backoff 30s"}, Json{{"state", "running"}, {"waiting_for", "retry-backoff 30s"}});
+  expectPayloadRoundTrip(DidBecomeInvalid{std::nullopt}, Json{{"error", nullptr}});
 }
 
 TEST(EventStructs, TheEnvelopeIsRead) {
