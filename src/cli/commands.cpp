@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "common/human_units.hpp"
+#include "common/overloaded.hpp"
 #include "common/url_file_name.hpp"
 #include "ferry/control.hpp"
 #include "ferry/session.hpp"
@@ -422,21 +423,24 @@ int watch(const Context& ctx) {
       std::cout << m.dump() << std::endl;
       return;
     }
-    auto id = m.value("task", std::uint64_t{0});
-    std::string event = m.value("event", "");
+    auto envelope = protocol::EventEnvelope::decode(m);
+    const auto id = envelope ? envelope->task : 0;
     auto& bar = bars[id];
     std::string label = "task " + std::to_string(id);
-    if (event == protocol::event::did_write_data) {
-      auto expected = m.value("totalBytesExpectedToWrite", std::int64_t{-1});
-      bar.update(m.value("totalBytesWritten", std::uint64_t{0}),
-                 expected >= 0 ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(expected)) : std::nullopt);
-      lines[id] = bar.render(label);
-    } else if (event == protocol::event::task_state) {
-      lines[id] = bar.render(label) + "  waiting: " + m.value("waiting_for", "");
-    } else if (event == protocol::event::did_complete) {
-      auto err = m.find("error");
-      lines[id] = bar.render(label) + ((err != m.end() && err->is_object()) ? "  failed: " + err->value("message", "") : "  done");
-    }
+    auto event = envelope ? protocol::decodeEvent(envelope->event, m) : tl::unexpected(envelope.error());
+    if (event)
+      std::visit(Overloaded{
+                     [&](const protocol::DidWriteData& e) {
+                       bar.update(e.total_bytes_written, e.total_bytes_expected_to_write);
+                       lines[id] = bar.render(label);
+                     },
+                     [&](const protocol::TaskStateChanged& e) { lines[id] = bar.render(label) + "  waiting: " + e.waiting_for; },
+                     [&](const protocol::DidComplete& e) {
+                       lines[id] = bar.render(label) + (e.error ? "  failed: " + e.error->message : "  done");
+                     },
+                     [](const auto&) {},
+                 },
+                 *event);
     redraw();
   });
   if (!watching) return report(ctx, watching.error());

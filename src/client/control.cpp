@@ -13,7 +13,7 @@ Result<std::unique_ptr<Control>> Control::connect(std::filesystem::path socket, 
   IpcConnection::Options options;
   options.socket = std::move(socket);
   options.start_daemon = start_daemon;
-  options.hello = {{"client", "ferry control pid " + std::to_string(::getpid())}};
+  options.hello.client = "ferry control pid " + std::to_string(::getpid());
   options.on_event = [raw = c.get()](const Json& m) {
     if (raw->on_event_) raw->on_event_(m);
   };
@@ -26,9 +26,7 @@ Result<std::unique_ptr<Control>> Control::connect(std::filesystem::path socket, 
 Control::~Control() = default;
 
 Result<std::vector<TaskInfo>> Control::list(const std::optional<std::string>& session) {
-  Json m{{"type", protocol::type::list}};
-  if (session) m["session"] = *session;
-  auto r = connection_->request(m);
+  auto r = connection_->request(protocol::List{session}.encode());
   if (!r) return tl::unexpected(r.error());
   std::vector<TaskInfo> out;
   for (const auto& t : r->value("tasks", Json::array())) {
@@ -39,47 +37,43 @@ Result<std::vector<TaskInfo>> Control::list(const std::optional<std::string>& se
   return out;
 }
 
-Result<TaskInfo> Control::taskCommand(std::string_view type, std::uint64_t id) {
-  auto r = connection_->request({{"type", type}, {"task", id}});
+Result<TaskInfo> Control::taskCommand(protocol::TaskVerb verb, std::uint64_t id) {
+  auto r = connection_->request(protocol::TaskCommand{verb, id}.encode());
   if (!r) return tl::unexpected(r.error());
   return protocol::taskInfoFromJson(r->value("task", Json::object()));
 }
 
-Result<TaskInfo> Control::suspend(std::uint64_t task) { return taskCommand(protocol::type::suspend, task); }
-Result<TaskInfo> Control::resume(std::uint64_t task) { return taskCommand(protocol::type::resume, task); }
-Result<TaskInfo> Control::cancel(std::uint64_t task) { return taskCommand(protocol::type::cancel, task); }
+Result<TaskInfo> Control::suspend(std::uint64_t task) { return taskCommand(protocol::TaskVerb::suspend, task); }
+Result<TaskInfo> Control::resume(std::uint64_t task) { return taskCommand(protocol::TaskVerb::resume, task); }
+Result<TaskInfo> Control::cancel(std::uint64_t task) { return taskCommand(protocol::TaskVerb::cancel, task); }
 
 Result<std::string> Control::cancelByProducingResumeData(std::uint64_t task) {
-  auto r = connection_->request({{"type", protocol::type::cancel_with_resume_data}, {"task", task}});
+  auto r = connection_->request(protocol::TaskCommand{protocol::TaskVerb::cancel_with_resume_data, task}.encode());
   if (!r) return tl::unexpected(r.error());
   return r->value("resume_data", std::string());
 }
 
 Result<DaemonStatus> Control::status() {
-  auto r = connection_->request({{"type", protocol::type::status}});
+  auto r = connection_->request(protocol::Status{}.encode());
   if (!r) return tl::unexpected(r.error());
   return protocol::daemonStatusFromJson(*r);
 }
 
 Result<BandwidthStatus> Control::limits() {
-  auto r = connection_->request({{"type", protocol::type::limits}});
+  auto r = connection_->request(protocol::Limits{}.encode());
   if (!r) return tl::unexpected(r.error());
   return protocol::bandwidthStatusFromJson(*r);
 }
 
 Result<BandwidthStatus> Control::setLimit(const std::optional<std::string>& session, std::uint64_t bytes_per_second) {
-  Json message{{"type", protocol::type::set_limit}, {"bytes_per_second", bytes_per_second}};
-  if (session) message["session"] = *session;
-  auto r = connection_->request(message);
+  auto r = connection_->request(protocol::SetLimit{session, bytes_per_second}.encode());
   if (!r) return tl::unexpected(r.error());
   return protocol::bandwidthStatusFromJson(*r);
 }
 
 Result<void> Control::watch(std::function<void(const Json&)> on_event, const std::optional<std::string>& session) {
   on_event_ = std::move(on_event);
-  Json message{{"type", protocol::type::watch}};
-  if (session) message["session"] = *session;
-  auto r = connection_->request(message);
+  auto r = connection_->request(protocol::Watch{session}.encode());
   if (!r) return tl::unexpected(r.error());
   return {};
 }

@@ -35,9 +35,7 @@ IpcConnection::~IpcConnection() {
 Result<void> IpcConnection::connectAndGreet() {
   auto fd = connectOrStartDaemon(options_.socket, options_.start_daemon);
   if (!fd) return tl::unexpected(fd.error());
-  Json hello = options_.hello;
-  hello["type"] = protocol::type::hello;
-  hello["version"] = protocol::kVersion;
+  Json hello = options_.hello.encode();
   hello["id"] = 0;
   std::string line = protocol::toLine(hello);
   if (::send(fd->get(), line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size()))

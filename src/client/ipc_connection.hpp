@@ -17,6 +17,7 @@
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "protocol/messages.hpp"
+#include "protocol/requests.hpp"
 
 namespace ferry {
 
@@ -25,7 +26,7 @@ class IpcConnection {
   struct Options {
     std::filesystem::path socket;  // empty: paths::defaultSocket()
     bool start_daemon = true;
-    protocol::Json hello;          // sent (with version and id added) on every (re)connect
+    protocol::Hello hello;         // sent (with an id added) on every (re)connect
     bool reconnect = false;
     std::function<void(const protocol::Json&)> on_event;
   };

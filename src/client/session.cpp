@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include "common/base64.hpp"
 #include "common/files.hpp"
+#include "common/overloaded.hpp"
 #include "body_stream_pump.hpp"
 #include "ipc_connection.hpp"
 
@@ -12,14 +12,14 @@ namespace ferry {
 using protocol::Json;
 
 namespace {
-Json requestJson(const Request& r) {
+model::HttpRequest httpRequestOf(const Request& r) {
   model::HttpRequest h;
   h.url = r.url;
   h.method = r.method;
   for (const auto& [name, value] : r.headers) h.headers.push_back({name, value});
   h.stall_timeout = r.stall_timeout;
   h.connect_timeout = r.connect_timeout;
-  return protocol::requestToJson(h);
+  return h;
 }
 
 std::string absoluteDestination(const std::filesystem::path& p) {
@@ -29,21 +29,31 @@ std::string absoluteDestination(const std::filesystem::path& p) {
   return (ec ? p : abs).lexically_normal().string();
 }
 
-std::int64_t signedField(const Json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_number()) return -1;
-  return it->get<std::int64_t>();
+// The delegate's sizes: -1 when unknown.
+std::int64_t sizeOrMinusOne(std::optional<std::uint64_t> size) { return size ? static_cast<std::int64_t>(*size) : -1; }
+std::int64_t signedSize(std::uint64_t size) { return static_cast<std::int64_t>(size); }
+
+// The fields create_download and create_upload share, from the application's options.
+template <class Options>
+protocol::NewTaskOptions newTaskOptions(const Options& options) {
+  protocol::NewTaskOptions o;
+  o.description = options.description;
+  o.start = options.start;
+  o.scheduling.priority = options.scheduling.priority;
+  o.scheduling.discretionary = options.scheduling.discretionary;
+  o.scheduling.begin_at = options.scheduling.earliest_begin;
+  return o;
 }
 }  // namespace
 
 // ---------------------------------------------------------------- DownloadTask
 
-Result<TaskInfo> Task::resume() { return session_->taskCommand(protocol::type::resume, id_); }
-Result<TaskInfo> Task::suspend() { return session_->taskCommand(protocol::type::suspend, id_); }
-Result<TaskInfo> Task::cancel() { return session_->taskCommand(protocol::type::cancel, id_); }
+Result<TaskInfo> Task::resume() { return session_->taskCommand(protocol::TaskVerb::resume, id_); }
+Result<TaskInfo> Task::suspend() { return session_->taskCommand(protocol::TaskVerb::suspend, id_); }
+Result<TaskInfo> Task::cancel() { return session_->taskCommand(protocol::TaskVerb::cancel, id_); }
 
 Result<std::string> Task::cancelByProducingResumeData() {
-  auto r = session_->call({{"type", protocol::type::cancel_with_resume_data}, {"task", id_}});
+  auto r = session_->call(protocol::TaskCommand{protocol::TaskVerb::cancel_with_resume_data, id_}.encode());
   if (!r) return tl::unexpected(r.error());
   return r->value("resume_data", std::string());
 }
@@ -61,9 +71,8 @@ Result<std::unique_ptr<Session>> Session::create(Configuration configuration, st
   options.socket = s->configuration_.socketPath();
   options.start_daemon = s->configuration_.startsDaemon();
   options.reconnect = true;
-  options.hello = {{"attach", s->configuration_.identifier()},
-                   {"configuration", protocol::sessionConfigToJson(s->configuration_.sessionConfig())},
-                   {"client", "libferry pid " + std::to_string(::getpid())}};
+  options.hello = protocol::Hello{s->configuration_.identifier(), s->configuration_.sessionConfig(),
+                                  "libferry pid " + std::to_string(::getpid())};
   options.on_event = [raw = s.get()](const Json& m) { raw->onEvent(m); };
   // The delegate thread exists before the first event can arrive.
   s->delegate_thread_ = std::thread([raw = s.get()] { raw->deliverLoop(); });
@@ -84,50 +93,36 @@ Session::~Session() {
   connection_.reset();  // detaches; tasks go on in ferryd
 }
 
-namespace {
-// The scheduling fields of create_download / create_upload (docs/ipc.md), and whether the task is
-// created running.
-Json withScheduling(Json message, const SchedulingOptions& s, bool start) {
-  if (start) message["start"] = true;
-  message["priority"] = s.priority;
-  if (s.discretionary) message["discretionary"] = true;
-  if (s.earliest_begin)
-    message["begin_at"] = std::chrono::duration_cast<std::chrono::seconds>(s.earliest_begin->time_since_epoch()).count();
-  return message;
-}
-}  // namespace
-
 Result<Json> Session::call(Json message) {
   if (!connection_) return fail(errc::daemon_unavailable, "the session is not connected");
   return connection_->request(std::move(message));
 }
 
-Result<TaskInfo> Session::taskCommand(std::string_view type, std::uint64_t id) {
-  auto r = call({{"type", type}, {"task", id}});
+Result<TaskInfo> Session::taskCommand(protocol::TaskVerb verb, std::uint64_t id) {
+  auto r = call(protocol::TaskCommand{verb, id}.encode());
   if (!r) return tl::unexpected(r.error());
   return protocol::taskInfoFromJson(r->value("task", Json::object()));
 }
 
 Result<DownloadTask> Session::downloadTask(const Request& request, const DownloadOptions& options) {
-  if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
-  auto r = call(withScheduling({{"type", protocol::type::create_download},
-                 {"request", requestJson(request)},
-                 {"destination", absoluteDestination(options.destination)},
-                 {"description", options.description}},
-                                options.scheduling, options.start));
-  if (!r) return tl::unexpected(r.error());
-  auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
-  if (!info) return tl::unexpected(info.error());
-  return DownloadTask(this, info->id);
+  protocol::CreateDownload create;
+  create.request = httpRequestOf(request);
+  create.destination = absoluteDestination(options.destination);
+  create.task = newTaskOptions(options);
+  return submitDownload(std::move(create));
 }
 
 Result<DownloadTask> Session::downloadTaskWithResumeData(const std::string& resume_data, const DownloadOptions& options) {
+  protocol::CreateDownload create;
+  create.destination = absoluteDestination(options.destination);
+  create.task = newTaskOptions(options);
+  create.task.resume_data = resume_data;
+  return submitDownload(std::move(create));
+}
+
+Result<DownloadTask> Session::submitDownload(const protocol::CreateDownload& create) {
   if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
-  auto r = call(withScheduling({{"type", protocol::type::create_download},
-                 {"resume_data", resume_data},
-                 {"destination", absoluteDestination(options.destination)},
-                 {"description", options.description}},
-                                options.scheduling, options.start));
+  auto r = call(create.encode());
   if (!r) return tl::unexpected(r.error());
   auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
   if (!info) return tl::unexpected(info.error());
@@ -136,7 +131,9 @@ Result<DownloadTask> Session::downloadTaskWithResumeData(const std::string& resu
 
 Result<UploadTask> Session::uploadTask(const Request& request, const std::filesystem::path& file,
                                       const UploadOptions& options) {
-  return createUpload(request, {{"file", absoluteDestination(file)}}, options);
+  protocol::CreateUpload upload;
+  upload.file = absoluteDestination(file);
+  return createUpload(request, std::move(upload), options);
 }
 
 Result<UploadTask> Session::uploadTaskWithData(const Request& request, std::string_view data, const UploadOptions& options) {
@@ -145,7 +142,9 @@ Result<UploadTask> Session::uploadTaskWithData(const Request& request, std::stri
   // answers; then ours goes. Nothing of the upload depends on this process after that.
   auto spool = files::writePrivateTemp(data);
   if (!spool) return tl::unexpected(spool.error());
-  auto task = createUpload(request, {{"spool_from", spool->string()}}, options);
+  protocol::CreateUpload upload;
+  upload.spool_from = spool->string();
+  auto task = createUpload(request, std::move(upload), options);
   std::error_code ec;
   std::filesystem::remove(*spool, ec);
   return task;
@@ -153,31 +152,35 @@ Result<UploadTask> Session::uploadTaskWithData(const Request& request, std::stri
 
 Result<UploadTask> Session::uploadTaskWithStreamedRequest(const Request& request, std::optional<std::uint64_t> length,
                                                           const UploadOptions& options) {
-  Json source{{"stream", true}};
-  if (length) source["length"] = *length;
+  protocol::CreateUpload upload;
+  upload.stream = true;
+  upload.length = length;
   UploadOptions streamed = options;
   streamed.resumable = "none";
-  return createUpload(request, std::move(source), streamed);
+  return createUpload(request, std::move(upload), streamed);
 }
 
 Result<UploadTask> Session::uploadTaskWithResumeData(const std::string& resume_data, const UploadOptions& options) {
-  return submitUpload({{"resume_data", resume_data}}, options);
+  protocol::CreateUpload upload;
+  upload.task.resume_data = resume_data;
+  return submitUpload(std::move(upload), options);
 }
 
-Result<UploadTask> Session::createUpload(const Request& request, Json source, const UploadOptions& options) {
-  Request upload = request;
-  if (upload.method == "GET") upload.method = "PUT";
-  source["request"] = requestJson(upload);
-  source["resumable"] = options.resumable;
-  return submitUpload(std::move(source), options);
+Result<UploadTask> Session::createUpload(const Request& request, protocol::CreateUpload upload, const UploadOptions& options) {
+  upload.request = httpRequestOf(request);
+  if (upload.request->method == "GET") upload.request->method = "PUT";
+  upload.resumable = options.resumable;
+  return submitUpload(std::move(upload), options);
 }
 
-// create_upload with what every upload sends; `fields` names the request and body (or resume data).
-Result<UploadTask> Session::submitUpload(Json fields, const UploadOptions& options) {
+// create_upload with what every upload sends; `upload` names the request and body (or resume data).
+Result<UploadTask> Session::submitUpload(protocol::CreateUpload upload, const UploadOptions& options) {
   if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
-  Json message{{"type", protocol::type::create_upload}, {"redirects", options.redirects}, {"description", options.description}};
-  message.update(fields);
-  auto r = call(withScheduling(std::move(message), options.scheduling, options.start));
+  upload.redirects = options.redirects;
+  auto resume_data = std::move(upload.task.resume_data);
+  upload.task = newTaskOptions(options);
+  upload.task.resume_data = std::move(resume_data);
+  auto r = call(upload.encode());
   if (!r) return tl::unexpected(r.error());
   auto info = protocol::taskInfoFromJson(r->value("task", Json::object()));
   if (!info) return tl::unexpected(info.error());
@@ -185,7 +188,7 @@ Result<UploadTask> Session::submitUpload(Json fields, const UploadOptions& optio
 }
 
 Result<std::vector<TaskInfo>> Session::getAllTasks() {
-  auto r = call({{"type", protocol::type::list}});
+  auto r = call(protocol::List{}.encode());
   if (!r) return tl::unexpected(r.error());
   std::vector<TaskInfo> out;
   for (const auto& t : r->value("tasks", Json::array())) {
@@ -196,12 +199,12 @@ Result<std::vector<TaskInfo>> Session::getAllTasks() {
   return out;
 }
 
-Result<void> Session::finishTasksAndInvalidate() { return invalidate(protocol::type::finish_tasks_and_invalidate); }
+Result<void> Session::finishTasksAndInvalidate() { return invalidate(protocol::Invalidate{false}); }
 
-Result<void> Session::invalidateAndCancel() { return invalidate(protocol::type::invalidate_and_cancel); }
+Result<void> Session::invalidateAndCancel() { return invalidate(protocol::Invalidate{true}); }
 
-Result<void> Session::invalidate(std::string_view type) {
-  auto r = call({{"type", type}});
+Result<void> Session::invalidate(const protocol::Invalidate& request) {
+  auto r = call(request.encode());
   if (!r) return tl::unexpected(r.error());
   std::lock_guard lock(mutex_);
   invalidated_ = true;
@@ -222,7 +225,7 @@ bool Session::waitForEventsDrained(std::chrono::milliseconds timeout) {
 
 // ---------------------------------------------------------------- streamed uploads
 
-void Session::startBodyStream(UploadTask& task, const Json& message) {
+void Session::startBodyStream(UploadTask& task, const protocol::NeedNewBodyStream& event) {
   std::erase_if(pumps_, [](const auto& entry) { return entry.second->finished(); });
   pumps_.erase(task.identifier());  // a stream being sent for an earlier attempt is over
   auto body = delegate_->needNewBodyStream(*this, task);
@@ -230,23 +233,22 @@ void Session::startBodyStream(UploadTask& task, const Json& message) {
     (void)task.cancel();  // as URLSession: no stream, no upload
     return;
   }
-  auto pump = BodyStreamPump::open(message.value("pipe", std::string()));
+  auto pump = BodyStreamPump::open(event.pipe);
   if (!pump) return;  // ferryd withdrew the pipe (the task was suspended or cancelled meanwhile)
-  auto opened = call({{"type", protocol::type::body_stream_opened}, {"task", task.identifier()}});
+  auto opened = call(protocol::BodyStreamOpened{task.identifier()}.encode());
   if (!opened) return;
   (*pump)->start(std::move(body), [this, id = task.identifier()](std::uint64_t bytes) {
-    (void)call({{"type", protocol::type::body_stream_ended}, {"task", id}, {"bytes", bytes}});
+    (void)call(protocol::BodyStreamEnded{id, bytes}.encode());
   });
   pumps_[task.identifier()] = std::move(*pump);
 }
 
 // ---------------------------------------------------------------- redirects
 
-void Session::decideRedirect(UploadTask& task, const Json& message) {
-  const bool follow = delegate_->willPerformHTTPRedirection(*this, task, message.value("statusCode", 0L),
-                                                            message.value("location", std::string()));
+void Session::decideRedirect(UploadTask& task, const protocol::WillPerformHTTPRedirection& event) {
+  const bool follow = delegate_->willPerformHTTPRedirection(*this, task, event.status_code, event.location);
   // An error means ferryd decided meanwhile (timeout, or the task ended): nothing to do.
-  (void)call({{"type", protocol::type::decide_redirect}, {"task", task.identifier()}, {"follow", follow}});
+  (void)call(protocol::DecideRedirect{task.identifier(), follow}.encode());
 }
 
 // ---------------------------------------------------------------- events
@@ -284,62 +286,69 @@ void Session::deliver(const Json& message) {
     return;
   }
   if (type != protocol::type::event) return;
-  const std::string name = message.value("event", "");
-  const auto seq = message.value("seq", std::uint64_t{0});
+  auto envelope = protocol::EventEnvelope::decode(message);
+  if (!envelope) return;  // not an event this libferry can read (nor acknowledge)
+  const auto seq = envelope->seq;
   if (seq != 0 && delivered_.count(seq) != 0) {
     // A replay after a reconnect of an event handled before: acknowledge again, do not repeat it.
-    if (connection_) connection_->post({{"type", protocol::type::ack}, {"seq", seq}});
+    if (connection_) connection_->post(protocol::Ack{seq}.encode());
     return;
   }
-  DownloadTask task(this, message.value("task", std::uint64_t{0}));
+  DownloadTask task(this, envelope->task);
   current_seq_ = seq;
-  if (name == protocol::event::did_write_data) {
-    delegate_->didWriteData(*this, task, signedField(message, "bytesWritten"), signedField(message, "totalBytesWritten"),
-                            signedField(message, "totalBytesExpectedToWrite"));
-  } else if (name == protocol::event::did_resume_at_offset) {
-    delegate_->didResumeAtOffset(*this, task, signedField(message, "fileOffset"), signedField(message, "expectedTotalBytes"));
-  } else if (name == protocol::event::did_finish_downloading_to) {
-    std::filesystem::path location = message.value("location", std::string());
-    // Not moved by the application: ferryd removes it once this event's acknowledgement is
-    // committed (not here: if ferryd dies first, the event comes again and needs its file).
-    delegate_->didFinishDownloadingTo(*this, task, location);
-  } else if (name == protocol::event::did_send_body_data) {
-    delegate_->didSendBodyData(*this, task, signedField(message, "bytesSent"), signedField(message, "totalBytesSent"),
-                               signedField(message, "totalBytesExpectedToSend"));
-  } else if (name == protocol::event::did_receive_response) {
-    std::vector<std::pair<std::string, std::string>> headers;
-    if (auto h = message.find("headers"); h != message.end() && h->is_array())
-      for (const auto& pair : *h)
-        if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string())
-          headers.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
-    delegate_->didReceiveResponse(*this, task, message.value("statusCode", 0L), headers);
-  } else if (name == protocol::event::did_receive_data) {
-    auto data = base64Decode(message.value("data", std::string()));
-    delegate_->didReceiveData(*this, task, data ? *data : std::string());
-  } else if (name == protocol::event::need_new_body_stream) {
-    startBodyStream(task, message);
-  } else if (name == protocol::event::will_perform_http_redirection) {
-    decideRedirect(task, message);
-  } else if (name == protocol::event::did_become_invalid) {
-    std::optional<Error> error;
-    if (auto e = message.find("error"); e != message.end() && e->is_object()) error = protocol::errorFromJson(*e);
-    {
-      std::lock_guard lock(mutex_);
-      invalidated_ = true;
-    }
-    delegate_->didBecomeInvalid(*this, error);
-  } else if (name == protocol::event::did_complete) {
-    Completion completion;
-    if (auto e = message.find("error"); e != message.end() && e->is_object()) completion.error = protocol::errorFromJson(*e);
-    completion.status_code = message.value("statusCode", 0L);
-    completion.resume_data = message.value("resumeData", std::string());
-    delegate_->didComplete(*this, task, completion);
-  }
+  // An unknown or malformed event is not delivered, but acknowledged: it would come again forever.
+  if (auto event = protocol::decodeEvent(envelope->event, message)) deliverEvent(task, *event);
   current_seq_ = 0;
   if (seq != 0) {
     delivered_.insert(seq);
-    if (connection_) connection_->post({{"type", protocol::type::ack}, {"seq", seq}});
+    if (connection_) connection_->post(protocol::Ack{seq}.encode());
   }
+}
+
+void Session::deliverEvent(Task& task, const protocol::Event& event) {
+  using namespace protocol;
+  std::visit(
+      Overloaded{
+          [&](const DidWriteData& e) {
+            delegate_->didWriteData(*this, task, signedSize(e.bytes_written), signedSize(e.total_bytes_written),
+                                    sizeOrMinusOne(e.total_bytes_expected_to_write));
+          },
+          [&](const DidResumeAtOffset& e) {
+            delegate_->didResumeAtOffset(*this, task, signedSize(e.file_offset), sizeOrMinusOne(e.expected_total_bytes));
+          },
+          // Not moved by the application: ferryd removes it once this event's acknowledgement is
+          // committed (not here: if ferryd dies first, the event comes again and needs its file).
+          [&](const DidFinishDownloadingTo& e) { delegate_->didFinishDownloadingTo(*this, task, e.location); },
+          [&](const DidSendBodyData& e) {
+            delegate_->didSendBodyData(*this, task, signedSize(e.bytes_sent), signedSize(e.total_bytes_sent),
+                                       sizeOrMinusOne(e.total_bytes_expected_to_send));
+          },
+          [&](const DidReceiveResponse& e) {
+            std::vector<std::pair<std::string, std::string>> headers;
+            for (const auto& h : e.headers) headers.emplace_back(h.name, h.value);
+            delegate_->didReceiveResponse(*this, task, e.status_code, headers);
+          },
+          [&](const DidReceiveData& e) { delegate_->didReceiveData(*this, task, e.data); },
+          [&](const NeedNewBodyStream& e) { startBodyStream(task, e); },
+          [&](const WillPerformHTTPRedirection& e) { decideRedirect(task, e); },
+          [&](const DidBecomeInvalid& e) {
+            {
+              std::lock_guard lock(mutex_);
+              invalidated_ = true;
+            }
+            delegate_->didBecomeInvalid(*this, e.error);
+          },
+          [&](const DidComplete& e) {
+            Completion completion;
+            completion.error = e.error;
+            completion.status_code = e.status_code;
+            completion.resume_data = e.resume_data.value_or(std::string());
+            delegate_->didComplete(*this, task, completion);
+          },
+          [](const DidRestartUpload&) {},  // watchers' only (ferryctl events)
+          [](const TaskStateChanged&) {},
+      },
+      event);
 }
 
 }  // namespace ferry

@@ -53,6 +53,7 @@ struct Error {
 
   std::string describe() const { return code + ": " + message; }
   bool is(std::string_view c) const { return code == c; }
+  bool operator==(const Error&) const = default;
 };
 
 template <class T>

@@ -47,18 +47,16 @@ void ClientConnection::onRead(const boost::system::error_code& ec, std::size_t n
   if (open_) readMore();
 }
 
-// Handlers read fields with nlohmann's value(), which throws when a field has the wrong type
-// ({"destination": 5}). Such a message gets an error naming the problem; the daemon goes on.
+// Handlers get their request decoded (a field of the wrong type is answered before they run, see
+// Daemon::route); an exception here is ferryd's own failure, answered as internal, and the daemon goes on.
 void ClientConnection::dispatch(const std::shared_ptr<ClientConnection>& self, const protocol::Json& message) {
-  const auto id = message.contains("id") ? message["id"] : protocol::Json(nullptr);
   try {
     handler_.onMessage(self, message);
-  } catch (const nlohmann::json::exception& e) {
-    sendError(id, Error(errc::protocol, "a field of this \"" + message.value("type", std::string("?")).substr(0, 64) +
-                                            "\" message has the wrong type (" + e.what() + ")"));
   } catch (const std::exception& e) {
     spdlog::error("message from pid {} failed: {}", peerPid(), e.what());
-    sendError(id, Error(errc::internal, std::string("ferryd could not handle this message: ") + e.what()));
+    const auto id = message.find("id");
+    sendError(id == message.end() ? protocol::Json(nullptr) : *id,
+              Error(errc::internal, std::string("ferryd could not handle this message: ") + e.what()));
   }
 }
 

@@ -124,41 +124,58 @@ std::optional<std::string> Daemon::scopeOf(const Conn& c) const {
   return c->attached_session;
 }
 
+namespace {
+Json requestIdOf(const Json& m) {
+  auto id = m.find("id");
+  return id == m.end() ? Json(nullptr) : *id;
+}
+}  // namespace
+
+// Decode first: a handler sees only a well-formed request; a malformed one is answered with the
+// decoder's error (a field of the wrong type names the message and the field).
+template <class Request, void (Daemon::*handle)(const Daemon::Conn&, const Json&, const Request&)>
+void Daemon::route(Daemon& d, const Conn& c, const Json& m) {
+  const Json id = requestIdOf(m);
+  auto request = Request::decode(m);
+  if (!request) return c->sendError(id, request.error());
+  (d.*handle)(c, id, *request);
+}
+
 const std::unordered_map<std::string_view, Daemon::Handler>& Daemon::handlers() {
   namespace type = protocol::type;
+  using namespace protocol;
   static const std::unordered_map<std::string_view, Handler> table{
-      {type::create_download, [](Daemon& d, const Conn& c, const Json& m) { d.handleCreateDownload(c, m); }},
-      {type::create_upload, [](Daemon& d, const Conn& c, const Json& m) { d.handleCreateUpload(c, m); }},
-      {type::suspend, [](Daemon& d, const Conn& c, const Json& m) { d.handleTaskCommand(c, m, type::suspend); }},
-      {type::resume, [](Daemon& d, const Conn& c, const Json& m) { d.handleTaskCommand(c, m, type::resume); }},
-      {type::cancel, [](Daemon& d, const Conn& c, const Json& m) { d.handleTaskCommand(c, m, type::cancel); }},
-      {type::cancel_with_resume_data,
-       [](Daemon& d, const Conn& c, const Json& m) { d.handleTaskCommand(c, m, type::cancel_with_resume_data); }},
-      {type::ack, [](Daemon& d, const Conn& c, const Json& m) { d.handleAck(c, m); }},
-      {type::list, [](Daemon& d, const Conn& c, const Json& m) { d.handleList(c, m); }},
-      {type::status, [](Daemon& d, const Conn& c, const Json& m) { d.handleStatus(c, m); }},
-      {type::limits, [](Daemon& d, const Conn& c, const Json& m) { d.handleLimits(c, m); }},
-      {type::set_limit, [](Daemon& d, const Conn& c, const Json& m) { d.handleSetLimit(c, m); }},
-      {type::watch, [](Daemon& d, const Conn& c, const Json& m) { d.handleWatch(c, m); }},
-      {type::body_stream_opened,
-       [](Daemon& d, const Conn& c, const Json& m) { d.handleBodyStream(c, m, type::body_stream_opened); }},
-      {type::body_stream_ended,
-       [](Daemon& d, const Conn& c, const Json& m) { d.handleBodyStream(c, m, type::body_stream_ended); }},
-      {type::decide_redirect, [](Daemon& d, const Conn& c, const Json& m) { d.handleDecideRedirect(c, m); }},
-      {type::invalidate_and_cancel, [](Daemon& d, const Conn& c, const Json& m) { d.handleInvalidate(c, m, true); }},
-      {type::finish_tasks_and_invalidate,
-       [](Daemon& d, const Conn& c, const Json& m) { d.handleInvalidate(c, m, false); }},
+      {type::create_download, route<CreateDownload, &Daemon::handleCreateDownload>},
+      {type::create_upload, route<CreateUpload, &Daemon::handleCreateUpload>},
+      {type::suspend, route<TaskCommand, &Daemon::handleTaskCommand>},
+      {type::resume, route<TaskCommand, &Daemon::handleTaskCommand>},
+      {type::cancel, route<TaskCommand, &Daemon::handleTaskCommand>},
+      {type::cancel_with_resume_data, route<TaskCommand, &Daemon::handleTaskCommand>},
+      {type::ack, route<Ack, &Daemon::handleAck>},
+      {type::list, route<List, &Daemon::handleList>},
+      {type::status, route<Status, &Daemon::handleStatus>},
+      {type::limits, route<Limits, &Daemon::handleLimits>},
+      {type::set_limit, route<SetLimit, &Daemon::handleSetLimit>},
+      {type::watch, route<Watch, &Daemon::handleWatch>},
+      {type::body_stream_opened, route<BodyStreamOpened, &Daemon::handleBodyStreamOpened>},
+      {type::body_stream_ended, route<BodyStreamEnded, &Daemon::handleBodyStreamEnded>},
+      {type::decide_redirect, route<DecideRedirect, &Daemon::handleDecideRedirect>},
+      {type::invalidate_and_cancel, route<Invalidate, &Daemon::handleInvalidate>},
+      {type::finish_tasks_and_invalidate, route<Invalidate, &Daemon::handleInvalidate>},
   };
   return table;
 }
 
 void Daemon::onMessage(const Conn& c, const Json& m) {
-  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+  const Json id = requestIdOf(m);
   auto type_field = m.find("type");  // parseLine lets only objects with a string "type" through
   if (type_field == m.end() || !type_field->is_string())
     return c->sendError(id, Error(errc::protocol, "a message needs a string \"type\""));
   const std::string& type = type_field->get_ref<const std::string&>();
-  if (type == protocol::type::hello) return handleHello(c, m);
+  if (type == protocol::type::hello) {
+    if (c->greeted) return c->sendError(id, Error(errc::protocol, "hello was already sent on this connection"));
+    return route<protocol::Hello, &Daemon::handleHello>(*this, c, m);
+  }
   if (!c->greeted)
     return c->sendError(id, Error(errc::protocol, "the first message must be hello (protocol version " +
                                                       std::to_string(protocol::kVersion) + ")"));
@@ -168,21 +185,19 @@ void Daemon::onMessage(const Conn& c, const Json& m) {
   handler->second(*this, c, m);
 }
 
-void Daemon::handleWatch(const Conn& c, const Json& m) {
-  Json id = m.contains("id") ? m["id"] : Json(nullptr);
-  if (auto session = protocol::optionalString(m, "session")) {
-    if (auto valid = protocol::validateSessionId(*session); !valid) return c->sendError(id, valid.error());
-    c->watch_session = *session;
+void Daemon::handleWatch(const Conn& c, const Json& id, const protocol::Watch& m) {
+  if (m.session) {
+    if (auto valid = protocol::validateSessionId(*m.session); !valid) return c->sendError(id, valid.error());
+    c->watch_session = *m.session;
   }
   c->watching = true;
   reply(c, id, Json::object());  // before the queued events, so the client is listening
   outbox_.addWatcher(c);
 }
 
-void Daemon::handleInvalidate(const Conn& c, const Json& m, bool cancel) {
-  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+void Daemon::handleInvalidate(const Conn& c, const Json& id, const protocol::Invalidate& m) {
   if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to a session first"));
-  tasks_->invalidate(c->attached_session, cancel, [this, c, id](Result<void> r) {
+  tasks_->invalidate(c->attached_session, m.cancel, [this, c, id](Result<void> r) {
     if (!r) return c->sendError(id, r.error());
     reply(c, id, Json::object());
   });
@@ -197,28 +212,21 @@ void Daemon::onClosed(const Conn& c) {
   }
 }
 
-void Daemon::handleHello(const Conn& c, const Json& m) {
-  Json id = m.contains("id") ? m["id"] : Json(nullptr);
-  if (c->greeted) return c->sendError(id, Error(errc::protocol, "hello was already sent on this connection"));
-  auto version = m.find("version");
-  if (version == m.end() || !version->is_number_integer() || version->get<int>() != protocol::kVersion)
-    return c->sendError(id, Error(errc::version_mismatch, "this ferryd speaks protocol version " +
-                                                              std::to_string(protocol::kVersion) +
-                                                              "; use a libferry of the same version"));
-  auto session = protocol::optionalString(m, "attach");
+// Hello's version was checked by its decoder (version-mismatch), and whether it came first by onMessage.
+void Daemon::handleHello(const Conn& c, const Json& id, const protocol::Hello& m) {
+  const auto& session = m.attach;
   if (session) {
     if (auto valid = protocol::validateSessionId(*session); !valid) return c->sendError(id, valid.error());
     if (outbox_.isAttached(*session))
       return c->sendError(id, Error(errc::already_attached, "session " + *session +
                                                                 " already has a client attached; only one process may attach to a "
                                                                 "background session at a time"));
-    auto config = protocol::sessionConfigFromJson(m.value("configuration", Json(nullptr)));
-    if (!config) return c->sendError(id, config.error());
-    if (config->launch)
-      if (auto runnable = AppLauncher::check(*config->launch); !runnable) return c->sendError(id, runnable.error());
-    sessions_[*session] = *config;
-    tasks_->setSessionConfig(*session, *config);  // and stores it
-    launcher_->configure(*session, config->launch);
+    const auto& config = m.configuration;
+    if (config.launch)
+      if (auto runnable = AppLauncher::check(*config.launch); !runnable) return c->sendError(id, runnable.error());
+    sessions_[*session] = config;
+    tasks_->setSessionConfig(*session, config);  // and stores it
+    launcher_->configure(*session, config.launch);
     c->attached_session = *session;
     spdlog::info("session {}: client pid {} attached", *session, c->peerPid());
   }
@@ -233,14 +241,18 @@ void Daemon::handleHello(const Conn& c, const Json& m) {
   }
 }
 
-// What create_download and create_upload share: label, start, scheduling, the session's configuration.
+// What create_download and create_upload share: the session (an attached client's own; a control
+// client names it), label, start, scheduling, the session's configuration.
 template <class NewTask>
-Result<void> Daemon::readCommonTaskFields(const Json& m, NewTask& spec) {
-  spec.description = m.value("description", std::string()).substr(0, 1024);
-  spec.start = m.value("start", false);
-  auto scheduling = protocol::schedulingFromJson(m);
-  if (!scheduling) return tl::unexpected(scheduling.error());
-  spec.scheduling = *scheduling;
+Result<void> Daemon::readCommonTaskFields(const Conn& c, const protocol::NewTaskOptions& options, NewTask& spec) {
+  spec.session = c->attached_session.empty() ? options.session.value_or(std::string()) : c->attached_session;
+  if (auto valid = protocol::validateSessionId(spec.session); !valid) return valid;
+  if (!c->attached_session.empty() && options.session && *options.session != c->attached_session)
+    return fail(errc::invalid_argument, "a client attached to a session creates tasks in that session only");
+  spec.resume_data = options.resume_data;
+  spec.description = options.description.substr(0, 1024);
+  spec.start = options.start;
+  spec.scheduling = options.scheduling;
   spec.config = sessions_[spec.session];
   return {};
 }
@@ -252,115 +264,76 @@ TaskManager::Reply Daemon::replyWithTask(const Conn& c, const Json& id) {
   };
 }
 
-void Daemon::handleCreateDownload(const Conn& c, const Json& m) {
-  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+void Daemon::handleCreateDownload(const Conn& c, const Json& id, const protocol::CreateDownload& m) {
   NewDownload spec;
-  spec.session = c->attached_session.empty() ? m.value("session", std::string()) : c->attached_session;
-  if (auto valid = protocol::validateSessionId(spec.session); !valid) return c->sendError(id, valid.error());
-  if (!c->attached_session.empty() && m.contains("session") && m["session"] != c->attached_session)
-    return c->sendError(id, Error(errc::invalid_argument, "a client attached to a session creates tasks in that session only"));
-  spec.resume_data = protocol::optionalString(m, "resume_data");
-  if (m.contains("request")) {
-    auto request = protocol::requestFromJson(m["request"]);
-    if (!request) return c->sendError(id, request.error());
-    spec.request = std::move(*request);
-  } else if (!spec.resume_data) {
+  if (auto common = readCommonTaskFields(c, m.task, spec); !common) return c->sendError(id, common.error());
+  if (m.request) spec.request = *m.request;
+  else if (!spec.resume_data)
     return c->sendError(id, Error(errc::invalid_argument, "create_download needs a request or resume_data"));
-  }
-  spec.destination = m.value("destination", std::string());
-  if (auto common = readCommonTaskFields(m, spec); !common) return c->sendError(id, common.error());
+  spec.destination = m.destination;
   tasks_->createDownload(std::move(spec), replyWithTask(c, id));
 }
 
-void Daemon::handleCreateUpload(const Conn& c, const Json& m) {
-  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+void Daemon::handleCreateUpload(const Conn& c, const Json& id, const protocol::CreateUpload& m) {
   NewUpload spec;
-  spec.session = c->attached_session.empty() ? m.value("session", std::string()) : c->attached_session;
-  if (auto valid = protocol::validateSessionId(spec.session); !valid) return c->sendError(id, valid.error());
-  if (!c->attached_session.empty() && m.contains("session") && m["session"] != c->attached_session)
-    return c->sendError(id, Error(errc::invalid_argument, "a client attached to a session creates tasks in that session only"));
-  spec.resume_data = protocol::optionalString(m, "resume_data");
-  if (spec.resume_data) {
-    for (const char* field : {"request", "file", "spool_from", "stream", "length"})
-      if (m.contains(field))
-        return c->sendError(id, Error(errc::invalid_argument, std::string("create_upload with resume_data takes no ") + field +
-                                                                  ": the resume data names the request and the body"));
-  } else if (!m.contains("request")) {
+  if (auto common = readCommonTaskFields(c, m.task, spec); !common) return c->sendError(id, common.error());
+  if (m.request) spec.request = *m.request;
+  else if (!spec.resume_data)
     return c->sendError(id, Error(errc::invalid_argument, "create_upload needs a request (or resume_data)"));
-  } else {
-    auto request = protocol::requestFromJson(m["request"]);
-    if (!request) return c->sendError(id, request.error());
-    spec.request = std::move(*request);
-    if (!m["request"].contains("method")) spec.request.method = "PUT";  // an upload's default
-  }
-  spec.file = m.value("file", std::string());
-  spec.spool_from = m.value("spool_from", std::string());
-  spec.stream = m.value("stream", false);
-  if (m.contains("length") && !m["length"].is_null()) {
-    auto length = protocol::requireUnsigned(m, "length");
-    if (!length) return c->sendError(id, length.error());
+  spec.file = m.file;
+  spec.spool_from = m.spool_from;
+  spec.stream = m.stream;
+  if (m.length) {
     if (!spec.stream) return c->sendError(id, Error(errc::invalid_argument, "length is for streamed uploads (stream: true) only"));
-    spec.stream_length = *length;
+    spec.stream_length = *m.length;
   }
   if (spec.stream && c->attached_session.empty())
     return c->sendError(id, Error(errc::not_attached, "a streamed upload's body comes from an attached application; attach first"));
-  auto mode = resumableModeFromName(m.value("resumable", std::string("ietf")));
+  auto mode = resumableModeFromName(m.resumable.value_or("ietf"));
   if (!mode) return c->sendError(id, Error(errc::invalid_argument, "resumable must be ietf, tus or none"));
   spec.mode = *mode;
-  if (auto redirects = protocol::optionalString(m, "redirects")) {
-    spec.redirects = redirectPolicyFromName(*redirects);
+  if (m.redirects) {
+    spec.redirects = redirectPolicyFromName(*m.redirects);
     if (!spec.redirects)
       return c->sendError(id, Error(errc::invalid_argument, "redirects must be follow, refuse or ask"));
   }
-  if (auto common = readCommonTaskFields(m, spec); !common) return c->sendError(id, common.error());
   tasks_->createUpload(std::move(spec), replyWithTask(c, id));
 }
 
 // Only the attached application streams a body: it alone was asked (needNewBodyStream).
-void Daemon::handleBodyStream(const Conn& c, const Json& m, std::string_view type) {
-  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+void Daemon::handleBodyStreamOpened(const Conn& c, const Json& id, const protocol::BodyStreamOpened& m) {
   if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to the task's session first"));
-  auto task = protocol::requireUnsigned(m, "task");
-  if (!task) return c->sendError(id, task.error());
-  if (type == protocol::type::body_stream_opened) {
-    auto info = tasks_->bodyStreamOpened(*task, scopeOf(c));
-    if (!info) return c->sendError(id, info.error());
-    return reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
-  }
-  auto bytes = protocol::requireUnsigned(m, "bytes");
-  if (!bytes) return c->sendError(id, bytes.error());
-  if (auto ended = tasks_->bodyStreamEnded(*task, scopeOf(c), *bytes); !ended) return c->sendError(id, ended.error());
-  reply(c, id, Json::object());
-}
-
-// Only the attached application was asked (willPerformHTTPRedirection), so only it answers.
-void Daemon::handleDecideRedirect(const Conn& c, const Json& m) {
-  Json id = m.contains("id") ? m["id"] : Json(nullptr);
-  if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to the task's session first"));
-  auto task = protocol::requireUnsigned(m, "task");
-  if (!task) return c->sendError(id, task.error());
-  auto follow = m.find("follow");
-  if (follow == m.end() || !follow->is_boolean())
-    return c->sendError(id, Error(errc::invalid_argument, "decide_redirect needs follow: true (follow) or false (refuse)"));
-  auto info = tasks_->decideRedirect(*task, scopeOf(c), follow->get<bool>());
+  auto info = tasks_->bodyStreamOpened(m.task, scopeOf(c));
   if (!info) return c->sendError(id, info.error());
   reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
 }
 
-void Daemon::handleTaskCommand(const Conn& c, const Json& m, std::string_view type) {
-  Json id = m.contains("id") ? m["id"] : Json(nullptr);
-  auto task = protocol::requireUnsigned(m, "task");
-  if (!task) return c->sendError(id, task.error());
+void Daemon::handleBodyStreamEnded(const Conn& c, const Json& id, const protocol::BodyStreamEnded& m) {
+  if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to the task's session first"));
+  if (auto ended = tasks_->bodyStreamEnded(m.task, scopeOf(c), m.bytes); !ended) return c->sendError(id, ended.error());
+  reply(c, id, Json::object());
+}
+
+// Only the attached application was asked (willPerformHTTPRedirection), so only it answers.
+void Daemon::handleDecideRedirect(const Conn& c, const Json& id, const protocol::DecideRedirect& m) {
+  if (c->attached_session.empty()) return c->sendError(id, Error(errc::not_attached, "attach to the task's session first"));
+  auto info = tasks_->decideRedirect(m.task, scopeOf(c), m.follow);
+  if (!info) return c->sendError(id, info.error());
+  reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
+}
+
+void Daemon::handleTaskCommand(const Conn& c, const Json& id, const protocol::TaskCommand& m) {
   auto scope = scopeOf(c);
-  if (type == protocol::type::cancel_with_resume_data) {
-    return tasks_->cancelWithResumeData(*task, scope, [this, c, id](Result<std::string> blob) {
+  using protocol::TaskVerb;
+  if (m.verb == TaskVerb::cancel_with_resume_data) {
+    return tasks_->cancelWithResumeData(m.task, scope, [this, c, id](Result<std::string> blob) {
       if (!blob) return c->sendError(id, blob.error());
       reply(c, id, {{"resume_data", *blob}});
     });
   }
-  Result<protocol::TaskInfo> info = type == protocol::type::suspend  ? tasks_->suspend(*task, scope)
-                                    : type == protocol::type::resume ? tasks_->resume(*task, scope)
-                                                                     : tasks_->cancel(*task, scope);
+  Result<protocol::TaskInfo> info = m.verb == TaskVerb::suspend  ? tasks_->suspend(m.task, scope)
+                                    : m.verb == TaskVerb::resume ? tasks_->resume(m.task, scope)
+                                                                 : tasks_->cancel(m.task, scope);
   if (!info) return c->sendError(id, info.error());
   // A control client (ferryctl) has only the reply: it waits for the change to be committed, so a
   // resume or suspend it saw answered survives a crash right after. An attached application is
@@ -371,13 +344,10 @@ void Daemon::handleTaskCommand(const Conn& c, const Json& m, std::string_view ty
   tasks_->whenDurable([this, c, id, info = *info] { reply(c, id, {{"task", protocol::taskInfoToJson(info)}}); });
 }
 
-void Daemon::handleAck(const Conn& c, const Json& m) {
-  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+void Daemon::handleAck(const Conn& c, const Json& id, const protocol::Ack& m) {
   if (c->attached_session.empty())
     return c->sendError(id, Error(errc::not_attached, "only the attached client of a session acknowledges its events"));
-  auto seq = protocol::requireUnsigned(m, "seq");
-  if (!seq) return c->sendError(id, seq.error());
-  auto row = outbox_.ack(c->attached_session, *seq);
+  auto row = outbox_.ack(c->attached_session, m.seq);
   if (!row) return;  // already acknowledged (or never ours): acknowledging is idempotent
   tasks_->onEventAcked(*row);
   if (row->type == protocol::event::did_become_invalid) {
@@ -386,17 +356,15 @@ void Daemon::handleAck(const Conn& c, const Json& m) {
   }
 }
 
-void Daemon::handleList(const Conn& c, const Json& m) {
-  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+void Daemon::handleList(const Conn& c, const Json& id, const protocol::List& m) {
   std::optional<std::string> session = scopeOf(c);
-  if (!session) session = protocol::optionalString(m, "session");
+  if (!session) session = m.session;
   Json tasks = Json::array();
   for (const auto& t : tasks_->list(session)) tasks.push_back(protocol::taskInfoToJson(t));
   reply(c, id, {{"tasks", tasks}});
 }
 
-void Daemon::handleStatus(const Conn& c, const Json& m) {
-  Json id = m.contains("id") ? m["id"] : Json(nullptr);
+void Daemon::handleStatus(const Conn& c, const Json& id, const protocol::Status&) {
   protocol::DaemonStatus s;
   s.daemon_version = FERRY_VERSION;
   s.pid = ::getpid();
@@ -422,25 +390,19 @@ protocol::BandwidthStatus Daemon::limitsAndRates() {
   return out;
 }
 
-void Daemon::handleLimits(const Conn& c, const Json& m) {
-  reply(c, m.contains("id") ? m["id"] : Json(nullptr), protocol::bandwidthStatusToJson(limitsAndRates()));
+void Daemon::handleLimits(const Conn& c, const Json& id, const protocol::Limits&) {
+  reply(c, id, protocol::bandwidthStatusToJson(limitsAndRates()));
 }
 
-void Daemon::handleSetLimit(const Conn& c, const Json& m) {
-  Json id = m.contains("id") ? m["id"] : Json(nullptr);
-  auto limit = protocol::bandwidthLimitFromJson(m, "bytes_per_second");
-  if (!limit) return c->sendError(id, limit.error());
-  std::optional<std::string> session;
-  if (m.contains("session")) {
-    if (!m["session"].is_string()) return c->sendError(id, Error(errc::invalid_argument, "session must be a session identifier"));
-    session = m["session"].get<std::string>();
+void Daemon::handleSetLimit(const Conn& c, const Json& id, const protocol::SetLimit& m) {
+  const auto& session = m.session;
+  if (session)
     if (auto valid = protocol::validateSessionId(*session); !valid) return c->sendError(id, valid.error());
-  }
   // An application may throttle its own session, not others nor the whole daemon.
   if (!c->attached_session.empty() && session != c->attached_session)
     return c->sendError(id, Error(errc::permission_denied, "a client attached to a session may set that session's limit "
                                                            "only; use ferryctl limit for the others"));
-  limits_->set(session, *limit, [this, c, id](Result<void> stored) {
+  limits_->set(session, m.bytes_per_second, [this, c, id](Result<void> stored) {
     boost::asio::post(io_, [this, c, id, stored]() {
       if (!stored) return c->sendError(id, stored.error());
       reply(c, id, protocol::bandwidthStatusToJson(limitsAndRates()));

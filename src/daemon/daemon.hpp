@@ -21,6 +21,7 @@
 #include "daemon/resume_data.hpp"
 #include "daemon/task_manager.hpp"
 #include "engine/engine.hpp"
+#include "protocol/requests.hpp"
 #include "store/store.hpp"
 #include "store/writer.hpp"
 
@@ -57,25 +58,30 @@ class Daemon : public MessageHandler {
 
   using Conn = std::shared_ptr<ClientConnection>;
   void reply(const Conn& c, const protocol::Json& id, protocol::Json result);
-  void handleHello(const Conn& c, const protocol::Json& m);
-  void handleCreateDownload(const Conn& c, const protocol::Json& m);
-  void handleCreateUpload(const Conn& c, const protocol::Json& m);
-  void handleTaskCommand(const Conn& c, const protocol::Json& m, std::string_view type);
-  void handleBodyStream(const Conn& c, const protocol::Json& m, std::string_view type);
-  void handleDecideRedirect(const Conn& c, const protocol::Json& m);
+  // Every handler gets its request decoded (protocol/requests.hpp) and the request's id.
+  void handleHello(const Conn& c, const protocol::Json& id, const protocol::Hello& m);
+  void handleCreateDownload(const Conn& c, const protocol::Json& id, const protocol::CreateDownload& m);
+  void handleCreateUpload(const Conn& c, const protocol::Json& id, const protocol::CreateUpload& m);
+  void handleTaskCommand(const Conn& c, const protocol::Json& id, const protocol::TaskCommand& m);
+  void handleBodyStreamOpened(const Conn& c, const protocol::Json& id, const protocol::BodyStreamOpened& m);
+  void handleBodyStreamEnded(const Conn& c, const protocol::Json& id, const protocol::BodyStreamEnded& m);
+  void handleDecideRedirect(const Conn& c, const protocol::Json& id, const protocol::DecideRedirect& m);
   template <class NewTask>
-  Result<void> readCommonTaskFields(const protocol::Json& m, NewTask& spec);
+  Result<void> readCommonTaskFields(const Conn& c, const protocol::NewTaskOptions& options, NewTask& spec);
   TaskManager::Reply replyWithTask(const Conn& c, const protocol::Json& id);
-  void handleAck(const Conn& c, const protocol::Json& m);
-  void handleList(const Conn& c, const protocol::Json& m);
-  void handleStatus(const Conn& c, const protocol::Json& m);
-  void handleLimits(const Conn& c, const protocol::Json& m);
-  void handleSetLimit(const Conn& c, const protocol::Json& m);
-  void handleWatch(const Conn& c, const protocol::Json& m);
-  void handleInvalidate(const Conn& c, const protocol::Json& m, bool cancel);
-  // Every request type after hello and its handler (onMessage's dispatch).
+  void handleAck(const Conn& c, const protocol::Json& id, const protocol::Ack& m);
+  void handleList(const Conn& c, const protocol::Json& id, const protocol::List& m);
+  void handleStatus(const Conn& c, const protocol::Json& id, const protocol::Status& m);
+  void handleLimits(const Conn& c, const protocol::Json& id, const protocol::Limits& m);
+  void handleSetLimit(const Conn& c, const protocol::Json& id, const protocol::SetLimit& m);
+  void handleWatch(const Conn& c, const protocol::Json& id, const protocol::Watch& m);
+  void handleInvalidate(const Conn& c, const protocol::Json& id, const protocol::Invalidate& m);
+  // Every request type after hello and its handler (onMessage's dispatch): route decodes the
+  // message into its struct and answers a malformed one with the decoder's error.
   using Handler = void (*)(Daemon&, const Conn&, const protocol::Json&);
   static const std::unordered_map<std::string_view, Handler>& handlers();
+  template <class Request, void (Daemon::*handle)(const Conn&, const protocol::Json&, const Request&)>
+  static void route(Daemon& d, const Conn& c, const protocol::Json& m);
   protocol::BandwidthStatus limitsAndRates();
   std::optional<std::string> scopeOf(const Conn& c) const;
 

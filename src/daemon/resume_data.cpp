@@ -17,6 +17,7 @@
 #include "common/base64.hpp"
 #include "common/files.hpp"
 #include "common/unique_fd.hpp"
+#include "protocol/field_reader.hpp"
 
 namespace ferry::daemon {
 namespace {
@@ -111,17 +112,17 @@ Result<ResumeData> ResumeDataCodec::decode(const std::string& raw) const {
   if (!body || !mac) return tl::unexpected(invalid("not base64url"));
   auto j = nlohmann::json::parse(*body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return tl::unexpected(invalid("the payload is not JSON"));
-  ResumeData data;
-  try {
-    if (j.at("v").get<int>() != 1) return tl::unexpected(invalid("unknown version"));
-    data.key_id = j.at("key").get<std::string>();
-    data.token = j.at("token").get<std::string>();
-    data.session = j.at("session").get<std::string>();
-    data.url = j.at("url").get<std::string>();
-    data.offset = j.at("offset").get<std::uint64_t>();
-  } catch (const nlohmann::json::exception&) {
+  protocol::FieldReader in(j, "resume data");
+  const auto version = in.optionalInteger("v");
+  if (version && *version != 1) return tl::unexpected(invalid("unknown version"));
+  auto key_id = in.optionalString("key");
+  auto token = in.optionalString("token");
+  auto session = in.optionalString("session");
+  auto url = in.optionalString("url");
+  auto offset = in.optionalUnsigned("offset");
+  if (!in.ok() || !version || !key_id || !token || !session || !url || !offset)
     return tl::unexpected(invalid("a field is missing or of the wrong type"));
-  }
+  ResumeData data{std::move(*key_id), std::move(*token), std::move(*session), std::move(*url), *offset};
   std::string expected = hmac(key_, *body);
   bool ok = mac->size() == expected.size() && CRYPTO_memcmp(mac->data(), expected.data(), expected.size()) == 0;
   if (!ok) {

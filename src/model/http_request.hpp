@@ -22,6 +22,7 @@ struct HttpRequest {
   // Never a whole-transfer timeout: a large download may take hours.
   std::chrono::seconds stall_timeout{60};
   std::chrono::seconds connect_timeout{30};
+  bool operator==(const HttpRequest&) const = default;
 };
 
 }  // namespace ferry::model

@@ -17,6 +17,7 @@ struct Scheduling {
   bool discretionary = false;
   // Held (Waiting "begin-date <UTC ISO 8601>") until this moment; none or past: at once.
   std::optional<std::chrono::system_clock::time_point> begin_at;
+  bool operator==(const Scheduling&) const = default;
 };
 
 }  // namespace ferry::model

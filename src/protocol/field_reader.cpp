@@ -12,6 +12,10 @@ void FieldReader::problem(std::string sentence) {
   if (!problem_) problem_ = Error(errc::protocol, std::move(sentence));
 }
 
+void FieldReader::problem(Error error) {
+  if (!problem_) problem_ = std::move(error);
+}
+
 void FieldReader::wrongType(std::string_view field, std::string_view expected) {
   problem(what_ + ": " + std::string(field) + " must be " + std::string(expected));
 }
@@ -33,6 +37,17 @@ std::string FieldReader::string(std::string_view field, std::string fallback) {
   return v->get<std::string>();
 }
 
+std::optional<std::string> FieldReader::optionalString(std::string_view field) {
+  if (!present(field)) return std::nullopt;
+  return string(field);
+}
+
+std::uint64_t FieldReader::requiredUnsigned(std::string_view field) {
+  const bool absent = present(field) == nullptr;
+  if (absent) problem(what_ + ": " + std::string(field) + " is missing");
+  return absent ? 0 : unsignedInteger(field);
+}
+
 std::uint64_t FieldReader::unsignedInteger(std::string_view field, std::uint64_t fallback) {
   return optionalUnsigned(field).value_or(fallback);
 }
@@ -40,7 +55,8 @@ std::uint64_t FieldReader::unsignedInteger(std::string_view field, std::uint64_t
 std::optional<std::uint64_t> FieldReader::optionalUnsigned(std::string_view field) {
   const Json* v = present(field);
   if (!v) return std::nullopt;
-  if (!v->is_number_unsigned()) {
+  // A value built in this process ({"task", 1}) is a signed integer; parsed, it is unsigned.
+  if (!v->is_number_unsigned() && !(v->is_number_integer() && v->get<std::int64_t>() >= 0)) {
     wrongType(field, "a whole number of 0 or more");
     return std::nullopt;
   }

@@ -27,11 +27,24 @@ class FieldReader {
   bool boolean(std::string_view field, bool fallback = false);
   std::optional<std::uint64_t> optionalUnsigned(std::string_view field);
   std::optional<std::int64_t> optionalInteger(std::string_view field);
+  std::optional<std::string> optionalString(std::string_view field);
+  // A field a message cannot do without: absent (or null) is "<what>: <field> is missing".
+  std::uint64_t requiredUnsigned(std::string_view field);
+  // The field whatever its type (nullptr when absent or null), for a caller with its own checks.
+  const Json* value(std::string_view field) { return present(field); }
   // The field when it is an object (or array); nullptr when absent, null or (an error) another type.
   const Json* object(std::string_view field);
   const Json* array(std::string_view field);
   // Records a problem found by the caller (a nested decoder's error, a value out of range).
   void problem(std::string sentence);
+  void problem(Error error);  // kept as it is (its own code)
+  // A nested decoder's value, or nullopt with its error recorded.
+  template <class T>
+  std::optional<T> take(Result<T> decoded) {
+    if (decoded) return std::move(*decoded);
+    problem(std::move(decoded.error()));
+    return std::nullopt;
+  }
 
   // `value` when every field read had its type, else the first problem.
   template <class T>

@@ -22,28 +22,6 @@ std::string toLine(const Json& message) {
   return message.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-Result<std::string> requireString(const Json& message, std::string_view field) {
-  auto it = message.find(field);
-  if (it == message.end() || !it->is_string())
-    return fail(errc::protocol, "\"" + std::string(field) + "\" (a string) is missing in " +
-                                    message.value("type", std::string("message")));
-  return it->get<std::string>();
-}
-
-Result<std::uint64_t> requireUnsigned(const Json& message, std::string_view field) {
-  auto it = message.find(field);
-  if (it == message.end() || !it->is_number_unsigned())
-    return fail(errc::protocol, "\"" + std::string(field) + "\" (an unsigned integer) is missing in " +
-                                    message.value("type", std::string("message")));
-  return it->get<std::uint64_t>();
-}
-
-std::optional<std::string> optionalString(const Json& message, std::string_view field) {
-  auto it = message.find(field);
-  if (it == message.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
-
 Json errorJson(const Error& error) { return Json{{"code", error.code}, {"message", error.message}}; }
 
 Error errorFromJson(const Json& j) {
@@ -72,27 +50,29 @@ bool isToken(const std::string& s) {
 }
 bool hasLineBreak(const std::string& s) { return s.find_first_of("\r\n", 0) != std::string::npos || s.find('\0') != std::string::npos; }
 
-Result<std::chrono::seconds> positiveSeconds(const Json& j, const char* field, std::chrono::seconds fallback) {
-  auto it = j.find(field);
-  if (it == j.end()) return fallback;
-  if (!it->is_number_integer() || it->get<long long>() <= 0 || it->get<long long>() > 86400 * 30)
+Result<std::chrono::seconds> positiveSeconds(FieldReader& in, const char* field, std::chrono::seconds fallback) {
+  const Json* v = in.value(field);
+  if (!v) return fallback;
+  if (!v->is_number_integer() || v->get<long long>() <= 0 || v->get<long long>() > 86400 * 30)
     return fail(errc::invalid_argument, std::string(field) + " must be a whole number of seconds between 1 and 2592000");
-  return std::chrono::seconds(it->get<long long>());
+  return std::chrono::seconds(v->get<long long>());
 }
 }  // namespace
 
 Result<model::HttpRequest> requestFromJson(const Json& j) {
   if (!j.is_object()) return fail(errc::invalid_argument, "request must be a JSON object");
+  FieldReader in(j, "request");
   model::HttpRequest r;
-  auto url = j.find("url");
-  if (url == j.end() || !url->is_string() || url->get<std::string>().empty())
+  const Json* url = in.value("url");
+  if (!url || !url->is_string() || url->get_ref<const std::string&>().empty())
     return fail(errc::bad_url, "the request has no URL; give an http:// or https:// URL");
   r.url = url->get<std::string>();
   if (r.url.size() > 8192) return fail(errc::bad_url, "the URL is longer than 8192 bytes");
   if (hasLineBreak(r.url)) return fail(errc::bad_url, "the URL contains a line break or NUL byte");
-  r.method = j.value("method", std::string("GET"));
+  r.method = in.string("method", "GET");
+  if (!in.ok()) return in.finish(std::move(r));
   if (!isToken(r.method)) return fail(errc::invalid_argument, "the method \"" + r.method + "\" is not an HTTP token");
-  if (auto h = j.find("headers"); h != j.end()) {
+  if (const Json* h = in.value("headers")) {
     if (!h->is_array() || h->size() > 100) return fail(errc::invalid_argument, "headers must be a list of at most 100 [name, value] pairs");
     for (const auto& pair : *h) {
       if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string())
@@ -104,10 +84,10 @@ Result<model::HttpRequest> requestFromJson(const Json& j) {
       r.headers.push_back(std::move(header));
     }
   }
-  auto stall = positiveSeconds(j, "stall_timeout", r.stall_timeout);
+  auto stall = positiveSeconds(in, "stall_timeout", r.stall_timeout);
   if (!stall) return tl::unexpected(stall.error());
   r.stall_timeout = *stall;
-  auto connect = positiveSeconds(j, "connect_timeout", r.connect_timeout);
+  auto connect = positiveSeconds(in, "connect_timeout", r.connect_timeout);
   if (!connect) return tl::unexpected(connect.error());
   r.connect_timeout = *connect;
   return r;
@@ -176,12 +156,13 @@ Result<SessionConfig> sessionConfigFromJson(const Json& j) {
   SessionConfig c;
   if (j.is_null()) return c;
   if (!j.is_object()) return fail(errc::invalid_argument, "configuration must be a JSON object");
+  FieldReader in(j, "configuration");
   auto intIn = [&](const char* field, long long lo, long long hi, long long fallback) -> Result<long long> {
-    auto it = j.find(field);
-    if (it == j.end()) return fallback;
-    if (!it->is_number_integer() || it->get<long long>() < lo || it->get<long long>() > hi)
+    const Json* v = in.value(field);
+    if (!v) return fallback;
+    if (!v->is_number_integer() || v->get<long long>() < lo || v->get<long long>() > hi)
       return fail(errc::invalid_argument, std::string(field) + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
-    return it->get<long long>();
+    return v->get<long long>();
   };
   auto mc = intIn("max_concurrent", 1, 1000, c.max_concurrent);
   if (!mc) return tl::unexpected(mc.error());
@@ -195,8 +176,8 @@ Result<SessionConfig> sessionConfigFromJson(const Json& j) {
   c.max_per_host = static_cast<int>(*mh);
   c.resource_timeout = std::chrono::seconds(*rt);
   c.max_bytes_per_second = static_cast<std::uint64_t>(*bw);
-  if (auto it = j.find("launch"); it != j.end() && !it->is_null()) {
-    auto launch = launchCommandFromJson(*it);
+  if (const Json* launch_json = in.value("launch")) {
+    auto launch = launchCommandFromJson(*launch_json);
     if (!launch) return tl::unexpected(launch.error());
     c.launch = std::move(*launch);
   }
@@ -233,14 +214,14 @@ bool isEnvironmentName(const std::string& name) {
   return std::all_of(name.begin(), name.end(), [](unsigned char ch) { return std::isalnum(ch) || ch == '_'; });
 }
 
-Result<std::vector<std::string>> stringList(const Json& j, const char* field, std::size_t max_items) {
+Result<std::vector<std::string>> stringList(FieldReader& in, const char* field, std::size_t max_items) {
   std::vector<std::string> out;
-  auto it = j.find(field);
-  if (it == j.end() || it->is_null()) return out;
-  if (!it->is_array() || it->size() > max_items)
+  const Json* list = in.value(field);
+  if (!list) return out;
+  if (!list->is_array() || list->size() > max_items)
     return fail(errc::invalid_argument,
                 std::string("launch command: ") + field + " must be a list of at most " + std::to_string(max_items) + " strings");
-  for (const auto& item : *it) {
+  for (const auto& item : *list) {
     if (!item.is_string())
       return fail(errc::invalid_argument, std::string("launch command: every item of ") + field + " must be a string");
     const auto& value = item.get_ref<const std::string&>();
@@ -252,21 +233,22 @@ Result<std::vector<std::string>> stringList(const Json& j, const char* field, st
   return out;
 }
 
-Result<std::chrono::seconds> secondsIn(const Json& j, const char* field, long long lo, long long hi,
+Result<std::chrono::seconds> secondsIn(FieldReader& in, const char* field, long long lo, long long hi,
                                        std::chrono::seconds fallback) {
-  auto it = j.find(field);
-  if (it == j.end()) return fallback;
-  if (!it->is_number_integer() || it->get<long long>() < lo || it->get<long long>() > hi)
+  const Json* v = in.value(field);
+  if (!v) return fallback;
+  if (!v->is_number_integer() || v->get<long long>() < lo || v->get<long long>() > hi)
     return fail(errc::invalid_argument, "launch command: " + std::string(field) + " must be a whole number of seconds from " +
                                             std::to_string(lo) + " to " + std::to_string(hi));
-  return std::chrono::seconds(it->get<long long>());
+  return std::chrono::seconds(v->get<long long>());
 }
 }  // namespace
 
 Result<LaunchCommand> launchCommandFromJson(const Json& j) {
   if (!j.is_object()) return fail(errc::invalid_argument, "launch command must be a JSON object with an argv list");
+  FieldReader in(j, "launch command");
   LaunchCommand l;
-  auto argv = stringList(j, "argv", 256);
+  auto argv = stringList(in, "argv", 256);
   if (!argv) return tl::unexpected(argv.error());
   l.argv = std::move(*argv);
   if (l.argv.empty() || l.argv[0].empty())
@@ -274,7 +256,7 @@ Result<LaunchCommand> launchCommandFromJson(const Json& j) {
   if (l.argv[0].front() != '/')
     return tl::unexpected(launchError("the program \"" + l.argv[0].substr(0, 256) +
                                       "\" is not an absolute path; ferryd does not search PATH"));
-  if (auto wd = j.find("working_directory"); wd != j.end() && !wd->is_null()) {
+  if (const Json* wd = in.value("working_directory")) {
     if (!wd->is_string()) return tl::unexpected(launchError("working_directory must be a string"));
     l.working_directory = wd->get<std::string>();
     if (!l.working_directory.empty() && (l.working_directory.front() != '/' || l.working_directory.size() > 4096 ||
@@ -282,7 +264,7 @@ Result<LaunchCommand> launchCommandFromJson(const Json& j) {
       return tl::unexpected(launchError("working_directory \"" + l.working_directory.substr(0, 256) +
                                         "\" must be an absolute path"));
   }
-  auto env = stringList(j, "environment", 128);
+  auto env = stringList(in, "environment", 128);
   if (!env) return tl::unexpected(env.error());
   for (const auto& name : *env) {
     if (!isEnvironmentName(name))
@@ -293,10 +275,10 @@ Result<LaunchCommand> launchCommandFromJson(const Json& j) {
       return tl::unexpected(launchError(name + " is set by ferryd; leave it out of environment"));
   }
   l.environment = std::move(*env);
-  auto min_interval = secondsIn(j, "min_interval", 1, 24 * 3600, l.min_interval);
+  auto min_interval = secondsIn(in, "min_interval", 1, 24 * 3600, l.min_interval);
   if (!min_interval) return tl::unexpected(min_interval.error());
   l.min_interval = *min_interval;
-  auto refresh = secondsIn(j, "refresh_interval", 0, 30LL * 24 * 3600, l.refresh_interval);
+  auto refresh = secondsIn(in, "refresh_interval", 0, 30LL * 24 * 3600, l.refresh_interval);
   if (!refresh) return tl::unexpected(refresh.error());
   l.refresh_interval = *refresh;
   return l;

@@ -77,11 +77,6 @@ Result<Json> parseLine(std::string_view line, std::size_t max_bytes = kMaxLineBy
 // Serialises a message as one line (with the trailing newline).
 std::string toLine(const Json& message);
 
-// Field access with clear errors (what is missing or of the wrong type, in which message).
-Result<std::string> requireString(const Json& message, std::string_view field);
-Result<std::uint64_t> requireUnsigned(const Json& message, std::string_view field);
-std::optional<std::string> optionalString(const Json& message, std::string_view field);
-
 Json errorJson(const Error& error);
 Error errorFromJson(const Json& j);
 
@@ -130,6 +125,7 @@ struct LaunchCommand {
   std::vector<std::string> environment;   // names of ferryd's variables passed on (an allow-list)
   std::chrono::seconds min_interval{30};  // at most one launch per this, per session
   std::chrono::seconds refresh_interval{0};  // background refresh: earliest interval; 0: none
+  bool operator==(const LaunchCommand&) const = default;
 };
 
 // Names ferryd itself sets in a launched application's environment.
@@ -147,6 +143,7 @@ struct SessionConfig {
   std::chrono::seconds resource_timeout{7 * 24 * 3600};  // a task gives up retrying after this
   std::uint64_t max_bytes_per_second = 0;                 // per task; 0: unlimited
   std::optional<LaunchCommand> launch;                    // "launch" (see LaunchCommand)
+  bool operator==(const SessionConfig&) const = default;
 };
 
 Json sessionConfigToJson(const SessionConfig& config);

@@ -2,22 +2,25 @@
 
 #include <cmath>
 
+#include "protocol/field_reader.hpp"
+
 namespace ferry::protocol {
 
 Result<model::Scheduling> schedulingFromJson(const Json& j) {
   model::Scheduling s;
   if (!j.is_object()) return s;
-  if (auto it = j.find("priority"); it != j.end()) {
+  FieldReader in(j, "scheduling");
+  if (const Json* it = in.value("priority")) {
     if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() < 0.0 || it->get<double>() > 1.0)
       return fail(errc::invalid_argument,
                   "priority must be a number from 0.0 (lowest) to 1.0 (highest); 0.5 is the default, got " + it->dump());
     s.priority = it->get<double>();
   }
-  if (auto it = j.find("discretionary"); it != j.end()) {
+  if (const Json* it = in.value("discretionary")) {
     if (!it->is_boolean()) return fail(errc::invalid_argument, "discretionary must be true or false, got " + it->dump());
     s.discretionary = it->get<bool>();
   }
-  if (auto it = j.find("begin_at"); it != j.end() && !it->is_null()) {
+  if (const Json* it = in.value("begin_at")) {
     const bool whole = it->is_number_integer() || (it->is_number_float() && std::trunc(it->get<double>()) == it->get<double>());
     if (!whole || it->get<double>() < 0 || it->get<double>() > static_cast<double>(kMaxBeginAt))
       return fail(errc::invalid_argument,

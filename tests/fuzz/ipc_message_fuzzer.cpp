@@ -1,12 +1,15 @@
-// libFuzzer target: every decoder a line from a client goes through (parseLine, then the request,
-// session configuration, task info and field readers) must answer a clear error or a value for any
-// bytes, never crash, and never accept a request the engine would later have to refuse.
+// libFuzzer target: every decoder a line from a client goes through (parseLine, then the request
+// structs, the HTTP request, session configuration, task info and field readers; and the events
+// libferry reads) must answer a clear error or a value for any bytes, never crash, and never
+// accept a request the engine would later have to refuse.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "protocol/events.hpp"
 #include "protocol/line_buffer.hpp"
 #include "protocol/messages.hpp"
+#include "protocol/requests.hpp"
 #include "protocol/scheduling.hpp"
 
 using namespace ferry;
@@ -17,14 +20,50 @@ void mustHaveAMessage(const Error& e) {
   if (e.code.empty() || e.message.empty()) __builtin_trap();  // every refusal says what is wrong
 }
 
+// ferryd decodes a request as its type says; here every decoder sees every message. What one
+// accepts survives a round trip unchanged (libferry encodes, ferryd decodes).
+template <class Request>
+void decodeAsRequest(const protocol::Json& m) {
+  auto request = Request::decode(m);
+  if (!request) return mustHaveAMessage(request.error());
+  auto again = Request::decode(request->encode());
+  if (!again || !(*again == *request)) __builtin_trap();
+}
+
+void decodeAsEveryRequest(const protocol::Json& m) {
+  using namespace protocol;
+  decodeAsRequest<Hello>(m);
+  decodeAsRequest<CreateDownload>(m);
+  decodeAsRequest<CreateUpload>(m);
+  decodeAsRequest<TaskCommand>(m);
+  decodeAsRequest<Ack>(m);
+  decodeAsRequest<List>(m);
+  decodeAsRequest<Status>(m);
+  decodeAsRequest<Limits>(m);
+  decodeAsRequest<SetLimit>(m);
+  decodeAsRequest<Watch>(m);
+  decodeAsRequest<BodyStreamOpened>(m);
+  decodeAsRequest<BodyStreamEnded>(m);
+  decodeAsRequest<DecideRedirect>(m);
+  decodeAsRequest<Invalidate>(m);
+}
+
 void decodeMessage(std::string_view line) {
   auto message = protocol::parseLine(line);
   if (!message) return mustHaveAMessage(message.error());
   const auto& m = *message;
   if (!m.is_object() || !m.contains("type") || !m["type"].is_string()) __builtin_trap();
-  if (auto r = protocol::requireString(m, "session"); !r) mustHaveAMessage(r.error());
-  if (auto r = protocol::requireUnsigned(m, "task"); !r) mustHaveAMessage(r.error());
-  (void)protocol::optionalString(m, "destination");
+  decodeAsEveryRequest(m);
+  if (auto name = m.find("event"); name != m.end() && name->is_string()) {
+    // What is read survives a round trip unchanged (ferryd builds, libferry reads).
+    auto event = protocol::decodeEvent(name->get<std::string>(), m);
+    if (!event) {
+      mustHaveAMessage(event.error());
+    } else {
+      auto again = protocol::decodeEvent(protocol::eventName(*event), protocol::encodePayload(*event));
+      if (!again || !(*again == *event)) __builtin_trap();
+    }
+  }
   if (m.contains("request")) {
     auto request = protocol::requestFromJson(m["request"]);
     if (!request) {
@@ -67,8 +106,8 @@ void decodeMessage(std::string_view line) {
   if (m.contains("task_info")) {
     if (auto t = protocol::taskInfoFromJson(m["task_info"]); !t) mustHaveAMessage(t.error());
   }
-  if (auto id = protocol::optionalString(m, "attach")) {
-    if (auto valid = protocol::validateSessionId(*id); !valid) mustHaveAMessage(valid.error());
+  if (auto attach = m.find("attach"); attach != m.end() && attach->is_string()) {
+    if (auto valid = protocol::validateSessionId(attach->get<std::string>()); !valid) mustHaveAMessage(valid.error());
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "ferry/types.hpp"
+#include "protocol/requests.hpp"
 
 namespace ferry {
 
@@ -37,7 +38,7 @@ class Control {
 
  private:
   Control() = default;
-  Result<TaskInfo> taskCommand(std::string_view type, std::uint64_t id);
+  Result<TaskInfo> taskCommand(protocol::TaskVerb verb, std::uint64_t id);
   std::unique_ptr<IpcConnection> connection_;
   std::function<void(const protocol::Json&)> on_event_;
 };

@@ -31,6 +31,8 @@
 #include "common/error.hpp"
 #include "ferry/configuration.hpp"
 #include "ferry/types.hpp"
+#include "protocol/events.hpp"
+#include "protocol/requests.hpp"
 
 namespace ferry {
 
@@ -149,16 +151,18 @@ class Session {
   friend class Task;
   Session(Configuration configuration, std::shared_ptr<SessionDelegate> delegate);
   Result<protocol::Json> call(protocol::Json message);
-  Result<TaskInfo> taskCommand(std::string_view type, std::uint64_t id);
-  Result<void> invalidate(std::string_view type);
+  Result<TaskInfo> taskCommand(protocol::TaskVerb verb, std::uint64_t id);
+  Result<void> invalidate(const protocol::Invalidate& request);
   Result<void> checkUsable();  // session-invalidated once invalidated
-  Result<UploadTask> createUpload(const Request& request, protocol::Json source, const UploadOptions& options);
-  Result<UploadTask> submitUpload(protocol::Json fields, const UploadOptions& options);
-  void decideRedirect(UploadTask& task, const protocol::Json& message);
-  void startBodyStream(UploadTask& task, const protocol::Json& message);
+  Result<UploadTask> createUpload(const Request& request, protocol::CreateUpload upload, const UploadOptions& options);
+  Result<UploadTask> submitUpload(protocol::CreateUpload upload, const UploadOptions& options);
+  Result<DownloadTask> submitDownload(const protocol::CreateDownload& create);
+  void decideRedirect(UploadTask& task, const protocol::WillPerformHTTPRedirection& event);
+  void startBodyStream(UploadTask& task, const protocol::NeedNewBodyStream& event);
   void onEvent(const protocol::Json& message);  // from the connection's reader thread
   void deliverLoop();
   void deliver(const protocol::Json& message);
+  void deliverEvent(Task& task, const protocol::Event& event);
 
   Configuration configuration_;
   std::shared_ptr<SessionDelegate> delegate_;
