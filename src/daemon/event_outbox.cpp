@@ -11,15 +11,19 @@ void EventOutbox::restore(const std::vector<store::EventRow>& events) {
   }
 }
 
-store::EventRow EventOutbox::prepare(const std::string& session, std::uint64_t task, std::string_view type,
-                                     const protocol::Json& payload) {
+store::EventRow EventOutbox::prepare(const std::string& session, std::uint64_t task, const protocol::Event& event) {
   store::EventRow row;
   row.seq = ++last_seq_;
   row.session = session;
   row.task_id = task;
-  row.type = std::string(type);
-  row.payload_json = payload.dump(-1, ' ', false, protocol::Json::error_handler_t::replace);
+  row.type = std::string(protocol::eventName(event));
+  row.payload_json = payloadOf(event);
   return row;
+}
+
+std::string EventOutbox::payloadOf(const protocol::Event& event) {
+  // Bytes that are not UTF-8 (a server's header, a file name) are replaced, never a throw.
+  return protocol::encodePayload(event).dump(-1, ' ', false, protocol::Json::error_handler_t::replace);
 }
 
 protocol::Json EventOutbox::message(const store::EventRow& row) {
@@ -44,10 +48,10 @@ void EventOutbox::committed(const store::EventRow& row) {
   toWatchers(msg);
 }
 
-void EventOutbox::transient(const std::string& session, std::uint64_t task, std::string_view type,
-                            protocol::Json payload) {
+void EventOutbox::transient(const std::string& session, std::uint64_t task, const protocol::Event& event) {
+  protocol::Json payload = protocol::encodePayload(event);
   payload["type"] = protocol::type::event;
-  payload["event"] = type;
+  payload["event"] = protocol::eventName(event);
   payload["seq"] = 0;
   payload["session"] = session;
   payload["task"] = task;

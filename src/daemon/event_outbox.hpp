@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "daemon/client_connection.hpp"
+#include "protocol/events.hpp"
 #include "protocol/messages.hpp"
 #include "store/records.hpp"
 
@@ -31,12 +32,14 @@ class EventOutbox {
   void setUnattachedListener(UnattachedListener listener) { unattached_ = std::move(listener); }
 
   // Assigns the next sequence number. Append the row inside a writer Work, then call committed().
-  store::EventRow prepare(const std::string& session, std::uint64_t task, std::string_view type,
-                          const protocol::Json& payload);
+  // The event is one of protocol/events.hpp's structs.
+  store::EventRow prepare(const std::string& session, std::uint64_t task, const protocol::Event& event);
+  // An event's payload in the form rows keep, for rows whose payload is known only later.
+  static std::string payloadOf(const protocol::Event& event);
   // The row is durable: queue it, and send it now when the session's client is attached.
   void committed(const store::EventRow& row);
   // Not stored: to the attached client and to watchers only.
-  void transient(const std::string& session, std::uint64_t task, std::string_view type, protocol::Json payload);
+  void transient(const std::string& session, std::uint64_t task, const protocol::Event& event);
 
   // Attaching replays every pending event of the session in order, then events_drained.
   bool isAttached(const std::string& session) const;

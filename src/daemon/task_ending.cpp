@@ -23,8 +23,6 @@
 namespace ferry::daemon {
 namespace {
 
-using Json = protocol::Json;
-
 std::int64_t secondsNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -54,8 +52,9 @@ void TaskManager::deliverFile(Task& t) {
   auto partial = partialPath(t);
   const std::filesystem::path wanted = t.destination.empty() ? deliveredPath(t) : std::filesystem::path(t.destination);
   const std::filesystem::path fallback = deliveredPath(t);
-  auto finish = outbox_.prepare(t.session, t.id, protocol::event::did_finish_downloading_to, Json::object());
-  auto complete = outbox_.prepare(t.session, t.id, protocol::event::did_complete, Json::object());
+  // Their payloads are known once the file is in place (the work fills them in).
+  auto finish = outbox_.prepare(t.session, t.id, protocol::DidFinishDownloadingTo{});
+  auto complete = outbox_.prepare(t.session, t.id, protocol::DidComplete{});
   struct Outcome {
     std::string location;  // where the file is, once moved (a retried work does not move it again)
     std::optional<Error> error;
@@ -97,13 +96,9 @@ void TaskManager::deliverFile(Task& t) {
       row.error_message = outcome->error->message;
     }
     // "temporary": in delivered/, removed once the application's callback returns.
-    finish.payload_json = Json{{"location", outcome->location},
-                               {"temporary", outcome->location == fallback.string()},
-                               {"statusCode", status},
-                               {"totalBytesWritten", bytes}}
-                              .dump();
-    complete.payload_json =
-        Json{{"error", outcome->error ? protocol::errorJson(*outcome->error) : Json(nullptr)}, {"statusCode", status}}.dump();
+    finish.payload_json = EventOutbox::payloadOf(
+        protocol::DidFinishDownloadingTo{outcome->location, outcome->location == fallback.string(), status, bytes});
+    complete.payload_json = EventOutbox::payloadOf(protocol::DidComplete{outcome->error, status, std::nullopt});
     if (auto u = s.upsertTask(row); !u) return u;
     if (auto a = s.appendEvent(finish); !a) return a;
     if (auto a = s.appendEvent(complete); !a) return a;
@@ -157,7 +152,7 @@ void TaskManager::endTask(Task& t, Phase final_phase, Error error, bool keep_res
     token.request_json = store::encodeRequest(stored);
     blob = codec_.encode({codec_.keyId(), token.token, t.session, t.request.url, token.offset});
   }
-  auto complete = outbox_.prepare(t.session, t.id, protocol::event::did_complete, Json::object());
+  auto complete = outbox_.prepare(t.session, t.id, protocol::DidComplete{});
   store::TaskRow row = t.toRow();
   row.state = std::string(stateName(wireState(final_phase, StopIntent::none, 0)));
   row.error_code = error.code;
@@ -194,9 +189,8 @@ void TaskManager::endTask(Task& t, Phase final_phase, Error error, bool keep_res
       }
     }
     if (!kept) std::filesystem::remove(partial, ec);
-    Json payload{{"error", protocol::errorJson(error)}, {"statusCode", row.http_status}};
-    if (kept) payload["resumeData"] = blob;
-    complete.payload_json = payload.dump();
+    complete.payload_json = EventOutbox::payloadOf(
+        protocol::DidComplete{error, row.http_status, kept ? std::optional<std::string>(blob) : std::nullopt});
     if (auto u = s.upsertTask(row); !u) return u;
     if (auto a = s.appendEvent(complete); !a) return a;
     *events = {complete};

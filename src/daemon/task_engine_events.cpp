@@ -13,8 +13,6 @@
 
 namespace ferry::daemon {
 
-using Json = protocol::Json;
-
 void TaskManager::onEngineEvent(const engine::Event& event) {
   auto* t = find(engine::taskOf(event));
   if (t == nullptr || !holdsEngineJob(t->phase)) return;
@@ -22,7 +20,7 @@ void TaskManager::onEngineEvent(const engine::Event& event) {
                  [&](const engine::Waiting& w) {
                    if (t->phase != Phase::in_engine) return;
                    t->waiting_for = w.reason;
-                   publishTransient(*t, protocol::event::task_state, {{"state", "running"}, {"waiting_for", w.reason}});
+                   publishTransient(*t, protocol::TaskStateChanged{"running", w.reason});
                  },
                  [&](const engine::Responded& r) { t->isUpload() ? onUploadResponded(*t, r) : onResponded(*t, r); },
                  [&](const engine::Progress& p) {
@@ -67,21 +65,14 @@ void TaskManager::onResponded(Task& t, const engine::Responded& r) {
                      return s.updateTaskOffset(id, off, exp, v.etag, v.last_modified);
                    });
   }
-  if (report) {
-    Json payload{{"fileOffset", r.offset},
-                 {"expectedTotalBytes", t.expected_total ? Json(*t.expected_total) : Json(-1)}};
-    appendEvents({outbox_.prepare(t.session, t.id, protocol::event::did_resume_at_offset, payload)});
-  }
+  if (report) appendEvents({outbox_.prepare(t.session, t.id, protocol::DidResumeAtOffset{r.offset, t.expected_total})});
 }
 
 void TaskManager::onProgress(Task& t, const engine::Progress& p) {
   t.written = p.total_written;
   rates_[t.session].add(p.bytes_written);
   if (p.expected_total) t.expected_total = p.expected_total;
-  publishTransient(t, protocol::event::did_write_data,
-                   {{"bytesWritten", p.bytes_written},
-                    {"totalBytesWritten", p.total_written},
-                    {"totalBytesExpectedToWrite", t.expected_total ? Json(*t.expected_total) : Json(-1)}});
+  publishTransient(t, protocol::DidWriteData{p.bytes_written, p.total_written, t.expected_total});
   if (!t.checkpoint_in_flight && std::chrono::steady_clock::now() - t.last_checkpoint >= checkpoint_interval_)
     checkpoint(t, store::Durability::progress);
 }

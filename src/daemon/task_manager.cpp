@@ -122,7 +122,7 @@ void TaskManager::maybeEndInvalidation(const std::string& session) {
   for (const auto& [id, t] : tasks_)
     if (t.session == session && !isFinal(t.phase)) return;
   invalidation_queued_.insert(session);
-  appendEvents({outbox_.prepare(session, 0, protocol::event::did_become_invalid, Json{{"error", nullptr}})});
+  appendEvents({outbox_.prepare(session, 0, protocol::DidBecomeInvalid{})});
 }
 
 // ---------------------------------------------------------------- helpers
@@ -161,8 +161,8 @@ void TaskManager::whenDurable(std::function<void()> fn) {
                  onIo([fn = std::move(fn)](Result<void>) { fn(); }), store::Commit::prompt);
 }
 
-void TaskManager::publishTransient(const Task& t, std::string_view type, Json payload) {
-  outbox_.transient(t.session, t.id, type, std::move(payload));
+void TaskManager::publishTransient(const Task& t, const protocol::Event& event) {
+  outbox_.transient(t.session, t.id, event);
 }
 
 void TaskManager::appendEvents(std::vector<store::EventRow> rows) {

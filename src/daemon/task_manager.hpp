@@ -154,7 +154,7 @@ class TaskManager {
   // Wraps a writer completion so that it runs on the IPC thread.
   store::Writer::Done onIo(std::function<void(Result<void>)> fn);
   void persist(const Task& t, store::Durability durability = store::Durability::lifecycle);
-  void publishTransient(const Task& t, std::string_view type, protocol::Json payload);
+  void publishTransient(const Task& t, const protocol::Event& event);
   void appendEvents(std::vector<store::EventRow> rows);
 
   // The one place a task's phase changes: refuses an illegal move (logged, false), runs what

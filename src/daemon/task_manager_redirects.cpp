@@ -32,8 +32,7 @@ void TaskManager::askForRedirectDecision(Task& t) {
   auto it = pending_redirects_.find(t.id);
   if (it == pending_redirects_.end()) return;
   const auto& r = it->second.proposal;
-  publishTransient(t, protocol::event::will_perform_http_redirection,
-                   {{"statusCode", r.status}, {"location", r.location}, {"method", r.new_method}, {"keepsBody", r.keeps_body}});
+  publishTransient(t, protocol::WillPerformHTTPRedirection{r.status, r.location, r.new_method, r.keeps_body});
 }
 
 void TaskManager::settleRedirect(std::uint64_t id, bool follow, std::string_view why) {

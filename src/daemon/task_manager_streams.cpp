@@ -46,9 +46,7 @@ void TaskManager::askForBodyStream(Task& t) {
     return endTask(t, Phase::failed, error, false);
   }
   stream_offers_[t.id] = BodyStreamOffer{std::move(read_end), pipe, false};
-  protocol::Json payload{{"pipe", pipe.string()}};
-  payload["length"] = t.upload->stream_length ? protocol::Json(*t.upload->stream_length) : protocol::Json(nullptr);
-  publishTransient(t, protocol::event::need_new_body_stream, std::move(payload));
+  publishTransient(t, protocol::NeedNewBodyStream{pipe.string(), t.upload->stream_length});
 }
 
 void TaskManager::dropBodyStream(std::uint64_t id) {

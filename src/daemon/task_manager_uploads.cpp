@@ -26,8 +26,6 @@
 namespace ferry::daemon {
 namespace {
 
-using Json = protocol::Json;
-
 Result<void> checkReadableFile(const std::filesystem::path& path, std::string_view what) {
   if (!path.is_absolute())
     return fail(errc::invalid_argument, std::string(what) + " " + path.string() + " must be an absolute path");
@@ -229,10 +227,7 @@ void TaskManager::startUploadEngine(Task& t) {
 void TaskManager::onSendProgress(Task& t, const engine::SendProgress& p) {
   t.upload->sent = p.total_sent;
   rates_[t.session].add(p.bytes_sent);
-  publishTransient(t, protocol::event::did_send_body_data,
-                   {{"bytesSent", p.bytes_sent},
-                    {"totalBytesSent", p.total_sent},
-                    {"totalBytesExpectedToSend", p.total_expected ? Json(*p.total_expected) : Json(-1)}});
+  publishTransient(t, protocol::DidSendBodyData{p.bytes_sent, p.total_sent, p.total_expected});
 }
 
 void TaskManager::onUploadResourceKnown(Task& t, const engine::UploadResourceKnown& k) {
@@ -246,7 +241,7 @@ void TaskManager::onUploadResourceKnown(Task& t, const engine::UploadResourceKno
 void TaskManager::onUploadRestarted(Task& t, const engine::UploadRestarted& r) {
   spdlog::warn("task {}: upload starts again from byte 0: {}", t.id, r.reason);
   t.upload->sent = 0;
-  publishTransient(t, protocol::event::did_restart_upload, {{"reason", r.reason}});
+  publishTransient(t, protocol::DidRestartUpload{r.reason});
 }
 
 void TaskManager::onUploadResponded(Task& t, const engine::Responded& r) {
@@ -301,18 +296,12 @@ void TaskManager::commitUploadAnswer(Task& t, const engine::Finished& f, const s
   auto ending = std::make_shared<TaskEnding>();
   ending->final_phase = Phase::completed;
   ending->error = f.error;
-  Json headers = Json::array();
-  for (const auto& h : t.upload->response_headers) headers.push_back({h.name, h.value});
-  std::vector<store::EventRow> rows{outbox_.prepare(t.session, t.id, protocol::event::did_receive_response,
-                                                    {{"statusCode", t.http_status}, {"headers", headers}})};
-  if (!body.empty()) {
-    rows.push_back(outbox_.prepare(t.session, t.id, protocol::event::did_receive_data,
-                                   {{"data", base64Encode(body)},
-                                    {"truncated", f.upload && f.upload->response_body_truncated}}));
-  }
-  rows.push_back(outbox_.prepare(t.session, t.id, protocol::event::did_complete,
-                                 {{"error", f.error ? protocol::errorJson(*f.error) : Json(nullptr)},
-                                  {"statusCode", t.http_status}}));
+  std::vector<store::EventRow> rows{
+      outbox_.prepare(t.session, t.id, protocol::DidReceiveResponse{t.http_status, t.upload->response_headers})};
+  if (!body.empty())
+    rows.push_back(outbox_.prepare(t.session, t.id,
+                                   protocol::DidReceiveData{body, f.upload && f.upload->response_body_truncated}));
+  rows.push_back(outbox_.prepare(t.session, t.id, protocol::DidComplete{f.error, t.http_status, std::nullopt}));
   store::TaskRow row = t.toRow();
   row.state = std::string(stateName(TaskState::completed));
   if (f.error) {

@@ -42,11 +42,11 @@ void TaskManager::enterPhase(Task& t, Phase from) {
       break;
     case Phase::queued:
       t.waiting_for = "queued";
-      publishTransient(t, protocol::event::task_state, {{"state", "running"}, {"waiting_for", t.waiting_for}});
+      publishTransient(t, protocol::TaskStateChanged{"running", t.waiting_for});
       break;
     case Phase::awaiting_body:
       t.waiting_for = "body-stream";
-      publishTransient(t, protocol::event::task_state, {{"state", "running"}, {"waiting_for", t.waiting_for}});
+      publishTransient(t, protocol::TaskStateChanged{"running", t.waiting_for});
       break;
     case Phase::in_engine:
       t.waiting_for = "queued";  // until the engine's Waiting or Responded says more
