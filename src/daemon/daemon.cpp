@@ -70,21 +70,16 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
       }());
   engine_commands_ = std::make_unique<EngineCommands>(engine_);
   store_writes_ = std::make_unique<StoreWrites>(*writer_);
-  tasks_ = std::make_unique<TaskManager>(io_, *store_writes_, *engine_commands_, outbox_, codec_, options_.state_dir,
-                                         options_.checkpoint_interval);
-  std::set<std::string> invalidating;
-  for (const auto& s : snapshot.sessions) {
-    auto json = Json::parse(s.configuration_json, nullptr, false);
-    auto config = protocol::sessionConfigFromJson(json);
-    sessions_[s.id] = config ? *config : protocol::SessionConfig{};
-    if (json.is_object() && json.value("invalidating", false)) invalidating.insert(s.id);
-  }
+  sessions_ = std::make_unique<SessionBook>(*store_writes_);
+  sessions_->restore(snapshot.sessions);
+  tasks_ = std::make_unique<TaskManager>(io_, *store_writes_, *engine_commands_, *sessions_, outbox_, codec_,
+                                         options_.state_dir, options_.checkpoint_interval);
   outbox_.restore(snapshot.events);
   limits_ = std::make_unique<BandwidthLimitBook>(*engine_, *writer_);
   limits_->restore(snapshot.meta);  // before the tasks start, so that they start within the limits
-  tasks_->restore(snapshot, sessions_, invalidating);
+  tasks_->restore(snapshot);
   launcher_ = std::make_unique<AppLauncher>(io_, *writer_, outbox_, options_.launch_attach_timeout);
-  launcher_->restore(sessions_, snapshot.launch_schedules);
+  launcher_->restore(sessions_->all(), snapshot.launch_schedules);
   outbox_.setUnattachedListener([this](const std::string& session) { launcher_->eventsPending(session); });
 }
 
@@ -224,8 +219,7 @@ void Daemon::handleHello(const Conn& c, const Json& id, const protocol::Hello& m
     const auto& config = m.configuration;
     if (config.launch)
       if (auto runnable = AppLauncher::check(*config.launch); !runnable) return c->sendError(id, runnable.error());
-    sessions_[*session] = config;
-    tasks_->setSessionConfig(*session, config);  // and stores it
+    tasks_->setSessionConfig(*session, config);  // recorded in the session book, and stored
     launcher_->configure(*session, config.launch);
     c->attached_session = *session;
     spdlog::info("session {}: client pid {} attached", *session, c->peerPid());
@@ -253,7 +247,7 @@ Result<void> Daemon::readCommonTaskFields(const Conn& c, const protocol::NewTask
   spec.description = options.description.substr(0, 1024);
   spec.start = options.start;
   spec.scheduling = options.scheduling;
-  spec.config = sessions_[spec.session];
+  sessions_->note(spec.session);
   return {};
 }
 
@@ -350,10 +344,7 @@ void Daemon::handleAck(const Conn& c, const Json& id, const protocol::Ack& m) {
   auto row = outbox_.ack(c->attached_session, m.seq);
   if (!row) return;  // already acknowledged (or never ours): acknowledging is idempotent
   tasks_->onEventAcked(*row);
-  if (row->type == protocol::event::did_become_invalid) {
-    sessions_.erase(row->session);
-    launcher_->forget(row->session);
-  }
+  if (row->type == protocol::event::did_become_invalid) launcher_->forget(row->session);
 }
 
 void Daemon::handleList(const Conn& c, const Json& id, const protocol::List& m) {
@@ -372,7 +363,7 @@ void Daemon::handleStatus(const Conn& c, const Json& id, const protocol::Status&
   s.socket = server_.socketPath().string();
   s.socket_activated = server_.socketActivated();
   s.state_dir = options_.state_dir.string();
-  for (const auto& [name, config] : sessions_)
+  for (const auto& [name, config] : sessions_->all())
     s.sessions.push_back({name, outbox_.isAttached(name), outbox_.pendingCount(name), launcher_->status(name)});
   for (const auto& [state, count] : tasks_->countByState()) s.tasks_by_state[state] = static_cast<std::uint64_t>(count);
   s.bandwidth = limitsAndRates();

@@ -14,6 +14,7 @@
 
 #include "common/unique_fd.hpp"
 #include "daemon/app_launcher.hpp"
+#include "daemon/session_book.hpp"
 #include "daemon/bandwidth_limits.hpp"
 #include "daemon/client_connection.hpp"
 #include "daemon/event_outbox.hpp"
@@ -101,7 +102,7 @@ class Daemon : public MessageHandler {
   std::unique_ptr<BandwidthLimitBook> limits_;
   IpcServer server_;
   std::unique_ptr<AppLauncher> launcher_;  // runs sessions' launch commands (relaunch, refresh)
-  std::map<std::string, protocol::SessionConfig> sessions_;
+  std::unique_ptr<SessionBook> sessions_;  // every session's configuration: the one copy
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -32,7 +32,7 @@ Result<void> checkDestination(const std::string& destination) {
 }  // namespace
 
 void TaskManager::createDownload(NewDownload spec, Reply reply) {
-  if (isInvalidating(spec.session))
+  if (sessions_.isInvalidating(spec.session))
     return reply(fail(errc::session_invalidated,
                       "session " + spec.session + " is being invalidated and takes no new tasks; after didBecomeInvalid, "
                       "create the session again"));
@@ -51,7 +51,7 @@ void TaskManager::createDownload(NewDownload spec, Reply reply) {
   t.scheduling = spec.scheduling;
   t.partial = "partial/" + std::to_string(t.id) + ".part";
   t.created_at = creationTime();
-  t.resource_deadline = t.created_at + spec.config.resource_timeout.count();
+  t.resource_deadline = t.created_at + sessions_.config(spec.session).resource_timeout.count();
   t.suspend_count = spec.start ? 0 : 1;
 
   std::optional<store::ResumeTokenRow> token;

@@ -16,18 +16,15 @@ namespace {
 
 using Json = protocol::Json;
 
-std::int64_t unixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 TaskManager::TaskManager(boost::asio::io_context& io, DurableWrites& writer, TransferEngine& engine,
-                         EventOutbox& outbox, const ResumeDataCodec& codec, std::filesystem::path state_dir,
+                         SessionBook& sessions, EventOutbox& outbox, const ResumeDataCodec& codec, std::filesystem::path state_dir,
                          std::chrono::milliseconds checkpoint_interval)
     : io_(io),
       writer_(writer),
       engine_(engine),
+      sessions_(sessions),
       outbox_(outbox),
       codec_(codec),
       state_dir_(std::move(state_dir)),
@@ -35,14 +32,10 @@ TaskManager::TaskManager(boost::asio::io_context& io, DurableWrites& writer, Tra
 
 // ---------------------------------------------------------------- start-up
 
-void TaskManager::restore(const store::Snapshot& snapshot,
-                          const std::map<std::string, protocol::SessionConfig>& configs,
-                          const std::set<std::string>& invalidating) {
-  configs_ = configs;
-  invalidating_ = invalidating;
+void TaskManager::restore(const store::Snapshot& snapshot) {
   for (const auto& e : snapshot.events)
     if (e.type == protocol::event::did_become_invalid) invalidation_queued_.insert(e.session);
-  for (const auto& [session, config] : configs_) {
+  for (const auto& [session, config] : sessions_.all()) {
     engine_.setGroupLimits(session, {config.max_concurrent, config.max_per_host});
     admission_.setLimits(session, config.max_concurrent, config.max_per_host);
   }
@@ -57,7 +50,7 @@ void TaskManager::restore(const store::Snapshot& snapshot,
     last_task_id_ = std::max(last_task_id_, task->id);
     restoreTask(tasks_.emplace(task->id, std::move(*task)).first->second);
   }
-  for (const auto& session : invalidating_) maybeEndInvalidation(session);
+  for (const auto& session : sessions_.invalidating()) maybeEndInvalidation(session);
 }
 
 // Where a stored task goes: its final phase, suspended, or back to running. A task whose row says
@@ -91,34 +84,24 @@ void TaskManager::restoreTask(Task& t) {
 }
 
 void TaskManager::setSessionConfig(const std::string& session, const protocol::SessionConfig& config) {
-  configs_[session] = config;
+  sessions_.configure(session, config);
   engine_.setGroupLimits(session, {config.max_concurrent, config.max_per_host});
   admission_.setLimits(session, config.max_concurrent, config.max_per_host);
   startAdmitted(admission_.admitWaiting(session));
-  persistSession(session);
-}
-
-void TaskManager::persistSession(const std::string& session, std::function<void(Result<void>)> done) {
-  Json config = protocol::sessionConfigToJson(configs_[session]);
-  if (isInvalidating(session)) config["invalidating"] = true;  // read back by Daemon at start-up
-  store::SessionRow row{session, config.dump(), unixNow()};
-  const auto commit = done ? store::Commit::prompt : store::Commit::batched;  // a reply waits for it
-  writer_.submit(store::Durability::lifecycle, [row](store::Store& s) { return s.upsertSession(row); },
-                 done ? onIo(std::move(done)) : store::Writer::Done{}, commit);
 }
 
 // ---------------------------------------------------------------- invalidation
 
 void TaskManager::invalidate(const std::string& session, bool cancel_tasks, std::function<void(Result<void>)> done) {
-  if (invalidating_.insert(session).second)
+  // The reply waits for the mark to be durable: a crash after it keeps the session invalidating.
+  if (sessions_.markInvalidating(session, onIo(std::move(done))))
     spdlog::info("session {}: invalidating{}", session, cancel_tasks ? " and cancelling its tasks" : " once its tasks end");
-  persistSession(session, std::move(done));  // the reply waits for this: a crash after it keeps the mark
   if (cancel_tasks) cancelAll(session);
   maybeEndInvalidation(session);
 }
 
 void TaskManager::maybeEndInvalidation(const std::string& session) {
-  if (!isInvalidating(session) || invalidation_queued_.count(session) != 0) return;
+  if (!sessions_.isInvalidating(session) || invalidation_queued_.count(session) != 0) return;
   for (const auto& [id, t] : tasks_)
     if (t.session == session && !isFinal(t.phase)) return;
   invalidation_queued_.insert(session);
@@ -227,10 +210,8 @@ void TaskManager::onEventAcked(const store::EventRow& row) {
                  });
   if (row.type == protocol::event::did_become_invalid) {
     // The application knows: forget the session, so that its identifier starts afresh.
-    invalidating_.erase(row.session);
     invalidation_queued_.erase(row.session);
-    configs_.erase(row.session);
-    writer_.submit(store::Durability::lifecycle, [session = row.session](store::Store& s) { return s.deleteSession(session); });
+    sessions_.forget(row.session);
     spdlog::info("session {}: invalid; forgotten", row.session);
     return;
   }

@@ -34,6 +34,7 @@
 #include "daemon/event_outbox.hpp"
 #include "daemon/rate_meter.hpp"
 #include "daemon/resume_data.hpp"
+#include "daemon/session_book.hpp"
 #include "daemon/task.hpp"
 #include "daemon/task_ports.hpp"
 #include "protocol/messages.hpp"
@@ -48,7 +49,6 @@ struct NewDownload {
   std::string description;
   std::optional<std::string> resume_data;
   bool start = false;  // URLSession tasks are created suspended; resume() starts them
-  protocol::SessionConfig config;
   engine::Scheduling scheduling;  // priority, discretionary, begin date
 };
 
@@ -66,7 +66,6 @@ struct NewUpload {
   std::optional<std::uint64_t> stream_length;  // the body (needNewBodyStream), of this length if known
   std::string description;
   bool start = false;
-  protocol::SessionConfig config;
   engine::Scheduling scheduling;
 };
 
@@ -75,14 +74,14 @@ class TaskManager {
   using Reply = std::function<void(Result<protocol::TaskInfo>)>;
   using ResumeDataReply = std::function<void(Result<std::string>)>;
 
-  TaskManager(boost::asio::io_context& io, DurableWrites& writer, TransferEngine& engine, EventOutbox& outbox,
+  TaskManager(boost::asio::io_context& io, DurableWrites& writer, TransferEngine& engine, SessionBook& sessions,
+              EventOutbox& outbox,
               const ResumeDataCodec& codec, std::filesystem::path state_dir,
               std::chrono::milliseconds checkpoint_interval);
 
-  // At start-up: tasks that were running are cut back to their durable offset and restarted.
-  // `invalidating`: sessions whose invalidation was asked for and not yet acknowledged.
-  void restore(const store::Snapshot& snapshot, const std::map<std::string, protocol::SessionConfig>& configs,
-               const std::set<std::string>& invalidating);
+  // At start-up (the session book restored first): tasks that were running are cut back to their
+  // durable offset and restarted; sessions invalidating end their invalidation when nothing runs.
+  void restore(const store::Snapshot& snapshot);
 
   // The reply comes once the task is durable, so an id a client saw survives a crash.
   void createDownload(NewDownload spec, Reply reply);
@@ -101,7 +100,6 @@ class TaskManager {
   // Durable: a restart in between keeps the session invalidating.
   // `done` runs (on the IPC thread) once the invalidating mark is durable.
   void invalidate(const std::string& session, bool cancel_tasks, std::function<void(Result<void>)> done);
-  bool isInvalidating(const std::string& session) const { return invalidating_.count(session) != 0; }
 
   std::vector<protocol::TaskInfo> list(const std::optional<std::string>& session) const;
   std::map<std::string, int> countByState() const;
@@ -114,7 +112,8 @@ class TaskManager {
   // An acknowledged event: delivered files left in delivered/ are removed, and a finished task
   // whose events are all acknowledged is forgotten.
   void onEventAcked(const store::EventRow& row);
-  // Records (durably) the configuration a client attached with.
+  // A client attached with this configuration: recorded (durably, in the session book) and its
+  // limits applied to the engine and the admission windows.
   void setSessionConfig(const std::string& session, const protocol::SessionConfig& config);
 
   // Runs `fn` on the IPC thread once everything submitted to the store so far is committed.
@@ -205,7 +204,6 @@ class TaskManager {
   void submitEnding(std::shared_ptr<TaskEnding> ending);
   void onEndingCommitted(std::shared_ptr<TaskEnding> ending, Result<void> r);
   void settleEnding(Task& t, TaskEnding& ending, const Result<void>& r);
-  void persistSession(const std::string& session, std::function<void(Result<void>)> done = {});
   // Queues didBecomeInvalid when the session is invalidating and none of its tasks is still going.
   void maybeEndInvalidation(const std::string& session);
   // Takes the token (single use) and sets the task's request, offset and validators from it.
@@ -230,6 +228,7 @@ class TaskManager {
   boost::asio::io_context& io_;
   DurableWrites& writer_;
   TransferEngine& engine_;
+  SessionBook& sessions_;
   EventOutbox& outbox_;
   const ResumeDataCodec& codec_;
   std::filesystem::path state_dir_;
@@ -237,8 +236,6 @@ class TaskManager {
   std::map<std::uint64_t, Task> tasks_;
   EngineAdmission admission_;
   std::map<std::string, store::ResumeTokenRow> tokens_;
-  std::map<std::string, protocol::SessionConfig> configs_;
-  std::set<std::string> invalidating_;
   std::set<std::string> invalidation_queued_;  // didBecomeInvalid is in the outbox
   // Streamed uploads: the pipe offered to the application (read end held so that its open for
   // writing succeeds), and what the application said its stream held when it ended.

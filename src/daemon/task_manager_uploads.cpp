@@ -89,7 +89,7 @@ Result<TaskManager::ResumedUpload> TaskManager::adoptUploadResumeData(const std:
 }
 
 void TaskManager::createUpload(NewUpload spec, Reply reply) {
-  if (isInvalidating(spec.session))
+  if (sessions_.isInvalidating(spec.session))
     return reply(fail(errc::session_invalidated, "session " + spec.session + " is being invalidated and takes no new tasks"));
   std::optional<ResumedUpload> resumed;
   if (spec.resume_data) {
@@ -121,7 +121,7 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
   t.description = spec.description;
   t.scheduling = spec.scheduling;
   t.created_at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  t.resource_deadline = t.created_at + spec.config.resource_timeout.count();
+  t.resource_deadline = t.created_at + sessions_.config(spec.session).resource_timeout.count();
   t.suspend_count = spec.start ? 0 : 1;
   UploadSpec upload;
   if (resumed) {
@@ -198,7 +198,7 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
 }
 
 void TaskManager::startUploadEngine(Task& t) {
-  const auto& config = configs_[t.session];
+  const auto& config = sessions_.config(t.session);
   engine::UploadJob job;
   job.id = t.id;
   job.group = t.session;

@@ -114,7 +114,7 @@ void TaskManager::startAdmitted(std::vector<std::uint64_t> ids) {
 // The task's job goes to the engine, which reports from now on (Waiting, Responded, ...).
 void TaskManager::handToEngine(Task& t) {
   if (t.isUpload()) return startUploadEngine(t);
-  const auto& config = configs_[t.session];
+  const auto& config = sessions_.config(t.session);
   engine::DownloadJob job;
   job.id = t.id;
   job.group = t.session;

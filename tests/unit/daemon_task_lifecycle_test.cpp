@@ -66,6 +66,7 @@ class TaskLifecycle : public ::testing::Test {
     ASSERT_TRUE(opened) << opened.error().describe();
     store = std::move(*opened);
     writes = std::make_unique<FakeWrites>(*store);
+    sessions = std::make_unique<SessionBook>(*writes);
     auto made = ResumeDataCodec::open(dir / "resume.key");
     ASSERT_TRUE(made);
     codec.emplace(std::move(*made));
@@ -73,7 +74,7 @@ class TaskLifecycle : public ::testing::Test {
   }
 
   std::unique_ptr<TaskManager> makeManager(FakeEngine& with) {
-    return std::make_unique<TaskManager>(io, *writes, with, outbox, *codec, dir.path(), 1000ms);
+    return std::make_unique<TaskManager>(io, *writes, with, *sessions, outbox, *codec, dir.path(), 1000ms);
   }
 
   std::uint64_t create(bool start, const std::string& session = "s") {
@@ -122,6 +123,7 @@ class TaskLifecycle : public ::testing::Test {
   boost::asio::io_context io;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<FakeWrites> writes;
+  std::unique_ptr<SessionBook> sessions;
   FakeEngine engine;
   EventOutbox outbox{0};
   std::optional<ResumeDataCodec> codec;
@@ -324,7 +326,7 @@ TEST_F(TaskLifecycle, ARestartPutsEachStoredTaskBackWhereItWas) {
   ASSERT_TRUE(snapshot);
   FakeEngine after_crash;
   manager = makeManager(after_crash);
-  manager->restore(*snapshot, {}, {});
+  manager->restore(*snapshot);
   EXPECT_EQ(phase(running), Phase::in_engine);
   EXPECT_EQ(phase(suspended), Phase::suspended);
   EXPECT_EQ(phase(done), Phase::completed);
