@@ -25,9 +25,6 @@
 #include "progress_bar.hpp"
 
 namespace ferry::cli {
-namespace {
-
-using protocol::Json;
 
 int exitCodeFor(const Error& e) {
   if (e.is(errc::daemon_unavailable) || e.is(errc::permission_denied)) return kExitUnavailable;
@@ -40,11 +37,15 @@ int exitCodeFor(const Error& e) {
 
 int report(const Context& ctx, const Error& e) {
   if (ctx.json)
-    std::cout << Json{{"error", protocol::errorJson(e)}}.dump() << "\n";
+    std::cout << protocol::Json{{"error", protocol::errorJson(e)}}.dump() << "\n";
   else
     std::cerr << "ferryctl: " << e.message << " [" << e.code << "]\n";
   return exitCodeFor(e);
 }
+
+namespace {
+
+using protocol::Json;
 
 bool stderrIsTty() { return ::isatty(2) != 0; }
 
@@ -237,30 +238,6 @@ Result<SchedulingOptions> schedulingFor(const SchedulingArgs& args) {
     options.earliest_begin = std::chrono::system_clock::time_point(std::chrono::seconds(*at));
   }
   return options;
-}
-
-// "5242880 B/s (5.0 MiB/s)", or "none".
-std::string describeRate(std::uint64_t bytes_per_second) {
-  if (bytes_per_second == 0) return "none";
-  char text[64];
-  std::snprintf(text, sizeof text, "%llu B/s (%.1f MiB/s)", static_cast<unsigned long long>(bytes_per_second),
-                static_cast<double>(bytes_per_second) / (1024.0 * 1024.0));
-  return text;
-}
-
-void printBandwidth(const BandwidthStatus& b) {
-  std::cout << "bandwidth limit: " << describeRate(b.global_limit) << "; now "
-            << units::humanRate(static_cast<double>(b.total_rate)) << "\n";
-  std::map<std::string, bool> names;
-  for (const auto& [name, v] : b.session_limits) names[name] = true;
-  for (const auto& [name, v] : b.session_rates) names[name] = true;
-  auto valueOf = [](const std::map<std::string, std::uint64_t>& m, const std::string& name) {
-    auto it = m.find(name);
-    return it == m.end() ? std::uint64_t{0} : it->second;
-  };
-  for (const auto& [name, _] : names)
-    std::cout << "  session " << name << ": limit " << describeRate(valueOf(b.session_limits, name)) << "; now "
-              << units::humanRate(static_cast<double>(valueOf(b.session_rates, name))) << "\n";
 }
 
 }  // namespace
@@ -518,86 +495,6 @@ int resumeData(const Context& ctx, std::uint64_t task) {
   auto blob = (*control)->cancelByProducingResumeData(task);
   if (!blob) return report(ctx, blob.error());
   std::cout << *blob << "\n";
-  return kExitOk;
-}
-
-namespace {
-// A session's launch command and its state, two lines under the session in `ferryctl status`.
-void printLaunch(const LaunchStatus& launch) {
-  std::string command;
-  for (const auto& arg : launch.argv) command += (command.empty() ? "" : " ") + arg;
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  auto in = [&](const std::optional<std::int64_t>& unix_ms) {  // "in 5s" / "5s ago"
-    if (!unix_ms) return std::string("never");
-    const double seconds = static_cast<double>(*unix_ms - now) / 1000.0;
-    return seconds >= 0 ? "in " + units::humanDuration(seconds) : units::humanDuration(-seconds) + " ago";
-  };
-  std::cout << "  launch: " << command << " (at most every " << launch.min_interval << "s)\n"
-            << "  " << launch.launches << " launches, last " << in(launch.last_launch_at);
-  if (launch.failures > 0) std::cout << ", " << launch.failures << " in a row without attaching";
-  if (launch.running_pid)
-    std::cout << ", running (pid " << *launch.running_pid << ", for " << launch.running_for << ")";
-  else if (launch.next_launch_not_before && *launch.next_launch_not_before > now)
-    std::cout << ", next launch not before " << in(launch.next_launch_not_before);
-  if (launch.refresh_interval > 0)
-    std::cout << "; refresh every " << launch.refresh_interval << "s, next " << in(launch.next_refresh_at);
-  std::cout << "\n";
-}
-}  // namespace
-
-int status(const Context& ctx) {
-  auto control = Control::connect(ctx.socket, /*start_daemon=*/false);
-  if (!control) return report(ctx, control.error());
-  auto s = (*control)->status();
-  if (!s) return report(ctx, s.error());
-  if (ctx.json) {
-    std::cout << protocol::daemonStatusToJson(*s).dump(2) << "\n";
-    return kExitOk;
-  }
-  std::cout << "ferryd " << s->daemon_version << ", pid " << s->pid << ", up "
-            << units::humanDuration(static_cast<double>(s->uptime_seconds)) << "\n"
-            << "socket " << s->socket << (s->socket_activated ? " (from systemd)" : "") << ", state " << s->state_dir
-            << "\n";
-  for (const auto& session : s->sessions) {
-    std::cout << "session " << session.id << (session.attached ? " (attached)" : "") << ", " << session.pending_events
-              << " events waiting\n";
-    if (session.launch) printLaunch(*session.launch);
-  }
-  for (const auto& [state, count] : s->tasks_by_state) std::cout << count << " " << state << "\n";
-  printBandwidth(s->bandwidth);
-  return kExitOk;
-}
-
-int limit(const Context& ctx, const LimitArgs& args) {
-  if (!args.rate.empty() && args.session.empty())
-    return report(ctx, Error(errc::invalid_argument, "a rate alone is ambiguous: write ferryctl limit --global RATE, or "
-                                                     "ferryctl limit --session ID RATE"));
-  if (!args.session.empty() && args.rate.empty())
-    return report(ctx, Error(errc::invalid_argument, "give the session's rate: ferryctl limit --session " + args.session +
-                                                     " RATE (0 or none clears it)"));
-  std::optional<std::uint64_t> global, session_rate;
-  if (!args.global.empty()) {
-    auto rate = parseRate(args.global);
-    if (!rate) return report(ctx, rate.error());
-    global = *rate;
-  }
-  if (!args.session.empty()) {
-    if (auto valid = protocol::validateSessionId(args.session); !valid) return report(ctx, valid.error());
-    auto rate = parseRate(args.rate);
-    if (!rate) return report(ctx, rate.error());
-    session_rate = *rate;
-  }
-  auto control = Control::connect(ctx.socket);
-  if (!control) return report(ctx, control.error());
-  Result<BandwidthStatus> result = fail(errc::internal, "unreachable");
-  if (global) result = (*control)->setLimit(std::nullopt, *global);
-  if (session_rate && (!global || result)) result = (*control)->setLimit(args.session, *session_rate);
-  if (!global && !session_rate) result = (*control)->limits();
-  if (!result) return report(ctx, result.error());
-  if (ctx.json)
-    std::cout << protocol::bandwidthStatusToJson(*result).dump(2) << "\n";
-  else
-    printBandwidth(*result);
   return kExitOk;
 }
 

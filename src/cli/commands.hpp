@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "common/error.hpp"
+
 namespace ferry::cli {
 
 inline constexpr int kExitOk = 0;
@@ -22,6 +24,10 @@ struct Context {
   std::string session = "ferryctl";
   bool session_given = false;  // --session was on the command line
 };
+
+// The exit code an error gives, and the error printed (as JSON with --json) with that code.
+int exitCodeFor(const Error& e);
+int report(const Context& ctx, const Error& e);
 
 // --priority, --discretionary, --begin-at of download and upload (parsed by arguments.hpp).
 struct SchedulingArgs {

@@ -1,7 +1,6 @@
 #include "progress_bar.hpp"
 
-#include <cmath>
-#include <cstdio>
+#include <algorithm>
 
 #include "common/human_units.hpp"
 
@@ -30,22 +29,11 @@ void ProgressBar::update(std::uint64_t total_written, std::optional<std::uint64_
 }
 
 std::string ProgressBar::render(const std::string& label, int width) const {
-  std::string bar;
-  std::string percent = "   ?";
   std::string eta = "--:--";
-  if (expected_ && *expected_ > 0) {
-    double fraction = std::min(1.0, static_cast<double>(written_) / static_cast<double>(*expected_));
-    int filled = static_cast<int>(fraction * width);
-    bar = std::string(filled, '=') + (filled < width ? ">" : "") + std::string(std::max(0, width - filled - 1), ' ');
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "%3d%%", static_cast<int>(fraction * 100));
-    percent = buf;
-    if (rate_ > 0) eta = humanDuration(static_cast<double>(*expected_ - std::min(written_, *expected_)) / rate_);
-  } else {
-    bar = std::string(width, ' ');
-  }
-  return label + " [" + bar + "] " + percent + " " + humanBytes(written_) + "  " + humanRate(rate_) +
-         "  ETA " + eta;
+  if (expected_ && *expected_ > 0 && rate_ > 0)
+    eta = humanDuration(static_cast<double>(*expected_ - std::min(written_, *expected_)) / rate_);
+  return label + " " + units::progressBar(written_, expected_, width) + " " + humanBytes(written_) + "  " +
+         humanRate(rate_) + "  ETA " + eta;
 }
 
 }  // namespace ferry::cli

@@ -1,5 +1,6 @@
 #include "common/human_units.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -36,6 +37,18 @@ std::string humanDuration(double seconds) {
   else
     std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
   return buf;
+}
+
+std::string progressBar(std::uint64_t done, std::optional<std::uint64_t> total, int width) {
+  const auto cells = static_cast<std::size_t>(std::max(0, width));
+  if (!total || *total == 0) return "[" + std::string(cells, '?') + "]   ?%";
+  const double fraction = std::min(1.0, static_cast<double>(done) / static_cast<double>(*total));
+  const auto filled = static_cast<std::size_t>(fraction * static_cast<double>(cells));
+  std::string bar = std::string(filled, '=') + (filled < cells ? ">" : "") +
+                    std::string(filled + 1 < cells ? cells - filled - 1 : 0, ' ');
+  char percent[8];
+  std::snprintf(percent, sizeof percent, "%3d%%", static_cast<int>(fraction * 100));
+  return "[" + bar + "] " + percent;
 }
 
 }  // namespace ferry::units

@@ -49,3 +49,12 @@ TEST(UrlFileName, UnsafeCharactersAreReplacedAndLongNamesCut) {
   // A host alone with no scheme separator is still one segment, never a path.
   EXPECT_EQ(urls::fileNameOf("not a url/..%2f", "d"), ".._2f");
 }
+
+TEST(ProgressBar, OneRendererForEveryCommandLine) {
+  EXPECT_EQ(units::progressBar(0, 100, 10), "[>         ]   0%");
+  EXPECT_EQ(units::progressBar(45, 100, 10), "[====>     ]  45%");
+  EXPECT_EQ(units::progressBar(100, 100, 10), "[==========] 100%");
+  EXPECT_EQ(units::progressBar(250, 100, 4), "[====] 100%");  // more than expected: full, never past it
+  EXPECT_EQ(units::progressBar(7, std::nullopt, 4), "[????]   ?%");
+  EXPECT_EQ(units::progressBar(7, 0, 4), "[????]   ?%");
+}
