@@ -107,10 +107,6 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
     const int sources = int(spooling) + int(!spec.file.empty()) + int(spec.stream);
     if (sources != 1)
       return reply(fail(errc::invalid_argument, "an upload needs exactly one of file (a path), spool_from (bytes) and stream"));
-    if (!spec.stream) {
-      if (auto ok = checkReadableFile(spooling ? spec.spool_from : spec.file, spooling ? "spool_from" : "file"); !ok)
-        return reply(tl::unexpected(ok.error()));
-    }
   }
 
   Task t;
@@ -138,11 +134,6 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
   }
   if (spooling) upload.body = state_dir_ / "spool" / (std::to_string(t.id) + ".body");
   upload.redirects = spec.redirects.value_or(resumed ? upload.redirects : engine::RedirectPolicy::follow);
-  if (!resumed && !spooling && !spec.stream) {
-    auto identity = files::fileIdentity(spec.file);
-    if (!identity) return reply(tl::unexpected(identity.error()));
-    upload.identity = *identity;
-  }
   t.upload = std::make_unique<UploadSpec>(std::move(upload));
 
   auto id = t.id;
@@ -154,20 +145,23 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
   auto row = std::make_shared<store::TaskRow>(task->toRow());
   const std::string token = resumed ? resumed->token : std::string();
   const auto kept_body = resumed ? resumed->kept_body : std::filesystem::path();
+  const auto file = spec.file;
+  const bool stream = spec.stream;
+  // The source is checked, spooled and identified here, on the writer's thread: the IPC thread
+  // does no file I/O.
   writer_.submit(
       store::Durability::lifecycle,
-      [row, from, to, identity, spooling, token, kept_body](store::Store& s) -> Result<void> {
+      [row, from, to, file, identity, spooling, stream, token, kept_body](store::Store& s) -> Result<void> {
         if (!token.empty()) {
           // The kept spool copy becomes this task's; the token is spent in the same transaction.
-          if (!kept_body.empty()) {
-            std::error_code ec;
-            std::filesystem::create_directories(to.parent_path(), ec);
+          if (!kept_body.empty())
             if (auto r = files::renameDurably(kept_body, to); !r) return r;
-          }
           if (auto d = s.deleteResumeToken(token); !d) return d;
-        } else if (spooling) {
-          if (auto copied = spool(from, to); !copied) return copied;
-          auto id = files::fileIdentity(to);
+        } else if (!stream) {
+          if (auto ok = checkReadableFile(spooling ? from : file, spooling ? "spool_from" : "file"); !ok) return ok;
+          if (spooling)
+            if (auto copied = spool(from, to); !copied) return copied;
+          auto id = files::fileIdentity(spooling ? to : file);
           if (!id) return tl::unexpected(id.error());
           *identity = *id;
           auto stored = store::decodeUpload(row->upload_json);
