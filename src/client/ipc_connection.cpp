@@ -11,6 +11,15 @@
 #include "daemon_launcher.hpp"
 
 namespace ferry {
+namespace {
+
+// A reply whose "ok" is not the boolean true failed: a daemon bug must not throw in the application.
+bool replySucceeded(const protocol::Json& reply) {
+  const auto ok = reply.find("ok");
+  return ok != reply.end() && ok->is_boolean() && ok->get<bool>();
+}
+
+}  // namespace
 
 using protocol::Json;
 
@@ -45,7 +54,7 @@ Result<void> IpcConnection::connectAndGreet() {
   if (!reply_line) return tl::unexpected(reply_line.error());
   auto reply = protocol::parseLine(*reply_line, protocol::kMaxDaemonLineBytes);
   if (!reply) return tl::unexpected(reply.error());
-  if (!reply->value("ok", false)) return tl::unexpected(protocol::errorFromJson(reply->value("error", Json::object())));
+  if (!replySucceeded(*reply)) return tl::unexpected(protocol::errorFromJson(reply->value("error", Json::object())));
   hello_result_ = reply->value("result", Json::object());
   std::lock_guard lock(write_mutex_);
   fd_ = std::move(*fd);
@@ -119,7 +128,7 @@ void IpcConnection::readerLoop() {
       std::lock_guard lock(pending_mutex_);
       auto it = pending_.find(id);
       if (it != pending_.end()) {
-        if (message->value("ok", false))
+        if (replySucceeded(*message))
           it->second = message->value("result", Json::object());
         else
           it->second = tl::unexpected(protocol::errorFromJson(message->value("error", Json::object())));
