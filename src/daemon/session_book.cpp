@@ -2,15 +2,18 @@
 
 #include <chrono>
 
+#include <spdlog/spdlog.h>
+
+#include "store/row_codec.hpp"
+
 namespace ferry::daemon {
 
 void SessionBook::restore(const std::vector<store::SessionRow>& rows) {
   for (const auto& row : rows) {
-    auto json = protocol::Json::parse(row.configuration_json, nullptr, false);
-    auto config = protocol::sessionConfigFromJson(json);
-    configs_[row.id] = config ? *config : protocol::SessionConfig{};
-    auto mark = json.is_object() ? json.find("invalidating") : json.end();
-    if (json.is_object() && mark != json.end() && mark->is_boolean() && mark->get<bool>()) invalidating_.insert(row.id);
+    auto stored = store::decodeSession(row.configuration_json);
+    if (!stored) spdlog::error("session {}: {}; it has the defaults", row.id, stored.error().describe());
+    configs_[row.id] = stored ? stored->config : protocol::SessionConfig{};
+    if (stored && stored->invalidating) invalidating_.insert(row.id);
   }
 }
 
@@ -38,10 +41,9 @@ void SessionBook::forget(const std::string& session) {
 }
 
 void SessionBook::store(const std::string& session, store::Writer::Done done) {
-  protocol::Json config = protocol::sessionConfigToJson(this->config(session));
-  if (isInvalidating(session)) config["invalidating"] = true;
+  const std::string configuration = store::encodeSession({config(session), isInvalidating(session)});
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  store::SessionRow row{session, config.dump(), now};
+  store::SessionRow row{session, configuration, now};
   const auto commit = done ? store::Commit::prompt : store::Commit::batched;  // a reply waits for it
   writes_.submit(store::Durability::lifecycle, [row](store::Store& s) { return s.upsertSession(row); }, std::move(done),
                  commit);

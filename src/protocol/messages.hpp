@@ -14,6 +14,7 @@
 
 #include "common/error.hpp"
 #include "model/http_request.hpp"
+#include "model/session_config.hpp"
 
 namespace ferry::protocol {
 
@@ -119,14 +120,7 @@ namespace ferry::protocol {
 // What ferryd runs to relaunch a session's application (like iOS relaunching an app in the
 // background): when the session has undelivered events and no client attached, and for background
 // refresh. Validated by sessionConfigFromJson (shape) and by ferryd at attach (the program exists).
-struct LaunchCommand {
-  std::vector<std::string> argv;          // argv[0]: an absolute path of an executable file
-  std::string working_directory;          // absolute; empty: "/"
-  std::vector<std::string> environment;   // names of ferryd's variables passed on (an allow-list)
-  std::chrono::seconds min_interval{30};  // at most one launch per this, per session
-  std::chrono::seconds refresh_interval{0};  // background refresh: earliest interval; 0: none
-  bool operator==(const LaunchCommand&) const = default;
-};
+using model::LaunchCommand;  // model/session_config.hpp
 
 // Names ferryd itself sets in a launched application's environment.
 inline constexpr std::string_view kLaunchSessionVariable = "FERRY_SESSION";
@@ -136,15 +130,8 @@ inline constexpr std::string_view kLaunchReasonVariable = "FERRY_LAUNCH_REASON";
 Json launchCommandToJson(const LaunchCommand& launch);
 Result<LaunchCommand> launchCommandFromJson(const Json& j);
 
-// A background session's configuration, sent in hello and kept by the daemon.
-struct SessionConfig {
-  int max_concurrent = 6;
-  int max_per_host = 4;
-  std::chrono::seconds resource_timeout{7 * 24 * 3600};  // a task gives up retrying after this
-  std::uint64_t max_bytes_per_second = 0;                 // per task; 0: unlimited
-  std::optional<LaunchCommand> launch;                    // "launch" (see LaunchCommand)
-  bool operator==(const SessionConfig&) const = default;
-};
+// A background session's configuration, sent in hello (model/session_config.hpp).
+using model::SessionConfig;
 
 Json sessionConfigToJson(const SessionConfig& config);
 Result<SessionConfig> sessionConfigFromJson(const Json& j);

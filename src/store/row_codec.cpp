@@ -161,4 +161,69 @@ std::string encodeUpload(const StoredUpload& upload) { return uploadToStored(upl
 
 Result<StoredUpload> decodeUpload(std::string_view json) { return uploadFromStored(parseObject(json)); }
 
+namespace {
+
+Json launchToStored(const model::LaunchCommand& l) {
+  return Json{{"argv", l.argv},
+              {"working_directory", l.working_directory},
+              {"environment", l.environment},
+              {"min_interval", l.min_interval.count()},
+              {"refresh_interval", l.refresh_interval.count()}};
+}
+
+bool readStrings(const Json& j, const char* field, std::vector<std::string>& out) {
+  auto it = j.find(field);
+  if (it == j.end()) return true;
+  if (!it->is_array()) return false;
+  for (const auto& item : *it) {
+    if (!item.is_string()) return false;
+    out.push_back(item.get<std::string>());
+  }
+  return true;
+}
+
+Result<model::LaunchCommand> launchFromStored(const Json& j) {
+  StoredFields f(j);
+  model::LaunchCommand l;
+  l.working_directory = f.get<std::string>("working_directory", "");
+  l.min_interval = std::chrono::seconds(f.get<std::int64_t>("min_interval", l.min_interval.count()));
+  l.refresh_interval = std::chrono::seconds(f.get<std::int64_t>("refresh_interval", 0));
+  if (!readStrings(j, "argv", l.argv) || !readStrings(j, "environment", l.environment) || !f.ok() || l.argv.empty())
+    return tl::unexpected(damaged("launch command"));
+  return l;
+}
+
+}  // namespace
+
+std::string encodeSession(const StoredSession& session) {
+  const auto& c = session.config;
+  Json j{{"max_concurrent", c.max_concurrent},
+         {"max_per_host", c.max_per_host},
+         {"resource_timeout", c.resource_timeout.count()},
+         {"max_bytes_per_second", c.max_bytes_per_second}};
+  if (c.launch) j["launch"] = launchToStored(*c.launch);
+  if (session.invalidating) j["invalidating"] = true;
+  return j.dump();
+}
+
+Result<StoredSession> decodeSession(std::string_view json) {
+  const Json j = parseObject(json);
+  if (!j.is_object()) return tl::unexpected(damaged("session configuration"));
+  StoredFields f(j);
+  StoredSession session;
+  auto& c = session.config;
+  c.max_concurrent = static_cast<int>(f.get<std::int64_t>("max_concurrent", c.max_concurrent));
+  c.max_per_host = static_cast<int>(f.get<std::int64_t>("max_per_host", c.max_per_host));
+  c.resource_timeout = std::chrono::seconds(f.get<std::int64_t>("resource_timeout", c.resource_timeout.count()));
+  c.max_bytes_per_second = f.get<std::uint64_t>("max_bytes_per_second", 0);
+  session.invalidating = f.get("invalidating", false);
+  if (const auto* launch = f.object("launch")) {
+    auto decoded = launchFromStored(*launch);
+    if (!decoded) return tl::unexpected(decoded.error());
+    c.launch = std::move(*decoded);
+  }
+  if (!f.ok() || c.max_concurrent < 1 || c.max_per_host < 1) return tl::unexpected(damaged("session configuration"));
+  return session;
+}
+
 }  // namespace ferry::store

@@ -1,6 +1,7 @@
 #pragma once
-// The store's own encoding of what a task row keeps as JSON: `request_json` (the request and its
-// scheduling; a resume token's also the upload it continues, under "upload") and `upload_json`.
+// The store's own encoding of what its rows keep as JSON: a task's `request_json` (the request
+// and its scheduling; a resume token's also the upload it continues, under "upload") and
+// `upload_json`, and a session's `configuration_json`.
 //
 // Why not the wire's JSON: the protocol (src/protocol) may change a field for applications
 // without it being a schema migration, and a stored row may hold what the wire no longer
@@ -18,6 +19,7 @@
 #include "common/error.hpp"
 #include "model/file_identity.hpp"
 #include "model/http_request.hpp"
+#include "model/session_config.hpp"
 #include "model/scheduling.hpp"
 #include "model/upload_options.hpp"
 
@@ -47,5 +49,13 @@ std::string encodeRequest(const StoredRequest& stored);
 Result<StoredRequest> decodeRequest(std::string_view json);
 std::string encodeUpload(const StoredUpload& upload);
 Result<StoredUpload> decodeUpload(std::string_view json);
+
+// What a session's `configuration_json` holds.
+struct StoredSession {
+  model::SessionConfig config;
+  bool invalidating = false;  // finishTasksAndInvalidate / invalidateAndCancel asked, not yet acknowledged
+};
+std::string encodeSession(const StoredSession& session);
+Result<StoredSession> decodeSession(std::string_view json);
 
 }  // namespace ferry::store

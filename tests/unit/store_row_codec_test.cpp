@@ -81,3 +81,30 @@ TEST(RowCodec, ADamagedRowIsAnInternalErrorNotAGuess) {
     EXPECT_EQ(r.error().code, errc::internal) << bad;
   }
 }
+
+TEST(RowCodec, ASessionsConfigurationKeepsTheFormatOf0_1_0AndItsMarks) {
+  constexpr std::string_view k0_1 = R"({"max_bytes_per_second":0,"max_concurrent":6,"max_per_host":4,"resource_timeout":604800})";
+  auto session = decodeSession(k0_1);
+  ASSERT_TRUE(session) << session.error().describe();
+  EXPECT_EQ(session->config, model::SessionConfig{});
+  EXPECT_FALSE(session->invalidating);
+  EXPECT_EQ(encodeSession(*session), k0_1);
+
+  StoredSession marked;
+  marked.invalidating = true;
+  marked.config.max_concurrent = 2;
+  marked.config.launch = model::LaunchCommand{{"/usr/bin/app", "--events"}, "/srv", {"HOME"},
+                                              std::chrono::seconds(5), std::chrono::seconds(600)};
+  auto back = decodeSession(encodeSession(marked));
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_TRUE(back->invalidating);
+  EXPECT_EQ(back->config, marked.config);
+
+  for (std::string_view bad : {std::string_view("7"), std::string_view(R"({"max_concurrent":"six"})"),
+                               std::string_view(R"({"max_concurrent":0})"), std::string_view(R"({"launch":{"argv":[]}})"),
+                               std::string_view(R"({"launch":{"argv":["/a"],"min_interval":"often"}})")}) {
+    auto r = decodeSession(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, errc::internal) << bad;
+  }
+}
