@@ -81,7 +81,8 @@ void TaskManager::createDownload(NewDownload spec, Reply reply) {
         }
         return s.upsertTask(row);
       },
-      onIo([this, id, reply](Result<void> r) {
+      onIo([this, id, reply, token](Result<void> r) {
+        if (token) settleResumeToken(token->token, r.has_value());
         auto* t = find(id);
         if (t == nullptr) return;
         if (!r) {
@@ -128,8 +129,15 @@ Result<store::ResumeTokenRow> TaskManager::adoptResumeData(Task& t, const std::s
   if (t.request.url.empty() || t.request.url == stored->request.url) t.request = stored->request;
   t.durable = t.written = token.offset;
   t.validators = {token.etag, token.last_modified};
-  tokens_.erase(it);  // single use, from this moment
+  it->second.used = true;  // single use, from this moment (settleResumeToken)
   return token;
+}
+
+void TaskManager::settleResumeToken(const std::string& token, bool spent) {
+  auto it = tokens_.find(token);
+  if (it == tokens_.end()) return;
+  if (spent) tokens_.erase(it);
+  else it->second.used = false;
 }
 
 }  // namespace ferry::daemon

@@ -206,6 +206,9 @@ class TaskManager {
   void settleEnding(Task& t, TaskEnding& ending, const Result<void>& r);
   // Queues didBecomeInvalid when the session is invalidating and none of its tasks is still going.
   void maybeEndInvalidation(const std::string& session);
+  // A token taken by a create is marked used while that create commits (a second use is refused):
+  // spent when the commit succeeded, free again when it failed (the resume data still works).
+  void settleResumeToken(const std::string& token, bool spent);
   // Takes the token (single use) and sets the task's request, offset and validators from it.
   Result<store::ResumeTokenRow> adoptResumeData(Task& t, const std::string& blob);
   // The unused token a resume blob names, after checking its signature, session and kind.

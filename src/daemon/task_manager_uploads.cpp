@@ -43,6 +43,20 @@ Result<void> spool(const std::filesystem::path& from, const std::filesystem::pat
   return {};
 }
 
+// The body a resumed upload continues must be the bytes the server already has the beginning of:
+// splicing two versions of a file would store something nobody sent. `kept`: our copy in resume/
+// (else the application's own file).
+Result<void> checkResumedBody(const std::filesystem::path& body, const model::FileIdentity& expected, bool kept) {
+  auto identity = files::fileIdentity(body);
+  if (!identity && !kept && identity.error().is(errc::not_found))
+    return fail(errc::not_found, "the upload's file " + body.string() + " is gone; the resume data cannot continue it");
+  if (!identity) return fail(errc::resume_data_stale, "the bytes behind the resume data are gone; start the upload again");
+  if (*identity != expected)
+    return fail(errc::source_changed, "the upload's file " + body.string() +
+                                          " changed since the resume data was made; start the upload again to send the new version");
+  return {};
+}
+
 std::string readAll(const std::filesystem::path& path, std::uint64_t limit) {
   std::string out;
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -71,20 +85,9 @@ Result<TaskManager::ResumedUpload> TaskManager::adoptUploadResumeData(const std:
   if (!stored) return tl::unexpected(stored.error());
   if (!stored->upload) return fail(errc::internal, "the resume token of an upload has no upload description");
   ResumedUpload resumed{std::move(stored->request), UploadSpec{*stored->upload, {}, 0}, token.token, {}};
-  // The body must be the bytes the server already has the beginning of: splicing two versions
-  // of a file would store something nobody sent.
-  const auto body = token.partial.empty() ? resumed.upload.body : state_dir_ / token.partial;
-  auto identity = files::fileIdentity(body);
-  if (!identity && token.partial.empty() && identity.error().is(errc::not_found))
-    return fail(errc::not_found, "the upload's file " + body.string() + " is gone; the resume data cannot continue it");
-  if (!identity)
-    return fail(errc::resume_data_stale, "the bytes behind the resume data are gone; start the upload again");
-  if (*identity != resumed.upload.identity)
-    return fail(errc::source_changed, "the upload's file " + body.string() +
-                                          " changed since the resume data was made; start the upload again to send the new version");
-  if (!token.partial.empty()) resumed.kept_body = body;
-  it->second.used = true;  // single use, from this moment
-  tokens_.erase(it);
+  // Its body is checked (checkResumedBody) by the writer work that commits the new task.
+  if (!token.partial.empty()) resumed.kept_body = state_dir_ / token.partial;
+  it->second.used = true;  // single use, from this moment (settleResumeToken)
   return resumed;
 }
 
@@ -153,6 +156,8 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
       store::Durability::lifecycle,
       [row, from, to, file, identity, spooling, stream, token, kept_body](store::Store& s) -> Result<void> {
         if (!token.empty()) {
+          const auto& resumed_body = kept_body.empty() ? to : kept_body;
+          if (auto same = checkResumedBody(resumed_body, *identity, !kept_body.empty()); !same) return same;
           // The kept spool copy becomes this task's; the token is spent in the same transaction.
           if (!kept_body.empty())
             if (auto r = files::renameDurably(kept_body, to); !r) return r;
@@ -172,7 +177,8 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
         if (auto n = s.noteTaskId(row->id); !n) return n;
         return s.upsertTask(*row);
       },
-      onIo([this, id, reply, identity](Result<void> r) {
+      onIo([this, id, reply, identity, token](Result<void> r) {
+        if (!token.empty()) settleResumeToken(token, r.has_value());
         auto* t = find(id);
         if (t == nullptr) return;
         if (!r) {
