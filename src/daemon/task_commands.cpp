@@ -57,7 +57,8 @@ Result<protocol::TaskInfo> TaskManager::resume(std::uint64_t id, const std::opti
   auto found = findScoped(id, scope);
   if (!found) return tl::unexpected(found.error());
   auto& t = **found;
-  if (isFinal(t.phase))
+  // Not while ending either: its final row is being committed, and a row written now would undo it.
+  if (isFinal(t.phase) || t.phase == Phase::ending)
     return fail(errc::invalid_state, taskIs(t, stateName(t.state())) + "; it cannot be resumed");
   if (t.suspend_count == 0) return t.toInfo();  // as URLSession: resuming a running task does nothing
   if (--t.suspend_count == 0) {

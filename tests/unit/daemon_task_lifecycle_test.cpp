@@ -278,6 +278,22 @@ TEST_F(TaskLifecycle, CommandsOnEndedTasksAreRefusedWithTheState) {
   EXPECT_EQ(phase(id), Phase::completed);
 }
 
+TEST_F(TaskLifecycle, ATaskThatIsEndingCannotBeResumedIntoARowThatUndoesItsEnd) {
+  const auto id = create(false);
+  writes->failures = {Error(errc::no_space, "disk full")};  // its end waits for room
+  ASSERT_TRUE(manager->cancel(id, std::nullopt));
+  io.poll();
+  EXPECT_EQ(phase(id), Phase::ending);
+  auto resumed = manager->resume(id, std::nullopt);
+  ASSERT_FALSE(resumed);
+  EXPECT_EQ(resumed.error().code, errc::invalid_state);
+  io.run_for(1500ms);
+  EXPECT_EQ(phase(id), Phase::cancelled);
+  auto snapshot = store->load();
+  ASSERT_EQ(snapshot->tasks.size(), 1u);
+  EXPECT_EQ(snapshot->tasks[0].state, "cancelled");
+}
+
 TEST_F(TaskLifecycle, ATaskOfAnotherSessionIsNotFound) {
   const auto id = create(true, "mine");
   auto r = manager->suspend(id, std::string("other"));
