@@ -200,6 +200,8 @@ Result<std::string> readResumeData(const std::string& file) {
   return ss.str();
 }
 
+}  // namespace
+
 Result<Request> requestFor(const std::string& url, const std::vector<std::string>& headers) {
   Request request(url);
   for (const auto& h : headers) {
@@ -212,6 +214,8 @@ Result<Request> requestFor(const std::string& url, const std::vector<std::string
   }
   return request;
 }
+
+namespace {
 
 void printTask(const TaskInfo& t) {
   std::string progress = units::humanBytes(t.bytes_written);
@@ -274,8 +278,10 @@ int runTask(const Context& ctx, CliDelegate& delegate, Task& task, bool detach) 
 
 int download(const Context& given, const DownloadArgs& args) {
   Context ctx = given;
+  if (args.in_process && args.detach)
+    return report(ctx, Error(errc::invalid_argument, "--in-process downloads run inside ferryctl, which must stay; drop --detach"));
   auto delegate = std::make_shared<CliDelegate>(ctx, std::nullopt);
-  auto session = attach(ctx, delegate, args.detach);
+  auto session = args.in_process ? Session::create(Configuration::defaults(), delegate) : attach(ctx, delegate, args.detach);
   if (!session) return report(ctx, session.error());
   DownloadOptions options;
   options.start = true;

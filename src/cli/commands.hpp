@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "ferry/types.hpp"
 
 namespace ferry::cli {
 
@@ -42,11 +43,25 @@ struct DownloadArgs {
   std::vector<std::string> headers;  // "Name: value"
   std::string resume_data_file;      // --resume-data FILE ("-": stdin)
   bool detach = false;
+  bool in_process = false;  // --in-process: a default session in ferryctl itself, no ferryd
   std::string description;
   SchedulingArgs scheduling;
 };
 
 int download(const Context& ctx, const DownloadArgs& args);
+
+struct GetArgs {
+  std::string url;
+  std::vector<std::string> headers;  // "Name: value"
+  bool include = false;              // -i: the status line and headers first
+  bool fail = false;                 // -f: an HTTP error status is exit 1, nothing printed
+};
+
+// A default-session data task to standard output, like curl's simplest use.
+int get(const Context& ctx, const GetArgs& args);
+
+// A request from the command line's URL and -H "Name: value" headers.
+Result<Request> requestFor(const std::string& url, const std::vector<std::string>& headers);
 
 struct UploadArgs {
   std::string file;

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   download_cmd->add_option("--resume-data", dl.resume_data_file, "continue from resume data in FILE (- for stdin)");
   download_cmd->add_option("--description", dl.description, "a label shown by list");
   download_cmd->add_flag("--detach", dl.detach, "print the task id and return at once; `ferryctl wait` collects it");
+  download_cmd->add_flag("--in-process", dl.in_process, "download in ferryctl itself (a default session): no ferryd, nothing survives ferryctl");
   download_cmd->add_option("--session", ctx.session, "background session identifier (default: ferryctl)");
   auto addScheduling = [](CLI::App* cmd, SchedulingArgs& s) {
     cmd->add_option("--priority", s.priority, "0.0 (lowest) .. 1.0 (highest), or low/default/high: order among waiting tasks");
@@ -30,6 +31,13 @@ int main(int argc, char** argv) {
     cmd->add_option("--begin-at", s.begin_at, "do not start before this time: seconds since the epoch (date +%s), or +SECONDS");
   };
   addScheduling(download_cmd, dl.scheduling);
+
+  GetArgs get_args;
+  auto* get_cmd = app.add_subcommand("get", "fetch URL in ferryctl itself (no ferryd) and write the body to standard output");
+  get_cmd->add_option("url", get_args.url, "http:// or https:// URL")->required();
+  get_cmd->add_option("-H,--header", get_args.headers, "extra request header \"Name: value\" (repeatable)");
+  get_cmd->add_flag("-i,--include", get_args.include, "print the status and headers first");
+  get_cmd->add_flag("-f,--fail", get_args.fail, "an HTTP error status (>= 400) exits 1 and prints no body");
 
   UploadArgs up;
   auto* upload_cmd = app.add_subcommand("upload", "upload FILE to URL (waits for the server's answer, unless --detach)");
@@ -104,6 +112,7 @@ int main(int argc, char** argv) {
     }
     return upload(ctx, up);
   }
+  if (get_cmd->parsed()) return get(ctx, get_args);
   if (wait_cmd->parsed()) return wait(ctx);
   if (list_cmd->parsed()) {
     if (!list_session.empty()) {

@@ -42,6 +42,8 @@ inline constexpr std::string_view internal = "internal";
 inline constexpr std::string_view source_changed = "source-changed";
 // Uploads: a streamed body would have to be sent again (retry, 307/308): ask for a new stream.
 inline constexpr std::string_view needs_new_body_stream = "needs-new-body-stream";
+// Data tasks (in-process sessions): the answer's body is larger than the session's limit.
+inline constexpr std::string_view too_large = "too-large";
 }  // namespace errc
 
 struct Error {

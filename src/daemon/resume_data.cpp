@@ -1,22 +1,11 @@
 #include "daemon/resume_data.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
-
-#include <fstream>
-#include <sstream>
+#include <cctype>
 
 #include <nlohmann/json.hpp>
 
 #include "common/base64.hpp"
-#include "common/files.hpp"
-#include "common/unique_fd.hpp"
+#include "common/signing_key.hpp"
 #include "protocol/field_reader.hpp"
 
 namespace ferry::daemon {
@@ -25,31 +14,6 @@ namespace {
 constexpr std::string_view kPrefix = "ferry-resume-v1.";
 constexpr std::size_t kMaxBlob = 16 * 1024;
 
-std::string hex(const unsigned char* data, std::size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 15];
-  }
-  return out;
-}
-
-std::string hmac(const std::string& key, const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
-  return std::string(reinterpret_cast<char*>(md), len);
-}
-
-std::string keyIdOf(const std::string& key) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(key.data(), key.size(), md, &len, EVP_sha256(), nullptr);
-  return hex(md, 8);
-}
-
 Error invalid(const std::string& why) {
   return Error(errc::resume_data_invalid,
                "the resume data is not valid (" + why + "); start the transfer again from its URL");
@@ -57,42 +21,19 @@ Error invalid(const std::string& why) {
 
 }  // namespace
 
-std::string randomToken() {
-  unsigned char bytes[16];
-  RAND_bytes(bytes, sizeof bytes);
-  return hex(bytes, sizeof bytes);
-}
+std::string randomToken() { return randomHex(16); }
 
 Result<ResumeDataCodec> ResumeDataCodec::open(const std::filesystem::path& key_file) {
-  ResumeDataCodec codec;
-  UniqueFd fd(::open(key_file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd) {
-    char buf[64];
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n != 32) return fail(errc::io, "resume key " + key_file.string() + " is damaged; delete it (old resume data becomes unusable)");
-    codec.key_.assign(buf, 32);
-  } else {
-    unsigned char bytes[32];
-    RAND_bytes(bytes, sizeof bytes);
-    codec.key_.assign(reinterpret_cast<char*>(bytes), sizeof bytes);
-    auto tmp = key_file;
-    tmp += ".tmp";
-    UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!out) return tl::unexpected(files::errnoError(errno, "create " + tmp.string()));
-    if (auto written = files::writeAll(out.get(), codec.key_, 0, tmp); !written) return tl::unexpected(written.error());
-    if (::fdatasync(out.get()) != 0) return tl::unexpected(files::errnoError(errno, "fdatasync " + tmp.string()));
-    auto moved = files::renameDurably(tmp, key_file);
-    if (!moved) return tl::unexpected(moved.error());
-  }
-  codec.key_id_ = keyIdOf(codec.key_);
-  return codec;
+  auto key = SigningKey::open(key_file);
+  if (!key) return tl::unexpected(key.error());
+  return ResumeDataCodec(std::move(*key));
 }
 
 std::string ResumeDataCodec::encode(ResumeData data) const {
-  nlohmann::json j{{"v", 1},          {"key", key_id_},       {"token", data.token},
+  nlohmann::json j{{"v", 1},          {"key", key_.id()},       {"token", data.token},
                    {"session", data.session}, {"url", data.url}, {"offset", data.offset}};
   std::string body = j.dump();
-  return std::string(kPrefix) + base64UrlEncode(body) + "." + base64UrlEncode(hmac(key_, body));
+  return std::string(kPrefix) + base64UrlEncode(body) + "." + base64UrlEncode(key_.sign(body));
 }
 
 Result<ResumeData> ResumeDataCodec::decode(const std::string& raw) const {
@@ -123,10 +64,8 @@ Result<ResumeData> ResumeDataCodec::decode(const std::string& raw) const {
   if (!in.ok() || !version || !key_id || !token || !session || !url || !offset)
     return tl::unexpected(invalid("a field is missing or of the wrong type"));
   ResumeData data{std::move(*key_id), std::move(*token), std::move(*session), std::move(*url), *offset};
-  std::string expected = hmac(key_, *body);
-  bool ok = mac->size() == expected.size() && CRYPTO_memcmp(mac->data(), expected.data(), expected.size()) == 0;
-  if (!ok) {
-    if (data.key_id != key_id_)
+  if (!key_.verify(*body, *mac)) {
+    if (data.key_id != key_.id())
       return tl::unexpected(Error(errc::resume_data_foreign,
                                   "the resume data was made by another ferryd (another user or state directory); "
                                   "resume it there, or start the transfer again from its URL"));

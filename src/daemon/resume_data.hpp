@@ -13,6 +13,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "common/signing_key.hpp"
 
 namespace ferry::daemon {
 
@@ -31,11 +32,11 @@ class ResumeDataCodec {
 
   std::string encode(ResumeData data) const;
   Result<ResumeData> decode(const std::string& blob) const;
-  const std::string& keyId() const { return key_id_; }
+  const std::string& keyId() const { return key_.id(); }
 
  private:
-  std::string key_;
-  std::string key_id_;
+  explicit ResumeDataCodec(SigningKey key) : key_(std::move(key)) {}
+  SigningKey key_;
 };
 
 // 16 random bytes as hex, for tokens.

@@ -62,7 +62,7 @@ Result<protocol::TaskInfo> TaskManager::resume(std::uint64_t id, const std::opti
     return fail(errc::invalid_state, taskIs(t, stateName(t.state())) + "; it cannot be resumed");
   if (t.suspend_count == 0) return t.toInfo();  // as URLSession: resuming a running task does nothing
   if (--t.suspend_count == 0) {
-    if (t.phase == Phase::suspended) startEngine(t);
+    if (t.phase == Phase::suspended) t.checkpoint_in_flight ? restartOnceDurable(t) : startEngine(t);
     // The suspend's stop is still in flight: restart once it lands.
     else if (t.phase == Phase::stopping && t.stop_intent == StopIntent::suspend) stopInEngine(t, StopIntent::resume);
   }

@@ -1,12 +1,15 @@
 // TaskManager's create_download, and the resume data a new task may continue from: a token
 // ferryd made when a task was cancelled with resume data (task_ending.cpp), named by a signed
-// blob (resume_data.hpp). Uploads are created in task_manager_uploads.cpp.
+// blob (resume_data.hpp), or the resume data of an in-process session of the same user
+// (protocol/local_resume_data.hpp: its partial file moves into the state directory). Uploads are
+// created in task_manager_uploads.cpp.
 
 #include <spdlog/spdlog.h>
 
 #include "common/files.hpp"
 #include "daemon/task_manager.hpp"
 #include "engine/url_check.hpp"
+#include "protocol/local_resume_data.hpp"
 
 namespace ferry::daemon {
 namespace {
@@ -55,7 +58,12 @@ void TaskManager::createDownload(NewDownload spec, Reply reply) {
   t.suspend_count = spec.start ? 0 : 1;
 
   std::optional<store::ResumeTokenRow> token;
-  if (spec.resume_data) {
+  std::optional<protocol::LocalResumeStore::Claim> local;
+  if (spec.resume_data && protocol::LocalResumeStore::isLocalBlob(*spec.resume_data)) {
+    auto adopted = adoptLocalResumeData(t, *spec.resume_data);
+    if (!adopted) return reply(tl::unexpected(adopted.error()));
+    local = std::move(*adopted);
+  } else if (spec.resume_data) {
     auto adopted = adoptResumeData(t, *spec.resume_data);
     if (!adopted) return reply(tl::unexpected(adopted.error()));
     token = std::move(*adopted);
@@ -69,9 +77,13 @@ void TaskManager::createDownload(NewDownload spec, Reply reply) {
   // The checks that read the disk run here, on the writer's thread, not on the IPC thread.
   writer_.submit(
       store::Durability::lifecycle,
-      [row, token, resume_file, partial, destination](store::Store& s) -> Result<void> {
+      [row, token, local, resume_file, partial, destination](store::Store& s) -> Result<void> {
         if (auto d = checkDestination(destination); !d) return d;
         if (auto n = s.noteTaskId(row.id); !n) return n;
+        if (local) {
+          if (auto taken = protocol::LocalResumeStore::claim(*local, partial); !taken) return taken;
+          if (auto synced = files::syncData(partial); !synced) return synced;  // its offset is durable from now
+        }
         if (token) {
           auto size = files::fileSize(resume_file);
           if (!size || *size < token->offset)
@@ -131,6 +143,21 @@ Result<store::ResumeTokenRow> TaskManager::adoptResumeData(Task& t, const std::s
   t.validators = {token.etag, token.last_modified};
   it->second.used = true;  // single use, from this moment (settleResumeToken)
   return token;
+}
+
+// In-process resume data: checked here (a small record read), its partial file taken on the
+// writer's thread with the task's row.
+Result<protocol::LocalResumeStore::Claim> TaskManager::adoptLocalResumeData(Task& t, const std::string& blob) {
+  auto store = protocol::LocalResumeStore::open(protocol::LocalResumeStore::defaultDirectory());
+  if (!store) return tl::unexpected(store.error());
+  auto checked = store->check(blob);
+  if (!checked) return tl::unexpected(checked.error());
+  if (auto url = engine::checkUrl(checked->what.request.url); !url) return tl::unexpected(url.error());
+  t.request = checked->what.request;
+  t.durable = t.written = checked->what.offset;
+  t.validators = checked->what.validators;
+  t.expected_total = checked->what.expected_total;
+  return checked;
 }
 
 void TaskManager::settleResumeToken(const std::string& token, bool spent) {

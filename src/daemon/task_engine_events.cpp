@@ -143,14 +143,18 @@ void TaskManager::onStopped(Task& t) {
   }
   if (t.isUpload()) persist(t, store::Durability::lifecycle);
   else checkpoint(t, store::Durability::lifecycle);
-  if (t.phase == Phase::restarting) {
-    // Resumed while stopping: wait for the checkpoint's durable offset, then continue.
-    writer_.submit(store::Durability::progress, [](store::Store&) -> Result<void> { return {}; },
-                   onIo([this, id = t.id](Result<void>) {
-                     auto* task = find(id);
-                     if (task && task->phase == Phase::restarting) startEngine(*task);
-                   }));
-  }
+  if (t.phase == Phase::restarting) restartOnceDurable(t);
+}
+
+// Resumed while its stop's checkpoint is being committed: continue from the durable offset that
+// checkpoint makes, not from the one before it (which would fetch those bytes again).
+void TaskManager::restartOnceDurable(Task& t) {
+  if (t.phase != Phase::restarting) transition(t, Phase::restarting);
+  writer_.submit(store::Durability::progress, [](store::Store&) -> Result<void> { return {}; },
+                 onIo([this, id = t.id](Result<void>) {
+                   auto* task = find(id);
+                   if (task && task->phase == Phase::restarting) startEngine(*task);
+                 }));
 }
 
 void TaskManager::checkpointAllForShutdown() {

@@ -66,8 +66,8 @@ bool isLegalTransition(Phase from, Phase to) {
   switch (from) {
     case Phase::created:  // where creation or the stored row puts it
       return to == Phase::suspended || oneOf(to, kRunPhases) || to == Phase::ending || isFinal(to);
-    case Phase::suspended:  // resumed, or cancelled
-      return oneOf(to, kRunPhases) || to == Phase::ending;
+    case Phase::suspended:  // resumed (restarting: its suspend's checkpoint is still being committed), or cancelled
+      return oneOf(to, kRunPhases) || to == Phase::restarting || to == Phase::ending;
     case Phase::queued:  // admitted, suspended or cancelled while waiting
       return to == Phase::in_engine || to == Phase::suspended || to == Phase::ending;
     case Phase::awaiting_body:  // the stream came, or suspended / cancelled / failed meanwhile

@@ -36,6 +36,7 @@
 #include "daemon/resume_data.hpp"
 #include "daemon/session_book.hpp"
 #include "daemon/task.hpp"
+#include "protocol/local_resume_data.hpp"
 #include "daemon/task_ports.hpp"
 #include "protocol/messages.hpp"
 #include "store/store.hpp"
@@ -175,6 +176,7 @@ class TaskManager {
   void onProgress(Task& t, const engine::Progress& p);
   void onFinished(Task& t, const engine::Finished& f);
   void onStopped(Task& t);
+  void restartOnceDurable(Task& t);
   // Uploads (task_manager_uploads.cpp).
   static constexpr std::uint64_t kMaxResponseBody = 1024 * 1024;  // inline in didReceiveData
   std::filesystem::path responsePath(const Task& t) const;
@@ -211,6 +213,7 @@ class TaskManager {
   void settleResumeToken(const std::string& token, bool spent);
   // Takes the token (single use) and sets the task's request, offset and validators from it.
   Result<store::ResumeTokenRow> adoptResumeData(Task& t, const std::string& blob);
+  Result<protocol::LocalResumeStore::Claim> adoptLocalResumeData(Task& t, const std::string& blob);
   // The unused token a resume blob names, after checking its signature, session and kind.
   Result<std::map<std::string, store::ResumeTokenRow>::iterator> findResumeToken(const std::string& blob,
                                                                                   const std::string& session, bool upload);

@@ -286,6 +286,15 @@ std::string DownloadAttempt::header(const char* name) const {
   return std::string(trimHeaderValue(found->value));
 }
 
+std::vector<Header> DownloadAttempt::responseHeaders() const {
+  // In-process data tasks hand them to the application; request -1: the last response.
+  std::vector<Header> out;
+  curl_header* h = nullptr;
+  while ((h = curl_easy_nextheader(easy_.get(), CURLH_HEADER, -1, h)) != nullptr)
+    out.push_back(Header{h->name, std::string(trimHeaderValue(h->value))});
+  return out;
+}
+
 std::optional<std::uint64_t> DownloadAttempt::contentLength() const {
   curl_off_t length = -1;
   curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
@@ -374,7 +383,7 @@ void DownloadAttempt::acceptBody(long status, std::uint64_t offset, std::optiona
   curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_TYPE, &content_type);
   job_.content_type = content_type ? content_type : "";
   accepting_body_ = true;
-  sink_(Responded{job_.id, status, offset, expected_total, down_.validators, job_.content_type, {}});
+  sink_(Responded{job_.id, status, offset, expected_total, down_.validators, job_.content_type, responseHeaders()});
 }
 
 AttemptOutcome DownloadAttempt::finish(CURLcode result) {

@@ -66,6 +66,7 @@ class DownloadAttempt final : public Attempt {
   std::string header(const char* name) const;
   Validators responseValidators() const;
   std::optional<std::uint64_t> contentLength() const;  // of this response's body, when announced
+  std::vector<Header> responseHeaders() const;
 
   Job& job_;
   DownloadPart& down_;  // job_'s

@@ -32,3 +32,21 @@ TEST(Example, BackgroundDownloadHandsOverExitsAndCollectsLater) {
   auto got = dir / "got" / "download-1";
   EXPECT_EQ(sha256File(got), sha256File(dir / "www/movie.bin"));
 }
+
+TEST(Example, InProcessFetchPrintsTheBodyAndSavesADownload) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  writeFile(dir / "www/hello.txt", "hello from nginx\n");
+  writeRandomFile(dir / "www/movie.bin", 1024 * 1024, 13);
+  NginxServer nginx({dir / "www", "", ""});
+  auto example = (binDir() / "ferry-example-fetch").string();
+  // No ferryd anywhere: FERRY_SOCKET names nothing.
+  std::map<std::string, std::string> env{{"FERRY_SOCKET", (dir / "none.sock").string()}};
+  auto printed = runCommand({example, nginx.url("/hello.txt")}, env);
+  ASSERT_EQ(printed.exit_code, 0) << printed.out;
+  EXPECT_EQ(printed.out, "status 200\nhello from nginx\n");
+  auto saved = runCommand({example, nginx.url("/movie.bin"), (dir / "movie.bin").string()}, env);
+  ASSERT_EQ(saved.exit_code, 0) << saved.out;
+  EXPECT_EQ(sha256File(dir / "movie.bin"), sha256File(dir / "www/movie.bin"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "none.sock"));
+}

@@ -139,7 +139,7 @@ TEST(TaskPhases, EveryMoveIsLegalOrRefusedAsTheDiagramSays) {
   using P = Phase;
   const std::map<Phase, std::set<Phase>> legal{
       {P::created, {P::suspended, P::queued, P::in_engine, P::awaiting_body, P::ending, P::completed, P::failed, P::cancelled}},
-      {P::suspended, {P::queued, P::in_engine, P::awaiting_body, P::ending}},
+      {P::suspended, {P::queued, P::in_engine, P::awaiting_body, P::restarting, P::ending}},
       {P::queued, {P::in_engine, P::suspended, P::ending}},
       {P::awaiting_body, {P::in_engine, P::suspended, P::ending}},
       {P::in_engine, {P::stopping, P::ending, P::awaiting_body}},

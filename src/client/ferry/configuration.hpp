@@ -4,12 +4,29 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "protocol/messages.hpp"
 
 namespace ferry {
+
+// Where a Session's delegate calls and completion handlers run. Session hands each one over with
+// post() and waits for it to finish before the next, so they run one at a time and in order on
+// whatever thread the queue runs them (an application's main loop, say). Default: a thread the
+// Session owns. Never the transfer thread.
+class DelegateQueue {
+ public:
+  virtual ~DelegateQueue() = default;
+  virtual void post(std::function<void()> work) = 0;
+};
+
+// background: in ferryd, surviving this process. defaults / ephemeral: in this process
+// (URLSessionConfiguration.default / .ephemeral); ephemeral keeps nothing on disk but the files
+// the application asks for and resume data.
+enum class SessionKind { background, defaults, ephemeral };
 
 class Configuration {
  public:
@@ -19,8 +36,34 @@ class Configuration {
     c.identifier_ = std::move(identifier);
     return c;
   }
+  // Tasks run in this process on its own transfer thread; nothing is started, no socket needed.
+  // Cookies are kept in memory for the session's life.
+  static Configuration defaults() {
+    Configuration c;
+    c.kind_ = SessionKind::defaults;
+    return c;
+  }
+  // As defaults(), but no cookies are kept at all.
+  static Configuration ephemeral() {
+    Configuration c;
+    c.kind_ = SessionKind::ephemeral;
+    return c;
+  }
 
+  SessionKind kind() const { return kind_; }
+  bool isBackground() const { return kind_ == SessionKind::background; }
   const std::string& identifier() const { return identifier_; }
+
+  // In-process sessions: a data task whose answer is longer fails with too-large (default 64 MiB).
+  Configuration& maxDataTaskBytes(std::uint64_t n) { max_data_bytes_ = n; return *this; }
+  // In-process sessions: where resume data keeps its partial files (default
+  // $XDG_CACHE_HOME/ferry/resume; ferryd finds only the default one).
+  Configuration& resumeDirectory(std::filesystem::path dir) { resume_dir_ = std::move(dir); return *this; }
+  // Where delegate calls and completion handlers run (DelegateQueue above).
+  Configuration& delegateQueue(std::shared_ptr<DelegateQueue> queue) { queue_ = std::move(queue); return *this; }
+  std::uint64_t maxDataTaskBytes() const { return max_data_bytes_; }
+  const std::filesystem::path& resumeDirectory() const { return resume_dir_; }
+  const std::shared_ptr<DelegateQueue>& delegateQueue() const { return queue_; }
 
   Configuration& maxConcurrentTransfers(int n) { session_.max_concurrent = n; return *this; }
   Configuration& maxConnectionsPerHost(int n) { session_.max_per_host = n; return *this; }
@@ -60,7 +103,11 @@ class Configuration {
     if (!session_.launch) session_.launch.emplace();
     return *session_.launch;
   }
+  SessionKind kind_ = SessionKind::background;
   std::string identifier_;
+  std::uint64_t max_data_bytes_ = 64ull * 1024 * 1024;
+  std::filesystem::path resume_dir_;
+  std::shared_ptr<DelegateQueue> queue_;
   protocol::SessionConfig session_;
   std::filesystem::path socket_;
   bool start_daemon_ = true;

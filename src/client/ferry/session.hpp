@@ -1,21 +1,33 @@
 #pragma once
-// ferry::Session: NSURLSession background sessions for Linux.
+// ferry::Session: NSURLSession for Linux, both halves.
 //
+// A background session: tasks run in ferryd and outlive this process.
 //   auto session = ferry::Session::create(ferry::Configuration::background("com.example.app"), delegate);
 //   auto task = (*session)->downloadTask("https://example.com/big.iso");
 //   task->resume();           // tasks are created suspended, as in URLSession
 //   // ... the process may exit now; ferryd finishes the download. The next
 //   // Session::create with the same identifier delivers the queued events to the delegate.
 //
-// Delegate callbacks run on one thread owned by the Session, in the order ferryd produced them.
-// Each stored event is acknowledged when its callback returns, so it is delivered exactly once per
-// acknowledgement (a process that dies inside a callback gets it again on the next attach).
+// A default (or ephemeral) session: tasks run in this process on its own transfer thread, with
+// the same task API and delegate events, plus data tasks and the convenience calls:
+//   auto session = ferry::Session::create(ferry::Configuration::defaults());
+//   auto answer = (*session)->data("https://example.com/api").get();  // Result<Response>
+//
+// Delegate callbacks and completion handlers run one at a time, in event order, on the session's
+// delegate queue (Configuration::delegateQueue; default a thread owned by the Session), never on
+// the transfer thread. A callback that throws is reported on stderr and the next one runs. In a
+// background session each stored event is acknowledged when its callback returns, so it is
+// delivered exactly once per acknowledgement (a process that dies inside a callback gets it again
+// on the next attach).
 
 #include <atomic>
+#include <concepts>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
+#include <future>
 #include <istream>
 #include <map>
 #include <memory>
@@ -37,8 +49,9 @@
 namespace ferry {
 
 class Session;
-class IpcConnection;
+class SessionBackend;
 class BodyStreamPump;
+struct Delivery;
 
 // A handle on a task (download or upload) in ferryd; cheap to copy. Valid while its Session lives.
 class Task {
@@ -63,6 +76,17 @@ class Task {
 
 using DownloadTask = Task;
 using UploadTask = Task;
+using DataTask = Task;
+
+// What a convenience call hands its handler. Any HTTP answer is a Response (a 404 too, as in
+// URLSession); transport failures, cancellation and refusals are the Error.
+struct Response {
+  long status_code = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // data and upload tasks
+  std::string body;                  // data tasks, and an upload's answer
+  std::filesystem::path location;    // download tasks: the file, the handler's to keep or remove
+};
+using ResponseHandler = std::function<void(Result<Response>)>;
 
 class SessionDelegate {
  public:
@@ -80,6 +104,7 @@ class SessionDelegate {
   // Uploads: the server's answer (then didReceiveData with its body, if any, then didComplete).
   virtual void didReceiveResponse(Session&, UploadTask&, long /*statusCode*/,
                                   const std::vector<std::pair<std::string, std::string>>& /*headers*/) {}
+  // Uploads and data tasks: the answer's body (data tasks: all of it, once, before didComplete).
   virtual void didReceiveData(Session&, UploadTask&, const std::string& /*data*/) {}
   // Streamed uploads: ferryd needs the body (again) — for the first attempt, after a retry, after
   // a 307/308, and after this process or ferryd restarted. Return a stream positioned at the
@@ -104,10 +129,12 @@ class SessionDelegate {
 
 class Session {
  public:
-  // Connects to ferryd (starting it when needed) and attaches to the background session.
-  // Fails with already-attached when another process holds the session.
-  static Result<std::unique_ptr<Session>> create(Configuration configuration, std::shared_ptr<SessionDelegate> delegate);
-  ~Session();  // detaches; tasks go on in ferryd
+  // Background: connects to ferryd (starting it when needed) and attaches to the session; fails
+  // with already-attached when another process holds it. Default/ephemeral: starts the session's
+  // transfer thread in this process.
+  static Result<std::unique_ptr<Session>> create(Configuration configuration,
+                                                 std::shared_ptr<SessionDelegate> delegate = nullptr);
+  ~Session();  // background: detaches, tasks go on in ferryd. In-process: its tasks stop.
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -129,6 +156,44 @@ class Session {
   Result<UploadTask> uploadTaskWithResumeData(const std::string& resume_data, const UploadOptions& options = {});
   Result<UploadTask> uploadTaskWithStreamedRequest(const Request& request, std::optional<std::uint64_t> length = std::nullopt,
                                                    const UploadOptions& options = {});
+  // In-process sessions: the answer's body in memory (didReceiveResponse, didReceiveData, then
+  // didComplete), at most Configuration::maxDataTaskBytes (too-large past it). Background
+  // sessions refuse it (invalid-argument), as URLSession's do.
+  Result<DataTask> dataTask(const Request& request);
+
+  // ---- Convenience calls: in-process sessions only. A background session answers each with
+  // invalid-argument (use a delegate). The handler gets the task's end instead of the delegate's
+  // didFinishDownloadingTo/didReceiveResponse/didReceiveData/didComplete (progress events still
+  // go to the delegate). Tasks with a handler are created suspended (resume() them), as in
+  // URLSession; the future forms start at once.
+  template <class F>
+    requires std::invocable<F&, Result<Response>>
+  Result<DataTask> dataTask(const Request& request, F&& handler) {
+    return dataTaskWithHandler(request, ResponseHandler(std::forward<F>(handler)));
+  }
+  // The handler owns Response::location (moved out of the session's files; remove it when done).
+  template <class F>
+    requires std::invocable<F&, Result<Response>>
+  Result<DownloadTask> downloadTask(const Request& request, F&& handler, const DownloadOptions& options = {}) {
+    return downloadTaskWithHandler(request, ResponseHandler(std::forward<F>(handler)), options);
+  }
+  template <class F>
+    requires std::invocable<F&, Result<Response>>
+  Result<UploadTask> uploadTask(const Request& request, const std::filesystem::path& file, F&& handler,
+                                const UploadOptions& options = {}) {
+    return uploadTaskWithHandler(request, file, ResponseHandler(std::forward<F>(handler)), options);
+  }
+  std::future<Result<Response>> data(const Request& request);
+  std::future<Result<Response>> download(const Request& request, const DownloadOptions& options = {});
+  std::future<Result<Response>> upload(const Request& request, const std::filesystem::path& file,
+                                       const UploadOptions& options = {});
+
+  Result<DataTask> dataTaskWithHandler(const Request& request, ResponseHandler handler);
+  Result<DownloadTask> downloadTaskWithHandler(const Request& request, ResponseHandler handler,
+                                               const DownloadOptions& options = {});
+  Result<UploadTask> uploadTaskWithHandler(const Request& request, const std::filesystem::path& file,
+                                           ResponseHandler handler, const UploadOptions& options = {});
+
   Result<std::vector<TaskInfo>> getAllTasks();
   // Both end the session: it takes no new tasks (session-invalidated), and didBecomeInvalid comes
   // after the last task's didComplete, even if this process exits and a later one attaches.
@@ -149,28 +214,40 @@ class Session {
 
  private:
   friend class Task;
+  // A convenience task's handler and the answer gathered for it (delegate thread).
+  struct PendingAnswer {
+    ResponseHandler handler;
+    Response response;
+  };
+
   Session(Configuration configuration, std::shared_ptr<SessionDelegate> delegate);
-  Result<protocol::Json> call(protocol::Json message);
+  Result<void> openBackend();
   Result<TaskInfo> taskCommand(protocol::TaskVerb verb, std::uint64_t id);
-  Result<void> invalidate(const protocol::Invalidate& request);
+  Result<void> invalidate(bool cancel);
   Result<void> checkUsable();  // session-invalidated once invalidated
+  Result<void> checkConvenience(std::string_view call);  // invalid-argument in a background session
   Result<UploadTask> createUpload(const Request& request, protocol::CreateUpload upload, const UploadOptions& options);
   Result<UploadTask> submitUpload(protocol::CreateUpload upload, const UploadOptions& options);
-  Result<DownloadTask> submitDownload(const protocol::CreateDownload& create);
+  Result<DownloadTask> submitDownload(const protocol::CreateDownload& create, bool data = false);
+  // Creates with `create` while the handler table is locked, so the task's first events find it.
+  template <class Create>
+  Result<Task> withHandler(ResponseHandler handler, Create create);
   void decideRedirect(UploadTask& task, const protocol::WillPerformHTTPRedirection& event);
   void startBodyStream(UploadTask& task, const protocol::NeedNewBodyStream& event);
-  void onEvent(const protocol::Json& message);  // from the connection's reader thread
+  void enqueue(Delivery delivery);  // from the backend's threads
   void deliverLoop();
-  void deliver(const protocol::Json& message);
+  void deliver(const Delivery& delivery);
+  void runOnDelegateQueue(const std::function<void()>& work);
   void deliverEvent(Task& task, const protocol::Event& event);
+  bool answerHandler(Task& task, const protocol::Event& event);  // true: the handler took it
 
   Configuration configuration_;
   std::shared_ptr<SessionDelegate> delegate_;
-  std::unique_ptr<IpcConnection> connection_;
+  std::unique_ptr<SessionBackend> backend_;
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<protocol::Json> inbox_;
+  std::deque<Delivery> inbox_;
   std::atomic<std::uint64_t> current_seq_{0};  // the event whose callback is running
   std::set<std::uint64_t> delivered_;  // seqs handled this process: a replay after reconnect is skipped
   bool stopping_ = false;
@@ -179,6 +256,8 @@ class Session {
   std::condition_variable drained_cv_;
   std::thread delegate_thread_;
   std::map<std::uint64_t, std::unique_ptr<BodyStreamPump>> pumps_;  // delegate thread only
+  std::mutex answers_mutex_;
+  std::map<std::uint64_t, PendingAnswer> answers_;
 };
 
 }  // namespace ferry

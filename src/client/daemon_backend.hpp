@@ -1,0 +1,41 @@
+#pragma once
+// A background session's backend: its tasks live in ferryd, reached over the IPC socket
+// (ipc_connection.hpp). Requests are sent as they are; events arrive on the connection's reader
+// thread and are decoded here into Deliveries; a stored event is acknowledged once its delegate
+// call returned (`delivered`), so a process that dies inside a callback gets it again.
+
+#include <memory>
+
+#include "ferry/configuration.hpp"
+#include "ipc_connection.hpp"
+#include "session_backend.hpp"
+
+namespace ferry {
+
+class DaemonBackend final : public SessionBackend {
+ public:
+  // Connects (starting ferryd when allowed) and attaches to the configuration's session.
+  static Result<std::unique_ptr<DaemonBackend>> attach(const Configuration& configuration, Deliver deliver);
+
+  Result<TaskInfo> createDownload(const protocol::CreateDownload& create) override;
+  Result<TaskInfo> createDataTask(const protocol::CreateDownload& create) override;
+  Result<TaskInfo> createUpload(const protocol::CreateUpload& create) override;
+  Result<TaskInfo> command(protocol::TaskVerb verb, std::uint64_t id) override;
+  Result<std::string> cancelProducingResumeData(std::uint64_t id) override;
+  Result<std::vector<TaskInfo>> allTasks() override;
+  Result<void> invalidate(bool cancel) override;
+  void decideRedirect(std::uint64_t id, bool follow) override;
+  Result<void> bodyStreamOpened(std::uint64_t id) override;
+  void bodyStreamEnded(std::uint64_t id, std::uint64_t bytes) override;
+  void delivered(const Delivery& delivery) override;
+
+ private:
+  DaemonBackend() = default;
+  void onMessage(const protocol::Json& message);  // the reader thread
+  Result<TaskInfo> taskReply(Result<protocol::Json> reply);
+
+  Deliver deliver_;
+  std::unique_ptr<IpcConnection> connection_;
+};
+
+}  // namespace ferry

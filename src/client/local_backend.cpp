@@ -1,0 +1,337 @@
+// LocalBackend: creation of tasks and the commands on them. Their life in the engine and their
+// end: local_engine_events.cpp.
+
+#include "local_backend.hpp"
+
+#include <cstdlib>
+
+#include "common/files.hpp"
+
+namespace ferry {
+namespace {
+
+std::int64_t nowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::filesystem::path temporaryRoot() {
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp && *tmp == '/' ? std::filesystem::path(tmp) : std::filesystem::path("/tmp");
+}
+
+Result<std::filesystem::path> makeSessionDirectory() {
+  std::string pattern = (temporaryRoot() / "ferry-session-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr)
+    return tl::unexpected(files::errnoError(errno, "create a private directory in " + temporaryRoot().string()));
+  return std::filesystem::path(pattern);
+}
+
+std::string stateName(LocalState s) {
+  switch (s) {
+    case LocalState::suspended: return "suspended";
+    case LocalState::running: return "running";
+    case LocalState::stopping: return "running";
+    case LocalState::completed: return "completed";
+    case LocalState::failed: return "failed";
+    case LocalState::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+// The protocol's own checks (the request, the scheduling fields, the upload's options), so an
+// in-process session refuses exactly what ferryd refuses, with the same words.
+template <class Request>
+Result<Request> checked(const Request& request) {
+  return Request::decode(request.encode());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LocalBackend>> LocalBackend::open(const Configuration& configuration, Deliver deliver) {
+  auto dir = makeSessionDirectory();
+  if (!dir) return tl::unexpected(dir.error());
+  return std::unique_ptr<LocalBackend>(new LocalBackend(configuration, std::move(deliver), std::move(*dir)));
+}
+
+LocalBackend::LocalBackend(const Configuration& configuration, Deliver deliver, std::filesystem::path directory)
+    : configuration_(configuration), deliver_(std::move(deliver)), dir_(std::move(directory)) {
+  const auto& session = configuration_.sessionConfig();
+  events_ = std::make_unique<WorkerThread<engine::Event>>([this](engine::Event& e) {
+    std::lock_guard lock(mutex_);
+    onEngineEvent(e);
+  });
+  engine::EngineOptions options;
+  options.max_total_concurrent = std::max(1, session.max_concurrent);
+  engine_ = std::make_unique<engine::Engine>([this](engine::Event e) { events_->post(std::move(e)); }, options);
+  engine_->setGroupLimits("local", engine::GroupLimits{session.max_concurrent, session.max_per_host});
+}
+
+LocalBackend::~LocalBackend() {
+  {
+    // The event thread may be inside a handler that uses the engine: take it away under the lock.
+    std::unique_ptr<engine::Engine> engine;
+    {
+      std::lock_guard lock(mutex_);
+      engine = std::move(engine_);
+    }
+    engine.reset();  // joins the transfer thread: no event comes after this
+  }
+  events_.reset();  // handles what was queued (the engine is gone: no new jobs start)
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+// ---------------------------------------------------------------- creation
+
+Result<TaskInfo> LocalBackend::createDownload(const protocol::CreateDownload& create) {
+  return addDownload(create, LocalKind::download);
+}
+
+Result<TaskInfo> LocalBackend::createDataTask(const protocol::CreateDownload& create) {
+  return addDownload(create, LocalKind::data);
+}
+
+Result<TaskInfo> LocalBackend::addDownload(const protocol::CreateDownload& create, LocalKind kind) {
+  auto valid = checked(create);
+  if (!valid) return tl::unexpected(valid.error());
+  std::lock_guard lock(mutex_);
+  if (invalidating_) return fail(errc::session_invalidated, "the session was invalidated; create a new Session to add tasks");
+  LocalTask t;
+  t.id = next_id_++;
+  t.kind = kind;
+  t.destination = valid->destination;
+  t.description = valid->task.description;
+  t.scheduling = valid->task.scheduling;
+  t.partial = dir_ / (std::to_string(t.id) + ".partial");
+  if (valid->task.resume_data) {
+    if (auto adopted = adoptResumeData(t, *valid->task.resume_data); !adopted) return tl::unexpected(adopted.error());
+  } else {
+    t.request = *valid->request;
+  }
+  return add(std::move(t), valid->task.start);
+}
+
+Result<void> LocalBackend::adoptResumeData(LocalTask& t, const std::string& blob) {
+  if (!protocol::LocalResumeStore::isLocalBlob(blob)) {
+    if (blob.rfind("ferry-resume-v", 0) == 0)
+      return fail(errc::resume_data_foreign,
+                  "the resume data was made by a background session (ferryd); resume it with a background session's "
+                  "downloadTaskWithResumeData");
+    return fail(errc::resume_data_invalid, "the resume data is not valid (not Ferry resume data); start the transfer again from its URL");
+  }
+  const auto dir = configuration_.resumeDirectory().empty() ? protocol::LocalResumeStore::defaultDirectory()
+                                                            : configuration_.resumeDirectory();
+  auto store = protocol::LocalResumeStore::open(dir);
+  if (!store) return tl::unexpected(store.error());
+  auto taken = store->take(blob, t.partial);
+  if (!taken) return tl::unexpected(taken.error());
+  t.request = std::move(taken->request);
+  t.written = taken->offset;
+  t.validators = taken->validators;
+  t.expected_total = taken->expected_total;
+  t.report_resume = taken->offset > 0;
+  return {};
+}
+
+Result<TaskInfo> LocalBackend::createUpload(const protocol::CreateUpload& create) {
+  auto valid = checked(create);
+  if (!valid) return tl::unexpected(valid.error());
+  if (valid->task.resume_data)
+    return fail(errc::invalid_argument,
+                "in-process sessions cannot resume uploads from resume data yet; use a background session for resumable uploads");
+  std::lock_guard lock(mutex_);
+  if (invalidating_) return fail(errc::session_invalidated, "the session was invalidated; create a new Session to add tasks");
+  LocalTask t;
+  t.id = next_id_++;
+  t.kind = LocalKind::upload;
+  t.request = *valid->request;
+  t.description = valid->task.description;
+  t.scheduling = valid->task.scheduling;
+  t.redirects = model::redirectPolicyFromName(valid->redirects.value_or("follow")).value_or(model::RedirectPolicy::follow);
+  t.resumable = model::resumableModeFromName(valid->resumable.value_or("ietf")).value_or(model::ResumableMode::ietf);
+  t.response_body = dir_ / (std::to_string(t.id) + ".answer");
+  if (auto body = prepareUploadBody(t, *valid); !body) return tl::unexpected(body.error());
+  return add(std::move(t), valid->task.start);
+}
+
+Result<void> LocalBackend::prepareUploadBody(LocalTask& t, const protocol::CreateUpload& create) {
+  if (create.stream) {
+    t.stream = true;
+    t.stream_length = create.length;
+    t.resumable = model::ResumableMode::none;
+    return {};
+  }
+  if (!create.spool_from.empty()) {
+    // The application's bytes: ours now (Session removes its copy when this returns).
+    t.body_file = dir_ / (std::to_string(t.id) + ".body");
+    t.owns_body_file = true;
+    return files::copyDurably(create.spool_from, t.body_file);
+  }
+  t.body_file = create.file;
+  auto identity = files::fileIdentity(t.body_file);  // unreadable or not a file: said now
+  if (!identity) return tl::unexpected(identity.error());
+  return {};
+}
+
+TaskInfo LocalBackend::add(LocalTask t, bool start) {
+  t.created_at = nowSeconds();
+  const auto id = t.id;
+  auto& task = tasks_.emplace(id, std::move(t)).first->second;
+  if (start) {
+    task.suspend_count = 0;
+    startEngine(task);
+  }
+  return infoOf(task);
+}
+
+// ---------------------------------------------------------------- commands
+
+LocalTask* LocalBackend::find(std::uint64_t id) {
+  auto it = tasks_.find(id);
+  return it == tasks_.end() ? nullptr : &it->second;
+}
+
+Result<LocalTask*> LocalBackend::findOpen(std::uint64_t id, std::string_view verb) {
+  auto* t = find(id);
+  if (t == nullptr) return fail(errc::not_found, "no task " + std::to_string(id) + " in this session");
+  if (t->ended())
+    return fail(errc::invalid_state, "task " + std::to_string(id) + " is " + stateName(t->state) + "; it cannot be " +
+                                         std::string(verb));
+  return t;
+}
+
+Result<TaskInfo> LocalBackend::command(protocol::TaskVerb verb, std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  switch (verb) {
+    case protocol::TaskVerb::suspend: {
+      auto t = findOpen(id, "suspended");
+      if (!t) return tl::unexpected(t.error());
+      return suspend(**t);
+    }
+    case protocol::TaskVerb::resume: {
+      auto t = findOpen(id, "resumed");
+      if (!t) return tl::unexpected(t.error());
+      return resume(**t);
+    }
+    case protocol::TaskVerb::cancel: {
+      auto t = findOpen(id, "cancelled");
+      if (!t) return tl::unexpected(t.error());
+      return cancel(**t);
+    }
+    case protocol::TaskVerb::cancel_with_resume_data:
+      break;
+  }
+  return fail(errc::invalid_argument, "use cancelByProducingResumeData");
+}
+
+Result<TaskInfo> LocalBackend::suspend(LocalTask& t) {
+  if (++t.suspend_count == 1) {
+    if (t.state == LocalState::running) stopEngine(t, LocalStop::suspend);
+    else if (t.state == LocalState::stopping && t.stop == LocalStop::resume) t.stop = LocalStop::suspend;
+  }
+  return infoOf(t);
+}
+
+Result<TaskInfo> LocalBackend::resume(LocalTask& t) {
+  if (t.suspend_count == 0) return infoOf(t);  // as URLSession: resuming a running task does nothing
+  if (--t.suspend_count == 0) {
+    if (t.state == LocalState::suspended) startEngine(t);
+    else if (t.state == LocalState::stopping && t.stop == LocalStop::suspend) t.stop = LocalStop::resume;
+  }
+  return infoOf(t);
+}
+
+Result<TaskInfo> LocalBackend::cancel(LocalTask& t) {
+  if (t.state == LocalState::stopping && (t.stop == LocalStop::cancel || t.stop == LocalStop::cancel_with_resume_data))
+    return infoOf(t);
+  if (t.inEngine()) stopEngine(t, LocalStop::cancel);
+  else end(t, LocalState::cancelled, Error(errc::cancelled, "the task was cancelled"));
+  return infoOf(t);
+}
+
+Result<std::string> LocalBackend::cancelProducingResumeData(std::uint64_t id) {
+  std::future<Result<std::string>> answer;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = findOpen(id, "cancelled");
+    if (!found) return tl::unexpected(found.error());
+    auto& t = **found;
+    if (t.kind != LocalKind::download) {
+      (void)cancel(t);
+      return fail(errc::invalid_state, "task " + std::to_string(id) +
+                                           " was cancelled; only download tasks of in-process sessions have resume data");
+    }
+    if (t.state == LocalState::stopping && t.stop != LocalStop::suspend && t.stop != LocalStop::resume)
+      return fail(errc::invalid_state, "task " + std::to_string(id) + " is being cancelled already");
+    t.resume_data = std::make_shared<std::promise<Result<std::string>>>();
+    answer = t.resume_data->get_future();
+    if (t.inEngine()) {
+      stopEngine(t, LocalStop::cancel_with_resume_data);
+    } else {
+      auto blob = keepForResume(t);
+      end(t, LocalState::cancelled, Error(errc::cancelled, "the task was cancelled with resume data"), blob);
+    }
+  }
+  return answer.get();  // set by end(), on the event thread when the engine had the task
+}
+
+Result<std::vector<TaskInfo>> LocalBackend::allTasks() {
+  std::lock_guard lock(mutex_);
+  std::vector<TaskInfo> out;
+  for (const auto& [id, t] : tasks_) out.push_back(infoOf(t));
+  return out;
+}
+
+Result<void> LocalBackend::invalidate(bool cancel_tasks) {
+  std::lock_guard lock(mutex_);
+  invalidating_ = true;
+  if (cancel_tasks)
+    for (auto& [id, t] : tasks_)
+      if (!t.ended()) (void)cancel(t);
+  becomeInvalidIfDone();
+  return {};
+}
+
+void LocalBackend::decideRedirect(std::uint64_t id, bool follow) {
+  std::lock_guard lock(mutex_);
+  if (engine_ && find(id) != nullptr) engine_->decideRedirect(id, follow);
+}
+
+TaskInfo LocalBackend::infoOf(const LocalTask& t) const {
+  TaskInfo info;
+  info.id = t.id;
+  info.kind = t.kind == LocalKind::upload ? "upload" : (t.kind == LocalKind::data ? "data" : "download");
+  info.state = stateName(t.state);
+  info.waiting_for = t.waiting_for;
+  info.url = t.request.url;
+  info.destination = t.destination;
+  info.description = t.description;
+  info.bytes_written = t.isUpload() ? t.sent : t.written;
+  info.expected_total = t.isUpload() ? t.body_length : t.expected_total;
+  info.http_status = t.http_status;
+  info.error = t.error;
+  info.suspend_count = t.suspend_count;
+  info.created_at = t.created_at;
+  info.priority = t.scheduling.priority;
+  info.discretionary = t.scheduling.discretionary;
+  if (t.scheduling.begin_at)
+    info.begin_at = std::chrono::duration_cast<std::chrono::seconds>(t.scheduling.begin_at->time_since_epoch()).count();
+  return info;
+}
+
+void LocalBackend::emit(const LocalTask& t, protocol::Event event) {
+  Delivery d;
+  d.task = t.id;
+  d.event = std::move(event);
+  deliver_(std::move(d));
+}
+
+void LocalBackend::delivered(const Delivery& delivery) {
+  // A temporary download file is the application's only while didFinishDownloadingTo runs.
+  if (const auto* done = std::get_if<protocol::DidFinishDownloadingTo>(&delivery.event); done && done->temporary) {
+    std::error_code ec;
+    std::filesystem::remove(done->location, ec);
+  }
+}
+
+}  // namespace ferry

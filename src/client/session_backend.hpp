@@ -1,0 +1,55 @@
+#pragma once
+// Where a Session's tasks run: in ferryd (DaemonBackend, a background session) or in this process
+// on its own transfer engine (LocalBackend, a default or ephemeral session). Session is the same
+// facade over both: it turns the application's calls into protocol requests, and the backend's
+// events into delegate calls on the delegate thread (session.cpp). The backend never calls the
+// delegate itself.
+//
+// Threads: every method may be called from any application thread and from the delegate thread;
+// `Deliver` may be called from any of the backend's threads.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "ferry/types.hpp"
+#include "protocol/events.hpp"
+#include "protocol/requests.hpp"
+
+namespace ferry {
+
+// One thing for the delegate thread to hand to the delegate.
+struct Delivery {
+  enum class Kind { event, events_drained };
+  Kind kind = Kind::event;
+  std::uint64_t seq = 0;  // a stored event's sequence number (background); 0: transient
+  std::uint64_t task = 0;
+  protocol::Event event;
+};
+
+class SessionBackend {
+ public:
+  using Deliver = std::function<void(Delivery)>;
+  virtual ~SessionBackend() = default;
+
+  virtual Result<TaskInfo> createDownload(const protocol::CreateDownload& create) = 0;
+  // A download whose body is handed over in memory (in-process sessions only).
+  virtual Result<TaskInfo> createDataTask(const protocol::CreateDownload& create) = 0;
+  virtual Result<TaskInfo> createUpload(const protocol::CreateUpload& create) = 0;
+  virtual Result<TaskInfo> command(protocol::TaskVerb verb, std::uint64_t id) = 0;
+  // Cancels the task and returns its resume data once the task has stopped.
+  virtual Result<std::string> cancelProducingResumeData(std::uint64_t id) = 0;
+  virtual Result<std::vector<TaskInfo>> allTasks() = 0;
+  virtual Result<void> invalidate(bool cancel) = 0;
+  virtual void decideRedirect(std::uint64_t id, bool follow) = 0;
+  // A streamed upload's pump opened the pipe named in needNewBodyStream / wrote its last byte.
+  virtual Result<void> bodyStreamOpened(std::uint64_t id) = 0;
+  virtual void bodyStreamEnded(std::uint64_t id, std::uint64_t bytes) = 0;
+  // The delegate has returned from `delivery`: acknowledge it (ferryd), or release what it named
+  // (a delivered file, a finished task's record).
+  virtual void delivered(const Delivery& delivery) = 0;
+};
+
+}  // namespace ferry
