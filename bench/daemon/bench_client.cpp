@@ -10,6 +10,9 @@
 //              ferryd batches their commits), prints one JSON line and detaches: the tasks go on
 //              in ferryd (the queued-tasks and start-up benchmarks).
 //   --wait     the same, then waits for every didComplete (the many-downloads benchmark).
+//   --in-process  a default session in this process (no ferryd; --socket is not needed); with
+//              --data every line is a data task (the body in memory, handed to a completion
+//              handler) instead of a download. Implies --wait.
 //   --serial   one download at a time: submit, wait for its didComplete, next (the latency
 //              benchmark); --times gets "INDEX REALTIME_SECONDS" per didComplete, taken as the
 //              callback starts (CLOCK_REALTIME, to compare with nginx's $msec).
@@ -50,14 +53,17 @@ struct Line {
 class CountingDelegate : public ferry::SessionDelegate {
  public:
   void didComplete(ferry::Session&, ferry::Task& task, const ferry::Completion& c) override {
+    record(task.identifier(), c.error);
+  }
+  void record(std::uint64_t task, const std::optional<ferry::Error>& error) {
     const double at = realtimeNow();
     std::lock_guard lock(mutex_);
-    completed_at_.push_back({task.identifier(), at});
-    if (c.ok()) {
+    completed_at_.push_back({task, at});
+    if (!error) {
       ++ok_;
     } else {
       ++failed_;
-      if (first_error_.empty()) first_error_ = c.error->describe();
+      if (first_error_.empty()) first_error_ = error->describe();
     }
     changed_.notify_all();
   }
@@ -97,12 +103,34 @@ struct Args {
   int submitters = 32;
   bool wait = false;
   bool serial = false;
+  bool in_process = false;
+  bool data = false;
 };
 
 int usage() {
   std::cerr << "usage: ferry-bench-client --socket S --session ID --manifest FILE [--concurrency N] [--submitters K]\n"
                "                          [--wait | --serial] [--times FILE]\n";
   return 2;
+}
+
+// A data task whose handler counts its end (a 16 KiB body is checked by its size only).
+std::uint64_t submitData(ferry::Session& session, CountingDelegate& delegate, const Line& line, std::string& error) {
+  auto id = std::make_shared<std::atomic<std::uint64_t>>(0);
+  auto task = session.dataTask(ferry::Request(line.url), [&delegate, id](ferry::Result<ferry::Response> r) {
+    if (!r) return delegate.record(id->load(), r.error());
+    if (r->status_code != 200) return delegate.record(id->load(), ferry::Error("http-error", "status " + std::to_string(r->status_code)));
+    delegate.record(id->load(), std::nullopt);
+  });
+  if (!task) {
+    error = task.error().describe();
+    return 0;
+  }
+  id->store(task->identifier());
+  if (auto resumed = task->resume(); !resumed) {
+    error = resumed.error().describe();
+    return 0;
+  }
+  return task->identifier();
 }
 
 // Creates one download, running (one round trip); returns its task id, or 0 with `error` set.
@@ -143,9 +171,13 @@ int main(int argc, char** argv) {
     else if (k == "--submitters") a.submitters = std::atoi(next().c_str());
     else if (k == "--wait") a.wait = true;
     else if (k == "--serial") a.serial = true;
+    else if (k == "--in-process") a.in_process = a.wait = true;
+    else if (k == "--data") a.data = true;
     else return usage();
   }
-  if (a.socket.empty() || a.session.empty() || a.manifest.empty() || a.concurrency < 1 || a.submitters < 1) return usage();
+  if ((!a.in_process && (a.socket.empty() || a.session.empty())) || a.manifest.empty() || a.concurrency < 1 ||
+      a.submitters < 1 || (a.data && !a.in_process))
+    return usage();
 
   std::vector<Line> lines;
   {
@@ -159,11 +191,9 @@ int main(int argc, char** argv) {
   }
 
   auto delegate = std::make_shared<CountingDelegate>();
-  auto config = ferry::Configuration::background(a.session)
-                    .socketPath(a.socket)
-                    .startDaemon(false)
-                    .maxConcurrentTransfers(a.concurrency)
-                    .maxConnectionsPerHost(a.concurrency);
+  auto config = a.in_process ? ferry::Configuration::defaults()
+                             : ferry::Configuration::background(a.session).socketPath(a.socket).startDaemon(false);
+  config.maxConcurrentTransfers(a.concurrency).maxConnectionsPerHost(a.concurrency);
   auto session = ferry::Session::create(config, delegate);
   if (!session) {
     std::cerr << "attach failed: " << session.error().describe() << "\n";
@@ -190,7 +220,8 @@ int main(int argc, char** argv) {
       threads.emplace_back([&] {
         for (std::size_t i = next++; i < lines.size(); i = next++) {
           std::string error;
-          if (submit(**session, lines[i], error) == 0) {
+          const auto id = a.data ? submitData(**session, *delegate, lines[i], error) : submit(**session, lines[i], error);
+          if (id == 0) {
             ++submit_failures;
             std::lock_guard lock(submit_error_mutex);
             if (submit_error.empty()) submit_error = error;

@@ -3,12 +3,14 @@
 
   many     N downloads of S bytes through one session (ferryd with its durable store on) vs
            `aria2c -i` and `curl --parallel` at the same concurrency: tasks/s and ratios
+  inprocess  N data tasks of S bytes through one default session (libferry in the bench client's
+           own process, no ferryd) vs `curl --parallel` at the same concurrency (issue 14)
   memory   ferryd's resident memory with Q queued tasks, and with A active transfers
   startup  ferryd's start-up time with Q tasks in its store (after `memory` queued them)
   latency  from a transfer's end (nginx's $msec when it logged the response) to didComplete in an
            attached client (CLOCK_REALTIME as the callback starts), L downloads one after another
 
-  bench/daemon/daemon-bench.py [--build DIR] [--only many,memory,startup,latency]
+  bench/daemon/daemon-bench.py [--build DIR] [--only many,inprocess,memory,startup,latency]
         [--tasks 10000] [--size 16384] [--concurrency 16] [--queued 100000] [--active 1000]
         [--latency-count 500] [--commit-ticks 2,20,1] [--quick]
 
@@ -277,6 +279,39 @@ def bench_many(cfg, work, nginx):
             "ferryd_vs_curl": results["curl"][0] / results["ferryd"][0]}
 
 
+def bench_in_process(cfg, work, nginx):
+    """Issue 14: data tasks through one default session (in the bench client's own process) vs
+    curl --parallel at the same concurrency."""
+    n, size, c = cfg.tasks, cfg.size, cfg.concurrency
+    nginx.put("/small.bin", os.urandom(size))
+    urls = [nginx.url("/small.bin?d=%d" % i) for i in range(n)]
+    manifest = os.path.join(work, "inprocess.manifest")
+    write_lines(manifest, ["%s -" % u for u in urls])
+    argv = [os.path.join(BIN, "ferry-bench-client"), "--in-process", "--data", "--manifest", manifest,
+            "--concurrency", str(c)]
+    start = time.monotonic()
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=3600)
+    ferry_seconds = time.monotonic() - start
+    if r.returncode != 0:
+        raise Failure("ferry-bench-client --in-process failed (%d): %s %s" % (r.returncode, r.stdout, r.stderr[-2000:]))
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    if result["ok"] != n:
+        raise Failure("in-process: %d of %d data tasks ok; first error: %s" % (result["ok"], n, result["first_error"]))
+    out = os.path.join(work, "inprocess-curl")
+    os.makedirs(out)
+    config = os.path.join(work, "curl-inprocess.config")
+    write_lines(config, ['url = "%s"\noutput = "%s"' % (u, os.path.join(out, str(i))) for i, u in enumerate(urls)])
+    curl_seconds = timed(["curl", "-s", "--fail", "--parallel", "--parallel-max", str(c), "-K", config])
+    if count_files(out, size) != n:
+        raise Failure("curl: not every file has %d bytes" % size)
+    print("\n## %d data tasks of %d bytes, concurrency %d: one default session (in process) vs curl --parallel\n" % (n, size, c))
+    print("| tool | seconds (process start to end) | tasks/s | default session ÷ tool |")
+    print("|---|---|---|---|")
+    for tool, seconds in (("default session", ferry_seconds), ("curl --parallel", curl_seconds)):
+        print("| %s | %.2f | %.0f | %.2f |" % (tool, seconds, n / seconds, seconds / ferry_seconds))
+    return {"in_process_vs_curl": curl_seconds / ferry_seconds}
+
+
 def bench_memory_and_startup(cfg, work, nginx, only):
     rows = []
     hole = BlackHole()
@@ -392,7 +427,7 @@ def main():
     global BIN
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--build", default=os.path.join(ROOT, "build"))
-    p.add_argument("--only", default="many,memory,startup,latency")
+    p.add_argument("--only", default="many,inprocess,memory,startup,latency")
     p.add_argument("--tasks", type=int, default=10000)
     p.add_argument("--size", type=int, default=16 * 1024)
     p.add_argument("--concurrency", type=int, default=16)
@@ -424,6 +459,8 @@ def main():
     try:
         if "many" in only:
             summary.update(bench_many(cfg, work, nginx))
+        if "inprocess" in only:
+            summary.update(bench_in_process(cfg, work, nginx))
         if "memory" in only or "startup" in only:
             summary.update(bench_memory_and_startup(cfg, work, nginx, only))
         if "latency" in only:
@@ -441,6 +478,9 @@ def main():
 
 def print_targets(s):
     checks = []
+    if "in_process_vs_curl" in s:
+        checks.append(("data tasks in a default session vs curl --parallel (issue 14)", "≥ 0.8×",
+                       "%.2f×" % s["in_process_vs_curl"], s["in_process_vs_curl"] >= 0.8))
     if "ferryd_vs_aria2c" in s:
         checks.append(("many small downloads vs aria2c", "≥ 1.0×", "%.2f×" % s["ferryd_vs_aria2c"], s["ferryd_vs_aria2c"] >= 1.0))
     if s.get("queued_rss_mib") is not None:

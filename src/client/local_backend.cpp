@@ -5,7 +5,10 @@
 
 #include <cstdlib>
 
+#include <unistd.h>
+
 #include "common/files.hpp"
+#include "ipc_connection.hpp"
 
 namespace ferry {
 namespace {
@@ -94,36 +97,46 @@ Result<TaskInfo> LocalBackend::createDataTask(const protocol::CreateDownload& cr
 Result<TaskInfo> LocalBackend::addDownload(const protocol::CreateDownload& create, LocalKind kind) {
   auto valid = checked(create);
   if (!valid) return tl::unexpected(valid.error());
-  std::lock_guard lock(mutex_);
-  if (invalidating_) return fail(errc::session_invalidated, "the session was invalidated; create a new Session to add tasks");
   LocalTask t;
-  t.id = next_id_++;
+  {
+    std::lock_guard lock(mutex_);
+    if (invalidating_) return fail(errc::session_invalidated, "the session was invalidated; create a new Session to add tasks");
+    t.id = next_id_++;
+  }
   t.kind = kind;
   t.destination = valid->destination;
   t.description = valid->task.description;
   t.scheduling = valid->task.scheduling;
   t.partial = dir_ / (std::to_string(t.id) + ".partial");
   if (valid->task.resume_data) {
+    // Unlocked: it may ask ferryd, and copy a partial file from another file system.
     if (auto adopted = adoptResumeData(t, *valid->task.resume_data); !adopted) return tl::unexpected(adopted.error());
   } else {
     t.request = *valid->request;
+  }
+  std::lock_guard lock(mutex_);
+  if (invalidating_) {  // meanwhile
+    std::error_code ec;
+    std::filesystem::remove(t.partial, ec);
+    return fail(errc::session_invalidated, "the session was invalidated; create a new Session to add tasks");
   }
   return add(std::move(t), valid->task.start);
 }
 
 Result<void> LocalBackend::adoptResumeData(LocalTask& t, const std::string& blob) {
+  std::string local_blob = blob;
   if (!protocol::LocalResumeStore::isLocalBlob(blob)) {
-    if (blob.rfind("ferry-resume-v", 0) == 0)
-      return fail(errc::resume_data_foreign,
-                  "the resume data was made by a background session (ferryd); resume it with a background session's "
-                  "downloadTaskWithResumeData");
-    return fail(errc::resume_data_invalid, "the resume data is not valid (not Ferry resume data); start the transfer again from its URL");
+    if (blob.rfind("ferry-resume-v", 0) != 0)
+      return fail(errc::resume_data_invalid, "the resume data is not valid (not Ferry resume data); start the transfer again from its URL");
+    auto exported = exportFromDaemon(blob);  // a background session's: ferryd hands its bytes over
+    if (!exported) return tl::unexpected(exported.error());
+    local_blob = std::move(*exported);
   }
   const auto dir = configuration_.resumeDirectory().empty() ? protocol::LocalResumeStore::defaultDirectory()
                                                             : configuration_.resumeDirectory();
   auto store = protocol::LocalResumeStore::open(dir);
   if (!store) return tl::unexpected(store.error());
-  auto taken = store->take(blob, t.partial);
+  auto taken = store->take(local_blob, t.partial);
   if (!taken) return tl::unexpected(taken.error());
   t.request = std::move(taken->request);
   t.written = taken->offset;
@@ -131,6 +144,25 @@ Result<void> LocalBackend::adoptResumeData(LocalTask& t, const std::string& blob
   t.expected_total = taken->expected_total;
   t.report_resume = taken->offset > 0;
   return {};
+}
+
+// ferryd keeps a background session's partial file: ask it (as a control client, starting it when
+// the configuration allows) to move the file into the user's resume directory.
+Result<std::string> LocalBackend::exportFromDaemon(const std::string& blob) {
+  if (!configuration_.resumeDirectory().empty() &&
+      configuration_.resumeDirectory() != protocol::LocalResumeStore::defaultDirectory())
+    return fail(errc::invalid_argument, "resume data from a background session needs the default resume directory (" +
+                                            protocol::LocalResumeStore::defaultDirectory().string() +
+                                            "), which is where ferryd puts it; drop Configuration::resumeDirectory");
+  IpcConnection::Options options;
+  options.socket = configuration_.socketPath();
+  options.start_daemon = configuration_.startsDaemon();
+  options.hello.client = "libferry in-process session pid " + std::to_string(::getpid());
+  auto connection = IpcConnection::open(std::move(options));
+  if (!connection) return tl::unexpected(connection.error());
+  auto r = (*connection)->request(protocol::ExportResumeData{blob}.encode());
+  if (!r) return tl::unexpected(r.error());
+  return r->value("resume_data", std::string());
 }
 
 Result<TaskInfo> LocalBackend::createUpload(const protocol::CreateUpload& create) {

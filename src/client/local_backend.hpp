@@ -47,6 +47,7 @@ class LocalBackend final : public SessionBackend {
   // local_backend.cpp: tasks and commands
   Result<TaskInfo> addDownload(const protocol::CreateDownload& create, LocalKind kind);
   Result<void> adoptResumeData(LocalTask& t, const std::string& blob);
+  Result<std::string> exportFromDaemon(const std::string& blob);
   Result<void> prepareUploadBody(LocalTask& t, const protocol::CreateUpload& create);
   TaskInfo add(LocalTask t, bool start);
   LocalTask* find(std::uint64_t id);

@@ -155,6 +155,7 @@ const std::unordered_map<std::string_view, Daemon::Handler>& Daemon::handlers() 
       {type::body_stream_opened, route<BodyStreamOpened, &Daemon::handleBodyStreamOpened>},
       {type::body_stream_ended, route<BodyStreamEnded, &Daemon::handleBodyStreamEnded>},
       {type::decide_redirect, route<DecideRedirect, &Daemon::handleDecideRedirect>},
+      {type::export_resume_data, route<ExportResumeData, &Daemon::handleExportResumeData>},
       {type::invalidate_and_cancel, route<Invalidate, &Daemon::handleInvalidate>},
       {type::finish_tasks_and_invalidate, route<Invalidate, &Daemon::handleInvalidate>},
   };
@@ -314,6 +315,13 @@ void Daemon::handleDecideRedirect(const Conn& c, const Json& id, const protocol:
   auto info = tasks_->decideRedirect(m.task, scopeOf(c), m.follow);
   if (!info) return c->sendError(id, info.error());
   reply(c, id, {{"task", protocol::taskInfoToJson(*info)}});
+}
+
+void Daemon::handleExportResumeData(const Conn& c, const Json& id, const protocol::ExportResumeData& m) {
+  tasks_->exportResumeData(m.resume_data, [this, c, id](Result<std::string> blob) {
+    if (!blob) return c->sendError(id, blob.error());
+    reply(c, id, {{"resume_data", *blob}});
+  });
 }
 
 void Daemon::handleTaskCommand(const Conn& c, const Json& id, const protocol::TaskCommand& m) {

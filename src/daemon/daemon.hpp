@@ -67,6 +67,7 @@ class Daemon : public MessageHandler {
   void handleBodyStreamOpened(const Conn& c, const protocol::Json& id, const protocol::BodyStreamOpened& m);
   void handleBodyStreamEnded(const Conn& c, const protocol::Json& id, const protocol::BodyStreamEnded& m);
   void handleDecideRedirect(const Conn& c, const protocol::Json& id, const protocol::DecideRedirect& m);
+  void handleExportResumeData(const Conn& c, const protocol::Json& id, const protocol::ExportResumeData& m);
   template <class NewTask>
   Result<void> readCommonTaskFields(const Conn& c, const protocol::NewTaskOptions& options, NewTask& spec);
   TaskManager::Reply replyWithTask(const Conn& c, const protocol::Json& id);

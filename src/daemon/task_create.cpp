@@ -160,6 +160,40 @@ Result<protocol::LocalResumeStore::Claim> TaskManager::adoptLocalResumeData(Task
   return checked;
 }
 
+// A download's resume data, for an in-process session of the same user: the partial file moves to
+// the user's resume directory (on the writer's thread) and the token is spent with that commit.
+void TaskManager::exportResumeData(const std::string& blob, ResumeDataReply reply) {
+  auto data = codec_.decode(blob);
+  if (!data) return reply(tl::unexpected(data.error()));
+  auto found = findResumeToken(blob, data->session, false);
+  if (!found) return reply(tl::unexpected(found.error()));
+  auto& row = (*found)->second;
+  auto stored = store::decodeRequest(row.request_json);
+  if (!stored) return reply(tl::unexpected(stored.error()));
+  row.used = true;  // single use, from this moment (settleResumeToken)
+  protocol::LocalResume what;
+  what.request = stored->request;
+  what.offset = row.offset;
+  what.validators = {row.etag, row.last_modified};
+  auto exported = std::make_shared<std::string>();
+  writer_.submit(
+      store::Durability::lifecycle,
+      [what, exported, token = row.token, partial = state_dir_ / row.partial](store::Store& s) -> Result<void> {
+        auto local = protocol::LocalResumeStore::open(protocol::LocalResumeStore::defaultDirectory());
+        if (!local) return tl::unexpected(local.error());
+        auto kept = local->keep(partial, what);
+        if (!kept) return tl::unexpected(kept.error());
+        *exported = std::move(*kept);
+        return s.deleteResumeToken(token);
+      },
+      onIo([this, token = row.token, exported, reply](Result<void> r) {
+        settleResumeToken(token, r.has_value());
+        if (!r) return reply(tl::unexpected(r.error()));
+        reply(*exported);
+      }),
+      store::Commit::prompt);
+}
+
 void TaskManager::settleResumeToken(const std::string& token, bool spent) {
   auto it = tokens_.find(token);
   if (it == tokens_.end()) return;

@@ -93,6 +93,8 @@ class TaskManager {
   Result<protocol::TaskInfo> resume(std::uint64_t id, const std::optional<std::string>& scope);
   Result<protocol::TaskInfo> cancel(std::uint64_t id, const std::optional<std::string>& scope);
   void cancelWithResumeData(std::uint64_t id, const std::optional<std::string>& scope, ResumeDataReply reply);
+  // Turns a download's resume data into an in-process session's (protocol::ExportResumeData).
+  void exportResumeData(const std::string& blob, ResumeDataReply reply);
   void cancelAll(const std::string& session);
 
   // finishTasksAndInvalidate (cancel_tasks false) and invalidateAndCancel (true): the session takes

@@ -49,6 +49,7 @@ inline constexpr std::string_view body_stream_ended = "body_stream_ended";
 inline constexpr std::string_view limits = "limits";        // bandwidth limits and current rates
 inline constexpr std::string_view set_limit = "set_limit";  // change the global or a session's limit
 inline constexpr std::string_view decide_redirect = "decide_redirect";  // answers willPerformHTTPRedirection
+inline constexpr std::string_view export_resume_data = "export_resume_data";  // for an in-process session
 // daemon -> client
 inline constexpr std::string_view reply = "reply";
 inline constexpr std::string_view event = "event";

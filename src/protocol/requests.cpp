@@ -218,6 +218,16 @@ Result<DecideRedirect> DecideRedirect::decode(const Json& m) {
   return in.finish(d);
 }
 
+Json ExportResumeData::encode() const { return Json{{"type", kType}, {"resume_data", resume_data}}; }
+
+Result<ExportResumeData> ExportResumeData::decode(const Json& m) {
+  FieldReader in(m, std::string(kType));
+  ExportResumeData d;
+  d.resume_data = in.string("resume_data");
+  if (in.ok() && d.resume_data.empty()) in.problem(Error(errc::invalid_argument, "export_resume_data needs resume_data"));
+  return in.finish(d);
+}
+
 Json Ack::encode() const { return Json{{"type", kType}, {"seq", seq}}; }
 
 Result<Ack> Ack::decode(const Json& m) {

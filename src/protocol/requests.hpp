@@ -166,6 +166,18 @@ struct DecideRedirect {
   static Result<DecideRedirect> decode(const Json& m);
 };
 
+// Hands a download's resume data over to an in-process session of the same user: ferryd moves the
+// partial file into the user's resume directory and answers with the in-process blob
+// (protocol/local_resume_data.hpp); its own blob is spent.
+struct ExportResumeData {
+  static constexpr std::string_view kType = type::export_resume_data;
+  std::string resume_data;
+  bool operator==(const ExportResumeData&) const = default;
+
+  Json encode() const;
+  static Result<ExportResumeData> decode(const Json& m);
+};
+
 // finish_tasks_and_invalidate (cancel false) and invalidate_and_cancel (cancel true).
 struct Invalidate {
   bool cancel = false;

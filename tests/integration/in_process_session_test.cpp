@@ -310,3 +310,41 @@ TEST_F(InProcess, ResumeDataFromADefaultSessionContinuesInABackgroundSession) {
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, "resume-data-stale");
 }
+
+TEST_F(InProcess, ResumeDataFromABackgroundSessionContinuesInADefaultSession) {
+  CacheHome cache(dir_ / "cache");
+  NginxServer slow({dir_ / "www", "1m", ""});
+  Ferryd ferryd(dir_.path());
+  ferryd.start();
+  auto delegate = std::make_shared<RecordingDelegate>();
+  auto background = Session::create(ferryd.config("gives-away"), delegate);
+  ASSERT_TRUE(background);
+  auto task = (*background)->downloadTask(Request(slow.url("/big.bin")));
+  ASSERT_TRUE(task);
+  ASSERT_TRUE(task->resume());
+  ASSERT_TRUE(delegate->waitFor([&] { return delegate->lastWritten() > 256 * 1024; }));
+  auto blob = task->cancelByProducingResumeData();
+  ASSERT_TRUE(blob) << blob.error().describe();
+  EXPECT_EQ(blob->rfind("ferry-resume-v1.", 0), 0u);
+
+  auto local_delegate = std::make_shared<RecordingDelegate>();
+  auto config = Configuration::defaults().socketPath(ferryd.socket()).startDaemon(false);
+  auto in_process = Session::create(config, local_delegate);
+  ASSERT_TRUE(in_process);
+  DownloadOptions options;
+  options.destination = dir_ / "continued.bin";
+  options.start = true;
+  auto continued = (*in_process)->downloadTaskWithResumeData(*blob, options);
+  ASSERT_TRUE(continued) << continued.error().describe();
+  ASSERT_TRUE(local_delegate->waitForCompletion(continued->identifier()));
+  auto c = *local_delegate->completion(continued->identifier());
+  ASSERT_TRUE(c.ok()) << c.error->describe();
+  EXPECT_EQ(sha256File(dir_ / "continued.bin"), sha256File(dir_ / "www" / "big.bin"));
+  auto offsets = local_delegate->resumeOffsets(continued->identifier());
+  ASSERT_FALSE(offsets.empty());
+  EXPECT_GT(offsets.front(), 0);
+  // ferryd's blob is spent: it no longer continues in ferryd either.
+  auto again = (*background)->downloadTaskWithResumeData(*blob);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, "resume-data-stale");
+}

@@ -91,6 +91,7 @@ TEST(RequestStructs, EveryRequestSurvivesARoundTrip) {
   expectRoundTrip(BodyStreamOpened{9});
   expectRoundTrip(BodyStreamEnded{9, 1000});
   expectRoundTrip(DecideRedirect{9, false});
+  expectRoundTrip(ExportResumeData{"ferry-resume-v1.abc.def"});
   expectRoundTrip(Invalidate{false});
   expectRoundTrip(Invalidate{true});
 }
@@ -165,6 +166,7 @@ const std::map<std::string, std::function<Result<void>(const Json&)>>& decoders(
       {"body_stream_opened", decodes<BodyStreamOpened>},
       {"body_stream_ended", decodes<BodyStreamEnded>},
       {"decide_redirect", decodes<DecideRedirect>},
+      {"export_resume_data", decodes<ExportResumeData>},
   };
   return table;
 }
@@ -234,4 +236,13 @@ TEST(RequestStructs, ANonObjectOrAnotherTypeIsAnError) {
   auto i = Invalidate::decode(Json{{"type", "invalidate_and_cancel"}});
   ASSERT_TRUE(i);
   EXPECT_TRUE(i->cancel);
+}
+
+TEST(RequestStructs, ExportResumeDataNeedsItsBlob) {
+  auto empty = ExportResumeData::decode(Json{{"type", "export_resume_data"}});
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, "invalid-argument");
+  auto wrong = ExportResumeData::decode(Json{{"type", "export_resume_data"}, {"resume_data", 5}});
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().message.find("resume_data"), std::string::npos);
 }
