@@ -14,6 +14,7 @@
 namespace vf {
 
 class UploadAppender;
+class MediaWorker;
 
 struct App {
   Config config;
@@ -25,6 +26,8 @@ struct App {
   // Resumable uploads with a request appending right now (one appender at a time per upload);
   // entries are added and removed by UploadAppender itself.
   std::map<std::string, UploadAppender*> appenders;
+  // Makes thumbnails and reads media facts off the I/O thread; set by main (none in a unit test).
+  MediaWorker* media = nullptr;
 
   App(Config c, std::unique_ptr<VideoCatalog> cat, std::unique_ptr<AccountCatalog> acc)
       : config(std::move(c)),

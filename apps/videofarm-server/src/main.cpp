@@ -10,6 +10,7 @@
 #include "app.hpp"
 #include "config.hpp"
 #include "listener.hpp"
+#include "media_worker.hpp"
 #include "upload_janitor.hpp"
 
 namespace {
@@ -65,6 +66,9 @@ int main(int argc, char** argv) {
     auto endpoint = listener->localEndpoint();
     spdlog::info("videofarm-server listening on http://{}:{}/ (data in {}, catalogue {})", endpoint.address().to_string(),
                  endpoint.port(), config.data_dir.string(), config.database.empty() ? "SQLite" : "PostgreSQL");
+
+    vf::MediaWorker media(ioc.get_executor(), app);
+    app.media = &media;
 
     vf::UploadJanitor janitor(ioc, app);
     janitor.start();
