@@ -28,7 +28,7 @@ trap stop INT TERM EXIT
 "$BIN/ferryd" --socket "$SOCKET" --state-dir "$STATE" &
 pids+=($!)
 if [ -x "$BIN/videofarm-server" ]; then
-  "$BIN/videofarm-server" --listen "127.0.0.1:$VF_PORT" --data-dir "$VF_DATA" --web-dir "$ROOT/apps/videofarm-server/web" &
+  "$BIN/videofarm-server" --listen "127.0.0.1:$VF_PORT" --data-dir "$VF_DATA" --web-dir "$ROOT/$BUILD/web" &
   pids+=($!)
 fi
 for _ in $(seq 50); do [ -S "$SOCKET" ] && break; sleep 0.1; done
