@@ -42,6 +42,7 @@ INFO
 if [ -x "$BIN/videofarm-server" ]; then
   cat <<INFO
   VideoFarm       http://127.0.0.1:$VF_PORT/   (data in $VF_DATA)
+  First account   echo 'a long passphrase' | $BIN/videofarm-server --data-dir $VF_DATA --create-user alice
 INFO
 fi
 cat <<INFO

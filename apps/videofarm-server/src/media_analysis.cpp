@@ -3,11 +3,10 @@
 #ifdef VF_HAVE_LIBAVCODEC
 extern "C" {
 #include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
-#include <libavutil/imgutils.h>
-#include <libavutil/log.h>
 #include <libswscale/swscale.h>
 }
+
+#include "ffmpeg_input.hpp"
 #endif
 
 #include <memory>
@@ -17,9 +16,6 @@ namespace vf {
 #ifdef VF_HAVE_LIBAVCODEC
 namespace {
 
-struct InputCloser {
-  void operator()(AVFormatContext* c) const { avformat_close_input(&c); }
-};
 struct CodecFree {
   void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
 };
@@ -32,10 +28,6 @@ struct PacketFree {
 struct ScalerFree {
   void operator()(SwsContext* s) const { sws_freeContext(s); }
 };
-struct OptionsFree {
-  void operator()(AVDictionary* d) const { av_dict_free(&d); }
-};
-using Input = std::unique_ptr<AVFormatContext, InputCloser>;
 using Codec = std::unique_ptr<AVCodecContext, CodecFree>;
 using Frame = std::unique_ptr<AVFrame, FrameFree>;
 using Packet = std::unique_ptr<AVPacket, PacketFree>;
@@ -43,28 +35,6 @@ using Packet = std::unique_ptr<AVPacket, PacketFree>;
 // Bounds on what a client's file can make us do.
 constexpr int kMaxFrameSide = 16384;
 constexpr int kMaxPacketsRead = 3000;  // looking for the frame ~10% in
-
-struct Failure {
-  std::string why;
-};
-
-Input openInput(const std::filesystem::path& movie, std::string& why) {
-  AVDictionary* options = nullptr;
-  av_dict_set(&options, "formatprobesize", "32768", 0);  // as media_probe.cpp, for garbage
-  AVFormatContext* raw = nullptr;
-  int rc = avformat_open_input(&raw, movie.c_str(), nullptr, &options);
-  std::unique_ptr<AVDictionary, OptionsFree> unused(options);
-  if (rc != 0) {
-    why = "not a container ffmpeg knows";
-    return nullptr;
-  }
-  Input input(raw);
-  if (avformat_find_stream_info(input.get(), nullptr) < 0) {
-    why = "no stream information";
-    return nullptr;
-  }
-  return input;
-}
 
 void readFacts(AVFormatContext* input, MediaFacts& facts) {
   int v = av_find_best_stream(input, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
@@ -201,10 +171,12 @@ std::optional<std::string> thumbnailOf(AVFormatContext* input, int max_width, st
 }  // namespace
 
 MediaAnalysis analyzeMovie(const std::filesystem::path& movie, int max_width) {
-  av_log_set_level(AV_LOG_QUIET);  // a client's garbage must not fill our log
   MediaAnalysis result;
-  Input input = openInput(movie, result.failure);
-  if (!input) return result;
+  FormatInput input = openFormatInput(movie);
+  if (!input) {
+    result.failure = "not a movie ffmpeg can read";
+    return result;
+  }
   readFacts(input.get(), result.facts);
   result.thumbnail_png = thumbnailOf(input.get(), max_width, result.failure);
   return result;
