@@ -103,7 +103,14 @@ Response createUser(App& app, const std::optional<Identity>& caller, const std::
   bool by_admin = caller && caller->user.admin;
   auto creds = parseCredentials(body, by_admin);
   if (!creds) return badBody(creds.error());
-  auto created = app.accounts->createUser(newUser(*creds));
+  std::optional<User> user_row;
+  try {
+    user_row = newUser(*creds);
+  } catch (const std::exception& e) {  // Argon2id's 64 MiB could not be had
+    spdlog::error("create user: {}", e.what());
+    return errorResponse({http::status::service_unavailable, "the server is short of memory; try again shortly", {}});
+  }
+  auto created = app.accounts->createUser(*user_row);
   if (!created) return catalogueFailed(created.error());
   if (!*created) return errorResponse({http::status::conflict, "the name " + creds->name + " is taken; pick another", {}});
   auto user = app.accounts->findUserByName(creds->name);
