@@ -10,6 +10,8 @@ PACKAGES=(
   libcurl4-openssl-dev libsqlite3-dev libboost1.81-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libsystemd-dev
+  # accounts in the VideoFarm server: Argon2id password hashes, BLAKE2b token digests
+  libsodium-dev
   # real peers for tests and benchmarks
   nginx-light curl aria2 wrk python3 util-linux procps postgresql sqlite3 xxd
   # systemd-socket-activate for the socket activation test

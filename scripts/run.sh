@@ -28,7 +28,7 @@ trap stop INT TERM EXIT
 "$BIN/ferryd" --socket "$SOCKET" --state-dir "$STATE" &
 pids+=($!)
 if [ -x "$BIN/videofarm-server" ]; then
-  "$BIN/videofarm-server" --listen "127.0.0.1:$VF_PORT" --data-dir "$VF_DATA" --web-dir "$ROOT/apps/videofarm-server/web" &
+  "$BIN/videofarm-server" --listen "127.0.0.1:$VF_PORT" --data-dir "$VF_DATA" --web-dir "$ROOT/$BUILD/web" &
   pids+=($!)
 fi
 for _ in $(seq 50); do [ -S "$SOCKET" ] && break; sleep 0.1; done
@@ -42,6 +42,7 @@ INFO
 if [ -x "$BIN/videofarm-server" ]; then
   cat <<INFO
   VideoFarm       http://127.0.0.1:$VF_PORT/   (data in $VF_DATA)
+  First account   echo 'a long passphrase' | $BIN/videofarm-server --data-dir $VF_DATA --create-user alice
 INFO
 fi
 cat <<INFO

@@ -68,13 +68,17 @@ class PortProcess {
   std::unique_ptr<Process> process_;
 };
 
-// build/bin/videofarm-server with its own data directory.
+// build/bin/videofarm-server with its own data directory. By default without accounts
+// (--open-writes: anyone may write), as the upload tests need; `extra_args` replace that.
 class VideoFarm {
  public:
-  explicit VideoFarm(const TempDir& dir) : data_(dir / "videofarm-data") {
+  explicit VideoFarm(const TempDir& dir, std::vector<std::string> extra_args = {"--open-writes"})
+      : data_(dir / "videofarm-data") {
     server_ = std::make_unique<PortProcess>(dir, "videofarm", [&](int port) {
-      return std::vector<std::string>{(binDir() / "videofarm-server").string(), "--listen",
-                                      "127.0.0.1:" + std::to_string(port), "--data-dir", data_.string()};
+      std::vector<std::string> argv{(binDir() / "videofarm-server").string(), "--listen",
+                                    "127.0.0.1:" + std::to_string(port), "--data-dir", data_.string()};
+      argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+      return argv;
     });
   }
   ~VideoFarm() {

@@ -5,96 +5,43 @@
 
 #ifdef VF_HAVE_LIBPQ
 
-#include <libpq-fe.h>
-
-#include <spdlog/spdlog.h>
-
-#include <array>
 #include <string>
 #include <vector>
+
+#include "pg_connection.hpp"
 
 namespace vf {
 namespace {
 
 using ferry::Result;
 
-struct ConnCloser {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-struct ResultClearer {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using PgResult = std::unique_ptr<PGresult, ResultClearer>;
-
-// A text parameter; nullopt is SQL NULL.
-using Param = std::optional<std::string>;
-
-template <class T>
-Param optionalParam(const std::optional<T>& v) {
-  if (!v) return std::nullopt;
-  if constexpr (std::is_same_v<T, std::string>) {
-    return *v;
-  } else {
-    return std::to_string(*v);
-  }
-}
-
-constexpr const char* kPostgresSchema = R"sql(
-CREATE TABLE IF NOT EXISTS videos(
-  seq BIGSERIAL PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
-  title TEXT NOT NULL,
-  description TEXT NOT NULL,
-  created_at_ms BIGINT NOT NULL,
-  thumbnail_type TEXT,
-  movie_size BIGINT,
-  movie_type TEXT,
-  movie_duration DOUBLE PRECISION);
-CREATE TABLE IF NOT EXISTS uploads(
-  token TEXT PRIMARY KEY,
-  video_id TEXT NOT NULL,
-  protocol TEXT NOT NULL,
-  length BIGINT,
-  offset_bytes BIGINT NOT NULL,
-  expires_at_ms BIGINT NOT NULL,
-  metadata TEXT NOT NULL,
-  complete BOOLEAN NOT NULL DEFAULT FALSE);
-CREATE INDEX IF NOT EXISTS uploads_by_video ON uploads(video_id);
-)sql";
-
-// Any number serves as the lock id; it only has to be the same for every instance.
-constexpr const char* kSchemaLock = "SELECT pg_advisory_lock(7261536)";
-constexpr const char* kSchemaUnlock = "SELECT pg_advisory_unlock(7261536)";
+using pg::Param;
+using pg::PgResult;
+using pg::optionalParam;
+using pg::isNull;
+using pg::text;
+using pg::integer;
+using pg::boolean;
 
 constexpr const char* kPostgresVideoColumns =
     "v.id, v.title, v.description, v.created_at_ms, v.thumbnail_type, v.movie_size, v.movie_type, "
-    "v.movie_duration, EXISTS(SELECT 1 FROM uploads u WHERE u.video_id = v.id AND NOT u.complete)";
+    "v.movie_duration, EXISTS(SELECT 1 FROM uploads u WHERE u.video_id = v.id AND NOT u.complete), "
+    "v.owner_id, v.width, v.height, v.video_codec, v.audio_codec";
 constexpr const char* kUploadColumns =
     "token, video_id, protocol, length, offset_bytes, expires_at_ms, metadata, complete";
 
 class PostgresCatalog final : public VideoCatalog {
  public:
-  explicit PostgresCatalog(PGconn* conn) : conn_(conn) {}
-
-  // Creates the tables once, whichever instance starts first (the advisory lock serialises
-  // concurrent CREATE ... IF NOT EXISTS, which can otherwise collide).
-  Result<void> init() {
-    for (const char* sql : {kSchemaLock, kPostgresSchema, kSchemaUnlock}) {
-      PgResult r(PQexec(conn_.get(), sql));  // the schema is several statements: no parameters
-      auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-      if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-        return ferry::fail(ferry::errc::io, std::string("cannot create the catalogue schema in PostgreSQL: ") +
-                                                PQerrorMessage(conn_.get()));
-    }
-    return {};
-  }
+  explicit PostgresCatalog(std::unique_ptr<pg::Connection> conn) : conn_(std::move(conn)) {}
 
   Result<Video> create(const NewVideo& nv) override {
     std::int64_t now = nowMs();
-    auto r = exec("INSERT INTO videos(id, title, description, created_at_ms, thumbnail_type) VALUES($1,$2,$3,$4,$5)",
-                  {nv.id, nv.title, nv.description, std::to_string(now), optionalParam(nv.thumbnail_type)});
+    auto r = exec("INSERT INTO videos(id, title, description, created_at_ms, thumbnail_type, owner_id) "
+                  "VALUES($1,$2,$3,$4,$5,$6)",
+                  {nv.id, nv.title, nv.description, std::to_string(now), optionalParam(nv.thumbnail_type),
+                   optionalParam(nv.owner_id)});
     if (!r) return tl::unexpected(r.error());
-    return Video{nv.id, nv.title, nv.description, now, nv.thumbnail_type, std::nullopt, false};
+    return Video{nv.id, nv.title, nv.description, now, nv.thumbnail_type, std::nullopt, false, nv.owner_id};
   }
 
   Result<std::optional<Video>> find(const std::string& id) override {
@@ -125,14 +72,26 @@ class PostgresCatalog final : public VideoCatalog {
     // One statement, so the upload records and the video go together.
     auto r = exec("WITH u AS (DELETE FROM uploads WHERE video_id = $1) DELETE FROM videos WHERE id = $1", {id});
     if (!r) return tl::unexpected(r.error());
-    return std::string(PQcmdTuples(r->get())) != "0";
+    return pg::changedRows(r->get());
   }
 
+  Result<bool> setMediaFacts(const std::string& id, const MediaFacts& f,
+                             const std::optional<std::string>& thumbnail_type) override {
+    auto r = exec("UPDATE videos SET width = $1, height = $2, video_codec = $3, audio_codec = $4, "
+                  "thumbnail_type = COALESCE(thumbnail_type, $5) WHERE id = $6",
+                  {optionalParam(f.width), optionalParam(f.height), optionalParam(f.video_codec),
+                   optionalParam(f.audio_codec), optionalParam(thumbnail_type), id});
+    if (!r) return tl::unexpected(r.error());
+    return pg::changedRows(r->get());
+  }
+
+  // A new movie's facts are cleared until the decoder has looked at it.
   Result<bool> setMovie(const std::string& id, const MovieInfo& m) override {
-    auto r = exec("UPDATE videos SET movie_size = $1, movie_type = $2, movie_duration = $3 WHERE id = $4",
+    auto r = exec("UPDATE videos SET movie_size = $1, movie_type = $2, movie_duration = $3, width = NULL, "
+                  "height = NULL, video_codec = NULL, audio_codec = NULL WHERE id = $4",
                   {std::to_string(m.size), m.content_type, optionalParam(m.duration_seconds), id});
     if (!r) return tl::unexpected(r.error());
-    return std::string(PQcmdTuples(r->get())) != "0";
+    return pg::changedRows(r->get());
   }
 
   Result<void> createUpload(const UploadRecord& u) override {
@@ -175,11 +134,6 @@ class PostgresCatalog final : public VideoCatalog {
   }
 
  private:
-  static bool isNull(PGresult* r, int row, int col) { return PQgetisnull(r, row, col) != 0; }
-  static std::string text(PGresult* r, int row, int col) { return PQgetvalue(r, row, col); }
-  static std::int64_t integer(PGresult* r, int row, int col) { return std::stoll(PQgetvalue(r, row, col)); }
-  static bool boolean(PGresult* r, int row, int col) { return PQgetvalue(r, row, col)[0] == 't'; }
-
   static Video readVideo(PGresult* r, int i) {
     Video v;
     v.id = text(r, i, 0);
@@ -195,6 +149,14 @@ class PostgresCatalog final : public VideoCatalog {
       v.movie = m;
     }
     v.upload_in_progress = boolean(r, i, 8);
+    if (!isNull(r, i, 9)) v.owner_id = text(r, i, 9);
+    if (v.movie) {
+      auto& f = v.movie->facts;
+      if (!isNull(r, i, 10)) f.width = static_cast<int>(integer(r, i, 10));
+      if (!isNull(r, i, 11)) f.height = static_cast<int>(integer(r, i, 11));
+      if (!isNull(r, i, 12)) f.video_codec = text(r, i, 12);
+      if (!isNull(r, i, 13)) f.audio_codec = text(r, i, 13);
+    }
     return v;
   }
 
@@ -211,41 +173,17 @@ class PostgresCatalog final : public VideoCatalog {
     return u;
   }
 
-  Result<PgResult> execOnce(const std::string& sql, const std::vector<Param>& params) {
-    std::vector<const char*> values;
-    values.reserve(params.size());
-    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-    PgResult r(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                            nullptr, nullptr, 0));
-    auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
-    return ferry::fail(ferry::errc::io, std::string("catalogue (PostgreSQL): ") + PQerrorMessage(conn_.get()));
-  }
+  Result<PgResult> exec(const std::string& sql, const std::vector<Param>& params) { return conn_->exec(sql, params); }
 
-  // Runs a statement; after a lost connection, reconnects and tries once more.
-  Result<PgResult> exec(const std::string& sql, const std::vector<Param>& params) {
-    auto r = execOnce(sql, params);
-    if (r || PQstatus(conn_.get()) == CONNECTION_OK) return r;
-    spdlog::warn("PostgreSQL connection lost; reconnecting");
-    PQreset(conn_.get());
-    if (PQstatus(conn_.get()) != CONNECTION_OK) return r;
-    return execOnce(sql, params);
-  }
-
-  std::unique_ptr<PGconn, ConnCloser> conn_;
+  std::unique_ptr<pg::Connection> conn_;
 };
 
 }  // namespace
 
 ferry::Result<std::unique_ptr<VideoCatalog>> openPostgresCatalog(const std::string& conninfo) {
-  std::unique_ptr<PGconn, ConnCloser> conn(PQconnectdb(conninfo.c_str()));
-  if (!conn || PQstatus(conn.get()) != CONNECTION_OK)
-    return ferry::fail(ferry::errc::io, std::string("cannot connect to PostgreSQL: ") +
-                                            (conn ? PQerrorMessage(conn.get()) : "out of memory"));
-  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);  // "already exists" notices
-  auto catalog = std::make_unique<PostgresCatalog>(conn.release());
-  if (auto r = catalog->init(); !r) return tl::unexpected(r.error());
-  return std::unique_ptr<VideoCatalog>(std::move(catalog));
+  auto conn = pg::Connection::open(conninfo);
+  if (!conn) return tl::unexpected(conn.error());
+  return std::unique_ptr<VideoCatalog>(std::make_unique<PostgresCatalog>(std::move(*conn)));
 }
 
 }  // namespace vf

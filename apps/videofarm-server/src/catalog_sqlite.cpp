@@ -4,101 +4,22 @@
 
 #include <chrono>
 
+#include "sqlite_statement.hpp"
 #include "video_catalog.hpp"
 
 namespace vf {
 namespace {
 
 using ferry::Result;
+using sqlite::dbError;
+using sqlite::DbCloser;
+using sqlite::Statement;
 
-ferry::Error dbError(sqlite3* db, const std::string& what) {
-  return ferry::Error(ferry::errc::io, "catalogue (SQLite) " + what + ": " + sqlite3_errmsg(db));
-}
-
-struct DbCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct StmtFinalizer {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-
-// One prepared statement with positional binding; finalized by RAII.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    sqlite3_stmt* s = nullptr;
-    rc_ = sqlite3_prepare_v2(db, sql, -1, &s, nullptr);
-    stmt_.reset(s);
-  }
-  bool ok() const { return rc_ == SQLITE_OK; }
-  Statement& bind(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(stmt_.get(), i, v);
-    return *this;
-  }
-  Statement& bindNull(int i) {
-    sqlite3_bind_null(stmt_.get(), i);
-    return *this;
-  }
-  template <class T>
-  Statement& bindOptional(int i, const std::optional<T>& v) {
-    if (!v) return bindNull(i);
-    if constexpr (std::is_same_v<T, double>) {
-      sqlite3_bind_double(stmt_.get(), i, *v);
-      return *this;
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      return bind(i, *v);
-    } else {
-      return bind(i, static_cast<std::int64_t>(*v));
-    }
-  }
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int step() { return sqlite3_step(stmt_.get()); }
-  std::string text(int c) const {
-    auto p = sqlite3_column_text(stmt_.get(), c);
-    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_.get(), c)) : std::string();
-  }
-  bool isNull(int c) const { return sqlite3_column_type(stmt_.get(), c) == SQLITE_NULL; }
-  std::int64_t integer(int c) const { return sqlite3_column_int64(stmt_.get(), c); }
-  double real(int c) const { return sqlite3_column_double(stmt_.get(), c); }
-
- private:
-  sqlite3* db_;
-  std::unique_ptr<sqlite3_stmt, StmtFinalizer> stmt_;
-  int rc_ = SQLITE_ERROR;
-};
-
-constexpr const char* kSqliteSchema = R"sql(
-PRAGMA journal_mode=WAL;
-PRAGMA synchronous=FULL;
-CREATE TABLE IF NOT EXISTS videos(
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
-  title TEXT NOT NULL,
-  description TEXT NOT NULL,
-  created_at_ms INTEGER NOT NULL,
-  thumbnail_type TEXT,
-  movie_size INTEGER,
-  movie_type TEXT,
-  movie_duration REAL);
-CREATE TABLE IF NOT EXISTS uploads(
-  token TEXT PRIMARY KEY,
-  video_id TEXT NOT NULL,
-  protocol TEXT NOT NULL,
-  length INTEGER,
-  offset_bytes INTEGER NOT NULL,
-  expires_at_ms INTEGER NOT NULL,
-  metadata TEXT NOT NULL,
-  complete INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS uploads_by_video ON uploads(video_id);
-)sql";
 
 constexpr const char* kSqliteVideoColumns =
     "v.id, v.title, v.description, v.created_at_ms, v.thumbnail_type, v.movie_size, v.movie_type, "
-    "v.movie_duration, EXISTS(SELECT 1 FROM uploads u WHERE u.video_id = v.id AND u.complete = 0)";
+    "v.movie_duration, EXISTS(SELECT 1 FROM uploads u WHERE u.video_id = v.id AND u.complete = 0), "
+    "v.owner_id, v.width, v.height, v.video_codec, v.audio_codec";
 
 Video readVideo(const Statement& s) {
   Video v;
@@ -115,6 +36,14 @@ Video readVideo(const Statement& s) {
     v.movie = m;
   }
   v.upload_in_progress = s.integer(8) != 0;
+  if (!s.isNull(9)) v.owner_id = s.text(9);
+  if (v.movie) {
+    auto& f = v.movie->facts;
+    if (!s.isNull(10)) f.width = static_cast<int>(s.integer(10));
+    if (!s.isNull(11)) f.height = static_cast<int>(s.integer(11));
+    if (!s.isNull(12)) f.video_codec = s.text(12);
+    if (!s.isNull(13)) f.audio_codec = s.text(13);
+  }
   return v;
 }
 
@@ -137,12 +66,13 @@ class SqliteCatalog final : public VideoCatalog {
 
   Result<Video> create(const NewVideo& nv) override {
     Statement s(db_.get(),
-                "INSERT INTO videos(id, title, description, created_at_ms, thumbnail_type) VALUES(?,?,?,?,?)");
+                "INSERT INTO videos(id, title, description, created_at_ms, thumbnail_type, owner_id) VALUES(?,?,?,?,?,?)");
     if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare insert"));
     std::int64_t now = nowMs();
     s.bind(1, nv.id).bind(2, nv.title).bind(3, nv.description).bind(4, now).bindOptional(5, nv.thumbnail_type);
+    s.bindOptional(6, nv.owner_id);
     if (s.step() != SQLITE_DONE) return tl::unexpected(dbError(db_.get(), "insert video"));
-    Video v{nv.id, nv.title, nv.description, now, nv.thumbnail_type, std::nullopt, false};
+    Video v{nv.id, nv.title, nv.description, now, nv.thumbnail_type, std::nullopt, false, nv.owner_id};
     return v;
   }
 
@@ -189,8 +119,23 @@ class SqliteCatalog final : public VideoCatalog {
     return removed;
   }
 
+  Result<bool> setMediaFacts(const std::string& id, const MediaFacts& f,
+                             const std::optional<std::string>& thumbnail_type) override {
+    Statement s(db_.get(),
+                "UPDATE videos SET width = ?, height = ?, video_codec = ?, audio_codec = ?, "
+                "thumbnail_type = COALESCE(thumbnail_type, ?) WHERE id = ?");
+    if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare set media facts"));
+    s.bindOptional(1, f.width).bindOptional(2, f.height).bindOptional(3, f.video_codec).bindOptional(4, f.audio_codec);
+    s.bindOptional(5, thumbnail_type).bind(6, id);
+    if (s.step() != SQLITE_DONE) return tl::unexpected(dbError(db_.get(), "set media facts"));
+    return sqlite3_changes(db_.get()) > 0;
+  }
+
+  // A new movie's facts are cleared until the decoder has looked at it.
   Result<bool> setMovie(const std::string& id, const MovieInfo& m) override {
-    Statement s(db_.get(), "UPDATE videos SET movie_size = ?, movie_type = ?, movie_duration = ? WHERE id = ?");
+    Statement s(db_.get(),
+                "UPDATE videos SET movie_size = ?, movie_type = ?, movie_duration = ?, width = NULL, height = NULL, "
+                "video_codec = NULL, audio_codec = NULL WHERE id = ?");
     if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare set movie"));
     s.bind(1, static_cast<std::int64_t>(m.size)).bind(2, m.content_type).bindOptional(3, m.duration_seconds).bind(4, id);
     if (s.step() != SQLITE_DONE) return tl::unexpected(dbError(db_.get(), "set movie"));
@@ -252,7 +197,7 @@ class SqliteCatalog final : public VideoCatalog {
   }
 
  private:
-  bool exec(const char* sql) { return sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
+  bool exec(const char* sql) { return sqlite::execScript(db_.get(), sql); }
 
   std::unique_ptr<sqlite3, DbCloser> db_;
 };
@@ -265,20 +210,9 @@ std::int64_t nowMs() {
 }
 
 Result<std::unique_ptr<VideoCatalog>> openSqliteCatalog(const std::string& path) {
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
-  std::unique_ptr<sqlite3, DbCloser> db(raw);
-  if (rc != SQLITE_OK) return ferry::fail(ferry::errc::io, "cannot open catalogue " + path + ": " +
-                                                             (raw ? sqlite3_errmsg(raw) : "out of memory"));
-  sqlite3_busy_timeout(db.get(), 5000);
-  char* err = nullptr;
-  if (sqlite3_exec(db.get(), kSqliteSchema, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown";
-    sqlite3_free(err);
-    return ferry::fail(ferry::errc::io, "cannot create the catalogue schema in " + path + ": " + msg);
-  }
-  return std::unique_ptr<VideoCatalog>(std::make_unique<SqliteCatalog>(db.release()));
+  auto db = sqlite::openDatabase(path);
+  if (!db) return tl::unexpected(db.error());
+  return std::unique_ptr<VideoCatalog>(std::make_unique<SqliteCatalog>(db->release()));
 }
 
 }  // namespace vf

@@ -41,6 +41,16 @@ Config parseCommandLine(int argc, char** argv) {
   app.add_option("--read-timeout-ms", read_ms, "Idle limit of each read")->capture_default_str();
   app.add_option("--write-timeout-ms", write_ms, "Idle limit of each write")->capture_default_str();
   app.add_option("--upload-expiry-s", expiry_s, "Lifetime of unfinished resumable uploads")->capture_default_str();
+  long lockout_s = config.login_lockout.count();
+  app.add_flag("--open-registration", config.open_registration, "Anyone may create an account (POST /users)");
+  app.add_flag("--private", config.private_library, "Reading the library needs a token too");
+  app.add_flag("--open-writes", config.open_writes,
+               "No accounts: anyone may add, change and delete any video (only for a trusted machine)");
+  app.add_option("--create-user", config.create_user,
+                 "Create an administrator NAME (password: one line on standard input) and exit");
+  app.add_option("--login-max-failures", config.login_max_failures,
+                 "Failed logins per account before a lockout (4x per address)")->capture_default_str();
+  app.add_option("--login-lockout-s", lockout_s, "Lockout after too many failed logins")->capture_default_str();
   app.set_version_flag("--version", FERRY_VERSION);
 
   try {
@@ -52,6 +62,7 @@ Config parseCommandLine(int argc, char** argv) {
   config.read_timeout = std::chrono::milliseconds(read_ms);
   config.write_timeout = std::chrono::milliseconds(write_ms);
   config.upload_expiry = std::chrono::seconds(expiry_s);
+  config.login_lockout = std::chrono::seconds(lockout_s);
   return config;
 }
 

@@ -27,6 +27,14 @@ struct Config {
   std::chrono::milliseconds read_timeout{30000};   // per read, re-armed for every read
   std::chrono::milliseconds write_timeout{30000};  // per write / per wait for writability
   std::chrono::seconds upload_expiry{24 * 3600};   // resumable uploads left unfinished
+
+  // Accounts (docs/videofarm-server.md, "Accounts").
+  bool open_registration = false;  // POST /users without an admin's token
+  bool private_library = false;    // every read needs a token too
+  bool open_writes = false;        // no accounts: everyone may write (a trusted machine, Ferry's tests)
+  std::string create_user;         // --create-user NAME: make an admin, password from stdin, exit
+  std::size_t login_max_failures = 5;
+  std::chrono::seconds login_lockout{60};
 };
 
 // Parses the command line; throws CLI::ParseError (handled by main) on bad flags.

@@ -29,7 +29,8 @@ std::unique_ptr<RequestHandler> immediateProblem(Problem p);
 Response listVideos(App& app, std::string_view query);
 Response getVideo(App& app, const std::string& id);
 Response deleteVideo(App& app, const std::string& id);
-std::unique_ptr<RequestHandler> makeCreateVideo(App& app);
+// `owner`: the user the video belongs to (none with --open-writes).
+std::unique_ptr<RequestHandler> makeCreateVideo(App& app, std::optional<std::string> owner);
 
 // movie_handlers.cpp
 std::unique_ptr<RequestHandler> makePutMovie(App& app, std::string id);

@@ -73,7 +73,9 @@ void HttpSession::onHeader(beast::error_code ec) {
   }
   const auto& req = parser_->get();
   keep_alive_ = req.keep_alive();
-  handler_ = route(app_, req.base());
+  boost::system::error_code peer_ec;
+  auto peer = stream_.socket().remote_endpoint(peer_ec);
+  handler_ = route(app_, req.base(), peer_ec ? std::string("unknown") : peer.address().to_string());
   std::vector<Response> interim;
   auto early = handler_->start(req.base(), interim);
   if (early) {

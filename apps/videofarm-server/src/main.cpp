@@ -4,9 +4,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <iostream>
+
+#include "account_handlers.hpp"
 #include "app.hpp"
 #include "config.hpp"
 #include "listener.hpp"
+#include "media_worker.hpp"
 #include "upload_janitor.hpp"
 
 namespace {
@@ -19,13 +23,41 @@ std::unique_ptr<vf::VideoCatalog> openCatalog(const vf::Config& config) {
   return std::move(*catalog);
 }
 
+std::unique_ptr<vf::AccountCatalog> openAccounts(const vf::Config& config) {
+  auto accounts = config.database.empty() ? vf::openSqliteAccounts((config.data_dir / "catalog.sqlite3").string())
+                                          : vf::openPostgresAccounts(config.database);
+  if (!accounts) throw std::runtime_error(accounts.error().describe());
+  return std::move(*accounts);
+}
+
+// --create-user NAME: the password is one line of standard input, so it is never in the
+// process list or a shell's history.
+int createUser(vf::AccountCatalog& accounts, const std::string& name) {
+  std::string password;
+  if (!std::getline(std::cin, password)) {
+    spdlog::critical("--create-user: give the password as one line on standard input");
+    return 2;
+  }
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (auto r = vf::createFirstUser(accounts, name, password); !r) {
+    spdlog::critical("--create-user {}: {}", name, r.error().message);
+    return 1;
+  }
+  spdlog::info("created administrator \"{}\"", name);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
     vf::Config config = vf::parseCommandLine(argc, argv);
     std::filesystem::create_directories(config.data_dir);
-    vf::App app(config, openCatalog(config));
+    if (!config.create_user.empty()) {
+      auto accounts = openAccounts(config);
+      return createUser(*accounts, config.create_user);
+    }
+    vf::App app(config, openCatalog(config), openAccounts(config));
 
     boost::asio::io_context ioc{1};
     auto address = boost::asio::ip::make_address(config.listen_host);
@@ -34,6 +66,9 @@ int main(int argc, char** argv) {
     auto endpoint = listener->localEndpoint();
     spdlog::info("videofarm-server listening on http://{}:{}/ (data in {}, catalogue {})", endpoint.address().to_string(),
                  endpoint.port(), config.data_dir.string(), config.database.empty() ? "SQLite" : "PostgreSQL");
+
+    vf::MediaWorker media(ioc.get_executor(), app);
+    app.media = &media;
 
     vf::UploadJanitor janitor(ioc, app);
     janitor.start();

@@ -8,6 +8,7 @@
 #include "file_response.hpp"
 #include "handlers.hpp"
 #include "media_probe.hpp"
+#include "media_worker.hpp"
 #include "media_sniff.hpp"
 #include "text.hpp"
 
@@ -110,6 +111,7 @@ HttpResult<bool> installMovie(App& app, const std::string& id, const std::filesy
     return problem(http::status::not_found, "the video " + id + " was deleted during the upload");
   }
   spdlog::info("movie of {} stored: {} bytes, {}", id, info.size, info.content_type);
+  if (app.media) app.media->analyze(id);
   return replaced;
 }
 

@@ -28,9 +28,15 @@ nlohmann::json videoJson(const Video& v) {
   if (v.movie) {
     j["movie"] = {{"size", v.movie->size}, {"content_type", v.movie->content_type}};
     j["movie"]["duration"] = v.movie->duration_seconds ? nlohmann::json(*v.movie->duration_seconds) : nlohmann::json();
+    const auto& f = v.movie->facts;
+    j["movie"]["width"] = f.width ? nlohmann::json(*f.width) : nlohmann::json();
+    j["movie"]["height"] = f.height ? nlohmann::json(*f.height) : nlohmann::json();
+    j["movie"]["video_codec"] = f.video_codec ? nlohmann::json(*f.video_codec) : nlohmann::json();
+    j["movie"]["audio_codec"] = f.audio_codec ? nlohmann::json(*f.audio_codec) : nlohmann::json();
   } else {
     j["movie"] = nullptr;
   }
+  j["owner_id"] = v.owner_id ? nlohmann::json(*v.owner_id) : nlohmann::json();
   // "uploading" while a resumable upload is open and no movie is there yet.
   j["upload_state"] = v.movie ? "ready" : (v.upload_in_progress ? "uploading" : "none");
   return j;

@@ -14,10 +14,19 @@
 
 namespace vf {
 
+// What the decoder found in a movie (media_analysis.cpp); empty when it could not tell.
+struct MediaFacts {
+  std::optional<int> width;
+  std::optional<int> height;
+  std::optional<std::string> video_codec;
+  std::optional<std::string> audio_codec;
+};
+
 struct MovieInfo {
   std::uint64_t size = 0;
   std::string content_type;
   std::optional<double> duration_seconds;
+  MediaFacts facts;  // filled in after the movie is in place, off the I/O thread
 };
 
 struct Video {
@@ -28,6 +37,7 @@ struct Video {
   std::optional<std::string> thumbnail_type;
   std::optional<MovieInfo> movie;
   bool upload_in_progress = false;
+  std::optional<std::string> owner_id;  // the user who created it; none for videos older than accounts
 };
 
 struct NewVideo {
@@ -35,6 +45,7 @@ struct NewVideo {
   std::string title;
   std::string description;
   std::optional<std::string> thumbnail_type;
+  std::optional<std::string> owner_id;
 };
 
 // An unfinished resumable upload of a video's movie.
@@ -61,6 +72,11 @@ class VideoCatalog {
   virtual ferry::Result<bool> remove(const std::string& id) = 0;
   // False when the video no longer exists.
   virtual ferry::Result<bool> setMovie(const std::string& id, const MovieInfo& movie) = 0;
+  // Records what the decoder found and, when one was made, the generated thumbnail's type. The
+  // thumbnail is set only where there is none yet (one sent with the form wins). False when the
+  // video no longer exists.
+  virtual ferry::Result<bool> setMediaFacts(const std::string& id, const MediaFacts& facts,
+                                            const std::optional<std::string>& thumbnail_type) = 0;
 
   virtual ferry::Result<void> createUpload(const UploadRecord& upload) = 0;
   virtual ferry::Result<std::optional<UploadRecord>> findUpload(const std::string& token) = 0;

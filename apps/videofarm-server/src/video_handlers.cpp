@@ -72,7 +72,7 @@ namespace {
 // temp file; the video becomes visible only once everything is in place.
 class CreateVideoHandler final : public RequestHandler, private MultipartHandler {
  public:
-  explicit CreateVideoHandler(App& app) : app_(app) {}
+  CreateVideoHandler(App& app, std::optional<std::string> owner) : app_(app), owner_(std::move(owner)) {}
 
   std::optional<Response> start(const RequestHeader& req, std::vector<Response>&) override {
     auto boundary = multipartBoundary(req[http::field::content_type]);
@@ -194,7 +194,7 @@ class CreateVideoHandler final : public RequestHandler, private MultipartHandler
         return errorResponse({http::status::internal_server_error, "cannot store the thumbnail; try again later", {}});
       }
     }
-    auto video = app_.catalog->create(NewVideo{id, title_, description_, thumbnail_ ? thumbnail_type_ : std::nullopt});
+    auto video = app_.catalog->create(NewVideo{id, title_, description_, thumbnail_ ? thumbnail_type_ : std::nullopt, owner_});
     if (!video) {
       app_.storage.removeVideoFiles(id);
       return catalogFailure(video.error());
@@ -207,6 +207,7 @@ class CreateVideoHandler final : public RequestHandler, private MultipartHandler
 
   enum class Field { None, Title, Description, Thumbnail };
   App& app_;
+  std::optional<std::string> owner_;
   std::optional<MultipartParser> parser_;
   std::optional<Problem> pending_;
   std::uint64_t received_ = 0;
@@ -222,6 +223,8 @@ class CreateVideoHandler final : public RequestHandler, private MultipartHandler
 
 }  // namespace
 
-std::unique_ptr<RequestHandler> makeCreateVideo(App& app) { return std::make_unique<CreateVideoHandler>(app); }
+std::unique_ptr<RequestHandler> makeCreateVideo(App& app, std::optional<std::string> owner) {
+  return std::make_unique<CreateVideoHandler>(app, std::move(owner));
+}
 
 }  // namespace vf

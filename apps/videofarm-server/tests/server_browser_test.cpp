@@ -1,12 +1,15 @@
 // The web page in a real browser: Debian's chromium, headless, driven through chromedriver's
-// W3C WebDriver HTTP API (no npm needed). Load the page, upload a small video through the form,
-// see it listed, play it for a moment.
+// W3C WebDriver HTTP API. Load the page, upload a small video through the form (the movie with
+// tus-js-client, resumably), see it listed, play it for a moment; with accounts, log in first and
+// upload through a proxy that cuts the movie's PATCH once.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <thread>
 
+#include "accounts_harness.hpp"
 #include "server_fixture.hpp"
+#include "support/servers.hpp"
 
 namespace vf::test {
 namespace {
@@ -109,6 +112,61 @@ TEST(VideoFarmWebPage, UploadListAndPlayInChromium) {
   browser.click("#videos li");
   EXPECT_TRUE(browser.waitFor("document.getElementById('player').currentTime > 0.5"))
       << browser.eval("const p = document.getElementById('player'); return [p.currentSrc, p.readyState, p.error && p.error.message];");
+}
+
+TEST(VideoFarmWebPage, LogInThenAResumableUploadThroughACutPlayAndDelete) {
+  if (!haveBrowser()) GTEST_SKIP() << "chromium and chromium-driver are not installed (scripts/install-deps.sh)";
+  TempDir dir("vf-browser");
+  ASSERT_EQ(createUserCommand(dir / "data", {}, "alice", "alice's passphrase").exit_code, 0);
+  ServerProcess server({}, dir / "data", Writes::Accounts);
+  ASSERT_TRUE(std::filesystem::exists(ferry::test::binDir() / "../web/tus.min.js"))
+      << "the build copies tus-js-client's bundle next to the page (npm ci into the build tree)";
+  // The page is loaded through the proxy, so its Origin and Host are the proxy's: same origin.
+  // The movie's PATCH is cut once after 20000 bytes (header and ~half the 45 KiB movie).
+  ferry::test::CutProxy proxy(dir, server.port(), "PATCH", 20000);
+  WebDriver browser(dir);
+  browser.go(proxy.url("/"));
+  ASSERT_TRUE(browser.waitFor("!document.getElementById('login-form').hidden"));
+  EXPECT_TRUE(browser.eval("return document.getElementById('add-section').hidden;").get<bool>());
+
+  browser.type("#login-name", "alice");
+  browser.type("#login-password", "alice's passphrase");
+  browser.click("#login-button");
+  ASSERT_TRUE(browser.waitFor("!document.getElementById('who').hidden"))
+      << browser.eval("return document.getElementById('login-status').textContent;");
+  EXPECT_EQ(browser.eval("return document.getElementById('who-name').textContent;"), "alice");
+  // HttpOnly: the page's scripts never see the session cookie.
+  EXPECT_EQ(browser.eval("return document.cookie;"), "");
+
+  browser.type("#title", "Resumed in the browser");
+  browser.type("#movie", (mediaDir() / "sample-3s.mp4").string());
+  browser.click("#upload-button");
+  ASSERT_TRUE(browser.waitFor("document.getElementById('upload-status').textContent.startsWith('Uploaded')", 60s))
+      << browser.eval("return document.getElementById('upload-status').textContent;") << proxy.log() << server.log();
+
+  // One upload: the first PATCH at 0 was cut, the next continued from the server's offset.
+  auto offsets = ferry::test::videoFarmPatchOffsets(server.log());
+  ASSERT_EQ(offsets.size(), 2u) << server.log() << proxy.log();
+  EXPECT_EQ(offsets[0], 0u);
+  EXPECT_GT(offsets[1], 0u);
+  auto listed = json::parse(curl({server.url("/videos")}).body)["videos"];
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(ferry::test::sha256Bytes(curl({server.url("/videos/" + listed[0]["id"].get<std::string>() + "/movie")}).body),
+            ferry::test::sha256File(mediaDir() / "sample-3s.mp4"));
+
+  // Listed with the thumbnail the server made from the movie (the page reloads the list), with a
+  // delete button: it is alice's.
+  ASSERT_TRUE(browser.waitFor("(loadPage(true), document.querySelector('#videos li img') && "
+                              "document.querySelector('#videos li img').naturalWidth === 320)", 30s));
+  EXPECT_TRUE(browser.eval("return !!document.querySelector('#videos li .delete');").get<bool>());
+  browser.click("#videos li");
+  EXPECT_TRUE(browser.waitFor("document.getElementById('player').currentTime > 0.5"))
+      << browser.eval("const p = document.getElementById('player'); return [p.currentSrc, p.readyState, p.error && p.error.message];");
+
+  // Log out: no delete buttons, no form.
+  browser.click("#logout-button");
+  ASSERT_TRUE(browser.waitFor("!document.getElementById('login-form').hidden"));
+  EXPECT_TRUE(browser.waitFor("document.querySelector('#videos li') && !document.querySelector('#videos li .delete')"));
 }
 
 }  // namespace

@@ -17,8 +17,9 @@ using namespace ferry::test;
 
 std::filesystem::path mediaDir() { return VF_MEDIA_DIR; }
 
-ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::filesystem::path data_dir)
+ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::filesystem::path data_dir, Writes writes)
     : data_(data_dir.empty() ? dir_.path() / "data" : data_dir) {
+  if (writes == Writes::Open) extra_args.push_back("--open-writes");
   port_ = freePort();
   std::vector<std::string> argv{(binDir() / "videofarm-server").string(), "--listen",
                                 "127.0.0.1:" + std::to_string(port_), "--data-dir", data_.string()};

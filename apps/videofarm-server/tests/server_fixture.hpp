@@ -16,10 +16,15 @@ namespace vf::test {
 
 std::filesystem::path mediaDir();
 
+// Accounts: writes need a token (the server's default). Open: --open-writes, for the tests of
+// everything else, which write without one.
+enum class Writes { Open, Accounts };
+
 class ServerProcess {
  public:
   // `data_dir` empty: a fresh one; otherwise that directory (to restart on the same data).
-  explicit ServerProcess(std::vector<std::string> extra_args = {}, std::filesystem::path data_dir = {});
+  explicit ServerProcess(std::vector<std::string> extra_args = {}, std::filesystem::path data_dir = {},
+                         Writes writes = Writes::Open);
   ~ServerProcess();
   // Crash: SIGKILL, no chance to sync or clean up.
   void kill9();

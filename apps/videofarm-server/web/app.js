@@ -1,6 +1,6 @@
 // VideoFarm web page: lists the library (newest first, paged), plays a movie in <video> (the
-// browser fetches it with Range requests), and uploads: the form (multipart POST /videos,
-// answered 303 to the new video), then the movie (PUT /videos/ID/movie with progress).
+// browser fetches it with Range requests), deletes your own videos, and adds one: the form
+// (multipart POST /videos, answered 303 to the new video), then the movie, resumably (upload.js).
 'use strict';
 
 const list = document.getElementById('videos');
@@ -29,8 +29,21 @@ function videoItem(video) {
       ? `${formatDuration(video.movie.duration)} · ${(video.movie.size / 1e6).toFixed(1)} MB`
       : video.upload_state;
   li.append(img, title, meta);
+  if (account.owns(video)) {
+    const remove = document.createElement('button');
+    remove.className = 'delete';
+    remove.textContent = 'Delete';
+    remove.addEventListener('click', (e) => { e.stopPropagation(); deleteVideo(video); });
+    li.append(remove);
+  }
   li.addEventListener('click', () => play(video));
   return li;
+}
+
+async function deleteVideo(video) {
+  const response = await fetch(`/videos/${video.id}`, {method: 'DELETE'});
+  if (!response.ok) alert('Cannot delete: ' + await errorText(response));
+  await loadPage(true);
 }
 
 async function loadPage(reset) {
@@ -55,22 +68,6 @@ function play(video) {
   player.play().catch(() => {});  // autoplay may be refused; the controls are there
 }
 
-function putMovie(id, file, onProgress) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('PUT', `/videos/${id}/movie`);
-    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
-    xhr.onload = () => {
-      if (xhr.status === 201 || xhr.status === 204) return resolve();
-      let message = xhr.statusText;
-      try { message = JSON.parse(xhr.responseText).error; } catch (_) {}
-      reject(new Error(message));
-    };
-    xhr.onerror = () => reject(new Error('the connection failed'));
-    xhr.send(file);
-  });
-}
-
 async function upload(event) {
   event.preventDefault();
   const status = document.getElementById('upload-status');
@@ -79,16 +76,26 @@ async function upload(event) {
   const movie = document.getElementById('movie').files[0];
   button.disabled = true;
   try {
-    status.textContent = 'Creating the video…';
-    const form = new FormData(event.target);
-    // fetch follows the 303 See Other to GET /videos/ID.
-    const created = await fetch('/videos', {method: 'POST', body: form});
-    const video = await created.json();
-    if (!created.ok) throw new Error(video.error || created.statusText);
+    // The same file as an upload a reload interrupted: continue that video's upload.
+    const pending = movieUpload.pending();
+    let video;
+    if (pending && pending.name === movie.name && pending.size === movie.size) {
+      video = {id: pending.videoId, title: movie.name};
+    } else {
+      status.textContent = 'Creating the video…';
+      const form = new FormData(event.target);
+      form.delete('movie');
+      // fetch follows the 303 See Other to GET /videos/ID.
+      const created = await fetch('/videos', {method: 'POST', body: form});
+      video = await created.json();
+      if (!created.ok) throw new Error(video.error || created.statusText);
+    }
     status.textContent = 'Uploading the movie…';
     progress.hidden = false;
-    await putMovie(video.id, movie, (p) => { progress.value = p; });
+    showPauseButtons(true);
+    await movieUpload.send(video.id, movie, (p) => { progress.value = p; });
     status.textContent = 'Uploaded: ' + video.title;
+    document.getElementById('resume-note').hidden = true;
     event.target.reset();
     await loadPage(true);
   } catch (e) {
@@ -96,9 +103,45 @@ async function upload(event) {
   } finally {
     button.disabled = false;
     progress.hidden = true;
+    showPauseButtons(false);
   }
 }
 
+function showPauseButtons(uploading) {
+  document.getElementById('pause-button').hidden = !uploading;
+  document.getElementById('resume-button').hidden = true;
+}
+
+function pauseUpload() {
+  movieUpload.pause();
+  document.getElementById('pause-button').hidden = true;
+  document.getElementById('resume-button').hidden = false;
+  document.getElementById('upload-status').textContent = 'Paused';
+}
+
+function resumeUpload() {
+  movieUpload.resume();
+  document.getElementById('pause-button').hidden = false;
+  document.getElementById('resume-button').hidden = true;
+  document.getElementById('upload-status').textContent = 'Uploading the movie…';
+}
+
+// After a reload: say which file to choose again to continue.
+function showPendingUpload() {
+  const pending = movieUpload.pending();
+  const note = document.getElementById('resume-note');
+  note.hidden = !pending;
+  if (pending) note.textContent = `An upload of ${pending.name} was interrupted: choose that file again and press Upload to continue it.`;
+}
+
 document.getElementById('upload-form').addEventListener('submit', upload);
+document.getElementById('pause-button').addEventListener('click', pauseUpload);
+document.getElementById('resume-button').addEventListener('click', resumeUpload);
 more.addEventListener('click', () => loadPage(false));
-loadPage(true).catch((e) => { list.textContent = 'Cannot load the library: ' + e.message; });
+// Logging in or out changes what may be added and which videos get a delete button.
+account.onChange((user) => {
+  document.getElementById('add-section').hidden = !user;
+  if (user) showPendingUpload();
+  loadPage(true).catch((e) => { list.textContent = 'Cannot load the library: ' + e.message; });
+});
+loadSession().catch(() => account.set(null));

@@ -26,6 +26,10 @@ int runDownload(Context& ctx, const std::string& id);
 int runPause(Context& ctx, const std::string& id);
 int runResume(Context& ctx, const std::string& id);
 
+// The account: commands_account.cpp (the password is one line of standard input)
+int runLogin(Context& ctx, const std::string& name);
+int runLogout(Context& ctx);
+
 // Attaching to the session: commands_events.cpp
 int runStatus(Context& ctx, bool watch);
 int runHandleEvents(Context& ctx, int timeout_seconds);

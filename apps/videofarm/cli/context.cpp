@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "videofarm/credentials_file.hpp"
+
 namespace videofarm::cli {
 
 namespace {
@@ -27,7 +29,9 @@ Result<std::uint64_t> parseRate(const std::string& text) {
 }
 
 Context::Context(Options options, std::unique_ptr<StateStore> state)
-    : options_(std::move(options)), data_dir_{options_.data_dir}, state_(std::move(state)), api_(options_.server) {}
+    : options_(std::move(options)), data_dir_{options_.data_dir}, state_(std::move(state)), api_(options_.server) {
+  api_.setToken(loadToken(data_dir_, api_.server()));
+}
 
 Result<std::unique_ptr<Context>> Context::open(Options options) {
   if (options.server.empty()) {
@@ -71,6 +75,7 @@ Result<BackgroundTransfers*> Context::transfers(std::chrono::milliseconds patien
   auto attached = BackgroundTransfers::attach(*state_, hub_, library(), options);
   if (!attached) return tl::unexpected(attached.error());
   transfers_ = std::move(*attached);
+  transfers_->setAuthorization(api_.authorization());
   return transfers_.get();
 }
 

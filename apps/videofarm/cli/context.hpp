@@ -33,6 +33,7 @@ class Context {
   const DataDir& dataDir() const { return data_dir_; }
   StateStore& state() { return *state_; }
   const ApiClient& api() const { return api_; }
+  ApiClient& api() { return api_; }
   std::shared_ptr<EventHub> hub() { return hub_; }
   LibraryFolder library() const { return LibraryFolder(data_dir_.libraryDir()); }
 

@@ -47,6 +47,11 @@ int main(int argc, char** argv) {
     cmd->add_option("id", id, "video id (see list)")->required();
     id_cmds.push_back(cmd);
   }
+  std::string login_name;
+  auto* login_cmd = app.add_subcommand("login", "log in to --server (password: one line on standard input); "
+                                                "the token is kept 0600 in the data directory and sent by every command");
+  login_cmd->add_option("--name", login_name, "your account's name")->required();
+  auto* logout_cmd = app.add_subcommand("logout", "revoke the stored token on the server and forget it");
   bool watch = false;
   auto* status_cmd = app.add_subcommand("status", "attach, take queued events, show everything in flight");
   status_cmd->add_flag("--watch", watch, "refresh every 2 s until nothing is running");
@@ -72,6 +77,8 @@ int main(int argc, char** argv) {
   if (id_cmds[2]->parsed()) return runResume(c, id);
   if (id_cmds[3]->parsed()) return runDelete(c, id);
   if (status_cmd->parsed()) return runStatus(c, watch);
+  if (login_cmd->parsed()) return runLogin(c, login_name);
+  if (logout_cmd->parsed()) return runLogout(c);
   if (events_cmd->parsed()) return runHandleEvents(c, timeout);
   return kExitUsage;
 }

@@ -10,8 +10,9 @@ namespace {
 
 Error refused(const std::string& what, const HttpAnswer& answer) {
   std::string code(answer.status == 404 ? errc::not_found : errc::server_refused);
+  std::string hint = answer.status == 401 ? "; log in with `videofarm login --name NAME`" : "";
   return Error(code, what + ": the server answered " + std::to_string(answer.status) + " (" +
-                         serverErrorText(answer.body) + ")");
+                         serverErrorText(answer.body) + ")" + hint);
 }
 
 Result<json> parseJson(const std::string& what, const HttpAnswer& answer) {
@@ -41,8 +42,41 @@ ApiClient::ApiClient(std::string server) : server_(std::move(server)) {
 
 std::string ApiClient::url(const std::string& path) const { return server_ + path; }
 
+std::optional<std::string> ApiClient::authorization() const {
+  if (!token_) return std::nullopt;
+  return "Bearer " + *token_;
+}
+
+HttpCall ApiClient::call(std::string method, const std::string& path, std::chrono::seconds timeout) const {
+  HttpCall c{std::move(method), url(path), {}, timeout, {}, std::nullopt};
+  if (auto auth = authorization()) c.headers.push_back("Authorization: " + *auth);
+  return c;
+}
+
+Result<std::string> ApiClient::login(const std::string& name, const std::string& password) const {
+  HttpCall c{"POST", url("/sessions"), {}, std::chrono::seconds(60), {}, json{{"name", name}, {"password", password}}.dump()};
+  auto answer = perform(c);
+  if (!answer) return tl::unexpected(answer.error());
+  if (answer->status == 401) return fail(errc::server_refused, "wrong name or password");
+  if (answer->status != 201) return tl::unexpected(refused("POST /sessions", *answer));
+  auto j = parseJson("POST /sessions", *answer);
+  if (!j) return tl::unexpected(j.error());
+  if (!j->is_object() || !j->contains("token") || !(*j)["token"].is_string())
+    return fail(errc::bad_answer, "POST /sessions: the answer has no token; is --server a VideoFarm server?");
+  return (*j)["token"].get<std::string>();
+}
+
+Result<void> ApiClient::logout() const {
+  if (!token_) return {};
+  auto answer = perform(call("DELETE", "/sessions", std::chrono::seconds(30)));
+  if (!answer) return tl::unexpected(answer.error());
+  // 401: the token was already revoked; that is what logging out wants too.
+  if (answer->status != 204 && answer->status != 401) return tl::unexpected(refused("DELETE /sessions", *answer));
+  return {};
+}
+
 Result<json> ApiClient::getJson(const std::string& path) const {
-  auto answer = perform({"GET", url(path), {}, std::chrono::seconds(30)});
+  auto answer = perform(call("GET", path, std::chrono::seconds(30)));
   if (!answer) return tl::unexpected(answer.error());
   if (answer->status != 200) return tl::unexpected(refused("GET " + path, *answer));
   return parseJson("GET " + path, *answer);
@@ -85,10 +119,10 @@ Result<RemoteVideo> ApiClient::get(const std::string& id) const {
 
 Result<RemoteVideo> ApiClient::prepare(const Video& video) const {
   if (auto valid = validate(video); !valid) return tl::unexpected(valid.error());
-  HttpCall call{"POST", url("/videos"), {{"title", video.title, {}}, {"description", video.description, {}}},
-                std::chrono::seconds(120)};
-  if (video.thumbnail) call.form.push_back({"thumbnail", {}, *video.thumbnail});
-  auto answer = perform(call);
+  HttpCall post = call("POST", "/videos", std::chrono::seconds(120));
+  post.form = {{"title", video.title, {}}, {"description", video.description, {}}};
+  if (video.thumbnail) post.form.push_back({"thumbnail", {}, *video.thumbnail});
+  auto answer = perform(post);
   if (!answer) return tl::unexpected(answer.error());
   if (answer->status != 303) {
     if (answer->status >= 200 && answer->status < 300)
@@ -111,7 +145,7 @@ Result<RemoteVideo> ApiClient::prepare(const Video& video) const {
 
 Result<void> ApiClient::remove(const std::string& id) const {
   if (!isVideoId(id)) return fail(errc::invalid_argument, "'" + id + "' is not a video id (16 hex digits, see `videofarm list`)");
-  auto answer = perform({"DELETE", url("/videos/" + id), {}, std::chrono::seconds(60)});
+  auto answer = perform(call("DELETE", "/videos/" + id, std::chrono::seconds(60)));
   if (!answer) return tl::unexpected(answer.error());
   if (answer->status == 404) return fail(errc::not_found, "no video " + id + " on " + server_);
   if (answer->status != 204 && answer->status != 200) return tl::unexpected(refused("DELETE /videos/" + id, *answer));
@@ -119,7 +153,7 @@ Result<void> ApiClient::remove(const std::string& id) const {
 }
 
 bool ApiClient::supportsResumableUpload(const std::string& id) const {
-  auto answer = perform({"OPTIONS", url("/videos/" + id + "/movie"), {}, std::chrono::seconds(15)});
+  auto answer = perform(call("OPTIONS", "/videos/" + id + "/movie", std::chrono::seconds(15)));
   if (!answer || answer->status >= 300) return false;
   auto accept = answer->header("accept-patch");
   return accept && accept->find("application/partial-upload") != std::string::npos;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "videofarm/http_call.hpp"
 #include "videofarm/model.hpp"
 
 namespace videofarm {
@@ -19,6 +20,15 @@ class ApiClient {
 
   // An absolute URL for a path the server gave ("/videos/ID/movie").
   std::string url(const std::string& path) const;
+
+  // The token every call sends as Authorization: Bearer (none: anonymous, reads only).
+  void setToken(std::optional<std::string> token) { token_ = std::move(token); }
+  // "Bearer TOKEN", for the transfers ferryd makes on our behalf.
+  std::optional<std::string> authorization() const;
+  // POST /sessions: a new token (not stored: see credentials_file.hpp).
+  Result<std::string> login(const std::string& name, const std::string& password) const;
+  // DELETE /sessions: the server revokes the token this client holds.
+  Result<void> logout() const;
 
   Result<VideoPage> listPage(int limit, const std::optional<std::string>& after = std::nullopt) const;
   // Every video, page by page (at most `max_pages` pages: a server that loops is stopped).
@@ -33,7 +43,10 @@ class ApiClient {
 
  private:
   Result<nlohmann::json> getJson(const std::string& path) const;
+  // A call to `path` carrying the token.
+  HttpCall call(std::string method, const std::string& path, std::chrono::seconds timeout) const;
   std::string server_;
+  std::optional<std::string> token_;
 };
 
 // {"error": "..."} of a VideoFarm answer, else the start of the body.

@@ -93,13 +93,19 @@ Result<void> BackgroundTransfers::begin(Transfer& transfer, std::uint64_t task) 
   return {};
 }
 
+ferry::Request BackgroundTransfers::request(const std::string& url) const {
+  ferry::Request r(url);
+  if (authorization_) r.headers.emplace_back("Authorization", *authorization_);
+  return r;
+}
+
 Result<std::uint64_t> BackgroundTransfers::startUpload(const Transfer& transfer, bool resumable) {
   ferry::UploadOptions options;
   options.resumable = resumable ? "ietf" : "none";
   options.description = "videofarm upload " + transfer.video_id;
-  ferry::Request request(transfer.url);
-  request.method = "PUT";
-  auto task = session_->uploadTask(request, transfer.file, options);
+  ferry::Request put = request(transfer.url);
+  put.method = "PUT";
+  auto task = session_->uploadTask(put, transfer.file, options);
   if (!task) return tl::unexpected(task.error());
   return task->identifier();
 }
@@ -120,7 +126,7 @@ Result<std::uint64_t> BackgroundTransfers::startDownload(Transfer& transfer) {
     transfer.resume_data.clear();
     transfer.bytes_done = 0;
   }
-  auto task = session_->downloadTask(ferry::Request(transfer.url), options);
+  auto task = session_->downloadTask(request(transfer.url), options);
   if (!task) return tl::unexpected(task.error());
   return task->identifier();
 }

@@ -55,6 +55,8 @@ class BackgroundTransfers {
   BackgroundTransfers& operator=(const BackgroundTransfers&) = delete;
 
   const std::string& sessionIdentifier() const { return session_id_; }
+  // The Authorization header value every upload and download carries from now on ("Bearer ...").
+  void setAuthorization(std::optional<std::string> value) { authorization_ = std::move(value); }
   // Until every event queued before the attach has been handled (didFinishEvents).
   bool waitForQueuedEvents(std::chrono::milliseconds timeout);
   int handledEvents() const { return keeper_->handledEvents(); }
@@ -76,10 +78,12 @@ class BackgroundTransfers {
   Result<std::uint64_t> startUpload(const Transfer& transfer, bool resumable);
   Result<std::uint64_t> startDownload(Transfer& transfer);
   Result<void> begin(Transfer& transfer, std::uint64_t task);  // records the task, then resumes it
+  ferry::Request request(const std::string& url) const;       // with the Authorization header
 
   StateStore& state_;
   LibraryFolder library_;
   std::string session_id_;
+  std::optional<std::string> authorization_;
   std::shared_ptr<StateKeeper> keeper_;
   std::unique_ptr<ferry::Session> session_;
 };

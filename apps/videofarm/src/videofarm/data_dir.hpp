@@ -17,6 +17,7 @@ struct DataDir {
   std::filesystem::path root;
   std::filesystem::path stateFile() const { return root / "state.sqlite3"; }
   std::filesystem::path libraryDir() const { return root / "library"; }
+  std::filesystem::path tokenFile() const { return root / "token.json"; }  // 0600, credentials_file.hpp
 };
 
 }  // namespace videofarm

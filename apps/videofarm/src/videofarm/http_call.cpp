@@ -87,6 +87,12 @@ Result<HttpAnswer> perform(const HttpCall& call) {
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, onHeader);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &received);
   Slist headers(curl_slist_append(nullptr, "Accept: application/json"));
+  for (const auto& line : call.headers) headers.reset(curl_slist_append(headers.release(), line.c_str()));
+  if (call.json) {
+    headers.reset(curl_slist_append(headers.release(), "Content-Type: application/json"));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.json->size()));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, call.json->data());
+  }
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
   Mime mime;
   if (!call.form.empty()) {
@@ -104,7 +110,7 @@ Result<HttpAnswer> perform(const HttpCall& call) {
     curl_easy_setopt(h, CURLOPT_MIMEPOST, mime.get());
   }
   if (call.method == "HEAD") curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-  else if (call.method != "GET" && !(call.method == "POST" && !call.form.empty()))
+  else if (call.method != "GET" && !(call.method == "POST" && (!call.form.empty() || call.json)))
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call.method.c_str());
   CURLcode rc = curl_easy_perform(h);
   if (received.too_big)

@@ -33,6 +33,8 @@ struct HttpCall {
   std::string url;
   std::vector<FormPart> form;  // non-empty: a multipart body
   std::chrono::seconds timeout{60};
+  std::vector<std::string> headers;  // "Name: value" lines (Authorization)
+  std::optional<std::string> json;   // a JSON body (Content-Type: application/json)
 };
 
 // Network failures come back as server-unreachable with curl's reason; any HTTP status is an
