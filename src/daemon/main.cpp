@@ -1,5 +1,7 @@
 // ferryd: the per-user background transfer daemon.
 
+#include <sys/stat.h>
+
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
@@ -32,6 +34,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1000));
   app.set_version_flag("--version", FERRY_VERSION);
   CLI11_PARSE(app, argc, argv);
+  // Everything ferryd writes is this user's alone: the store holds request headers (an
+  // Authorization among them), partial files hold what is being fetched.
+  ::umask(077);
 
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e ferryd[%P] %l: %v");

@@ -14,8 +14,10 @@
 namespace ferry::protocol {
 
 inline constexpr double kDefaultPriority = 0.5;
-// The latest begin date accepted: 9999-12-31T23:59:59Z.
-inline constexpr std::int64_t kMaxBeginAt = 253402300799;
+// The latest begin date accepted: 2199-12-31T23:59:59Z. Not later: a begin date is held as a
+// std::chrono::system_clock::time_point (nanoseconds in 64 bits, which end in 2262), and a
+// later one overflowed in that conversion (found by the ipc fuzzer).
+inline constexpr std::int64_t kMaxBeginAt = 7258118399;
 // Bandwidth limits: 0 (none), or from 1 KiB/s (below that the stall detector would fire) to 1 PiB/s.
 inline constexpr std::uint64_t kMinBandwidthLimit = 1024;
 inline constexpr std::uint64_t kMaxBandwidthLimit = 1ULL << 50;

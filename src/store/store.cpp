@@ -1,6 +1,7 @@
 #include "store/store.hpp"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -278,6 +279,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& db_path)
   if (auto r = checkParentDirectory(db_path); !r) return tl::unexpected(r.error());
   auto db = Database::open(db_path);
   if (!db) return tl::unexpected(db.error());
+  // Request headers (credentials among them) live here: private, also for a store made by an
+  // older ferryd with the default mode (SQLite gives its -wal and -shm files the same mode).
+  ::chmod(db_path.c_str(), 0600);
   if (auto r = schema::prepare(*db); !r) return tl::unexpected(r.error());
 
   auto impl = std::make_unique<Impl>();

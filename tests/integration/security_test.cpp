@@ -219,3 +219,39 @@ TEST(Security, AnotherUserCannotUseTheDaemon) {
   EXPECT_NE(ferryd.log().find("refused a connection from uid 65534"), std::string::npos);
   EXPECT_TRUE(ferryd.running());
 }
+
+// A task's request headers (an Authorization among them) are kept for resuming after a crash,
+// only in files of this user's alone; they are never in ferryd's log, `ferryctl list` or a
+// resume-data blob.
+TEST(Security, AnAuthorizationHeaderStaysInPrivateFilesOnly) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  writeRandomFile(dir / "www/slow.bin", 4 * 1024 * 1024, 3);
+  NginxServer nginx({dir / "www", "1m", ""});
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  const std::string secret = "Bearer s3cr3t-t0ken-f0r-the-test";
+  auto delegate = std::make_shared<RecordingDelegate>();
+  auto session = Session::create(ferryd.config("with-token"), delegate);
+  ASSERT_TRUE(session);
+  Request request(nginx.url("/slow.bin"));
+  request.headers.emplace_back("Authorization", secret);
+  auto task = (*session)->downloadTask(request);
+  ASSERT_TRUE(task);
+  ASSERT_TRUE(task->resume());
+  ASSERT_TRUE(delegate->waitFor([&] { return delegate->lastWritten() > 0; }));
+  auto listed = ferryd.ferryctl({"list", "--json"});
+  auto listed_text = ferryd.ferryctl({"list"});
+  auto blob = task->cancelByProducingResumeData();
+  ASSERT_TRUE(blob) << blob.error().describe();
+  EXPECT_EQ(listed.out.find("s3cr3t"), std::string::npos) << listed.out;
+  EXPECT_EQ(listed_text.out.find("s3cr3t"), std::string::npos) << listed_text.out;
+  EXPECT_EQ(blob->find("s3cr3t"), std::string::npos);
+  EXPECT_EQ(ferryd.log().find("s3cr3t"), std::string::npos);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(ferryd.stateDir())) {
+    if (!entry.is_regular_file()) continue;
+    struct stat st{};
+    ASSERT_EQ(::stat(entry.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 077, 0u) << entry.path() << " is readable by others";
+  }
+}

@@ -246,3 +246,13 @@ TEST(RequestStructs, ExportResumeDataNeedsItsBlob) {
   ASSERT_FALSE(wrong);
   EXPECT_NE(wrong.error().message.find("resume_data"), std::string::npos);
 }
+
+TEST(RequestStructs, ABeginDatePastWhatTheClockHoldsIsRefused) {
+  // 17264000000 s is the year 2517: as nanoseconds since 1970 it overflows 64 bits.
+  Json m{{"type", "create_download"}, {"request", {{"url", "http://x/"}}}, {"begin_at", 17264000000LL}};
+  auto decoded = CreateDownload::decode(m);
+  ASSERT_FALSE(decoded);
+  EXPECT_EQ(decoded.error().code, "invalid-argument");
+  m["begin_at"] = 7258118399LL;  // 2199-12-31T23:59:59Z: the last accepted
+  EXPECT_TRUE(CreateDownload::decode(m));
+}
