@@ -63,6 +63,11 @@ Result<std::unique_ptr<Session>> Session::create(Configuration configuration, st
   // The delegate thread exists before the first event can arrive.
   s->delegate_thread_ = std::thread([raw = s.get()] { raw->deliverLoop(); });
   if (auto opened = s->openBackend(); !opened) return tl::unexpected(opened.error());  // ~Session joins the thread
+  {
+    std::lock_guard lock(s->mutex_);
+    s->backend_ready_ = true;
+  }
+  s->wake_.notify_all();
   return s;
 }
 

@@ -56,7 +56,9 @@ void Session::deliverLoop() {
     Delivery delivery;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !inbox_.empty(); });
+      // Not before the backend is in place: a reattach's replayed events may arrive while it is
+      // still being made, and each needs it for its acknowledgement.
+      wake_.wait(lock, [this] { return stopping_ || (backend_ready_ && !inbox_.empty()); });
       if (inbox_.empty()) return;  // stopping and nothing left
       if (stopping_) return;       // the application is going: undelivered events stay in ferryd
       delivery = std::move(inbox_.front());

@@ -251,6 +251,7 @@ class Session {
   std::atomic<std::uint64_t> current_seq_{0};  // the event whose callback is running
   std::set<std::uint64_t> delivered_;  // seqs handled this process: a replay after reconnect is skipped
   bool stopping_ = false;
+  bool backend_ready_ = false;  // set once backend_ is assigned: delivery waits for it
   bool drained_ = false;
   bool invalidated_ = false;  // asked for here, or didBecomeInvalid delivered
   std::condition_variable drained_cv_;
