@@ -62,7 +62,6 @@ struct Job {
   int attempts = 0;                // attempts started, reported in Retrying
   int failures_without_bytes = 0;  // drives the back-off exponent; reset when an attempt made progress
   Clock::time_point retry_at{};
-  std::unique_ptr<Attempt> attempt;  // while running
   // The speed limit the running attempt has (its share of the bandwidth limits and its own cap);
   // 0: none. Set before an attempt starts and whenever the shares change.
   std::uint64_t rate_limit = 0;
@@ -76,6 +75,10 @@ struct Job {
   Clock::time_point last_progress{};
 
   std::variant<DownloadPart, UploadPart> part;
+  // Declared after everything it touches: members go in reverse order, and a running attempt's
+  // destructor still flushes its writes into the job (progress, part) when the engine is
+  // destroyed with the job running.
+  std::unique_ptr<Attempt> attempt;  // while running
 
   DownloadPart* download() { return std::get_if<DownloadPart>(&part); }
   UploadPart* upload() { return std::get_if<UploadPart>(&part); }
