@@ -28,13 +28,7 @@ Control::~Control() = default;
 Result<std::vector<TaskInfo>> Control::list(const std::optional<std::string>& session) {
   auto r = connection_->request(protocol::List{session}.encode());
   if (!r) return tl::unexpected(r.error());
-  std::vector<TaskInfo> out;
-  for (const auto& t : r->value("tasks", Json::array())) {
-    auto info = protocol::taskInfoFromJson(t);
-    if (!info) return tl::unexpected(info.error());
-    out.push_back(*info);
-  }
-  return out;
+  return protocol::taskListFromJson(*r);
 }
 
 Result<TaskInfo> Control::taskCommand(protocol::TaskVerb verb, std::uint64_t id) {

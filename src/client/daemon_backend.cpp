@@ -77,13 +77,7 @@ Result<std::string> DaemonBackend::cancelProducingResumeData(std::uint64_t id) {
 Result<std::vector<TaskInfo>> DaemonBackend::allTasks() {
   auto r = connection_->request(protocol::List{}.encode());
   if (!r) return tl::unexpected(r.error());
-  std::vector<TaskInfo> out;
-  for (const auto& t : r->value("tasks", Json::array())) {
-    auto info = protocol::taskInfoFromJson(t);
-    if (!info) return tl::unexpected(info.error());
-    out.push_back(*info);
-  }
-  return out;
+  return protocol::taskListFromJson(*r);
 }
 
 Result<void> DaemonBackend::invalidate(bool cancel) {

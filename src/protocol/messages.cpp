@@ -284,4 +284,14 @@ Result<LaunchCommand> launchCommandFromJson(const Json& j) {
   return l;
 }
 
+Result<std::vector<TaskInfo>> taskListFromJson(const Json& reply) {
+  std::vector<TaskInfo> out;
+  for (const auto& t : reply.value("tasks", Json::array())) {
+    auto info = taskInfoFromJson(t);
+    if (!info) return tl::unexpected(info.error());
+    out.push_back(std::move(*info));
+  }
+  return out;
+}
+
 }  // namespace ferry::protocol

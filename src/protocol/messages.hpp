@@ -113,6 +113,8 @@ struct TaskInfo {
 
 Json taskInfoToJson(const TaskInfo& info);
 Result<TaskInfo> taskInfoFromJson(const Json& j);
+// The "tasks" array of a list reply.
+Result<std::vector<TaskInfo>> taskListFromJson(const Json& reply);
 
 }  // namespace ferry::protocol
 
