@@ -14,6 +14,8 @@ PACKAGES=(
   libsodium-dev
   # real peers for tests and benchmarks
   nginx-light curl aria2 wrk python3 util-linux procps postgresql sqlite3 xxd
+  # openssl makes the private CA and certificates of the TLS tests
+  openssl
   # systemd-socket-activate for the socket activation test
   systemd
   # the VideoFarm web page test: headless chromium driven through chromedriver

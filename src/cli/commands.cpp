@@ -185,6 +185,10 @@ class CliDelegate : public SessionDelegate {
 Configuration configurationFor(const Context& ctx) {
   auto config = Configuration::background(ctx.session);
   if (!ctx.socket.empty()) config.socketPath(ctx.socket);
+  const TransportArgs& t = ctx.transport;
+  if (!t.ca_file.empty()) config.caFile(t.ca_file);
+  if (!t.cert.empty() || !t.key.empty()) config.clientCertificate(t.cert, t.key);  // a key alone: refused by ferryd
+  if (!t.proxy.empty()) config.proxy(t.proxy);
   return config;
 }
 

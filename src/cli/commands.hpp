@@ -19,11 +19,22 @@ inline constexpr int kExitUsage = 2;        // bad arguments or input (bad URL, 
 inline constexpr int kExitUnavailable = 3;  // no daemon, or permission denied
 inline constexpr int kExitBusy = 4;         // the session is attached by another process
 
+// --ca-file, --cert, --key, --proxy of download and upload: the transport settings of the
+// session ferryctl attaches with (they are the session's, so they apply to every task whose
+// attempt starts while that session has them).
+struct TransportArgs {
+  std::string ca_file;
+  std::string cert;
+  std::string key;
+  std::string proxy;  // a proxy URL, or "direct"
+};
+
 struct Context {
   std::filesystem::path socket;  // empty: default
   bool json = false;
   std::string session = "ferryctl";
   bool session_given = false;  // --session was on the command line
+  TransportArgs transport;
 };
 
 // The exit code an error gives, and the error printed (as JSON with --json) with that code.

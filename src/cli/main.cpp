@@ -31,6 +31,13 @@ int main(int argc, char** argv) {
     cmd->add_option("--begin-at", s.begin_at, "do not start before this time: seconds since the epoch (date +%s), or +SECONDS");
   };
   addScheduling(download_cmd, dl.scheduling);
+  auto addTransport = [](CLI::App* cmd, TransportArgs& t) {
+    cmd->add_option("--ca-file", t.ca_file, "PEM file of the CAs to trust instead of the system's (a private CA)");
+    cmd->add_option("--cert", t.cert, "PEM client certificate, for servers that require one");
+    cmd->add_option("--key", t.key, "PEM private key of --cert (default: in the --cert file)");
+    cmd->add_option("--proxy", t.proxy, "proxy URL (http://, https://, socks5h://...), or direct for none (default: $http_proxy & co.)");
+  };
+  addTransport(download_cmd, ctx.transport);
 
   GetArgs get_args;
   auto* get_cmd = app.add_subcommand("get", "fetch URL in ferryctl itself (no ferryd) and write the body to standard output");
@@ -54,6 +61,7 @@ int main(int argc, char** argv) {
   upload_cmd->add_flag("--detach", up.detach, "print the task id and return at once; `ferryctl wait` collects it");
   upload_cmd->add_option("--session", ctx.session, "background session identifier (default: ferryctl)");
   addScheduling(upload_cmd, up.scheduling);
+  addTransport(upload_cmd, ctx.transport);
 
   auto* wait_cmd = app.add_subcommand("wait", "attach, take the queued events, wait for the session's tasks; non-zero if any failed");
   wait_cmd->add_option("--session", ctx.session, "background session identifier (default: ferryctl)");

@@ -141,6 +141,7 @@ void Session::deliverEvent(Task& task, const protocol::Event& event) {
             completion.error = e.error;
             completion.status_code = e.status_code;
             completion.resume_data = e.resume_data.value_or(std::string());
+            if (e.metrics) delegate_->didFinishCollectingMetrics(*this, task, *e.metrics);
             delegate_->didComplete(*this, task, completion);
           },
           [](const DidRestartUpload&) {},  // watchers' only (ferryctl events)

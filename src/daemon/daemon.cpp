@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/files.hpp"
+#include "engine/transport_options.hpp"
 #include "protocol/scheduling.hpp"
 
 namespace ferry::daemon {
@@ -220,6 +221,9 @@ void Daemon::handleHello(const Conn& c, const Json& id, const protocol::Hello& m
     const auto& config = m.configuration;
     if (config.launch)
       if (auto runnable = AppLauncher::check(*config.launch); !runnable) return c->sendError(id, runnable.error());
+    // A CA file, certificate or key that cannot be read is refused now, not at every task's end.
+    if (auto readable = engine::checkTransportFiles(config.transport, errc::invalid_argument); !readable)
+      return c->sendError(id, readable.error());
     tasks_->setSessionConfig(*session, config);  // recorded in the session book, and stored
     launcher_->configure(*session, config.launch);
     c->attached_session = *session;

@@ -58,7 +58,16 @@ protocol::TaskInfo Task::toInfo() const {
   info.priority = scheduling.priority;
   info.discretionary = scheduling.discretionary;
   info.begin_at = protocol::beginAtSeconds(scheduling);
+  info.metrics = metricsCopy();
   return info;
+}
+
+void Task::addMetrics(const model::TaskMetrics& more) {
+  if (!metrics) metrics = std::make_unique<model::TaskMetrics>();
+  auto& attempts = metrics->attempts;
+  attempts.insert(attempts.end(), more.attempts.begin(), more.attempts.end());
+  if (attempts.size() > engine::kMaxMetricsAttempts)
+    attempts.erase(attempts.begin(), attempts.end() - static_cast<std::ptrdiff_t>(engine::kMaxMetricsAttempts));
 }
 
 Result<Task> Task::fromRow(const store::TaskRow& row) {

@@ -76,6 +76,16 @@ struct Task {
   std::optional<Error> error;
   std::string result_path;
 
+  // What the engine's jobs of this task cost (their Finished::metrics, oldest first, at most
+  // engine::kMaxMetricsAttempts attempts), for didComplete and TaskInfo. Behind a pointer as
+  // `upload` is: a task that never reached the engine has none. Restored from a stored
+  // didComplete that carries them.
+  std::unique_ptr<model::TaskMetrics> metrics;
+  void addMetrics(const model::TaskMetrics& more);
+  std::optional<model::TaskMetrics> metricsCopy() const {
+    return metrics ? std::optional<model::TaskMetrics>(*metrics) : std::nullopt;
+  }
+
   // Set: an upload task. Behind a pointer because most tasks are downloads and ferryd keeps every
   // task in memory (100,000 queued tasks: the inline spec cost 18 MB).
   std::unique_ptr<UploadSpec> upload;

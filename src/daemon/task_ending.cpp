@@ -66,6 +66,7 @@ void TaskManager::deliverFile(Task& t) {
   const auto http_error = t.error;
   const long status = t.http_status;
   const std::uint64_t bytes = t.written;
+  const auto metrics = t.metricsCopy();
   auto events = ending->events;
   auto untrusted = ending->bytes_untrusted;
   ending->work = [=](store::Store& s) mutable -> Result<void> {
@@ -98,7 +99,7 @@ void TaskManager::deliverFile(Task& t) {
     // "temporary": in delivered/, removed once the application's callback returns.
     finish.payload_json = EventOutbox::payloadOf(
         protocol::DidFinishDownloadingTo{outcome->location, outcome->location == fallback.string(), status, bytes});
-    complete.payload_json = EventOutbox::payloadOf(protocol::DidComplete{outcome->error, status, std::nullopt});
+    complete.payload_json = EventOutbox::payloadOf(protocol::DidComplete{outcome->error, status, std::nullopt, metrics});
     if (auto u = s.upsertTask(row); !u) return u;
     if (auto a = s.appendEvent(finish); !a) return a;
     if (auto a = s.appendEvent(complete); !a) return a;
@@ -153,6 +154,7 @@ void TaskManager::endTask(Task& t, Phase final_phase, Error error, bool keep_res
     blob = codec_.encode({codec_.keyId(), token.token, t.session, t.request.url, token.offset});
   }
   auto complete = outbox_.prepare(t.session, t.id, protocol::DidComplete{});
+  const auto metrics = t.metricsCopy();
   store::TaskRow row = t.toRow();
   row.state = std::string(stateName(wireState(final_phase, StopIntent::none, 0)));
   row.error_code = error.code;
@@ -190,7 +192,7 @@ void TaskManager::endTask(Task& t, Phase final_phase, Error error, bool keep_res
     }
     if (!kept) std::filesystem::remove(partial, ec);
     complete.payload_json = EventOutbox::payloadOf(
-        protocol::DidComplete{error, row.http_status, kept ? std::optional<std::string>(blob) : std::nullopt});
+        protocol::DidComplete{error, row.http_status, kept ? std::optional<std::string>(blob) : std::nullopt, metrics});
     if (auto u = s.upsertTask(row); !u) return u;
     if (auto a = s.appendEvent(complete); !a) return a;
     *events = {complete};

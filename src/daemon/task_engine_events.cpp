@@ -29,7 +29,10 @@ void TaskManager::onEngineEvent(const engine::Event& event) {
                  [&](const engine::Retrying& r) {
                    spdlog::info("task {}: attempt {} failed ({}); retrying", t->id, r.attempt, r.error.describe());
                  },
-                 [&](const engine::Finished& f) { t->isUpload() ? onUploadFinished(*t, f) : onFinished(*t, f); },
+                 [&](const engine::Finished& f) {
+                   t->addMetrics(f.metrics);
+                   t->isUpload() ? onUploadFinished(*t, f) : onFinished(*t, f);
+                 },
                  // Upload-only events (task_manager_uploads.cpp, task_manager_redirects.cpp).
                  [&](const engine::SendProgress& p) {
                    if (t->isUpload()) onSendProgress(*t, p);

@@ -50,7 +50,22 @@ void TaskManager::restore(const store::Snapshot& snapshot) {
     last_task_id_ = std::max(last_task_id_, task->id);
     restoreTask(tasks_.emplace(task->id, std::move(*task)).first->second);
   }
+  restoreMetrics(snapshot.events);
   for (const auto& session : sessions_.invalidating()) maybeEndInvalidation(session);
+}
+
+// An ended task's metrics live on in its stored didComplete (until the application has it): read
+// them back, so that a restarted ferryd lists them too. No column of their own, no migration.
+void TaskManager::restoreMetrics(const std::vector<store::EventRow>& events) {
+  for (const auto& e : events) {
+    if (e.type != protocol::event::did_complete) continue;
+    Task* t = find(e.task_id);
+    if (t == nullptr) continue;
+    const auto payload = protocol::Json::parse(e.payload_json, nullptr, false);
+    if (!payload.is_object()) continue;
+    auto complete = protocol::DidComplete::decode(payload);
+    if (complete && complete->metrics) t->addMetrics(*complete->metrics);
+  }
 }
 
 // Where a stored task goes: its final phase, suspended, or back to running. A task whose row says

@@ -148,6 +148,7 @@ class TaskManager {
 
  private:
   void restoreTask(Task& t);
+  void restoreMetrics(const std::vector<store::EventRow>& events);
   Task* find(std::uint64_t id);
   Result<Task*> findScoped(std::uint64_t id, const std::optional<std::string>& scope);
   std::filesystem::path partialPath(const Task& t) const { return state_dir_ / t.partial; }

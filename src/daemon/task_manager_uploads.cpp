@@ -215,6 +215,7 @@ void TaskManager::startUploadEngine(Task& t) {
   job.retry.resource_deadline = engine::WallClock::time_point(std::chrono::seconds(t.resource_deadline));
   job.max_bytes_per_second = config.max_bytes_per_second;
   job.scheduling = t.scheduling;
+  job.transport = config.transport;
   job.redirects = t.upload->redirects;
   job.resumable.mode = t.upload->mode;
   job.resumable.upload_url = t.upload->upload_url;
@@ -301,7 +302,7 @@ void TaskManager::commitUploadAnswer(Task& t, const engine::Finished& f, const s
   if (!body.empty())
     rows.push_back(outbox_.prepare(t.session, t.id,
                                    protocol::DidReceiveData{body, f.upload && f.upload->response_body_truncated}));
-  rows.push_back(outbox_.prepare(t.session, t.id, protocol::DidComplete{f.error, t.http_status, std::nullopt}));
+  rows.push_back(outbox_.prepare(t.session, t.id, protocol::DidComplete{f.error, t.http_status, std::nullopt, t.metricsCopy()}));
   store::TaskRow row = t.toRow();
   row.state = std::string(stateName(TaskState::completed));
   if (f.error) {

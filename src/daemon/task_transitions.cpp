@@ -125,6 +125,7 @@ void TaskManager::handToEngine(Task& t) {
   job.retry.resource_deadline = engine::WallClock::time_point(std::chrono::seconds(t.resource_deadline));
   job.max_bytes_per_second = config.max_bytes_per_second;
   job.scheduling = t.scheduling;
+  job.transport = config.transport;
   if (!transition(t, Phase::in_engine)) return;
   t.written = t.durable;
   t.resumed_from_offset = t.durable > 0;

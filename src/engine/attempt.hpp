@@ -56,6 +56,8 @@ class Attempt {
   virtual ~Attempt() = default;
   // Called once curl reports the transfer done with `result`.
   virtual AttemptOutcome finish(CURLcode result) = 0;
+  // The easy handle (for its transfer info: attempt_metrics.hpp), valid while the attempt lives.
+  virtual CURL* transferHandle() const = 0;
   // A streamed upload body that returned CURL_READFUNC_PAUSE waits for this descriptor to become
   // readable (the loop adds it to curl_multi_poll's extra_fds); -1 when not paused.
   virtual int pausedFd() const { return -1; }

@@ -10,6 +10,7 @@
 
 #include "common/files.hpp"
 #include "engine/http_headers.hpp"
+#include "engine/transport_options.hpp"
 
 namespace ferry::engine {
 
@@ -41,57 +42,6 @@ std::string describeStatus(long status) {
   return std::to_string(status);
 }
 
-AttemptOutcome classifyCurlFailure(CURLcode code, const std::string& detail, const std::string& url,
-                                   std::chrono::seconds stall_timeout) {
-  const std::string what = detail.empty() ? curl_easy_strerror(code) : detail;
-  switch (code) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_GOT_NOTHING:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_HTTP3:
-    case CURLE_QUIC_CONNECT_ERROR:
-    case CURLE_WEIRD_SERVER_REPLY:
-      return transient(errc::network, "The transfer of " + url + " failed: " + what +
-                                          ". Check the network connection, or the server if this persists.");
-    case CURLE_OPERATION_TIMEDOUT:
-      return transient(errc::timeout, "The transfer of " + url + " stalled (" + what + "; no data for " +
-                                          std::to_string(stall_timeout.count()) +
-                                          " s). Check the network connection, or the server if this persists.");
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_USE_SSL_FAILED:
-      return permanent(errc::tls, "The secure connection for " + url + " failed: " + what +
-                                      ". Check the server's certificate and the system's CA certificates.");
-    case CURLE_URL_MALFORMAT:
-      return permanent(errc::bad_url, "The URL " + url + " (or a redirect from it) is not valid: " + what + ".");
-    case CURLE_UNSUPPORTED_PROTOCOL:
-      return permanent(errc::unsupported_scheme, "The transfer of " + url +
-                                                     " needs a protocol other than http or https (" + what +
-                                                     "); Ferry only follows http:// and https:// URLs.");
-    case CURLE_TOO_MANY_REDIRECTS:
-      return permanent(errc::protocol, "The server redirected " + url +
-                                           " too many times (more than 10); check the URL.");
-    default:
-      return permanent(errc::protocol, "The transfer of " + url + " failed: " + what + ".");
-  }
-}
-
 DownloadAttempt::DownloadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink,
                                  files::WriteBehind* write_behind)
     : job_(job),
@@ -107,6 +57,9 @@ Result<std::unique_ptr<DownloadAttempt>> DownloadAttempt::start(Job& job, CURLM*
                                                                 const EventSink& sink, files::WriteBehind* write_behind) {
   std::unique_ptr<DownloadAttempt> attempt(new DownloadAttempt(job, multi, options, sink, write_behind));
   if (!attempt->easy_) return fail(errc::internal, "Could not create a transfer handle (out of memory).");
+  // The session's files may have gone since it was configured: a clear end, not a curl error.
+  if (auto readable = checkTransportFiles(job.transport, errc::tls); !readable)
+    return tl::unexpected(readable.error());
   if (auto configured = attempt->configure(); !configured) return tl::unexpected(configured.error());
   if (CURLMcode rc = curl_multi_add_handle(multi, attempt->easy_.get()); rc != CURLM_OK)
     return fail(errc::internal, std::string("Could not start a transfer: ") + curl_multi_strerror(rc));
@@ -169,7 +122,6 @@ Result<void> DownloadAttempt::configure() {
   if (job_.rate_limit > 0)
     set(CURLOPT_MAX_RECV_SPEED_LARGE, static_cast<curl_off_t>(job_.rate_limit));
   set(CURLOPT_TCP_KEEPALIVE, 1L);
-  if (!options_.ca_bundle.empty()) set(CURLOPT_CAINFO, options_.ca_bundle.c_str());
   set(CURLOPT_HTTPHEADER, headers_.get());
   set(CURLOPT_WRITEFUNCTION, &DownloadAttempt::onWrite);
   set(CURLOPT_WRITEDATA, static_cast<void*>(this));
@@ -179,6 +131,7 @@ Result<void> DownloadAttempt::configure() {
   } else if (request.method != "GET") {
     set(CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
+  if (rc == CURLE_OK) rc = applyTransport(easy, job_.transport, options_.ca_bundle);
   if (rc != CURLE_OK)
     return fail(errc::internal, std::string("Could not configure the transfer: ") + curl_easy_strerror(rc));
   return {};

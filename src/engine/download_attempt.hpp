@@ -34,6 +34,7 @@ class DownloadAttempt final : public Attempt {
 
   // Called once curl reports the transfer done with `result`.
   AttemptOutcome finish(CURLcode result) override;
+  CURL* transferHandle() const override { return easy_.get(); }
   void setRateLimit(std::uint64_t bytes_per_second) override;
   bool settleWrites() override;
 

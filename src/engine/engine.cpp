@@ -150,7 +150,7 @@ void Engine::Impl::apply(StopCommand& command) {
     message += up->upload_url.empty() ? "." : "; the server's upload resource is " + up->upload_url + ".";
     return finishJob(*job, Error(errc::cancelled, message));
   }
-  job->attempt.reset();  // waits for its writes, so that the count below is what the file holds
+  closeAttempt(*job);  // waits for its writes, so that the count below is what the file holds
   finishJob(*job, Error(errc::cancelled, "The transfer was stopped; " + std::to_string(job->download()->bytes_in_file) +
                                              " bytes are in the partial file."));
 }

@@ -53,6 +53,7 @@ void Engine::Impl::finishJob(Job& job, std::optional<Error> error) {
   else
     describeDownload(finished, *job.download(), error);
   finished.error = std::move(error);
+  finished.metrics = std::move(job.metrics);
   jobs.erase(job.id);  // closes the files before the owner hears of it
   sink(std::move(finished));
 }

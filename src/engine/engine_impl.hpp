@@ -84,6 +84,7 @@ struct Engine::Impl {
   void enter(Job& job);
   void changeState(Job& job, JobState next);
   void leaveState(Job& job);
+  void closeAttempt(Job& job);
   static std::pair<double, std::uint64_t> queueKey(const Job& job);
   void setWaiting(Job& job, const std::string& reason);
   void wakeBackedOffJobs();

@@ -55,7 +55,7 @@ void Engine::Impl::handleCompletedTransfers() {
     curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &priv);
     Job& job = *static_cast<Job*>(priv);
     AttemptOutcome outcome = job.attempt->finish(result);
-    job.attempt.reset();  // leaves the multi handle now: `message` must not be used after this
+    closeAttempt(job);  // leaves the multi handle now: `message` must not be used after this
     handleOutcome(job, std::move(outcome));
   }
 }

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "common/files.hpp"
+#include "engine/attempt_metrics.hpp"
 #include "engine/backoff.hpp"
 #include "engine/download_attempt.hpp"
 #include "engine/engine_impl.hpp"
@@ -110,7 +111,7 @@ void Engine::Impl::leaveState(Job& job) {
       backoff_timers.erase({job.retry_at, job.id});
       break;
     case JobState::running:
-      job.attempt.reset();  // leaves the multi handle
+      closeAttempt(job);  // leaves the multi handle
       scheduler.onStopped(job.group, job.host_key);
       running_jobs.erase(&job);
       if (!job.scheduling.discretionary) --running_regular;
@@ -120,6 +121,15 @@ void Engine::Impl::leaveState(Job& job) {
     case JobState::held:
       break;
   }
+}
+
+// The attempt ends (done, failed, or stopped midway): what it cost is kept, then its handle goes.
+void Engine::Impl::closeAttempt(Job& job) {
+  if (!job.attempt) return;
+  recordAttemptMetrics(job.metrics, readAttemptMetrics(job.attempt->transferHandle()),
+                       job.metrics_attempt == job.attempts, kMaxMetricsAttempts);
+  job.metrics_attempt = job.attempts;
+  job.attempt.reset();
 }
 
 void Engine::Impl::setWaiting(Job& job, const std::string& reason) {

@@ -51,6 +51,7 @@ struct Job {
   RetryPolicy retry;
   std::uint64_t max_bytes_per_second = 0;
   Scheduling scheduling;
+  TransportSettings transport;
 
   // ---- where the scheduler has it ----
   std::uint64_t sequence = 0;  // arrival order: FIFO among queued jobs of the same priority
@@ -65,6 +66,10 @@ struct Job {
   // The speed limit the running attempt has (its share of the bandwidth limits and its own cap);
   // 0: none. Set before an attempt starts and whenever the shares change.
   std::uint64_t rate_limit = 0;
+  // What the attempts cost (Finished::metrics), and the attempt (its number in `attempts`) whose
+  // entry is the last: an upload's next request of the same attempt is merged into it.
+  TaskMetrics metrics;
+  int metrics_attempt = 0;
 
   // ---- the answer delivered in Responded ----
   long http_status = 0;
@@ -115,6 +120,7 @@ std::unique_ptr<Job> makeJob(Spec& spec, Part part) {
   job->retry = spec.retry;
   job->max_bytes_per_second = spec.max_bytes_per_second;
   job->scheduling = std::move(spec.scheduling);
+  job->transport = std::move(spec.transport);
   job->part = std::move(part);
   return job;
 }

@@ -18,6 +18,8 @@
 #include "model/http_request.hpp"
 #include "model/scheduling.hpp"
 #include "model/task_id.hpp"
+#include "model/task_metrics.hpp"
+#include "model/transport.hpp"
 #include "model/upload_options.hpp"
 #include "model/validators.hpp"
 
@@ -31,7 +33,10 @@ using model::HttpRequest;
 using model::RedirectPolicy;
 using model::ResumableMode;
 using model::Scheduling;
+using model::AttemptMetrics;
 using model::TaskId;
+using model::TaskMetrics;
+using model::TransportSettings;
 using model::Validators;
 using Clock = std::chrono::steady_clock;
 using WallClock = std::chrono::system_clock;
@@ -54,6 +59,7 @@ struct DownloadJob {
   RetryPolicy retry;
   std::uint64_t max_bytes_per_second = 0;  // 0: unlimited
   Scheduling scheduling;
+  TransportSettings transport;  // proxy, TLS trust and identity, HTTP version (its session's)
 };
 
 // ---- Uploads ----
@@ -106,6 +112,7 @@ struct UploadJob {
   Scheduling scheduling;
   RedirectPolicy redirects = RedirectPolicy::follow;
   ResumableUpload resumable;
+  TransportSettings transport;  // proxy, TLS trust and identity, HTTP version (its session's)
 };
 
 struct GroupLimits {
@@ -117,7 +124,9 @@ struct EngineOptions {
   int max_total_concurrent = 64;                          // across all groups
   std::chrono::milliseconds progress_interval{100};       // coalescing: at most 10 progress/s per task
   long buffer_size = 512 * 1024;                          // CURLOPT_BUFFERSIZE
-  std::filesystem::path ca_bundle;  // PEM file of CAs to trust instead of the system's; empty: system
+  // PEM file of CAs to trust instead of the system's; empty: system. A job's own
+  // TransportSettings::ca_file wins over it.
+  std::filesystem::path ca_bundle;
 };
 
 // ---- Events, posted by the transfer thread through the one sink, in order per task ----
@@ -197,7 +206,13 @@ struct Finished {
     bool completed_before = false;
   };
   std::optional<Upload> upload;
+  // What this job's attempts cost, oldest first (at most kMaxMetricsAttempts: the last ones).
+  // Attempts of earlier jobs of the same task (before a stop or a restart) are not in it.
+  TaskMetrics metrics;
 };
+
+// Finished::metrics keeps at most this many attempts (a task retried for days makes thousands).
+inline constexpr std::size_t kMaxMetricsAttempts = 32;
 
 // Body bytes were handed to the connection. Coalesced like Progress (at most every
 // progress_interval, flushed before Retrying and Finished), so bytes_sent adds up to total_sent

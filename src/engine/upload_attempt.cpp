@@ -13,6 +13,7 @@
 
 #include "common/files.hpp"
 #include "engine/http_headers.hpp"
+#include "engine/transport_options.hpp"
 #include "engine/url_check.hpp"
 
 namespace ferry::engine {
@@ -40,6 +41,9 @@ Result<std::unique_ptr<UploadAttempt>> UploadAttempt::start(Job& job, CURLM* mul
                                                             const EventSink& sink) {
   std::unique_ptr<UploadAttempt> attempt(new UploadAttempt(job, multi, options, sink));
   if (!attempt->easy_) return fail(errc::internal, "Could not create a transfer handle (out of memory).");
+  // The session's files may have gone since it was configured: a clear end, not a curl error.
+  if (auto readable = checkTransportFiles(job.transport, errc::tls); !readable)
+    return tl::unexpected(readable.error());
   if (auto prepared = attempt->prepareBody(); !prepared) return tl::unexpected(prepared.error());
   if (auto configured = attempt->configure(); !configured) return tl::unexpected(configured.error());
   if (CURLMcode rc = curl_multi_add_handle(multi, attempt->easy_.get()); rc != CURLM_OK)
@@ -152,7 +156,6 @@ Result<void> UploadAttempt::configure() {
   set(CURLOPT_LOW_SPEED_TIME, static_cast<long>(request.stall_timeout.count()));
   set(CURLOPT_CONNECTTIMEOUT, static_cast<long>(request.connect_timeout.count()));
   set(CURLOPT_TCP_KEEPALIVE, 1L);
-  if (!options_.ca_bundle.empty()) set(CURLOPT_CAINFO, options_.ca_bundle.c_str());
   set(CURLOPT_HTTPHEADER, headers_.get());
   set(CURLOPT_HEADERFUNCTION, &UploadAttempt::onHeader);
   set(CURLOPT_HEADERDATA, static_cast<void*>(this));
@@ -182,6 +185,7 @@ Result<void> UploadAttempt::configure() {
     set(CURLOPT_SEEKDATA, static_cast<void*>(this));
     if (method_ != "PUT") set(CURLOPT_CUSTOMREQUEST, method_.c_str());
   }
+  if (rc == CURLE_OK) rc = applyTransport(easy, job_.transport, options_.ca_bundle);
   if (rc != CURLE_OK)
     return fail(errc::internal, std::string("Could not configure the transfer: ") + curl_easy_strerror(rc));
   return {};

@@ -37,6 +37,7 @@ class UploadAttempt final : public Attempt {
   UploadAttempt& operator=(const UploadAttempt&) = delete;
 
   AttemptOutcome finish(CURLcode result) override;
+  CURL* transferHandle() const override { return easy_.get(); }
   int pausedFd() const override;
   void unpause() override;
   void setRateLimit(std::uint64_t bytes_per_second) override;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "model/transport.hpp"
+
 namespace ferry::model {
 
 // How ferryd relaunches the application when events wait for it (docs/architecture.md).
@@ -27,6 +29,7 @@ struct SessionConfig {
   std::chrono::seconds resource_timeout{7 * 24 * 3600};  // a task gives up retrying after this
   std::uint64_t max_bytes_per_second = 0;                 // per task; 0: unlimited
   std::optional<LaunchCommand> launch;                    // "launch" (see LaunchCommand)
+  TransportSettings transport;                            // "transport": proxy, TLS, HTTP/2 of every task
   bool operator==(const SessionConfig&) const = default;
 };
 

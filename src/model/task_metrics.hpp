@@ -17,7 +17,9 @@ struct AttemptMetrics {
   std::string http_version;    // "1.0", "1.1", "2", "3"; empty: no answer
   std::string remote_address;  // the peer's IP address (a proxy's when one is used)
   long remote_port = 0;
-  bool reused_connection = false;  // no new connection was made (libcurl's CURLINFO_NUM_CONNECTS == 0)
+  // An answer came on a connection made before (libcurl's CURLINFO_NUM_CONNECTS == 0); false
+  // when the attempt got no answer at all.
+  bool reused_connection = false;
   // Time from the attempt's start until each step finished, as libcurl measures them (0 when the
   // step did not happen, e.g. dns for a reused connection or an IP literal).
   std::chrono::microseconds dns{0};

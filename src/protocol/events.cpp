@@ -4,6 +4,7 @@
 
 #include "common/base64.hpp"
 #include "protocol/field_reader.hpp"
+#include "protocol/task_metrics.hpp"
 
 namespace ferry::protocol {
 namespace {
@@ -91,6 +92,7 @@ Result<DidFinishDownloadingTo> DidFinishDownloadingTo::decode(const Json& payloa
 Json DidComplete::encodePayload() const {
   Json j{{"error", errorOrNullJson(error)}, {"statusCode", status_code}};
   if (resume_data) j["resumeData"] = *resume_data;
+  if (metrics) j["metrics"] = taskMetricsToJson(*metrics);
   return j;
 }
 
@@ -100,6 +102,7 @@ Result<DidComplete> DidComplete::decode(const Json& payload) {
   e.error = readError(in);
   e.status_code = readStatusCode(in);
   e.resume_data = in.optionalString("resumeData");
+  if (const Json* metrics = in.object("metrics")) e.metrics = in.take(taskMetricsFromJson(*metrics));
   return in.finish(std::move(e));
 }
 

@@ -14,6 +14,7 @@
 
 #include "common/error.hpp"
 #include "model/http_request.hpp"
+#include "model/task_metrics.hpp"
 #include "protocol/messages.hpp"
 
 namespace ferry::protocol {
@@ -55,6 +56,9 @@ struct DidComplete {
   std::optional<Error> error;  // none: success
   long status_code = 0;
   std::optional<std::string> resume_data;  // sent only when there is some
+  // What the task's attempts cost; absent in payloads stored before ferryd sent metrics (and when
+  // the task never reached the engine).
+  std::optional<model::TaskMetrics> metrics;
   bool operator==(const DidComplete&) const = default;
   Json encodePayload() const;
   static Result<DidComplete> decode(const Json& payload);

@@ -4,6 +4,8 @@
 #include <cctype>
 
 #include "protocol/field_reader.hpp"
+#include "protocol/task_metrics.hpp"
+#include "protocol/transport_settings.hpp"
 
 namespace ferry::protocol {
 
@@ -111,6 +113,7 @@ Json taskInfoToJson(const TaskInfo& info) {
   j["discretionary"] = info.discretionary;
   j["begin_at"] = info.begin_at ? Json(*info.begin_at) : Json(nullptr);
   j["error"] = info.error ? errorJson(*info.error) : Json(nullptr);
+  if (info.metrics) j["metrics"] = taskMetricsToJson(*info.metrics);
   return j;
 }
 
@@ -136,6 +139,7 @@ Result<TaskInfo> taskInfoFromJson(const Json& j) {
   t.priority = in.number("priority", t.priority);
   t.discretionary = in.boolean("discretionary");
   t.begin_at = in.optionalInteger("begin_at");
+  if (const Json* metrics = in.object("metrics")) t.metrics = in.take(taskMetricsFromJson(*metrics));
   return in.finish(std::move(t));
 }
 
@@ -149,6 +153,7 @@ Json sessionConfigToJson(const SessionConfig& c) {
          {"resource_timeout", c.resource_timeout.count()},
          {"max_bytes_per_second", c.max_bytes_per_second}};
   if (c.launch) j["launch"] = launchCommandToJson(*c.launch);
+  if (c.transport != model::TransportSettings{}) j["transport"] = transportToJson(c.transport);
   return j;
 }
 
@@ -180,6 +185,11 @@ Result<SessionConfig> sessionConfigFromJson(const Json& j) {
     auto launch = launchCommandFromJson(*launch_json);
     if (!launch) return tl::unexpected(launch.error());
     c.launch = std::move(*launch);
+  }
+  if (const Json* transport_json = in.value("transport")) {
+    auto transport = transportFromJson(*transport_json);
+    if (!transport) return tl::unexpected(transport.error());
+    c.transport = std::move(*transport);
   }
   return c;
 }

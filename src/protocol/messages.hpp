@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "model/http_request.hpp"
 #include "model/session_config.hpp"
+#include "model/task_metrics.hpp"
 
 namespace ferry::protocol {
 
@@ -109,6 +110,9 @@ struct TaskInfo {
   double priority = 0.5;                  // 0.0 (lowest) .. 1.0 (highest)
   bool discretionary = false;             // runs only when no other work runs
   std::optional<std::int64_t> begin_at;   // held until then (seconds since the epoch)
+  // An ended task's metrics (what its didComplete carried); none while it runs, or when ferryd
+  // has none (a task that ended before ferryd kept them, or never reached the engine).
+  std::optional<model::TaskMetrics> metrics;
 };
 
 Json taskInfoToJson(const TaskInfo& info);

@@ -193,6 +193,30 @@ Result<model::LaunchCommand> launchFromStored(const Json& j) {
   return l;
 }
 
+// A session's transport settings, stored only when they are not the defaults: rows of sessions
+// without any stay byte for byte what 0.1.0 wrote, and 0.1.0's rows decode to the defaults.
+Json transportToStored(const model::TransportSettings& t) {
+  return Json{{"proxy", t.proxy},
+              {"no_proxy", t.no_proxy},
+              {"ca_file", t.ca_file},
+              {"client_certificate", t.client_certificate},
+              {"client_key", t.client_key},
+              {"http2", t.http2}};
+}
+
+Result<model::TransportSettings> transportFromStored(const Json& j) {
+  StoredFields f(j);
+  model::TransportSettings t;
+  t.proxy = f.get<std::string>("proxy", "");
+  t.no_proxy = f.get<std::string>("no_proxy", "");
+  t.ca_file = f.get<std::string>("ca_file", "");
+  t.client_certificate = f.get<std::string>("client_certificate", "");
+  t.client_key = f.get<std::string>("client_key", "");
+  t.http2 = f.get("http2", t.http2);
+  if (!f.ok()) return tl::unexpected(damaged("session's transport settings"));
+  return t;
+}
+
 }  // namespace
 
 std::string encodeSession(const StoredSession& session) {
@@ -202,6 +226,7 @@ std::string encodeSession(const StoredSession& session) {
          {"resource_timeout", c.resource_timeout.count()},
          {"max_bytes_per_second", c.max_bytes_per_second}};
   if (c.launch) j["launch"] = launchToStored(*c.launch);
+  if (c.transport != model::TransportSettings{}) j["transport"] = transportToStored(c.transport);
   if (session.invalidating) j["invalidating"] = true;
   return j.dump();
 }
@@ -221,6 +246,11 @@ Result<StoredSession> decodeSession(std::string_view json) {
     auto decoded = launchFromStored(*launch);
     if (!decoded) return tl::unexpected(decoded.error());
     c.launch = std::move(*decoded);
+  }
+  if (const auto* transport = f.object("transport")) {
+    auto decoded = transportFromStored(*transport);
+    if (!decoded) return tl::unexpected(decoded.error());
+    c.transport = std::move(*decoded);
   }
   if (!f.ok() || c.max_concurrent < 1 || c.max_per_host < 1) return tl::unexpected(damaged("session configuration"));
   return session;

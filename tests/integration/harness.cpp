@@ -20,7 +20,7 @@ void Ferryd::start() {
   std::vector<std::string> argv{(binDir() / "ferryd").string(), "--socket", socket_.string(), "--state-dir",
                                 state_dir_.string(), "--log-level", "debug"};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
-  process_ = std::make_unique<Process>(Process::Options{argv, {}, log_, {}, std::nullopt});
+  process_ = std::make_unique<Process>(Process::Options{argv, env_, log_, {}, std::nullopt});
   bool up = waitUntil([&] { return std::filesystem::exists(socket_) && Control::connect(socket_, false).has_value(); },
                       std::chrono::seconds(20));
   if (!up) throw std::runtime_error("ferryd did not start: " + log());
@@ -107,6 +107,12 @@ void RecordingDelegate::didFinishDownloadingTo(Session&, DownloadTask& task, con
   record("finish:" + std::to_string(task.identifier()));
 }
 
+void RecordingDelegate::didFinishCollectingMetrics(Session&, Task& task, const TaskMetrics& metrics) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  metrics_[task.identifier()] = metrics;
+  if (!completions_.contains(task.identifier())) metrics_first_.insert(task.identifier());
+}
+
 void RecordingDelegate::didComplete(Session&, DownloadTask& task, const Completion& completion) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   completions_[task.identifier()] = completion;
@@ -174,6 +180,18 @@ bool RecordingDelegate::waitForCompletion(std::uint64_t task, std::chrono::milli
 std::vector<std::string> RecordingDelegate::events() {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   return events_;
+}
+
+std::optional<TaskMetrics> RecordingDelegate::metrics(std::uint64_t task) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  auto it = metrics_.find(task);
+  if (it == metrics_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool RecordingDelegate::metricsBeforeCompletion(std::uint64_t task) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  return metrics_first_.contains(task);
 }
 
 std::optional<Completion> RecordingDelegate::completion(std::uint64_t task) {

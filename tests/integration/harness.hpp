@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,8 @@ class Ferryd {
   ~Ferryd();
 
   void start();
+  // Variables added to ferryd's environment from the next start() on (http_proxy, ...).
+  void setEnvironment(std::map<std::string, std::string> env) { env_ = std::move(env); }
   void kill9();
   void terminate();  // SIGTERM and wait
   bool running();
@@ -50,6 +53,7 @@ class Ferryd {
   std::filesystem::path state_dir_;
   std::filesystem::path log_;
   std::vector<std::string> extra_args_;
+  std::map<std::string, std::string> env_;
   std::unique_ptr<Process> process_;
 };
 
@@ -74,6 +78,7 @@ class RecordingDelegate : public SessionDelegate {
   void didWriteData(Session&, DownloadTask&, std::int64_t, std::int64_t total, std::int64_t) override;
   void didResumeAtOffset(Session&, DownloadTask& task, std::int64_t offset, std::int64_t) override;
   void didFinishDownloadingTo(Session&, DownloadTask& task, const std::filesystem::path& location) override;
+  void didFinishCollectingMetrics(Session&, Task& task, const TaskMetrics& metrics) override;
   void didComplete(Session&, DownloadTask& task, const Completion& completion) override;
   void didFinishEvents(Session&) override;
   void didBecomeInvalid(Session&, const std::optional<Error>& error) override;
@@ -91,6 +96,10 @@ class RecordingDelegate : public SessionDelegate {
   // All access under the lock: copies.
   std::vector<std::string> events();
   std::optional<Completion> completion(std::uint64_t task);
+  // What didFinishCollectingMetrics said (not in events(): it comes before every didComplete
+  // that carries metrics), and whether it came before that didComplete.
+  std::optional<TaskMetrics> metrics(std::uint64_t task);
+  bool metricsBeforeCompletion(std::uint64_t task);
   std::optional<std::filesystem::path> location(std::uint64_t task);    // as reported
   std::optional<std::filesystem::path> kept(std::uint64_t task);        // where we moved it
   std::vector<std::int64_t> resumeOffsets(std::uint64_t task);
@@ -106,6 +115,8 @@ class RecordingDelegate : public SessionDelegate {
   std::condition_variable_any cv_;
   std::vector<std::string> events_;
   std::map<std::uint64_t, Completion> completions_;
+  std::map<std::uint64_t, TaskMetrics> metrics_;
+  std::set<std::uint64_t> metrics_first_;
   std::map<std::uint64_t, std::filesystem::path> locations_;
   std::map<std::uint64_t, std::filesystem::path> kept_;
   std::map<std::uint64_t, std::vector<std::int64_t>> resumes_;

@@ -36,8 +36,8 @@ TEST(EventStructs, EveryEventIsThePayloadFerrydWritesAndSurvivesARoundTrip) {
   expectPayloadRoundTrip(DidResumeAtOffset{0, std::nullopt}, Json{{"fileOffset", 0}, {"expectedTotalBytes", -1}});
   expectPayloadRoundTrip(DidFinishDownloadingTo{"/state/delivered/7", true, 200, 5000},
                   Json{{"location", "/state/delivered/7"}, {"temporary", true}, {"statusCode", 200}, {"totalBytesWritten", 5000}});
-  expectPayloadRoundTrip(DidComplete{std::nullopt, 200, std::nullopt}, Json{{"error", nullptr}, {"statusCode", 200}});
-  expectPayloadRoundTrip(DidComplete{Error(errc::cancelled, "the download was cancelled"), 0, "ferry-resume-v1.a.b"},
+  expectPayloadRoundTrip(DidComplete{std::nullopt, 200, std::nullopt, std::nullopt}, Json{{"error", nullptr}, {"statusCode", 200}});
+  expectPayloadRoundTrip(DidComplete{Error(errc::cancelled, "the download was cancelled"), 0, "ferry-resume-v1.a.b", std::nullopt},
                   Json{{"error", {{"code", "cancelled"}, {"message", "the download was cancelled"}}},
                        {"statusCode", 0},
                        {"resumeData", "ferry-resume-v1.a.b"}});

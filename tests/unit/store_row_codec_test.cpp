@@ -108,3 +108,27 @@ TEST(RowCodec, ASessionsConfigurationKeepsTheFormatOf0_1_0AndItsMarks) {
     EXPECT_EQ(r.error().code, errc::internal) << bad;
   }
 }
+
+TEST(RowCodec, ASessionsTransportSettingsAreKeptAndOldRowsGetTheDefaults) {
+  StoredSession session;
+  session.config.transport.proxy = "http://127.0.0.1:3128";
+  session.config.transport.no_proxy = "localhost";
+  session.config.transport.ca_file = "/srv/ca.pem";
+  session.config.transport.client_certificate = "/srv/client.pem";
+  session.config.transport.client_key = "/srv/client.key";
+  session.config.transport.http2 = false;
+  auto back = decodeSession(encodeSession(session));
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_EQ(back->config.transport, session.config.transport);
+
+  // A row without the field (ferryd 0.1.0, or a session without settings) decodes to the defaults,
+  // and the defaults are not written: such rows stay byte for byte what they were.
+  auto old = decodeSession(R"({"max_bytes_per_second":0,"max_concurrent":6,"max_per_host":4,"resource_timeout":604800})");
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->config.transport, model::TransportSettings{});
+  EXPECT_EQ(encodeSession(StoredSession{}).find("transport"), std::string::npos);
+
+  auto damaged = decodeSession(R"({"max_concurrent":6,"transport":{"http2":"no"}})");
+  ASSERT_FALSE(damaged);
+  EXPECT_EQ(damaged.error().code, errc::internal);
+}

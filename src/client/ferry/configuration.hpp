@@ -88,6 +88,26 @@ class Configuration {
   // Background refresh (BGAppRefreshTask): run the launch command at most every `interval`,
   // as soon after it as ferryd can; missed runs (ferryd was down) make one run. 0: none.
   Configuration& refreshInterval(std::chrono::seconds interval) { launch().refresh_interval = interval; return *this; }
+  // ---- Transport (model/transport.hpp): how every task of the session reaches its server ----
+  // A proxy URL (http://host:port, https://, socks4://, socks4a://, socks5://, socks5h://);
+  // "direct": never a proxy, whatever the environment says; empty (default): the environment's
+  // http_proxy / https_proxy / all_proxy / no_proxy, as curl reads them.
+  Configuration& proxy(std::string url) { session_.transport.proxy = std::move(url); return *this; }
+  // Hosts that bypass the proxy (curl's no_proxy syntax: "localhost,.example.org", "*").
+  Configuration& noProxy(std::string hosts) { session_.transport.no_proxy = std::move(hosts); return *this; }
+  // A PEM bundle of CAs to trust instead of the system's (a private CA). Relative paths are
+  // made absolute here: ferryd reads the file, in its own working directory. A file that cannot
+  // be read makes the session's creation fail (invalid-argument, naming the file).
+  Configuration& caFile(const std::filesystem::path& file) { session_.transport.ca_file = absolutePath(file); return *this; }
+  // TLS client authentication: a PEM certificate and its PEM key (empty: the key is in `cert`).
+  Configuration& clientCertificate(const std::filesystem::path& cert, const std::filesystem::path& key = {}) {
+    session_.transport.client_certificate = absolutePath(cert);
+    session_.transport.client_key = absolutePath(key);
+    return *this;
+  }
+  // Offer HTTP/2 on https (ALPN; default true); false: HTTP/1.1 only.
+  Configuration& http2(bool yes) { session_.transport.http2 = yes; return *this; }
+
   // The daemon's socket; default $FERRY_SOCKET, else $XDG_RUNTIME_DIR/ferry/ferryd.sock.
   Configuration& socketPath(std::filesystem::path p) { socket_ = std::move(p); return *this; }
   // Whether to start ferryd when no daemon answers (default true, like D-Bus activation).
@@ -99,6 +119,12 @@ class Configuration {
 
  private:
   Configuration() = default;
+  static std::string absolutePath(const std::filesystem::path& p) {
+    if (p.empty()) return {};
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(p, ec);
+    return ec ? p.string() : absolute.lexically_normal().string();
+  }
   protocol::LaunchCommand& launch() {
     if (!session_.launch) session_.launch.emplace();
     return *session_.launch;

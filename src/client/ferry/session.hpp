@@ -119,6 +119,9 @@ class SessionDelegate {
   virtual bool willPerformHTTPRedirection(Session&, UploadTask&, long /*statusCode*/, const std::string& /*newUrl*/) {
     return true;
   }
+  // What the task's attempts cost (times, bytes, HTTP version, peer; one entry per attempt, the
+  // last 32), just before didComplete. Not called for a task that never reached the transfer engine.
+  virtual void didFinishCollectingMetrics(Session&, Task&, const TaskMetrics&) {}
   virtual void didComplete(Session&, Task&, const Completion&) {}
   // Every event queued while no client was attached has been delivered.
   virtual void didFinishEvents(Session&) {}

@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "protocol/daemon_status.hpp"
+#include "model/task_metrics.hpp"
 #include "protocol/messages.hpp"
 
 namespace ferry {
@@ -71,6 +72,9 @@ using DaemonStatus = protocol::DaemonStatus;
 using SessionStatus = protocol::SessionStatus;
 using LaunchStatus = protocol::LaunchStatus;
 using BandwidthStatus = protocol::BandwidthStatus;
+// What a task's attempts cost (URLSessionTaskMetrics): didFinishCollectingMetrics, TaskInfo::metrics.
+using TaskMetrics = model::TaskMetrics;
+using AttemptMetrics = model::AttemptMetrics;
 
 // What didComplete reports.
 struct Completion {
