@@ -8,6 +8,10 @@
 #include <unistd.h>
 
 #include "common/files.hpp"
+#include "engine/cookie_jar.hpp"
+#include "engine/transport_options.hpp"
+#include "protocol/scheduling.hpp"
+#include "protocol/transport_settings.hpp"
 #include "ipc_connection.hpp"
 
 namespace ferry {
@@ -51,6 +55,12 @@ Result<Request> checked(const Request& request) {
 }  // namespace
 
 Result<std::unique_ptr<LocalBackend>> LocalBackend::open(const Configuration& configuration, Deliver deliver) {
+  // As ferryd refuses them at hello: a proxy that is no proxy URL, or a TLS file that cannot be
+  // read, fails the session, not each of its tasks.
+  const auto& transport = configuration.sessionConfig().transport;
+  if (auto valid = protocol::checkTransportSettings(transport); !valid) return tl::unexpected(valid.error());
+  if (auto readable = engine::checkTransportFiles(transport, errc::invalid_argument); !readable)
+    return tl::unexpected(readable.error());
   auto dir = makeSessionDirectory();
   if (!dir) return tl::unexpected(dir.error());
   return std::unique_ptr<LocalBackend>(new LocalBackend(configuration, std::move(deliver), std::move(*dir)));
@@ -64,6 +74,7 @@ LocalBackend::LocalBackend(const Configuration& configuration, Deliver deliver, 
     onEngineEvent(e);
   });
   engine::EngineOptions options;
+  if (configuration_.kind() == SessionKind::defaults) options.cookies = std::make_shared<engine::CookieJar>();
   options.max_total_concurrent = std::max(1, session.max_concurrent);
   engine_ = std::make_unique<engine::Engine>([this](engine::Event e) { events_->post(std::move(e)); }, options);
   engine_->setGroupLimits("local", engine::GroupLimits{session.max_concurrent, session.max_per_host});
@@ -346,8 +357,8 @@ TaskInfo LocalBackend::infoOf(const LocalTask& t) const {
   info.created_at = t.created_at;
   info.priority = t.scheduling.priority;
   info.discretionary = t.scheduling.discretionary;
-  if (t.scheduling.begin_at)
-    info.begin_at = std::chrono::duration_cast<std::chrono::seconds>(t.scheduling.begin_at->time_since_epoch()).count();
+  info.begin_at = protocol::beginAtSeconds(t.scheduling);
+  if (!t.metrics.attempts.empty()) info.metrics = t.metrics;
   return info;
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/files.hpp"
 #include "common/overloaded.hpp"
+#include "engine/attempt_metrics.hpp"
 #include "local_backend.hpp"
 
 namespace ferry {
@@ -69,6 +70,7 @@ void LocalBackend::startEngine(LocalTask& t) {
   job.retry = retry;
   job.max_bytes_per_second = session.max_bytes_per_second;
   job.scheduling = t.scheduling;
+  job.transport = session.transport;
   t.engine_has_job = true;
   engine_->start(std::move(job));
 }
@@ -92,6 +94,7 @@ void LocalBackend::startUploadJob(LocalTask& t) {
   job.resumable.mode = t.resumable;
   job.resumable.upload_url = t.upload_url;
   job.resumable.known_offset = t.sent;
+  job.transport = session.transport;
   t.engine_has_job = true;
   engine_->start(std::move(job));
 }
@@ -150,6 +153,7 @@ void LocalBackend::onEngineEvent(const engine::Event& event) {
                  [](const engine::Retrying&) {},
                  [&](const engine::Finished& f) {
                    t->engine_has_job = false;
+                   engine::appendAttempts(t->metrics, f.metrics, engine::kMaxMetricsAttempts);
                    onFinished(*t, f);
                  },
                  [&](const engine::SendProgress& p) {
@@ -286,6 +290,7 @@ void LocalBackend::end(LocalTask& t, LocalState state, std::optional<Error> erro
   complete.error = std::move(error);
   complete.status_code = t.http_status;
   complete.resume_data = std::move(resume_data);
+  if (!t.metrics.attempts.empty()) complete.metrics = t.metrics;
   emit(t, std::move(complete));
   becomeInvalidIfDone();
 }

@@ -14,6 +14,7 @@
 #include "common/unique_fd.hpp"
 #include "model/http_request.hpp"
 #include "model/scheduling.hpp"
+#include "model/task_metrics.hpp"
 #include "model/upload_options.hpp"
 #include "model/validators.hpp"
 
@@ -49,6 +50,7 @@ struct LocalTask {
   bool report_resume = false;  // the next Responded is a resume: didResumeAtOffset
   long http_status = 0;
   std::optional<Error> error;
+  model::TaskMetrics metrics;  // what its engine jobs' attempts cost, for didComplete and allTasks
 
   // Uploads.
   std::filesystem::path body_file;  // the file the body is read from

@@ -1,5 +1,6 @@
 #include "daemon/task.hpp"
 
+#include "engine/attempt_metrics.hpp"
 #include "protocol/scheduling.hpp"
 
 namespace ferry::daemon {
@@ -64,10 +65,7 @@ protocol::TaskInfo Task::toInfo() const {
 
 void Task::addMetrics(const model::TaskMetrics& more) {
   if (!metrics) metrics = std::make_unique<model::TaskMetrics>();
-  auto& attempts = metrics->attempts;
-  attempts.insert(attempts.end(), more.attempts.begin(), more.attempts.end());
-  if (attempts.size() > engine::kMaxMetricsAttempts)
-    attempts.erase(attempts.begin(), attempts.end() - static_cast<std::ptrdiff_t>(engine::kMaxMetricsAttempts));
+  engine::appendAttempts(*metrics, more, engine::kMaxMetricsAttempts);
 }
 
 Result<Task> Task::fromRow(const store::TaskRow& row) {

@@ -89,4 +89,11 @@ void recordAttemptMetrics(model::TaskMetrics& metrics, model::AttemptMetrics req
   last.remote_port = request.remote_port;
 }
 
+void appendAttempts(model::TaskMetrics& metrics, const model::TaskMetrics& more, std::size_t max_attempts) {
+  auto& attempts = metrics.attempts;
+  attempts.insert(attempts.end(), more.attempts.begin(), more.attempts.end());
+  if (attempts.size() > max_attempts)
+    attempts.erase(attempts.begin(), attempts.end() - static_cast<std::ptrdiff_t>(max_attempts));
+}
+
 }  // namespace ferry::engine

@@ -20,4 +20,8 @@ model::AttemptMetrics readAttemptMetrics(CURL* easy);
 void recordAttemptMetrics(model::TaskMetrics& metrics, model::AttemptMetrics request, bool continues_last,
                           std::size_t max_attempts);
 
+// Appends the attempts of a task's later job (`more`) to those of its earlier ones, keeping the
+// last `max_attempts` (a task suspended and resumed, or restarted by ferryd, runs several jobs).
+void appendAttempts(model::TaskMetrics& metrics, const model::TaskMetrics& more, std::size_t max_attempts);
+
 }  // namespace ferry::engine

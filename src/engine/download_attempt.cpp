@@ -9,6 +9,7 @@
 #include <exception>
 
 #include "common/files.hpp"
+#include "engine/cookie_jar.hpp"
 #include "engine/http_headers.hpp"
 #include "engine/transport_options.hpp"
 
@@ -132,6 +133,7 @@ Result<void> DownloadAttempt::configure() {
     set(CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
   if (rc == CURLE_OK) rc = applyTransport(easy, job_.transport, options_.ca_bundle);
+  if (rc == CURLE_OK && options_.cookies) rc = options_.cookies->attach(easy);
   if (rc != CURLE_OK)
     return fail(errc::internal, std::string("Could not configure the transfer: ") + curl_easy_strerror(rc));
   return {};

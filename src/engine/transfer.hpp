@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -24,6 +25,8 @@
 #include "model/validators.hpp"
 
 namespace ferry::engine {
+
+class CookieJar;  // cookie_jar.hpp
 
 // The task's own values live in src/model (shared with the protocol and libferry, which must not
 // see the engine); the engine names them as its own.
@@ -127,6 +130,8 @@ struct EngineOptions {
   // PEM file of CAs to trust instead of the system's; empty: system. A job's own
   // TransportSettings::ca_file wins over it.
   std::filesystem::path ca_bundle;
+  // Cookies kept in memory and shared by every job (cookie_jar.hpp); null: none kept.
+  std::shared_ptr<const CookieJar> cookies;
 };
 
 // ---- Events, posted by the transfer thread through the one sink, in order per task ----

@@ -12,6 +12,7 @@
 #include <exception>
 
 #include "common/files.hpp"
+#include "engine/cookie_jar.hpp"
 #include "engine/http_headers.hpp"
 #include "engine/transport_options.hpp"
 #include "engine/url_check.hpp"
@@ -186,6 +187,7 @@ Result<void> UploadAttempt::configure() {
     if (method_ != "PUT") set(CURLOPT_CUSTOMREQUEST, method_.c_str());
   }
   if (rc == CURLE_OK) rc = applyTransport(easy, job_.transport, options_.ca_bundle);
+  if (rc == CURLE_OK && options_.cookies) rc = options_.cookies->attach(easy);
   if (rc != CURLE_OK)
     return fail(errc::internal, std::string("Could not configure the transfer: ") + curl_easy_strerror(rc));
   return {};

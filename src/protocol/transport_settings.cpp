@@ -56,6 +56,12 @@ Result<model::TransportSettings> checked(model::TransportSettings t) {
 
 }  // namespace
 
+Result<void> checkTransportSettings(const model::TransportSettings& transport) {
+  auto ok = checked(transport);
+  if (!ok) return tl::unexpected(ok.error());
+  return {};
+}
+
 Json transportToJson(const model::TransportSettings& t) {
   return Json{{"proxy", t.proxy},
               {"no_proxy", t.no_proxy},

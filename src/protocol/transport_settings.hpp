@@ -15,5 +15,7 @@ inline constexpr std::string_view kProxySchemes[] = {"http", "https", "socks4", 
 Json transportToJson(const model::TransportSettings& transport);
 // null or absent fields: the defaults. A bad value is invalid-argument naming the field.
 Result<model::TransportSettings> transportFromJson(const Json& j);
+// The decoder's check of the shape, for settings that never cross the wire (an in-process session's).
+Result<void> checkTransportSettings(const model::TransportSettings& transport);
 
 }  // namespace ferry::protocol

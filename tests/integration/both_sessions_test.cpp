@@ -13,12 +13,6 @@ using namespace ferry::test;
 
 namespace {
 
-enum class Kind { background, in_process };
-
-std::string kindName(const testing::TestParamInfo<Kind>& info) {
-  return info.param == Kind::background ? "Background" : "InProcess";
-}
-
 // nginx serving www/, a slow /slow/ location, a redirect, a DAV location for uploads.
 const std::string kBothSessionsNginx = kNginxDavLocation +
                                        " location /slow/ { limit_rate 1m; }"

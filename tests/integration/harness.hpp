@@ -2,6 +2,8 @@
 // What the integration tests share: a ferryd started in a temp dir, the fixture HTTP server, and a
 // SessionDelegate that records every callback so tests can assert order and counts.
 
+#include <gtest/gtest.h>
+
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
@@ -23,6 +25,13 @@ namespace ferry::test {
 // ferryd on a socket and state directory inside `root`. Tests start and kill it explicitly;
 // sessions made with config() never start a daemon of their own.
 inline constexpr std::uint64_t MiB = 1024 * 1024;
+
+// The two kinds of session a parameterised suite runs against: background (ferryd) and default
+// (in this process). kindName names the instances Background / InProcess.
+enum class Kind { background, in_process };
+inline std::string kindName(const ::testing::TestParamInfo<Kind>& info) {
+  return info.param == Kind::background ? "Background" : "InProcess";
+}
 
 class Ferryd {
  public:

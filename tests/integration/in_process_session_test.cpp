@@ -271,6 +271,46 @@ class CacheHome {
  private:
   std::optional<std::string> old_;
 };
+// Cookies: a default session keeps what Set-Cookie gave it, in memory, for its later tasks
+// (data tasks and downloads alike); another session does not see them; an ephemeral one keeps none.
+TEST(InProcessCookies, DefaultSessionsKeepThemInMemoryEphemeralOnesNot) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  NginxServer nginx({dir / "www", "",
+                     "location = /login { add_header Set-Cookie \"sid=s3cr3t; Path=/; HttpOnly\"; return 200 \"in\\n\"; }"
+                     " location = /whoami { default_type text/plain; return 200 \"cookie=$http_cookie\"; }"});
+  auto body = [](Session& session, const std::string& url) {
+    auto answer = session.data(Request{url}).get();
+    EXPECT_TRUE(answer) << answer.error().describe();
+    return answer ? answer->body : std::string();
+  };
+  auto open = [&](Configuration c) {
+    auto s = Session::create(c.resumeDirectory(dir / "resume"), nullptr);
+    EXPECT_TRUE(s) << s.error().describe();
+    return std::move(*s);
+  };
+
+  auto keeping = open(Configuration::defaults());
+  EXPECT_EQ(body(*keeping, nginx.url("/whoami")), "cookie=");
+  EXPECT_EQ(body(*keeping, nginx.url("/login")), "in\n");
+  EXPECT_EQ(body(*keeping, nginx.url("/whoami")), "cookie=sid=s3cr3t");
+  auto downloaded = keeping->download(Request{nginx.url("/whoami")}).get();
+  ASSERT_TRUE(downloaded) << downloaded.error().describe();
+  EXPECT_EQ(readFile(downloaded->location), "cookie=sid=s3cr3t");
+  std::filesystem::remove(downloaded->location);
+
+  auto another = open(Configuration::defaults());
+  EXPECT_EQ(body(*another, nginx.url("/whoami")), "cookie=");
+
+  auto ephemeral = open(Configuration::ephemeral());
+  EXPECT_EQ(body(*ephemeral, nginx.url("/login")), "in\n");
+  EXPECT_EQ(body(*ephemeral, nginx.url("/whoami")), "cookie=");
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.path()))
+    if (entry.is_regular_file()) {
+      EXPECT_EQ(readFile(entry.path()).find("s3cr3t"), std::string::npos) << entry.path();
+    }
+}
+
 }  // namespace
 
 TEST_F(InProcess, ResumeDataFromADefaultSessionContinuesInABackgroundSession) {

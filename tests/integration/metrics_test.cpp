@@ -1,4 +1,4 @@
-// Task metrics (model/task_metrics.hpp) of background sessions: what the engine read from libcurl
+// Task metrics (model/task_metrics.hpp) of background and default sessions: what the engine read from libcurl
 // arrives in didFinishCollectingMetrics just before didComplete, one entry per attempt, and
 // `ferryctl list --json` shows an ended task's metrics, also after ferryd restarts.
 
@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness.hpp"
+#include "support/servers.hpp"
 
 using namespace ferry;
 using namespace ferry::test;
@@ -27,17 +28,11 @@ void expectPlainHttpAttempt(const AttemptMetrics& a, long port, std::uint64_t si
   EXPECT_GT(a.total.count(), 0);
 }
 
-TEST(Metrics, EachDownloadOfASessionReportsItsAttemptBeforeDidComplete) {
-  TempDir dir;
-  std::filesystem::create_directories(dir / "www");
-  constexpr std::uint64_t kSize = 2 * MiB + 333;
-  writeRandomFile(dir / "www/f.bin", kSize, 5);
-  NginxServer nginx({dir / "www", "", ""});
-  Ferryd ferryd(dir.path());
-  ferryd.start();
+// Two downloads in one session of `config`: each reports its one attempt before its didComplete.
+void expectEachDownloadReportsItsAttempt(const Configuration& config, const NginxServer& nginx, std::uint64_t size) {
   auto delegate = std::make_shared<RecordingDelegate>();
-  auto session = Session::create(ferryd.config("metrics"), delegate);
-  ASSERT_TRUE(session);
+  auto session = Session::create(config, delegate);
+  ASSERT_TRUE(session) << session.error().describe();
   for (int i = 0; i < 2; ++i) {
     DownloadOptions options;
     options.start = true;
@@ -50,9 +45,33 @@ TEST(Metrics, EachDownloadOfASessionReportsItsAttemptBeforeDidComplete) {
     EXPECT_TRUE(delegate->metricsBeforeCompletion(task->identifier()));
     ASSERT_EQ(metrics->attempts.size(), 1u);
     const auto& a = metrics->attempts[0];
-    expectPlainHttpAttempt(a, nginx.port(), kSize);
+    expectPlainHttpAttempt(a, nginx.port(), size);
     EXPECT_EQ(a.url, nginx.url("/f.bin"));
+    // The second download to the same server goes on the first one's connection.
+    if (i == 1) {
+      EXPECT_TRUE(a.reused_connection);
+    }
   }
+}
+
+TEST(Metrics, EachDownloadOfASessionReportsItsAttemptBeforeDidComplete) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  constexpr std::uint64_t kSize = 2 * MiB + 333;
+  writeRandomFile(dir / "www/f.bin", kSize, 5);
+  NginxServer nginx({dir / "www", "", ""});
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  expectEachDownloadReportsItsAttempt(ferryd.config("metrics"), nginx, kSize);
+}
+
+TEST(Metrics, EachDownloadOfADefaultSessionReportsItsAttemptBeforeDidComplete) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  constexpr std::uint64_t kSize = 1 * MiB + 77;
+  writeRandomFile(dir / "www/f.bin", kSize, 6);
+  NginxServer nginx({dir / "www", "", ""});
+  expectEachDownloadReportsItsAttempt(Configuration::defaults(), nginx, kSize);
 }
 
 TEST(Metrics, ARetriedDownloadHasOneEntryPerAttemptAndListShowsThemAcrossARestart) {

@@ -37,7 +37,7 @@ class Configuration {
     return c;
   }
   // Tasks run in this process on its own transfer thread; nothing is started, no socket needed.
-  // Cookies are kept in memory for the session's life.
+  // Cookies are kept in memory for the session's life (shared by its tasks, never on disk).
   static Configuration defaults() {
     Configuration c;
     c.kind_ = SessionKind::defaults;
