@@ -297,12 +297,16 @@ def bench_in_process(cfg, work, nginx):
     result = json.loads(r.stdout.strip().splitlines()[-1])
     if result["ok"] != n:
         raise Failure("in-process: %d of %d data tasks ok; first error: %s" % (result["ok"], n, result["first_error"]))
-    out = os.path.join(work, "inprocess-curl")
-    os.makedirs(out)
+    # curl's bodies go to a memory file system, as the default session's data-task bodies do
+    # (libferry writes them to $XDG_RUNTIME_DIR or /dev/shm before handing them over): a file
+    # created and removed per request on a disk file system would cost more than the transfer.
+    out = tempfile.mkdtemp(prefix="ferry-bench-curl-", dir=os.environ.get("XDG_RUNTIME_DIR") or "/dev/shm")
     config = os.path.join(work, "curl-inprocess.config")
     write_lines(config, ['url = "%s"\noutput = "%s"' % (u, os.path.join(out, str(i))) for i, u in enumerate(urls)])
     curl_seconds = timed(["curl", "-s", "--fail", "--parallel", "--parallel-max", str(c), "-K", config])
-    if count_files(out, size) != n:
+    right = count_files(out, size)
+    shutil.rmtree(out, ignore_errors=True)
+    if right != n:
         raise Failure("curl: not every file has %d bytes" % size)
     print("\n## %d data tasks of %d bytes, concurrency %d: one default session (in process) vs curl --parallel\n" % (n, size, c))
     print("| tool | seconds (process start to end) | tasks/s | default session ÷ tool |")

@@ -26,10 +26,21 @@ std::filesystem::path temporaryRoot() {
   return tmp && *tmp == '/' ? std::filesystem::path(tmp) : std::filesystem::path("/tmp");
 }
 
-Result<std::filesystem::path> makeSessionDirectory() {
-  std::string pattern = (temporaryRoot() / "ferry-session-XXXXXX").string();
+// Where bodies that end in memory anyway (data tasks, an upload's answer) are written meanwhile:
+// a memory file system ($XDG_RUNTIME_DIR, else /dev/shm). Creating and removing a small file per
+// task on a disk file system costs more than the transfer (ext4 searches its inode tables for
+// recently deleted inodes on every create: 1.4 ms a task, 10x the rest of a 16 KiB data task).
+std::filesystem::path memoryRoot() {
+  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+  std::error_code ec;
+  if (runtime && *runtime == '/' && std::filesystem::is_directory(runtime, ec)) return runtime;
+  return "/dev/shm";
+}
+
+Result<std::filesystem::path> makeSessionDirectory(const std::filesystem::path& root) {
+  std::string pattern = (root / "ferry-session-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr)
-    return tl::unexpected(files::errnoError(errno, "create a private directory in " + temporaryRoot().string()));
+    return tl::unexpected(files::errnoError(errno, "create a private directory in " + root.string()));
   return std::filesystem::path(pattern);
 }
 
@@ -61,13 +72,19 @@ Result<std::unique_ptr<LocalBackend>> LocalBackend::open(const Configuration& co
   if (auto valid = protocol::checkTransportSettings(transport); !valid) return tl::unexpected(valid.error());
   if (auto readable = engine::checkTransportFiles(transport, errc::invalid_argument); !readable)
     return tl::unexpected(readable.error());
-  auto dir = makeSessionDirectory();
+  auto dir = makeSessionDirectory(temporaryRoot());
   if (!dir) return tl::unexpected(dir.error());
-  return std::unique_ptr<LocalBackend>(new LocalBackend(configuration, std::move(deliver), std::move(*dir)));
+  auto memory_dir = makeSessionDirectory(memoryRoot());  // none there: the disk one serves
+  return std::unique_ptr<LocalBackend>(
+      new LocalBackend(configuration, std::move(deliver), std::move(*dir), memory_dir ? *memory_dir : *dir));
 }
 
-LocalBackend::LocalBackend(const Configuration& configuration, Deliver deliver, std::filesystem::path directory)
-    : configuration_(configuration), deliver_(std::move(deliver)), dir_(std::move(directory)) {
+LocalBackend::LocalBackend(const Configuration& configuration, Deliver deliver, std::filesystem::path directory,
+                           std::filesystem::path memory_directory)
+    : configuration_(configuration),
+      deliver_(std::move(deliver)),
+      dir_(std::move(directory)),
+      memory_dir_(std::move(memory_directory)) {
   const auto& session = configuration_.sessionConfig();
   events_ = std::make_unique<WorkerThread<engine::Event>>([this](engine::Event& e) {
     std::lock_guard lock(mutex_);
@@ -93,6 +110,7 @@ LocalBackend::~LocalBackend() {
   events_.reset();  // handles what was queued (the engine is gone: no new jobs start)
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
+  std::filesystem::remove_all(memory_dir_, ec);
 }
 
 // ---------------------------------------------------------------- creation
@@ -118,7 +136,7 @@ Result<TaskInfo> LocalBackend::addDownload(const protocol::CreateDownload& creat
   t.destination = valid->destination;
   t.description = valid->task.description;
   t.scheduling = valid->task.scheduling;
-  t.partial = dir_ / (std::to_string(t.id) + ".partial");
+  t.partial = (kind == LocalKind::data ? memory_dir_ : dir_) / (std::to_string(t.id) + ".partial");
   if (valid->task.resume_data) {
     // Unlocked: it may ask ferryd, and copy a partial file from another file system.
     if (auto adopted = adoptResumeData(t, *valid->task.resume_data); !adopted) return tl::unexpected(adopted.error());
@@ -192,7 +210,7 @@ Result<TaskInfo> LocalBackend::createUpload(const protocol::CreateUpload& create
   t.scheduling = valid->task.scheduling;
   t.redirects = model::redirectPolicyFromName(valid->redirects.value_or("follow")).value_or(model::RedirectPolicy::follow);
   t.resumable = model::resumableModeFromName(valid->resumable.value_or("ietf")).value_or(model::ResumableMode::ietf);
-  t.response_body = dir_ / (std::to_string(t.id) + ".answer");
+  t.response_body = memory_dir_ / (std::to_string(t.id) + ".answer");
   if (auto body = prepareUploadBody(t, *valid); !body) return tl::unexpected(body.error());
   return add(std::move(t), valid->task.start);
 }

@@ -42,7 +42,8 @@ class LocalBackend final : public SessionBackend {
   void delivered(const Delivery& delivery) override;
 
  private:
-  LocalBackend(const Configuration& configuration, Deliver deliver, std::filesystem::path directory);
+  LocalBackend(const Configuration& configuration, Deliver deliver, std::filesystem::path directory,
+               std::filesystem::path memory_directory);
 
   // local_backend.cpp: tasks and commands
   Result<TaskInfo> addDownload(const protocol::CreateDownload& create, LocalKind kind);
@@ -77,7 +78,10 @@ class LocalBackend final : public SessionBackend {
 
   Configuration configuration_;
   Deliver deliver_;
-  std::filesystem::path dir_;  // private, removed in the destructor
+  // Private, removed in the destructor: files that stay files (downloads, upload bodies) in
+  // $TMPDIR; bodies that end in memory (data tasks, upload answers) in a memory file system.
+  std::filesystem::path dir_;
+  std::filesystem::path memory_dir_;
   std::mutex mutex_;
   std::map<std::uint64_t, LocalTask> tasks_;
   std::uint64_t next_id_ = 1;

@@ -276,8 +276,8 @@ void LocalBackend::end(LocalTask& t, LocalState state, std::optional<Error> erro
   t.error = error;
   t.waiting_for.clear();
   t.stream_read_end.reset();
+  // The partial file stays only as a finished download's temporary file (didFinishDownloadingTo's).
   if (t.kind != LocalKind::download || !t.destination.empty() || state != LocalState::completed) removeQuietly(t.partial);
-  if (t.kind == LocalKind::data) removeQuietly(t.partial);
   if (t.owns_body_file) removeQuietly(t.body_file);
   removeQuietly(t.response_body);
   removeQuietly(t.fifo);
