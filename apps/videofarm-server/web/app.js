@@ -68,6 +68,8 @@ function play(video) {
   player.play().catch(() => {});  // autoplay may be refused; the controls are there
 }
 
+function percent(p) { return Math.floor(p * 100) + '%'; }
+
 async function upload(event) {
   event.preventDefault();
   const status = document.getElementById('upload-status');
@@ -75,12 +77,13 @@ async function upload(event) {
   const button = document.getElementById('upload-button');
   const movie = document.getElementById('movie').files[0];
   button.disabled = true;
+  // The file of an upload a reload interrupted: continue that video's upload, not a new video.
+  const pending = movieUpload.pending(account.user);
+  const continuing = movieUpload.continues(pending, movie);
   try {
-    // The same file as an upload a reload interrupted: continue that video's upload.
-    const pending = movieUpload.pending();
     let video;
-    if (pending && pending.name === movie.name && pending.size === movie.size) {
-      video = {id: pending.videoId, title: movie.name};
+    if (continuing) {
+      video = {id: pending.videoId, title: pending.title};
     } else {
       status.textContent = 'Creating the video…';
       const form = new FormData(event.target);
@@ -91,14 +94,21 @@ async function upload(event) {
       if (!created.ok) throw new Error(video.error || created.statusText);
     }
     status.textContent = 'Uploading the movie…';
+    progress.value = 0;
     progress.hidden = false;
     showPauseButtons(true);
-    await movieUpload.send(video.id, movie, (p) => { progress.value = p; });
+    await movieUpload.send(video, movie, (p) => {
+      progress.value = p;
+      if (!movieUpload.paused) status.textContent = 'Uploading the movie… ' + percent(p);
+    }, account.user);
     status.textContent = 'Uploaded: ' + video.title;
     document.getElementById('resume-note').hidden = true;
     event.target.reset();
+    showContinuation();
     await loadPage(true);
   } catch (e) {
+    // The video or its upload is gone (deleted, expired): a new try makes a new video.
+    if (continuing && e.status === 404) movieUpload.forget();
     status.textContent = 'Upload failed: ' + e.message;
   } finally {
     button.disabled = false;
@@ -108,7 +118,8 @@ async function upload(event) {
 }
 
 function showPauseButtons(uploading) {
-  document.getElementById('pause-button').hidden = !uploading;
+  // Without tus-js-client the movie goes in one PUT, which cannot be paused.
+  document.getElementById('pause-button').hidden = !uploading || !movieUpload.resumable();
   document.getElementById('resume-button').hidden = true;
 }
 
@@ -116,7 +127,8 @@ function pauseUpload() {
   movieUpload.pause();
   document.getElementById('pause-button').hidden = true;
   document.getElementById('resume-button').hidden = false;
-  document.getElementById('upload-status').textContent = 'Paused';
+  document.getElementById('upload-status').textContent =
+      'Paused at ' + percent(document.getElementById('upload-progress').value);
 }
 
 function resumeUpload() {
@@ -128,20 +140,42 @@ function resumeUpload() {
 
 // After a reload: say which file to choose again to continue.
 function showPendingUpload() {
-  const pending = movieUpload.pending();
+  const pending = movieUpload.pending(account.user);
   const note = document.getElementById('resume-note');
   note.hidden = !pending;
-  if (pending) note.textContent = `An upload of ${pending.name} was interrupted: choose that file again and press Upload to continue it.`;
+  if (pending) {
+    document.getElementById('resume-text').textContent =
+        `The upload of ${pending.name} (“${pending.title}”) was interrupted: choose that file again ` +
+        'as the movie and press Continue upload; it goes on from what the server already has.';
+  }
+  showContinuation();
+}
+
+// The chosen movie is the interrupted one: the video exists already, so its fields are not
+// asked again and the button continues instead of adding.
+function showContinuation() {
+  const pending = movieUpload.pending(account.user);
+  const continuing = movieUpload.continues(pending, document.getElementById('movie').files[0]);
+  for (const id of ['title', 'description', 'thumbnail']) document.getElementById(id).disabled = continuing;
+  if (continuing) document.getElementById('title').value = pending.title;
+  document.getElementById('upload-button').textContent = continuing ? 'Continue upload' : 'Upload';
+}
+
+function discardPendingUpload() {
+  movieUpload.forget();
+  showPendingUpload();
 }
 
 document.getElementById('upload-form').addEventListener('submit', upload);
 document.getElementById('pause-button').addEventListener('click', pauseUpload);
 document.getElementById('resume-button').addEventListener('click', resumeUpload);
+document.getElementById('movie').addEventListener('change', showContinuation);
+document.getElementById('discard-button').addEventListener('click', discardPendingUpload);
 more.addEventListener('click', () => loadPage(false));
 // Logging in or out changes what may be added and which videos get a delete button.
 account.onChange((user) => {
   document.getElementById('add-section').hidden = !user;
-  if (user) showPendingUpload();
+  showPendingUpload();
   loadPage(true).catch((e) => { list.textContent = 'Cannot load the library: ' + e.message; });
 });
 loadSession().catch(() => account.set(null));

@@ -1,23 +1,37 @@
 // VideoFarm web page: the movie upload, resumable. tus-js-client (npm) speaks the IETF draft's
 // interop version 6 (protocol 'ietf-draft-05') to POST /videos/ID/movie, appends with PATCH to
 // the upload URL it is given, and after a cut asks HEAD for the server's durable offset and goes
-// on from there. Pause aborts the request (the upload stays on the server); Resume starts it again.
-// After a reload, localStorage remembers the video being uploaded; choosing the same file again
-// continues it (tus-js-client finds its upload URL by the file's fingerprint).
+// on from there. Pause aborts the request (the upload stays on the server); Resume asks HEAD for
+// the offset and appends from it. After a reload, localStorage remembers the video being uploaded
+// (ours) and tus-js-client the upload's URL (by the file's fingerprint): choosing the same file
+// again continues it. A page cannot read a file the user has not chosen again, so a reload cannot
+// continue by itself.
 'use strict';
 
 const pendingKey = 'videofarm.pending-upload';
 
 const movieUpload = {
   current: null,  // the tus.Upload in progress
+  ready: false,   // its previous URL (if any) is looked up, so start() may be called
+  paused: false,
 
-  // Resolves when the whole movie is on the server.
-  send(videoId, file, onProgress) {
-    if (!window.tus) return plainPut(videoId, file, onProgress);
-    localStorage.setItem(pendingKey, JSON.stringify({videoId, name: file.name, size: file.size}));
+  // Whether uploads can be paused and continued (tus-js-client was served).
+  resumable() { return !!window.tus; },
+
+  // Resolves when the whole movie is on the server. `video` is {id, title}.
+  send(video, file, onProgress, user) {
+    if (!window.tus) return plainPut(video.id, file, onProgress);
+    // What a reloaded page needs to offer the continuation: the video it belongs to, which file
+    // (tus-js-client's fingerprint is name, type, size, lastModified and the endpoint), and whose.
+    localStorage.setItem(pendingKey, JSON.stringify({
+      videoId: video.id, title: video.title, name: file.name, size: file.size,
+      lastModified: file.lastModified, userId: userId(user),
+    }));
+    this.paused = false;
+    this.ready = false;
     return new Promise((resolve, reject) => {
       const upload = new tus.Upload(file, {
-        endpoint: `/videos/${videoId}/movie`,
+        endpoint: `/videos/${video.id}/movie`,
         protocol: 'ietf-draft-05',
         retryDelays: [0, 500, 1000, 3000, 5000, 10000],
         chunkSize: Infinity,
@@ -26,7 +40,10 @@ const movieUpload = {
         onProgress: (sent, total) => onProgress(total ? sent / total : 0),
         onError: (error) => {
           this.current = null;
-          reject(new Error(error.originalResponse ? error.originalResponse.getBody() || error.message : error.message));
+          const response = error.originalResponse;
+          const failure = new Error(response ? response.getBody() || error.message : error.message);
+          failure.status = response ? response.getStatus() : 0;
+          reject(failure);
         },
         onSuccess: () => {
           this.current = null;
@@ -35,21 +52,42 @@ const movieUpload = {
         },
       });
       this.current = upload;
-      // A previous attempt at this file (a cut, a reload): continue from the server's offset.
+      // A previous attempt at this file (a pause, a cut, a reload) left its upload URL in
+      // localStorage: start() then asks HEAD for the server's offset and appends from there.
       upload.findPreviousUploads().then((previous) => {
+        previous.sort((a, b) => Date.parse(b.creationTime) - Date.parse(a.creationTime));  // newest first
         if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
-        upload.start();
+        this.ready = true;
+        if (!this.paused) upload.start();
       });
     });
   },
-  pause() { if (this.current) this.current.abort(); },
-  resume() { if (this.current) this.current.start(); },
-  // {videoId, name, size} of an upload a reload interrupted, if any.
-  pending() {
-    try { return JSON.parse(localStorage.getItem(pendingKey)); } catch (_) { return null; }
+  // abort() stops the request but keeps the upload URL; the promise of send() stays pending.
+  pause() {
+    this.paused = true;
+    if (this.current) this.current.abort();
+  },
+  resume() {
+    this.paused = false;
+    if (this.current && this.ready) this.current.start();
+  },
+  // {videoId, title, name, size, lastModified, userId} of an upload a reload interrupted, if it
+  // is this user's (another one logging in on this browser could not continue it anyway).
+  pending(user) {
+    let p = null;
+    try { p = JSON.parse(localStorage.getItem(pendingKey)); } catch (_) {}
+    return p && p.userId === userId(user) ? p : null;
+  },
+  // Whether `file` is the one of the pending upload (what tus-js-client's fingerprint compares).
+  continues(pending, file) {
+    return !!pending && !!file && pending.name === file.name && pending.size === file.size &&
+           pending.lastModified === file.lastModified;
   },
   forget() { localStorage.removeItem(pendingKey); },
 };
+
+// null without accounts (--open-writes) or when logged out.
+function userId(user) { return user && user.id != null ? user.id : null; }
 
 // Without tus-js-client: one PUT with progress (a cut loses it).
 function plainPut(id, file, onProgress) {
