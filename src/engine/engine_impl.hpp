@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -87,8 +88,11 @@ struct Engine::Impl {
   void closeAttempt(Job& job);
   static std::pair<double, std::uint64_t> queueKey(const Job& job);
   void setWaiting(Job& job, const std::string& reason);
+  void noteQueuedReason(Job& job);
   void wakeBackedOffJobs();
   void startRunnableJobs();
+  bool waitsForRegularWork(const Job& job) const;
+  void settleAtTotalLimit(Job& from);
   void startAttempt(Job& job);
   Result<void> openPartialFile(Job& job);
   void handleOutcome(Job& job, AttemptOutcome outcome);
@@ -122,6 +126,9 @@ struct Engine::Impl {
   std::map<std::pair<double, std::uint64_t>, Job*> queue;  // queued jobs: priority, then arrival
   std::set<std::pair<Clock::time_point, TaskId>> backoff_timers;
   std::set<Job*> running_jobs;
+  // Queued jobs whose last Waiting is not "concurrency-limit": the only ones a pass that finds
+  // the engine full must still tell (settleAtTotalLimit).
+  std::unordered_set<Job*> queued_not_at_limit;
   std::uint64_t next_sequence = 0;
   std::vector<curl_waitfd> waitfds;  // pollAndUnpause's scratch
   std::vector<Job*> paused;

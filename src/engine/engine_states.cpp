@@ -40,6 +40,8 @@ std::string backoffReason(std::chrono::milliseconds delay) {
 
 // The next request of an upload's running attempt (HEAD then PATCH, a redirect's target) is not
 // new work: it goes on, and is not counted as another attempt.
+const std::string kConcurrencyLimitReason = "concurrency-limit";
+
 bool continuesAttempt(const Job& job) {
   const UploadPart* up = job.upload();
   return up != nullptr && up->next_request_continues;
@@ -68,6 +70,7 @@ void Engine::Impl::changeState(Job& job, JobState next) {
   switch (next) {
     case JobState::queued:
       queue.emplace(queueKey(job), &job);
+      noteQueuedReason(job);
       if (!job.scheduling.discretionary) ++queued_regular;
       schedule_needed = true;
       break;
@@ -101,6 +104,7 @@ void Engine::Impl::leaveState(Job& job) {
   switch (job.state) {
     case JobState::queued:
       queue.erase(queueKey(job));
+      queued_not_at_limit.erase(&job);
       if (!job.scheduling.discretionary) {
         --queued_regular;
         schedule_needed = true;  // a discretionary job may be free to start now
@@ -135,7 +139,13 @@ void Engine::Impl::closeAttempt(Job& job) {
 void Engine::Impl::setWaiting(Job& job, const std::string& reason) {
   if (job.waiting_reason == reason) return;
   job.waiting_reason = reason;
+  if (job.state == JobState::queued) noteQueuedReason(job);
   sink(Waiting{job.id, reason});
+}
+
+void Engine::Impl::noteQueuedReason(Job& job) {
+  if (job.waiting_reason == kConcurrencyLimitReason) queued_not_at_limit.erase(&job);
+  else queued_not_at_limit.insert(&job);
 }
 
 void Engine::Impl::wakeBackedOffJobs() {
@@ -152,27 +162,45 @@ void Engine::Impl::startRunnableJobs() {
   schedule_needed = false;
   // This pass runs after every command and every job that stops. With 100,000 queued jobs,
   // asking the scheduler about each (string keys, allocations) made a restart take minutes: a
-  // group found full, or the total limit reached, settles the rest without asking again.
-  static const std::string kConcurrencyLimit = "concurrency-limit";
+  // group found full settles the rest of it without asking again, and the total limit reached
+  // ends the pass (settleAtTotalLimit).
   std::unordered_set<std::string> full_groups;
   for (auto it = queue.begin(); it != queue.end();) {
     Job& job = *it->second;
     ++it;  // starting or failing the job removes its own entry only
-    // Discretionary work waits while other work runs or waits for a slot.
-    if (job.scheduling.discretionary && !continuesAttempt(job) && (running_regular > 0 || queued_regular > 0)) {
+    if (waitsForRegularWork(job)) {
       setWaiting(job, "discretionary");
       continue;
     }
-    if (scheduler.totalLimitReached() || full_groups.count(job.group) != 0) {
-      setWaiting(job, kConcurrencyLimit);
+    if (scheduler.totalLimitReached()) return settleAtTotalLimit(job);
+    if (full_groups.count(job.group) != 0) {
+      setWaiting(job, kConcurrencyLimitReason);
       continue;
     }
     if (auto reason = scheduler.blockReason(job.group, job.host_key)) {
-      if (*reason == kConcurrencyLimit) full_groups.insert(job.group);
+      if (*reason == kConcurrencyLimitReason) full_groups.insert(job.group);
       setWaiting(job, *reason);
       continue;
     }
     startAttempt(job);
+  }
+}
+
+// Discretionary work waits while other work runs or waits for a slot.
+bool Engine::Impl::waitsForRegularWork(const Job& job) const {
+  return job.scheduling.discretionary && !continuesAttempt(job) && (running_regular > 0 || queued_regular > 0);
+}
+
+// Nothing more can start: `from` and every queued job after it wait for the concurrency limit.
+// Walking all of them at each pass made 10,000 queued tasks cost a quadratic 50 million steps, so
+// only those not told so yet are visited (queued_not_at_limit; those before `from` keep the
+// reason this pass gave them).
+void Engine::Impl::settleAtTotalLimit(Job& from) {
+  const auto first = queueKey(from);
+  std::vector<Job*> rest(queued_not_at_limit.begin(), queued_not_at_limit.end());
+  for (Job* job : rest) {
+    if (queueKey(*job) < first) continue;
+    setWaiting(*job, waitsForRegularWork(*job) ? "discretionary" : kConcurrencyLimitReason);
   }
 }
 

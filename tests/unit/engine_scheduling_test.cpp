@@ -46,6 +46,31 @@ TEST_F(EngineScheduling, GroupConcurrencyLimitQueuesFifo) {
   EXPECT_EQ(ft::sha256File(dir_ / "b.bin.part"), ft::sha256File(dir_ / "www/b.bin"));
 }
 
+// The total limit reached ends a scheduling pass early (settleAtTotalLimit): every job queued
+// behind it, in any group, is still told "concurrency-limit", once, and runs when its turn comes.
+TEST_F(EngineScheduling, AFullEngineTellsEveryQueuedJobOnceAndRunsThemInTurn) {
+  ft::NginxServer nginx(nginxOptions(dir_ / "www"));
+  EngineOptions options;
+  options.max_total_concurrent = 1;
+  Engine engine(events_.sink(), options);
+  engine.start(slowJob(1, nginx, "a.bin"));
+  for (TaskId id = 2; id <= 6; ++id) {
+    auto job = slowJob(id, nginx, "b.bin", 0);
+    job.group = id % 2 == 0 ? "g" : "h";
+    job.partial_path = dir_ / ("b" + std::to_string(id) + ".part");
+    engine.start(job);
+  }
+  for (TaskId id = 1; id <= 6; ++id) ASSERT_TRUE(events_.waitFinished(id)) << id;
+  auto all = events_.all();
+  for (TaskId id = 2; id <= 6; ++id) {
+    std::vector<std::string> reasons;
+    for (const auto& w : events_.all<Waiting>(id)) reasons.push_back(w.reason);
+    EXPECT_EQ(reasons, (std::vector<std::string>{"queued", "concurrency-limit"})) << "task " << id;
+    EXPECT_LT(indexOf<Finished>(all, id - 1), indexOf<Responded>(all, id)) << "task " << id;  // one at a time, FIFO
+    EXPECT_EQ(ft::sha256File(dir_ / ("b" + std::to_string(id) + ".part")), ft::sha256File(dir_ / "www/b.bin"));
+  }
+}
+
 TEST_F(EngineScheduling, PerHostLimitLetsOtherHostsRun) {
   ft::NginxServer nginx(nginxOptions(dir_ / "www"));
   ft::NginxServer other(nginxOptions(dir_ / "www"));
