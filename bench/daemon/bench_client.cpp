@@ -65,12 +65,15 @@ class CountingDelegate : public ferry::SessionDelegate {
       ++failed_;
       if (first_error_.empty()) first_error_ = error->describe();
     }
-    changed_.notify_all();
+    // Only the waiter's number wakes it: a wake-up per task would be the bench's own cost.
+    if (ok_ + failed_ >= target_) changed_.notify_all();
   }
 
   void waitFor(std::size_t total) {
     std::unique_lock lock(mutex_);
+    target_ = total;
     changed_.wait(lock, [&] { return ok_ + failed_ >= total; });
+    target_ = 0;
   }
   std::size_t ok() {
     std::lock_guard lock(mutex_);
@@ -93,6 +96,7 @@ class CountingDelegate : public ferry::SessionDelegate {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::size_t ok_ = 0, failed_ = 0;
+  std::size_t target_ = 0;  // what waitFor waits for (0: nobody waits, a notify costs nothing)
   std::string first_error_;
   std::vector<std::pair<std::uint64_t, double>> completed_at_;
 };
