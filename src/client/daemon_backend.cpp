@@ -27,7 +27,7 @@ void DaemonBackend::onMessage(const Json& message) {
   if (type == protocol::type::events_drained) {
     Delivery d;
     d.kind = Delivery::Kind::events_drained;
-    return deliver_(std::move(d));
+    return deliver_(oneDelivery(std::move(d)));
   }
   if (type != protocol::type::event) return;
   auto envelope = protocol::EventEnvelope::decode(message);
@@ -42,7 +42,7 @@ void DaemonBackend::onMessage(const Json& message) {
   d.seq = envelope->seq;
   d.task = envelope->task;
   d.event = std::move(*event);
-  deliver_(std::move(d));
+  deliver_(oneDelivery(std::move(d)));
 }
 
 Result<TaskInfo> DaemonBackend::taskReply(Result<Json> reply) {

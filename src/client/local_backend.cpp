@@ -26,8 +26,8 @@ std::filesystem::path temporaryRoot() {
   return tmp && *tmp == '/' ? std::filesystem::path(tmp) : std::filesystem::path("/tmp");
 }
 
-// Where bodies that end in memory anyway (data tasks, an upload's answer) are written meanwhile:
-// a memory file system ($XDG_RUNTIME_DIR, else /dev/shm). Creating and removing a small file per
+// Where an upload's answer, which ends in memory anyway, is written meanwhile (a data task's body
+// is kept in memory by the engine): a memory file system ($XDG_RUNTIME_DIR, else /dev/shm). Creating and removing a small file per
 // task on a disk file system costs more than the transfer (ext4 searches its inode tables for
 // recently deleted inodes on every create: 1.4 ms a task, 10x the rest of a 16 KiB data task).
 std::filesystem::path memoryRoot() {
@@ -86,14 +86,23 @@ LocalBackend::LocalBackend(const Configuration& configuration, Deliver deliver, 
       dir_(std::move(directory)),
       memory_dir_(std::move(memory_directory)) {
   const auto& session = configuration_.sessionConfig();
-  events_ = std::make_unique<WorkerThread<engine::Event>>([this](engine::Event& e) {
+  // A loop turn's engine events go to the event thread at once, and what they make goes to the
+  // delegate thread at once: a thread is woken once per turn, not once per event (10,000 data
+  // tasks make 70,000 events).
+  events_ = std::make_unique<WorkerThread<std::vector<engine::Event>>>([this](std::vector<engine::Event>& turn) {
     std::lock_guard lock(mutex_);
-    onEngineEvent(e);
+    on_event_thread_ = true;
+    for (auto& e : turn) onEngineEvent(e);
+    on_event_thread_ = false;
+    handOverGathered();
   });
   engine::EngineOptions options;
   if (configuration_.kind() == SessionKind::defaults) options.cookies = std::make_shared<engine::CookieJar>();
   options.max_total_concurrent = std::max(1, session.max_concurrent);
-  engine_ = std::make_unique<engine::Engine>([this](engine::Event e) { events_->post(std::move(e)); }, options);
+  options.turn_ended = [this] {
+    if (!turn_events_.empty()) events_->post(std::exchange(turn_events_, {}));
+  };
+  engine_ = std::make_unique<engine::Engine>([this](engine::Event e) { turn_events_.push_back(std::move(e)); }, options);
   engine_->setGroupLimits("local", engine::GroupLimits{session.max_concurrent, session.max_per_host});
 }
 
@@ -136,7 +145,7 @@ Result<TaskInfo> LocalBackend::addDownload(const protocol::CreateDownload& creat
   t.destination = valid->destination;
   t.description = valid->task.description;
   t.scheduling = valid->task.scheduling;
-  t.partial = (kind == LocalKind::data ? memory_dir_ : dir_) / (std::to_string(t.id) + ".partial");
+  if (kind != LocalKind::data) t.partial = dir_ / (std::to_string(t.id) + ".partial");
   if (valid->task.resume_data) {
     // Unlocked: it may ask ferryd, and copy a partial file from another file system.
     if (auto adopted = adoptResumeData(t, *valid->task.resume_data); !adopted) return tl::unexpected(adopted.error());
@@ -384,7 +393,17 @@ void LocalBackend::emit(const LocalTask& t, protocol::Event event) {
   Delivery d;
   d.task = t.id;
   d.event = std::move(event);
-  deliver_(std::move(d));
+  send(std::move(d));
+}
+
+void LocalBackend::send(Delivery d) {
+  gathered_.push_back(std::move(d));
+  if (!on_event_thread_) handOverGathered();
+}
+
+void LocalBackend::handOverGathered() {
+  if (gathered_.empty()) return;
+  deliver_(std::exchange(gathered_, {}));
 }
 
 void LocalBackend::delivered(const Delivery& delivery) {

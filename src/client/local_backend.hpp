@@ -4,9 +4,9 @@
 // in a private temporary directory removed with the session; only resume data outlives it
 // (protocol/local_resume_data.hpp).
 //
-// Threads: application threads call the commands; the engine's sink hands every engine event to
-// one event thread (`events_`), which updates the task under `mutex_` and queues the delegate's
-// events through `deliver_`. The delegate thread (Session) never runs engine work, so a delegate
+// Threads: application threads call the commands; the engine's sink gathers each loop turn's
+// events and hands them to one event thread (`events_`), which updates the tasks under `mutex_`
+// and hands the delegate's events to `deliver_`, a turn's at once. The delegate thread (Session) never runs engine work, so a delegate
 // that blocks stops no transfer.
 
 #include <filesystem>
@@ -58,16 +58,21 @@ class LocalBackend final : public SessionBackend {
   Result<TaskInfo> cancel(LocalTask& t);
   TaskInfo infoOf(const LocalTask& t) const;
   void emit(const LocalTask& t, protocol::Event event);
+  // Every delivery goes through here (under mutex_): gathered while the event thread handles a
+  // turn's engine events and handed over after them, handed over at once otherwise (a command on an application thread
+  // first hands over what was gathered, so the order stays the order they were made in).
+  void send(Delivery d);
+  void handOverGathered();
 
   // local_engine_events.cpp: the task's life in the engine, and its end
   void startEngine(LocalTask& t);
   void startUploadJob(LocalTask& t);
   void askForBodyStream(LocalTask& t);
   void stopEngine(LocalTask& t, LocalStop why);
-  void onEngineEvent(const engine::Event& event);
+  void onEngineEvent(engine::Event& event);  // moves a data task's body out of its Finished
   void onResponded(LocalTask& t, const engine::Responded& r);
   void onProgress(LocalTask& t, const engine::Progress& p);
-  void onFinished(LocalTask& t, const engine::Finished& f);
+  void onFinished(LocalTask& t, engine::Finished& f);
   void onStopped(LocalTask& t);
   void finishDownload(LocalTask& t);
   void finishData(LocalTask& t);
@@ -79,7 +84,7 @@ class LocalBackend final : public SessionBackend {
   Configuration configuration_;
   Deliver deliver_;
   // Private, removed in the destructor: files that stay files (downloads, upload bodies) in
-  // $TMPDIR; bodies that end in memory (data tasks, upload answers) in a memory file system.
+  // $TMPDIR; upload answers, which end in memory, in a memory file system.
   std::filesystem::path dir_;
   std::filesystem::path memory_dir_;
   std::mutex mutex_;
@@ -88,8 +93,11 @@ class LocalBackend final : public SessionBackend {
   std::map<std::uint64_t, std::vector<model::Header>> response_headers_;  // data tasks and uploads
   bool invalidating_ = false;
   bool invalid_sent_ = false;
+  Deliveries gathered_;        // made by the event thread, not handed over yet
+  bool on_event_thread_ = false;  // the event thread holds mutex_ (handling an engine event)
   // Destroyed in this order: the engine (no more events), then the event thread (drains).
-  std::unique_ptr<WorkerThread<engine::Event>> events_;
+  std::unique_ptr<WorkerThread<std::vector<engine::Event>>> events_;
+  std::vector<engine::Event> turn_events_;  // the transfer thread's: this loop turn's events
   std::unique_ptr<engine::Engine> engine_;
 };
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <utility>
 
 #include "common/files.hpp"
 #include "common/overloaded.hpp"
@@ -71,6 +72,7 @@ void LocalBackend::startEngine(LocalTask& t) {
   job.max_bytes_per_second = session.max_bytes_per_second;
   job.scheduling = t.scheduling;
   job.transport = session.transport;
+  if (t.kind == LocalKind::data) job.in_memory = engine::MemoryBody{configuration_.maxDataTaskBytes(), std::move(t.body)};
   t.engine_has_job = true;
   engine_->start(std::move(job));
 }
@@ -141,7 +143,7 @@ void LocalBackend::stopEngine(LocalTask& t, LocalStop why) {
 
 // ---------------------------------------------------------------- the engine's events
 
-void LocalBackend::onEngineEvent(const engine::Event& event) {
+void LocalBackend::onEngineEvent(engine::Event& event) {
   auto* t = find(engine::taskOf(event));
   if (t == nullptr || !t->engine_has_job) return;
   std::visit(Overloaded{
@@ -151,7 +153,7 @@ void LocalBackend::onEngineEvent(const engine::Event& event) {
                  [&](const engine::Responded& r) { onResponded(*t, r); },
                  [&](const engine::Progress& p) { onProgress(*t, p); },
                  [](const engine::Retrying&) {},
-                 [&](const engine::Finished& f) {
+                 [&](engine::Finished& f) {
                    t->engine_has_job = false;
                    engine::appendAttempts(t->metrics, f.metrics, engine::kMaxMetricsAttempts);
                    onFinished(*t, f);
@@ -185,20 +187,20 @@ void LocalBackend::onResponded(LocalTask& t, const engine::Responded& r) {
 void LocalBackend::onProgress(LocalTask& t, const engine::Progress& p) {
   t.written = p.total_written;
   if (p.expected_total) t.expected_total = p.expected_total;
-  if (t.kind == LocalKind::data) {
-    if (t.written > configuration_.maxDataTaskBytes() && t.state == LocalState::running) stopEngine(t, LocalStop::too_large);
-    return;
-  }
+  if (t.kind == LocalKind::data) return;  // the engine keeps it under the limit
   emit(t, protocol::DidWriteData{p.bytes_written, p.total_written, t.expected_total});
 }
 
-void LocalBackend::onFinished(LocalTask& t, const engine::Finished& f) {
+void LocalBackend::onFinished(LocalTask& t, engine::Finished& f) {
   t.written = f.total_written;
+  if (f.memory_body) t.body = std::move(*f.memory_body);
   if (!f.validators.empty()) t.validators = f.validators;
   if (f.expected_total) t.expected_total = f.expected_total;
   if (f.http_status != 0) t.http_status = f.http_status;
   if (t.state == LocalState::stopping) return onStopped(t);
   if (t.isUpload()) return finishUpload(t, f);
+  if (f.error && f.error->is(errc::too_large) && t.kind == LocalKind::data)
+    return end(t, LocalState::failed, tooLarge(configuration_.maxDataTaskBytes()));
   if (f.error && !f.error->is(errc::http_error)) {
     std::optional<std::string> blob;
     if (f.resumable && t.kind == LocalKind::download) blob = keepForResume(t);
@@ -217,8 +219,6 @@ void LocalBackend::onStopped(LocalTask& t) {
       auto blob = keepForResume(t);
       return end(t, LocalState::cancelled, Error(errc::cancelled, "the task was cancelled with resume data"), blob);
     }
-    case LocalStop::too_large:
-      return end(t, LocalState::failed, tooLarge(configuration_.maxDataTaskBytes()));
     case LocalStop::resume:
       return startEngine(t);
     case LocalStop::suspend:
@@ -248,13 +248,8 @@ void LocalBackend::finishDownload(LocalTask& t) {
 }
 
 void LocalBackend::finishData(LocalTask& t) {
-  auto body = readWholeFile(t.partial, configuration_.maxDataTaskBytes());
-  if (!body) {
-    auto error = body.error().is(errc::too_large) ? tooLarge(configuration_.maxDataTaskBytes()) : body.error();
-    return end(t, LocalState::failed, error);
-  }
   emit(t, protocol::DidReceiveResponse{t.http_status, response_headers_[t.id]});
-  if (!body->empty()) emit(t, protocol::DidReceiveData{std::move(*body), false});
+  if (!t.body.empty()) emit(t, protocol::DidReceiveData{std::exchange(t.body, {}), false});
   end(t, t.error ? LocalState::failed : LocalState::completed, t.error);
 }
 
@@ -276,6 +271,7 @@ void LocalBackend::end(LocalTask& t, LocalState state, std::optional<Error> erro
   t.error = error;
   t.waiting_for.clear();
   t.stream_read_end.reset();
+  std::string().swap(t.body);  // a data task's bytes not delivered (it failed or was cancelled)
   // The partial file stays only as a finished download's temporary file (didFinishDownloadingTo's).
   if (t.kind != LocalKind::download || !t.destination.empty() || state != LocalState::completed) removeQuietly(t.partial);
   if (t.owns_body_file) removeQuietly(t.body_file);
@@ -325,7 +321,7 @@ void LocalBackend::becomeInvalidIfDone() {
   invalid_sent_ = true;
   Delivery d;
   d.event = protocol::DidBecomeInvalid{};
-  deliver_(std::move(d));
+  send(std::move(d));
 }
 
 }  // namespace ferry

@@ -25,7 +25,7 @@ enum class LocalKind { download, data, upload };
 // suspended → running ⇄ stopping → completed | failed | cancelled. The engine has the task while
 // it is running or stopping; `stop` says what its Finished then means.
 enum class LocalState { suspended, running, stopping, completed, failed, cancelled };
-enum class LocalStop { none, suspend, resume, cancel, cancel_with_resume_data, too_large };
+enum class LocalStop { none, suspend, resume, cancel, cancel_with_resume_data };
 
 struct LocalTask {
   std::uint64_t id = 0;
@@ -42,8 +42,10 @@ struct LocalTask {
   std::string waiting_for = "suspended";
   bool engine_has_job = false;  // started in the engine and its Finished not yet seen
 
-  // Downloads and data tasks: the body's file and what is in it.
+  // Downloads and data tasks: the body's file (a data task's body is in memory instead: in the
+  // engine while it runs the task, in `body` between its jobs) and what is in it.
   std::filesystem::path partial;
+  std::string body;
   std::uint64_t written = 0;
   std::optional<std::uint64_t> expected_total;
   model::Validators validators;

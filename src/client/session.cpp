@@ -72,7 +72,7 @@ Result<std::unique_ptr<Session>> Session::create(Configuration configuration, st
 }
 
 Result<void> Session::openBackend() {
-  auto deliver = [this](Delivery d) { enqueue(std::move(d)); };
+  auto deliver = [this](Deliveries d) { enqueue(std::move(d)); };
   if (configuration_.isBackground()) {
     auto backend = DaemonBackend::attach(configuration_, std::move(deliver));
     if (!backend) return tl::unexpected(backend.error());

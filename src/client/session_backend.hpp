@@ -29,9 +29,19 @@ struct Delivery {
   protocol::Event event;
 };
 
+// Deliveries in order, handed over at once: an in-process session's event thread gathers what
+// one burst of engine events made, so the delegate thread wakes once for them, not once each.
+using Deliveries = std::vector<Delivery>;
+
+inline Deliveries oneDelivery(Delivery d) {
+  Deliveries out;
+  out.push_back(std::move(d));
+  return out;
+}
+
 class SessionBackend {
  public:
-  using Deliver = std::function<void(Delivery)>;
+  using Deliver = std::function<void(Deliveries)>;
   virtual ~SessionBackend() = default;
 
   virtual Result<TaskInfo> createDownload(const protocol::CreateDownload& create) = 0;

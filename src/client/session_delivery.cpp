@@ -43,10 +43,10 @@ struct Handoff {
 };
 }  // namespace
 
-void Session::enqueue(Delivery delivery) {
+void Session::enqueue(std::vector<Delivery> deliveries) {
   {
     std::lock_guard lock(mutex_);
-    inbox_.push_back(std::move(delivery));
+    for (auto& d : deliveries) inbox_.push_back(std::move(d));
   }
   wake_.notify_one();
 }
@@ -84,7 +84,7 @@ void Session::runOnDelegateQueue(const std::function<void()>& work) {
   handoff->done_cv.wait(lock, [&] { return handoff->done; });
 }
 
-void Session::deliver(const Delivery& delivery) {
+void Session::deliver(Delivery& delivery) {
   if (delivery.kind == Delivery::Kind::events_drained) {
     runOnDelegateQueue([this] { delegate_->didFinishEvents(*this); });
     std::lock_guard lock(mutex_);
@@ -152,7 +152,7 @@ void Session::deliverEvent(Task& task, const protocol::Event& event) {
 
 // A task made by a convenience call gathers its answer here and hands it to its handler at the
 // end, instead of the delegate's ending events.
-bool Session::answerHandler(Task& task, const protocol::Event& event) {
+bool Session::answerHandler(Task& task, protocol::Event& event) {
   std::unique_lock lock(answers_mutex_);
   auto it = answers_.find(task.identifier());
   if (it == answers_.end()) return false;
@@ -162,8 +162,9 @@ bool Session::answerHandler(Task& task, const protocol::Event& event) {
     pending.response.headers = headerPairs(e->headers);
     return true;
   }
-  if (const auto* e = std::get_if<protocol::DidReceiveData>(&event)) {
-    pending.response.body += e->data;
+  if (auto* e = std::get_if<protocol::DidReceiveData>(&event)) {
+    if (pending.response.body.empty()) pending.response.body = std::move(e->data);  // a data task's whole body
+    else pending.response.body += e->data;
     return true;
   }
   if (const auto* e = std::get_if<protocol::DidFinishDownloadingTo>(&event)) {

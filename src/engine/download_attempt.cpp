@@ -176,6 +176,7 @@ size_t DownloadAttempt::writeBody(const char* data, size_t size) {
   }
   if (!accepting_body_) return CURL_WRITEFUNC_ERROR;
   made_progress_ = made_progress_ || size > 0;
+  if (down_.memory) return keepInMemory(data, size) ? size : CURL_WRITEFUNC_ERROR;
   if (write_behind_ == nullptr)
     return account(files::writeAll(down_.file.get(), data, size, down_.bytes_in_file)) ? size : CURL_WRITEFUNC_ERROR;
   // curl calls this with at most 16 KiB at a time: gathered here, written once per loop turn (see
@@ -183,6 +184,17 @@ size_t DownloadAttempt::writeBody(const char* data, size_t size) {
   pending_.insert(pending_.end(), data, data + size);
   if (pending_.size() >= kMaxPending && !handOff()) return CURL_WRITEFUNC_ERROR;
   return size;
+}
+
+bool DownloadAttempt::keepInMemory(const char* data, size_t size) {
+  MemoryBody& memory = *down_.memory;
+  if (memory.bytes.size() + size > memory.limit) {
+    write_error_ = Error(errc::too_large, "The answer from " + job_.request.url + " is larger than the " +
+                                              std::to_string(memory.limit) + " bytes it may have in memory.");
+    return false;
+  }
+  memory.bytes.append(data, size);
+  return account(files::WriteResult{0, size});
 }
 
 bool DownloadAttempt::handOff() {
@@ -228,7 +240,7 @@ bool DownloadAttempt::account(const files::WriteResult& written) {
     write_error_ = files::errnoError(written.error, "write " + down_.partial_path.string());
     return false;
   }
-  writeback_.wrote(down_.file.get(), down_.bytes_in_file);  // the checkpoint's fdatasync then finds little to do
+  if (down_.file) writeback_.wrote(down_.file.get(), down_.bytes_in_file);  // the checkpoint's fdatasync then finds little to do
   job_.noteWritten(written.written, options_.progress_interval, sink_);
   return true;
 }
@@ -326,7 +338,12 @@ void DownloadAttempt::decideOnRangeNotSatisfiable() {
 
 void DownloadAttempt::acceptBody(long status, std::uint64_t offset, std::optional<std::uint64_t> expected_total,
                                  const Validators& response_validators) {
-  if (offset < down_.bytes_in_file && ::ftruncate(down_.file.get(), static_cast<off_t>(offset)) != 0) {
+  if (down_.memory) {
+    std::string& bytes = down_.memory->bytes;
+    bytes.resize(std::min<std::uint64_t>(offset, bytes.size()));
+    // One allocation for an announced body instead of a doubling per append.
+    if (expected_total && *expected_total <= down_.memory->limit) bytes.reserve(*expected_total);
+  } else if (offset < down_.bytes_in_file && ::ftruncate(down_.file.get(), static_cast<off_t>(offset)) != 0) {
     write_error_ = files::errnoError(errno, "cut " + down_.partial_path.string());
     return;
   }

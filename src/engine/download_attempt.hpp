@@ -1,6 +1,7 @@
 #pragma once
 // One attempt of a download: a curl easy handle in the multi handle, its request headers, its
-// callbacks, and the decision of where (and whether) the response body goes into the partial file.
+// callbacks, and the decision of where (and whether) the response body goes into the partial file
+// (or into memory, for a job that keeps its body there).
 
 #include <curl/curl.h>
 
@@ -47,6 +48,9 @@ class DownloadAttempt final : public Attempt {
 
   static size_t onWrite(char* data, size_t size, size_t count, void* self);
   size_t writeBody(const char* data, size_t size);
+  // The job's body is kept in memory (DownloadPart::memory): appends and counts, or notes in
+  // write_error_ that it would pass the limit.
+  bool keepInMemory(const char* data, size_t size);
   // Waits for the write in flight, if any, and counts it. False (write_error_ set) if it failed.
   bool awaitWrite();
   // Waits for the write in flight, then writes what was gathered: on the write-behind thread when

@@ -41,6 +41,12 @@ DownloadPart downloadPartOf(DownloadJob& spec) {
   part.partial_path = std::move(spec.partial_path);
   part.resume_offset = spec.resume_offset;
   part.validators = Validators{strongEtag(spec.validators.etag), spec.validators.last_modified};
+  if (spec.in_memory) {
+    part.memory = std::move(spec.in_memory);
+    part.memory->bytes.resize(std::min<std::uint64_t>(part.memory->bytes.size(), part.resume_offset));
+    part.bytes_in_file = part.memory->bytes.size();
+    return part;
+  }
   part.bytes_in_file = trustedBytesOnDisk(part.partial_path, part.resume_offset);
   return part;
 }
@@ -151,8 +157,9 @@ void Engine::Impl::apply(StopCommand& command) {
     return finishJob(*job, Error(errc::cancelled, message));
   }
   closeAttempt(*job);  // waits for its writes, so that the count below is what the file holds
-  finishJob(*job, Error(errc::cancelled, "The transfer was stopped; " + std::to_string(job->download()->bytes_in_file) +
-                                             " bytes are in the partial file."));
+  const DownloadPart& down = *job->download();
+  finishJob(*job, Error(errc::cancelled, "The transfer was stopped; " + std::to_string(down.bytes_in_file) +
+                                             (down.memory ? " bytes were received." : " bytes are in the partial file.")));
 }
 
 void Engine::Impl::apply(RestartCommand& command) {
@@ -164,6 +171,7 @@ void Engine::Impl::apply(RestartCommand& command) {
   if (down->bytes_in_file <= command.offset) return;
   down->bytes_in_file = command.offset;
   down->resume_offset = std::min(down->resume_offset, command.offset);
+  if (down->memory) down->memory->bytes.resize(command.offset);
   if (down->file && ::ftruncate(down->file.get(), static_cast<off_t>(command.offset)) != 0) {
     finishJob(*job, files::errnoError(errno, "cut " + down->partial_path.string()));
   }

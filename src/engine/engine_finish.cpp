@@ -7,10 +7,11 @@ namespace ferry::engine {
 
 namespace {
 
-// What a download's Finished says: the bytes in the partial file, and whether a new job can
-// continue them.
-void describeDownload(Finished& finished, const DownloadPart& down, const std::optional<Error>& error) {
+// What a download's Finished says: the bytes in the partial file (or, kept in memory, the bytes
+// themselves), and whether a new job can continue them.
+void describeDownload(Finished& finished, DownloadPart& down, const std::optional<Error>& error) {
   finished.total_written = down.bytes_in_file;
+  if (down.memory) finished.memory_body = std::move(down.memory->bytes);
   finished.expected_total = down.expected_total;
   finished.validators = down.validators;
   if (error) {

@@ -1,5 +1,5 @@
 // The transfer thread's loop: commands, timers and scheduling, then curl_multi_perform, the
-// transfers curl reports done, late progress, and curl_multi_poll (woken by curl_multi_wakeup
+// transfers curl reports done, late progress, the owner's turn_ended, and curl_multi_poll (woken by curl_multi_wakeup
 // when commands are queued). Also the running transfers' shares of the bandwidth limits.
 
 #include <algorithm>
@@ -25,8 +25,10 @@ void Engine::Impl::run() {
     curl_multi_perform(multi.get(), &running);
     handleCompletedTransfers();
     flushLateProgress();
+    if (options.turn_ended) options.turn_ended();
     pollAndUnpause();
   }
+  if (options.turn_ended) options.turn_ended();
 }
 
 // Waits for curl's sockets, a wakeup, a timer, or the descriptor of a paused body stream; a

@@ -213,7 +213,7 @@ void Engine::Impl::startAttempt(Job& job) {
     job.attempt = std::move(*attempt);
     return changeState(job, JobState::running);
   }
-  if (!job.download()->file) {
+  if (!job.download()->file && !job.download()->memory) {
     if (auto opened = openPartialFile(job); !opened) return finishJob(job, opened.error());
   }
   auto attempt = DownloadAttempt::start(job, multi.get(), options, sink, &write_behind);

@@ -30,8 +30,8 @@ enum class JobState {
   scheduled,    // held until its begin date (retry_at is the moment on the steady clock)
 };
 
-// What only a download has: the partial file (opened at the first attempt) and what is known
-// about its bytes.
+// What only a download has: the partial file (opened at the first attempt), or the body in
+// memory, and what is known about its bytes.
 struct DownloadPart {
   std::filesystem::path partial_path;
   std::uint64_t resume_offset = 0;  // bytes the owner trusts (DownloadJob::resume_offset)
@@ -41,6 +41,8 @@ struct DownloadPart {
   Validators validators;  // of the entity whose bytes are in the file
   std::optional<std::uint64_t> expected_total;
   bool next_attempt_from_zero = false;  // the server's answer showed that our bytes are useless
+  // Set: there is no file; the body is here and bytes_in_file counts its bytes.
+  std::optional<MemoryBody> memory;
 };
 
 struct Job {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,14 @@ struct RetryPolicy {
   WallClock::time_point resource_deadline = WallClock::now() + std::chrono::hours(24 * 7);
 };
 
+// A download body kept in memory: at most `limit` bytes (past it the job fails with too-large),
+// starting with `bytes`, what an earlier job of the same task kept (continued by Range like a
+// partial file, as far as resume_offset says).
+struct MemoryBody {
+  std::uint64_t limit = 0;
+  std::string bytes;
+};
+
 struct DownloadJob {
   TaskId id = 0;
   std::string group;  // scheduling group (a session): GroupLimits apply per group
@@ -63,6 +72,9 @@ struct DownloadJob {
   std::uint64_t max_bytes_per_second = 0;  // 0: unlimited
   Scheduling scheduling;
   TransportSettings transport;  // proxy, TLS trust and identity, HTTP version (its session's)
+  // Set: the body is kept in memory instead of partial_path (an in-process data task, whose body
+  // the application gets as a string: a file would cost a create, a read and an unlink per task).
+  std::optional<MemoryBody> in_memory;
 };
 
 // ---- Uploads ----
@@ -132,6 +144,10 @@ struct EngineOptions {
   std::filesystem::path ca_bundle;
   // Cookies kept in memory and shared by every job (cookie_jar.hpp); null: none kept.
   std::shared_ptr<const CookieJar> cookies;
+  // Called on the transfer thread after each loop turn's events, before it sleeps (and once when
+  // it ends): an owner that hands events to another thread can hand over a turn's at once, and
+  // wake that thread once per turn instead of once per event.
+  std::function<void()> turn_ended;
 };
 
 // ---- Events, posted by the transfer thread through the one sink, in order per task ----
@@ -195,6 +211,8 @@ struct Finished {
   Validators validators;
   std::string content_type;
   bool resumable = false;  // error left a partial file that Range + If-Range can continue
+  // Downloads kept in memory (DownloadJob::in_memory): the body's bytes, total_written of them.
+  std::optional<std::string> memory_body;
   // Uploads only. resumable (uploads): cancelled or resource-timeout with an upload URL known,
   // which a new job continues (ResumableUpload::upload_url + known_offset).
   struct Upload {

@@ -128,6 +128,32 @@ TEST_F(InProcess, DataPastTheLimitIsTooLarge) {
   EXPECT_EQ(small->body, "hello, ferry\n");
 }
 
+// A data task's body is kept in memory between its engine jobs: resumed, it continues by Range.
+TEST_F(InProcess, ASuspendedDataTaskContinuesByRange) {
+  NginxServer slow(NginxServer::Options{dir_ / "www", "1m", ""});
+  auto s = session();
+  std::promise<Result<Response>> answered;
+  auto task = s->dataTask(Request(slow.url("/big.bin")), [&](Result<Response> r) { answered.set_value(std::move(r)); });
+  ASSERT_TRUE(task) << task.error().describe();
+  ASSERT_TRUE(task->resume());
+  std::uint64_t received = 0;
+  for (int i = 0; i < 1000 && received == 0; ++i) {
+    auto tasks = s->getAllTasks();
+    ASSERT_TRUE(tasks);
+    if (!tasks->empty()) received = tasks->front().bytes_written;
+    if (received == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GT(received, 0u) << "no bytes came";
+  auto suspended = task->suspend();
+  ASSERT_TRUE(suspended) << suspended.error().describe();
+  ASSERT_TRUE(task->resume());
+  auto answer = answered.get_future().get();
+  ASSERT_TRUE(answer) << answer.error().describe();
+  EXPECT_EQ(answer->status_code, 206);
+  EXPECT_TRUE(answer->body == readFile(dir_ / "www" / "big.bin")) << "the body differs from the file";
+  EXPECT_NE(slow.accessLogOnceItHas("206 bytes=").find("206 bytes="), std::string::npos) << slow.accessLog();
+}
+
 TEST_F(InProcess, DownloadHandlerOwnsTheFile) {
   auto s = session();
   auto answer = s->download(url("/big.bin")).get();

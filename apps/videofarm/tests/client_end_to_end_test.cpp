@@ -261,10 +261,13 @@ TEST(VideoFarmClient, PausingAnUploadSuspendsItAndResumeFinishesIt) {
   // The upload's end goes to whichever videofarm is attached when it arrives: this watch, the
   // resume itself, or (when it finished between the two) the `handle-events` that ferryd launches
   // for it, whose output is in ferryd's log. One of them says so, and nothing is left in flight.
+  // A launched handle-events may still be running when the watch returns: wait for it.
   const auto finished = "upload of " + id + " finished";
-  EXPECT_TRUE(watched.out.find(finished) != std::string::npos || resumed.out.find(finished) != std::string::npos ||
-              ferryd.log().find(finished) != std::string::npos)
-      << watched.out << resumed.out << ferryd.log();
-  EXPECT_TRUE(device.status()["transfers"].empty()) << device.status().dump();
+  EXPECT_TRUE(waitUntil([&] {
+    return watched.out.find(finished) != std::string::npos || resumed.out.find(finished) != std::string::npos ||
+           ferryd.log().find(finished) != std::string::npos;
+  }, std::chrono::seconds(30))) << watched.out << resumed.out << ferryd.log();
+  EXPECT_TRUE(waitUntil([&] { return device.status()["transfers"].empty(); }, std::chrono::seconds(30)))
+      << device.status().dump();
   EXPECT_EQ(server.movieSha256(id, dir), sha256File(dir / "movie.bin"));
 }

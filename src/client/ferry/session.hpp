@@ -237,12 +237,12 @@ class Session {
   Result<Task> withHandler(ResponseHandler handler, Create create);
   void decideRedirect(UploadTask& task, const protocol::WillPerformHTTPRedirection& event);
   void startBodyStream(UploadTask& task, const protocol::NeedNewBodyStream& event);
-  void enqueue(Delivery delivery);  // from the backend's threads
+  void enqueue(std::vector<Delivery> deliveries);  // from the backend's threads, in order
   void deliverLoop();
-  void deliver(const Delivery& delivery);
+  void deliver(Delivery& delivery);  // moves a data task's body to its handler
   void runOnDelegateQueue(const std::function<void()>& work);
   void deliverEvent(Task& task, const protocol::Event& event);
-  bool answerHandler(Task& task, const protocol::Event& event);  // true: the handler took it
+  bool answerHandler(Task& task, protocol::Event& event);  // true: the handler took it
 
   Configuration configuration_;
   std::shared_ptr<SessionDelegate> delegate_;
