@@ -72,6 +72,7 @@ void LocalBackend::startEngine(LocalTask& t) {
   job.max_bytes_per_second = session.max_bytes_per_second;
   job.scheduling = t.scheduling;
   job.transport = session.transport;
+  job.follow_redirects = configuration_.downloadRedirects() != "refuse";
   if (t.kind == LocalKind::data) job.in_memory = engine::MemoryBody{configuration_.maxDataTaskBytes(), std::move(t.body)};
   t.engine_has_job = true;
   engine_->start(std::move(job));

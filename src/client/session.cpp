@@ -73,6 +73,13 @@ Result<std::unique_ptr<Session>> Session::create(Configuration configuration, st
 
 Result<void> Session::openBackend() {
   auto deliver = [this](Deliveries d) { enqueue(std::move(d)); };
+  const auto& redirects = configuration_.downloadRedirects();
+  if (redirects != "follow" && redirects != "refuse")
+    return fail(errc::invalid_argument, "downloadRedirects \"" + redirects + "\" is not a policy; use \"follow\" or \"refuse\"");
+  if (configuration_.isBackground() && redirects != "follow")
+    return fail(errc::invalid_argument,
+                "a background session's downloads always follow redirects (ferryd may finish them with no application to "
+                "ask); use downloadRedirects(\"refuse\") with Configuration::defaults() or ephemeral()");
   if (configuration_.isBackground()) {
     auto backend = DaemonBackend::attach(configuration_, std::move(deliver));
     if (!backend) return tl::unexpected(backend.error());

@@ -112,7 +112,7 @@ Result<void> DownloadAttempt::configure() {
   set(CURLOPT_NOSIGNAL, 1L);
   set(CURLOPT_PROTOCOLS_STR, "http,https");
   set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  set(CURLOPT_FOLLOWLOCATION, 1L);
+  set(CURLOPT_FOLLOWLOCATION, down_.follow_redirects ? 1L : 0L);
   set(CURLOPT_MAXREDIRS, 10L);
   set(CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
   // A stall is < 1 byte/s for stall_timeout; there is deliberately no CURLOPT_TIMEOUT.

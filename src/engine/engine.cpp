@@ -41,6 +41,7 @@ DownloadPart downloadPartOf(DownloadJob& spec) {
   part.partial_path = std::move(spec.partial_path);
   part.resume_offset = spec.resume_offset;
   part.validators = Validators{strongEtag(spec.validators.etag), spec.validators.last_modified};
+  part.follow_redirects = spec.follow_redirects;
   if (spec.in_memory) {
     part.memory = std::move(spec.in_memory);
     part.memory->bytes.resize(std::min<std::uint64_t>(part.memory->bytes.size(), part.resume_offset));

@@ -41,6 +41,7 @@ struct DownloadPart {
   Validators validators;  // of the entity whose bytes are in the file
   std::optional<std::uint64_t> expected_total;
   bool next_attempt_from_zero = false;  // the server's answer showed that our bytes are useless
+  bool follow_redirects = true;          // DownloadJob::follow_redirects
   // Set: there is no file; the body is here and bytes_in_file counts its bytes.
   std::optional<MemoryBody> memory;
 };

@@ -72,6 +72,7 @@ struct DownloadJob {
   std::uint64_t max_bytes_per_second = 0;  // 0: unlimited
   Scheduling scheduling;
   TransportSettings transport;  // proxy, TLS trust and identity, HTTP version (its session's)
+  bool follow_redirects = true;  // false: a 3xx is the answer (its body written like a 404's)
   // Set: the body is kept in memory instead of partial_path (an in-process data task, whose body
   // the application gets as a string: a file would cost a create, a read and an unlink per task).
   std::optional<MemoryBody> in_memory;

@@ -154,6 +154,42 @@ TEST_F(InProcess, ASuspendedDataTaskContinuesByRange) {
   EXPECT_NE(slow.accessLogOnceItHas("206 bytes=").find("206 bytes="), std::string::npos) << slow.accessLog();
 }
 
+TEST_F(InProcess, ASessionThatRefusesRedirectsGetsTheRedirectAsTheAnswer) {
+  NginxServer redirecting(NginxServer::Options{dir_ / "www", "", "location = /moved { return 302 /hello.txt; }"});
+  auto refusing = session(Configuration::defaults().downloadRedirects("refuse"));
+  auto answer = refusing->data(redirecting.url("/moved")).get();
+  ASSERT_TRUE(answer) << answer.error().describe();
+  EXPECT_EQ(answer->status_code, 302);
+  EXPECT_NE(answer->body.find("302"), std::string::npos) << answer->body;
+  bool located = false;
+  for (const auto& [name, value] : answer->headers)
+    if (name == "Location" || name == "location") located = value.find("/hello.txt") != std::string::npos;
+  EXPECT_TRUE(located) << "the answer's Location header is handed over";
+  // A download task ends with http-error, the answer's body in its file.
+  auto download = refusing->download(Request(redirecting.url("/moved"))).get();
+  ASSERT_TRUE(download) << download.error().describe();
+  EXPECT_EQ(download->status_code, 302);
+
+  auto following = session();
+  auto followed = following->data(redirecting.url("/moved")).get();
+  ASSERT_TRUE(followed) << followed.error().describe();
+  EXPECT_EQ(followed->status_code, 200);
+  EXPECT_EQ(followed->body, "hello, ferry\n");
+}
+
+TEST_F(InProcess, RedirectPoliciesThatCannotBeAreRefusedAtCreation) {
+  auto unknown = Session::create(Configuration::defaults().downloadRedirects("sometimes"), nullptr);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, "invalid-argument");
+  EXPECT_NE(unknown.error().message.find("\"follow\" or \"refuse\""), std::string::npos) << unknown.error().message;
+  auto background = Session::create(Configuration::background("refuses").downloadRedirects("refuse")
+                                        .socketPath(dir_ / "no-such.sock").startDaemon(false),
+                                    std::make_shared<SessionDelegate>());
+  ASSERT_FALSE(background);
+  EXPECT_EQ(background.error().code, "invalid-argument");
+  EXPECT_NE(background.error().message.find("always follow redirects"), std::string::npos) << background.error().message;
+}
+
 TEST_F(InProcess, DownloadHandlerOwnsTheFile) {
   auto s = session();
   auto answer = s->download(url("/big.bin")).get();

@@ -59,6 +59,12 @@ class Configuration {
   // In-process sessions: where resume data keeps its partial files (default
   // $XDG_CACHE_HOME/ferry/resume; ferryd finds only the default one).
   Configuration& resumeDirectory(std::filesystem::path dir) { resume_dir_ = std::move(dir); return *this; }
+  // In-process sessions: what downloads and data tasks do with a 3xx answer. "follow" (default,
+  // up to 10 redirects) or "refuse": the 3xx is the answer (a data task's Response has its status
+  // and body; a download ends with http-error and the answer's body in its file). Uploads follow
+  // UploadOptions::redirects. A background session's downloads always follow.
+  Configuration& downloadRedirects(std::string policy) { download_redirects_ = std::move(policy); return *this; }
+  const std::string& downloadRedirects() const { return download_redirects_; }
   // Where delegate calls and completion handlers run (DelegateQueue above).
   Configuration& delegateQueue(std::shared_ptr<DelegateQueue> queue) { queue_ = std::move(queue); return *this; }
   std::uint64_t maxDataTaskBytes() const { return max_data_bytes_; }
@@ -134,6 +140,7 @@ class Configuration {
   std::uint64_t max_data_bytes_ = 64ull * 1024 * 1024;
   std::filesystem::path resume_dir_;
   std::shared_ptr<DelegateQueue> queue_;
+  std::string download_redirects_ = "follow";
   protocol::SessionConfig session_;
   std::filesystem::path socket_;
   bool start_daemon_ = true;
