@@ -78,8 +78,8 @@ Result<void> Session::openBackend() {
     return fail(errc::invalid_argument, "downloadRedirects \"" + redirects + "\" is not a policy; use \"follow\" or \"refuse\"");
   if (configuration_.isBackground() && redirects != "follow")
     return fail(errc::invalid_argument,
-                "a background session's downloads always follow redirects (ferryd may finish them with no application to "
-                "ask); use downloadRedirects(\"refuse\") with Configuration::defaults() or ephemeral()");
+                "a background session's downloads always follow redirects (ferryd has no such setting); use "
+                "downloadRedirects(\"refuse\") with Configuration::defaults() or ephemeral()");
   if (configuration_.isBackground()) {
     auto backend = DaemonBackend::attach(configuration_, std::move(deliver));
     if (!backend) return tl::unexpected(backend.error());
