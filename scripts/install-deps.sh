@@ -42,8 +42,24 @@ echo "install-deps: installing ${missing[*]}"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
+# Whether this very run brings nginx: only then is its system service ours to stop. An nginx the
+# user had before (a package's service, or one they run themselves) is never touched; the tests
+# start their own nginx on free loopback ports and need nothing stopped.
+installs_nginx=false
+for p in "${missing[@]}"; do
+  if [ "$p" = nginx-light ] && ! dpkg -s nginx >/dev/null 2>&1 && ! dpkg -s nginx-light >/dev/null 2>&1; then
+    installs_nginx=true
+  fi
+done
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The nginx package starts a system-wide server on port 80; tests run their own on loopback.
-if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true; fi
-$SUDO pkill -x nginx >/dev/null 2>&1 || true
+# The nginx package starts a system-wide server on port 80 when it is installed; the tests do not
+# need it, so the service this run brought is stopped and disabled (systemd, else SysV; neither is
+# required: in a container without an init nothing was started).
+if [ "$installs_nginx" = true ]; then
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
+  elif command -v service >/dev/null 2>&1; then
+    $SUDO service nginx stop >/dev/null 2>&1 || true
+  fi
+fi
