@@ -22,6 +22,10 @@ PACKAGES=(
   chromium chromium-driver
 )
 
+# Installed and configured (not merely known to dpkg: a removed package's kept configuration
+# answers `dpkg -s` too).
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
 missing=()
 # Node.js and npm run the interop clients nobody here wrote (tus-js-client, @tus/server). A machine
 # that already has them (from NodeSource, say) keeps its own; otherwise Debian's are installed.
@@ -29,7 +33,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   missing+=(nodejs npm)
 fi
 for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+  if ! installed "$p"; then
     missing+=("$p")
   fi
 done
@@ -47,7 +51,7 @@ export DEBIAN_FRONTEND=noninteractive
 # start their own nginx on free loopback ports and need nothing stopped.
 installs_nginx=false
 for p in "${missing[@]}"; do
-  if [ "$p" = nginx-light ] && ! dpkg -s nginx >/dev/null 2>&1 && ! dpkg -s nginx-light >/dev/null 2>&1; then
+  if [ "$p" = nginx-light ] && ! installed nginx; then
     installs_nginx=true
   fi
 done
