@@ -2,8 +2,9 @@
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+PREFIX ?= /usr/local
 
-.PHONY: all deps build build-asan run test test-fast test-asan bench soak fuzz clean
+.PHONY: all deps build build-asan install run test test-fast test-asan bench soak fuzz clean
 
 all: build
 
@@ -21,6 +22,11 @@ $(ASAN_BUILD)/build.ninja:
 
 build-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# ferryd, ferryctl, the VideoFarm programs, libferry (.so and .a), its headers, ferry.pc, the CMake
+# package and the systemd user units into $(PREFIX) (README, "Install").
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # Starts ferryd (and, once it exists, the VideoFarm server) in the foreground on embedded defaults.
 run: build

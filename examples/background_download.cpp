@@ -15,14 +15,20 @@ class Delegate : public ferry::SessionDelegate {
   explicit Delegate(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
   void didFinishDownloadingTo(ferry::Session&, ferry::DownloadTask& task, const std::filesystem::path& location) override {
-    // The file at `location` is removed when this returns: move it now.
+    // The file at `location` is removed when this returns: move it now (a copy when DIR is on
+    // another file system than ferryd's state).
     auto target = dir_ / ("download-" + std::to_string(task.identifier()));
-    std::filesystem::rename(location, target);
+    std::error_code ec;
+    std::filesystem::rename(location, target, ec);
+    if (ec) std::filesystem::copy_file(location, target, std::filesystem::copy_options::overwrite_existing);
     std::cout << "task " << task.identifier() << " -> " << target.string() << "\n";
   }
 
   void didComplete(ferry::Session&, ferry::DownloadTask& task, const ferry::Completion& c) override {
-    if (!c.ok()) std::cout << "task " << task.identifier() << " failed: " << c.error->message << "\n";
+    if (c.ok())
+      std::cout << "task " << task.identifier() << " completed (HTTP " << c.status_code << ")\n";
+    else
+      std::cout << "task " << task.identifier() << " failed: " << c.error->message << "\n";
   }
 
  private:

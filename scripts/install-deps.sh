@@ -22,6 +22,10 @@ PACKAGES=(
   chromium chromium-driver
 )
 
+# Installed and configured (not merely known to dpkg: a removed package's kept configuration
+# answers `dpkg -s` too).
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
 missing=()
 # Node.js and npm run the interop clients nobody here wrote (tus-js-client, @tus/server). A machine
 # that already has them (from NodeSource, say) keeps its own; otherwise Debian's are installed.
@@ -29,7 +33,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   missing+=(nodejs npm)
 fi
 for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+  if ! installed "$p"; then
     missing+=("$p")
   fi
 done
@@ -42,8 +46,24 @@ echo "install-deps: installing ${missing[*]}"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
+# Whether this very run brings nginx: only then is its system service ours to stop. An nginx the
+# user had before (a package's service, or one they run themselves) is never touched; the tests
+# start their own nginx on free loopback ports and need nothing stopped.
+installs_nginx=false
+for p in "${missing[@]}"; do
+  if [ "$p" = nginx-light ] && ! installed nginx; then
+    installs_nginx=true
+  fi
+done
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The nginx package starts a system-wide server on port 80; tests run their own on loopback.
-if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true; fi
-$SUDO pkill -x nginx >/dev/null 2>&1 || true
+# The nginx package starts a system-wide server on port 80 when it is installed; the tests do not
+# need it, so the service this run brought is stopped and disabled (systemd, else SysV; neither is
+# required: in a container without an init nothing was started).
+if [ "$installs_nginx" = true ]; then
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
+  elif command -v service >/dev/null 2>&1; then
+    $SUDO service nginx stop >/dev/null 2>&1 || true
+  fi
+fi

@@ -21,6 +21,9 @@
 #include "common/url_file_name.hpp"
 #include "ferry/control.hpp"
 #include "ferry/session.hpp"
+#include "protocol/events.hpp"
+#include "protocol/messages.hpp"
+#include "protocol/requests.hpp"
 #include "arguments.hpp"
 #include "progress_bar.hpp"
 
@@ -404,12 +407,13 @@ int watch(const Context& ctx) {
                   (t.waiting_for.empty() ? "" : " (" + t.waiting_for + ")");
   }
   if (!ctx.json) redraw();
-  auto watching = (*control)->watch([&](const Json& m) {
+  auto watching = (*control)->watch([&](const std::string& text) {
     std::lock_guard lock(mutex);
     if (ctx.json) {
-      std::cout << m.dump() << std::endl;
+      std::cout << text << std::endl;
       return;
     }
+    const Json m = Json::parse(text, nullptr, /*allow_exceptions=*/false);
     auto envelope = protocol::EventEnvelope::decode(m);
     const auto id = envelope ? envelope->task : 0;
     auto& bar = bars[id];
@@ -453,6 +457,7 @@ std::string clockNow() {
 
 // One event as a line: time, name, task, then its fields (without the envelope).
 std::string describeEvent(const Json& m) {
+  if (!m.is_object()) return clockNow() + "  ?";  // not an event message (Control sends only objects)
   std::string line = clockNow() + "  " + m.value("event", "?");
   if (auto task = m.value("task", std::uint64_t{0}); task != 0) line += "  task " + std::to_string(task);
   if (m.value("queued", false)) line += "  (queued)";
@@ -472,9 +477,9 @@ int events(const Context& ctx, const std::string& session) {
   if (!control) return report(ctx, control.error());
   std::mutex mutex;
   auto watching = (*control)->watch(
-      [&](const Json& m) {
+      [&](const std::string& text) {
         std::lock_guard lock(mutex);
-        std::cout << (ctx.json ? m.dump() : describeEvent(m)) << std::endl;
+        std::cout << (ctx.json ? text : describeEvent(Json::parse(text, nullptr, /*allow_exceptions=*/false))) << std::endl;
       },
       session);
   if (!watching) return report(ctx, watching.error());

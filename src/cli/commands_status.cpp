@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "common/human_units.hpp"
 #include "ferry/control.hpp"
+#include "protocol/daemon_status.hpp"
 #include "arguments.hpp"
 
 namespace ferry::cli {

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include "ipc_connection.hpp"
+#include "protocol/daemon_status.hpp"
+#include "protocol/requests.hpp"
 
 namespace ferry {
 
@@ -14,8 +16,10 @@ Result<std::unique_ptr<Control>> Control::connect(std::filesystem::path socket, 
   options.socket = std::move(socket);
   options.start_daemon = start_daemon;
   options.hello.client = "ferry control pid " + std::to_string(::getpid());
+  // A parsed line is valid UTF-8 (the parser refuses anything else), so `replace` never acts; it
+  // only keeps a surprise from throwing on the connection's thread.
   options.on_event = [raw = c.get()](const Json& m) {
-    if (raw->on_event_) raw->on_event_(m);
+    if (raw->on_event_) raw->on_event_(m.dump(-1, ' ', false, Json::error_handler_t::replace));
   };
   auto connection = IpcConnection::open(std::move(options));
   if (!connection) return tl::unexpected(connection.error());
@@ -65,7 +69,7 @@ Result<BandwidthStatus> Control::setLimit(const std::optional<std::string>& sess
   return protocol::bandwidthStatusFromJson(*r);
 }
 
-Result<void> Control::watch(std::function<void(const Json&)> on_event, const std::optional<std::string>& session) {
+Result<void> Control::watch(std::function<void(const std::string&)> on_event, const std::optional<std::string>& session) {
   on_event_ = std::move(on_event);
   auto r = connection_->request(protocol::Watch{session}.encode());
   if (!r) return tl::unexpected(r.error());

@@ -101,15 +101,16 @@ void Session::deliver(Delivery& delivery) {
   Task task(this, delivery.task);
   current_seq_ = seq;
   runOnDelegateQueue([&] {
-    if (!answerHandler(task, delivery.event)) deliverEvent(task, delivery.event);
+    if (!answerHandler(task, delivery)) deliverEvent(task, delivery);
   });
   current_seq_ = 0;
   if (seq != 0) delivered_.insert(seq);
   backend_->delivered(delivery);
 }
 
-void Session::deliverEvent(Task& task, const protocol::Event& event) {
+void Session::deliverEvent(Task& task, const Delivery& delivery) {
   using namespace protocol;
+  const Event& event = delivery.event;
   std::visit(
       Overloaded{
           [&](const DidWriteData& e) {
@@ -152,7 +153,8 @@ void Session::deliverEvent(Task& task, const protocol::Event& event) {
 
 // A task made by a convenience call gathers its answer here and hands it to its handler at the
 // end, instead of the delegate's ending events.
-bool Session::answerHandler(Task& task, protocol::Event& event) {
+bool Session::answerHandler(Task& task, Delivery& delivery) {
+  protocol::Event& event = delivery.event;
   std::unique_lock lock(answers_mutex_);
   auto it = answers_.find(task.identifier());
   if (it == answers_.end()) return false;

@@ -42,12 +42,6 @@ std::vector<std::string> stringsFromJson(FieldReader& in, const Json* j, const s
 
 }  // namespace
 
-const SessionStatus* DaemonStatus::session(const std::string& id) const {
-  for (const auto& s : sessions)
-    if (s.id == id) return &s;
-  return nullptr;
-}
-
 Json bandwidthStatusToJson(const BandwidthStatus& b) {
   return {{"global", b.global_limit},
           {"sessions", countsToJson(b.session_limits)},

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "ferry/task_info.hpp"
 #include "model/http_request.hpp"
 #include "model/session_config.hpp"
 #include "model/task_metrics.hpp"
@@ -90,30 +91,8 @@ Json requestToJson(const model::HttpRequest& request);
 // timeouts positive. The URL's syntax and scheme are checked by the engine (bad-url, unsupported-scheme).
 Result<model::HttpRequest> requestFromJson(const Json& j);
 
-// A task as the daemon reports it (getAllTasks, list, replies).
-struct TaskInfo {
-  std::uint64_t id = 0;
-  std::string session;
-  std::string kind = "download";
-  std::string state;        // suspended | running | finalizing | completed | failed | cancelled
-  std::string waiting_for;  // why it is not moving bytes now ("" when it is): suspended,
-                            // queued, concurrency-limit, connection-limit, retry-backoff 30s, ...
-  std::string url;
-  std::string destination;
-  std::string description;
-  std::uint64_t bytes_written = 0;
-  std::optional<std::uint64_t> expected_total;
-  long http_status = 0;
-  std::optional<Error> error;  // why it ended without success
-  int suspend_count = 0;
-  std::int64_t created_at = 0;
-  double priority = 0.5;                  // 0.0 (lowest) .. 1.0 (highest)
-  bool discretionary = false;             // runs only when no other work runs
-  std::optional<std::int64_t> begin_at;   // held until then (seconds since the epoch)
-  // An ended task's metrics (what its didComplete carried); none while it runs, or when ferryd
-  // has none (a task that ended before ferryd kept them, or never reached the engine).
-  std::optional<model::TaskMetrics> metrics;
-};
+// A task as the daemon reports it (getAllTasks, list, replies): public API (ferry/task_info.hpp).
+using TaskInfo = ferry::TaskInfo;
 
 Json taskInfoToJson(const TaskInfo& info);
 Result<TaskInfo> taskInfoFromJson(const Json& j);

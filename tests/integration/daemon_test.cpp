@@ -6,6 +6,8 @@
 #include <set>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "harness.hpp"
 
 using namespace ferry;

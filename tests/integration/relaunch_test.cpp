@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "protocol/daemon_status.hpp"
 
 using namespace ferry;
 using namespace ferry::test;

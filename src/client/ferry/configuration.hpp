@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "protocol/messages.hpp"
+#include "ferry/export.hpp"
+#include "ferry/session_config.hpp"
 
 namespace ferry {
 
@@ -17,7 +18,8 @@ namespace ferry {
 // post() and waits for it to finish before the next, so they run one at a time and in order on
 // whatever thread the queue runs them (an application's main loop, say). Default: a thread the
 // Session owns. Never the transfer thread.
-class DelegateQueue {
+// Exported (its vtable and typeinfo) so that an application's subclass and libferry agree on one.
+class FERRY_EXPORT DelegateQueue {
  public:
   virtual ~DelegateQueue() = default;
   virtual void post(std::function<void()> work) = 0;
@@ -94,7 +96,7 @@ class Configuration {
   // Background refresh (BGAppRefreshTask): run the launch command at most every `interval`,
   // as soon after it as ferryd can; missed runs (ferryd was down) make one run. 0: none.
   Configuration& refreshInterval(std::chrono::seconds interval) { launch().refresh_interval = interval; return *this; }
-  // ---- Transport (model/transport.hpp): how every task of the session reaches its server ----
+  // ---- Transport (ferry/transport.hpp): how every task of the session reaches its server ----
   // A proxy URL (http://host:port, https://, socks4://, socks4a://, socks5://, socks5h://);
   // "direct": never a proxy, whatever the environment says; empty (default): the environment's
   // http_proxy / https_proxy / all_proxy / no_proxy, as curl reads them.
@@ -119,7 +121,7 @@ class Configuration {
   // Whether to start ferryd when no daemon answers (default true, like D-Bus activation).
   Configuration& startDaemon(bool yes) { start_daemon_ = yes; return *this; }
 
-  const protocol::SessionConfig& sessionConfig() const { return session_; }
+  const SessionConfig& sessionConfig() const { return session_; }
   const std::filesystem::path& socketPath() const { return socket_; }
   bool startsDaemon() const { return start_daemon_; }
 
@@ -131,7 +133,7 @@ class Configuration {
     auto absolute = std::filesystem::absolute(p, ec);
     return ec ? p.string() : absolute.lexically_normal().string();
   }
-  protocol::LaunchCommand& launch() {
+  LaunchCommand& launch() {
     if (!session_.launch) session_.launch.emplace();
     return *session_.launch;
   }
@@ -141,7 +143,7 @@ class Configuration {
   std::filesystem::path resume_dir_;
   std::shared_ptr<DelegateQueue> queue_;
   std::string download_redirects_ = "follow";
-  protocol::SessionConfig session_;
+  SessionConfig session_;
   std::filesystem::path socket_;
   bool start_daemon_ = true;
 };

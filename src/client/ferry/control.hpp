@@ -2,21 +2,28 @@
 // ferry::Control: a connection that does not attach to a session, for tools (ferryctl) that list,
 // suspend, resume, cancel or watch tasks of any session of this user.
 
+#include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "common/error.hpp"
+#include "ferry/error.hpp"
+#include "ferry/export.hpp"
 #include "ferry/types.hpp"
-#include "protocol/requests.hpp"
+
+// Named by a private member only; defined in libferry's own headers.
+namespace ferry::protocol {
+enum class TaskVerb;
+}
 
 namespace ferry {
 
 class IpcConnection;
 
-class Control {
+class FERRY_EXPORT Control {
  public:
   static Result<std::unique_ptr<Control>> connect(std::filesystem::path socket = {}, bool start_daemon = true);
   ~Control();
@@ -32,15 +39,18 @@ class Control {
   Result<BandwidthStatus> limits();
   // Sets the global limit (no session) or a session's, in bytes/s; 0 clears it. Returns limits().
   Result<BandwidthStatus> setLimit(const std::optional<std::string>& session, std::uint64_t bytes_per_second);
-  // Every event of every session (or of `session` only, its queued ones first) from now on.
-  Result<void> watch(std::function<void(const protocol::Json&)> on_event,
+  // Every event of every session (or of `session` only, its queued ones first) from now on, each
+  // as the event message's JSON text (one object: type, event, seq, session, task, queued and the
+  // payload's fields; docs/ipc.md), on the connection's thread. Text, not a parsed value, so that
+  // the public API names no JSON library.
+  Result<void> watch(std::function<void(const std::string& event_json)> on_event,
                      const std::optional<std::string>& session = std::nullopt);
 
  private:
   Control() = default;
   Result<TaskInfo> taskCommand(protocol::TaskVerb verb, std::uint64_t id);
   std::unique_ptr<IpcConnection> connection_;
-  std::function<void(const protocol::Json&)> on_event_;
+  std::function<void(const std::string&)> on_event_;
 };
 
 }  // namespace ferry

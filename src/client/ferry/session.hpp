@@ -40,11 +40,20 @@
 #include <thread>
 #include <vector>
 
-#include "common/error.hpp"
 #include "ferry/configuration.hpp"
+#include "ferry/error.hpp"
+#include "ferry/export.hpp"
 #include "ferry/types.hpp"
-#include "protocol/events.hpp"
-#include "protocol/requests.hpp"
+
+// Named by private members only (the IPC messages a Session sends and reads); defined in
+// libferry's own headers, so that this one includes nothing outside ferry/.
+namespace ferry::protocol {
+struct CreateDownload;
+struct CreateUpload;
+struct NeedNewBodyStream;
+struct WillPerformHTTPRedirection;
+enum class TaskVerb;
+}  // namespace ferry::protocol
 
 namespace ferry {
 
@@ -54,7 +63,7 @@ class BodyStreamPump;
 struct Delivery;
 
 // A handle on a task (download or upload) in ferryd; cheap to copy. Valid while its Session lives.
-class Task {
+class FERRY_EXPORT Task {
  public:
   Task(Session* session, std::uint64_t id) : session_(session), id_(id) {}
   std::uint64_t identifier() const { return id_; }
@@ -88,7 +97,8 @@ struct Response {
 };
 using ResponseHandler = std::function<void(Result<Response>)>;
 
-class SessionDelegate {
+// Exported (its vtable and typeinfo) so that an application's subclass and libferry agree on one.
+class FERRY_EXPORT SessionDelegate {
  public:
   virtual ~SessionDelegate() = default;
   virtual void didWriteData(Session&, DownloadTask&, std::int64_t /*bytesWritten*/, std::int64_t /*totalBytesWritten*/,
@@ -130,7 +140,7 @@ class SessionDelegate {
   virtual void didBecomeInvalid(Session&, const std::optional<Error>& /*error*/) {}
 };
 
-class Session {
+class FERRY_EXPORT Session {
  public:
   // Background: connects to ferryd (starting it when needed) and attaches to the session; fails
   // with already-attached when another process holds it. Default/ephemeral: starts the session's
@@ -241,8 +251,8 @@ class Session {
   void deliverLoop();
   void deliver(Delivery& delivery);  // moves a data task's body to its handler
   void runOnDelegateQueue(const std::function<void()>& work);
-  void deliverEvent(Task& task, const protocol::Event& event);
-  bool answerHandler(Task& task, protocol::Event& event);  // true: the handler took it
+  void deliverEvent(Task& task, const Delivery& delivery);
+  bool answerHandler(Task& task, Delivery& delivery);  // true: the handler took it
 
   Configuration configuration_;
   std::shared_ptr<SessionDelegate> delegate_;

@@ -9,10 +9,10 @@
 #include <utility>
 #include <vector>
 
-#include "common/error.hpp"
-#include "protocol/daemon_status.hpp"
-#include "model/task_metrics.hpp"
-#include "protocol/messages.hpp"
+#include "ferry/error.hpp"
+#include "ferry/status.hpp"
+#include "ferry/task_info.hpp"
+#include "ferry/task_metrics.hpp"
 
 namespace ferry {
 
@@ -66,15 +66,10 @@ struct UploadOptions {
   bool start = false;
 };
 
-// A task as ferryd reports it (getAllTasks).
-using TaskInfo = protocol::TaskInfo;
-using DaemonStatus = protocol::DaemonStatus;
-using SessionStatus = protocol::SessionStatus;
-using LaunchStatus = protocol::LaunchStatus;
-using BandwidthStatus = protocol::BandwidthStatus;
-// What a task's attempts cost (URLSessionTaskMetrics): didFinishCollectingMetrics, TaskInfo::metrics.
-using TaskMetrics = model::TaskMetrics;
-using AttemptMetrics = model::AttemptMetrics;
+// TaskInfo (ferry/task_info.hpp): a task as ferryd reports it (getAllTasks). DaemonStatus,
+// SessionStatus, LaunchStatus, BandwidthStatus (ferry/status.hpp): what Control reports.
+// TaskMetrics, AttemptMetrics (ferry/task_metrics.hpp): what a task's attempts cost
+// (URLSessionTaskMetrics): didFinishCollectingMetrics, TaskInfo::metrics.
 
 // What didComplete reports.
 struct Completion {

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Install.OutOfTreeExamples: Ferry as an outside developer gets it. Installs the build tree into a
+# temporary prefix, checks what is there (files, SONAME, unit paths, and that no installed header
+# includes anything outside ferry/ but the standard library and tl/expected.hpp, each header
+# compiling on its own), then builds examples/ out of the tree against the prefix twice — with
+# pkg-config, as README's "Install" shows, and as a CMake project with find_package(Ferry) (and
+# in_process_fetch once more with libferry.a, which must hold everything libferry.so does) — and
+# runs each build against the prefix's ferryd: the first run hands a download over and exits while
+# it is still running (nginx sends it slowly), the second attaches and receives
+# didFinishDownloadingTo and didComplete, and the file is byte for byte the served one.
+#   install_test.sh BUILD_DIR SOURCE_DIR VIDEOFARM(ON|OFF)
+set -euo pipefail
+
+build=$1
+source=$2
+videofarm=$3
+work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-install-test.XXXXXX")
+prefix=$work/prefix
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+step() { echo "== $*"; }
+
+step "cmake --install into $prefix"
+cmake --install "$build" --prefix "$prefix" >"$work/install.log" || { cat "$work/install.log"; fail "cmake --install"; }
+
+step "installed files"
+expected=(bin/ferryd bin/ferryctl lib/libferry.so lib/libferry.so.0 lib/libferry.so.0.1.0 lib/libferry.a
+          include/ferry/session.hpp include/ferry/error.hpp include/ferry/export.hpp lib/pkgconfig/ferry.pc
+          lib/cmake/Ferry/FerryConfig.cmake lib/cmake/Ferry/FerryConfigVersion.cmake
+          lib/cmake/Ferry/FerryTargets.cmake lib/systemd/user/ferryd.socket lib/systemd/user/ferryd.service)
+if [ "$videofarm" = ON ]; then expected+=(bin/videofarm bin/videofarm-server); fi
+for f in "${expected[@]}"; do
+  [ -e "$prefix/$f" ] || fail "$f is not installed"
+done
+readelf -d "$prefix/lib/libferry.so.0.1.0" | grep -q 'SONAME.*\[libferry\.so\.0\]' || fail "libferry.so has no SONAME libferry.so.0"
+grep -qx "ExecStart=$prefix/bin/ferryd" "$prefix/lib/systemd/user/ferryd.service" ||
+  fail "ferryd.service does not start $prefix/bin/ferryd: $(grep ExecStart "$prefix/lib/systemd/user/ferryd.service")"
+
+step "installed headers include only ferry/, the standard library and tl/expected.hpp"
+# Every #include line of every installed header; allowed: "ferry/x.hpp", <name> without a slash
+# (the standard library's headers have none) and <tl/expected.hpp> (ferry::Result, ferry/error.hpp).
+outside=$(grep -rhE '^[[:space:]]*#[[:space:]]*include' "$prefix/include" |
+          sed -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*//; s/[[:space:]]*(\/\/.*)?$//' |
+          grep -vE '^"ferry/[a-z_]+\.hpp"$|^<[a-z_]+>$|^<tl/expected\.hpp>$' || true)
+[ -z "$outside" ] || fail "installed headers include what is not installed: $outside"
+[ -z "$(find "$prefix/include" -mindepth 1 -not -path "$prefix/include/ferry*")" ] || fail "something besides include/ferry/ is installed"
+for header in "$prefix"/include/ferry/*.hpp; do
+  echo "#include <ferry/$(basename "$header")>" |
+    c++ -std=c++20 -Wall -Wextra -Werror -fsyntax-only -I"$prefix/include" -x c++ - ||
+    fail "ferry/$(basename "$header") does not compile on its own"
+done
+
+step "examples/ with pkg-config (c++ -std=c++20 ... \$(pkg-config --cflags --libs ferry))"
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+[ "$(pkg-config --modversion ferry)" = 0.1.0 ] || fail "pkg-config --modversion ferry: $(pkg-config --modversion ferry)"
+mkdir -p "$work/pc"
+# shellcheck disable=SC2046 # pkg-config's words are separate arguments, as the README writes it
+c++ -std=c++20 -Wall -Wextra -Werror "$source/examples/background_download.cpp" -o "$work/pc/background_download" \
+  $(pkg-config --cflags --libs ferry) || fail "the pkg-config build"
+readelf -d "$work/pc/background_download" | grep -q 'NEEDED.*\[libferry\.so\.0\]' || fail "the pkg-config build does not link libferry.so.0"
+
+step "examples/ linked with libferry.a"
+# As README's "Install" writes it: the archive, and the libraries libferry.so would have brought.
+mkdir -p "$work/static"
+# shellcheck disable=SC2046
+c++ -std=c++20 -Wall -Wextra -Werror "$source/examples/in_process_fetch.cpp" -o "$work/static/in_process_fetch" \
+  $(pkg-config --cflags ferry) "$prefix/lib/libferry.a" $(pkg-config --libs libcurl libcrypto spdlog) -pthread ||
+  fail "the static build"
+if readelf -d "$work/static/in_process_fetch" | grep -q 'NEEDED.*libferry'; then fail "the static build needs libferry.so"; fi
+
+step "examples/ with CMake find_package(Ferry 0.1)"
+cmake -S "$source/examples" -B "$work/cmake" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror" >"$work/cmake-configure.log" || { cat "$work/cmake-configure.log"; fail "configuring examples/"; }
+cmake --build "$work/cmake" -j 2 >"$work/cmake-build.log" || { cat "$work/cmake-build.log"; fail "building examples/"; }
+cmake_example=$work/cmake/ferry-example-download
+readelf -d "$cmake_example" | grep -q 'NEEDED.*\[libferry\.so\.0\]' || fail "the CMake build does not link libferry.so.0"
+
+step "nginx and the prefix's ferryd on loopback"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$work/www" "$work/nginx/logs" "$work/run" "$work/state"
+head -c $((3 * 1024 * 1024 + 4321)) /dev/urandom >"$work/www/payload.bin"
+echo "hello from nginx" >"$work/www/hello.txt"
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+master_process off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log info;
+events { worker_connections 64; }
+http {
+  default_type application/octet-stream;
+  access_log $work/nginx/logs/access.log;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  server {
+    listen 127.0.0.1:$port;
+    root $work/www;
+    # ~3 s per download: the example's first run exits long before its download ends.
+    limit_rate 1m;
+  }
+}
+CONF
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+"$nginx_bin" -e "$work/nginx/logs/error.log" -p "$work/nginx" -c "$work/nginx/nginx.conf" >"$work/nginx/logs/stdout.log" 2>&1 &
+pids+=($!)
+export FERRY_SOCKET=$work/run/ferryd.sock FERRY_STATE_DIR=$work/state FERRYD=$prefix/bin/ferryd
+export XDG_CACHE_HOME=$work/cache XDG_RUNTIME_DIR=$work/run
+"$prefix/bin/ferryd" --socket "$FERRY_SOCKET" --state-dir "$FERRY_STATE_DIR" >"$work/ferryd.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+  [ -S "$FERRY_SOCKET" ] && curl -sf -o /dev/null "http://127.0.0.1:$port/payload.bin" --max-time 10 && break
+  sleep 0.1
+done
+[ -S "$FERRY_SOCKET" ] || { cat "$work/ferryd.log"; fail "ferryd did not listen on $FERRY_SOCKET"; }
+
+step "the static build's data task (an in-process session: no ferryd)"
+fetched=$("$work/static/in_process_fetch" "http://127.0.0.1:$port/hello.txt") || fail "static in_process_fetch: $fetched"
+[ "$fetched" = "status 200
+hello from nginx" ] || fail "static in_process_fetch printed: $fetched"
+
+# One build's two runs: hand over (exit while the download runs), then collect. LIBRARY_PATH: what
+# the program needs in LD_LIBRARY_PATH to find libferry.so.0 (the pkg-config build, as a program
+# linked with a plain -L; the CMake build has the prefix in its RUNPATH and gets none).
+hand_over_and_collect() {
+  local name=$1 example=$2 library_path=$3 out=$work/out-$1
+  mkdir -p "$out"
+  step "$name: first run hands the download over and exits"
+  local handed
+  handed=$(LD_LIBRARY_PATH=$library_path "$example" "http://127.0.0.1:$port/payload.bin" "$out") ||
+    fail "$name: first run: $handed"
+  echo "$handed"
+  local id
+  id=$(sed -nE 's/^task ([0-9]+) handed to ferryd$/\1/p' <<<"$handed")
+  [ -n "$id" ] || fail "$name: first run did not hand a task over: $handed"
+  local state
+  state=$("$prefix/bin/ferryctl" --json list | python3 -c "import json, sys; print(next(t['state'] for t in json.load(sys.stdin) if t['id'] == $id))")
+  [ "$state" = running ] || fail "$name: task $id is '$state' after the first run exited, not running in ferryd"
+  for _ in $(seq 600); do
+    state=$("$prefix/bin/ferryctl" --json list | python3 -c "import json, sys; print(next((t['state'] for t in json.load(sys.stdin) if t['id'] == $id), 'gone'))")
+    [ "$state" = running ] || break
+    sleep 0.1
+  done
+  [ "$state" = completed ] || { cat "$work/ferryd.log"; fail "$name: task $id ended '$state' in ferryd"; }
+  step "$name: second run attaches and collects"
+  local collected
+  collected=$(LD_LIBRARY_PATH=$library_path "$example" "$out") || fail "$name: second run: $collected"
+  echo "$collected"
+  grep -qxF "task $id -> $out/download-$id" <<<"$collected" || fail "$name: no didFinishDownloadingTo for task $id"
+  grep -qxF "task $id completed (HTTP 200)" <<<"$collected" || fail "$name: no successful didComplete for task $id"
+  cmp "$work/www/payload.bin" "$out/download-$id" || fail "$name: the collected file differs from the served one"
+}
+hand_over_and_collect pkg-config "$work/pc/background_download" "$prefix/lib"
+hand_over_and_collect cmake "$cmake_example" ""
+echo "install test passed"
