@@ -6,6 +6,7 @@
 #   lib/pkgconfig/ferry.pc  pkg-config
 #   lib/cmake/Ferry/        find_package(Ferry 0.1) -> Ferry::ferry (the shared library)
 #   lib/systemd/user/       ferryd.socket, ferryd.service (ExecStart: P's bin/ferryd)
+#   share/man/man1, man8    ferryctl.1, videofarm.1; ferryd.8, videofarm-server.8 (gzipped; man.cmake)
 # Every file is relocatable or written at install time, so --prefix and DESTDIR are honoured.
 include(CMakePackageConfigHelpers)
 
@@ -53,3 +54,5 @@ install(CODE "
   file(MAKE_DIRECTORY \"\${ferry_unit_dir}\")
   file(WRITE \"\${ferry_unit_dir}/ferryd.service\" \"\${ferry_unit}\")
 ")
+
+include(${CMAKE_CURRENT_LIST_DIR}/man.cmake)
