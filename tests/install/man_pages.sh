@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Man.Pages: the man pages in man/ format without a warning, in groff's strictest mode and as
-# lintian checks them (man --warnings), and each names every option its program's --help lists
-# (ferryctl's and videofarm's commands' --help too), so a new option without a line in its man
-# page fails here.
+# lintian checks them (man --warnings), each names the version its program reports, and each names
+# every option its program's --help lists (ferryctl's and videofarm's commands' --help too), so a
+# new option without a line in its man page, or a new version, fails here.
 #   man_pages.sh BIN_DIR MAN_DIR VIDEOFARM(ON|OFF)
 set -euo pipefail
 
@@ -27,6 +27,10 @@ for page in "${pages[@]}"; do
   out=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "$file" 2>&1 >/dev/null) ||
     fail "man exits non-zero on $page"
   [ -z "$out" ] || fail "man --warnings on $page: $out"
+  # The header's source field names the version the program reports (.TH NAME SECTION DATE "Ferry V").
+  program=${page%.*}
+  version=$("$bin/$program" --version)
+  grep -qE "^\.TH .* \"Ferry $version\"" "$file" || fail "$page's .TH does not say \"Ferry $version\": $(grep '^\.TH' "$file")"
 done
 
 # The long options of a program's --help output (and of each command given), e.g. --state-dir.
