@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 PREFIX ?= /usr/local
 
-.PHONY: all deps build build-asan install run test test-fast test-asan bench soak fuzz clean
+.PHONY: all deps build build-asan install deb run test test-fast test-asan bench soak fuzz clean
 
 all: build
 
@@ -27,6 +27,11 @@ build-asan: deps $(ASAN_BUILD)/build.ninja
 # package and the systemd user units into $(PREFIX) (README, "Install").
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# $(BUILD)/ferry_VERSION_amd64.deb: the same files under /usr, stripped, with Depends from
+# dpkg-shlibdeps (cmake/package.cmake; README, "Install"). `apt install ./$(BUILD)/ferry_*.deb`.
+deb: build
+	cd $(BUILD) && cpack -G DEB
 
 # Starts ferryd (and, once it exists, the VideoFarm server) in the foreground on embedded defaults.
 run: build

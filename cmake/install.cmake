@@ -6,6 +6,7 @@
 #   lib/pkgconfig/ferry.pc  pkg-config
 #   lib/cmake/Ferry/        find_package(Ferry 0.1) -> Ferry::ferry (the shared library)
 #   lib/systemd/user/       ferryd.socket, ferryd.service (ExecStart: P's bin/ferryd)
+#   share/man/man1, man8    ferryctl.1, videofarm.1; ferryd.8, videofarm-server.8 (gzipped; man.cmake)
 # Every file is relocatable or written at install time, so --prefix and DESTDIR are honoured.
 include(CMakePackageConfigHelpers)
 
@@ -17,6 +18,17 @@ endif()
 install(TARGETS ferry_shared EXPORT FerryTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} NAMELINK_COMPONENT Development)
 install(TARGETS ferry_archive ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# `cmake --install --strip` (and the .deb, CPACK_STRIP_FILES) strips the programs and libferry.so
+# but leaves an archive alone; a RelWithDebInfo libferry.a is ~60 MB of debug information. Its
+# debug sections go as dh_strip takes them from a Debian package's archives; the symbols stay.
+install(CODE "
+  if(CMAKE_INSTALL_DO_STRIP)
+    set(ferry_archive \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/$<TARGET_FILE_NAME:ferry_archive>\")
+    message(STATUS \"Stripping debug sections: \${ferry_archive}\")
+    execute_process(COMMAND \"${CMAKE_STRIP}\" --strip-debug --remove-section=.comment --remove-section=.note
+                            --enable-deterministic-archives \"\${ferry_archive}\" COMMAND_ERROR_IS_FATAL ANY)
+  endif()
+")
 file(GLOB FERRY_PUBLIC_HEADERS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/client/ferry/*.hpp)
 install(FILES ${FERRY_PUBLIC_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ferry)
 
@@ -53,3 +65,5 @@ install(CODE "
   file(MAKE_DIRECTORY \"\${ferry_unit_dir}\")
   file(WRITE \"\${ferry_unit_dir}/ferryd.service\" \"\${ferry_unit}\")
 ")
+
+include(${CMAKE_CURRENT_LIST_DIR}/man.cmake)

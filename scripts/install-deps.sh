@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
   # build
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  # `make deb` and its test: dpkg-shlibdeps (dpkg-dev), lintian; groff and man check the man pages
+  dpkg-dev lintian groff-base man-db
   # the libraries docs/architecture.md ("Dependencies") names
   libcurl4-openssl-dev libsqlite3-dev libboost1.81-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev

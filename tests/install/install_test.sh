@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Install.OutOfTreeExamples: Ferry as an outside developer gets it. Installs the build tree into a
-# temporary prefix, checks what is there (files, SONAME, unit paths, and that no installed header
-# includes anything outside ferry/ but the standard library and tl/expected.hpp, each header
-# compiling on its own), then builds examples/ out of the tree against the prefix twice — with
-# pkg-config, as README's "Install" shows, and as a CMake project with find_package(Ferry) (and
-# in_process_fetch once more with libferry.a, which must hold everything libferry.so does) — and
-# runs each build against the prefix's ferryd: the first run hands a download over and exits while
-# it is still running (nginx sends it slowly), the second attaches and receives
+# temporary prefix, checks what is there (files and man pages, SONAME, unit paths, and that no
+# installed header includes anything outside ferry/ but the standard library and tl/expected.hpp,
+# each header compiling on its own), then builds examples/ out of the tree against the prefix twice
+# — with pkg-config, as README's "Install" shows, and as a CMake project with find_package(Ferry)
+# (and in_process_fetch once more with libferry.a, which must hold everything libferry.so does) —
+# and runs each build against the prefix's ferryd: the first run hands a download over and exits
+# while it is still running (nginx sends it slowly), the second attaches and receives
 # didFinishDownloadingTo and didComplete, and the file is byte for byte the served one.
 #   install_test.sh BUILD_DIR SOURCE_DIR VIDEOFARM(ON|OFF)
 set -euo pipefail
@@ -38,8 +38,11 @@ step "installed files"
 expected=(bin/ferryd bin/ferryctl lib/libferry.so lib/libferry.so.0 lib/libferry.so.0.1.0 lib/libferry.a
           include/ferry/session.hpp include/ferry/error.hpp include/ferry/export.hpp lib/pkgconfig/ferry.pc
           lib/cmake/Ferry/FerryConfig.cmake lib/cmake/Ferry/FerryConfigVersion.cmake
-          lib/cmake/Ferry/FerryTargets.cmake lib/systemd/user/ferryd.socket lib/systemd/user/ferryd.service)
-if [ "$videofarm" = ON ]; then expected+=(bin/videofarm bin/videofarm-server); fi
+          lib/cmake/Ferry/FerryTargets.cmake lib/systemd/user/ferryd.socket lib/systemd/user/ferryd.service
+          share/man/man8/ferryd.8.gz share/man/man1/ferryctl.1.gz)
+if [ "$videofarm" = ON ]; then
+  expected+=(bin/videofarm bin/videofarm-server share/man/man1/videofarm.1.gz share/man/man8/videofarm-server.8.gz)
+fi
 for f in "${expected[@]}"; do
   [ -e "$prefix/$f" ] || fail "$f is not installed"
 done
