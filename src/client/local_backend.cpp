@@ -27,9 +27,10 @@ std::filesystem::path temporaryRoot() {
 }
 
 // Where an upload's answer, which ends in memory anyway, is written meanwhile (a data task's body
-// is kept in memory by the engine): a memory file system ($XDG_RUNTIME_DIR, else /dev/shm). Creating and removing a small file per
-// task on a disk file system costs more than the transfer (ext4 searches its inode tables for
-// recently deleted inodes on every create: 1.4 ms a task, 10x the rest of a 16 KiB data task).
+// is kept in memory by the engine): a memory file system ($XDG_RUNTIME_DIR, else /dev/shm).
+// Creating and removing a small file per task on a disk file system costs more than the
+// transfer (ext4 searches its inode tables for recently deleted inodes on every create: 1.4 ms a
+// task, 10x the rest of a 16 KiB data task).
 std::filesystem::path memoryRoot() {
   const char* runtime = std::getenv("XDG_RUNTIME_DIR");
   std::error_code ec;

@@ -6,8 +6,8 @@
 //
 // Threads: application threads call the commands; the engine's sink gathers each loop turn's
 // events and hands them to one event thread (`events_`), which updates the tasks under `mutex_`
-// and hands the delegate's events to `deliver_`, a turn's at once. The delegate thread (Session) never runs engine work, so a delegate
-// that blocks stops no transfer.
+// and hands the delegate's events to `deliver_`, a turn's at once. The delegate thread (Session)
+// never runs engine work, so a delegate that blocks stops no transfer.
 
 #include <filesystem>
 #include <map>

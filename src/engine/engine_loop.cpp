@@ -1,6 +1,6 @@
 // The transfer thread's loop: commands, timers and scheduling, then curl_multi_perform, the
-// transfers curl reports done, late progress, the owner's turn_ended, and curl_multi_poll (woken by curl_multi_wakeup
-// when commands are queued). Also the running transfers' shares of the bandwidth limits.
+// transfers curl reports done, late progress, the owner's turn_ended, and curl_multi_poll (woken
+// by curl_multi_wakeup when commands are queued). Also the running transfers' shares of the bandwidth limits.
 
 #include <algorithm>
 
