@@ -44,7 +44,7 @@ expected=(./usr/bin/ferryd ./usr/bin/ferryctl
           ./usr/share/doc/ferry/copyright ./usr/share/doc/ferry/changelog.gz)
 if [ "$videofarm" = ON ]; then
   expected+=(./usr/bin/videofarm ./usr/bin/videofarm-server ./usr/share/man/man1/videofarm.1.gz
-             ./usr/share/man/man8/videofarm-server.8.gz)
+             ./usr/share/man/man8/videofarm-server.8.gz ./usr/share/videofarm-server/web/index.html)
 fi
 for f in "${expected[@]}"; do
   grep -qxF -- "$f" "$work/files" || { cat "$work/files"; fail "the package has no $f"; }

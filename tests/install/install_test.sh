@@ -41,7 +41,8 @@ expected=(bin/ferryd bin/ferryctl lib/libferry.so lib/libferry.so.0 lib/libferry
           lib/cmake/Ferry/FerryTargets.cmake lib/systemd/user/ferryd.socket lib/systemd/user/ferryd.service
           share/man/man8/ferryd.8.gz share/man/man1/ferryctl.1.gz)
 if [ "$videofarm" = ON ]; then
-  expected+=(bin/videofarm bin/videofarm-server share/man/man1/videofarm.1.gz share/man/man8/videofarm-server.8.gz)
+  expected+=(bin/videofarm bin/videofarm-server share/man/man1/videofarm.1.gz share/man/man8/videofarm-server.8.gz
+             share/videofarm-server/web/index.html share/videofarm-server/web/app.js)
 fi
 for f in "${expected[@]}"; do
   [ -e "$prefix/$f" ] || fail "$f is not installed"
@@ -168,4 +169,17 @@ hand_over_and_collect() {
 }
 hand_over_and_collect pkg-config "$work/pc/background_download" "$prefix/lib"
 hand_over_and_collect cmake "$cmake_example" ""
+
+if [ "$videofarm" = ON ]; then
+  step "the prefix's videofarm-server serves the installed web page without --web-dir"
+  vf_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$prefix/bin/videofarm-server" --listen "127.0.0.1:$vf_port" --data-dir "$work/vf" >"$work/vf.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do
+    curl -sf -o "$work/index.html" "http://127.0.0.1:$vf_port/" --max-time 5 && break
+    sleep 0.1
+  done
+  cmp "$work/index.html" "$prefix/share/videofarm-server/web/index.html" ||
+    { cat "$work/vf.log"; fail "GET / is not the installed index.html"; }
+fi
 echo "install test passed"

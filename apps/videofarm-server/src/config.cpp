@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <stdexcept>
 
 namespace vf {
@@ -17,6 +18,18 @@ void splitListen(const std::string& listen, Config& config) {
 
 }  // namespace
 
+// The web page's files: the installed copy beside the program (<prefix>/share/videofarm-server/web
+// for <prefix>/bin/videofarm-server), else the build tree's (a program run from build/bin).
+std::filesystem::path defaultWebDir() {
+  std::error_code ec;
+  const auto program = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto installed = program.parent_path().parent_path() / "share" / "videofarm-server" / "web";
+    if (std::filesystem::is_regular_file(installed / "index.html", ec)) return installed;
+  }
+  return VF_DEFAULT_WEB_DIR;
+}
+
 Config parseCommandLine(int argc, char** argv) {
   Config config;
   CLI::App app{"VideoFarm server: the REST video library"};
@@ -24,7 +37,7 @@ Config parseCommandLine(int argc, char** argv) {
   long read_ms = config.read_timeout.count();
   long write_ms = config.write_timeout.count();
   long expiry_s = config.upload_expiry.count();
-  config.web_dir = VF_DEFAULT_WEB_DIR;
+  config.web_dir = defaultWebDir();
 
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   app.add_option("--data-dir", config.data_dir, "Directory for the catalogue, movies and thumbnails")->required();
