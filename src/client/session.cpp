@@ -5,6 +5,7 @@
 #include "ferry/session.hpp"
 
 #include "common/files.hpp"
+#include "model/upload_options.hpp"
 #include "body_stream_pump.hpp"
 #include "daemon_backend.hpp"
 #include "local_backend.hpp"
@@ -74,9 +75,11 @@ Result<std::unique_ptr<Session>> Session::create(Configuration configuration, st
 Result<void> Session::openBackend() {
   auto deliver = [this](Deliveries d) { enqueue(std::move(d)); };
   const auto& redirects = configuration_.downloadRedirects();
-  if (redirects != "follow" && redirects != "refuse")
+  // The uploads' policy names; a download cannot wait for an answer ("ask"), so it has two.
+  const auto policy = model::redirectPolicyFromName(redirects);
+  if (!policy || *policy == model::RedirectPolicy::ask)
     return fail(errc::invalid_argument, "downloadRedirects \"" + redirects + "\" is not a policy; use \"follow\" or \"refuse\"");
-  if (configuration_.isBackground() && redirects != "follow")
+  if (configuration_.isBackground() && *policy != model::RedirectPolicy::follow)
     return fail(errc::invalid_argument,
                 "a background session's downloads always follow redirects (ferryd has no such setting); use "
                 "downloadRedirects(\"refuse\") with Configuration::defaults() or ephemeral()");

@@ -182,6 +182,9 @@ TEST_F(InProcess, RedirectPoliciesThatCannotBeAreRefusedAtCreation) {
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, "invalid-argument");
   EXPECT_NE(unknown.error().message.find("\"follow\" or \"refuse\""), std::string::npos) << unknown.error().message;
+  auto ask = Session::create(Configuration::defaults().downloadRedirects("ask"), nullptr);  // uploads' only
+  ASSERT_FALSE(ask);
+  EXPECT_EQ(ask.error().code, "invalid-argument");
   auto background = Session::create(Configuration::background("refuses").downloadRedirects("refuse")
                                         .socketPath(dir_ / "no-such.sock").startDaemon(false),
                                     std::make_shared<SessionDelegate>());
