@@ -30,6 +30,8 @@ fail() {
   exit 1
 }
 step() { echo "== $*"; }
+# A loopback port nothing listens on now.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 step "cmake --install into $prefix"
 cmake --install "$build" --prefix "$prefix" >"$work/install.log" || { cat "$work/install.log"; fail "cmake --install"; }
@@ -91,7 +93,7 @@ cmake_example=$work/cmake/ferry-example-download
 readelf -d "$cmake_example" | grep -q 'NEEDED.*\[libferry\.so\.0\]' || fail "the CMake build does not link libferry.so.0"
 
 step "nginx and the prefix's ferryd on loopback"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 mkdir -p "$work/www" "$work/nginx/logs" "$work/run" "$work/state"
 head -c $((3 * 1024 * 1024 + 4321)) /dev/urandom >"$work/www/payload.bin"
 echo "hello from nginx" >"$work/www/hello.txt"
@@ -172,7 +174,7 @@ hand_over_and_collect cmake "$cmake_example" ""
 
 if [ "$videofarm" = ON ]; then
   step "the prefix's videofarm-server serves the installed web page without --web-dir"
-  vf_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  vf_port=$(free_port)
   "$prefix/bin/videofarm-server" --listen "127.0.0.1:$vf_port" --data-dir "$work/vf" >"$work/vf.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do
