@@ -29,7 +29,8 @@ install(CODE "
                             --enable-deterministic-archives \"\${ferry_archive}\" COMMAND_ERROR_IS_FATAL ANY)
   endif()
 ")
-file(GLOB FERRY_PUBLIC_HEADERS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/client/ferry/*.hpp)
+file(GLOB FERRY_PUBLIC_HEADERS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/client/ferry/*.hpp
+                                            ${PROJECT_SOURCE_DIR}/src/client/ferry/*.h)
 install(FILES ${FERRY_PUBLIC_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ferry)
 
 # CMake package. Only the shared library is a target: its dependencies are link-private, so an

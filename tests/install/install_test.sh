@@ -3,7 +3,8 @@
 # temporary prefix, checks what is there (files and man pages, SONAME, unit paths, and that no
 # installed header includes anything outside ferry/ but the standard library and tl/expected.hpp,
 # each header compiling on its own), then builds examples/ out of the tree against the prefix twice
-# — with pkg-config, as README's "Install" shows, and as a CMake project with find_package(Ferry)
+# — with pkg-config, as README's "Install" shows, and as a CMake project with find_package(Ferry);
+# the C example (background_download.c) both ways too
 # (and in_process_fetch once more with libferry.a, which must hold everything libferry.so does) —
 # and runs each build against the prefix's ferryd: the first run hands a download over and exits
 # while it is still running (nginx sends it slowly), the second attaches and receives
@@ -55,10 +56,11 @@ grep -qx "ExecStart=$prefix/bin/ferryd" "$prefix/lib/systemd/user/ferryd.service
 
 step "installed headers include only ferry/, the standard library and tl/expected.hpp"
 # Every #include line of every installed header; allowed: "ferry/x.hpp", <name> without a slash
-# (the standard library's headers have none) and <tl/expected.hpp> (ferry::Result, ferry/error.hpp).
+# (the standard library's headers have none), C's <stddef.h> and <stdint.h> (ferry/ferry.h) and
+# <tl/expected.hpp> (ferry::Result, ferry/error.hpp).
 outside=$(grep -rhE '^[[:space:]]*#[[:space:]]*include' "$prefix/include" |
           sed -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*//; s/[[:space:]]*(\/\/.*)?$//' |
-          grep -vE '^"ferry/[a-z_]+\.hpp"$|^<[a-z_]+>$|^<tl/expected\.hpp>$' || true)
+          grep -vE '^"ferry/[a-z_]+\.hpp"$|^<[a-z_]+>$|^<(stddef|stdint)\.h>$|^<tl/expected\.hpp>$' || true)
 [ -z "$outside" ] || fail "installed headers include what is not installed: $outside"
 [ -z "$(find "$prefix/include" -mindepth 1 -not -path "$prefix/include/ferry*")" ] || fail "something besides include/ferry/ is installed"
 for header in "$prefix"/include/ferry/*.hpp; do
@@ -66,6 +68,11 @@ for header in "$prefix"/include/ferry/*.hpp; do
     c++ -std=c++20 -Wall -Wextra -Werror -fsyntax-only -I"$prefix/include" -x c++ - ||
     fail "ferry/$(basename "$header") does not compile on its own"
 done
+# The C API's header: C11 and C++ alike.
+echo "#include <ferry/ferry.h>" | cc -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -I"$prefix/include" -x c - ||
+  fail "ferry/ferry.h does not compile as C11"
+echo "#include <ferry/ferry.h>" | c++ -std=c++20 -Wall -Wextra -Werror -fsyntax-only -I"$prefix/include" -x c++ - ||
+  fail "ferry/ferry.h does not compile as C++"
 
 step "examples/ with pkg-config (c++ -std=c++20 ... \$(pkg-config --cflags --libs ferry))"
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
@@ -75,6 +82,10 @@ mkdir -p "$work/pc"
 c++ -std=c++20 -Wall -Wextra -Werror "$source/examples/background_download.cpp" -o "$work/pc/background_download" \
   $(pkg-config --cflags --libs ferry) || fail "the pkg-config build"
 readelf -d "$work/pc/background_download" | grep -q 'NEEDED.*\[libferry\.so\.0\]' || fail "the pkg-config build does not link libferry.so.0"
+# The C example, as README's "Use from C" builds it.
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Wextra -Werror "$source/examples/background_download.c" -o "$work/pc/background_download_c" \
+  $(pkg-config --cflags --libs ferry) || fail "the pkg-config build of the C example"
 
 step "examples/ linked with libferry.a"
 # As README's "Install" writes it: the archive, and the libraries libferry.so would have brought.
@@ -87,7 +98,7 @@ if readelf -d "$work/static/in_process_fetch" | grep -q 'NEEDED.*libferry'; then
 
 step "examples/ with CMake find_package(Ferry 0.1)"
 cmake -S "$source/examples" -B "$work/cmake" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
-  -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror" >"$work/cmake-configure.log" || { cat "$work/cmake-configure.log"; fail "configuring examples/"; }
+  -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror" -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >"$work/cmake-configure.log" || { cat "$work/cmake-configure.log"; fail "configuring examples/"; }
 cmake --build "$work/cmake" -j 2 >"$work/cmake-build.log" || { cat "$work/cmake-build.log"; fail "building examples/"; }
 cmake_example=$work/cmake/ferry-example-download
 readelf -d "$cmake_example" | grep -q 'NEEDED.*\[libferry\.so\.0\]' || fail "the CMake build does not link libferry.so.0"
@@ -171,6 +182,8 @@ hand_over_and_collect() {
 }
 hand_over_and_collect pkg-config "$work/pc/background_download" "$prefix/lib"
 hand_over_and_collect cmake "$cmake_example" ""
+hand_over_and_collect c "$work/pc/background_download_c" "$prefix/lib"
+hand_over_and_collect cmake-c "$work/cmake/ferry-example-download-c" ""
 
 if [ "$videofarm" = ON ]; then
   step "the prefix's videofarm-server serves the installed web page without --web-dir"
