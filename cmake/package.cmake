@@ -50,6 +50,9 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+# The Python binding (usr/lib/python3/dist-packages/ferry) is pure Python over libferry.so: useful
+# with python3, and nothing else in the package needs it, so it is suggested, not a dependency.
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS python3)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${PROJECT_BINARY_DIR}/debian/triggers)
 # ferry_0.1.0_amd64.deb (NAME_VERSION_ARCH, as dpkg names it) rather than CPack's
 # ferry-0.1.0-Linux.deb, in the build directory.

@@ -16,6 +16,8 @@ PACKAGES=(
   libsodium-dev
   # real peers for tests and benchmarks
   nginx-light curl aria2 wrk python3 util-linux procps postgresql sqlite3 xxd
+  # the Python binding's tests (pytest) and its `pip install ./python` into a venv
+  python3-pytest python3-venv python3-wheel
   # openssl makes the private CA and certificates of the TLS tests
   openssl
   # systemd-socket-activate for the socket activation test

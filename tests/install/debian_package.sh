@@ -37,6 +37,8 @@ expected=(./usr/bin/ferryd ./usr/bin/ferryctl
           "./usr/lib/libferry.so.$version" "./usr/lib/libferry.so.0 -> libferry.so.$version"
           "./usr/lib/libferry.so -> libferry.so.0" ./usr/lib/libferry.a
           ./usr/include/ferry/session.hpp ./usr/include/ferry/error.hpp ./usr/include/ferry/export.hpp
+          ./usr/include/ferry/ferry.h ./usr/lib/python3/dist-packages/ferry/__init__.py
+          ./usr/lib/python3/dist-packages/ferry/session.py
           ./usr/lib/pkgconfig/ferry.pc ./usr/lib/cmake/Ferry/FerryConfig.cmake
           ./usr/lib/cmake/Ferry/FerryConfigVersion.cmake ./usr/lib/cmake/Ferry/FerryTargets.cmake
           ./usr/lib/systemd/user/ferryd.socket ./usr/lib/systemd/user/ferryd.service
@@ -72,6 +74,9 @@ done
 for page in "$work"/root/usr/share/man/man*/*.gz; do
   gzip -t "$page" || fail "$page is not gzip"
 done
+# The Python package imports from the unpacked tree and loads the package's libferry.so.
+PYTHONPATH=$work/root/usr/lib/python3/dist-packages FERRY_LIBRARY=$work/root/usr/lib/libferry.so.0 /usr/bin/python3 -c \
+  'import ferry; assert ferry.version() == "0.1.0", ferry.version()' || fail "the package's Python module does not load"
 
 step "lintian"
 # Errors fail; warnings are listed in docs/architecture.md ("The Debian package") with why they stay.

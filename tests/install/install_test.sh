@@ -39,7 +39,7 @@ cmake --install "$build" --prefix "$prefix" >"$work/install.log" || { cat "$work
 
 step "installed files"
 expected=(bin/ferryd bin/ferryctl lib/libferry.so lib/libferry.so.0 lib/libferry.so.0.1.0 lib/libferry.a
-          include/ferry/session.hpp include/ferry/error.hpp include/ferry/export.hpp lib/pkgconfig/ferry.pc
+          include/ferry/session.hpp include/ferry/ferry.h include/ferry/error.hpp include/ferry/export.hpp lib/pkgconfig/ferry.pc
           lib/cmake/Ferry/FerryConfig.cmake lib/cmake/Ferry/FerryConfigVersion.cmake
           lib/cmake/Ferry/FerryTargets.cmake lib/systemd/user/ferryd.socket lib/systemd/user/ferryd.service
           share/man/man8/ferryd.8.gz share/man/man1/ferryctl.1.gz)
@@ -168,7 +168,7 @@ hand_over_and_collect() {
   [ "$state" = running ] || fail "$name: task $id is '$state' after the first run exited, not running in ferryd"
   for _ in $(seq 600); do
     state=$("$prefix/bin/ferryctl" --json list | python3 -c "import json, sys; print(next((t['state'] for t in json.load(sys.stdin) if t['id'] == $id), 'gone'))")
-    [ "$state" = running ] || break
+    [ "$state" = running ] || [ "$state" = finalizing ] || break  # finalizing: the file is being put in place
     sleep 0.1
   done
   [ "$state" = completed ] || { cat "$work/ferryd.log"; fail "$name: task $id ended '$state' in ferryd"; }
@@ -184,6 +184,23 @@ hand_over_and_collect pkg-config "$work/pc/background_download" "$prefix/lib"
 hand_over_and_collect cmake "$cmake_example" ""
 hand_over_and_collect c "$work/pc/background_download_c" "$prefix/lib"
 hand_over_and_collect cmake-c "$work/cmake/ferry-example-download-c" ""
+
+step "the Python package: pip install into a venv, and the .deb's copy in PREFIX/lib/python3/dist-packages"
+# From a copy: pip builds in the source directory (python/build, *.egg-info). --system-site-packages:
+# setuptools and wheel from Debian's python3 (install-deps.sh); nothing is fetched.
+cp -r "$source/python" "$work/python-src"
+/usr/bin/python3 -m venv --system-site-packages "$work/venv" || fail "python3 -m venv"
+"$work/venv/bin/pip" install --quiet --no-index --no-build-isolation "$work/python-src" >"$work/pip.log" 2>&1 ||
+  { cat "$work/pip.log"; fail "pip install ./python"; }
+LD_LIBRARY_PATH=$prefix/lib "$work/venv/bin/python" -c 'import ferry, sys; sys.exit(0 if ferry.__file__.startswith(sys.prefix) else 1)' ||
+  fail "the venv's ferry is not the one pip installed"
+printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$work/venv/bin/python" "$source/examples/background_download.py" >"$work/py-example"
+chmod +x "$work/py-example"
+# LD_LIBRARY_PATH: how the loader finds the prefix's libferry.so.0 (the package loads it by SONAME).
+hand_over_and_collect python "$work/py-example" "$prefix/lib"
+[ -f "$prefix/lib/python3/dist-packages/ferry/session.py" ] || fail "the ferry package is not installed in the prefix"
+PYTHONPATH=$prefix/lib/python3/dist-packages LD_LIBRARY_PATH=$prefix/lib /usr/bin/python3 -c \
+  'import ferry; assert ferry.version() == "0.1.0", ferry.version()' || fail "the prefix's ferry package does not load"
 
 if [ "$videofarm" = ON ]; then
   step "the prefix's videofarm-server serves the installed web page without --web-dir"

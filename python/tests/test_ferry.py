@@ -1,0 +1,211 @@
+"""The Python binding against a real ferryd and real HTTP servers on loopback (conftest.py)."""
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+import ferry
+from conftest import wait_until
+
+
+class Recorder(ferry.SessionDelegate):
+    """Records every event as a tuple; waits for them."""
+
+    def __init__(self):
+        self.events = []
+        self.completions = {}
+        self.cv = threading.Condition()
+
+    def _add(self, *event):
+        with self.cv:
+            self.events.append(event)
+            self.cv.notify_all()
+
+    def did_write_data(self, session, task, written, total, expected):
+        self._add("write", task.identifier, total)
+
+    def did_resume_at_offset(self, session, task, offset, expected):
+        self._add("resume", task.identifier, offset)
+
+    def did_finish_downloading_to(self, session, task, location):
+        self._add("finish", task.identifier, location, open(location, "rb").read())
+
+    def did_receive_response(self, session, task, status, headers):
+        self._add("response", task.identifier, status, dict((k.lower(), v) for k, v in headers))
+
+    def did_receive_data(self, session, task, data):
+        self._add("data", task.identifier, data)
+
+    def did_complete(self, session, task, completion):
+        with self.cv:
+            self.completions[task.identifier] = completion
+        self._add("complete", task.identifier, completion.error.code if completion.error else "ok")
+
+    def did_finish_events(self, session):
+        self._add("drained")
+
+    def did_become_invalid(self, session, error):
+        self._add("invalid", error)
+
+    def of(self, kind):
+        with self.cv:
+            return [e for e in self.events if e[0] == kind]
+
+    def wait(self, predicate, timeout=60):
+        with self.cv:
+            assert self.cv.wait_for(lambda: predicate(self), timeout), f"events so far: {[e[:3] for e in self.events]}"
+
+    def wait_completed(self, task, timeout=60):
+        self.wait(lambda r: task.identifier in r.completions, timeout)
+        return self.completions[task.identifier]
+
+
+HAND_OVER = """
+import ferry, sys
+s = ferry.Session.background("com.example.python", start_daemon=False)
+t = s.download(sys.argv[1], destination=sys.argv[2], description="from python")
+t.resume()
+print(t.identifier)
+"""
+
+
+def test_a_background_download_outlives_its_process_and_the_next_attach_gets_the_events(ferryd, file_server, tmp_path):
+    destination = tmp_path / "got.bin"
+    handed = subprocess.run([sys.executable, "-c", HAND_OVER, file_server.url("/payload.bin"), str(destination)],
+                            capture_output=True, text=True, timeout=60, env=os.environ)
+    assert handed.returncode == 0, handed.stderr
+    task_id = int(handed.stdout.strip())
+    # The process has gone; ferryd carries on (the server takes ~3 s).
+    status = ferry.daemon_status(ferryd.socket)
+    assert any(s["id"] == "com.example.python" and not s["attached"] for s in status["sessions"]), status
+    recorder = Recorder()
+    with ferry.Session.background("com.example.python", delegate=recorder, start_daemon=False) as s:
+        tasks = s.get_all_tasks()
+        assert [(t.id, t.kind, t.description) for t in tasks] == [(task_id, "download", "from python")]
+        recorder.wait(lambda r: r.of("complete"))
+        assert recorder.completions[task_id].ok
+        assert recorder.completions[task_id].status_code == 200
+        finish = recorder.of("finish")
+        assert [(e[1], e[2]) for e in finish] == [(task_id, str(destination))]
+        assert finish[0][3] == file_server.payload
+    assert destination.read_bytes() == file_server.payload
+
+
+def test_an_upload_from_bytes_gets_the_servers_answer(ferryd, upload_server):
+    recorder = Recorder()
+    body = os.urandom(256 * 1024)
+    with ferry.Session.background("com.example.python.upload", delegate=recorder, start_daemon=False) as s:
+        request = ferry.Request(upload_server.url("/upload/from-python.bin"), headers=[("X-Test", "python")])
+        task = s.upload(request, data=body, resumable="none")
+        task.resume()
+        completion = recorder.wait_completed(task)
+        assert completion.ok and completion.status_code == 201
+        responses = recorder.of("response")
+        assert responses[0][2] == 201
+        answer = json.loads(b"".join(e[2] for e in recorder.of("data")))
+        assert answer["sha256"] == hashlib.sha256(body).hexdigest()
+        assert answer["method"] == "PUT"
+    assert (upload_server.store / "from-python.bin").read_bytes() == body
+
+
+def test_a_cancelled_download_continues_from_its_resume_data(ferryd, file_server, tmp_path):
+    recorder = Recorder()
+    with ferry.Session.background("com.example.python.resume", delegate=recorder, start_daemon=False) as s:
+        first = s.download(file_server.url("/payload.bin"))
+        first.resume()
+        recorder.wait(lambda r: any(e[2] >= 256 * 1024 for e in r.of("write")))
+        blob = first.cancel_by_producing_resume_data()
+        assert isinstance(blob, bytes) and blob
+        cancelled = recorder.wait_completed(first)
+        assert cancelled.error.code == "cancelled" and cancelled.resume_data == blob
+        second = s.download_with_resume_data(blob, destination=tmp_path / "resumed.bin", start=True)
+        assert recorder.wait_completed(second).ok
+        resumed = [e for e in recorder.of("resume") if e[1] == second.identifier]
+        assert resumed and resumed[0][2] > 0
+        # Used once: a second try names the reason.
+        with pytest.raises(ferry.FerryError) as used:
+            s.download_with_resume_data(blob)
+        assert used.value.code == "resume-data-stale"
+        with pytest.raises(ferry.FerryError) as garbage:
+            s.download_with_resume_data(b"\x00not resume data")
+        assert garbage.value.code == "resume-data-invalid"
+    assert (tmp_path / "resumed.bin").read_bytes() == file_server.payload
+
+
+def test_asyncio_data_from_the_default_session(file_server, upload_server):
+    async def fetch():
+        session = ferry.default_session()
+        ok, missing = await asyncio.gather(session.data(upload_server.url("/hello")),
+                                           session.data(upload_server.url("/also")))
+        return ok, missing
+
+    ok, also = asyncio.run(fetch())
+    assert ok.status_code == 200 and ok.body == b"GET /hello\n"
+    assert also.body == b"GET /also\n"
+    assert ferry.default_session() is ferry.default_session()
+
+    # Nothing listens there: a transient failure, retried until the session's resource timeout;
+    # then the await raises.
+    async def refused(session):
+        return await session.data("http://127.0.0.1:1/nothing-listens")
+
+    with ferry.Session.default(resource_timeout=1) as impatient:
+        with pytest.raises(ferry.FerryError) as failure:
+            asyncio.run(refused(impatient))
+    assert failure.value.code == "resource-timeout", failure.value
+
+
+def test_an_exception_in_a_callback_is_logged_and_the_session_goes_on(upload_server, caplog):
+    class Raising(Recorder):
+        def did_receive_response(self, session, task, status, headers):
+            raise ValueError("the application's bug")
+
+    recorder = Raising()
+    with caplog.at_level(logging.ERROR, logger="ferry"):
+        with ferry.Session.default(delegate=recorder) as s:
+            first = s.data_task(upload_server.url("/one"))
+            first.resume()
+            assert recorder.wait_completed(first).ok
+            second = s.data_task(upload_server.url("/two"))
+            second.resume()
+            assert recorder.wait_completed(second).ok
+    assert [e[2] for e in recorder.of("data")] == [b"GET /one\n", b"GET /two\n"]
+    reports = [r for r in caplog.records if "did_receive_response raised" in r.getMessage()]
+    assert len(reports) == 2 and "the application's bug" in reports[0].exc_text
+
+
+def test_bad_input_gives_clear_errors(ferryd, tmp_path):
+    with pytest.raises(ferry.FerryError) as unavailable:
+        ferry.Session.background("x", socket_path=tmp_path / "none.sock", start_daemon=False)
+    assert unavailable.value.code == "daemon-unavailable" and "none.sock" in unavailable.value.message
+    with pytest.raises(TypeError, match="unknown session option 'colour'"):
+        ferry.Session.default(colour="blue")
+    with pytest.raises(ferry.FerryError) as empty:
+        ferry.Session.background("")
+    assert empty.value.code == "invalid-argument"
+    with ferry.Session.background("com.example.python.bad", start_daemon=False) as s:
+        with pytest.raises(ferry.FerryError) as bad_url:
+            s.download("not a url")
+        assert bad_url.value.code in ("bad-url", "invalid-argument")
+        with pytest.raises(TypeError):
+            s.upload("http://127.0.0.1:1/", file="a", data=b"b")
+        with pytest.raises(ferry.FerryError) as data_task:
+            s.data_task("http://127.0.0.1:1/")
+        assert data_task.value.code == "invalid-argument"
+        with pytest.raises(ferry.FerryError) as priority:
+            s.download("http://127.0.0.1:1/x", priority=2.0)
+        assert priority.value.code == "invalid-argument"
+        with pytest.raises(ferry.FerryError) as unknown:
+            ferry.Task(s, 424242).resume()
+        assert unknown.value.code == "not-found"
+        s.finish_tasks_and_invalidate()
+    with pytest.raises(ferry.FerryError) as closed:
+        s.get_all_tasks()
+    assert closed.value.code == "invalid-state"
