@@ -210,6 +210,18 @@ static ferry_session* open_background(Events* e) {
   return session;
 }
 
+/* A background scenario's start and end: its events, its session, and the exit code. */
+static ferry_session* begin_background(Events* e) {
+  events_init(e);
+  return open_background(e);
+}
+
+static int end_scenario(Events* e, ferry_session* session) {
+  OK(ferry_session_free(session));
+  events_destroy(e);
+  return failures == 0 ? 0 : 1;
+}
+
 static ferry_request* request_for(const char* url) {
   ferry_request* request = NULL;
   OK(ferry_request_new(url, &request));
@@ -365,8 +377,7 @@ static void print_tasks(ferry_session* session) {
 /* A background download handed to ferryd; this process exits while it runs. */
 static int scenario_hand_over(const char* url, const char* destination) {
   Events e;
-  events_init(&e);
-  ferry_session* session = open_background(&e);
+  ferry_session* session = begin_background(&e);
   if (!session) return 1;
   ferry_request* request = request_for(url);
   ferry_options* options = NULL;
@@ -386,31 +397,25 @@ static int scenario_hand_over(const char* url, const char* destination) {
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_session_data_task(session, request, &refused));
   OK(ferry_options_free(options));
   OK(ferry_request_free(request));
-  OK(ferry_session_free(session));
-  events_destroy(&e);
-  return failures == 0 ? 0 : 1;
+  return end_scenario(&e, session);
 }
 
 /* Attached again: the events queued meanwhile; then the session ends (didBecomeInvalid). */
 static int scenario_collect(void) {
   Events e;
-  events_init(&e);
-  ferry_session* session = open_background(&e);
+  ferry_session* session = begin_background(&e);
   if (!session) return 1;
   CHECK(ferry_session_wait_for_events_drained(session, 60000) == 1, "events drained");
   CHECK(events_wait(&e, &e.completed, 1), "a completion");
   OK(ferry_session_finish_tasks_and_invalidate(session));
   CHECK(events_wait(&e, &e.invalid, 1), "didBecomeInvalid");
-  OK(ferry_session_free(session));
-  events_destroy(&e);
-  return failures == 0 ? 0 : 1;
+  return end_scenario(&e, session);
 }
 
 /* Uploads from bytes and from a file, each answered 201 with the server's JSON. */
 static int scenario_upload(const char* url, const char* file) {
   Events e;
-  events_init(&e);
-  ferry_session* session = open_background(&e);
+  ferry_session* session = begin_background(&e);
   if (!session) return 1;
   ferry_request* request = request_for(url);
   ferry_options* options = NULL;
@@ -432,16 +437,13 @@ static int scenario_upload(const char* url, const char* file) {
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_session_upload_data(session, request, body, 4, options, &refused));
   OK(ferry_options_free(options));
   OK(ferry_request_free(request));
-  OK(ferry_session_free(session));
-  events_destroy(&e);
-  return failures == 0 ? 0 : 1;
+  return end_scenario(&e, session);
 }
 
 /* A download cancelled part-way with resume data, continued from it by a new task. */
 static int scenario_resume_data(const char* url, const char* destination) {
   Events e;
-  events_init(&e);
-  ferry_session* session = open_background(&e);
+  ferry_session* session = begin_background(&e);
   if (!session) return 1;
   ferry_request* request = request_for(url);
   uint64_t first = 0, second = 0, refused = 0;
@@ -477,9 +479,7 @@ static int scenario_resume_data(const char* url, const char* destination) {
   ferry_free(blob);
   OK(ferry_options_free(options));
   OK(ferry_request_free(request));
-  OK(ferry_session_free(session));
-  events_destroy(&e);
-  return failures == 0 ? 0 : 1;
+  return end_scenario(&e, session);
 }
 
 /* A data task's completion handler: what it got, for the waiting main thread. */

@@ -16,6 +16,13 @@ CommandResult runCheck(const std::vector<std::string>& args, const std::map<std:
   return runCommand(argv, env);
 }
 
+// `size` random bytes at dir/www/movie.bin, for nginx to serve.
+std::filesystem::path movie(const TempDir& dir, std::uint64_t size, std::uint64_t seed) {
+  std::filesystem::create_directories(dir / "www");
+  writeRandomFile(dir / "www/movie.bin", size, seed);
+  return dir / "www/movie.bin";
+}
+
 bool passed(const CommandResult& r) { return r.exit_code == 0 && r.out.find("PASS\n") != std::string::npos; }
 bool printed(const CommandResult& r, const std::string& line) { return r.out.find(line) != std::string::npos; }
 }  // namespace
@@ -28,8 +35,7 @@ TEST(CApi, NullAndFreedHandlesGiveErrorCodesNeverACrash) {
 
 TEST(CApi, ABackgroundDownloadOutlivesTheProgramAndTheNextRunGetsItsEvents) {
   TempDir dir;
-  std::filesystem::create_directories(dir / "www");
-  writeRandomFile(dir / "www/movie.bin", 3 * MiB, 71);
+  movie(dir, 3 * MiB, 71);
   NginxServer nginx({dir / "www", "1m", ""});
   Ferryd ferryd(dir.path());
   ferryd.start();
@@ -77,8 +83,7 @@ TEST(CApi, UploadsFromBytesAndFromAFile) {
 
 TEST(CApi, ACancelledDownloadContinuesFromItsResumeData) {
   TempDir dir;
-  std::filesystem::create_directories(dir / "www");
-  writeRandomFile(dir / "www/movie.bin", 4 * MiB, 73);
+  movie(dir, 4 * MiB, 73);
   NginxServer nginx({dir / "www", "2m", ""});
   Ferryd ferryd(dir.path());
   ferryd.start();
