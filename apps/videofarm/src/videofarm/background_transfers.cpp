@@ -291,7 +291,10 @@ Result<std::vector<TransferStatus>> BackgroundTransfers::status() {
   if (!tasks) return tl::unexpected(tasks.error());
   std::map<std::uint64_t, ferry::TaskInfo> live;
   for (auto& info : *tasks) live[info.id] = info;
-  auto transfers = state_.allTransfers();
+  auto transfers = [&] {
+    auto settled = keeper_->holdEvents();
+    return state_.allTransfers();
+  }();
   if (!transfers) return tl::unexpected(transfers.error());
   std::vector<TransferStatus> out;
   for (auto& t : *transfers) {
