@@ -43,6 +43,9 @@ Config parseCommandLine(int argc, char** argv) {
   app.add_option("--data-dir", config.data_dir, "Directory for the catalogue, movies and thumbnails")->required();
   app.add_option("--database", config.database,
                  "postgresql://... to keep the catalogue in PostgreSQL (default: SQLite in --data-dir)");
+  app.add_option("--blob-store", config.blob_store,
+                 "rados://POOL?conf=/etc/ceph/ceph.conf&id=CLIENT to keep movies and thumbnails in Ceph RADOS "
+                 "(default: files in --data-dir)");
   app.add_option("--web-dir", config.web_dir, "Static files of the web page")->capture_default_str();
   app.add_option("--max-header-bytes", config.max_header_bytes, "Request header limit")->capture_default_str();
   app.add_option("--max-form-bytes", config.max_form_bytes, "POST /videos body limit")->capture_default_str();

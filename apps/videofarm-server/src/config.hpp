@@ -13,6 +13,7 @@ struct Config {
   std::uint16_t listen_port = 8090;
   std::filesystem::path data_dir;
   std::string database;  // empty: SQLite in data_dir; "postgresql://..." for libpq
+  std::string blob_store;  // empty: files in data_dir; "rados://POOL?conf=PATH&id=CLIENT" for Ceph
   std::filesystem::path web_dir;
 
   std::size_t max_header_bytes = 16 * 1024;
