@@ -43,8 +43,6 @@ CephCluster::CephCluster() {
                        << "ms bind msgr2 = false\n"
                        << "auth cluster required = none\nauth service required = none\nauth client required = none\n"
                        << "run dir = " << (dir / "run").string() << "\n"
-                       << "admin socket = " << (dir / "run").string() << "/$name.asok\n"
-                       << "log file = " << (dir / "log").string() << "/$name.log\n"
                        << "mon data = " << dir.string() << "/mon.$id\n"
                        << "osd data = " << dir.string() << "/osd.$id\n"
                        << "osd objectstore = memstore\n"
@@ -55,7 +53,17 @@ CephCluster::CephCluster() {
                        << "mon allow pool size one = true\nmon allow pool delete = true\n"
                        << "mon data avail warn = 1\nmon data avail crit = 0\n"
                        << "osd crush chooseleaf type = 0\n"
-                       << "[client]\n"
+                       // Placed in the CRUSH map by us, before it starts: the OSD's own placement
+                       // at start-up races with its first monitor map (a command sent with a zero
+                       // fsid is refused, and the OSD gives up).
+                       << "osd crush update on start = false\nosd class update on start = false\n"
+                       << "[mon]\nadmin socket = " << (dir / "run").string() << "/$name.asok\n"
+                       << "log file = " << (dir / "log").string() << "/$name.log\n"
+                       << "[osd]\nadmin socket = " << (dir / "run").string() << "/$name.asok\n"
+                       << "log file = " << (dir / "log").string() << "/$name.log\n"
+                       // Clients (the servers, the ceph and rados tools) share one name: no
+                       // admin socket and no log file of their own.
+                       << "[client]\nadmin socket =\nlog file =\n"
                        << "rados osd op timeout = 8\nrados mon op timeout = 8\nclient mount timeout = 15\n";
   auto run = [&](const std::vector<std::string>& argv, const std::string& what) {
     auto r = runCommand(argv, {}, 60s);
@@ -67,10 +75,13 @@ CephCluster::CephCluster() {
   run({"ceph-mon", "-c", conf_.string(), "--mkfs", "-i", "a", "--monmap", (dir / "monmap").string()}, "ceph-mon --mkfs");
   mon_ = std::make_unique<Process>(
       Process::Options{{"ceph-mon", "-f", "-c", conf_.string(), "-i", "a"}, {}, dir / "mon.out", {}, std::nullopt});
-  auto created = ceph({"osd", "create"});
+  const std::string osd_uuid = randomUuid();
+  auto created = ceph({"osd", "create", osd_uuid});
   if (created.exit_code != 0 || created.out.find('0') == std::string::npos)
     throw std::runtime_error("ceph osd create failed: " + created.out + logs());
-  run({"ceph-osd", "-c", conf_.string(), "-i", "0", "--mkfs"}, "ceph-osd --mkfs");
+  run({"ceph-osd", "-c", conf_.string(), "-i", "0", "--mkfs", "--osd-uuid", osd_uuid}, "ceph-osd --mkfs");
+  auto placed = ceph({"osd", "crush", "add", "osd.0", "1.0", "host=vf", "root=default"});
+  if (placed.exit_code != 0) throw std::runtime_error("ceph osd crush add failed: " + placed.out + logs());
   startOsd();
 }
 
