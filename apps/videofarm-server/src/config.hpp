@@ -28,6 +28,7 @@ struct Config {
   std::chrono::milliseconds read_timeout{30000};   // per read, re-armed for every read
   std::chrono::milliseconds write_timeout{30000};  // per write / per wait for writability
   std::chrono::seconds upload_expiry{24 * 3600};   // resumable uploads left unfinished
+  std::chrono::seconds upload_sweep{60};           // how often expired uploads are removed
 
   // Accounts (docs/videofarm-server.md, "Accounts").
   bool open_registration = false;  // POST /users without an admin's token

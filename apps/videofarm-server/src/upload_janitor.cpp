@@ -12,7 +12,7 @@ void UploadJanitor::start() {
 }
 
 void UploadJanitor::schedule() {
-  timer_.expires_after(std::chrono::seconds(60));
+  timer_.expires_after(app_.config.upload_sweep);
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     sweep();

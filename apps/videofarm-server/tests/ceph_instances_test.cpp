@@ -56,8 +56,9 @@ class CephInstances : public ::testing::Test {
     pool_ = "vf-" + name;
     services->ceph->createPool(pool_);
     services->pg->query("CREATE DATABASE " + name);
-    const std::vector<std::string> args{"--database", services->pg->url(name), "--blob-store",
-                                        services->ceph->blobStoreUrl(pool_)};
+    std::vector<std::string> args{"--database", services->pg->url(name), "--blob-store",
+                                  services->ceph->blobStoreUrl(pool_)};
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     a_ = std::make_unique<ServerProcess>(args);
     b_ = std::make_unique<ServerProcess>(args);
   }
@@ -65,6 +66,7 @@ class CephInstances : public ::testing::Test {
   CephCluster& ceph() { return *services->ceph; }
   std::vector<std::string> objects() { return ceph().objects(pool_); }
 
+  std::vector<std::string> extra_args_;  // for both instances
   std::string pool_;
   TempDir tmp_;
   std::unique_ptr<ServerProcess> a_;
@@ -282,6 +284,39 @@ TEST_F(CephInstances, StoppedOsdMidPutIsA503AndTheUploadResumes) {
   EXPECT_EQ(done.status, 201) << done.body;
   EXPECT_EQ(sha256Bytes(curl({a_->url("/videos/" + id + "/movie")}).body), sha256Bytes(movie));
   EXPECT_EQ(objects().size(), 11u);  // the movie's head and 10 chunks; nothing from the failed attempt
+}
+
+// Instances whose uploads expire after 2 s and which sweep every second.
+class CephExpiry : public CephInstances {
+ protected:
+  CephExpiry() { extra_args_ = {"--upload-expiry-s", "2", "--upload-sweep-s", "1"}; }
+};
+
+std::size_t removedInLog(const std::string& log) {
+  std::size_t total = 0;
+  for (auto at = log.find("removed "); at != std::string::npos; at = log.find("removed ", at + 1)) {
+    auto end = log.find(" expired uploads", at);
+    if (end != std::string::npos && end - at < 20) total += std::stoul(log.substr(at + 8, end - at - 8));
+  }
+  return total;
+}
+
+TEST_F(CephExpiry, AbandonedUploadsAreRemovedOnceWithTheirObjects) {
+  std::string id = createVideo(*a_, "abandoned", false);
+  ferry::test::writeRandomFile(tmp_ / "part", 5 * kMiB, 23);
+  for (int i = 0; i < 3; ++i) {
+    auto created = ietf({"-X", "POST", "-H", "Upload-Complete: ?0", "--data-binary", "@" + (tmp_ / "part").string(),
+                         (i % 2 ? b_ : a_)->url("/videos/" + id + "/movie")});
+    ASSERT_EQ(created.status, 201) << created.body;
+    EXPECT_EQ(created.header("upload-offset"), std::to_string(5 * kMiB));
+  }
+  EXPECT_EQ(objects().size(), 6u);  // two chunks each
+  // Nobody asks for them again: only the sweeps remove them, both instances sweeping every second.
+  ASSERT_TRUE(ferry::test::waitUntil([&] { return objects().empty(); }, 30s)) << ::testing::PrintToString(objects());
+  std::this_thread::sleep_for(1500ms);  // a sweep that raced would have logged by now
+  // Each upload was removed by one sweep of one instance, never twice.
+  EXPECT_EQ(removedInLog(a_->log()) + removedInLog(b_->log()), 3u) << a_->log() << b_->log();
+  EXPECT_EQ(nlohmann::json::parse(curl({b_->url("/videos/" + id)}).body)["upload_state"], "none");
 }
 
 }  // namespace
