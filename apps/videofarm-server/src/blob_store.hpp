@@ -92,8 +92,9 @@ class BlobStore {
   // the store past it were never reported and are dropped.
   virtual ferry::Result<std::unique_ptr<BlobWriter>> openUpload(const std::string& token,
                                                                 std::uint64_t durable_offset) = 0;
-  // An unfinished upload's bytes (never call it for a completed one: its bytes are a movie now).
-  virtual ferry::Result<void> removeUpload(const std::string& token) = 0;
+  // An unfinished upload's bytes. Bytes that became `video_id`'s movie stay (an upload completed
+  // just before a crash kept its record unfinished).
+  virtual ferry::Result<void> removeUpload(const std::string& token, const std::string& video_id) = 0;
 
   // Waits for asynchronous reads still running: at shutdown, before the I/O thread's queue goes,
   // so that no completion posts to it afterwards.

@@ -153,7 +153,8 @@ class LocalBlobStore final : public BlobStore {
     return std::unique_ptr<BlobWriter>(std::move(writer));
   }
 
-  ferry::Result<void> removeUpload(const std::string& token) override {
+  // A completed upload's file was renamed into place: nothing is left under its name.
+  ferry::Result<void> removeUpload(const std::string& token, const std::string&) override {
     if (::unlink(storage_.uploadPath(token).c_str()) != 0 && errno != ENOENT)
       return tl::unexpected(ferry::files::errnoError(errno, "remove " + storage_.uploadPath(token).string()));
     return {};

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <deque>
 
+#include <spdlog/spdlog.h>
+
 #include "rados_objects.hpp"
 #include "storage.hpp"
 
@@ -93,7 +95,9 @@ class RadosWriter final : public BlobWriter {
 
   ~RadosWriter() override {
     drain();
-    if (!upload_ && !committed_) (void)rados::removeChunks(io_, prefix_, 0, chunksFor(size_));
+    if (upload_ || committed_) return;
+    if (auto r = rados::removeChunks(io_, prefix_, 0, chunksFor(size_)); !r)
+      spdlog::warn("an unfinished blob's chunks {}.* stay in the pool: {}", prefix_, r.error().describe());
   }
 
   ferry::Result<void> write(std::string_view bytes) override {
@@ -248,7 +252,10 @@ class RadosBlobStore final : public BlobStore {
     return std::unique_ptr<BlobWriter>(std::make_unique<RadosWriter>(pool_->io(), prefix, offset, true));
   }
 
-  ferry::Result<void> removeUpload(const std::string& token) override {
+  ferry::Result<void> removeUpload(const std::string& token, const std::string& video_id) override {
+    auto movie = rados::readHead(pool_->io(), rados::headName(video_id, BlobKind::Movie));
+    if (!movie) return tl::unexpected(movie.error());
+    if (*movie && (*movie)->prefix == uploadPrefix(token)) return {};  // its chunks are the movie now
     return rados::removeChunks(pool_->io(), uploadPrefix(token), 0, std::nullopt);
   }
 

@@ -157,7 +157,7 @@ HttpResult<UploadRecord> createUpload(App& app, const std::string& video_id, con
   if (auto r = app.blobs->createUpload(record.token); !r)
     return tl::unexpected(storeProblem(r.error(), "create the upload"));
   if (auto r = app.catalog->createUpload(record); !r) {
-    (void)app.blobs->removeUpload(record.token);
+    (void)app.blobs->removeUpload(record.token, video_id);
     return tl::unexpected(catalogProblem(r.error()));
   }
   return record;
@@ -169,7 +169,7 @@ namespace {
 HttpResult<void> dropUpload(App& app, const UploadRecord& upload) {
   if (auto r = app.catalog->removeUpload(upload.token); !r) return tl::unexpected(catalogProblem(r.error()));
   if (!upload.complete) {
-    if (auto r = app.blobs->removeUpload(upload.token); !r)
+    if (auto r = app.blobs->removeUpload(upload.token, upload.video_id); !r)
       spdlog::warn("upload {}: its bytes stay in the store: {}", upload.token.substr(0, 8), r.error().describe());
   }
   return {};

@@ -70,7 +70,7 @@ Response deleteVideo(App& app, const std::string& id) {
     spdlog::warn("video {} deleted; its blobs stay in the store: {}", id, r.error().describe());
   for (const auto& upload : *uploads) {
     if (upload.complete) continue;  // its bytes were the movie
-    if (auto r = app.blobs->removeUpload(upload.token); !r)
+    if (auto r = app.blobs->removeUpload(upload.token, id); !r)
       spdlog::warn("video {} deleted; an upload's bytes stay in the store: {}", id, r.error().describe());
   }
   return emptyResponse(http::status::no_content);

@@ -116,7 +116,7 @@ TEST_F(LocalBlobStoreTest, UploadIsCutBackToItsRecordedOffsetAndBecomesTheMovie)
   ASSERT_TRUE(reader);
   EXPECT_EQ(readAll(**reader), movie);
   EXPECT_FALSE(std::filesystem::exists(root_ / "uploads" / token));
-  EXPECT_TRUE(store_->removeUpload(token));  // nothing left to remove is no failure
+  EXPECT_TRUE(store_->removeUpload(token, "fedcba9876543210"));  // nothing left to remove is no failure
 }
 
 TEST_F(LocalBlobStoreTest, RemovingAVideoAndAnUpload) {
@@ -128,7 +128,7 @@ TEST_F(LocalBlobStoreTest, RemovingAVideoAndAnUpload) {
   const std::string token = randomId(kUploadTokenDigits);
   ASSERT_TRUE(store_->createUpload(token));
   ASSERT_TRUE(store_->removeVideo("0123456789abcdef"));
-  ASSERT_TRUE(store_->removeUpload(token));
+  ASSERT_TRUE(store_->removeUpload(token, "fedcba9876543210"));
   EXPECT_FALSE(store_->open("0123456789abcdef", BlobKind::Movie));
   EXPECT_FALSE(store_->open("0123456789abcdef", BlobKind::Thumbnail));
   EXPECT_EQ(entries(root_ / "videos"), 0u);
