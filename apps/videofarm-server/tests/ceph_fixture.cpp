@@ -63,8 +63,7 @@ CephCluster::CephCluster() {
                        << "log file = " << (dir / "log").string() << "/$name.log\n"
                        // Clients (the servers, the ceph and rados tools) share one name: no
                        // admin socket and no log file of their own.
-                       << "[client]\nadmin socket =\nlog file =\n"
-                       << "rados osd op timeout = 8\nrados mon op timeout = 8\nclient mount timeout = 15\n";
+                       << "[client]\nadmin socket =\nlog file =\n";
   auto run = [&](const std::vector<std::string>& argv, const std::string& what) {
     auto r = runCommand(argv, {}, 60s);
     if (r.exit_code != 0) throw std::runtime_error(what + " failed: " + r.out + logs());
@@ -134,8 +133,14 @@ void CephCluster::createPool(const std::string& pool) {
   if (!ready) throw std::runtime_error("the pool " + pool + " does not take objects: " + logs());
 }
 
-std::string CephCluster::blobStoreUrl(const std::string& pool) const {
-  return "rados://" + pool + "?conf=" + conf_.string() + "&id=admin";
+std::string CephCluster::blobStoreUrl(const std::string& pool, int op_timeout_s) const {
+  auto conf = conf_;
+  if (op_timeout_s > 0) {
+    conf = dir_ / ("ceph-timeout-" + std::to_string(op_timeout_s) + ".conf");
+    std::ofstream(conf) << readFile(conf_) << "rados osd op timeout = " << op_timeout_s
+                        << "\nrados mon op timeout = " << op_timeout_s << "\n";
+  }
+  return "rados://" + pool + "?conf=" + conf.string() + "&id=admin";
 }
 
 std::vector<std::string> CephCluster::objects(const std::string& pool) const {

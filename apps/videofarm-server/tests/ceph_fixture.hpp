@@ -27,8 +27,9 @@ class CephCluster {
   const std::filesystem::path& conf() const { return conf_; }
   // A new replicated pool of size 1 (8 placement groups), ready for I/O.
   void createPool(const std::string& pool);
-  // --blob-store for a pool, as the client "admin".
-  std::string blobStoreUrl(const std::string& pool) const;
+  // --blob-store for a pool, as the client "admin". With `op_timeout_s`, through a ceph.conf of its
+  // own that gives the client that operation timeout (the server's default is 30 s).
+  std::string blobStoreUrl(const std::string& pool, int op_timeout_s = 0) const;
   // The pool's object names, sorted.
   std::vector<std::string> objects(const std::string& pool) const;
   // Stops the OSD cleanly (memstore keeps its objects) and waits for it to be gone.

@@ -57,7 +57,7 @@ class CephInstances : public ::testing::Test {
     services->ceph->createPool(pool_);
     services->pg->query("CREATE DATABASE " + name);
     std::vector<std::string> args{"--database", services->pg->url(name), "--blob-store",
-                                  services->ceph->blobStoreUrl(pool_)};
+                                  services->ceph->blobStoreUrl(pool_, op_timeout_s_)};
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     a_ = std::make_unique<ServerProcess>(args);
     b_ = std::make_unique<ServerProcess>(args);
@@ -67,6 +67,7 @@ class CephInstances : public ::testing::Test {
   std::vector<std::string> objects() { return ceph().objects(pool_); }
 
   std::vector<std::string> extra_args_;  // for both instances
+  int op_timeout_s_ = 0;                  // RADOS operation timeout of both (0: the server's 30 s)
   std::string pool_;
   TempDir tmp_;
   std::unique_ptr<ServerProcess> a_;
@@ -199,9 +200,17 @@ TEST_F(CephInstances, ConcurrentAppendsThroughTwoInstancesOneWins) {
   std::string id = createVideo(*a_, "raced", false);
   const std::string movie = randomMovie(tmp_ / "movie", 6 * kMiB, 13);
   const std::string location = createIetfUpload(*a_, id, movie.size());
+  // The first 2 MiB through B, then both race for the rest.
+  const std::uint64_t first = 2 * kMiB;
+  ferry::test::writeFile(tmp_ / "first", movie.substr(0, first));
+  ASSERT_EQ(ietf({"-X", "PATCH", "-H", "Upload-Offset: 0", "-H", "Upload-Complete: ?0", "-H",
+                  "Content-Type: application/partial-upload", "--data-binary", "@" + (tmp_ / "first").string(),
+                  b_->url(location)}).status,
+            204);
   const std::string head = "PATCH " + location + " HTTP/1.1\r\nHost: x\r\nUpload-Draft-Interop-Version: 8\r\n"
-                           "Upload-Offset: 0\r\nUpload-Complete: ?1\r\nContent-Type: application/partial-upload\r\n"
-                           "Expect: 100-continue\r\nContent-Length: " + std::to_string(movie.size()) + "\r\n\r\n";
+                           "Upload-Offset: " + std::to_string(first) + "\r\nUpload-Complete: ?1\r\n"
+                           "Content-Type: application/partial-upload\r\nExpect: 100-continue\r\nContent-Length: " +
+                           std::to_string(movie.size() - first) + "\r\n\r\n";
   // Both headers at once; each server answers 100 Continue only once it holds the upload.
   RawConnection to_a(a_->port());
   RawConnection to_b(b_->port());
@@ -216,16 +225,39 @@ TEST_F(CephInstances, ConcurrentAppendsThroughTwoInstancesOneWins) {
   RawConnection& loser = a_won ? to_b : to_a;
   const std::string lost = (a_won ? from_b : from_a) + loser.readUntil("}", 5s);
   EXPECT_NE(lost.find("HTTP/1.1 409"), std::string::npos) << lost;
-  EXPECT_EQ(headerIn(lost, "Upload-Offset"), "0") << lost;
+  EXPECT_EQ(headerIn(lost, "Upload-Offset"), std::to_string(first)) << lost;
   EXPECT_NE(lost.find("another request is appending"), std::string::npos) << lost;
 
-  winner.send(movie);
+  winner.send(movie.substr(first));
   const std::string won = winner.readUntil("\r\n\r\n", 60s);
   EXPECT_NE(won.find("HTTP/1.1 201"), std::string::npos) << won;
   // The loser asks again: the upload is complete, and the bytes are the winner's.
   auto after = ietf({"-I", (a_won ? b_ : a_)->url(location)});
   EXPECT_EQ(after.header("upload-complete"), "?1");
   EXPECT_EQ(after.header("upload-offset"), std::to_string(movie.size()));
+  EXPECT_EQ(sha256Bytes(curl({a_->url("/videos/" + id + "/movie")}).body), sha256Bytes(movie));
+}
+
+TEST_F(CephInstances, TusUploadContinuesOnTheOtherInstance) {
+  std::string id = createVideo(*a_, "tus", false);
+  const std::string movie = randomMovie(tmp_ / "movie", 5 * kMiB + 777, 29);
+  auto created = curl({"-X", "POST", "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Length: " + std::to_string(movie.size()),
+                       a_->url("/tus/videos/" + id)});
+  ASSERT_EQ(created.status, 201);
+  const std::string location = created.header("location");
+  auto patch = [&](const ServerProcess& server, std::uint64_t from, std::uint64_t to) {
+    ferry::test::writeFile(tmp_ / "piece", movie.substr(from, to - from));
+    return curl({"-X", "PATCH", "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: " + std::to_string(from), "-H",
+                 "Content-Type: application/offset+octet-stream", "--data-binary", "@" + (tmp_ / "piece").string(),
+                 server.url(location)});
+  };
+  EXPECT_EQ(patch(*a_, 0, 3 * kMiB).status, 204);
+  auto offset = curl({"-I", "-H", "Tus-Resumable: 1.0.0", b_->url(location)});
+  EXPECT_EQ(offset.header("upload-offset"), std::to_string(3 * kMiB));
+  EXPECT_EQ(patch(*b_, 0, 1000).status, 409);  // a stale offset, refused with the right one
+  auto done = patch(*b_, 3 * kMiB, movie.size());
+  EXPECT_EQ(done.status, 204);
+  EXPECT_EQ(done.header("upload-offset"), std::to_string(movie.size()));
   EXPECT_EQ(sha256Bytes(curl({a_->url("/videos/" + id + "/movie")}).body), sha256Bytes(movie));
 }
 
@@ -250,7 +282,13 @@ TEST_F(CephInstances, DeleteOnOtherInstanceRemovesTheObjects) {
   EXPECT_EQ(ietf({"-I", a_->url(location)}).status, 404);
 }
 
-TEST_F(CephInstances, StoppedOsdMidPutIsA503AndTheUploadResumes) {
+// Instances that give up on an OSD after 5 s rather than 30.
+class CephShortTimeout : public CephInstances {
+ protected:
+  CephShortTimeout() { op_timeout_s_ = 5; }
+};
+
+TEST_F(CephShortTimeout, StoppedOsdMidPutIsA503AndTheUploadResumes) {
   std::string id = createVideo(*a_, "osd stops", false);
   const std::string movie = randomMovie(tmp_ / "movie", 40 * kMiB, 19);
   // An IETF upload in one PUT (Upload-Complete: ?1): the 104 names it before the body goes.
