@@ -53,6 +53,8 @@ HttpResult<std::unique_ptr<UploadAppender>> UploadAppender::open(App& app, const
   if (!record) return tl::unexpected(catalogProblem(record.error()));
   if (!*record) return problem(http::status::not_found, "no such upload (finished, cancelled or expired)");
   auto blob = app.blobs->openUpload(token, (*record)->offset);
+  if (!blob && blob.error().is(ferry::errc::not_found))
+    return problem(http::status::not_found, "the upload's data is gone; start a new upload");
   if (!blob) return tl::unexpected(storeProblem(blob.error(), "reopen the upload"));
   return std::unique_ptr<UploadAppender>(
       new UploadAppender(app, std::move(**record), std::move(*lock), std::move(*blob)));
