@@ -12,6 +12,8 @@ PACKAGES=(
   libcurl4-openssl-dev libsqlite3-dev libboost1.81-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libsystemd-dev
+  # the VideoFarm server's Ceph RADOS blob store (librados), and a single-node cluster for its tests
+  librados-dev ceph-mon ceph-osd
   # accounts in the VideoFarm server: Argon2id password hashes, BLAKE2b token digests
   libsodium-dev
   # real peers for tests and benchmarks

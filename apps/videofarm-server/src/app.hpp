@@ -1,5 +1,6 @@
 #pragma once
-// What every connection shares: settings, the catalogue and the files. Used on the one I/O thread.
+// What every connection shares: settings, the catalogue and the blob store. Used on the one I/O
+// thread (the media worker reads blobs from its own).
 
 #include <memory>
 #include <map>
@@ -8,7 +9,7 @@
 #include "account_catalog.hpp"
 #include "config.hpp"
 #include "login_limiter.hpp"
-#include "storage.hpp"
+#include "blob_store.hpp"
 #include "video_catalog.hpp"
 
 namespace vf {
@@ -20,7 +21,7 @@ struct App {
   Config config;
   std::unique_ptr<VideoCatalog> catalog;
   std::unique_ptr<AccountCatalog> accounts;
-  Storage storage;
+  std::unique_ptr<BlobStore> blobs;  // movies, thumbnails, uploads in progress
   LoginLimiter login_limiter;
   std::size_t connections = 0;
   // Resumable uploads with a request appending right now (one appender at a time per upload);
@@ -29,11 +30,11 @@ struct App {
   // Makes thumbnails and reads media facts off the I/O thread; set by main (none in a unit test).
   MediaWorker* media = nullptr;
 
-  App(Config c, std::unique_ptr<VideoCatalog> cat, std::unique_ptr<AccountCatalog> acc)
+  App(Config c, std::unique_ptr<VideoCatalog> cat, std::unique_ptr<AccountCatalog> acc, std::unique_ptr<BlobStore> b)
       : config(std::move(c)),
         catalog(std::move(cat)),
         accounts(std::move(acc)),
-        storage(config.data_dir),
+        blobs(std::move(b)),
         login_limiter(config.login_max_failures, config.login_lockout) {}
 };
 

@@ -110,12 +110,13 @@ class PostgresCatalog final : public VideoCatalog {
     return std::optional<UploadRecord>(readUpload(r->get(), 0));
   }
 
-  Result<void> updateUpload(const UploadRecord& u) override {
-    auto r = exec("UPDATE uploads SET offset_bytes = $1, length = $2, expires_at_ms = $3, complete = $4 WHERE token = $5",
+  Result<bool> updateUpload(const UploadRecord& u, std::uint64_t expected_offset) override {
+    auto r = exec("UPDATE uploads SET offset_bytes = $1, length = $2, expires_at_ms = $3, complete = $4 "
+                  "WHERE token = $5 AND offset_bytes = $6",
                   {std::to_string(u.offset), optionalParam(u.length), std::to_string(u.expires_at_ms),
-                   std::string(u.complete ? "true" : "false"), u.token});
+                   std::string(u.complete ? "true" : "false"), u.token, std::to_string(expected_offset)});
     if (!r) return tl::unexpected(r.error());
-    return {};
+    return pg::changedRows(r->get());
   }
 
   Result<void> removeUpload(const std::string& token) override {
@@ -125,15 +126,32 @@ class PostgresCatalog final : public VideoCatalog {
   }
 
   Result<std::vector<UploadRecord>> expiredUploads(std::int64_t now) override {
-    auto r = exec(std::string("SELECT ") + kUploadColumns + " FROM uploads WHERE expires_at_ms <= $1",
-                  {std::to_string(now)});
+    return selectUploads("WHERE expires_at_ms <= $1", std::to_string(now));
+  }
+
+  Result<std::vector<UploadRecord>> uploadsOf(const std::string& video_id) override {
+    return selectUploads("WHERE video_id = $1", video_id);
+  }
+
+  // A session advisory lock per upload, keyed by the token's first 60 bits (random: a collision
+  // only makes one request wait for another's).
+  Result<std::unique_ptr<CatalogLock>> lockUpload(const std::string& token) override {
+    return pg::AdvisoryLock::tryTake(*conn_, std::to_string(std::stoull(token.substr(0, 15), nullptr, 16)));
+  }
+
+  Result<std::unique_ptr<CatalogLock>> lockExpirySweep() override {
+    return pg::AdvisoryLock::tryTake(*conn_, pg::kExpirySweepLock);
+  }
+
+ private:
+  Result<std::vector<UploadRecord>> selectUploads(const std::string& where, const std::string& param) {
+    auto r = exec(std::string("SELECT ") + kUploadColumns + " FROM uploads " + where, {param});
     if (!r) return tl::unexpected(r.error());
     std::vector<UploadRecord> out;
     for (int i = 0; i < PQntuples(r->get()); ++i) out.push_back(readUpload(r->get(), i));
     return out;
   }
 
- private:
   static Video readVideo(PGresult* r, int i) {
     Video v;
     v.id = text(r, i, 0);

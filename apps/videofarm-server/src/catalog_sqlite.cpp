@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <set>
 
 #include "sqlite_statement.hpp"
 #include "video_catalog.hpp"
@@ -20,6 +21,9 @@ constexpr const char* kSqliteVideoColumns =
     "v.id, v.title, v.description, v.created_at_ms, v.thumbnail_type, v.movie_size, v.movie_type, "
     "v.movie_duration, EXISTS(SELECT 1 FROM uploads u WHERE u.video_id = v.id AND u.complete = 0), "
     "v.owner_id, v.width, v.height, v.video_codec, v.audio_codec";
+
+constexpr const char* kSqliteUploadColumns =
+    "token, video_id, protocol, length, offset_bytes, expires_at_ms, metadata, complete";
 
 Video readVideo(const Statement& s) {
   Video v;
@@ -154,9 +158,8 @@ class SqliteCatalog final : public VideoCatalog {
   }
 
   Result<std::optional<UploadRecord>> findUpload(const std::string& token) override {
-    Statement s(db_.get(),
-                "SELECT token, video_id, protocol, length, offset_bytes, expires_at_ms, metadata, complete FROM uploads "
-                "WHERE token = ?");
+    std::string sql = std::string("SELECT ") + kSqliteUploadColumns + " FROM uploads WHERE token = ?";
+    Statement s(db_.get(), sql.c_str());
     if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare find upload"));
     s.bind(1, token);
     int rc = s.step();
@@ -165,14 +168,16 @@ class SqliteCatalog final : public VideoCatalog {
     return std::optional<UploadRecord>(readUpload(s));
   }
 
-  Result<void> updateUpload(const UploadRecord& u) override {
+  Result<bool> updateUpload(const UploadRecord& u, std::uint64_t expected_offset) override {
     Statement s(db_.get(),
-                "UPDATE uploads SET offset_bytes = ?, length = ?, expires_at_ms = ?, complete = ? WHERE token = ?");
+                "UPDATE uploads SET offset_bytes = ?, length = ?, expires_at_ms = ?, complete = ? "
+                "WHERE token = ? AND offset_bytes = ?");
     if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare update upload"));
     s.bind(1, static_cast<std::int64_t>(u.offset)).bindOptional(2, u.length).bind(3, u.expires_at_ms);
     s.bind(4, static_cast<std::int64_t>(u.complete ? 1 : 0)).bind(5, u.token);
+    s.bind(6, static_cast<std::int64_t>(expected_offset));
     if (s.step() != SQLITE_DONE) return tl::unexpected(dbError(db_.get(), "update upload"));
-    return {};
+    return sqlite3_changes(db_.get()) > 0;
   }
 
   Result<void> removeUpload(const std::string& token) override {
@@ -184,22 +189,50 @@ class SqliteCatalog final : public VideoCatalog {
   }
 
   Result<std::vector<UploadRecord>> expiredUploads(std::int64_t now) override {
-    Statement s(db_.get(),
-                "SELECT token, video_id, protocol, length, offset_bytes, expires_at_ms, metadata, complete FROM uploads "
-                "WHERE expires_at_ms <= ?");
-    if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare expired uploads"));
-    s.bind(1, now);
+    return selectUploads("WHERE expires_at_ms <= ?", [now](Statement& s) { s.bind(1, now); });
+  }
+
+  Result<std::vector<UploadRecord>> uploadsOf(const std::string& video_id) override {
+    return selectUploads("WHERE video_id = ?", [&video_id](Statement& s) { s.bind(1, video_id); });
+  }
+
+  Result<std::unique_ptr<CatalogLock>> lockUpload(const std::string& token) override { return lock("upload " + token); }
+  Result<std::unique_ptr<CatalogLock>> lockExpirySweep() override { return lock("expiry sweep"); }
+
+ private:
+  // One process per SQLite file: the locks are this process's.
+  class ProcessLock final : public CatalogLock {
+   public:
+    ProcessLock(std::set<std::string>& held, std::string key) : held_(held), key_(std::move(key)) {}
+    ~ProcessLock() override { held_.erase(key_); }
+
+   private:
+    std::set<std::string>& held_;
+    std::string key_;
+  };
+
+  Result<std::unique_ptr<CatalogLock>> lock(std::string key) {
+    if (!locks_.insert(key).second) return std::unique_ptr<CatalogLock>();
+    return std::unique_ptr<CatalogLock>(std::make_unique<ProcessLock>(locks_, std::move(key)));
+  }
+
+  template <class Bind>
+  Result<std::vector<UploadRecord>> selectUploads(const std::string& where, Bind bind) {
+    std::string sql = std::string("SELECT ") + kSqliteUploadColumns + " FROM uploads " + where;
+    Statement s(db_.get(), sql.c_str());
+    if (!s.ok()) return tl::unexpected(dbError(db_.get(), "prepare select uploads"));
+    bind(s);
     std::vector<UploadRecord> out;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) out.push_back(readUpload(s));
-    if (rc != SQLITE_DONE) return tl::unexpected(dbError(db_.get(), "expired uploads"));
+    if (rc != SQLITE_DONE) return tl::unexpected(dbError(db_.get(), "select uploads"));
     return out;
   }
 
- private:
   bool exec(const char* sql) { return sqlite::execScript(db_.get(), sql); }
 
   std::unique_ptr<sqlite3, DbCloser> db_;
+  std::set<std::string> locks_;  // declared after db_: the locks go first
 };
 
 }  // namespace

@@ -37,12 +37,16 @@ Config parseCommandLine(int argc, char** argv) {
   long read_ms = config.read_timeout.count();
   long write_ms = config.write_timeout.count();
   long expiry_s = config.upload_expiry.count();
+  long sweep_s = config.upload_sweep.count();
   config.web_dir = defaultWebDir();
 
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   app.add_option("--data-dir", config.data_dir, "Directory for the catalogue, movies and thumbnails")->required();
   app.add_option("--database", config.database,
                  "postgresql://... to keep the catalogue in PostgreSQL (default: SQLite in --data-dir)");
+  app.add_option("--blob-store", config.blob_store,
+                 "rados://POOL?conf=/etc/ceph/ceph.conf&id=CLIENT to keep movies and thumbnails in Ceph RADOS "
+                 "(default: files in --data-dir)");
   app.add_option("--web-dir", config.web_dir, "Static files of the web page")->capture_default_str();
   app.add_option("--max-header-bytes", config.max_header_bytes, "Request header limit")->capture_default_str();
   app.add_option("--max-form-bytes", config.max_form_bytes, "POST /videos body limit")->capture_default_str();
@@ -54,6 +58,9 @@ Config parseCommandLine(int argc, char** argv) {
   app.add_option("--read-timeout-ms", read_ms, "Idle limit of each read")->capture_default_str();
   app.add_option("--write-timeout-ms", write_ms, "Idle limit of each write")->capture_default_str();
   app.add_option("--upload-expiry-s", expiry_s, "Lifetime of unfinished resumable uploads")->capture_default_str();
+  app.add_option("--upload-sweep-s", sweep_s, "How often expired uploads are removed (one instance at a time)")
+      ->check(CLI::Range(1L, 86400L))
+      ->capture_default_str();
   long lockout_s = config.login_lockout.count();
   app.add_flag("--open-registration", config.open_registration, "Anyone may create an account (POST /users)");
   app.add_flag("--private", config.private_library, "Reading the library needs a token too");
@@ -75,6 +82,7 @@ Config parseCommandLine(int argc, char** argv) {
   config.read_timeout = std::chrono::milliseconds(read_ms);
   config.write_timeout = std::chrono::milliseconds(write_ms);
   config.upload_expiry = std::chrono::seconds(expiry_s);
+  config.upload_sweep = std::chrono::seconds(sweep_s);
   config.login_lockout = std::chrono::seconds(lockout_s);
   return config;
 }

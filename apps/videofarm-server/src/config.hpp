@@ -13,6 +13,7 @@ struct Config {
   std::uint16_t listen_port = 8090;
   std::filesystem::path data_dir;
   std::string database;  // empty: SQLite in data_dir; "postgresql://..." for libpq
+  std::string blob_store;  // empty: files in data_dir; "rados://POOL?conf=PATH&id=CLIENT" for Ceph
   std::filesystem::path web_dir;
 
   std::size_t max_header_bytes = 16 * 1024;
@@ -27,6 +28,7 @@ struct Config {
   std::chrono::milliseconds read_timeout{30000};   // per read, re-armed for every read
   std::chrono::milliseconds write_timeout{30000};  // per write / per wait for writability
   std::chrono::seconds upload_expiry{24 * 3600};   // resumable uploads left unfinished
+  std::chrono::seconds upload_sweep{60};           // how often expired uploads are removed
 
   // Accounts (docs/videofarm-server.md, "Accounts").
   bool open_registration = false;  // POST /users without an admin's token

@@ -1,6 +1,8 @@
 #pragma once
-// Opening a stored movie with libavformat, as media_probe.cpp and media_analysis.cpp both do:
-// RAII for the context, and the probe-size bound that keeps garbage cheap.
+// Opening a stored movie with libavformat, as media_probe.cpp and media_analysis.cpp both do: the
+// bytes come through the blob store (a custom AVIOContext over a BlobReader, so the movie may be
+// a local file or RADOS objects), RAII for the contexts, and the probe-size bound that keeps
+// garbage cheap.
 #ifdef VF_HAVE_LIBAVFORMAT
 
 extern "C" {
@@ -8,35 +10,42 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
-#include <filesystem>
 #include <memory>
+
+#include "blob_store.hpp"
 
 namespace vf {
 
-struct FormatInputCloser {
-  void operator()(AVFormatContext* ctx) const { avformat_close_input(&ctx); }
-};
-using FormatInput = std::unique_ptr<AVFormatContext, FormatInputCloser>;
+class FormatInput {
+ public:
+  // The movie opened and its streams read; empty when libavformat cannot (the log stays quiet: a
+  // client's garbage must not fill it). `movie` must outlive the FormatInput.
+  //
+  // How much of the file libavformat may read to recognise its container: its default, 1 MiB,
+  // took 55-80 ms on a file it cannot recognise (random bytes); every container a browser plays
+  // (MP4, QuickTime, WebM/Matroska, Ogg, MPEG-TS) is recognised from its first few KiB, and 32 KiB
+  // cuts a failed probe to ~2 ms.
+  static FormatInput open(BlobReader& movie);
 
-// The movie opened and its streams read; null when libavformat cannot (the log stays quiet: a
-// client's garbage must not fill it).
-//
-// How much of the file libavformat may read to recognise its container: its default, 1 MiB, took
-// 55-80 ms on a file it cannot recognise (random bytes); every container a browser plays (MP4,
-// QuickTime, WebM/Matroska, Ogg, MPEG-TS) is recognised from its first few KiB, and 32 KiB cuts a
-// failed probe to ~2 ms.
-inline FormatInput openFormatInput(const std::filesystem::path& movie) {
-  av_log_set_level(AV_LOG_QUIET);
-  AVDictionary* options = nullptr;
-  av_dict_set(&options, "formatprobesize", "32768", 0);
-  AVFormatContext* raw = nullptr;
-  const int opened = avformat_open_input(&raw, movie.c_str(), nullptr, &options);
-  av_dict_free(&options);  // what avformat did not take
-  if (opened != 0) return nullptr;
-  FormatInput ctx(raw);
-  if (avformat_find_stream_info(ctx.get(), nullptr) < 0) return nullptr;
-  return ctx;
-}
+  FormatInput(FormatInput&& other) noexcept;
+  FormatInput& operator=(FormatInput&&) = delete;
+  ~FormatInput();
+
+  explicit operator bool() const { return ctx_ != nullptr; }
+  AVFormatContext* get() const { return ctx_; }
+  AVFormatContext* operator->() const { return ctx_; }
+
+ private:
+  struct Cursor {
+    BlobReader* reader = nullptr;
+    std::uint64_t position = 0;
+  };
+  FormatInput() = default;
+
+  std::unique_ptr<Cursor> cursor_;  // AVIO's opaque pointer: stays put when the FormatInput moves
+  AVIOContext* io_ = nullptr;
+  AVFormatContext* ctx_ = nullptr;
+};
 
 }  // namespace vf
 

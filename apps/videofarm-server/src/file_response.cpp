@@ -12,16 +12,6 @@
 namespace vf {
 namespace {
 
-// Size, modification time (ns) and inode: a replaced movie (new inode) always gets a new tag.
-std::string strongEtag(const struct stat& st) {
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "\"%llx-%llx-%llx\"", static_cast<unsigned long long>(st.st_size),
-                static_cast<unsigned long long>(st.st_mtim.tv_sec) * 1000000000ull +
-                    static_cast<unsigned long long>(st.st_mtim.tv_nsec),
-                static_cast<unsigned long long>(st.st_ino));
-  return buf;
-}
-
 // If-None-Match uses the weak comparison (RFC 9110 §13.1.2).
 bool noneMatchHits(std::string_view header, const std::string& etag) {
   header = trimOws(header);
@@ -53,17 +43,19 @@ void setValidators(Response& r, const std::string& etag, std::time_t mtime, cons
   if (!o.cache_control.empty()) r.header.set(http::field::cache_control, o.cache_control);
 }
 
-}  // namespace
 
-Response fileResponse(const RequestHeader& req, const std::filesystem::path& path, const FileResponseOptions& o) {
-  ferry::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat st{};
-  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
-    return errorResponse({http::status::not_found, "the file is not there (yet)", {}});
-  const auto size = static_cast<std::uint64_t>(st.st_size);
-  const std::time_t mtime = st.st_mtim.tv_sec;
-  const std::string etag = strongEtag(st);
-  const bool head = req.method() == http::verb::head;
+struct ByteSpan {
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
+// The answer's status and headers for a representation with these validators; `span` is set to
+// the bytes to send (none for 304, 416 and HEAD).
+Response conditionalResponse(const RequestHeader& req, const BlobInfo& info, const FileResponseOptions& o,
+                             std::optional<ByteSpan>& span) {
+  const std::uint64_t size = info.size;
+  const std::time_t mtime = info.last_modified;
+  const std::string& etag = info.etag;
 
   auto inm = req.find(http::field::if_none_match);
   auto ims = req.find(http::field::if_modified_since);
@@ -100,22 +92,49 @@ Response fileResponse(const RequestHeader& req, const std::filesystem::path& pat
   r.header.set(http::field::content_type, o.content_type);
   if (o.ranges) r.header.set(http::field::accept_ranges, "bytes");
   setValidators(r, etag, mtime, o);
-  FileSpan span{std::move(fd), 0, size};
+  ByteSpan body{0, size};
   if (range.kind == RangeDecision::Kind::Partial) {
     r.header.result(http::status::partial_content);
     r.header.set(http::field::content_range, "bytes " + std::to_string(range.first) + "-" +
                                                  std::to_string(range.last) + "/" + std::to_string(size));
-    span.offset = range.first;
-    span.length = range.length();
+    body = {range.first, range.length()};
   } else {
     r.header.result(http::status::ok);
   }
-  if (head) {
+  if (req.method() == http::verb::head) {
     r.head_only = true;
-    r.header.set(http::field::content_length, std::to_string(span.length));
+    r.header.set(http::field::content_length, std::to_string(body.length));
   } else {
-    r.file = std::move(span);
+    span = body;
   }
+  return r;
+}
+
+}  // namespace
+
+Response fileResponse(const RequestHeader& req, const std::filesystem::path& path, const FileResponseOptions& o) {
+  ferry::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st{};
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+    return errorResponse({http::status::not_found, "the file is not there (yet)", {}});
+  std::optional<ByteSpan> span;
+  Response r = conditionalResponse(req, localBlobInfo(st), o, span);
+  if (span) r.file = FileSpan{std::move(fd), span->offset, span->length};
+  return r;
+}
+
+Response blobResponse(const RequestHeader& req, std::shared_ptr<BlobReader> blob, const FileResponseOptions& o) {
+  std::optional<ByteSpan> span;
+  Response r = conditionalResponse(req, blob->info(), o, span);
+  if (!span) return r;
+  if (blob->fd() >= 0) {
+    // A local file: a descriptor of its own, so that sendfile(2) needs no reader.
+    ferry::UniqueFd fd(::fcntl(blob->fd(), F_DUPFD_CLOEXEC, 0));
+    if (!fd) return errorResponse({http::status::service_unavailable, "too many open files; try again shortly", {}});
+    r.file = FileSpan{std::move(fd), span->offset, span->length};
+    return r;
+  }
+  r.blob = BlobSpan{std::move(blob), span->offset, span->length};
   return r;
 }
 

@@ -189,10 +189,12 @@ void HttpSession::respond(Response r) {
   r.header.version(11);
   stream_.expires_after(app_.config.write_timeout);
   auto done = [self = shared_from_this(), close](beast::error_code ec, std::size_t) { self->onWritten(ec, close); };
-  if (r.file || r.head_only || hasNoBodyStatus(code)) {
+  if (r.file || r.blob || r.head_only || hasNoBodyStatus(code)) {
     if (r.file) r.header.set(http::field::content_length, std::to_string(r.file->length));
+    if (r.blob) r.header.set(http::field::content_length, std::to_string(r.blob->length));
     if (hasNoBodyStatus(code)) r.header.erase(http::field::content_length);
     pending_file_ = std::move(r.file);
+    pending_blob_ = std::move(r.blob);
     auto msg = std::make_shared<http::response<http::empty_body>>(std::move(r.header));
     msg->keep_alive(!close);
     in_flight_ = msg;
@@ -209,20 +211,28 @@ void HttpSession::onWritten(beast::error_code ec, bool close) {
   in_flight_.reset();
   if (ec) {
     pending_file_.reset();
+    pending_blob_.reset();
     return closeNow();
   }
+  // The body after the header: the sender keeps its own deadline per write.
+  auto sent = [self = shared_from_this(), close](boost::system::error_code sec) {
+    if (sec) {
+      spdlog::debug("sending a body: {}", sec.message());
+      return self->closeNow();
+    }
+    self->onWritten({}, close);
+  };
   if (pending_file_) {
     FileSpan span = std::move(*pending_file_);
     pending_file_.reset();
-    stream_.expires_never();  // the sender keeps its own deadline per wait
-    return sendFileAsync(stream_.socket(), std::move(span), app_.config.write_timeout,
-                         [self = shared_from_this(), close](boost::system::error_code sec) {
-                           if (sec) {
-                             spdlog::debug("sendfile: {}", sec.message());
-                             return self->closeNow();
-                           }
-                           self->onWritten({}, close);
-                         });
+    stream_.expires_never();
+    return sendFileAsync(stream_.socket(), std::move(span), app_.config.write_timeout, std::move(sent));
+  }
+  if (pending_blob_) {
+    BlobSpan span = std::move(*pending_blob_);
+    pending_blob_.reset();
+    stream_.expires_never();
+    return sendBlobAsync(stream_.socket(), std::move(span), app_.config.write_timeout, std::move(sent));
   }
   if (close) return lingerThenClose();
   readHeader();

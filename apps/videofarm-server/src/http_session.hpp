@@ -47,6 +47,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::vector<char> body_buffer_;
   std::shared_ptr<void> in_flight_;  // the message being written
   std::optional<FileSpan> pending_file_;
+  std::optional<BlobSpan> pending_blob_;
   bool keep_alive_ = false;
   std::uint64_t linger_drained_ = 0;
   std::uint64_t raw_body_left_ = 0;  // bytes of a Content-Length body not yet read

@@ -15,7 +15,7 @@ Response jsonResponse(http::status status, const std::string& json_text) {
 
 Response errorResponse(const Problem& p) {
   Response r = jsonResponse(p.status, nlohmann::json{{"error", p.message}}.dump());
-  for (const auto& [field, value] : p.headers) r.header.set(field, value);
+  for (const auto& h : p.headers) r.header.set(h.name, h.value);
   return r;
 }
 

@@ -2,6 +2,7 @@
 // What the HTTP session and the route handlers exchange.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,19 +27,37 @@ struct FileSpan {
   std::uint64_t length = 0;
 };
 
+class BlobReader;
+
+// A part of a blob that is not a local file (RADOS), read piece by piece and written after the header.
+struct BlobSpan {
+  std::shared_ptr<BlobReader> reader;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
 struct Response {
   ResponseHeader header;
   std::string body;
   std::optional<FileSpan> file;  // body from a file instead of `body`
+  std::optional<BlobSpan> blob;  // body from the blob store instead of `body`
   bool head_only = false;        // HEAD: Content-Length is set by the handler, no body is sent
   bool close = false;            // close the connection after this response
+};
+
+// A header field of an answer, named by Beast's enum or (fields it does not know) by its name.
+struct HeaderField {
+  HeaderField(http::field f, std::string v) : name(http::to_string(f)), value(std::move(v)) {}
+  HeaderField(std::string n, std::string v) : name(std::move(n)), value(std::move(v)) {}
+  std::string name;
+  std::string value;
 };
 
 // A failure with the status it answers with; the body is {"error": message}.
 struct Problem {
   http::status status = http::status::bad_request;
   std::string message;
-  std::vector<std::pair<http::field, std::string>> headers;  // e.g. Allow for 405
+  std::vector<HeaderField> headers;  // e.g. Allow for 405, Upload-Offset for a busy upload's 409
 };
 
 template <class T>

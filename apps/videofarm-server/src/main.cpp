@@ -1,4 +1,5 @@
 // videofarm-server --listen 127.0.0.1:PORT --data-dir DIR [--database postgresql://...]
+//                  [--blob-store rados://POOL?conf=PATH&id=CLIENT]
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,6 +22,12 @@ std::unique_ptr<vf::VideoCatalog> openCatalog(const vf::Config& config) {
                      : vf::openPostgresCatalog(config.database);
   if (!catalog) throw std::runtime_error(catalog.error().describe());
   return std::move(*catalog);
+}
+
+std::unique_ptr<vf::BlobStore> openBlobs(const vf::Config& config) {
+  auto blobs = vf::openBlobStore(config.blob_store, config.data_dir.string());
+  if (!blobs) throw std::runtime_error(blobs.error().message);
+  return std::move(*blobs);
 }
 
 std::unique_ptr<vf::AccountCatalog> openAccounts(const vf::Config& config) {
@@ -57,15 +64,17 @@ int main(int argc, char** argv) {
       auto accounts = openAccounts(config);
       return createUser(*accounts, config.create_user);
     }
-    vf::App app(config, openCatalog(config), openAccounts(config));
+    auto blobs = openBlobs(config);  // first: a malformed --blob-store is refused before anything opens
+    vf::App app(config, openCatalog(config), openAccounts(config), std::move(blobs));
 
     boost::asio::io_context ioc{1};
     auto address = boost::asio::ip::make_address(config.listen_host);
     auto listener = std::make_shared<vf::Listener>(ioc, boost::asio::ip::tcp::endpoint(address, config.listen_port), app);
     listener->run();
     auto endpoint = listener->localEndpoint();
-    spdlog::info("videofarm-server listening on http://{}:{}/ (data in {}, catalogue {})", endpoint.address().to_string(),
-                 endpoint.port(), config.data_dir.string(), config.database.empty() ? "SQLite" : "PostgreSQL");
+    spdlog::info("videofarm-server listening on http://{}:{}/ (data in {}, catalogue {}, blobs in {})",
+                 endpoint.address().to_string(), endpoint.port(), config.data_dir.string(),
+                 config.database.empty() ? "SQLite" : "PostgreSQL", app.blobs->describe());
 
     vf::MediaWorker media(ioc.get_executor(), app);
     app.media = &media;
@@ -80,6 +89,7 @@ int main(int argc, char** argv) {
     });
     ::signal(SIGPIPE, SIG_IGN);  // sendfile on a closed socket must return EPIPE, not kill us
     ioc.run();
+    app.blobs->drain();
     return 0;
   } catch (const std::exception& e) {
     spdlog::critical("videofarm-server cannot start: {}", e.what());

@@ -170,9 +170,9 @@ std::optional<std::string> thumbnailOf(AVFormatContext* input, int max_width, st
 
 }  // namespace
 
-MediaAnalysis analyzeMovie(const std::filesystem::path& movie, int max_width) {
+MediaAnalysis analyzeMovie(BlobReader& movie, int max_width) {
   MediaAnalysis result;
-  FormatInput input = openFormatInput(movie);
+  FormatInput input = FormatInput::open(movie);
   if (!input) {
     result.failure = "not a movie ffmpeg can read";
     return result;
@@ -182,7 +182,7 @@ MediaAnalysis analyzeMovie(const std::filesystem::path& movie, int max_width) {
   return result;
 }
 #else
-MediaAnalysis analyzeMovie(const std::filesystem::path&, int) {
+MediaAnalysis analyzeMovie(BlobReader&, int) {
   MediaAnalysis result;
   result.failure = "this build has no libavcodec/libswscale";
   return result;

@@ -3,10 +3,10 @@
 // thumbnail from a frame about 10% in, scaled to at most 320 pixels wide and encoded as PNG.
 // Slow (tens of milliseconds, more for big frames): run off the I/O thread (media_worker.hpp).
 
-#include <filesystem>
 #include <optional>
 #include <string>
 
+#include "blob_store.hpp"
 #include "video_catalog.hpp"
 
 namespace vf {
@@ -19,6 +19,6 @@ struct MediaAnalysis {
   std::string failure;                       // why there is no thumbnail (for the log)
 };
 
-MediaAnalysis analyzeMovie(const std::filesystem::path& movie, int max_width = kThumbnailMaxWidth);
+MediaAnalysis analyzeMovie(BlobReader& movie, int max_width = kThumbnailMaxWidth);
 
 }  // namespace vf

@@ -1,32 +1,20 @@
 #include "media_worker.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "app.hpp"
-#include "common/files.hpp"
 
 namespace vf {
 namespace {
 
-// The PNG to tmp/, synced, so that its rename into place is all the I/O thread does.
-ferry::Result<std::filesystem::path> writeThumbnail(const Storage& storage, const std::string& png) {
-  auto path = storage.tmpDir() / (randomId(kUploadTokenDigits) + ".png");
-  ferry::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (!fd) return tl::unexpected(ferry::files::errnoError(errno, "create " + path.string()));
-  if (auto r = ferry::files::writeAll(fd.get(), png, 0, path); !r) {
-    ::unlink(path.c_str());
-    return tl::unexpected(r.error());
-  }
-  if (::fdatasync(fd.get()) != 0) {
-    auto err = ferry::files::errnoError(errno, "fdatasync " + path.string());
-    ::unlink(path.c_str());
-    return tl::unexpected(err);
-  }
-  return path;
+// The PNG as a new blob, durable, so that committing it is all the I/O thread does.
+ferry::Result<std::shared_ptr<BlobWriter>> writeThumbnail(BlobStore& blobs, const std::string& png) {
+  auto writer = blobs.create();
+  if (!writer) return tl::unexpected(writer.error());
+  if (auto r = (*writer)->write(png); !r) return tl::unexpected(r.error());
+  if (auto r = (*writer)->sync(); !r) return tl::unexpected(r.error());
+  return std::shared_ptr<BlobWriter>(std::move(*writer));
 }
 
 }  // namespace
@@ -34,32 +22,35 @@ ferry::Result<std::filesystem::path> writeThumbnail(const Storage& storage, cons
 MediaWorker::MediaWorker(boost::asio::any_io_executor io, App& app)
     : io_(std::move(io)), app_(app), thread_([this](Job& job) { run(job); }) {}
 
-void MediaWorker::analyze(const std::string& video_id) {
-  thread_.post(Job{video_id, app_.storage.moviePath(video_id)});
-}
+void MediaWorker::analyze(const std::string& video_id) { thread_.post(Job{video_id}); }
 
 void MediaWorker::run(Job& job) {
-  auto result = analyzeMovie(job.movie);
-  std::filesystem::path thumbnail;
+  MediaAnalysis result;
+  std::shared_ptr<BlobWriter> thumbnail;
+  if (auto movie = app_.blobs->open(job.video_id, BlobKind::Movie); movie) {
+    result = analyzeMovie(**movie);
+  } else {
+    result.failure = "cannot read the movie: " + movie.error().describe();
+  }
   if (result.thumbnail_png) {
-    auto written = writeThumbnail(app_.storage, *result.thumbnail_png);
-    if (written) thumbnail = *written;
+    auto written = writeThumbnail(*app_.blobs, *result.thumbnail_png);
+    if (written) thumbnail = std::move(*written);
     else result.failure = written.error().describe();
   }
   boost::asio::post(io_, [this, id = job.video_id, result = std::move(result), thumbnail] {
-    record(id, result, thumbnail);
+    record(id, result, thumbnail.get());
   });
 }
 
-void MediaWorker::record(const std::string& id, const MediaAnalysis& result, const std::filesystem::path& thumbnail) {
+void MediaWorker::record(const std::string& id, const MediaAnalysis& result, BlobWriter* thumbnail) {
   std::optional<std::string> made;
   auto video = app_.catalog->find(id);
   bool wants_thumbnail = video && *video && !(*video)->thumbnail_type;
-  if (!thumbnail.empty() && wants_thumbnail) {
-    if (auto r = ferry::files::renameDurably(thumbnail, app_.storage.thumbnailPath(id)); r) made = "image/png";
+  if (thumbnail && wants_thumbnail) {
+    if (auto r = thumbnail->commitAs(id, BlobKind::Thumbnail); r) made = "image/png";
     else spdlog::warn("thumbnail of {}: {}", id, r.error().describe());
   }
-  if (!thumbnail.empty() && !made) ::unlink(thumbnail.c_str());
+  // An uncommitted thumbnail is removed with its writer.
   if (video && *video) {
     if (auto r = app_.catalog->setMediaFacts(id, result.facts, made); !r)
       spdlog::error("catalogue: {}", r.error().describe());

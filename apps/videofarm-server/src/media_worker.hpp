@@ -4,12 +4,12 @@
 // the video has none (one sent with the form is kept). A movie that cannot be decoded keeps the
 // placeholder; the reason is logged.
 
-#include <filesystem>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
 
 #include "common/worker_thread.hpp"
+#include "blob_store.hpp"
 #include "media_analysis.hpp"
 
 namespace vf {
@@ -25,10 +25,9 @@ class MediaWorker {
  private:
   struct Job {
     std::string video_id;
-    std::filesystem::path movie;
   };
-  void run(Job& job);  // on the worker thread
-  void record(const std::string& video_id, const MediaAnalysis& result, const std::filesystem::path& thumbnail);
+  void run(Job& job);  // on the worker thread: reads the movie through the blob store
+  void record(const std::string& video_id, const MediaAnalysis& result, BlobWriter* thumbnail);
 
   boost::asio::any_io_executor io_;
   App& app_;

@@ -43,8 +43,21 @@ ferry::Result<PgResult> Connection::exec(const std::string& sql, const std::vect
   if (r || PQstatus(conn_.get()) == CONNECTION_OK) return r;
   spdlog::warn("PostgreSQL connection lost; reconnecting");
   PQreset(conn_.get());
+  ++generation_;  // a new session: the old one's advisory locks are gone
   if (PQstatus(conn_.get()) != CONNECTION_OK) return r;
   return execOnce(sql, params);
+}
+
+ferry::Result<std::unique_ptr<CatalogLock>> AdvisoryLock::tryTake(Connection& conn, std::string key) {
+  // The key is made by this program (digits, a comma): no parameter needed.
+  auto r = conn.exec("SELECT pg_try_advisory_lock(" + key + ")");
+  if (!r) return tl::unexpected(r.error());
+  if (!boolean(r->get(), 0, 0)) return std::unique_ptr<CatalogLock>();
+  return std::unique_ptr<CatalogLock>(new AdvisoryLock(conn, std::move(key)));
+}
+
+AdvisoryLock::~AdvisoryLock() {
+  if (held()) (void)conn_.exec("SELECT pg_advisory_unlock(" + key_ + ")");
 }
 
 }  // namespace vf::pg

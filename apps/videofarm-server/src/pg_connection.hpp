@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "video_catalog.hpp"
 
 namespace vf::pg {
 
@@ -54,6 +55,8 @@ class Connection {
   ferry::Result<void> script(const char* sql);
   // SQLSTATE of the last failed statement ("23505": unique violation).
   const std::string& lastState() const { return last_state_; }
+  // Counts the connections made: a session's advisory locks are gone once it changes.
+  std::uint64_t generation() const { return generation_; }
 
   explicit Connection(PGconn* conn) : conn_(conn) {}
 
@@ -62,6 +65,27 @@ class Connection {
 
   std::unique_ptr<PGconn, ConnCloser> conn_;
   std::string last_state_;
+  std::uint64_t generation_ = 0;
+};
+
+// The advisory lock of the expiry sweep (two-key form: its own key space, apart from the
+// uploads' one-key locks and the schema's).
+inline constexpr const char* kExpirySweepLock = "7261536, 1";
+
+// A session-level advisory lock (pg_try_advisory_lock): PostgreSQL drops it when the session
+// ends, so a killed instance's locks go with its connection.
+class AdvisoryLock final : public CatalogLock {
+ public:
+  // `key`: the SQL arguments of pg_try_advisory_lock ("123" or "1, 2"). Null when it is held.
+  static ferry::Result<std::unique_ptr<CatalogLock>> tryTake(Connection& conn, std::string key);
+  ~AdvisoryLock() override;
+  bool held() const override { return conn_.generation() == generation_; }
+
+ private:
+  AdvisoryLock(Connection& conn, std::string key) : conn_(conn), key_(std::move(key)), generation_(conn.generation()) {}
+  Connection& conn_;
+  std::string key_;
+  std::uint64_t generation_;
 };
 
 // Creates the tables and runs the migrations, under an advisory lock (pg_schema.cpp).

@@ -7,6 +7,7 @@
 #include "account_handlers.hpp"
 #include "handlers.hpp"
 #include "resumable_upload.hpp"
+#include "storage.hpp"
 #include "tus_upload.hpp"
 
 namespace vf {

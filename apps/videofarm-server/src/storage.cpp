@@ -37,11 +37,6 @@ Storage::Storage(std::filesystem::path root) : root_(std::move(root)) {
   }
 }
 
-void Storage::removeVideoFiles(const std::string& id) const {
-  std::error_code ec;
-  std::filesystem::remove_all(videoDir(id), ec);
-}
-
 ferry::Result<TempFile> TempFile::create(const Storage& storage) {
   auto path = storage.tmpDir() / (randomId(kUploadTokenDigits) + ".part");
   ferry::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));

@@ -1,6 +1,6 @@
 #pragma once
-// Files under --data-dir: videos/<id>/{movie,thumbnail}, tmp/ for bodies being received and
-// uploads/<token> for resumable uploads. Everything lands in place by rename(2) on one file
+// The local blob store's files under --data-dir (local_blob_store.cpp): videos/<id>/{movie,thumbnail},
+// tmp/ for bodies being received and uploads/<token> for resumable uploads. Everything lands in place by rename(2) on one file
 // system, so a reader never sees a half-written file.
 
 #include <cstdint>
@@ -28,9 +28,6 @@ class Storage {
   std::filesystem::path uploadPath(const std::string& token) const { return root_ / "uploads" / token; }
   std::filesystem::path tmpDir() const { return root_ / "tmp"; }
   const std::filesystem::path& root() const { return root_; }
-
-  // Removes a video's directory and everything in it.
-  void removeVideoFiles(const std::string& id) const;
 
  private:
   std::filesystem::path root_;

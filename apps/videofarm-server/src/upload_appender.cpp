@@ -1,13 +1,7 @@
 #include "upload_appender.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cstring>
-
 #include <spdlog/spdlog.h>
 
-#include "common/files.hpp"
 #include "handlers.hpp"
 #include "storage.hpp"
 
@@ -29,13 +23,14 @@ std::int64_t expiryFrom(const App& app) {
 
 }  // namespace
 
-UploadAppender::UploadAppender(App& app, UploadRecord record, ferry::UniqueFd fd)
-    : app_(app), record_(std::move(record)), fd_(std::move(fd)), written_(record_.offset), writeback_(record_.offset) {
+UploadAppender::UploadAppender(App& app, UploadRecord record, std::unique_ptr<CatalogLock> lock,
+                               std::unique_ptr<BlobWriter> blob)
+    : app_(app), record_(std::move(record)), lock_(std::move(lock)), blob_(std::move(blob)) {
   app_.appenders[record_.token] = this;
 }
 
 UploadAppender::~UploadAppender() {
-  if (!superseded_ && !finished_) (void)persist();  // a cut request keeps what arrived
+  if (!superseded_ && !finished_ && !failed_) (void)persist();  // a cut request keeps what arrived
   auto it = app_.appenders.find(record_.token);
   if (it != app_.appenders.end() && it->second == this) app_.appenders.erase(it);
 }
@@ -50,21 +45,25 @@ HttpResult<std::unique_ptr<UploadAppender>> UploadAppender::open(App& app, const
   auto found = findLiveUpload(app, token);
   if (!found) return tl::unexpected(found.error());
   if (!*found) return problem(http::status::not_found, "no such upload (finished, cancelled or expired)");
-  auto path = app.storage.uploadPath(token);
-  ferry::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return problem(http::status::not_found, "the upload's data is gone; start a new upload");
-  // Bytes past the durable offset were never reported; drop them so the file matches the record
-  // (append() writes at written_, which starts at that offset).
-  if (::ftruncate(fd.get(), static_cast<off_t>((*found)->offset)) != 0 ||
-      ::lseek(fd.get(), static_cast<off_t>((*found)->offset), SEEK_SET) < 0)
-    return problem(http::status::internal_server_error, "cannot reopen the upload; try again later");
-  return std::unique_ptr<UploadAppender>(new UploadAppender(app, std::move(**found), std::move(fd)));
+  auto lock = app.catalog->lockUpload(token);
+  if (!lock) return tl::unexpected(catalogProblem(lock.error()));
+  if (!*lock) return tl::unexpected(uploadBusy((*found)->offset));
+  // Read again under the lock: the request that held it may have moved the offset.
+  auto record = app.catalog->findUpload(token);
+  if (!record) return tl::unexpected(catalogProblem(record.error()));
+  if (!*record) return problem(http::status::not_found, "no such upload (finished, cancelled or expired)");
+  auto blob = app.blobs->openUpload(token, (*record)->offset);
+  if (!blob && blob.error().is(ferry::errc::not_found))
+    return problem(http::status::not_found, "the upload's data is gone; start a new upload");
+  if (!blob) return tl::unexpected(storeProblem(blob.error(), "reopen the upload"));
+  return std::unique_ptr<UploadAppender>(
+      new UploadAppender(app, std::move(**record), std::move(*lock), std::move(*blob)));
 }
 
 HttpResult<void> UploadAppender::setLength(std::uint64_t length) {
   if (record_.length && *record_.length != length)
     return problem(http::status::bad_request, "the upload length differs from the one given before (inconsistent length)");
-  if (length < written_) return problem(http::status::bad_request, "the upload length is less than what was uploaded");
+  if (length < offset()) return problem(http::status::bad_request, "the upload length is less than what was uploaded");
   if (length > app_.config.max_movie_bytes)
     return problem(http::status::payload_too_large,
                    "the movie is larger than " + std::to_string(app_.config.max_movie_bytes) + " bytes");
@@ -74,19 +73,16 @@ HttpResult<void> UploadAppender::setLength(std::uint64_t length) {
 
 HttpResult<void> UploadAppender::append(std::string_view bytes) {
   if (superseded_) return problem(http::status::conflict, "a newer request for this upload took over");
+  if (failed_) return problem(http::status::service_unavailable, "the upload cannot take more now; resume later");
   const std::uint64_t limit = record_.length.value_or(app_.config.max_movie_bytes);
-  if (written_ + bytes.size() > limit)
+  if (offset() + bytes.size() > limit)
     return problem(record_.length ? http::status::bad_request : http::status::payload_too_large,
                    record_.length ? "the body goes past the upload's length" : "the movie is too large");
-  if (auto r = ferry::files::writeAll(fd_.get(), bytes, written_, app_.storage.uploadPath(record_.token)); !r) {
-    spdlog::error("upload {}: {}", record_.token, r.error().describe());
-    return problem(r.error().is(ferry::errc::no_space) ? http::status::insufficient_storage
-                                                       : http::status::internal_server_error,
-                   "cannot store the upload; try again later");
+  if (auto r = blob_->write(bytes); !r) {
+    failed_ = true;  // what is durable stays recorded; the next request starts from there
+    return tl::unexpected(storeProblem(r.error(), "store the upload; resume from its offset (HEAD)"));
   }
-  written_ += bytes.size();
   unsynced_ += bytes.size();
-  writeback_.wrote(fd_.get(), written_);
   if (unsynced_ >= kSyncEvery) {
     if (auto r = persist(); !r) return tl::unexpected(r.error());
   }
@@ -94,43 +90,53 @@ HttpResult<void> UploadAppender::append(std::string_view bytes) {
 }
 
 HttpResult<std::uint64_t> UploadAppender::persist() {
-  if (::fdatasync(fd_.get()) != 0) {
-    // A failed fdatasync is never retried and trusted: keep the last recorded offset.
-    spdlog::error("upload {}: fdatasync failed: {}", record_.token, std::strerror(errno));
-    written_ = record_.offset;
-    unsynced_ = 0;
-    writeback_.restartAt(record_.offset);
-    (void)::ftruncate(fd_.get(), static_cast<off_t>(record_.offset));
-    return problem(http::status::internal_server_error, "cannot store the upload; resume from the last offset");
+  if (!lock_->held()) {
+    failed_ = true;
+    return problem(http::status::conflict, "this request lost the upload's lock; resume from its offset (HEAD)");
+  }
+  if (auto r = blob_->sync(); !r) {
+    // A failed sync is never trusted: the recorded offset stays where it was, and the next
+    // request cuts the blob back to it.
+    failed_ = true;
+    return tl::unexpected(storeProblem(r.error(), "store the upload; resume from its offset (HEAD)"));
   }
   UploadRecord next = record_;
-  next.offset = written_;
+  next.offset = blob_->size();
   next.expires_at_ms = expiryFrom(app_);
-  if (auto r = app_.catalog->updateUpload(next); !r) return tl::unexpected(catalogProblem(r.error()));
+  auto updated = app_.catalog->updateUpload(next, record_.offset);
+  if (!updated) return tl::unexpected(catalogProblem(updated.error()));
+  if (!*updated) {
+    failed_ = true;
+    return problem(http::status::conflict, "the upload was changed or removed by another request");
+  }
   record_ = next;
   unsynced_ = 0;
   return record_.offset;
 }
 
 HttpResult<bool> UploadAppender::complete() {
-  if (record_.length && *record_.length != written_)
-    return problem(http::status::bad_request, "the upload ended at " + std::to_string(written_) +
+  if (record_.length && *record_.length != offset())
+    return problem(http::status::bad_request, "the upload ended at " + std::to_string(offset()) +
                                                   " bytes but its length is " + std::to_string(*record_.length));
-  if (written_ == 0) return problem(http::status::bad_request, "the movie is empty");
-  record_.length = written_;
+  if (offset() == 0) return problem(http::status::bad_request, "the movie is empty");
+  record_.length = offset();
   if (auto r = persist(); !r) return tl::unexpected(r.error());
-  auto installed = installMovie(app_, record_.video_id, app_.storage.uploadPath(record_.token));
+  auto installed = installMovie(app_, record_.video_id, *blob_);
   if (!installed) return installed;
-  record_.complete = true;
-  if (auto r = app_.catalog->updateUpload(record_); !r) return tl::unexpected(catalogProblem(r.error()));
+  UploadRecord done = record_;
+  done.complete = true;
+  auto updated = app_.catalog->updateUpload(done, record_.offset);
+  if (!updated) return tl::unexpected(catalogProblem(updated.error()));
+  record_ = done;
   finished_ = true;
   return installed;
 }
 
 void UploadAppender::supersede() {
   if (superseded_) return;
-  (void)persist();
+  if (!failed_) (void)persist();
   superseded_ = true;
+  lock_.reset();  // the newer request takes it over
   auto it = app_.appenders.find(record_.token);
   if (it != app_.appenders.end() && it->second == this) app_.appenders.erase(it);
 }
@@ -150,24 +156,40 @@ HttpResult<UploadRecord> createUpload(App& app, const std::string& video_id, con
   record.length = length;
   record.expires_at_ms = expiryFrom(app);
   record.metadata = metadata;
-  auto path = app.storage.uploadPath(record.token);
-  ferry::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (!fd) return problem(http::status::internal_server_error, "cannot create the upload; try again later");
+  if (auto r = app.blobs->createUpload(record.token); !r)
+    return tl::unexpected(storeProblem(r.error(), "create the upload"));
   if (auto r = app.catalog->createUpload(record); !r) {
-    ::unlink(path.c_str());
+    (void)app.blobs->removeUpload(record.token, video_id);
     return tl::unexpected(catalogProblem(r.error()));
   }
   return record;
 }
 
+namespace {
+
+// Removes the record and, for an unfinished upload, its bytes (a finished one's are the movie).
+HttpResult<void> dropUpload(App& app, const UploadRecord& upload) {
+  if (auto r = app.catalog->removeUpload(upload.token); !r) return tl::unexpected(catalogProblem(r.error()));
+  if (!upload.complete) {
+    if (auto r = app.blobs->removeUpload(upload.token, upload.video_id); !r)
+      spdlog::warn("upload {}: its bytes stay in the store: {}", upload.token.substr(0, 8), r.error().describe());
+  }
+  return {};
+}
+
+}  // namespace
+
 HttpResult<std::optional<UploadRecord>> findLiveUpload(App& app, const std::string& token) {
   auto found = app.catalog->findUpload(token);
   if (!found) return tl::unexpected(catalogProblem(found.error()));
   if (*found && (*found)->expires_at_ms <= nowMs() && !app.appenders.count(token)) {
-    // Expired: gone now rather than at the janitor's next sweep.
-    (void)app.catalog->removeUpload(token);
-    ::unlink(app.storage.uploadPath(token).c_str());
-    return std::optional<UploadRecord>();
+    // Expired: gone now rather than at the next sweep, unless a request (here or on another
+    // instance) is still appending to it.
+    auto lock = app.catalog->lockUpload(token);
+    if (lock && *lock) {
+      (void)dropUpload(app, **found);
+      return std::optional<UploadRecord>();
+    }
   }
   return *found;
 }
@@ -177,9 +199,28 @@ HttpResult<void> removeUpload(App& app, const std::string& token) {
   auto found = findLiveUpload(app, token);
   if (!found) return tl::unexpected(found.error());
   if (!*found) return problem(http::status::not_found, "no such upload");
-  if (auto r = app.catalog->removeUpload(token); !r) return tl::unexpected(catalogProblem(r.error()));
-  ::unlink(app.storage.uploadPath(token).c_str());
-  return {};
+  auto lock = app.catalog->lockUpload(token);
+  if (!lock) return tl::unexpected(catalogProblem(lock.error()));
+  if (!*lock) return tl::unexpected(uploadBusy((*found)->offset));
+  return dropUpload(app, **found);
+}
+
+std::size_t removeExpiredUploads(App& app) {
+  auto sweep = app.catalog->lockExpirySweep();
+  if (!sweep || !*sweep) return 0;  // another instance is sweeping (or the catalogue failed: next time)
+  auto expired = app.catalog->expiredUploads(nowMs());
+  if (!expired) {
+    spdlog::warn("upload expiry: {}", expired.error().describe());
+    return 0;
+  }
+  std::size_t removed = 0;
+  for (const auto& upload : *expired) {
+    if (app.appenders.count(upload.token)) continue;  // still being appended to here
+    auto lock = app.catalog->lockUpload(upload.token);
+    if (!lock || !*lock) continue;                    // ... or on another instance
+    if (dropUpload(app, upload)) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace vf

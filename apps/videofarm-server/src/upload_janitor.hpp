@@ -1,6 +1,7 @@
 #pragma once
 // Removes resumable uploads whose expiry passed (tus expiration; the IETF draft lets a server
-// drop abandoned uploads), once a minute.
+// drop abandoned uploads), every --upload-sweep-s (a minute); with several instances on one
+// catalogue, one of them at a time (removeExpiredUploads takes the catalogue's sweep lock).
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>

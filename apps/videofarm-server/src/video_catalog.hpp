@@ -60,6 +60,16 @@ struct UploadRecord {
   bool complete = false;                // became the movie; kept until expiry to answer HEAD
 };
 
+// An exclusive right kept in the catalogue, released by the destructor. PostgreSQL: a session
+// advisory lock, which goes with the instance's connection, so an instance that is killed never
+// blocks the others. SQLite: held in this process (one process per catalogue file).
+class CatalogLock {
+ public:
+  virtual ~CatalogLock() = default;
+  // False once the lock may have been lost (the connection to PostgreSQL was re-established).
+  virtual bool held() const { return true; }
+};
+
 class VideoCatalog {
  public:
   virtual ~VideoCatalog() = default;
@@ -80,10 +90,20 @@ class VideoCatalog {
 
   virtual ferry::Result<void> createUpload(const UploadRecord& upload) = 0;
   virtual ferry::Result<std::optional<UploadRecord>> findUpload(const std::string& token) = 0;
-  // Stores offset, length, expiry and completeness of an existing upload.
-  virtual ferry::Result<void> updateUpload(const UploadRecord& upload) = 0;
+  // Stores offset, length, expiry and completeness of an existing upload, only while its stored
+  // offset is still `expected_offset`. False when it is not (another request appended) or the
+  // upload is gone.
+  virtual ferry::Result<bool> updateUpload(const UploadRecord& upload, std::uint64_t expected_offset) = 0;
   virtual ferry::Result<void> removeUpload(const std::string& token) = 0;
   virtual ferry::Result<std::vector<UploadRecord>> expiredUploads(std::int64_t now_ms) = 0;
+  // The uploads of one video (their bytes go with it).
+  virtual ferry::Result<std::vector<UploadRecord>> uploadsOf(const std::string& video_id) = 0;
+
+  // The right to append to an upload, exclusive across every instance on this catalogue; null
+  // when another request (here or on another instance) holds it.
+  virtual ferry::Result<std::unique_ptr<CatalogLock>> lockUpload(const std::string& token) = 0;
+  // The right to remove expired uploads; null while another instance is doing it.
+  virtual ferry::Result<std::unique_ptr<CatalogLock>> lockExpirySweep() = 0;
 };
 
 // SQLite file at `path` (created, WAL).

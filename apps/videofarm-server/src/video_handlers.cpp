@@ -4,11 +4,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/files.hpp"
 #include "handlers.hpp"
 #include "media_sniff.hpp"
 #include "multipart_parser.hpp"
+#include "storage.hpp"
 #include "text.hpp"
+#include "upload_appender.hpp"
 
 namespace vf {
 namespace {
@@ -59,10 +60,19 @@ Response deleteVideo(App& app, const std::string& id) {
   auto found = app.catalog->find(id);
   if (!found) return catalogFailure(found.error());
   if (!*found) return errorResponse({http::status::not_found, "no video " + id, {}});
-  // The record goes first: once it is gone nobody is sent to the files being removed.
+  auto uploads = app.catalog->uploadsOf(id);
+  if (!uploads) return catalogFailure(uploads.error());
+  for (const auto& upload : *uploads) UploadAppender::supersedeRunning(app, upload.token);
+  // The record goes first: once it is gone nobody is sent to the blobs being removed.
   auto removed = app.catalog->remove(id);
   if (!removed) return catalogFailure(removed.error());
-  app.storage.removeVideoFiles(id);
+  if (auto r = app.blobs->removeVideo(id); !r)
+    spdlog::warn("video {} deleted; its blobs stay in the store: {}", id, r.error().describe());
+  for (const auto& upload : *uploads) {
+    if (upload.complete) continue;  // its bytes were the movie
+    if (auto r = app.blobs->removeUpload(upload.token, id); !r)
+      spdlog::warn("video {} deleted; an upload's bytes stay in the store: {}", id, r.error().describe());
+  }
   return emptyResponse(http::status::no_content);
 }
 
@@ -127,9 +137,12 @@ class CreateVideoHandler final : public RequestHandler, private MultipartHandler
     if (!seen_.insert(h.name).second) return reject(http::status::bad_request, "the form field " + h.name + " appears twice");
     if (current_ == Field::Title) has_title_ = true;
     if (current_ == Field::Thumbnail) {
-      auto file = TempFile::create(app_.storage);
-      if (!file) return reject(http::status::internal_server_error, "cannot store the thumbnail");
-      thumbnail_.emplace(std::move(*file));
+      auto blob = app_.blobs->create();
+      if (!blob) {
+        auto p = storeProblem(blob.error(), "store the thumbnail; try again later");
+        return reject(p.status, p.message);
+      }
+      thumbnail_ = std::move(*blob);
     }
     return {};
   }
@@ -167,7 +180,10 @@ class CreateVideoHandler final : public RequestHandler, private MultipartHandler
           return reject(http::status::unsupported_media_type, "the thumbnail must be a PNG, JPEG, GIF or WebP image");
       }
     }
-    if (auto r = thumbnail_->write(data); !r) return reject(http::status::internal_server_error, "cannot store the thumbnail");
+    if (auto r = thumbnail_->write(data); !r) {
+      auto p = storeProblem(r.error(), "store the thumbnail; try again later");
+      return reject(p.status, p.message);
+    }
     return {};
   }
 
@@ -182,21 +198,13 @@ class CreateVideoHandler final : public RequestHandler, private MultipartHandler
 
   Response commit() {
     std::string id = randomId();
-    auto dir = app_.storage.videoDir(id);
-    if (auto r = ferry::files::makePrivateDirectory(dir, 0755); !r) {
-      spdlog::error("create video: {}", r.error().describe());
-      return errorResponse({http::status::internal_server_error, "cannot store the video; try again later", {}});
-    }
     if (thumbnail_) {
-      if (auto r = thumbnail_->commitTo(app_.storage.thumbnailPath(id)); !r) {
-        spdlog::error("create video: {}", r.error().describe());
-        app_.storage.removeVideoFiles(id);
-        return errorResponse({http::status::internal_server_error, "cannot store the thumbnail; try again later", {}});
-      }
+      if (auto r = thumbnail_->commitAs(id, BlobKind::Thumbnail); !r)
+        return errorResponse(storeProblem(r.error(), "store the thumbnail; try again later"));
     }
     auto video = app_.catalog->create(NewVideo{id, title_, description_, thumbnail_ ? thumbnail_type_ : std::nullopt, owner_});
     if (!video) {
-      app_.storage.removeVideoFiles(id);
+      (void)app_.blobs->removeVideo(id);
       return catalogFailure(video.error());
     }
     spdlog::info("created video {} \"{}\"", id, title_);
@@ -216,7 +224,7 @@ class CreateVideoHandler final : public RequestHandler, private MultipartHandler
   bool has_title_ = false;
   std::string title_;
   std::string description_;
-  std::optional<TempFile> thumbnail_;
+  std::unique_ptr<BlobWriter> thumbnail_;
   std::string thumbnail_head_;
   std::optional<std::string> thumbnail_type_;
 };

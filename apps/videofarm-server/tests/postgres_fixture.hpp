@@ -20,7 +20,9 @@ class PostgresServer {
  public:
   PostgresServer();
   ~PostgresServer();
-  std::string url() const { return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/postgres"; }
+  std::string url(const std::string& database = "postgres") const {
+    return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + database;
+  }
   // Runs SQL through psql; its output (unaligned, tuples only).
   std::string query(const std::string& sql) const;
 

@@ -163,6 +163,26 @@ TEST(VideoFarmServerBadInput, SlowClientsAreCutButSteadyUploadsAreNot) {
   EXPECT_EQ(parseAnswer(steady.readAll(5s)).status, 201);
 }
 
+TEST(VideoFarmServerBadInput, MalformedBlobStoreIsRefusedAtStart) {
+  ferry::test::TempDir dir;
+  const std::pair<const char*, const char*> cases[] = {
+      {"s3://bucket", "unknown scheme \"s3\""},
+      {"rados://", "the pool is missing"},
+      {"rados://pool?conf=ceph.conf", "conf must be an absolute path"},
+      {"rados://pool?conf=/nonexistent/ceph.conf", "cannot read /nonexistent/ceph.conf"},
+  };
+  for (const auto& [spec, expected] : cases) {
+    auto run = ferry::test::runCommand({"sh", "-c", "exec \"$0\" \"$@\" 2>&1", (ferry::test::binDir() / "videofarm-server").string(),
+                                        "--listen", "127.0.0.1:0", "--data-dir", (dir / "data").string(),
+                                        "--blob-store", spec});
+    EXPECT_EQ(run.exit_code, 1) << spec << ": " << run.out;
+    EXPECT_NE(run.out.find("cannot start: --blob-store: "), std::string::npos) << spec << ": " << run.out;
+    EXPECT_NE(run.out.find(expected), std::string::npos) << spec << ": " << run.out;
+  }
+  // Refused before anything was opened: no catalogue was made.
+  EXPECT_FALSE(std::filesystem::exists(dir / "data" / "catalog.sqlite3"));
+}
+
 TEST(VideoFarmServerBadInput, ConnectionLimit) {
   ServerProcess server({"--max-connections", "2"});
   RawConnection a(server.port());
