@@ -76,7 +76,7 @@ Response tooManyAttempts(std::chrono::seconds wait) {
 Response login(App& app, const std::string& peer, const std::string& body) {
   auto creds = parseCredentials(body, false);
   if (!creds) return badBody(creds.error());
-  if (auto wait = app.login_limiter.blocked(creds->name, peer)) return tooManyAttempts(*wait);
+  if (auto wait = app.login_limiter->blocked(creds->name, peer)) return tooManyAttempts(*wait);
   auto user = app.accounts->findUserByName(creds->name);
   if (!user) return catalogueFailed(user.error());
   bool ok = false;
@@ -86,11 +86,11 @@ Response login(App& app, const std::string& peer, const std::string& body) {
     verifyNothing(creds->password);  // as slow as a real check: no telling which names exist
   }
   if (!ok) {
-    app.login_limiter.failed(creds->name, peer);
+    app.login_limiter->failed(creds->name, peer);
     spdlog::info("failed login for \"{}\" from {}", creds->name, peer);
     return errorResponse({http::status::unauthorized, "wrong name or password", {}});
   }
-  app.login_limiter.succeeded(creds->name);
+  app.login_limiter->succeeded(creds->name);
   auto issued = issueToken(app, **user, "session", "login from " + peer);
   if (!issued) return catalogueFailed(issued.error());
   nlohmann::json j{{"token", issued->second}, {"token_id", issued->first.id}, {"user", userJson(**user)}};

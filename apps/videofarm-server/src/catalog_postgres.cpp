@@ -34,6 +34,13 @@ class PostgresCatalog final : public VideoCatalog {
  public:
   explicit PostgresCatalog(std::unique_ptr<pg::Connection> conn) : conn_(std::move(conn)) {}
 
+  Result<std::uint64_t> generation() override {
+    auto r = exec("SELECT n FROM catalog_generation", {});
+    if (!r) return tl::unexpected(r.error());
+    if (PQntuples(r->get()) != 1) return ferry::fail(ferry::errc::io, "catalogue (PostgreSQL): catalog_generation has no row");
+    return static_cast<std::uint64_t>(pg::integer(r->get(), 0, 0));
+  }
+
   Result<Video> create(const NewVideo& nv) override {
     std::int64_t now = nowMs();
     auto r = exec("INSERT INTO videos(id, title, description, created_at_ms, thumbnail_type, owner_id) "

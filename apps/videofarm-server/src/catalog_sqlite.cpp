@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <mutex>
 #include <set>
 
 #include "sqlite_statement.hpp"
@@ -66,7 +67,19 @@ UploadRecord readUpload(const Statement& s) {
 
 class SqliteCatalog final : public VideoCatalog {
  public:
-  explicit SqliteCatalog(sqlite3* db) : db_(db) {}
+  SqliteCatalog(sqlite3* db, std::string path)
+      : db_(db), path_(std::move(path)), generation_(db, "SELECT n FROM catalog_generation") {}
+
+  // Asked at every cached answer: one statement, prepared once.
+  Result<std::uint64_t> generation() override {
+    if (!generation_.ok() || generation_.step() != SQLITE_ROW) {
+      generation_.reset();
+      return tl::unexpected(dbError(db_.get(), "read the catalogue's generation"));
+    }
+    const auto n = static_cast<std::uint64_t>(generation_.integer(0));
+    generation_.reset();  // at once: a statement left running keeps its read transaction open
+    return n;
+  }
 
   Result<Video> create(const NewVideo& nv) override {
     Statement s(db_.get(),
@@ -200,20 +213,36 @@ class SqliteCatalog final : public VideoCatalog {
   Result<std::unique_ptr<CatalogLock>> lockExpirySweep() override { return lock("expiry sweep"); }
 
  private:
-  // One process per SQLite file: the locks are this process's.
+  // One process per SQLite file, which opens a catalogue per I/O thread: the locks are the
+  // process's, shared by every catalogue it has on the file.
+  struct HeldLocks {
+    std::mutex mutex;
+    std::set<std::string> keys;  // "<path>\n<what>"
+  };
+  static HeldLocks& heldLocks() {
+    static HeldLocks held;
+    return held;
+  }
+
   class ProcessLock final : public CatalogLock {
    public:
-    ProcessLock(std::set<std::string>& held, std::string key) : held_(held), key_(std::move(key)) {}
-    ~ProcessLock() override { held_.erase(key_); }
+    explicit ProcessLock(std::string key) : key_(std::move(key)) {}
+    ~ProcessLock() override {
+      auto& held = heldLocks();
+      std::lock_guard guard(held.mutex);
+      held.keys.erase(key_);
+    }
 
    private:
-    std::set<std::string>& held_;
     std::string key_;
   };
 
-  Result<std::unique_ptr<CatalogLock>> lock(std::string key) {
-    if (!locks_.insert(key).second) return std::unique_ptr<CatalogLock>();
-    return std::unique_ptr<CatalogLock>(std::make_unique<ProcessLock>(locks_, std::move(key)));
+  Result<std::unique_ptr<CatalogLock>> lock(const std::string& what) {
+    auto& held = heldLocks();
+    std::string key = path_ + "\n" + what;
+    std::lock_guard guard(held.mutex);
+    if (!held.keys.insert(key).second) return std::unique_ptr<CatalogLock>();
+    return std::unique_ptr<CatalogLock>(std::make_unique<ProcessLock>(std::move(key)));
   }
 
   template <class Bind>
@@ -232,7 +261,8 @@ class SqliteCatalog final : public VideoCatalog {
   bool exec(const char* sql) { return sqlite::execScript(db_.get(), sql); }
 
   std::unique_ptr<sqlite3, DbCloser> db_;
-  std::set<std::string> locks_;  // declared after db_: the locks go first
+  std::string path_;
+  Statement generation_;
 };
 
 }  // namespace
@@ -245,7 +275,7 @@ std::int64_t nowMs() {
 Result<std::unique_ptr<VideoCatalog>> openSqliteCatalog(const std::string& path) {
   auto db = sqlite::openDatabase(path);
   if (!db) return tl::unexpected(db.error());
-  return std::unique_ptr<VideoCatalog>(std::make_unique<SqliteCatalog>(db->release()));
+  return std::unique_ptr<VideoCatalog>(std::make_unique<SqliteCatalog>(db->release(), path));
 }
 
 }  // namespace vf

@@ -55,6 +55,9 @@ Config parseCommandLine(int argc, char** argv) {
   app.add_option("--max-parts", config.max_parts, "Form parts limit")->capture_default_str();
   app.add_option("--max-movie-bytes", config.max_movie_bytes, "Movie size limit")->capture_default_str();
   app.add_option("--max-connections", config.max_connections, "Concurrent connections")->capture_default_str();
+  app.add_option("--io-threads", config.io_threads, "I/O threads (0: one per core)")
+      ->check(CLI::Range(0u, 256u))
+      ->capture_default_str();
   app.add_option("--read-timeout-ms", read_ms, "Idle limit of each read")->capture_default_str();
   app.add_option("--write-timeout-ms", write_ms, "Idle limit of each write")->capture_default_str();
   app.add_option("--upload-expiry-s", expiry_s, "Lifetime of unfinished resumable uploads")->capture_default_str();

@@ -24,6 +24,8 @@ struct Config {
   std::size_t max_parts = 8;
   std::uint64_t max_movie_bytes = 8ull << 30;      // PUT movie and resumable uploads
   std::size_t max_connections = 512;
+  // I/O threads, each a server of its own on the shared port (main.cpp); 0: one per core.
+  unsigned io_threads = 0;
   std::size_t max_list_limit = 200;
   std::chrono::milliseconds read_timeout{30000};   // per read, re-armed for every read
   std::chrono::milliseconds write_timeout{30000};  // per write / per wait for writability

@@ -34,12 +34,12 @@ bool hasNoBodyStatus(unsigned code) { return code < 200 || code == 204 || code =
 
 HttpSession::HttpSession(asio::ip::tcp::socket&& socket, App& app)
     : stream_(std::move(socket)), app_(app), body_buffer_(kBodyChunk) {
-  ++app_.connections;
+  ++*app_.connections;
 }
 
 HttpSession::~HttpSession() {
   abortHandler();
-  --app_.connections;
+  --*app_.connections;
 }
 
 void HttpSession::run() {

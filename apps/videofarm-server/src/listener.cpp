@@ -14,6 +14,9 @@ Listener::Listener(asio::io_context& ioc, const tcp::endpoint& endpoint, App& ap
     : ioc_(ioc), acceptor_(ioc), app_(app) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
+  // Every I/O thread listens on the same port with a socket of its own; the kernel spreads the
+  // connections among them (main.cpp).
+  acceptor_.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
 }
@@ -25,7 +28,7 @@ void Listener::accept() {
     if (ec == asio::error::operation_aborted) return;
     if (ec) {
       spdlog::warn("accept: {}", ec.message());
-    } else if (self->app_.connections >= self->app_.config.max_connections) {
+    } else if (*self->app_.connections >= self->app_.config.max_connections) {
       self->refuse(std::move(socket));
     } else {
       boost::system::error_code ignored;

@@ -12,6 +12,7 @@ std::optional<std::chrono::seconds> LoginLimiter::lockedFor(const std::string& k
 
 std::optional<std::chrono::seconds> LoginLimiter::blocked(const std::string& name, const std::string& address,
                                                           Clock::time_point now) {
+  std::lock_guard lock(mutex_);
   auto account = lockedFor("u:" + name, now);
   auto from = lockedFor("a:" + address, now);
   if (account && from) return std::max(*account, *from);
@@ -32,13 +33,17 @@ void LoginLimiter::count(const std::string& key, std::size_t limit, Clock::time_
 }
 
 void LoginLimiter::failed(const std::string& name, const std::string& address, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
   if (max_failures_ == 0) return;
   if (entries_.size() >= kMaxEntries) forgetStale(now);
   count("u:" + name, max_failures_, now);
   count("a:" + address, max_failures_ * kAddressFactor, now);
 }
 
-void LoginLimiter::succeeded(const std::string& name) { entries_.erase("u:" + name); }
+void LoginLimiter::succeeded(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  entries_.erase("u:" + name);
+}
 
 void LoginLimiter::forgetStale(Clock::time_point now) {
   for (auto it = entries_.begin(); it != entries_.end();) {

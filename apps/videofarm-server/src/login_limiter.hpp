@@ -2,11 +2,13 @@
 // Brute-force brake for POST /sessions: after `max_failures` failed logins for one account, or
 // four times as many from one address, further attempts are refused (429 + Retry-After) for the
 // lockout time, even with the right password. Kept in memory per instance: a restart forgets it,
-// and instances behind one load balancer count separately (each still brakes).
+// and instances behind one load balancer count separately (each still brakes). The I/O threads of
+// one instance share one (its calls lock).
 
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -41,6 +43,7 @@ class LoginLimiter {
 
   std::size_t max_failures_;
   std::chrono::seconds lockout_;
+  std::mutex mutex_;
   std::map<std::string, Entry> entries_;  // "u:NAME" and "a:ADDRESS"
 };
 

@@ -5,7 +5,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
+#include <thread>
+#include <vector>
 
 #include "account_handlers.hpp"
 #include "app.hpp"
@@ -54,6 +57,37 @@ int createUser(vf::AccountCatalog& accounts, const std::string& name) {
   return 0;
 }
 
+// One I/O thread of the server: an App of its own (catalogue connection, blob store, caches),
+// a listening socket on the shared port and a media worker. The threads share nothing but the
+// catalogue (each is like an instance on it) and App's shared pieces (the login brake, the
+// connection count); the kernel spreads connections among their sockets (SO_REUSEPORT).
+struct IoThread {
+  IoThread(const vf::Config& config, const boost::asio::ip::tcp::endpoint& endpoint, const IoThread* first)
+      : app(config, openCatalog(config), openAccounts(config), openBlobs(config)) {
+    if (first) {
+      app.login_limiter = first->app.login_limiter;
+      app.connections = first->app.connections;
+      app.appenders = first->app.appenders;
+    }
+    app.io = ioc.get_executor();
+    listener = std::make_shared<vf::Listener>(ioc, endpoint, app);
+    listener->run();
+    media = std::make_unique<vf::MediaWorker>(ioc.get_executor(), app);
+    app.media = media.get();
+  }
+
+  vf::App app;
+  // After the App: destroyed first, with the sessions its pending handlers hold, which use the App.
+  boost::asio::io_context ioc{1};
+  std::shared_ptr<vf::Listener> listener;
+  std::unique_ptr<vf::MediaWorker> media;
+};
+
+unsigned ioThreadCount(const vf::Config& config) {
+  if (config.io_threads > 0) return config.io_threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -64,32 +98,36 @@ int main(int argc, char** argv) {
       auto accounts = openAccounts(config);
       return createUser(*accounts, config.create_user);
     }
-    auto blobs = openBlobs(config);  // first: a malformed --blob-store is refused before anything opens
-    vf::App app(config, openCatalog(config), openAccounts(config), std::move(blobs));
+    (void)openBlobs(config);  // first: a malformed --blob-store is refused before anything opens
 
-    boost::asio::io_context ioc{1};
-    auto address = boost::asio::ip::make_address(config.listen_host);
-    auto listener = std::make_shared<vf::Listener>(ioc, boost::asio::ip::tcp::endpoint(address, config.listen_port), app);
-    listener->run();
-    auto endpoint = listener->localEndpoint();
-    spdlog::info("videofarm-server listening on http://{}:{}/ (data in {}, catalogue {}, blobs in {})",
+    // The first thread binds the port (maybe a free one, for port 0); the others join it.
+    std::vector<std::unique_ptr<IoThread>> threads;
+    boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(config.listen_host), config.listen_port);
+    threads.push_back(std::make_unique<IoThread>(config, endpoint, nullptr));
+    endpoint = threads.front()->listener->localEndpoint();
+    for (unsigned i = 1; i < ioThreadCount(config); ++i)
+      threads.push_back(std::make_unique<IoThread>(config, endpoint, threads.front().get()));
+    auto& first = *threads.front();
+    spdlog::info("videofarm-server listening on http://{}:{}/ (data in {}, catalogue {}, blobs in {}, {} I/O threads)",
                  endpoint.address().to_string(), endpoint.port(), config.data_dir.string(),
-                 config.database.empty() ? "SQLite" : "PostgreSQL", app.blobs->describe());
+                 config.database.empty() ? "SQLite" : "PostgreSQL", first.app.blobs->describe(), threads.size());
 
-    vf::MediaWorker media(ioc.get_executor(), app);
-    app.media = &media;
-
-    vf::UploadJanitor janitor(ioc, app);
+    // Expiry of abandoned uploads: one sweeper per process (the catalogue's lock makes it one
+    // across instances too).
+    vf::UploadJanitor janitor(first.ioc, first.app);
     janitor.start();
 
-    boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
-    signals.async_wait([&ioc](boost::system::error_code, int sig) {
+    boost::asio::signal_set signals(first.ioc, SIGINT, SIGTERM);
+    signals.async_wait([&threads](boost::system::error_code, int sig) {
       spdlog::info("signal {}: stopping", sig);
-      ioc.stop();
+      for (auto& t : threads) t->ioc.stop();
     });
     ::signal(SIGPIPE, SIG_IGN);  // sendfile on a closed socket must return EPIPE, not kill us
-    ioc.run();
-    app.blobs->drain();
+    std::vector<std::thread> running;
+    for (std::size_t i = 1; i < threads.size(); ++i) running.emplace_back([&t = *threads[i]] { t.ioc.run(); });
+    first.ioc.run();
+    for (auto& t : running) t.join();
+    for (auto& t : threads) t->app.blobs->drain();
     return 0;
   } catch (const std::exception& e) {
     spdlog::critical("videofarm-server cannot start: {}", e.what());

@@ -49,6 +49,16 @@ CREATE TABLE IF NOT EXISTS tokens(
   label TEXT NOT NULL,
   created_at_ms BIGINT NOT NULL);
 CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens(user_id);
+CREATE TABLE IF NOT EXISTS catalog_generation(n BIGINT NOT NULL);
+INSERT INTO catalog_generation SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM catalog_generation);
+CREATE OR REPLACE FUNCTION bump_catalog_generation() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN UPDATE catalog_generation SET n = n + 1; RETURN NULL; END $$;
+CREATE OR REPLACE TRIGGER videos_changed AFTER INSERT OR UPDATE OR DELETE ON videos
+  FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_generation();
+CREATE OR REPLACE TRIGGER uploads_opened_or_removed AFTER INSERT OR DELETE ON uploads
+  FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_generation();
+CREATE OR REPLACE TRIGGER uploads_completed AFTER UPDATE OF complete ON uploads
+  FOR EACH ROW WHEN (OLD.complete IS DISTINCT FROM NEW.complete) EXECUTE FUNCTION bump_catalog_generation();
 )sql";
 
 // Any number serves as the lock id; it only has to be the same for every instance.

@@ -35,7 +35,7 @@ CREATE INDEX IF NOT EXISTS uploads_by_video ON uploads(video_id);
 
 // Migration N takes user_version N-1 to N. Videos that existed before accounts keep a NULL
 // owner: only an administrator may change or delete them (docs/videofarm-server.md).
-constexpr std::array<const char*, 1> kMigrations = {R"sql(
+constexpr std::array<const char*, 2> kMigrations = {R"sql(
 ALTER TABLE videos ADD COLUMN owner_id TEXT;
 ALTER TABLE videos ADD COLUMN width INTEGER;
 ALTER TABLE videos ADD COLUMN height INTEGER;
@@ -55,6 +55,19 @@ CREATE TABLE tokens(
   label TEXT NOT NULL,
   created_at_ms INTEGER NOT NULL);
 CREATE INDEX tokens_by_user ON tokens(user_id);
+)sql",
+// 2: the catalogue's generation (VideoCatalog::generation), bumped by triggers in the writing
+// transaction. An upload's appends (offset, expiry) change nothing a client's JSON shows.
+R"sql(
+CREATE TABLE catalog_generation(n INTEGER NOT NULL);
+INSERT INTO catalog_generation VALUES (0);
+CREATE TRIGGER videos_inserted AFTER INSERT ON videos BEGIN UPDATE catalog_generation SET n = n + 1; END;
+CREATE TRIGGER videos_updated AFTER UPDATE ON videos BEGIN UPDATE catalog_generation SET n = n + 1; END;
+CREATE TRIGGER videos_deleted AFTER DELETE ON videos BEGIN UPDATE catalog_generation SET n = n + 1; END;
+CREATE TRIGGER uploads_opened AFTER INSERT ON uploads BEGIN UPDATE catalog_generation SET n = n + 1; END;
+CREATE TRIGGER uploads_removed AFTER DELETE ON uploads BEGIN UPDATE catalog_generation SET n = n + 1; END;
+CREATE TRIGGER uploads_completed AFTER UPDATE OF complete ON uploads WHEN OLD.complete <> NEW.complete
+  BEGIN UPDATE catalog_generation SET n = n + 1; END;
 )sql"};
 
 ferry::Result<void> failWith(sqlite3* db, const std::string& path, const std::string& what) {

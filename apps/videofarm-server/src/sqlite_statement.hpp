@@ -32,6 +32,11 @@ class Statement {
     stmt_.reset(s);
   }
   bool ok() const { return rc_ == SQLITE_OK; }
+  // Ready to run again (a statement kept for a query the server makes at every request).
+  void reset() {
+    sqlite3_reset(stmt_.get());
+    sqlite3_clear_bindings(stmt_.get());
+  }
   Statement& bind(int i, const std::string& v) {
     sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;

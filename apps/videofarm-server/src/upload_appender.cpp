@@ -26,19 +26,15 @@ std::int64_t expiryFrom(const App& app) {
 UploadAppender::UploadAppender(App& app, UploadRecord record, std::unique_ptr<CatalogLock> lock,
                                std::unique_ptr<BlobWriter> blob)
     : app_(app), record_(std::move(record)), lock_(std::move(lock)), blob_(std::move(blob)) {
-  app_.appenders[record_.token] = this;
+  app_.appenders->add(record_.token, this, app_.io);
 }
 
 UploadAppender::~UploadAppender() {
   if (!superseded_ && !finished_ && !failed_) (void)persist();  // a cut request keeps what arrived
-  auto it = app_.appenders.find(record_.token);
-  if (it != app_.appenders.end() && it->second == this) app_.appenders.erase(it);
+  app_.appenders->remove(record_.token, this);
 }
 
-void UploadAppender::supersedeRunning(App& app, const std::string& token) {
-  auto it = app.appenders.find(token);
-  if (it != app.appenders.end()) it->second->supersede();
-}
+void UploadAppender::supersedeRunning(App& app, const std::string& token) { app.appenders->supersede(token); }
 
 HttpResult<std::unique_ptr<UploadAppender>> UploadAppender::open(App& app, const std::string& token) {
   supersedeRunning(app, token);
@@ -137,8 +133,7 @@ void UploadAppender::supersede() {
   if (!failed_) (void)persist();
   superseded_ = true;
   lock_.reset();  // the newer request takes it over
-  auto it = app_.appenders.find(record_.token);
-  if (it != app_.appenders.end() && it->second == this) app_.appenders.erase(it);
+  app_.appenders->remove(record_.token, this);
 }
 
 HttpResult<UploadRecord> createUpload(App& app, const std::string& video_id, const std::string& protocol,
@@ -182,7 +177,7 @@ HttpResult<void> dropUpload(App& app, const UploadRecord& upload) {
 HttpResult<std::optional<UploadRecord>> findLiveUpload(App& app, const std::string& token) {
   auto found = app.catalog->findUpload(token);
   if (!found) return tl::unexpected(catalogProblem(found.error()));
-  if (*found && (*found)->expires_at_ms <= nowMs() && !app.appenders.count(token)) {
+  if (*found && (*found)->expires_at_ms <= nowMs() && !app.appenders->running(token)) {
     // Expired: gone now rather than at the next sweep, unless a request (here or on another
     // instance) is still appending to it.
     auto lock = app.catalog->lockUpload(token);
@@ -215,7 +210,7 @@ std::size_t removeExpiredUploads(App& app) {
   }
   std::size_t removed = 0;
   for (const auto& upload : *expired) {
-    if (app.appenders.count(upload.token)) continue;  // still being appended to here
+    if (app.appenders->running(upload.token)) continue;  // still being appended to here
     auto lock = app.catalog->lockUpload(upload.token);
     if (!lock || !*lock) continue;                    // ... or on another instance
     if (dropUpload(app, upload)) ++removed;

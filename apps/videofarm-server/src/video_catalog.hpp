@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/error.hpp"
 
 namespace vf {
@@ -74,6 +72,12 @@ class VideoCatalog {
  public:
   virtual ~VideoCatalog() = default;
 
+  // A number that changes with every change a video's JSON or the list shows (a video made,
+  // changed or removed; an upload opened, completed or removed), made by this instance or any
+  // other on the same catalogue: a trigger bumps it inside the writing transaction. The server
+  // keeps rendered answers while it stays the same (catalogue_cache.hpp).
+  virtual ferry::Result<std::uint64_t> generation() = 0;
+
   virtual ferry::Result<Video> create(const NewVideo& video) = 0;
   virtual ferry::Result<std::optional<Video>> find(const std::string& id) = 0;
   // Newest first; `after` is the id of the last video of the previous page.
@@ -110,9 +114,6 @@ class VideoCatalog {
 ferry::Result<std::unique_ptr<VideoCatalog>> openSqliteCatalog(const std::string& path);
 // PostgreSQL through libpq; `conninfo` is a postgresql:// URI.
 ferry::Result<std::unique_ptr<VideoCatalog>> openPostgresCatalog(const std::string& conninfo);
-
-// The JSON clients see for a video.
-nlohmann::json videoJson(const Video& video);
 
 std::int64_t nowMs();
 

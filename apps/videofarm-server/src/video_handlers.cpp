@@ -9,6 +9,7 @@
 #include "multipart_parser.hpp"
 #include "storage.hpp"
 #include "text.hpp"
+#include "video_json.hpp"
 #include "upload_appender.hpp"
 
 namespace vf {
@@ -37,23 +38,31 @@ Response listVideos(App& app, std::string_view query) {
       after = value;
     }
   }
+  auto generation = app.catalog->generation();
+  if (!generation) return catalogFailure(generation.error());
+  const std::string key = "list " + std::to_string(limit) + " " + after.value_or("");
+  if (auto cached = app.catalogue_cache.find(key, *generation)) return jsonResponse(http::status::ok, *cached);
   // One more than asked tells whether there is a next page.
   auto videos = app.catalog->list(limit + 1, after);
   if (!videos) return catalogFailure(videos.error());
-  nlohmann::json list = nlohmann::json::array();
-  bool more = videos->size() > limit;
+  const bool more = videos->size() > limit;
   if (more) videos->pop_back();
-  for (const auto& v : *videos) list.push_back(videoJson(v));
-  nlohmann::json body{{"videos", list}};
-  body["next"] = more ? nlohmann::json(videos->back().id) : nlohmann::json();
-  return jsonResponse(http::status::ok, body.dump());
+  auto page = std::make_shared<const std::string>(videoPageJson(*videos, more));
+  app.catalogue_cache.store(key, *generation, page);
+  return jsonResponse(http::status::ok, *page);
 }
 
 Response getVideo(App& app, const std::string& id) {
+  auto generation = app.catalog->generation();
+  if (!generation) return catalogFailure(generation.error());
+  const std::string key = "video " + id;
+  if (auto cached = app.catalogue_cache.find(key, *generation)) return jsonResponse(http::status::ok, *cached);
   auto v = app.catalog->find(id);
   if (!v) return catalogFailure(v.error());
   if (!*v) return errorResponse({http::status::not_found, "no video " + id, {}});
-  return jsonResponse(http::status::ok, videoJson(**v).dump());
+  auto text = std::make_shared<const std::string>(videoJson(**v));
+  app.catalogue_cache.store(key, *generation, text);
+  return jsonResponse(http::status::ok, *text);
 }
 
 Response deleteVideo(App& app, const std::string& id) {
@@ -208,7 +217,7 @@ class CreateVideoHandler final : public RequestHandler, private MultipartHandler
       return catalogFailure(video.error());
     }
     spdlog::info("created video {} \"{}\"", id, title_);
-    Response r = jsonResponse(http::status::see_other, videoJson(*video).dump());
+    Response r = jsonResponse(http::status::see_other, videoJson(*video));
     r.header.set(http::field::location, "/videos/" + id);
     return r;
   }

@@ -139,6 +139,34 @@ TEST(VideoFarmResumable, IetfV6AppendCutThenResumed) {
   EXPECT_EQ(movieSha(server, id), sha256Bytes(movie));
 }
 
+// A client that lost its connection asks for the offset on a new one while the server still holds
+// the old request open: the new request supersedes it, on whichever I/O thread it runs, and the
+// offset is exactly what arrived. Four uploads, so connections land on different threads.
+TEST(VideoFarmResumable, ANewRequestSupersedesAStillOpenOneOnAnyThread) {
+  ServerProcess server;
+  TempDir tmp;
+  const std::string movie = movieBytes();
+  for (int round = 0; round < 4; ++round) {
+    std::string id = createVideo(server, "superseded " + std::to_string(round), false);
+    auto created = curl({"-X", "POST", "-H", "Upload-Draft-Interop-Version: 8", "-H", "Upload-Complete: ?0", "-H",
+                         "Content-Length: 0", server.url("/videos/" + id + "/movie")});
+    ASSERT_EQ(created.status, 201);
+    const std::string location = created.header("location");
+    RawConnection hanging(server.port());
+    hanging.send("PATCH " + location + " HTTP/1.1\r\nHost: x\r\nUpload-Draft-Interop-Version: 8\r\n"
+                 "Upload-Offset: 0\r\nUpload-Complete: ?1\r\nContent-Type: application/partial-upload\r\n"
+                 "Content-Length: " + std::to_string(movie.size()) + "\r\n\r\n" + movie.substr(0, 12345));
+    std::this_thread::sleep_for(300ms);  // the server has the bytes; the request stays open
+    auto offset = ietfHead(server, location, 8);
+    ASSERT_EQ(offset.status, 204) << offset.body;
+    EXPECT_EQ(offset.header("upload-offset"), "12345") << "round " << round;
+    ferry::test::writeFile(tmp / "rest", movie.substr(12345));
+    auto done = ietfPatch(server, location, 8, 12345, true, tmp / "rest");
+    EXPECT_EQ(done.status, 201) << done.body;
+    EXPECT_EQ(movieSha(server, id), sha256Bytes(movie));
+  }
+}
+
 TEST(VideoFarmResumable, IetfSurvivesServerCrash) {
   TempDir data;
   TempDir tmp;
