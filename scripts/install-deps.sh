@@ -12,6 +12,8 @@ PACKAGES=(
   libcurl4-openssl-dev libsqlite3-dev libboost1.81-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev libpq-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libsystemd-dev
+  # rtnetlink messages for ferryd's connectivity watch (src/device/netlink_watcher.cpp)
+  libmnl-dev
   # accounts in the VideoFarm server: Argon2id password hashes, BLAKE2b token digests
   libsodium-dev
   # real peers for tests and benchmarks
@@ -22,6 +24,10 @@ PACKAGES=(
   openssl
   # systemd-socket-activate for the socket activation test
   systemd
+  # the machine's state tests: a private dbus-daemon with python3-dbusmock's NetworkManager, UPower,
+  # power-profiles-daemon and logind (busctl, from systemd, drives them); ip and unshare (util-linux)
+  # for the connectivity test's network namespace
+  dbus-daemon python3-dbusmock iproute2
   # the VideoFarm web page test: headless chromium driven through chromedriver
   chromium chromium-driver
 )

@@ -1,0 +1,29 @@
+// The XDG desktop portal's NetworkMonitor as the source of the network's cost, where
+// NetworkManager is not on the system bus: GetMetered on the session bus, asked again on its
+// `changed` signal.
+
+#include "device/sources.hpp"
+
+namespace ferry::device {
+
+BusValueSpec portalMetered() {
+  BusValueSpec s;
+  s.source = "NetworkMonitor portal";
+  s.service = "org.freedesktop.portal.Desktop";
+  s.path = "/org/freedesktop/portal/desktop";
+  s.interface = "org.freedesktop.portal.NetworkMonitor";
+  s.member = "GetMetered";
+  s.is_property = false;
+  s.changed_signal = "changed";
+  s.type = 'b';
+  return s;
+}
+
+// The portal says metered or not, nothing of who decided it: expensive, never constrained.
+std::optional<NetworkCost> costFromPortal(const BusValue::Value& metered) {
+  const auto* value = std::get_if<bool>(&metered);
+  if (value == nullptr) return std::nullopt;
+  return NetworkCost{*value, false, true};
+}
+
+}  // namespace ferry::device
