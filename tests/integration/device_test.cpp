@@ -199,6 +199,34 @@ TEST_F(DeviceTest, MeteredMidTransferPausesAtACheckpointAndResumesWithRange) {
   EXPECT_NE(log.find("206 bytes=" + std::to_string(paused) + "-"), std::string::npos) << log;
 }
 
+// Without NetworkManager on the system bus, the NetworkMonitor portal on the session bus says
+// whether the network is metered (GetMetered, asked again on its `changed` signal).
+TEST_F(DeviceTest, ThePortalTellsTheCostWhereNetworkManagerIsAbsent) {
+  const std::string portal = "org.freedesktop.portal.Desktop", path = "/org/freedesktop/portal/desktop",
+                    monitor = "org.freedesktop.portal.NetworkMonitor";
+  MockService desktop(*bus_, portal, MockService::Plain{path, monitor});
+  auto getMetered = [&](const char* answer) {
+    ASSERT_EQ(bus_->busctl({"call", portal, path, "org.freedesktop.DBus.Mock", "AddMethod", "sssss", monitor, "GetMetered", "", "b",
+                            std::string("ret = ") + answer})
+                  .exit_code,
+              0);
+  };
+  getMetered("True");
+  if (ferryd_) ferryd_->terminate();
+  std::filesystem::create_directories(dir_ / "d");
+  ferryd_ = std::make_unique<Ferryd>(dir_.path() / "d", std::vector<std::string>{"--system-bus", "none", "--session-bus", bus_->address()});
+  ferryd_->start();
+  control_ = ferryd_->control();
+  ASSERT_TRUE(waitUntil([&] { return control_->status()->device.metered_source == "NetworkMonitor portal"; }));
+  EXPECT_EQ(control_->status()->device.network_cost, "metered");
+  auto careful = download("small.bin", {"--no-metered"});
+  EXPECT_TRUE(waitsFor(careful, "metered-network"));
+  getMetered("False");
+  ASSERT_EQ(bus_->busctl({"call", portal, path, "org.freedesktop.DBus.Mock", "EmitSignal", "sssav", monitor, "changed", "", "0"}).exit_code, 0);
+  EXPECT_TRUE(completed(careful));
+  EXPECT_TRUE(sameFile("small.bin"));
+}
+
 TEST_F(DeviceTest, SessionThatDisallowsExpensiveNetworksHoldsItsTasks) {
   auto nm = networkManager(1);
   startFerryd();

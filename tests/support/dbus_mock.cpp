@@ -31,11 +31,21 @@ bool PrivateBus::hasOwner(const std::string& name) const {
 
 MockService::MockService(const PrivateBus& bus, const std::string& template_name, std::string name, const std::string& parameters)
     : bus_(bus), name_(std::move(name)) {
-  std::vector<std::string> argv{systemPython(), "-m", "dbusmock", "--template", template_name};
-  if (!parameters.empty()) argv.insert(argv.end(), {"--parameters", parameters});
-  // The templates of system services go to the system bus: this bus plays it.
+  std::vector<std::string> args{"--template", template_name};
+  if (!parameters.empty()) args.insert(args.end(), {"--parameters", parameters});
+  start(std::move(args));
+}
+
+MockService::MockService(const PrivateBus& bus, std::string name, const Plain& object) : bus_(bus), name_(std::move(name)) {
+  start({"--session", name_, object.path, object.interface});
+}
+
+void MockService::start(std::vector<std::string> args) {
+  std::vector<std::string> argv{systemPython(), "-m", "dbusmock"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  // The templates of system services go to the system bus: this bus plays it (and the session bus).
   process_ = std::make_unique<Process>(Process::Options{
-      argv, {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}, {"DBUS_SESSION_BUS_ADDRESS", bus.address()}}, {}, {}, std::nullopt});
+      argv, {{"DBUS_SYSTEM_BUS_ADDRESS", bus_.address()}, {"DBUS_SESSION_BUS_ADDRESS", bus_.address()}}, {}, {}, std::nullopt});
   if (!waitUntil([&] { return bus_.hasOwner(name_); }, std::chrono::seconds(20)))
     throw std::runtime_error("python3-dbusmock did not bring up " + name_ + " (is python3-dbusmock installed?)");
 }

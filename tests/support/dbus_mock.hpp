@@ -37,12 +37,20 @@ class MockService {
   // python3 -m dbusmock --template `template_name` (its service `name`), with the template's
   // `parameters` (JSON), on `bus`; waits until the name is owned.
   MockService(const PrivateBus& bus, const std::string& template_name, std::string name, const std::string& parameters = "");
+  // A plain mock: python3 -m dbusmock NAME PATH INTERFACE (methods added with busctl and the
+  // mock's AddMethod).
+  struct Plain {
+    std::string path;
+    std::string interface;
+  };
+  MockService(const PrivateBus& bus, std::string name, const Plain& object);
   ~MockService();
   // The service leaves the bus (SIGKILL: no goodbye).
   void vanish();
   const std::string& name() const { return name_; }
 
  private:
+  void start(std::vector<std::string> args);
   const PrivateBus& bus_;
   std::string name_;
   std::unique_ptr<Process> process_;

@@ -114,6 +114,12 @@ ferry_code ferry_configuration_set_ca_file(ferry_configuration* c, const char* p
 ferry_code ferry_configuration_set_http2(ferry_configuration* c, int yes) {
   return set(c, "configuration", [&](auto& h) { h.value.http2(yes != 0); });
 }
+ferry_code ferry_configuration_set_allows_expensive_network_access(ferry_configuration* c, int yes) {
+  return set(c, "configuration", [&](auto& h) { h.value.allowsExpensiveNetworkAccess(yes != 0); });
+}
+ferry_code ferry_configuration_set_allows_constrained_network_access(ferry_configuration* c, int yes) {
+  return set(c, "configuration", [&](auto& h) { h.value.allowsConstrainedNetworkAccess(yes != 0); });
+}
 ferry_code ferry_configuration_set_launch_command(ferry_configuration* c, const char* const* argv, size_t argc,
                                                   const char* working_directory) {
   return set(c, "configuration", [&](auto& h) {
@@ -188,6 +194,21 @@ ferry_code ferry_options_set_priority(ferry_options* o, double priority) {
 ferry_code ferry_options_set_discretionary(ferry_options* o, int discretionary) {
   return set(o, "options", [&](auto& h) {
     h.download.scheduling.discretionary = h.upload.scheduling.discretionary = discretionary != 0;
+  });
+}
+ferry_code ferry_options_set_allows_expensive_network_access(ferry_options* o, int yes) {
+  return set(o, "options", [&](auto& h) {
+    h.download.scheduling.allows_expensive_network_access = h.upload.scheduling.allows_expensive_network_access = yes != 0;
+  });
+}
+ferry_code ferry_options_set_allows_constrained_network_access(ferry_options* o, int yes) {
+  return set(o, "options", [&](auto& h) {
+    h.download.scheduling.allows_constrained_network_access = h.upload.scheduling.allows_constrained_network_access = yes != 0;
+  });
+}
+ferry_code ferry_options_set_requires_external_power(ferry_options* o, int yes) {
+  return set(o, "options", [&](auto& h) {
+    h.download.scheduling.requires_external_power = h.upload.scheduling.requires_external_power = yes != 0;
   });
 }
 ferry_code ferry_options_set_earliest_begin(ferry_options* o, int64_t unix_seconds) {
