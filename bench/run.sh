@@ -7,4 +7,6 @@ bench/download-throughput "$BUILD" "${BENCH_SIZE_MIB:-2048}" "${BENCH_ROUNDS:-3}
 bench/videofarm-server "$BUILD" "${BENCH_PUT_MIB:-1024}"
 # ferryd at scale: many small downloads vs aria2c/curl, memory with queued/active tasks, start-up, latency.
 python3 bench/daemon/daemon-bench.py --build "$BUILD" ${BENCH_DAEMON_ARGS:-}
+# Connectivity: ferryd (rtnetlink) vs aria2c (retries) from `ip link set lo up` to the first byte (root: a netns).
+bench/route-back-first-byte "$BUILD" "${BENCH_ROUTE_ROUNDS:-10}"
 bench/fuzz-parsers "$BUILD" "${FUZZ_SECONDS:-300}"

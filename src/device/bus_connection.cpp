@@ -72,27 +72,22 @@ void BusConnection::process() {
   arm();
 }
 
+// One wait of `type` at a time (`pending` says whether it is out); sd-bus runs when it ends.
+void BusConnection::waitFor(boost::asio::posix::stream_descriptor::wait_type type, bool& pending) {
+  if (pending) return;
+  pending = true;
+  descriptor_.async_wait(type, [this, &pending, alive = alive_](const boost::system::error_code& ec) {
+    if (!*alive || ec) return;
+    pending = false;
+    process();
+  });
+}
+
 void BusConnection::arm() {
   const int events = sd_bus_get_events(bus_.get());
   if (events < 0) return;
-  if ((events & POLLIN) && !reading_) {
-    reading_ = true;
-    descriptor_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                           [this, alive = alive_](const boost::system::error_code& ec) {
-                             if (!*alive || ec) return;
-                             reading_ = false;
-                             process();
-                           });
-  }
-  if ((events & POLLOUT) && !writing_) {
-    writing_ = true;
-    descriptor_.async_wait(boost::asio::posix::stream_descriptor::wait_write,
-                           [this, alive = alive_](const boost::system::error_code& ec) {
-                             if (!*alive || ec) return;
-                             writing_ = false;
-                             process();
-                           });
-  }
+  if (events & POLLIN) waitFor(boost::asio::posix::stream_descriptor::wait_read, reading_);
+  if (events & POLLOUT) waitFor(boost::asio::posix::stream_descriptor::wait_write, writing_);
   std::uint64_t until = 0;  // CLOCK_MONOTONIC microseconds; UINT64_MAX: no timeout
   if (sd_bus_get_timeout(bus_.get(), &until) < 0 || until == UINT64_MAX) return;
   timespec now{};

@@ -46,6 +46,7 @@ class BusConnection {
   BusConnection(boost::asio::io_context& io, std::unique_ptr<sd_bus, BusCloser> bus, std::string describe);
   void process();
   void arm();
+  void waitFor(boost::asio::posix::stream_descriptor::wait_type type, bool& pending);
 
   std::unique_ptr<sd_bus, BusCloser> bus_;
   std::string describe_;

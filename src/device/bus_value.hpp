@@ -18,13 +18,13 @@
 namespace ferry::device {
 
 struct BusValueSpec {
-  std::string source;  // who publishes it, for the log and ferryctl status: "NetworkManager"
-  std::string service;
-  std::string path;
-  std::string interface;
-  std::string member;          // the property's name, or the method's
+  std::string source{};  // who publishes it, for the log and ferryctl status: "NetworkManager"
+  std::string service{};
+  std::string path{};
+  std::string interface{};
+  std::string member{};          // the property's name, or the method's
   bool is_property = true;
-  std::string changed_signal;  // for a method: the signal (on `interface`) after which to ask again
+  std::string changed_signal{};  // for a method: the signal (on `interface`) after which to ask again
   char type = 'b';             // what the value must be: 'b', 'u' or 's'
 };
 

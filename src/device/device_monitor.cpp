@@ -16,6 +16,15 @@ BusValue::Listener keep(std::optional<T>& slot, Interpret interpret, std::functi
   };
 }
 
+// The bus, or null (logged, with what ferryd does without it).
+std::unique_ptr<BusConnection> openBus(boost::asio::io_context& io, BusConnection::Kind kind, const std::string& address,
+                                       const char* without) {
+  auto bus = BusConnection::open(io, kind, address);
+  if (bus) return std::move(*bus);
+  spdlog::info("device: {}; {}", bus.error().describe(), without);
+  return nullptr;
+}
+
 }  // namespace
 
 DeviceMonitor::DeviceMonitor(boost::asio::io_context& io, const DeviceOptions& options, Listener listener)
@@ -53,12 +62,8 @@ DeviceMonitor::~DeviceMonitor() {
 }
 
 void DeviceMonitor::openSystemBus(boost::asio::io_context& io, const std::string& address) {
-  auto bus = BusConnection::open(io, BusConnection::Kind::system, address);
-  if (!bus) {
-    spdlog::info("device: {}; metered, power and sleep sources are unavailable", bus.error().describe());
-    return;
-  }
-  system_bus_ = std::move(*bus);
+  system_bus_ = openBus(io, BusConnection::Kind::system, address, "metered, power and sleep sources are unavailable");
+  if (!system_bus_) return;
   auto cost = [this] { recomputeCost(); };
   auto power = [this] { recomputePower(); };
   nm_ = std::make_unique<BusValue>(*system_bus_, networkManagerMetered(), keep(nm_cost_, costFromNetworkManager, cost));
@@ -80,12 +85,8 @@ void DeviceMonitor::openSystemBus(boost::asio::io_context& io, const std::string
 }
 
 void DeviceMonitor::openSessionBus(boost::asio::io_context& io, const std::string& address) {
-  auto bus = BusConnection::open(io, BusConnection::Kind::session, address);
-  if (!bus) {
-    spdlog::debug("device: {}; no NetworkMonitor portal", bus.error().describe());
-    return;
-  }
-  session_bus_ = std::move(*bus);
+  session_bus_ = openBus(io, BusConnection::Kind::session, address, "no NetworkMonitor portal");
+  if (!session_bus_) return;
   portal_ = std::make_unique<BusValue>(*session_bus_, portalMetered(), keep(portal_cost_, costFromPortal, [this] { recomputeCost(); }));
   session_bus_->onLost([this] {
     portal_cost_.reset();

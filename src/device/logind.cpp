@@ -14,14 +14,7 @@ constexpr const char* kPath = "/org/freedesktop/login1";
 constexpr const char* kInterface = "org.freedesktop.login1.Manager";
 
 BusValueSpec preparingForSleep() {
-  BusValueSpec s;
-  s.source = "logind";
-  s.service = kService;
-  s.path = kPath;
-  s.interface = kInterface;
-  s.member = "PreparingForSleep";
-  s.type = 'b';
-  return s;
+  return {.source = "logind", .service = kService, .path = kPath, .interface = kInterface, .member = "PreparingForSleep", .type = 'b'};
 }
 
 }  // namespace

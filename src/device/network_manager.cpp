@@ -14,14 +14,8 @@ enum NmMetered : std::uint32_t { unknown = 0, yes = 1, no = 2, guess_yes = 3, gu
 }  // namespace
 
 BusValueSpec networkManagerMetered() {
-  BusValueSpec s;
-  s.source = "NetworkManager";
-  s.service = "org.freedesktop.NetworkManager";
-  s.path = "/org/freedesktop/NetworkManager";
-  s.interface = "org.freedesktop.NetworkManager";
-  s.member = "Metered";
-  s.type = 'u';
-  return s;
+  return {.source = "NetworkManager", .service = "org.freedesktop.NetworkManager", .path = "/org/freedesktop/NetworkManager",
+          .interface = "org.freedesktop.NetworkManager", .member = "Metered", .type = 'u'};
 }
 
 std::optional<NetworkCost> costFromNetworkManager(const BusValue::Value& metered) {

@@ -7,16 +7,9 @@
 namespace ferry::device {
 
 BusValueSpec portalMetered() {
-  BusValueSpec s;
-  s.source = "NetworkMonitor portal";
-  s.service = "org.freedesktop.portal.Desktop";
-  s.path = "/org/freedesktop/portal/desktop";
-  s.interface = "org.freedesktop.portal.NetworkMonitor";
-  s.member = "GetMetered";
-  s.is_property = false;
-  s.changed_signal = "changed";
-  s.type = 'b';
-  return s;
+  return {.source = "NetworkMonitor portal", .service = "org.freedesktop.portal.Desktop", .path = "/org/freedesktop/portal/desktop",
+          .interface = "org.freedesktop.portal.NetworkMonitor", .member = "GetMetered", .is_property = false,
+          .changed_signal = "changed", .type = 'b'};
 }
 
 // The portal says metered or not, nothing of who decided it: expensive, never constrained.

@@ -7,22 +7,14 @@
 namespace ferry::device {
 
 BusValueSpec powerProfilesActive() {
-  BusValueSpec s;
-  s.source = "power-profiles-daemon";
-  s.service = "net.hadess.PowerProfiles";
-  s.path = "/net/hadess/PowerProfiles";
-  s.interface = "net.hadess.PowerProfiles";
-  s.member = "ActiveProfile";
-  s.type = 's';
-  return s;
+  return {.source = "power-profiles-daemon", .service = "net.hadess.PowerProfiles", .path = "/net/hadess/PowerProfiles",
+          .interface = "net.hadess.PowerProfiles", .member = "ActiveProfile", .type = 's'};
 }
 
 BusValueSpec upowerPowerProfilesActive() {
-  BusValueSpec s = powerProfilesActive();
-  s.service = "org.freedesktop.UPower.PowerProfiles";
-  s.path = "/org/freedesktop/UPower/PowerProfiles";
-  s.interface = "org.freedesktop.UPower.PowerProfiles";
-  return s;
+  return {.source = "power-profiles-daemon", .service = "org.freedesktop.UPower.PowerProfiles",
+          .path = "/org/freedesktop/UPower/PowerProfiles", .interface = "org.freedesktop.UPower.PowerProfiles",
+          .member = "ActiveProfile", .type = 's'};
 }
 
 std::optional<bool> powerSaverFromProfile(const BusValue::Value& profile) {

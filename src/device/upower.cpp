@@ -5,14 +5,8 @@
 namespace ferry::device {
 
 BusValueSpec upowerOnBattery() {
-  BusValueSpec s;
-  s.source = "UPower";
-  s.service = "org.freedesktop.UPower";
-  s.path = "/org/freedesktop/UPower";
-  s.interface = "org.freedesktop.UPower";
-  s.member = "OnBattery";
-  s.type = 'b';
-  return s;
+  return {.source = "UPower", .service = "org.freedesktop.UPower", .path = "/org/freedesktop/UPower",
+          .interface = "org.freedesktop.UPower", .member = "OnBattery", .type = 'b'};
 }
 
 std::optional<bool> onBatteryFromUPower(const BusValue::Value& on_battery) {
