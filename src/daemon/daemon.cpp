@@ -80,6 +80,7 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
                                                     [this](const device::DeviceChange& change) { onDeviceChange(change); });
   tasks_->setDeviceView([this] { return device_->view(); });
   tasks_->onEngineBusy([this](bool busy) { device_->setBusy(busy); });
+  settleDevice();
   outbox_.restore(snapshot.events);
   limits_ = std::make_unique<BandwidthLimitBook>(*engine_, *writer_);
   limits_->restore(snapshot.meta);  // before the tasks start, so that they start within the limits
@@ -421,6 +422,18 @@ void Daemon::handleSetLimit(const Conn& c, const Json& id, const protocol::SetLi
 }
 
 // ---------------------------------------------------------------- the machine's state
+
+// The services' first answers, before the tasks are restored: a task that may not use a metered
+// network should not start for the moment it takes NetworkManager to say the network is metered.
+// Nothing else runs on io_ yet. A service that does not answer within the bound counts as
+// unknown meanwhile, as at any other time.
+void Daemon::settleDevice() {
+  const auto deadline = std::chrono::steady_clock::now() + kDeviceSettleTime;
+  while (!device_->settled() && std::chrono::steady_clock::now() < deadline) {
+    if (io_.run_one_for(std::chrono::milliseconds(50)) == 0 && io_.stopped()) io_.restart();
+  }
+  io_.restart();
+}
 
 void Daemon::onDeviceChange(const device::DeviceChange& change) {
   if (!tasks_ || !device_) return;

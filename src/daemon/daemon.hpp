@@ -109,6 +109,8 @@ class Daemon : public MessageHandler {
   std::unique_ptr<SessionBook> sessions_;  // every session's configuration: the one copy
   std::unique_ptr<device::DeviceMonitor> device_;  // the machine's state: network, cost, power, sleep
   void onDeviceChange(const device::DeviceChange& change);
+  static constexpr auto kDeviceSettleTime = std::chrono::seconds(1);
+  void settleDevice();
   protocol::DeviceStatus deviceStatus() const;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };

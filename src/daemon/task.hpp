@@ -56,6 +56,7 @@ struct Task {
   // When the engine last reported bytes moving: a task quiet for a while when the default route
   // moves is restarted at once (TaskManager::applyDeviceState).
   std::chrono::steady_clock::time_point last_progress{};
+  bool retrying_after_network_error = false;  // its last failed attempt could not reach the server
   int suspend_count = 0;
   std::int64_t created_at = 0;
   std::int64_t resource_deadline = 0;

@@ -18,6 +18,20 @@ constexpr auto kStalledAfter = std::chrono::seconds(1);
 
 bool waitsInEngineForRetry(const Task& t) { return t.waiting_for.rfind("retry-backoff", 0) == 0; }
 
+// Why a task in the engine should start its transfer again now, or null. After the default route
+// moved or the machine woke, its connection most likely died with the old path: a transfer quiet
+// for a second, or one waiting for a retry, gets a new one at once, not after the stall timeout
+// or the back-off. After any other change of routes, one waiting to retry because it could not
+// reach its server tries now (a route may have come back); a server's own back-off (503,
+// Retry-After) is kept.
+const char* restartReason(const Task& t, const device::DeviceChange& change, std::chrono::steady_clock::time_point now) {
+  const bool stalled = now - t.last_progress >= kStalledAfter || waitsInEngineForRetry(t);
+  if (change.network_moved && stalled) return "a network change";
+  if (change.sleeping == false && stalled) return "sleep";
+  if (change.routes && waitsInEngineForRetry(t) && t.retrying_after_network_error) return "a change of routes";
+  return nullptr;
+}
+
 }  // namespace
 
 // Its server, or its session's proxy when it goes through one (the proxy is what must be reached).
@@ -59,11 +73,8 @@ void TaskManager::applyDeviceState(const device::DeviceChange& change) {
       case Phase::in_engine:
         if (heldBecause(t)) {
           stopInEngine(t, StopIntent::hold);
-        } else if ((change.network_moved || change.sleeping == false) &&
-                   (now - t.last_progress >= kStalledAfter || waitsInEngineForRetry(t))) {
-          // Its connection most likely died with the old path (or the sleep): a new one now,
-          // not after the stall timeout or the back-off.
-          spdlog::info("task {}: restarting its transfer after {}", t.id, change.network_moved ? "a network change" : "sleep");
+        } else if (const char* why = restartReason(t, change, now)) {
+          spdlog::info("task {}: restarting its transfer after {}", t.id, why);
           stopInEngine(t, StopIntent::resume);
         }
         break;

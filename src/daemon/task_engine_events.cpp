@@ -28,6 +28,7 @@ void TaskManager::onEngineEvent(const engine::Event& event) {
                  },
                  [&](const engine::Retrying& r) {
                    ++t->retries;
+                   t->retrying_after_network_error = r.error.is(errc::network) || r.error.is(errc::timeout);
                    spdlog::info("task {}: attempt {} failed ({}); retrying", t->id, r.attempt, r.error.describe());
                  },
                  [&](const engine::Finished& f) {

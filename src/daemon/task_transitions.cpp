@@ -54,6 +54,8 @@ void TaskManager::enterPhase(Task& t, Phase from) {
       break;
     case Phase::in_engine:
       t.waiting_for = "queued";  // until the engine's Waiting or Responded says more
+      t.last_progress = std::chrono::steady_clock::now();  // a fresh start is not a stall
+      t.retrying_after_network_error = false;
       break;
     case Phase::stopping:
       if (t.stop_intent == StopIntent::suspend) t.waiting_for = "suspended";
@@ -138,7 +140,6 @@ void TaskManager::handToEngine(Task& t) {
   job.transport = config.transport;
   if (!transition(t, Phase::in_engine)) return;
   t.written = t.durable;
-  t.last_progress = std::chrono::steady_clock::now();
   t.resumed_from_offset = t.durable > 0;
   t.last_checkpoint = std::chrono::steady_clock::now();
   engine_.start(std::move(job));

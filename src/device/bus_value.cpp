@@ -116,6 +116,7 @@ std::optional<BusValue::Value> BusValue::valueOf(sd_bus_message* reply) {
 
 void BusValue::settle(bool available, std::optional<Value> value) {
   available_ = available;
+  answered_ = true;
   listener_(available, value);
 }
 

@@ -41,6 +41,8 @@ class BusValue {
 
   const BusValueSpec& spec() const { return spec_; }
   bool available() const { return available_; }
+  // The first question has been answered (or failed): the value is what the service says.
+  bool answered() const { return answered_; }
 
  private:
   static int onSignal(sd_bus_message* m, void* self, sd_bus_error*);
@@ -57,6 +59,7 @@ class BusValue {
   BusSlot owner_match_;
   BusSlot pending_read_;
   bool available_ = false;
+  bool answered_ = false;
 };
 
 // Whether a call failed because nobody owns the service's name (absent, not broken).

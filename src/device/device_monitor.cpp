@@ -35,7 +35,7 @@ DeviceMonitor::DeviceMonitor(boost::asio::io_context& io, const DeviceOptions& o
       const bool moved = !default_routes_.empty() && !routes.empty() && routes != default_routes_;
       if (routes != default_routes_) spdlog::info("device: default route {}", routes.empty() ? "gone" : routes);
       default_routes_ = routes;
-      changed({.conditions = true, .network_moved = moved, .sleeping = std::nullopt});
+      changed({.conditions = true, .routes = true, .network_moved = moved, .sleeping = std::nullopt});
     });
     if (watcher) {
       netlink_ = std::move(*watcher);
@@ -139,6 +139,12 @@ DeviceSources DeviceMonitor::sources() const {
   if (power_saver_ || upower_power_saver_) s.power.push_back(profiles_->spec().source);
   if (sleep_ && sleep_->available()) s.sleep = "logind";
   return s;
+}
+
+bool DeviceMonitor::settled() const {
+  for (const auto* value : {nm_.get(), portal_.get(), upower_.get(), profiles_.get(), upower_profiles_.get()})
+    if (value != nullptr && !value->answered()) return false;
+  return !sleep_ || sleep_->answered();
 }
 
 void DeviceMonitor::setBusy(bool busy) {

@@ -39,6 +39,9 @@ class DeviceMonitor {
   ~DeviceMonitor();
 
   DeviceView view() const;
+  // Every source on the buses has answered its first question (or failed to): what view() says
+  // is what the services say, not "unknown" for want of their answer yet.
+  bool settled() const;
   DeviceSources sources() const;
   // Whether transfers run (the sleep inhibitor is held while they do) and, after PrepareForSleep
   // (true), that they are checkpointed (it is released).

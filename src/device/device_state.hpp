@@ -37,6 +37,7 @@ struct DeviceSources {
 // What changed, for DeviceMonitor's listener.
 struct DeviceChange {
   bool conditions = false;     // something a task's waitReason depends on
+  bool routes = false;         // the links or routes changed (a route may have come back)
   bool network_moved = false;  // the default route moved: stalled connections should start again
   std::optional<bool> sleeping;  // set: the machine is about to sleep (true) or woke (false)
 };

@@ -21,6 +21,7 @@ class SleepWatch {
   ~SleepWatch();
 
   bool available() const { return presence_.available(); }
+  bool answered() const { return presence_.answered(); }
   bool sleeping() const { return sleeping_; }
   bool holdsLock() const { return lock_.valid(); }
   // Whether transfers run: the lock is wanted while they do (never while about to sleep).

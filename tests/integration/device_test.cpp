@@ -171,6 +171,13 @@ TEST_F(DeviceTest, MeteredHoldsOnlyTasksThatMayNotUseItAndLetsThemGoWhenUnmetere
   EXPECT_EQ(task(careful)->bytes_written, 0u);
   EXPECT_EQ(nginx_->accessLog().find("/big.bin"), std::string::npos);  // never asked for
 
+  // A restart while metered: ferryd has NetworkManager's answer before it restores the task, so
+  // the task never starts, not even for a moment.
+  startFerryd();
+  EXPECT_TRUE(waitsFor(careful, "metered-network"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // nginx logs a request when it ends
+  EXPECT_EQ(nginx_->accessLog().find("/big.bin"), std::string::npos);
+
   setMetered(2);  // NO
   EXPECT_TRUE(completed(careful));
   EXPECT_TRUE(sameFile("big.bin"));
