@@ -74,14 +74,25 @@ void DeviceMonitor::openSystemBus(boost::asio::io_context& io, const std::string
   sleep_ = std::make_unique<SleepWatch>(
       *system_bus_, [this](bool sleeping) { changed({.conditions = true, .sleeping = sleeping}); },
       [this] { changed({}); });
-  system_bus_->onLost([this] {
-    nm_cost_.reset();
-    on_battery_.reset();
-    power_saver_.reset();
-    upower_power_saver_.reset();
-    recomputeCost();
-    recomputePower();
-  });
+  system_bus_->onLost([this] { dropSystemSources(); });
+}
+
+// The system bus is gone (its daemon died): every source on it is unavailable, its values
+// unknown, and a sleep that was coming is over (nobody will say PrepareForSleep(false) now).
+void DeviceMonitor::dropSystemSources() {
+  const bool was_sleeping = sleep_ && sleep_->sleeping();
+  sleep_.reset();
+  nm_.reset();
+  upower_.reset();
+  profiles_.reset();
+  upower_profiles_.reset();
+  nm_cost_.reset();
+  on_battery_.reset();
+  power_saver_.reset();
+  upower_power_saver_.reset();
+  recomputeCost();
+  recomputePower();
+  if (was_sleeping) changed({.conditions = true, .network_moved = false, .sleeping = false});
 }
 
 void DeviceMonitor::openSessionBus(boost::asio::io_context& io, const std::string& address) {
@@ -89,6 +100,7 @@ void DeviceMonitor::openSessionBus(boost::asio::io_context& io, const std::strin
   if (!session_bus_) return;
   portal_ = std::make_unique<BusValue>(*session_bus_, portalMetered(), keep(portal_cost_, costFromPortal, [this] { recomputeCost(); }));
   session_bus_->onLost([this] {
+    portal_.reset();
     portal_cost_.reset();
     recomputeCost();
   });

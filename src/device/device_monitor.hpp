@@ -53,6 +53,7 @@ class DeviceMonitor {
   void openSystemBus(boost::asio::io_context& io, const std::string& address);
   void openSessionBus(boost::asio::io_context& io, const std::string& address);
   void changed(DeviceChange change);
+  void dropSystemSources();
   void recomputeCost();
   void recomputePower();
 

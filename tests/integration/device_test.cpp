@@ -360,6 +360,14 @@ TEST_F(DeviceTest, WrongTypesAndVanishingServicesFallBackToUnknown) {
   EXPECT_NE(ferryd_->log().find("PrepareForSleep carried no boolean"), std::string::npos);
   EXPECT_FALSE(control_->status()->device.sleeping);
   ASSERT_TRUE(ferryd_->running());
+
+  // The bus itself dies: every source on it is unavailable; ferryd goes on without them.
+  bus_->stop();
+  ASSERT_TRUE(waitUntil([&] { return control_->status()->device.sleep_source.empty(); }));
+  EXPECT_NE(ferryd_->log().find("lost the system bus"), std::string::npos);
+  auto after = download("small.bin", {"--no-metered", "--requires-power"});
+  EXPECT_TRUE(completed(after));
+  EXPECT_TRUE(sameFile("small.bin"));
 }
 
 }  // namespace

@@ -18,6 +18,11 @@ PrivateBus::PrivateBus(const std::filesystem::path& dir) : dir_(dir) {
 
 PrivateBus::~PrivateBus() = default;
 
+void PrivateBus::stop() {
+  if (daemon_) daemon_->kill9AndWait();
+  daemon_.reset();
+}
+
 CommandResult PrivateBus::busctl(const std::vector<std::string>& args) const {
   std::vector<std::string> argv{"busctl", "--address=" + address_};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -25,6 +25,8 @@ class PrivateBus {
   CommandResult busctl(const std::vector<std::string>& args) const;
   // Whether `name` has an owner on the bus now.
   bool hasOwner(const std::string& name) const;
+  // The bus daemon goes away (SIGKILL), and every connection to it with it.
+  void stop();
 
  private:
   std::filesystem::path dir_;
