@@ -18,6 +18,13 @@ constexpr auto kStalledAfter = std::chrono::seconds(1);
 
 bool waitsInEngineForRetry(const Task& t) { return t.waiting_for.rfind("retry-backoff", 0) == 0; }
 
+// The engine holds it back on purpose (a slot, a date, a decision): it has no connection to lose.
+bool waitsInEngineForItsTurn(const Task& t) {
+  const auto& w = t.waiting_for;
+  return w == "concurrency-limit" || w == "connection-limit" || w == "discretionary" || w == "redirect-decision" ||
+         w.rfind("begin-date", 0) == 0;
+}
+
 // Why a task in the engine should start its transfer again now, or null. After the default route
 // moved or the machine woke, its connection most likely died with the old path: a transfer quiet
 // for a second, or one waiting for a retry, gets a new one at once, not after the stall timeout
@@ -25,7 +32,7 @@ bool waitsInEngineForRetry(const Task& t) { return t.waiting_for.rfind("retry-ba
 // reach its server tries now (a route may have come back); a server's own back-off (503,
 // Retry-After) is kept.
 const char* restartReason(const Task& t, const device::DeviceChange& change, std::chrono::steady_clock::time_point now) {
-  const bool stalled = now - t.last_progress >= kStalledAfter || waitsInEngineForRetry(t);
+  const bool stalled = !waitsInEngineForItsTurn(t) && (now - t.last_progress >= kStalledAfter || waitsInEngineForRetry(t));
   if (change.network_moved && stalled) return "a network change";
   if (change.sleeping == false && stalled) return "sleep";
   if (change.routes && waitsInEngineForRetry(t) && t.retrying_after_network_error) return "a change of routes";
