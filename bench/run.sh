@@ -11,4 +11,6 @@ python3 bench/videofarm-list.py --build "$BUILD"
 bench/videofarm-blob-stores "$BUILD" "${BENCH_BLOB_PUT_MIB:-512}"
 # ferryd at scale: many small downloads vs aria2c/curl, memory with queued/active tasks, start-up, latency.
 python3 bench/daemon/daemon-bench.py --build "$BUILD" ${BENCH_DAEMON_ARGS:-}
+# Connectivity: ferryd (rtnetlink) vs aria2c (retries) from `ip link set lo up` to the first byte (root: a netns).
+bench/route-back-first-byte "$BUILD" "${BENCH_ROUTE_ROUNDS:-10}"
 bench/fuzz-parsers "$BUILD" "${FUZZ_SECONDS:-300}"

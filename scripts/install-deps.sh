@@ -14,6 +14,8 @@ PACKAGES=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libsystemd-dev
   # the VideoFarm server's Ceph RADOS blob store (librados), and a single-node cluster for its tests
   librados-dev ceph-mon ceph-osd
+  # rtnetlink messages for ferryd's connectivity watch (src/device/netlink_watcher.cpp)
+  libmnl-dev
   # accounts in the VideoFarm server: Argon2id password hashes, BLAKE2b token digests
   libsodium-dev
   # real peers for tests and benchmarks
@@ -24,6 +26,10 @@ PACKAGES=(
   openssl
   # systemd-socket-activate for the socket activation test
   systemd
+  # the machine's state tests: a private dbus-daemon with python3-dbusmock's NetworkManager, UPower,
+  # power-profiles-daemon and logind (busctl, from systemd, drives them); ip and unshare (util-linux)
+  # for the connectivity test's network namespace
+  dbus-daemon python3-dbusmock iproute2
   # the VideoFarm web page test: headless chromium driven through chromedriver
   chromium chromium-driver
 )

@@ -35,6 +35,10 @@ _CONFIG_SETTERS = {
     "proxy": (lib.ferry_configuration_set_proxy, lambda v: (v.encode(),)),
     "ca_file": (lib.ferry_configuration_set_ca_file, lambda v: (os.fsencode(v),)),
     "http2": (lib.ferry_configuration_set_http2, lambda v: (int(bool(v)),)),
+    "allows_expensive_network_access": (lib.ferry_configuration_set_allows_expensive_network_access,
+                                        lambda v: (int(bool(v)),)),
+    "allows_constrained_network_access": (lib.ferry_configuration_set_allows_constrained_network_access,
+                                          lambda v: (int(bool(v)),)),
     "max_data_task_bytes": (lib.ferry_configuration_set_max_data_task_bytes, lambda v: (int(v),)),
     "resume_directory": (lib.ferry_configuration_set_resume_directory, lambda v: (os.fsencode(v),)),
     "download_redirects": (lib.ferry_configuration_set_download_redirects, lambda v: (v.encode(),)),
@@ -94,7 +98,8 @@ def _request(request: RequestLike) -> _Handle:
 
 
 def _options(destination=None, description=None, start=False, priority=None, discretionary=False,
-             earliest_begin=None, resumable=None, redirects=None) -> _Handle:
+             earliest_begin=None, resumable=None, redirects=None, allows_expensive_network_access=True,
+             allows_constrained_network_access=True, requires_external_power=False) -> _Handle:
     handle = _Handle(lib.ferry_options_free)
     check(lib.ferry_options_new(ctypes.byref(handle.value)))
     o = handle.value
@@ -109,6 +114,14 @@ def _options(destination=None, description=None, start=False, priority=None, dis
         check(lib.ferry_options_set_discretionary(o, int(bool(discretionary))))
         if earliest_begin is not None:  # seconds since the epoch (a datetime's .timestamp())
             check(lib.ferry_options_set_earliest_begin(o, int(earliest_begin)))
+        # The machine's state (background sessions): set only when not the defaults, which an
+        # in-process session refuses.
+        if not allows_expensive_network_access:
+            check(lib.ferry_options_set_allows_expensive_network_access(o, 0))
+        if not allows_constrained_network_access:
+            check(lib.ferry_options_set_allows_constrained_network_access(o, 0))
+        if requires_external_power:
+            check(lib.ferry_options_set_requires_external_power(o, 1))
         if resumable is not None:
             check(lib.ferry_options_set_resumable(o, resumable.encode()))
         if redirects is not None:
@@ -188,7 +201,8 @@ class Session:
         """Tasks run in ferryd and outlive this process; a later Session.background with the same
         identifier receives their events. Options: socket_path, start_daemon, max_concurrent_transfers,
         max_connections_per_host, resource_timeout, max_bytes_per_second, proxy, ca_file, http2,
-        launch_command (argv list), launch_working_directory."""
+        allows_expensive_network_access, allows_constrained_network_access (False: tasks wait while
+        the network is metered), launch_command (argv list), launch_working_directory."""
         return cls(lib.ferry_configuration_background, (identifier.encode(),), delegate, options)
 
     @classmethod
@@ -239,7 +253,8 @@ class Session:
 
     def download(self, request: RequestLike, **options) -> Task:
         """A download task (suspended unless start=True). Options: destination, description, start,
-        priority, discretionary, earliest_begin (seconds since the epoch)."""
+        priority, discretionary, earliest_begin (seconds since the epoch), allows_expensive_network_access,
+        allows_constrained_network_access, requires_external_power (background sessions)."""
         with _request(request) as r, _options(**options) as o:
             return self._created(lambda out: lib.ferry_session_download(self._live(), r.value, o.value, out))
 

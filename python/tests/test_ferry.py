@@ -202,6 +202,13 @@ def test_bad_input_gives_clear_errors(ferryd, tmp_path):
         with pytest.raises(ferry.FerryError) as priority:
             s.download("http://127.0.0.1:1/x", priority=2.0)
         assert priority.value.code == "invalid-argument"
+        # What a task asks of the machine: ferryd takes it; an in-process session refuses it.
+        held = s.download("http://127.0.0.1:1/x", allows_expensive_network_access=False, requires_external_power=True)
+        held.cancel()
+        with ferry.Session.default() as local:
+            with pytest.raises(ferry.FerryError) as machine:
+                local.download("http://127.0.0.1:1/x", requires_external_power=True)
+            assert machine.value.code == "invalid-argument" and "background session" in machine.value.message
         with pytest.raises(ferry.FerryError) as unknown:
             ferry.Task(s, 424242).resume()
         assert unknown.value.code == "not-found"

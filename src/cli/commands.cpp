@@ -238,6 +238,9 @@ void printTask(const TaskInfo& t) {
 Result<SchedulingOptions> schedulingFor(const SchedulingArgs& args) {
   SchedulingOptions options;
   options.discretionary = args.discretionary;
+  options.allows_expensive_network_access = !args.no_metered;
+  options.allows_constrained_network_access = !args.no_metered;
+  options.requires_external_power = args.requires_power;
   if (!args.priority.empty()) {
     auto priority = parsePriority(args.priority);
     if (!priority) return tl::unexpected(priority.error());

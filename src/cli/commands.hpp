@@ -41,11 +41,14 @@ struct Context {
 int exitCodeFor(const Error& e);
 int report(const Context& ctx, const Error& e);
 
-// --priority, --discretionary, --begin-at of download and upload (parsed by arguments.hpp).
+// --priority, --discretionary, --begin-at, --no-metered, --requires-power of download and upload
+// (parsed by arguments.hpp).
 struct SchedulingArgs {
   std::string priority;  // empty: default
   bool discretionary = false;
   std::string begin_at;  // empty: none
+  bool no_metered = false;      // neither expensive nor constrained network access
+  bool requires_power = false;  // requiresExternalPower
 };
 
 struct DownloadArgs {

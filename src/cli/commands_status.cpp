@@ -60,6 +60,20 @@ void printLaunch(const LaunchStatus& launch) {
   std::cout << "\n";
 }
 
+// "sources: network: rtnetlink; metered: NetworkManager; power: UPower, power-profiles-daemon;
+// sleep: logind" (each "unavailable" when ferryd has none), then what they say now.
+void printDevice(const DeviceStatus& d) {
+  auto source = [](const std::string& s) { return s.empty() ? std::string("unavailable") : s; };
+  std::string power;
+  for (const auto& p : d.power_sources) power += (power.empty() ? "" : ", ") + p;
+  std::cout << "sources: network: " << source(d.network_source) << "; metered: " << source(d.metered_source)
+            << "; power: " << source(power) << "; sleep: " << source(d.sleep_source) << "\n";
+  std::cout << "machine: " << (!d.online ? "network not watched" : *d.online ? "online" : "offline") << ", "
+            << (d.network_cost == "unknown" ? "network cost unknown (taken as unmetered)" : d.network_cost) << ", "
+            << (d.on_battery ? "on battery" : "on external power") << (d.power_saver ? ", power-saver" : "")
+            << (d.sleeping ? ", going to sleep" : "") << (d.sleep_inhibitor ? "; holding a sleep delay lock" : "") << "\n";
+}
+
 }  // namespace
 
 int status(const Context& ctx) {
@@ -82,6 +96,7 @@ int status(const Context& ctx) {
   }
   for (const auto& [state, count] : s->tasks_by_state) std::cout << count << " " << state << "\n";
   printBandwidth(s->bandwidth);
+  printDevice(s->device);
   return kExitOk;
 }
 

@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
     cmd->add_option("--priority", s.priority, "0.0 (lowest) .. 1.0 (highest), or low/default/high: order among waiting tasks");
     cmd->add_flag("--discretionary", s.discretionary, "run only while no other (non-discretionary) task runs");
     cmd->add_option("--begin-at", s.begin_at, "do not start before this time: seconds since the epoch (date +%s), or +SECONDS");
+    cmd->add_flag("--no-metered", s.no_metered,
+                  "never over a metered network: wait (and pause mid-transfer) until the network is unmetered");
+    cmd->add_flag("--requires-power", s.requires_power, "wait while the machine is on battery or in power-saver mode");
   };
   addScheduling(download_cmd, dl.scheduling);
   auto addTransport = [](CLI::App* cmd, TransportArgs& t) {

@@ -57,11 +57,26 @@ std::string stateName(LocalState s) {
   return "unknown";
 }
 
+// What only ferryd can honour: it watches the machine (network cost, power), this process does
+// not. A setting silently ignored would be worse than a clear refusal.
+constexpr const char* kMachineNeedsBackground =
+    " needs a background session: ferryd watches the network's cost and the power, an in-process session does not";
+
+Result<void> refuseMachineNeeds(const model::Scheduling& s) {
+  if (!s.allows_expensive_network) return fail(errc::invalid_argument, std::string("allows_expensive_network_access false") + kMachineNeedsBackground);
+  if (!s.allows_constrained_network) return fail(errc::invalid_argument, std::string("allows_constrained_network_access false") + kMachineNeedsBackground);
+  if (s.requires_external_power) return fail(errc::invalid_argument, std::string("requires_external_power") + kMachineNeedsBackground);
+  return {};
+}
+
 // The protocol's own checks (the request, the scheduling fields, the upload's options), so an
 // in-process session refuses exactly what ferryd refuses, with the same words.
 template <class Request>
 Result<Request> checked(const Request& request) {
-  return Request::decode(request.encode());
+  auto decoded = Request::decode(request.encode());
+  if (decoded)
+    if (auto refused = refuseMachineNeeds(decoded->task.scheduling); !refused) return tl::unexpected(refused.error());
+  return decoded;
 }
 
 }  // namespace
@@ -70,6 +85,10 @@ Result<std::unique_ptr<LocalBackend>> LocalBackend::open(const Configuration& co
   // As ferryd refuses them at hello: a proxy that is no proxy URL, or a TLS file that cannot be
   // read, fails the session, not each of its tasks.
   const auto& transport = configuration.sessionConfig().transport;
+  if (!configuration.sessionConfig().allows_expensive_network_access)
+    return fail(errc::invalid_argument, std::string("allowsExpensiveNetworkAccess(false)") + kMachineNeedsBackground);
+  if (!configuration.sessionConfig().allows_constrained_network_access)
+    return fail(errc::invalid_argument, std::string("allowsConstrainedNetworkAccess(false)") + kMachineNeedsBackground);
   if (auto valid = protocol::checkTransportSettings(transport); !valid) return tl::unexpected(valid.error());
   if (auto readable = engine::checkTransportFiles(transport, errc::invalid_argument); !readable)
     return tl::unexpected(readable.error());

@@ -39,6 +39,9 @@ protocol::NewTaskOptions newTaskOptions(const Options& options) {
   o.scheduling.priority = options.scheduling.priority;
   o.scheduling.discretionary = options.scheduling.discretionary;
   o.scheduling.begin_at = options.scheduling.earliest_begin;
+  o.scheduling.allows_expensive_network = options.scheduling.allows_expensive_network_access;
+  o.scheduling.allows_constrained_network = options.scheduling.allows_constrained_network_access;
+  o.scheduling.requires_external_power = options.scheduling.requires_external_power;
   return o;
 }
 }  // namespace

@@ -75,6 +75,12 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
   sessions_->restore(snapshot.sessions);
   tasks_ = std::make_unique<TaskManager>(io_, *store_writes_, *engine_commands_, *sessions_, outbox_, codec_,
                                          options_.state_dir, options_.checkpoint_interval);
+  // The machine's state before the tasks are restored: they start, or wait for it, as it says.
+  device_ = std::make_unique<device::DeviceMonitor>(io_, options_.device,
+                                                    [this](const device::DeviceChange& change) { onDeviceChange(change); });
+  tasks_->setDeviceView([this] { return device_->view(); });
+  tasks_->onEngineBusy([this](bool busy) { device_->setBusy(busy); });
+  settleDevice();
   outbox_.restore(snapshot.events);
   limits_ = std::make_unique<BandwidthLimitBook>(*engine_, *writer_);
   limits_->restore(snapshot.meta);  // before the tasks start, so that they start within the limits
@@ -99,6 +105,7 @@ int Daemon::run() {
     server_.stop();
     engine_.reset();
     tasks_->checkpointAllForShutdown();
+    device_.reset();  // the sleep inhibitor goes with it
     writer_->flush();
     io_.stop();
   });
@@ -379,6 +386,7 @@ void Daemon::handleStatus(const Conn& c, const Json& id, const protocol::Status&
     s.sessions.push_back({name, outbox_.isAttached(name), outbox_.pendingCount(name), launcher_->status(name)});
   for (const auto& [state, count] : tasks_->countByState()) s.tasks_by_state[state] = static_cast<std::uint64_t>(count);
   s.bandwidth = limitsAndRates();
+  s.device = deviceStatus();
   reply(c, id, protocol::daemonStatusToJson(s));
 }
 
@@ -411,6 +419,49 @@ void Daemon::handleSetLimit(const Conn& c, const Json& id, const protocol::SetLi
       reply(c, id, protocol::bandwidthStatusToJson(limitsAndRates()));
     });
   });
+}
+
+// ---------------------------------------------------------------- the machine's state
+
+// The services' first answers, before the tasks are restored: a task that may not use a metered
+// network should not start for the moment it takes NetworkManager to say the network is metered.
+// Nothing else runs on io_ yet. A service that does not answer within the bound counts as
+// unknown meanwhile, as at any other time.
+void Daemon::settleDevice() {
+  const auto deadline = std::chrono::steady_clock::now() + kDeviceSettleTime;
+  while (!device_->settled() && std::chrono::steady_clock::now() < deadline) {
+    if (io_.run_one_for(std::chrono::milliseconds(50)) == 0 && io_.stopped()) io_.restart();
+  }
+  io_.restart();
+}
+
+void Daemon::onDeviceChange(const device::DeviceChange& change) {
+  if (!tasks_ || !device_) return;
+  tasks_->applyDeviceState(change);
+  // About to sleep: every transfer was stopped at a checkpoint above; once their offsets are
+  // committed the inhibitor goes and the machine may sleep.
+  if (change.sleeping == true)
+    tasks_->whenEngineIdle([this] {
+      if (device_) device_->readyToSleep();
+    });
+}
+
+protocol::DeviceStatus Daemon::deviceStatus() const {
+  protocol::DeviceStatus d;
+  if (!device_) return d;
+  const auto sources = device_->sources();
+  const auto view = device_->view();
+  d.network_source = sources.network;
+  d.metered_source = sources.metered;
+  d.power_sources = sources.power;
+  d.sleep_source = sources.sleep;
+  if (view.routes) d.online = view.routes->online();
+  d.network_cost = !view.cost.known ? "unknown" : view.cost.constrained ? "constrained" : view.cost.expensive ? "metered" : "unmetered";
+  d.on_battery = view.power.on_battery;
+  d.power_saver = view.power.power_saver;
+  d.sleeping = view.sleeping;
+  d.sleep_inhibitor = device_->holdsSleepLock();
+  return d;
 }
 
 }  // namespace ferry::daemon

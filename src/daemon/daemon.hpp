@@ -21,6 +21,7 @@
 #include "daemon/ipc_server.hpp"
 #include "daemon/resume_data.hpp"
 #include "daemon/task_manager.hpp"
+#include "device/device_monitor.hpp"
 #include "engine/engine.hpp"
 #include "protocol/requests.hpp"
 #include "store/store.hpp"
@@ -39,6 +40,8 @@ struct DaemonOptions {
   // gave ~25 ms, as the finish waited for the tick after the resume's commit), and small downloads
   // finish faster too; under load commits still share a tick. bench/RESULTS.md has the figures.
   std::chrono::milliseconds commit_tick{2};
+  // Where the machine's state comes from (src/device): the buses and whether rtnetlink is watched.
+  device::DeviceOptions device;
 };
 
 class Daemon : public MessageHandler {
@@ -104,6 +107,11 @@ class Daemon : public MessageHandler {
   IpcServer server_;
   std::unique_ptr<AppLauncher> launcher_;  // runs sessions' launch commands (relaunch, refresh)
   std::unique_ptr<SessionBook> sessions_;  // every session's configuration: the one copy
+  std::unique_ptr<device::DeviceMonitor> device_;  // the machine's state: network, cost, power, sleep
+  void onDeviceChange(const device::DeviceChange& change);
+  static constexpr auto kDeviceSettleTime = std::chrono::seconds(1);
+  void settleDevice();
+  protocol::DeviceStatus deviceStatus() const;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -32,6 +32,16 @@ int main(int argc, char** argv) {
   app.add_option("--commit-tick-ms", commit_tick_ms,
                  "at most one store commit per this many ms; changes in between share it (default 2)")
       ->check(CLI::Range(0, 1000));
+  ferry::daemon::DaemonOptions options;
+  app.add_option("--system-bus", options.device.system_bus,
+                 "D-Bus address of the system bus, where NetworkManager, UPower, power-profiles-daemon and logind are "
+                 "(default: $DBUS_SYSTEM_BUS_ADDRESS, else the usual socket); none: do not use one");
+  app.add_option("--session-bus", options.device.session_bus,
+                 "D-Bus address of the session bus, where the NetworkMonitor portal is (default: "
+                 "$DBUS_SESSION_BUS_ADDRESS, else the usual socket); none: do not use one");
+  bool no_network_watch = false;
+  app.add_flag("--no-network-watch", no_network_watch,
+               "do not watch links and routes (rtnetlink): every server counts as reachable");
   app.set_version_flag("--version", FERRY_VERSION);
   CLI11_PARSE(app, argc, argv);
   // Everything ferryd writes is this user's alone: the store holds request headers (an
@@ -39,9 +49,12 @@ int main(int argc, char** argv) {
   ::umask(077);
 
   spdlog::set_level(spdlog::level::from_str(log_level));
+  // A warning or an error reaches the log at once (a file or a pipe buffers otherwise): it is what
+  // somebody looks for when something went wrong, such as a system service sending nonsense.
+  spdlog::flush_on(spdlog::level::warn);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e ferryd[%P] %l: %v");
 
-  ferry::daemon::DaemonOptions options;
+  options.device.watch_network = !no_network_watch;
   options.socket_path = socket;
   options.state_dir = state_dir;
   options.checkpoint_interval = std::chrono::milliseconds(checkpoint_ms);

@@ -59,6 +59,10 @@ protocol::TaskInfo Task::toInfo() const {
   info.priority = scheduling.priority;
   info.discretionary = scheduling.discretionary;
   info.begin_at = protocol::beginAtSeconds(scheduling);
+  info.allows_expensive_network_access = scheduling.allows_expensive_network;
+  info.allows_constrained_network_access = scheduling.allows_constrained_network;
+  info.requires_external_power = scheduling.requires_external_power;
+  info.retries = retries;
   info.metrics = metricsCopy();
   return info;
 }

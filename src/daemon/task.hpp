@@ -51,7 +51,12 @@ struct Task {
   Phase phase = Phase::created;
   StopIntent stop_intent = StopIntent::none;
   TaskState stored_state = TaskState::suspended;  // what the row said (restore reads it)
-  std::string waiting_for;  // from the engine's Waiting, "suspended", or ""
+  std::string waiting_for;  // from the engine's Waiting, "suspended", why it is held, or ""
+  std::uint64_t retries = 0;  // the engine's Retrying since this ferryd started (TaskInfo::retries)
+  // When the engine last reported bytes moving: a task quiet for a while when the default route
+  // moves is restarted at once (TaskManager::applyDeviceState).
+  std::chrono::steady_clock::time_point last_progress{};
+  bool retrying_after_network_error = false;  // its last failed attempt could not reach the server
   int suspend_count = 0;
   std::int64_t created_at = 0;
   std::int64_t resource_deadline = 0;

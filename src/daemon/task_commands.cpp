@@ -35,6 +35,7 @@ Result<protocol::TaskInfo> TaskManager::suspend(std::uint64_t id, const std::opt
   if (++t.suspend_count == 1) {
     switch (t.phase) {
       case Phase::queued:
+      case Phase::held:
       case Phase::awaiting_body:  // a streamed upload asks for a new stream when resumed
       case Phase::restarting:
         transition(t, Phase::suspended);
@@ -43,7 +44,8 @@ Result<protocol::TaskInfo> TaskManager::suspend(std::uint64_t id, const std::opt
         stopInEngine(t, StopIntent::suspend);
         break;
       case Phase::stopping:
-        if (t.stop_intent == StopIntent::resume) stopInEngine(t, StopIntent::suspend);  // a cancel stays a cancel
+        // A cancel stays a cancel; a restart or a hold becomes a suspend.
+        if (t.stop_intent == StopIntent::resume || t.stop_intent == StopIntent::hold) stopInEngine(t, StopIntent::suspend);
         break;
       default:
         break;

@@ -27,6 +27,8 @@ void TaskManager::onEngineEvent(const engine::Event& event) {
                    if (!t->isUpload()) onProgress(*t, p);
                  },
                  [&](const engine::Retrying& r) {
+                   ++t->retries;
+                   t->retrying_after_network_error = r.error.is(errc::network) || r.error.is(errc::timeout);
                    spdlog::info("task {}: attempt {} failed ({}); retrying", t->id, r.attempt, r.error.describe());
                  },
                  [&](const engine::Finished& f) {
@@ -73,6 +75,7 @@ void TaskManager::onResponded(Task& t, const engine::Responded& r) {
 
 void TaskManager::onProgress(Task& t, const engine::Progress& p) {
   t.written = p.total_written;
+  t.last_progress = std::chrono::steady_clock::now();
   rates_[t.session].add(p.bytes_written);
   if (p.expected_total) t.expected_total = p.expected_total;
   publishTransient(t, protocol::DidWriteData{p.bytes_written, p.total_written, t.expected_total});
@@ -140,6 +143,9 @@ void TaskManager::onStopped(Task& t) {
       break;
     case StopIntent::resume:
       transition(t, Phase::restarting);
+      break;
+    case StopIntent::hold:  // the machine's state: it waits, from the checkpoint below
+      transition(t, Phase::held);
       break;
     case StopIntent::shutdown:
       break;  // stays stopping: its row says running, so the next start resumes it

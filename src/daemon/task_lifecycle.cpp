@@ -16,10 +16,11 @@ constexpr std::array<std::pair<TaskState, std::string_view>, 6> kStateNames{{
     {TaskState::cancelled, "cancelled"},
 }};
 
-constexpr std::array<std::pair<Phase, std::string_view>, 11> kPhaseNames{{
+constexpr std::array<std::pair<Phase, std::string_view>, 12> kPhaseNames{{
     {Phase::created, "created"},
     {Phase::suspended, "suspended"},
     {Phase::queued, "queued"},
+    {Phase::held, "held"},
     {Phase::awaiting_body, "awaiting_body"},
     {Phase::in_engine, "in_engine"},
     {Phase::stopping, "stopping"},
@@ -30,9 +31,9 @@ constexpr std::array<std::pair<Phase, std::string_view>, 11> kPhaseNames{{
     {Phase::cancelled, "cancelled"},
 }};
 
-// Where the task may go to run: straight to the engine, into the admission queue, or (a
-// streamed upload) to wait for its body stream.
-constexpr std::initializer_list<Phase> kRunPhases = {Phase::queued, Phase::in_engine, Phase::awaiting_body};
+// Where the task may go to run: straight to the engine, into the admission queue, (a streamed
+// upload) to wait for its body stream, or to wait for the machine.
+constexpr std::initializer_list<Phase> kRunPhases = {Phase::queued, Phase::in_engine, Phase::awaiting_body, Phase::held};
 
 bool oneOf(Phase p, std::initializer_list<Phase> set) {
   for (auto q : set)
@@ -68,14 +69,18 @@ bool isLegalTransition(Phase from, Phase to) {
       return to == Phase::suspended || oneOf(to, kRunPhases) || to == Phase::ending || isFinal(to);
     case Phase::suspended:  // resumed (restarting: its suspend's checkpoint is still being committed), or cancelled
       return oneOf(to, kRunPhases) || to == Phase::restarting || to == Phase::ending;
-    case Phase::queued:  // admitted, suspended or cancelled while waiting
-      return to == Phase::in_engine || to == Phase::suspended || to == Phase::ending;
-    case Phase::awaiting_body:  // the stream came, or suspended / cancelled / failed meanwhile
-      return to == Phase::in_engine || to == Phase::suspended || to == Phase::ending;
+    case Phase::queued:  // admitted, held by the machine, suspended or cancelled while waiting
+      return to == Phase::in_engine || to == Phase::held || to == Phase::suspended || to == Phase::ending;
+    case Phase::held:  // the machine allows it again, or suspended / cancelled meanwhile
+      return (oneOf(to, kRunPhases) && to != Phase::held) || to == Phase::restarting || to == Phase::suspended ||
+             to == Phase::ending;
+    case Phase::awaiting_body:  // the stream came, held by the machine, or suspended / cancelled / failed meanwhile
+      return to == Phase::in_engine || to == Phase::held || to == Phase::suspended || to == Phase::ending;
     case Phase::in_engine:  // stopped, finished, or (a stream) in need of a new body
       return to == Phase::stopping || to == Phase::ending || to == Phase::awaiting_body;
     case Phase::stopping:  // the intent changes (stopping again), or the stop lands
-      return to == Phase::stopping || to == Phase::suspended || to == Phase::restarting || to == Phase::ending;
+      return to == Phase::stopping || to == Phase::suspended || to == Phase::restarting || to == Phase::held ||
+             to == Phase::ending;
     case Phase::restarting:  // back to running once durable, or suspended / cancelled meanwhile
       return oneOf(to, kRunPhases) || to == Phase::suspended || to == Phase::ending;
     case Phase::ending:  // committed; or a delivery whose bytes were not trusted runs again
@@ -97,6 +102,7 @@ TaskState wireState(Phase p, StopIntent intent, int suspend_count) {
     case Phase::stopping:
       return intent == StopIntent::suspend ? TaskState::suspended : TaskState::running;
     case Phase::queued:
+    case Phase::held:
     case Phase::awaiting_body:
     case Phase::in_engine:
     case Phase::restarting:

@@ -7,7 +7,8 @@
 // The usual path: created -> suspended -> queued -> in_engine -> ending -> completed. Stops go
 // through `stopping` (the StopIntent says what the engine's Finished then means); a task resumed
 // while its suspend was in flight goes through `restarting`; a streamed upload waits for each
-// body stream in `awaiting_body`. Every phase before `ending` may go to `ending` (cancel, or a
+// body stream in `awaiting_body`; one the machine's state keeps from running (no route to its
+// server, a metered network it may not use, battery, sleep) waits in `held`. Every phase before `ending` may go to `ending` (cancel, or a
 // failure); `ending` may go back to the engine when a delivery's fdatasync failed (its bytes are
 // not trusted: they are fetched again). docs/architecture.md, "The task lifecycle", draws it.
 
@@ -37,6 +38,7 @@ enum class Phase {
   created,        // made by a create request (its row is being committed) or read from the store
   suspended,      // suspend_count > 0; the engine does not have it
   queued,         // wants to run; waits for room in its session's window (EngineAdmission)
+  held,           // wants to run; waits for the machine (network, its cost, power, sleep): waiting_for says which
   awaiting_body,  // a streamed upload waiting for the application's next body stream
   in_engine,      // the engine has its job (transferring, or waiting for a slot, a retry, a date)
   stopping,       // engine.stop() was sent; the task's StopIntent says what its Finished means
@@ -55,6 +57,7 @@ enum class StopIntent {
   cancel,                   // it ends cancelled
   cancel_with_resume_data,  // it ends cancelled, its bytes kept behind resume data
   shutdown,                 // ferryd is exiting; the engine is gone and sends nothing more
+  hold,                     // the machine's state keeps it from running now: it waits (held)
 };
 
 std::string_view phaseName(Phase p);

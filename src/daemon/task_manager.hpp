@@ -9,6 +9,8 @@
 //   task_transitions.cpp       transition() and the way into the engine (admission)
 //   task_engine_events.cpp     the engine's events for downloads, checkpoints, stops
 //   task_ending.cpp            every end of a task, committed one way with one retry rule
+//   task_device.cpp            the machine's state: tasks held and let go, restarts after a
+//                              network change or sleep, the engine's busy/idle for the sleep lock
 //   task_manager_uploads.cpp   uploads; task_manager_streams.cpp, task_manager_redirects.cpp
 //
 // Durability rules it enforces (docs/architecture.md, "Durability rules"):
@@ -38,6 +40,7 @@
 #include "daemon/task.hpp"
 #include "protocol/local_resume_data.hpp"
 #include "daemon/task_ports.hpp"
+#include "device/run_policy.hpp"
 #include "protocol/messages.hpp"
 #include "store/store.hpp"
 
@@ -130,6 +133,19 @@ class TaskManager {
   // For tests and ferryctl status: where a task is in its life.
   std::optional<Phase> phaseOf(std::uint64_t id) const;
 
+  // The machine's state (src/device, task_device.cpp). `view` says what it is now; without one
+  // nothing holds a task. Before restore(), so that restored tasks wait as they should.
+  void setDeviceView(std::function<device::DeviceView()> view) { device_view_ = std::move(view); }
+  // It changed: held tasks that may run now start, tasks in the engine that may not stop at a
+  // checkpoint and wait (held), and, after the default route moved, tasks whose transfer has been
+  // quiet for a second start again at once instead of waiting for their stall timeout.
+  void applyDeviceState(const device::DeviceChange& change);
+  // Runs `done` once no task has a job in the engine and every checkpoint so far is committed
+  // (before sleep: the offsets are durable).
+  void whenEngineIdle(std::function<void()> done);
+  // Told true when the first task gets a job in the engine, false when the last one leaves.
+  void onEngineBusy(std::function<void(bool)> listener) { on_engine_busy_ = std::move(listener); }
+
   // Streamed uploads (task_manager_streams.cpp). A stream task that must send its body waits
   // ("body-stream") until its session's application is attached, which is then asked for a
   // stream with needNewBodyStream naming a pipe; the application opens the pipe's write end and
@@ -174,6 +190,12 @@ class TaskManager {
   void startAdmitted(std::vector<std::uint64_t> ids);
   // Asks the engine to stop the task's job; its Finished then means `intent`.
   void stopInEngine(Task& t, StopIntent intent);
+  // The machine's state (task_device.cpp): why the task may not run now, or nothing.
+  std::optional<std::string_view> heldBecause(const Task& t) const;
+  device::TaskNeeds needsOf(const Task& t) const;
+  void countEngineJob(bool entered);
+  // A held task may run again: from its stop's checkpoint once durable, else at once.
+  void releaseHeld(Task& t);
   void checkpoint(Task& t, store::Durability durability);
   void onResponded(Task& t, const engine::Responded& r);
   void onProgress(Task& t, const engine::Progress& p);
@@ -264,6 +286,10 @@ class TaskManager {
   std::map<std::uint64_t, PendingRedirect> pending_redirects_;
   std::uint64_t last_task_id_ = 0;
   std::map<std::string, RateMeter> rates_;  // by session
+  std::function<device::DeviceView()> device_view_;
+  std::function<void(bool)> on_engine_busy_;
+  std::vector<std::function<void()>> idle_waiters_;
+  std::size_t engine_jobs_ = 0;  // tasks whose phase holds an engine job
   bool shutting_down_ = false;               // the engine is gone: nothing is handed to it
 };
 

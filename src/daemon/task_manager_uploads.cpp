@@ -227,6 +227,7 @@ void TaskManager::startUploadEngine(Task& t) {
 
 void TaskManager::onSendProgress(Task& t, const engine::SendProgress& p) {
   t.upload->sent = p.total_sent;
+  t.last_progress = std::chrono::steady_clock::now();
   rates_[t.session].add(p.bytes_sent);
   publishTransient(t, protocol::DidSendBodyData{p.bytes_sent, p.total_sent, p.total_expected});
 }

@@ -44,12 +44,18 @@ void TaskManager::enterPhase(Task& t, Phase from) {
       t.waiting_for = "queued";
       publishTransient(t, protocol::TaskStateChanged{"running", t.waiting_for});
       break;
+    case Phase::held:
+      t.waiting_for = std::string(heldBecause(t).value_or("device"));
+      publishTransient(t, protocol::TaskStateChanged{"running", t.waiting_for});
+      break;
     case Phase::awaiting_body:
       t.waiting_for = "body-stream";
       publishTransient(t, protocol::TaskStateChanged{"running", t.waiting_for});
       break;
     case Phase::in_engine:
       t.waiting_for = "queued";  // until the engine's Waiting or Responded says more
+      t.last_progress = std::chrono::steady_clock::now();  // a fresh start is not a stall
+      t.retrying_after_network_error = false;
       break;
     case Phase::stopping:
       if (t.stop_intent == StopIntent::suspend) t.waiting_for = "suspended";
@@ -66,6 +72,7 @@ void TaskManager::enterPhase(Task& t, Phase from) {
   }
   // The engine's room is given on last, once this task's own change is complete: the tasks it
   // admits go through transition() themselves.
+  if (holdsEngineJob(from) != holdsEngineJob(t.phase)) countEngineJob(holdsEngineJob(t.phase));
   if (holdsEngineJob(from) && !holdsEngineJob(t.phase)) startAdmitted(admission_.left(t.id));
   if (from == Phase::ending && isFinal(t.phase)) maybeEndInvalidation(t.session);
 }
@@ -80,6 +87,10 @@ std::optional<Phase> TaskManager::phaseOf(std::uint64_t id) const {
 
 void TaskManager::startEngine(Task& t) {
   if (shutting_down_) return;
+  if (auto reason = heldBecause(t)) {  // the machine says not now: it waits in ferryd
+    if (t.phase != Phase::held) transition(t, Phase::held);
+    return;
+  }
   if (auto place = admissionPlace(t); place && !admission_.enter(*place)) {
     transition(t, Phase::queued);
     return;
@@ -101,10 +112,11 @@ void TaskManager::startAdmitted(std::vector<std::uint64_t> ids) {
   for (std::size_t i = 0; i < ids.size(); ++i) {  // in order: the engine starts them first come, first served
     const auto id = ids[i];
     auto* t = find(id);
-    if (t != nullptr && t->phase == Phase::queued) {
+    if (t != nullptr && t->phase == Phase::queued && !heldBecause(*t)) {
       handToEngine(*t);
     } else {
-      // Not waiting any more (it would have been withdrawn): give the room on.
+      // Not waiting any more (it would have been withdrawn), or held by the machine: give the room on.
+      if (t != nullptr && t->phase == Phase::queued) transition(*t, Phase::held);
       auto next = admission_.left(id);
       ids.insert(ids.end(), next.begin(), next.end());
     }

@@ -52,4 +52,10 @@ Result<CheckedUrl> checkUrl(const std::string& url) {
   return checked;
 }
 
+std::string hostOf(const std::string& url) {
+  UrlHandle handle(curl_url());
+  if (!handle || curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) return {};
+  return lowercase(takeUrlPart(handle.get(), CURLUPART_HOST, 0));
+}
+
 }  // namespace ferry::engine

@@ -16,4 +16,8 @@ struct CheckedUrl {
 // errc::bad_url for a malformed URL, errc::unsupported_scheme for anything but http/https.
 Result<CheckedUrl> checkUrl(const std::string& url);
 
+// The host of a URL of any scheme (a proxy's socks5:// too), lower case, IPv6 in brackets;
+// empty when it cannot be parsed.
+std::string hostOf(const std::string& url);
+
 }  // namespace ferry::engine

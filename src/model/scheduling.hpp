@@ -1,6 +1,6 @@
 #pragma once
 // When and in which order a task may start (URLSessionTask's priority, isDiscretionary,
-// earliestBeginDate). The protocol validates the values (protocol/scheduling.hpp); the engine's
+// earliestBeginDate, allowsExpensiveNetworkAccess, ...). The protocol validates the values (protocol/scheduling.hpp); the engine's
 // scheduler obeys them.
 
 #include <chrono>
@@ -17,6 +17,13 @@ struct Scheduling {
   bool discretionary = false;
   // Held (Waiting "begin-date <UTC ISO 8601>") until this moment; none or past: at once.
   std::optional<std::chrono::system_clock::time_point> begin_at;
+  // What the task asks of the machine (ferryd's device/run_policy.hpp; the engine ignores them):
+  // whether it may use a metered network (allowsExpensiveNetworkAccess) and one the user marked
+  // metered (allowsConstrainedNetworkAccess), and whether it waits on battery and in power-saver
+  // as a discretionary task does (requiresExternalPower). Its session's settings count too.
+  bool allows_expensive_network = true;
+  bool allows_constrained_network = true;
+  bool requires_external_power = false;
   bool operator==(const Scheduling&) const = default;
 };
 

@@ -95,6 +95,33 @@ Result<LaunchStatus> launchStatusFromJson(const Json& j) {
   return in.finish(std::move(l));
 }
 
+Json deviceStatusToJson(const DeviceStatus& d) {
+  return {{"network_source", d.network_source}, {"metered_source", d.metered_source},
+          {"power_sources", d.power_sources},   {"sleep_source", d.sleep_source},
+          {"online", d.online ? Json(*d.online) : Json(nullptr)}, {"network_cost", d.network_cost},
+          {"on_battery", d.on_battery},          {"power_saver", d.power_saver},
+          {"sleeping", d.sleeping},              {"sleep_inhibitor", d.sleep_inhibitor}};
+}
+
+Result<DeviceStatus> deviceStatusFromJson(const Json& j) {
+  FieldReader in(j, "device");
+  DeviceStatus d;
+  d.network_source = in.string("network_source");
+  d.metered_source = in.string("metered_source");
+  d.power_sources = stringsFromJson(in, in.array("power_sources"), "device power_sources");
+  d.sleep_source = in.string("sleep_source");
+  if (const Json* online = in.value("online")) {
+    if (online->is_boolean()) d.online = online->get<bool>();
+    else in.problem("device: online must be true, false or null");
+  }
+  d.network_cost = in.string("network_cost", "unknown");
+  d.on_battery = in.boolean("on_battery");
+  d.power_saver = in.boolean("power_saver");
+  d.sleeping = in.boolean("sleeping");
+  d.sleep_inhibitor = in.boolean("sleep_inhibitor");
+  return in.finish(std::move(d));
+}
+
 Json daemonStatusToJson(const DaemonStatus& s) {
   Json sessions = Json::array();
   for (const auto& session : s.sessions)
@@ -106,7 +133,7 @@ Json daemonStatusToJson(const DaemonStatus& s) {
           {"uptime_seconds", s.uptime_seconds}, {"socket", s.socket},
           {"socket_activated", s.socket_activated}, {"state_dir", s.state_dir},
           {"sessions", sessions}, {"tasks_by_state", countsToJson(s.tasks_by_state)},
-          {"bandwidth", bandwidthStatusToJson(s.bandwidth)}};
+          {"bandwidth", bandwidthStatusToJson(s.bandwidth)}, {"device", deviceStatusToJson(s.device)}};
 }
 
 Result<DaemonStatus> daemonStatusFromJson(const Json& j) {
@@ -135,6 +162,11 @@ Result<DaemonStatus> daemonStatusFromJson(const Json& j) {
   if (const Json* bandwidth = in.object("bandwidth")) {
     auto decoded = bandwidthStatusFromJson(*bandwidth);
     if (decoded) s.bandwidth = std::move(*decoded);
+    else in.problem(decoded.error().message);
+  }
+  if (const Json* device = in.object("device")) {  // ferryd before 0.1.1 sends none
+    auto decoded = deviceStatusFromJson(*device);
+    if (decoded) s.device = std::move(*decoded);
     else in.problem(decoded.error().message);
   }
   return in.finish(std::move(s));

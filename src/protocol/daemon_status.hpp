@@ -14,6 +14,7 @@ using BandwidthStatus = ferry::BandwidthStatus;
 using LaunchStatus = ferry::LaunchStatus;
 using SessionStatus = ferry::SessionStatus;
 using DaemonStatus = ferry::DaemonStatus;
+using DeviceStatus = ferry::DeviceStatus;
 
 Json bandwidthStatusToJson(const BandwidthStatus& b);
 Result<BandwidthStatus> bandwidthStatusFromJson(const Json& j);

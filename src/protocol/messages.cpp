@@ -112,6 +112,10 @@ Json taskInfoToJson(const TaskInfo& info) {
   j["priority"] = info.priority;
   j["discretionary"] = info.discretionary;
   j["begin_at"] = info.begin_at ? Json(*info.begin_at) : Json(nullptr);
+  j["allows_expensive_network_access"] = info.allows_expensive_network_access;
+  j["allows_constrained_network_access"] = info.allows_constrained_network_access;
+  j["requires_external_power"] = info.requires_external_power;
+  j["retries"] = info.retries;
   j["error"] = info.error ? errorJson(*info.error) : Json(nullptr);
   if (info.metrics) j["metrics"] = taskMetricsToJson(*info.metrics);
   return j;
@@ -138,6 +142,10 @@ Result<TaskInfo> taskInfoFromJson(const Json& j) {
   t.created_at = in.integer("created_at");
   t.priority = in.number("priority", t.priority);
   t.discretionary = in.boolean("discretionary");
+  t.allows_expensive_network_access = in.boolean("allows_expensive_network_access", true);
+  t.allows_constrained_network_access = in.boolean("allows_constrained_network_access", true);
+  t.requires_external_power = in.boolean("requires_external_power");
+  t.retries = in.unsignedInteger("retries");
   t.begin_at = in.optionalInteger("begin_at");
   if (const Json* metrics = in.object("metrics")) t.metrics = in.take(taskMetricsFromJson(*metrics));
   return in.finish(std::move(t));
@@ -154,6 +162,9 @@ Json sessionConfigToJson(const SessionConfig& c) {
          {"max_bytes_per_second", c.max_bytes_per_second}};
   if (c.launch) j["launch"] = launchCommandToJson(*c.launch);
   if (c.transport != model::TransportSettings{}) j["transport"] = transportToJson(c.transport);
+  // Only when not the defaults: what older clients sent stays what they send.
+  if (!c.allows_expensive_network_access) j["allows_expensive_network_access"] = false;
+  if (!c.allows_constrained_network_access) j["allows_constrained_network_access"] = false;
   return j;
 }
 
@@ -190,6 +201,13 @@ Result<SessionConfig> sessionConfigFromJson(const Json& j) {
     auto transport = transportFromJson(*transport_json);
     if (!transport) return tl::unexpected(transport.error());
     c.transport = std::move(*transport);
+  }
+  for (auto [field, value] : {std::pair{"allows_expensive_network_access", &c.allows_expensive_network_access},
+                              std::pair{"allows_constrained_network_access", &c.allows_constrained_network_access}}) {
+    const Json* v = in.value(field);
+    if (v == nullptr) continue;
+    if (!v->is_boolean()) return fail(errc::invalid_argument, std::string(field) + " must be true or false, got " + v->dump().substr(0, 64));
+    *value = v->get<bool>();
   }
   return c;
 }

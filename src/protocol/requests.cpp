@@ -54,6 +54,7 @@ void putTaskOptions(Json& j, const NewTaskOptions& o) {
   j["priority"] = o.scheduling.priority;
   if (o.scheduling.discretionary) j["discretionary"] = true;
   if (auto at = beginAtSeconds(o.scheduling)) j["begin_at"] = *at;
+  putMachineNeeds(o.scheduling, j);
 }
 
 // list and watch: a message with an optional "session".

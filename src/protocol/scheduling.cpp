@@ -20,6 +20,14 @@ Result<model::Scheduling> schedulingFromJson(const Json& j) {
     if (!it->is_boolean()) return fail(errc::invalid_argument, "discretionary must be true or false, got " + it->dump());
     s.discretionary = it->get<bool>();
   }
+  for (auto [field, value] : {std::pair{"allows_expensive_network_access", &s.allows_expensive_network},
+                              std::pair{"allows_constrained_network_access", &s.allows_constrained_network},
+                              std::pair{"requires_external_power", &s.requires_external_power}}) {
+    const Json* it = in.value(field);
+    if (it == nullptr) continue;
+    if (!it->is_boolean()) return fail(errc::invalid_argument, std::string(field) + " must be true or false, got " + it->dump().substr(0, 64));
+    *value = it->get<bool>();
+  }
   if (const Json* it = in.value("begin_at")) {
     const bool whole = it->is_number_integer() || (it->is_number_float() && std::trunc(it->get<double>()) == it->get<double>());
     if (!whole || it->get<double>() < 0 || it->get<double>() > static_cast<double>(kMaxBeginAt))
@@ -40,6 +48,13 @@ void schedulingToJson(const model::Scheduling& s, Json& j) {
   j["priority"] = s.priority;
   j["discretionary"] = s.discretionary;
   if (auto at = beginAtSeconds(s)) j["begin_at"] = *at;
+  putMachineNeeds(s, j);
+}
+
+void putMachineNeeds(const model::Scheduling& s, Json& j) {
+  if (!s.allows_expensive_network) j["allows_expensive_network_access"] = false;
+  if (!s.allows_constrained_network) j["allows_constrained_network_access"] = false;
+  if (s.requires_external_power) j["requires_external_power"] = true;
 }
 
 Result<std::uint64_t> bandwidthLimitFromJson(const Json& message, std::string_view field) {

@@ -1,5 +1,6 @@
 #pragma once
-// The scheduling fields of create_download / create_upload (priority, discretionary, begin_at)
+// The scheduling fields of create_download / create_upload (priority, discretionary, begin_at,
+// what the task asks of the machine)
 // and bandwidth limits (set_limit), with their validation. docs/ipc.md is the reference.
 
 #include <cstdint>
@@ -26,8 +27,11 @@ inline constexpr std::uint64_t kMaxBandwidthLimit = 1ULL << 50;
 // the epoch, UTC) from a message or a stored object; absent fields keep their defaults. Wrong types
 // and out-of-range values are invalid-argument errors with a sentence that says what is allowed.
 Result<model::Scheduling> schedulingFromJson(const Json& j);
-// Writes the three fields into `j` (begin_at only when set).
+// Writes the fields into `j` (begin_at only when set, the machine's below only when not the defaults).
 void schedulingToJson(const model::Scheduling& s, Json& j);
+// allows_expensive_network_access, allows_constrained_network_access (both default true) and
+// requires_external_power (default false), each only when not its default.
+void putMachineNeeds(const model::Scheduling& s, Json& j);
 std::optional<std::int64_t> beginAtSeconds(const model::Scheduling& s);
 
 // A bandwidth limit in bytes/s from a message field: a whole number, 0 (none) or

@@ -69,6 +69,11 @@ Json requestToStored(const model::HttpRequest& request) {
 Json schedulingToStored(const model::Scheduling& s) {
   Json j{{"priority", s.priority}, {"discretionary", s.discretionary}};
   if (s.begin_at) j["begin_at"] = std::chrono::duration_cast<std::chrono::seconds>(s.begin_at->time_since_epoch()).count();
+  // What the task asks of the machine: only when not the defaults, so that other rows stay as
+  // 0.1.0 wrote them.
+  if (!s.allows_expensive_network) j["allows_expensive_network_access"] = false;
+  if (!s.allows_constrained_network) j["allows_constrained_network_access"] = false;
+  if (s.requires_external_power) j["requires_external_power"] = true;
   return j;
 }
 
@@ -144,6 +149,9 @@ Result<StoredRequest> decodeRequest(std::string_view json) {
     StoredFields s(*schedule);
     stored.scheduling.priority = s.get("priority", 0.5);
     stored.scheduling.discretionary = s.get("discretionary", false);
+    stored.scheduling.allows_expensive_network = s.get("allows_expensive_network_access", true);
+    stored.scheduling.allows_constrained_network = s.get("allows_constrained_network_access", true);
+    stored.scheduling.requires_external_power = s.get("requires_external_power", false);
     if (schedule->contains("begin_at") && !(*schedule)["begin_at"].is_null())
       stored.scheduling.begin_at = std::chrono::system_clock::time_point(std::chrono::seconds(s.get<std::int64_t>("begin_at", 0)));
     if (!s.ok()) return tl::unexpected(damaged("schedule"));
@@ -227,6 +235,9 @@ std::string encodeSession(const StoredSession& session) {
          {"max_bytes_per_second", c.max_bytes_per_second}};
   if (c.launch) j["launch"] = launchToStored(*c.launch);
   if (c.transport != model::TransportSettings{}) j["transport"] = transportToStored(c.transport);
+  // Stored only when not the defaults, like the transport settings.
+  if (!c.allows_expensive_network_access) j["allows_expensive_network_access"] = false;
+  if (!c.allows_constrained_network_access) j["allows_constrained_network_access"] = false;
   if (session.invalidating) j["invalidating"] = true;
   return j.dump();
 }
@@ -242,6 +253,8 @@ Result<StoredSession> decodeSession(std::string_view json) {
   c.resource_timeout = std::chrono::seconds(f.get<std::int64_t>("resource_timeout", c.resource_timeout.count()));
   c.max_bytes_per_second = f.get<std::uint64_t>("max_bytes_per_second", 0);
   session.invalidating = f.get("invalidating", false);
+  c.allows_expensive_network_access = f.get("allows_expensive_network_access", true);
+  c.allows_constrained_network_access = f.get("allows_constrained_network_access", true);
   if (const auto* launch = f.object("launch")) {
     auto decoded = launchFromStored(*launch);
     if (!decoded) return tl::unexpected(decoded.error());

@@ -344,6 +344,10 @@ static int scenario_handles(void) {
   OK(ferry_options_set_priority(options, 0.75));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_priority(options, 1.5));
   OK(ferry_options_set_discretionary(options, 1));
+  OK(ferry_options_set_allows_expensive_network_access(options, 0));
+  OK(ferry_options_set_allows_constrained_network_access(options, 0));
+  OK(ferry_options_set_requires_external_power(options, 1));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_requires_external_power(bogus_options, 1));
   OK(ferry_options_set_earliest_begin(options, 0));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_earliest_begin(options, -5));
   OK(ferry_options_set_resumable(options, "tus"));

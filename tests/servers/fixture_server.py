@@ -20,6 +20,9 @@ Options:
   --drop-after BYTES       in every answer, close the connection after sending BYTES body bytes
                            (the Content-Length announces the full length, so the client sees a
                            truncated body); answers shorter than that are sent whole
+  --stall-first-after BYTES  the first answer sends BYTES body bytes, then nothing more (the
+                           connection stays open, as one whose path died does) until the client
+                           goes away
   --no-validators          send neither ETag nor Last-Modified
   --weak-etag              send the ETag as a weak one (W/"...")
   --shift-range N          answer a Range request with a 206 that starts N bytes before the asked
@@ -115,7 +118,7 @@ def make_handler(state):
                 self.send_header("Last-Modified", last_modified)
             self.end_headers()
             if send_body:
-                self.send_body(data[start:end])
+                self.send_body(data[start:end], stall=number == 1 and args.stall_first_after is not None)
 
         def validators(self, number):
             if args.no_validators:
@@ -186,8 +189,10 @@ def make_handler(state):
                 self.headers.get("If-Range", "-"), status))
             self.send_response(status)
 
-        def send_body(self, body):
+        def send_body(self, body, stall=False):
             limit = args.drop_after if args.drop_after is not None else len(body)
+            if stall:
+                limit = min(limit, args.stall_first_after)
             to_send = body[:limit]
             started = time.monotonic()
             sent = 0
@@ -203,7 +208,12 @@ def make_handler(state):
                         if ahead > 0:
                             time.sleep(ahead)
                 self.wfile.flush()
-                if len(to_send) < len(body):
+                if stall:
+                    self.connection.settimeout(None)
+                    while self.connection.recv(CHUNK):  # until the client closes
+                        pass
+                    self.close_connection = True
+                elif len(to_send) < len(body):
                     self.drop_connection()
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
@@ -229,6 +239,7 @@ def main():
     parser.add_argument("--retry-after", type=int)
     parser.add_argument("--retry-after-date", action="store_true")
     parser.add_argument("--drop-after", type=int)
+    parser.add_argument("--stall-first-after", type=int)
     parser.add_argument("--no-validators", action="store_true")
     parser.add_argument("--weak-etag", action="store_true")
     parser.add_argument("--shift-range", type=int, default=0)

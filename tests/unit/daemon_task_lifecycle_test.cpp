@@ -133,19 +133,21 @@ class TaskLifecycle : public ::testing::Test {
 // ---------------------------------------------------------------- the table
 
 TEST(TaskPhases, EveryMoveIsLegalOrRefusedAsTheDiagramSays) {
-  const std::vector<Phase> all{Phase::created,  Phase::suspended, Phase::queued,     Phase::awaiting_body,
-                               Phase::in_engine, Phase::stopping, Phase::restarting, Phase::ending,
-                               Phase::completed, Phase::failed,   Phase::cancelled};
+  const std::vector<Phase> all{Phase::created,  Phase::suspended,  Phase::queued, Phase::held,
+                               Phase::awaiting_body, Phase::in_engine, Phase::stopping, Phase::restarting,
+                               Phase::ending,   Phase::completed, Phase::failed, Phase::cancelled};
   using P = Phase;
   const std::map<Phase, std::set<Phase>> legal{
-      {P::created, {P::suspended, P::queued, P::in_engine, P::awaiting_body, P::ending, P::completed, P::failed, P::cancelled}},
-      {P::suspended, {P::queued, P::in_engine, P::awaiting_body, P::restarting, P::ending}},
-      {P::queued, {P::in_engine, P::suspended, P::ending}},
-      {P::awaiting_body, {P::in_engine, P::suspended, P::ending}},
+      {P::created,
+       {P::suspended, P::queued, P::held, P::in_engine, P::awaiting_body, P::ending, P::completed, P::failed, P::cancelled}},
+      {P::suspended, {P::queued, P::held, P::in_engine, P::awaiting_body, P::restarting, P::ending}},
+      {P::queued, {P::in_engine, P::held, P::suspended, P::ending}},
+      {P::held, {P::queued, P::in_engine, P::awaiting_body, P::restarting, P::suspended, P::ending}},
+      {P::awaiting_body, {P::in_engine, P::held, P::suspended, P::ending}},
       {P::in_engine, {P::stopping, P::ending, P::awaiting_body}},
-      {P::stopping, {P::stopping, P::suspended, P::restarting, P::ending}},
-      {P::restarting, {P::queued, P::in_engine, P::awaiting_body, P::suspended, P::ending}},
-      {P::ending, {P::ending, P::completed, P::failed, P::cancelled, P::queued, P::in_engine, P::awaiting_body}},
+      {P::stopping, {P::stopping, P::suspended, P::restarting, P::held, P::ending}},
+      {P::restarting, {P::queued, P::held, P::in_engine, P::awaiting_body, P::suspended, P::ending}},
+      {P::ending, {P::ending, P::completed, P::failed, P::cancelled, P::queued, P::held, P::in_engine, P::awaiting_body}},
   };
   for (auto from : all)
     for (auto to : all) {
@@ -158,6 +160,8 @@ TEST(TaskPhases, WhatTheApplicationIsToldOfEachPhase) {
   EXPECT_EQ(wireState(Phase::created, StopIntent::none, 1), TaskState::suspended);
   EXPECT_EQ(wireState(Phase::created, StopIntent::none, 0), TaskState::running);
   EXPECT_EQ(wireState(Phase::queued, StopIntent::none, 0), TaskState::running);
+  EXPECT_EQ(wireState(Phase::held, StopIntent::none, 0), TaskState::running);
+  EXPECT_EQ(wireState(Phase::stopping, StopIntent::hold, 0), TaskState::running);
   EXPECT_EQ(wireState(Phase::awaiting_body, StopIntent::none, 0), TaskState::running);
   EXPECT_EQ(wireState(Phase::stopping, StopIntent::suspend, 1), TaskState::suspended);
   EXPECT_EQ(wireState(Phase::stopping, StopIntent::resume, 0), TaskState::running);
@@ -195,6 +199,57 @@ TEST_F(TaskLifecycle, AFullWindowQueuesAndAFinishedTaskLetsTheNextIn) {
   if (next != ids.back()) {
     EXPECT_EQ(phase(ids.back()), Phase::queued);
   }
+}
+
+// ---------------------------------------------------------------- the machine's state
+
+TEST_F(TaskLifecycle, TheMachineHoldsATaskOutOfTheEngineAndLetsItGo) {
+  device::DeviceView machine;
+  machine.sleeping = true;
+  manager->setDeviceView([&] { return machine; });
+  const auto id = create(true);
+  EXPECT_EQ(phase(id), Phase::held);
+  EXPECT_EQ(state(id), "running");
+  EXPECT_EQ(manager->list(std::nullopt).front().waiting_for, "sleep");
+  EXPECT_TRUE(engine.log.empty());  // no job: no retry, no back-off
+  ASSERT_TRUE(manager->suspend(id, std::nullopt));
+  EXPECT_EQ(phase(id), Phase::suspended);
+  ASSERT_TRUE(manager->resume(id, std::nullopt));
+  EXPECT_EQ(phase(id), Phase::held);  // resumed, but still not allowed
+
+  machine.sleeping = false;
+  manager->applyDeviceState({.conditions = true, .network_moved = false, .sleeping = false});
+  EXPECT_EQ(phase(id), Phase::in_engine);
+  EXPECT_EQ(engine.log, std::vector<std::string>{"start " + std::to_string(id)});
+}
+
+TEST_F(TaskLifecycle, ARunningTaskTheMachineNoLongerAllowsStopsAtACheckpointAndContinuesFromIt) {
+  device::DeviceView machine;
+  manager->setDeviceView([&] { return machine; });
+  std::vector<bool> busy;
+  manager->onEngineBusy([&](bool b) { busy.push_back(b); });
+  const auto id = create(true);
+  EXPECT_EQ(phase(id), Phase::in_engine);
+
+  machine.sleeping = true;
+  manager->applyDeviceState({.conditions = true, .network_moved = false, .sleeping = true});
+  bool idle = false;
+  manager->whenEngineIdle([&] { idle = true; });
+  EXPECT_EQ(phase(id), Phase::stopping);
+  EXPECT_EQ(engine.count("stop " + std::to_string(id)), 1);
+  EXPECT_FALSE(idle);
+  cancelledByEngine(id);  // its 5 bytes are in the partial file
+  EXPECT_EQ(phase(id), Phase::held);
+  EXPECT_TRUE(idle);  // the stop landed and its checkpoint is committed
+  EXPECT_EQ(store->load()->tasks.front().durable_offset, 5u);
+  EXPECT_EQ(storedEventTypes().size(), 0u);
+  EXPECT_EQ(busy, (std::vector<bool>{true, false}));
+
+  machine.sleeping = false;
+  manager->applyDeviceState({.conditions = true, .network_moved = false, .sleeping = false});
+  EXPECT_EQ(phase(id), Phase::in_engine);
+  EXPECT_EQ(engine.downloads.back().resume_offset, 5u);  // by Range from the checkpoint
+  EXPECT_EQ(busy, (std::vector<bool>{true, false, true}));
 }
 
 TEST_F(TaskLifecycle, SuspendStopsTheJobAndItsFinishedLandsSuspended) {

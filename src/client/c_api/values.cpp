@@ -24,6 +24,11 @@ void checkPositive(int64_t n, const char* what) {
   refuseIf(n <= 0, std::string(what) + " must be greater than 0 (got " + std::to_string(n) + ")");
 }
 
+// A yes/no of SchedulingOptions: one options handle serves downloads and uploads alike.
+ferry_code setSchedulingFlag(ferry_options* o, bool ferry::SchedulingOptions::*flag, int yes) {
+  return set(o, "options", [&](auto& h) { h.download.scheduling.*flag = h.upload.scheduling.*flag = yes != 0; });
+}
+
 // A ferry_task_info view of a TaskInfo kept alive beside it.
 ferry_task_info viewOf(const ferry::TaskInfo& t) {
   ferry_task_info v{};
@@ -114,6 +119,12 @@ ferry_code ferry_configuration_set_ca_file(ferry_configuration* c, const char* p
 ferry_code ferry_configuration_set_http2(ferry_configuration* c, int yes) {
   return set(c, "configuration", [&](auto& h) { h.value.http2(yes != 0); });
 }
+ferry_code ferry_configuration_set_allows_expensive_network_access(ferry_configuration* c, int yes) {
+  return set(c, "configuration", [&](auto& h) { h.value.allowsExpensiveNetworkAccess(yes != 0); });
+}
+ferry_code ferry_configuration_set_allows_constrained_network_access(ferry_configuration* c, int yes) {
+  return set(c, "configuration", [&](auto& h) { h.value.allowsConstrainedNetworkAccess(yes != 0); });
+}
 ferry_code ferry_configuration_set_launch_command(ferry_configuration* c, const char* const* argv, size_t argc,
                                                   const char* working_directory) {
   return set(c, "configuration", [&](auto& h) {
@@ -186,9 +197,16 @@ ferry_code ferry_options_set_priority(ferry_options* o, double priority) {
   });
 }
 ferry_code ferry_options_set_discretionary(ferry_options* o, int discretionary) {
-  return set(o, "options", [&](auto& h) {
-    h.download.scheduling.discretionary = h.upload.scheduling.discretionary = discretionary != 0;
-  });
+  return setSchedulingFlag(o, &ferry::SchedulingOptions::discretionary, discretionary);
+}
+ferry_code ferry_options_set_allows_expensive_network_access(ferry_options* o, int yes) {
+  return setSchedulingFlag(o, &ferry::SchedulingOptions::allows_expensive_network_access, yes);
+}
+ferry_code ferry_options_set_allows_constrained_network_access(ferry_options* o, int yes) {
+  return setSchedulingFlag(o, &ferry::SchedulingOptions::allows_constrained_network_access, yes);
+}
+ferry_code ferry_options_set_requires_external_power(ferry_options* o, int yes) {
+  return setSchedulingFlag(o, &ferry::SchedulingOptions::requires_external_power, yes);
 }
 ferry_code ferry_options_set_earliest_begin(ferry_options* o, int64_t unix_seconds) {
   return set(o, "options", [&](auto& h) {

@@ -78,6 +78,12 @@ class Configuration {
   // A task that has not succeeded after this long (retrying transient failures) fails.
   Configuration& resourceTimeout(std::chrono::seconds t) { session_.resource_timeout = t; return *this; }
   Configuration& maxBytesPerSecond(std::uint64_t rate) { session_.max_bytes_per_second = rate; return *this; }
+  // Background sessions: false holds every task of the session while the network is metered
+  // (allowsExpensiveNetworkAccess) or marked metered by the user (allowsConstrainedNetworkAccess),
+  // mid-transfer too; they continue when it is not. Default true. ferryd learns the cost from
+  // NetworkManager, else the NetworkMonitor portal; without either the network counts as unmetered.
+  Configuration& allowsExpensiveNetworkAccess(bool yes) { session_.allows_expensive_network_access = yes; return *this; }
+  Configuration& allowsConstrainedNetworkAccess(bool yes) { session_.allows_constrained_network_access = yes; return *this; }
   // Relaunch: when this session has undelivered events and no process attached, ferryd runs
   // `argv` (argv[0] an absolute path) in `working_directory` with only the named variables of its
   // own environment, plus FERRY_SESSION, FERRY_SOCKET and FERRY_LAUNCH_REASON (events|refresh).

@@ -113,6 +113,10 @@ FERRY_C_API ferry_code ferry_configuration_set_max_bytes_per_second(ferry_config
 FERRY_C_API ferry_code ferry_configuration_set_proxy(ferry_configuration* c, const char* url);
 FERRY_C_API ferry_code ferry_configuration_set_ca_file(ferry_configuration* c, const char* path);
 FERRY_C_API ferry_code ferry_configuration_set_http2(ferry_configuration* c, int yes);
+/* Background sessions: 0 holds the session's tasks while the network is metered (expensive) or
+ * marked metered by the user (constrained); default 1 (Configuration::allowsExpensiveNetworkAccess). */
+FERRY_C_API ferry_code ferry_configuration_set_allows_expensive_network_access(ferry_configuration* c, int yes);
+FERRY_C_API ferry_code ferry_configuration_set_allows_constrained_network_access(ferry_configuration* c, int yes);
 /* Relaunch (background sessions): argv[0] absolute, `argc` entries; working_directory may be NULL. */
 FERRY_C_API ferry_code ferry_configuration_set_launch_command(ferry_configuration* c, const char* const* argv,
                                                               size_t argc, const char* working_directory);
@@ -144,6 +148,11 @@ FERRY_C_API ferry_code ferry_options_set_priority(ferry_options* options, double
 FERRY_C_API ferry_code ferry_options_set_discretionary(ferry_options* options, int discretionary);
 /* Held until then (seconds since the epoch); 0 clears it. */
 FERRY_C_API ferry_code ferry_options_set_earliest_begin(ferry_options* options, int64_t unix_seconds);
+/* What the task asks of the machine (background sessions): 0 holds it while the network is
+ * metered / marked metered by the user (default 1); 1 makes it wait on battery and in power-saver. */
+FERRY_C_API ferry_code ferry_options_set_allows_expensive_network_access(ferry_options* options, int yes);
+FERRY_C_API ferry_code ferry_options_set_allows_constrained_network_access(ferry_options* options, int yes);
+FERRY_C_API ferry_code ferry_options_set_requires_external_power(ferry_options* options, int yes);
 /* Uploads: "ietf" (default), "tus" or "none". */
 FERRY_C_API ferry_code ferry_options_set_resumable(ferry_options* options, const char* protocol);
 /* Uploads: "follow" (default) or "refuse". */

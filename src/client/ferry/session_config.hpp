@@ -31,6 +31,11 @@ struct SessionConfig {
   std::uint64_t max_bytes_per_second = 0;                 // per task; 0: unlimited
   std::optional<LaunchCommand> launch;                    // "launch" (see LaunchCommand)
   TransportSettings transport;                            // "transport": proxy, TLS, HTTP/2 of every task
+  // The network's cost (URLSessionConfiguration's): false holds the session's tasks while the
+  // network is metered (expensive: NetworkManager's YES or GUESS_YES, or the portal's metered),
+  // or marked metered by the user (constrained: YES only), and lets them go on when it is not.
+  bool allows_expensive_network_access = true;
+  bool allows_constrained_network_access = true;
   bool operator==(const SessionConfig&) const = default;
 };
 

@@ -46,6 +46,23 @@ struct SessionStatus {
   bool operator==(const SessionStatus&) const = default;
 };
 
+// What ferryd knows of the machine, and from where. A source that is empty is unavailable (no
+// bus, the service absent, or its answers unusable): its part counts as unknown, which never
+// holds a task (unknown cost is unmetered, unknown power is mains).
+struct DeviceStatus {
+  std::string network_source;               // "rtnetlink"
+  std::string metered_source;               // "NetworkManager" or "NetworkMonitor portal"
+  std::vector<std::string> power_sources;   // "UPower", "power-profiles-daemon"
+  std::string sleep_source;                 // "logind"
+  std::optional<bool> online;               // a usable route beyond the loopback; none: not watched
+  std::string network_cost = "unknown";     // "unmetered", "metered", "constrained" or "unknown"
+  bool on_battery = false;
+  bool power_saver = false;
+  bool sleeping = false;                    // between PrepareForSleep(true) and (false)
+  bool sleep_inhibitor = false;             // ferryd holds logind's delay lock now
+  bool operator==(const DeviceStatus&) const = default;
+};
+
 struct DaemonStatus {
   std::string daemon_version;
   std::int64_t pid = 0;
@@ -56,6 +73,7 @@ struct DaemonStatus {
   std::vector<SessionStatus> sessions;
   std::map<std::string, std::uint64_t> tasks_by_state;  // state name -> count
   BandwidthStatus bandwidth;
+  DeviceStatus device;
   bool operator==(const DaemonStatus&) const = default;
 
   // The session named `id`, or nullptr. Inline: a value type's helper, so that it needs no export.

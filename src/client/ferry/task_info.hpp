@@ -17,7 +17,8 @@ struct TaskInfo {
   std::string kind = "download";
   std::string state;        // suspended | running | finalizing | completed | failed | cancelled
   std::string waiting_for;  // why it is not moving bytes now ("" when it is): suspended,
-                            // queued, concurrency-limit, connection-limit, retry-backoff 30s, ...
+                            // queued, concurrency-limit, connection-limit, retry-backoff 30s,
+                            // no-network, metered-network, on-battery, ...
   std::string url;
   std::string destination;
   std::string description;
@@ -30,6 +31,12 @@ struct TaskInfo {
   double priority = 0.5;                  // 0.0 (lowest) .. 1.0 (highest)
   bool discretionary = false;             // runs only when no other work runs
   std::optional<std::int64_t> begin_at;   // held until then (seconds since the epoch)
+  // What it asks of the machine (its own options; its session's settings count too).
+  bool allows_expensive_network_access = true;
+  bool allows_constrained_network_access = true;
+  bool requires_external_power = false;
+  // Failed attempts retried since ferryd last started it (waits for the machine spend none).
+  std::uint64_t retries = 0;
   // An ended task's metrics (what its didComplete carried); none while it runs, or when ferryd
   // has none (a task that ended before ferryd kept them, or never reached the engine).
   std::optional<TaskMetrics> metrics;

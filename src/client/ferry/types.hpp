@@ -36,6 +36,14 @@ struct SchedulingOptions {
   bool discretionary = false;  // runs only while no other (non-discretionary) task runs or waits
   // Held until then (whole seconds count; ferryd keeps the date across its restarts).
   std::optional<std::chrono::system_clock::time_point> earliest_begin;
+  // What the task asks of the machine (background sessions; ferryd watches the machine): false
+  // holds it while the network is metered (expensive) or marked metered by the user
+  // (constrained) — mid-transfer too: it stops at a checkpoint and continues by Range later.
+  // The session's Configuration settings count as well: the task runs only if both allow it.
+  bool allows_expensive_network_access = true;
+  bool allows_constrained_network_access = true;
+  // Waits on battery and in the power-saver profile, as a discretionary task does.
+  bool requires_external_power = false;
 };
 
 struct DownloadOptions {
