@@ -13,6 +13,13 @@
 
 namespace ferry::daemon {
 
+void TaskManager::onEngineEvents(const std::vector<engine::Event>& events) {
+  gathering_deliveries_ = true;
+  for (const auto& e : events) onEngineEvent(e);
+  gathering_deliveries_ = false;
+  submitDeliveries();
+}
+
 void TaskManager::onEngineEvent(const engine::Event& event) {
   auto* t = find(engine::taskOf(event));
   if (t == nullptr || !holdsEngineJob(t->phase)) return;
