@@ -104,7 +104,7 @@ void TaskManager::deliverFile(Task& t) {
   };
   ending->id = t.id;
   gathered_deliveries_.push_back(std::move(ending));
-  if (!gathering_deliveries_) submitDeliveries();  // else at the end of the engine turn
+  if (!in_engine_turn_) submitDeliveries();  // else at the end of the engine turn
 }
 
 // Renames a synced file into place (its directory not synced yet): to where it was wanted, else

@@ -189,7 +189,18 @@ class TaskManager {
   void startAdmitted(std::vector<std::uint64_t> ids);
   // Asks the engine to stop the task's job; its Finished then means `intent`.
   void stopInEngine(Task& t, StopIntent intent);
+  // A partial file's durable offset: fdatasync, then the offset committed (task_engine_events.cpp).
+  struct Checkpoint {
+    std::uint64_t id = 0;
+    std::uint64_t offset = 0;      // bytes written before the sync started
+    std::uint64_t generation = 0;  // a checkpoint that lands after the file restarted is dropped
+    engine::Validators validators;
+    std::optional<std::uint64_t> expected_total;
+    std::filesystem::path path;
+  };
   void checkpoint(Task& t, store::Durability durability);
+  void submitCheckpoints(std::vector<Checkpoint> group, store::Durability durability);
+  void checkpointDone(const Checkpoint& c, const Result<void>& r);
   void onResponded(Task& t, const engine::Responded& r);
   void onProgress(Task& t, const engine::Progress& p);
   void onFinished(Task& t, const engine::Finished& f);
@@ -285,9 +296,12 @@ class TaskManager {
   std::uint64_t last_task_id_ = 0;
   std::map<std::string, RateMeter> rates_;  // by session
   bool shutting_down_ = false;               // the engine is gone: nothing is handed to it
+  // While onEngineEvents handles a turn: its finished downloads and its checkpoints are made
+  // durable together at the turn's end.
+  bool in_engine_turn_ = false;
+  std::vector<Checkpoint> gathered_checkpoints_;
   // Finished downloads waiting to be made durable as one group (submitDeliveries): those of the
-  // engine turn being handled (gathering_deliveries_), or that came while a group was in flight.
-  bool gathering_deliveries_ = false;
+  // engine turn being handled, or that came while a group was in flight.
   bool delivery_in_flight_ = false;
   std::vector<std::shared_ptr<TaskEnding>> gathered_deliveries_;
 };
