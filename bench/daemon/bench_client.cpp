@@ -1,14 +1,16 @@
 // ferry-bench-client: the libferry application of the daemon benchmarks (bench/daemon/daemon-bench.py).
 //
 //   ferry-bench-client --socket S --session ID --manifest FILE [--concurrency N] [--submitters K]
-//                      [--wait | --serial] [--times FILE]
+//                      [--batch N] [--wait | --serial] [--times FILE] [--ca-file PEM] [--http1]
 //
 // MANIFEST: one download per line, "URL DESTINATION" ("-": no destination; ferryd's own file,
 // removed after didFinishDownloadingTo). Every task is created and resumed at once.
 //
 //   (default)  submits every line from K threads (one session; libferry's calls may overlap, and
 //              ferryd batches their commits), prints one JSON line and detaches: the tasks go on
-//              in ferryd (the queued-tasks and start-up benchmarks).
+//              in ferryd (the queued-tasks and start-up benchmarks). With --batch N, N lines at a
+//              time through Session::downloadTasks (one round trip per 1,000), from one thread.
+//   --ca-file  trust this CA (the session's transport setting); --http1: HTTP/1.1 only (no h2).
 //   --wait     the same, then waits for every didComplete (the many-downloads benchmark).
 //   --in-process  a default session in this process (no ferryd; --socket is not needed); with
 //              --data every line is a data task (the body in memory, handed to a completion
@@ -23,6 +25,7 @@
 
 #include <ferry/session.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -102,9 +105,11 @@ class CountingDelegate : public ferry::SessionDelegate {
 };
 
 struct Args {
-  std::string socket, session, manifest, times;
+  std::string socket, session, manifest, times, ca_file;
   int concurrency = 16;
   int submitters = 32;
+  std::size_t batch = 0;
+  bool http1 = false;
   bool wait = false;
   bool serial = false;
   bool in_process = false;
@@ -113,7 +118,7 @@ struct Args {
 
 int usage() {
   std::cerr << "usage: ferry-bench-client --socket S --session ID --manifest FILE [--concurrency N] [--submitters K]\n"
-               "                          [--wait | --serial] [--times FILE]\n";
+               "                          [--batch N] [--wait | --serial] [--times FILE] [--ca-file PEM] [--http1]\n";
   return 2;
 }
 
@@ -137,17 +142,35 @@ std::uint64_t submitData(ferry::Session& session, CountingDelegate& delegate, co
   return task->identifier();
 }
 
-// Creates one download, running (one round trip); returns its task id, or 0 with `error` set.
-std::uint64_t submit(ferry::Session& session, const Line& line, std::string& error) {
+ferry::DownloadOptions optionsFor(const Line& line) {
   ferry::DownloadOptions options;
   options.start = true;
   if (line.destination != "-") options.destination = line.destination;
-  auto task = session.downloadTask(ferry::Request(line.url), options);
+  return options;
+}
+
+// Creates one download, running (one round trip); returns its task id, or 0 with `error` set.
+std::uint64_t submit(ferry::Session& session, const Line& line, std::string& error) {
+  auto task = session.downloadTask(ferry::Request(line.url), optionsFor(line));
   if (!task) {
     error = task.error().describe();
     return 0;
   }
   return task->identifier();
+}
+
+// Creates lines[from, to) running, in one downloadTasks call; returns how many were refused.
+std::size_t submitBatch(ferry::Session& session, const std::vector<Line>& lines, std::size_t from, std::size_t to,
+                        std::string& error) {
+  std::vector<ferry::DownloadRequest> batch;
+  batch.reserve(to - from);
+  for (std::size_t i = from; i < to; ++i) batch.push_back({ferry::Request(lines[i].url), optionsFor(lines[i])});
+  std::size_t refused = 0;
+  for (const auto& task : session.downloadTasks(batch)) {
+    if (task) continue;
+    if (refused++ == 0) error = task.error().describe();
+  }
+  return refused;
 }
 
 std::string jsonString(const std::string& s) {
@@ -173,6 +196,9 @@ int main(int argc, char** argv) {
     else if (k == "--times") a.times = next();
     else if (k == "--concurrency") a.concurrency = std::atoi(next().c_str());
     else if (k == "--submitters") a.submitters = std::atoi(next().c_str());
+    else if (k == "--batch") a.batch = static_cast<std::size_t>(std::atoll(next().c_str()));
+    else if (k == "--ca-file") a.ca_file = next();
+    else if (k == "--http1") a.http1 = true;
     else if (k == "--wait") a.wait = true;
     else if (k == "--serial") a.serial = true;
     else if (k == "--in-process") a.in_process = a.wait = true;
@@ -198,6 +224,8 @@ int main(int argc, char** argv) {
   auto config = a.in_process ? ferry::Configuration::defaults()
                              : ferry::Configuration::background(a.session).socketPath(a.socket).startDaemon(false);
   config.maxConcurrentTransfers(a.concurrency).maxConnectionsPerHost(a.concurrency);
+  if (!a.ca_file.empty()) config.caFile(a.ca_file);
+  if (a.http1) config.http2(false);
   auto session = ferry::Session::create(config, delegate);
   if (!session) {
     std::cerr << "attach failed: " << session.error().describe() << "\n";
@@ -216,6 +244,13 @@ int main(int argc, char** argv) {
         return 1;
       }
       delegate->waitFor(i + 1);
+    }
+  } else if (a.batch > 0 && !a.data) {
+    for (std::size_t from = 0; from < lines.size(); from += a.batch) {
+      std::string error;
+      const std::size_t refused = submitBatch(**session, lines, from, std::min(lines.size(), from + a.batch), error);
+      submit_failures += refused;
+      if (refused != 0 && submit_error.empty()) submit_error = error;
     }
   } else {
     std::atomic<std::size_t> next{0};

@@ -185,16 +185,6 @@ class CliDelegate : public SessionDelegate {
   bool drained_ = false;
 };
 
-Configuration configurationFor(const Context& ctx) {
-  auto config = Configuration::background(ctx.session);
-  if (!ctx.socket.empty()) config.socketPath(ctx.socket);
-  const TransportArgs& t = ctx.transport;
-  if (!t.ca_file.empty()) config.caFile(t.ca_file);
-  if (!t.cert.empty() || !t.key.empty()) config.clientCertificate(t.cert, t.key);  // a key alone: refused by ferryd
-  if (!t.proxy.empty()) config.proxy(t.proxy);
-  return config;
-}
-
 Result<std::string> readResumeData(const std::string& file) {
   std::stringstream ss;
   if (file == "-") {
@@ -208,6 +198,17 @@ Result<std::string> readResumeData(const std::string& file) {
 }
 
 }  // namespace
+
+Configuration configurationFor(const Context& ctx) {
+  auto config = Configuration::background(ctx.session);
+  if (!ctx.socket.empty()) config.socketPath(ctx.socket);
+  const TransportArgs& t = ctx.transport;
+  if (!t.ca_file.empty()) config.caFile(t.ca_file);
+  if (!t.cert.empty() || !t.key.empty()) config.clientCertificate(t.cert, t.key);  // a key alone: refused by ferryd
+  if (!t.proxy.empty()) config.proxy(t.proxy);
+  if (ctx.parallel > 0) config.maxConcurrentTransfers(ctx.parallel).maxConnectionsPerHost(ctx.parallel);
+  return config;
+}
 
 Result<Request> requestFor(const std::string& url, const std::vector<std::string>& headers) {
   Request request(url);
@@ -235,6 +236,8 @@ void printTask(const TaskInfo& t) {
   std::cout << "\n";
 }
 
+}  // namespace
+
 Result<SchedulingOptions> schedulingFor(const SchedulingArgs& args) {
   SchedulingOptions options;
   options.discretionary = args.discretionary;
@@ -254,11 +257,9 @@ Result<SchedulingOptions> schedulingFor(const SchedulingArgs& args) {
   return options;
 }
 
-}  // namespace
-
 // Attaches to the session; when another ferryctl holds the default one, to a session of our own
 // rather than failing (ctx.session says which).
-Result<std::unique_ptr<Session>> attach(Context& ctx, const std::shared_ptr<CliDelegate>& delegate, bool detach) {
+Result<std::unique_ptr<Session>> attach(Context& ctx, const std::shared_ptr<SessionDelegate>& delegate, bool detach) {
   auto session = Session::create(configurationFor(ctx), delegate);
   if (!session && session.error().is(errc::already_attached) && !ctx.session_given) {
     ctx.session = "ferryctl-" + std::to_string(::getpid());

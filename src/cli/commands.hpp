@@ -4,11 +4,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/error.hpp"
+#include "ferry/configuration.hpp"
+#include "ferry/session.hpp"
 #include "ferry/types.hpp"
 
 namespace ferry::cli {
@@ -35,7 +38,14 @@ struct Context {
   std::string session = "ferryctl";
   bool session_given = false;  // --session was on the command line
   TransportArgs transport;
+  int parallel = 0;  // --parallel N: the session's transfers at once (and per host); 0: its default
 };
+
+// The background session ferryctl attaches with: ctx's session, socket, transport, --parallel.
+Configuration configurationFor(const Context& ctx);
+// Attaches to the session; when another ferryctl holds the default one, to a session of its own
+// (ferryctl-PID; ctx.session then says which).
+Result<std::unique_ptr<Session>> attach(Context& ctx, const std::shared_ptr<SessionDelegate>& delegate, bool detach);
 
 // The exit code an error gives, and the error printed (as JSON with --json) with that code.
 int exitCodeFor(const Error& e);
@@ -51,9 +61,13 @@ struct SchedulingArgs {
   bool requires_power = false;  // requiresExternalPower
 };
 
+// The scheduling options --priority, --discretionary and --begin-at ask for.
+Result<SchedulingOptions> schedulingFor(const SchedulingArgs& args);
+
 struct DownloadArgs {
   std::string url;
   std::string output;       // -o; default: the URL's last segment in the current directory
+  std::string input_file;   // -i FILE: one download per line, "URL [-o FILE]" (command_download_list.cpp)
   std::vector<std::string> headers;  // "Name: value"
   std::string resume_data_file;      // --resume-data FILE ("-": stdin)
   bool detach = false;
@@ -63,6 +77,8 @@ struct DownloadArgs {
 };
 
 int download(const Context& ctx, const DownloadArgs& args);
+// download -i FILE: every line's download, created in batches; one progress line for the group.
+int downloadList(const Context& ctx, const DownloadArgs& args);
 
 struct GetArgs {
   std::string url;

@@ -19,6 +19,10 @@ int main(int argc, char** argv) {
   auto* download_cmd = app.add_subcommand("download", "download URL (waits until the file is in place, unless --detach)");
   download_cmd->add_option("url", dl.url, "http:// or https:// URL");
   download_cmd->add_option("-o,--output", dl.output, "where to put the file (default: the URL's name, here)");
+  download_cmd->add_option("-i,--input-file", dl.input_file,
+                           "download every line of FILE, \"URL [-o OUTPUT]\" (like aria2c -i; - for standard input)");
+  download_cmd->add_option("--parallel", ctx.parallel, "transfers at once in the session (and to one host); default: the session's")
+      ->check(CLI::Range(1, 1000));
   download_cmd->add_option("-H,--header", dl.headers, "extra request header \"Name: value\" (repeatable)");
   download_cmd->add_option("--resume-data", dl.resume_data_file, "continue from resume data in FILE (- for stdin)");
   download_cmd->add_option("--description", dl.description, "a label shown by list");
@@ -110,8 +114,15 @@ int main(int argc, char** argv) {
     if (cmd->parsed() && cmd->count("--session") > 0) ctx.session_given = true;
 
   if (download_cmd->parsed()) {
+    if (!dl.input_file.empty()) {
+      if (!dl.url.empty() || !dl.output.empty() || !dl.resume_data_file.empty() || dl.in_process) {
+        std::cerr << "ferryctl download: -i FILE names every download; give no URL, -o, --resume-data or --in-process with it\n";
+        return kExitUsage;
+      }
+      return downloadList(ctx, dl);
+    }
     if (dl.url.empty() && dl.resume_data_file.empty()) {
-      std::cerr << "ferryctl download: give a URL or --resume-data FILE\n";
+      std::cerr << "ferryctl download: give a URL, -i FILE or --resume-data FILE\n";
       return kExitUsage;
     }
     return download(ctx, dl);

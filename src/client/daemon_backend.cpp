@@ -35,7 +35,7 @@ void DaemonBackend::onMessage(const Json& message) {
   auto event = protocol::decodeEvent(envelope->event, message);
   if (!event) {
     // Unknown or malformed: not delivered, but acknowledged, or it would come again forever.
-    if (envelope->seq != 0 && connection_) connection_->post(protocol::Ack{envelope->seq}.encode());
+    if (envelope->seq != 0 && connection_) connection_->post(protocol::Ack{envelope->seq, {}}.encode());
     return;
   }
   Delivery d;
@@ -52,6 +52,62 @@ Result<TaskInfo> DaemonBackend::taskReply(Result<Json> reply) {
 
 Result<TaskInfo> DaemonBackend::createDownload(const protocol::CreateDownload& create) {
   return taskReply(connection_->request(create.encode()));
+}
+
+namespace {
+
+// What one create_downloads message carries at most: ferryd reads lines of up to 1 MiB.
+constexpr std::size_t kBatchEntries = 1000;
+constexpr std::size_t kBatchBytes = 512 * 1024;
+
+// The reply's "tasks": one {"id": N} or {"error": {...}} per entry sent, in order.
+void readBatchReply(const Result<Json>& reply, std::size_t sent, std::vector<Result<std::uint64_t>>& out) {
+  const Json* tasks = nullptr;
+  if (reply) {
+    auto it = reply->find("tasks");
+    if (it != reply->end() && it->is_array() && it->size() == sent) tasks = &*it;
+  }
+  for (std::size_t i = 0; i < sent; ++i) {
+    if (!reply) {
+      out.push_back(tl::unexpected(reply.error()));
+      continue;
+    }
+    const Json* entry = tasks ? &(*tasks)[i] : nullptr;
+    if (entry && entry->is_object() && entry->contains("id") && (*entry)["id"].is_number_unsigned())
+      out.push_back((*entry)["id"].get<std::uint64_t>());
+    else if (entry && entry->is_object() && entry->contains("error"))
+      out.push_back(tl::unexpected(protocol::errorFromJson((*entry)["error"])));
+    else
+      out.push_back(fail(errc::protocol, "ferryd's answer to create_downloads does not name this task"));
+  }
+}
+
+// A generous estimate of an entry's encoded size (its strings and the field names around them).
+std::size_t entryBytes(const protocol::CreateDownload& c) {
+  std::size_t bytes = 256 + c.destination.size() + c.task.description.size();
+  if (c.request) {
+    bytes += c.request->url.size() * 2;  // escapes
+    for (const auto& h : c.request->headers) bytes += h.name.size() + h.value.size() * 2 + 8;
+  }
+  return bytes;
+}
+
+}  // namespace
+
+std::vector<Result<std::uint64_t>> DaemonBackend::createDownloads(const std::vector<protocol::CreateDownload>& creates) {
+  std::vector<Result<std::uint64_t>> out;
+  out.reserve(creates.size());
+  std::size_t next = 0;
+  while (next < creates.size()) {
+    protocol::CreateDownloads batch;
+    std::size_t bytes = 0;
+    while (next < creates.size() && batch.tasks.size() < kBatchEntries && bytes < kBatchBytes) {
+      bytes += entryBytes(creates[next]);
+      batch.tasks.push_back(creates[next++]);
+    }
+    readBatchReply(connection_->request(batch.encode()), batch.tasks.size(), out);
+  }
+  return out;
 }
 
 Result<TaskInfo> DaemonBackend::createDataTask(const protocol::CreateDownload&) {
@@ -102,7 +158,17 @@ void DaemonBackend::bodyStreamEnded(std::uint64_t id, std::uint64_t bytes) {
 }
 
 void DaemonBackend::delivered(const Delivery& delivery) {
-  if (delivery.seq != 0) connection_->post(protocol::Ack{delivery.seq}.encode());
+  if (delivery.seq == 0) return;
+  unacknowledged_.push_back(delivery.seq);
+  if (unacknowledged_.size() >= kMaxAckBatch) acknowledge();
+}
+
+void DaemonBackend::acknowledge() {
+  if (unacknowledged_.empty()) return;
+  protocol::Ack ack{unacknowledged_.front(), {}};
+  ack.seqs.assign(unacknowledged_.begin() + 1, unacknowledged_.end());
+  unacknowledged_.clear();
+  connection_->post(ack.encode());
 }
 
 }  // namespace ferry

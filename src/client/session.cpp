@@ -125,6 +125,27 @@ Result<DataTask> Session::dataTask(const Request& request) {
   return submitDownload(create, true);
 }
 
+std::vector<Result<DownloadTask>> Session::downloadTasks(std::span<const DownloadRequest> requests) {
+  std::vector<Result<DownloadTask>> out;
+  out.reserve(requests.size());
+  if (auto usable = checkUsable(); !usable) {
+    for (std::size_t i = 0; i < requests.size(); ++i) out.push_back(tl::unexpected(usable.error()));
+    return out;
+  }
+  std::vector<protocol::CreateDownload> creates;
+  creates.reserve(requests.size());
+  for (const auto& r : requests) {
+    protocol::CreateDownload create;
+    create.request = httpRequestOf(r.request);
+    create.destination = absoluteDestination(r.options.destination);
+    create.task = newTaskOptions(r.options);
+    creates.push_back(std::move(create));
+  }
+  for (auto& id : backend_->createDownloads(creates))
+    out.push_back(id ? Result<DownloadTask>(DownloadTask(this, *id)) : tl::unexpected(id.error()));
+  return out;
+}
+
 Result<DownloadTask> Session::downloadTaskWithResumeData(const std::string& resume_data, const DownloadOptions& options) {
   protocol::CreateDownload create;
   create.destination = absoluteDestination(options.destination);

@@ -45,6 +45,17 @@ class SessionBackend {
   virtual ~SessionBackend() = default;
 
   virtual Result<TaskInfo> createDownload(const protocol::CreateDownload& create) = 0;
+  // Many at once (Session::downloadTasks): one result per entry, in order. This one creates them
+  // one by one; ferryd's backend sends them in batches (create_downloads).
+  virtual std::vector<Result<std::uint64_t>> createDownloads(const std::vector<protocol::CreateDownload>& creates) {
+    std::vector<Result<std::uint64_t>> out;
+    out.reserve(creates.size());
+    for (const auto& c : creates) {
+      auto info = createDownload(c);
+      out.push_back(info ? Result<std::uint64_t>(info->id) : tl::unexpected(info.error()));
+    }
+    return out;
+  }
   // A download whose body is handed over in memory (in-process sessions only).
   virtual Result<TaskInfo> createDataTask(const protocol::CreateDownload& create) = 0;
   virtual Result<TaskInfo> createUpload(const protocol::CreateUpload& create) = 0;
@@ -60,6 +71,9 @@ class SessionBackend {
   // The delegate has returned from `delivery`: acknowledge it (ferryd), or release what it named
   // (a delivered file, a finished task's record).
   virtual void delivered(const Delivery& delivery) = 0;
+  // Sends what delivered() gathered (ferryd's backend acknowledges a burst of events in one
+  // message); the delegate thread calls it once its inbox is empty.
+  virtual void acknowledge() {}
 };
 
 }  // namespace ferry

@@ -56,6 +56,14 @@ void Session::deliverLoop() {
     Delivery delivery;
     {
       std::unique_lock lock(mutex_);
+      // The acknowledgements of what was delivered go out together once the inbox is empty (one
+      // message for a burst of events, not one each), and before this thread stops.
+      if (acks_waiting_ && (inbox_.empty() || stopping_)) {
+        lock.unlock();
+        acks_waiting_ = false;
+        backend_->acknowledge();
+        continue;
+      }
       // Not before the backend is in place: a reattach's replayed events may arrive while it is
       // still being made, and each needs it for its acknowledgement.
       wake_.wait(lock, [this] { return stopping_ || (backend_ready_ && !inbox_.empty()); });
@@ -96,6 +104,7 @@ void Session::deliver(Delivery& delivery) {
   if (seq != 0 && delivered_.count(seq) != 0) {
     // A replay after a reconnect of an event handled before: acknowledge again, do not repeat it.
     backend_->delivered(delivery);
+    acks_waiting_ = true;
     return;
   }
   Task task(this, delivery.task);
@@ -106,6 +115,7 @@ void Session::deliver(Delivery& delivery) {
   current_seq_ = 0;
   if (seq != 0) delivered_.insert(seq);
   backend_->delivered(delivery);
+  acks_waiting_ = true;
 }
 
 void Session::deliverEvent(Task& task, const Delivery& delivery) {

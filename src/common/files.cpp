@@ -4,12 +4,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <latch>
+#include <memory>
 #include <system_error>
 
 #include "common/unique_fd.hpp"
+#include "common/worker_thread.hpp"
 
 namespace ferry::files {
 
@@ -36,6 +40,48 @@ Result<void> syncData(const std::filesystem::path& path) {
   return {};
 }
 
+namespace {
+
+// One fdatasync of syncDataAll's, for one of its threads.
+struct SyncJob {
+  const std::filesystem::path* path;
+  Result<void>* result;
+  std::latch* done;
+};
+
+// The threads syncDataAll issues its fdatasyncs from: made at the first call, joined at exit.
+class SyncThreads {
+ public:
+  static constexpr std::size_t kThreads = 8;
+  static SyncThreads& shared() {
+    static SyncThreads threads;
+    return threads;
+  }
+  void post(std::size_t i, SyncJob job) { threads_[i % kThreads]->post(job); }
+
+ private:
+  SyncThreads() {
+    for (auto& t : threads_)
+      t = std::make_unique<WorkerThread<SyncJob>>([](SyncJob& job) {
+        *job.result = syncData(*job.path);
+        job.done->count_down();
+      });
+  }
+  std::array<std::unique_ptr<WorkerThread<SyncJob>>, kThreads> threads_;
+};
+
+}  // namespace
+
+std::vector<Result<void>> syncDataAll(const std::vector<std::filesystem::path>& paths) {
+  std::vector<Result<void>> results(paths.size());
+  if (paths.size() == 1) results[0] = syncData(paths[0]);
+  if (paths.size() <= 1) return results;
+  std::latch done(static_cast<std::ptrdiff_t>(paths.size()));
+  for (std::size_t i = 0; i < paths.size(); ++i) SyncThreads::shared().post(i, SyncJob{&paths[i], &results[i], &done});
+  done.wait();
+  return results;
+}
+
 Result<void> syncDirectory(const std::filesystem::path& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) return tl::unexpected(errnoError(errno, "open directory " + dir.string()));
@@ -57,11 +103,20 @@ Result<void> copyDurably(const std::filesystem::path& from, const std::filesyste
   return renameDurably(tmp, to);
 }
 
-Result<void> renameDurably(const std::filesystem::path& from, const std::filesystem::path& to) {
+Result<void> renameOnly(const std::filesystem::path& from, const std::filesystem::path& to) {
   if (::rename(from.c_str(), to.c_str()) != 0)
     return tl::unexpected(errnoError(errno, "rename " + from.string() + " to " + to.string()));
+  return {};
+}
+
+std::filesystem::path directoryOf(const std::filesystem::path& to) {
   auto parent = to.parent_path();
-  return syncDirectory(parent.empty() ? std::filesystem::path(".") : parent);
+  return parent.empty() ? std::filesystem::path(".") : parent;
+}
+
+Result<void> renameDurably(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (auto renamed = renameOnly(from, to); !renamed) return renamed;
+  return syncDirectory(directoryOf(to));
 }
 
 Result<void> moveDurably(const std::filesystem::path& from, const std::filesystem::path& to) {

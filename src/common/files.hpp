@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.hpp"
 #include "model/file_identity.hpp"
@@ -18,11 +19,22 @@ namespace ferry::files {
 // fdatasync(2) of the file at `path` (opened for writing; syncs every fd's dirty pages of that inode).
 Result<void> syncData(const std::filesystem::path& path);
 
+// fdatasync of several files, one result each, issued side by side from a few threads kept for
+// the purpose: the block layer merges the cache flushes that waiting fdatasyncs ask for, so a
+// group of small files costs about one flush, not one each (64 files of 16 KiB on this VM's
+// disk, busy: 230 ms one after another, 4-12 ms side by side).
+std::vector<Result<void>> syncDataAll(const std::vector<std::filesystem::path>& paths);
+
 // fsync(2) of a directory, so that a rename or create inside it survives a crash.
 Result<void> syncDirectory(const std::filesystem::path& dir);
 
 // rename(2) `from` onto `to` (same file system), then fsync `to`'s directory.
 Result<void> renameDurably(const std::filesystem::path& from, const std::filesystem::path& to);
+// rename(2) alone: for callers that rename several files into a directory and then sync it once
+// (syncDirectory) before anything depends on the names.
+Result<void> renameOnly(const std::filesystem::path& from, const std::filesystem::path& to);
+// The directory a rename to `to` changed (what syncDirectory must be given).
+std::filesystem::path directoryOf(const std::filesystem::path& to);
 
 // Copies `from` into a temporary beside `to`, syncs it and renames it into place (durably): for
 // when a rename cannot do (another file system) or the original must stay. A full disk is

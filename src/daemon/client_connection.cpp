@@ -62,7 +62,11 @@ void ClientConnection::dispatch(const std::shared_ptr<ClientConnection>& self, c
 
 void ClientConnection::send(const protocol::Json& message) {
   if (!open_) return;
-  std::string line = protocol::toLine(message);
+  sendLine(protocol::toLine(message));
+}
+
+void ClientConnection::sendLine(std::string line) {
+  if (!open_) return;
   outgoing_bytes_ += line.size();
   if (outgoing_bytes_ > kMaxQueuedBytes) {
     spdlog::warn("client pid {} is not reading; disconnecting it", peer_pid_);
@@ -83,11 +87,19 @@ void ClientConnection::writeNext() {
     return;
   }
   writing_ = true;
+  // Everything queued goes out in one write: the lines a burst queues while the first is being
+  // written (a group of endings' events) are one system call, not one each.
+  writing_lines_.clear();
+  writing_buffers_.clear();
+  while (!outgoing_.empty()) {
+    writing_lines_.push_back(std::move(outgoing_.front()));
+    outgoing_.pop_front();
+  }
+  for (const auto& line : writing_lines_) writing_buffers_.push_back(boost::asio::buffer(line));
   auto self = shared_from_this();
-  boost::asio::async_write(socket_, boost::asio::buffer(outgoing_.front()),
+  boost::asio::async_write(socket_, writing_buffers_,
                            [self](const boost::system::error_code& ec, std::size_t n) {
                              self->outgoing_bytes_ -= n;
-                             self->outgoing_.pop_front();
                              if (ec) {
                                self->close();
                                return;

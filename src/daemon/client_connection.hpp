@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio.hpp>
 
@@ -31,6 +32,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   ClientConnection(Socket socket, MessageHandler& handler, pid_t peer_pid);
   void start();
   void send(const protocol::Json& message);
+  // A message already serialised as one line (with its newline).
+  void sendLine(std::string line);
   void sendError(const protocol::Json& request_id, const Error& error);
   void close();
   bool open() const { return open_; }
@@ -54,6 +57,9 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   protocol::LineBuffer lines_{protocol::kMaxLineBytes};
   std::array<char, 64 * 1024> buffer_{};
   std::deque<std::string> outgoing_;
+  // What the write in progress sends: everything that was queued when it began, in one writev.
+  std::vector<std::string> writing_lines_;
+  std::vector<boost::asio::const_buffer> writing_buffers_;
   std::size_t outgoing_bytes_ = 0;
   bool writing_ = false;
   bool open_ = true;

@@ -57,16 +57,20 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<store::Store> store, store
   writer_ = std::make_unique<store::Writer>(
       *store_, options_.commit_tick,
       std::make_unique<store::SpaceReserve>(options_.state_dir / "space.reserve", 2 * 1024 * 1024, 1024 * 1024));
-  // The sink is called on the transfer thread in event order; posting every event to io_ keeps it.
+  // The sink is called on the transfer thread in event order; a loop turn's events go to io_ as
+  // one post (turn_ended), in that order: the IPC loop wakes once per turn, not once per event,
+  // and the endings of a turn are made durable together (TaskManager::onEngineEvents).
   engine_ = std::make_unique<engine::Engine>(
-      [this](engine::Event e) {
-        boost::asio::post(io_, [this, e = std::move(e)]() {
-          if (tasks_) tasks_->onEngineEvent(e);
-        });
-      },
+      [this](engine::Event e) { turn_events_.push_back(std::move(e)); },
       [this] {
         engine::EngineOptions o;
         o.max_total_concurrent = options_.max_transfers;
+        o.turn_ended = [this] {
+          if (turn_events_.empty()) return;
+          boost::asio::post(io_, [this, events = std::exchange(turn_events_, {})]() {
+            if (tasks_) tasks_->onEngineEvents(events);
+          });
+        };
         return o;
       }());
   engine_commands_ = std::make_unique<EngineCommands>(engine_);
@@ -149,6 +153,7 @@ const std::unordered_map<std::string_view, Daemon::Handler>& Daemon::handlers() 
   using namespace protocol;
   static const std::unordered_map<std::string_view, Handler> table{
       {type::create_download, route<CreateDownload, &Daemon::handleCreateDownload>},
+      {type::create_downloads, route<CreateDownloads, &Daemon::handleCreateDownloads>},
       {type::create_upload, route<CreateUpload, &Daemon::handleCreateUpload>},
       {type::suspend, route<TaskCommand, &Daemon::handleTaskCommand>},
       {type::resume, route<TaskCommand, &Daemon::handleTaskCommand>},
@@ -270,14 +275,33 @@ TaskManager::Reply Daemon::replyWithTask(const Conn& c, const Json& id) {
   };
 }
 
-void Daemon::handleCreateDownload(const Conn& c, const Json& id, const protocol::CreateDownload& m) {
+Result<NewDownload> Daemon::newDownloadOf(const Conn& c, const protocol::CreateDownload& m) {
   NewDownload spec;
-  if (auto common = readCommonTaskFields(c, m.task, spec); !common) return c->sendError(id, common.error());
+  if (auto common = readCommonTaskFields(c, m.task, spec); !common) return tl::unexpected(common.error());
   if (m.request) spec.request = *m.request;
-  else if (!spec.resume_data)
-    return c->sendError(id, Error(errc::invalid_argument, "create_download needs a request or resume_data"));
+  else if (!spec.resume_data) return fail(errc::invalid_argument, "create_download needs a request or resume_data");
   spec.destination = m.destination;
-  tasks_->createDownload(std::move(spec), replyWithTask(c, id));
+  return spec;
+}
+
+void Daemon::handleCreateDownload(const Conn& c, const Json& id, const protocol::CreateDownload& m) {
+  auto spec = newDownloadOf(c, m);
+  if (!spec) return c->sendError(id, spec.error());
+  tasks_->createDownload(std::move(*spec), replyWithTask(c, id));
+}
+
+// The reply names each new task by its id only (the application has the rest; 1,000 TaskInfos
+// would cost more than the tasks).
+void Daemon::handleCreateDownloads(const Conn& c, const Json& id, const protocol::CreateDownloads& m) {
+  std::vector<Result<NewDownload>> specs;
+  specs.reserve(m.tasks.size());
+  for (const auto& entry : m.tasks) specs.push_back(entry ? newDownloadOf(c, *entry) : tl::unexpected(entry.error()));
+  tasks_->createDownloads(std::move(specs), [this, c, id](std::vector<Result<std::uint64_t>> results) {
+    Json tasks = Json::array();
+    for (const auto& r : results)
+      tasks.push_back(r ? Json{{"id", *r}} : Json{{"error", protocol::errorJson(r.error())}});
+    reply(c, id, {{"tasks", std::move(tasks)}});
+  });
 }
 
 void Daemon::handleCreateUpload(const Conn& c, const Json& id, const protocol::CreateUpload& m) {
@@ -360,10 +384,15 @@ void Daemon::handleTaskCommand(const Conn& c, const Json& id, const protocol::Ta
 void Daemon::handleAck(const Conn& c, const Json& id, const protocol::Ack& m) {
   if (c->attached_session.empty())
     return c->sendError(id, Error(errc::not_attached, "only the attached client of a session acknowledges its events"));
-  auto row = outbox_.ack(c->attached_session, m.seq);
-  if (!row) return;  // already acknowledged (or never ours): acknowledging is idempotent
-  tasks_->onEventAcked(*row);
-  if (row->type == protocol::event::did_become_invalid) launcher_->forget(row->session);
+  std::vector<store::EventRow> rows;
+  for (std::size_t i = 0; i <= m.seqs.size(); ++i) {
+    // Already acknowledged (or never ours) is skipped: acknowledging is idempotent.
+    if (auto row = outbox_.ack(c->attached_session, i == 0 ? m.seq : m.seqs[i - 1])) rows.push_back(std::move(*row));
+  }
+  if (rows.empty()) return;
+  tasks_->onEventsAcked(rows);
+  for (const auto& row : rows)
+    if (row.type == protocol::event::did_become_invalid) launcher_->forget(row.session);
 }
 
 void Daemon::handleList(const Conn& c, const Json& id, const protocol::List& m) {

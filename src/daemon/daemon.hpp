@@ -65,6 +65,8 @@ class Daemon : public MessageHandler {
   // Every handler gets its request decoded (protocol/requests.hpp) and the request's id.
   void handleHello(const Conn& c, const protocol::Json& id, const protocol::Hello& m);
   void handleCreateDownload(const Conn& c, const protocol::Json& id, const protocol::CreateDownload& m);
+  void handleCreateDownloads(const Conn& c, const protocol::Json& id, const protocol::CreateDownloads& m);
+  Result<NewDownload> newDownloadOf(const Conn& c, const protocol::CreateDownload& m);
   void handleCreateUpload(const Conn& c, const protocol::Json& id, const protocol::CreateUpload& m);
   void handleTaskCommand(const Conn& c, const protocol::Json& id, const protocol::TaskCommand& m);
   void handleBodyStreamOpened(const Conn& c, const protocol::Json& id, const protocol::BodyStreamOpened& m);
@@ -96,6 +98,7 @@ class Daemon : public MessageHandler {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Writer> writer_;
   std::unique_ptr<engine::Engine> engine_;
+  std::vector<engine::Event> turn_events_;  // the transfer thread's: what its loop turn sent so far
   // What TaskManager drives: the engine (commands dropped once engine_ is reset at SIGTERM) and
   // the writer.
   std::unique_ptr<EngineCommands> engine_commands_;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "daemon/client_connection.hpp"
@@ -57,9 +58,12 @@ class EventOutbox {
  private:
   struct Queue {
     std::deque<store::EventRow> pending;
+    std::unordered_map<std::uint64_t, std::uint32_t> pending_per_task;  // hasPending without a scan
     std::weak_ptr<ClientConnection> client;
   };
+  static void enqueue(Queue& q, const store::EventRow& row);
   static protocol::Json message(const store::EventRow& row);
+  static std::string line(const store::EventRow& row);  // message(row) as sent, for rows made here
   void toWatchers(const protocol::Json& message);
 
   std::uint64_t last_seq_;

@@ -34,17 +34,19 @@ Result<void> checkDestination(const std::string& destination) {
 
 }  // namespace
 
-void TaskManager::createDownload(NewDownload spec, Reply reply) {
+// The checks that need no disk, the task made in memory, and the writer's work that makes it
+// durable (its row, and the disk checks: the destination's directory, the resume file).
+Result<TaskManager::Creation> TaskManager::makeDownload(NewDownload spec) {
   if (sessions_.isInvalidating(spec.session))
-    return reply(fail(errc::session_invalidated,
-                      "session " + spec.session + " is being invalidated and takes no new tasks; after didBecomeInvalid, "
-                      "create the session again"));
+    return fail(errc::session_invalidated,
+                "session " + spec.session + " is being invalidated and takes no new tasks; after didBecomeInvalid, "
+                "create the session again");
   if (!spec.resume_data) {
     // Refused at once, as any other bad argument: a task that can never run is not created.
-    if (auto checked = engine::checkUrl(spec.request.url); !checked) return reply(tl::unexpected(checked.error()));
+    if (auto checked = engine::checkUrl(spec.request.url); !checked) return tl::unexpected(checked.error());
   }
   if (!spec.destination.empty() && !std::filesystem::path(spec.destination).is_absolute())
-    return reply(fail(errc::invalid_argument, "destination " + spec.destination + " must be an absolute path"));
+    return fail(errc::invalid_argument, "destination " + spec.destination + " must be an absolute path");
   Task t;
   t.id = ++last_task_id_;
   t.session = spec.session;
@@ -61,49 +63,102 @@ void TaskManager::createDownload(NewDownload spec, Reply reply) {
   std::optional<protocol::LocalResumeStore::Claim> local;
   if (spec.resume_data && protocol::LocalResumeStore::isLocalBlob(*spec.resume_data)) {
     auto adopted = adoptLocalResumeData(t, *spec.resume_data);
-    if (!adopted) return reply(tl::unexpected(adopted.error()));
+    if (!adopted) return tl::unexpected(adopted.error());
     local = std::move(*adopted);
   } else if (spec.resume_data) {
     auto adopted = adoptResumeData(t, *spec.resume_data);
-    if (!adopted) return reply(tl::unexpected(adopted.error()));
+    if (!adopted) return tl::unexpected(adopted.error());
     token = std::move(*adopted);
   }
   const std::filesystem::path resume_file = token ? state_dir_ / token->partial : std::filesystem::path();
   const std::filesystem::path partial = partialPath(t);
   const std::string destination = t.destination;
-  auto id = t.id;
+  Creation made;
+  made.id = t.id;
+  if (token) made.token = token->token;
   auto row = t.toRow();
-  tasks_.emplace(id, std::move(t));
+  tasks_.emplace(t.id, std::move(t));
   // The checks that read the disk run here, on the writer's thread, not on the IPC thread.
+  made.work = [row = std::move(row), token, local, resume_file, partial, destination](store::Store& s) -> Result<void> {
+    if (auto d = checkDestination(destination); !d) return d;
+    if (auto n = s.noteTaskId(row.id); !n) return n;
+    if (local) {
+      if (auto taken = protocol::LocalResumeStore::claim(*local, partial); !taken) return taken;
+      if (auto synced = files::syncData(partial); !synced) return synced;  // its offset is durable from now
+    }
+    if (token) {
+      auto size = files::fileSize(resume_file);
+      if (!size || *size < token->offset)
+        return fail(errc::resume_data_stale, "the partial file behind the resume data is gone; start the download again from its URL");
+      if (auto r = files::renameDurably(resume_file, partial); !r) return r;
+      if (auto d = s.deleteResumeToken(token->token); !d) return d;
+    }
+    return s.upsertTask(row);
+  };
+  return made;
+}
+
+// The creation's work committed (or failed): the task starts, waits suspended, or is forgotten.
+Result<Task*> TaskManager::settleCreation(const Creation& made, const Result<void>& r) {
+  if (made.token) settleResumeToken(*made.token, r.has_value());
+  auto* t = find(made.id);
+  if (t == nullptr) return fail(errc::invalid_state, "task " + std::to_string(made.id) + " ended while it was being created");
+  if (!r) {
+    tasks_.erase(made.id);
+    return tl::unexpected(r.error());
+  }
+  if (t->suspend_count == 0) startEngine(*t);
+  else transition(*t, Phase::suspended);
+  return t;
+}
+
+void TaskManager::createDownload(NewDownload spec, Reply reply) {
+  auto made = makeDownload(std::move(spec));
+  if (!made) return reply(tl::unexpected(made.error()));
+  auto work = std::move(made->work);
+  writer_.submit(
+      store::Durability::lifecycle, std::move(work),
+      onIo([this, made = std::move(*made), reply](Result<void> r) {
+        auto t = settleCreation(made, r);
+        if (!t) return reply(tl::unexpected(t.error()));
+        reply((*t)->toInfo());
+      }),
+      store::Commit::prompt);
+}
+
+// One writer item for the whole batch, so one transaction; each entry in a savepoint of its own,
+// so that one entry's failure (its destination's directory is gone) leaves the others created.
+void TaskManager::createDownloads(std::vector<Result<NewDownload>> specs, BatchReply reply) {
+  auto results = std::make_shared<std::vector<Result<std::uint64_t>>>(specs.size(), std::uint64_t{0});
+  auto made = std::make_shared<std::vector<std::pair<std::size_t, Creation>>>();
+  std::vector<store::Writer::Work> works;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    auto creation = specs[i] ? makeDownload(std::move(*specs[i])) : tl::unexpected(specs[i].error());
+    if (!creation) {
+      (*results)[i] = tl::unexpected(creation.error());
+      continue;
+    }
+    works.push_back(std::move(creation->work));
+    made->emplace_back(i, std::move(*creation));
+  }
+  if (made->empty()) return reply(std::move(*results));
+  auto outcomes = std::make_shared<std::vector<Result<void>>>(works.size());
   writer_.submit(
       store::Durability::lifecycle,
-      [row, token, local, resume_file, partial, destination](store::Store& s) -> Result<void> {
-        if (auto d = checkDestination(destination); !d) return d;
-        if (auto n = s.noteTaskId(row.id); !n) return n;
-        if (local) {
-          if (auto taken = protocol::LocalResumeStore::claim(*local, partial); !taken) return taken;
-          if (auto synced = files::syncData(partial); !synced) return synced;  // its offset is durable from now
+      [works = std::move(works), outcomes](store::Store& s) -> Result<void> {
+        for (std::size_t i = 0; i < works.size(); ++i) {
+          (*outcomes)[i] = store::Writer::runInSavepoint(s, works[i]);
+          if (!(*outcomes)[i] && !s.inTransaction()) return (*outcomes)[i];  // SQLite gave the transaction up
         }
-        if (token) {
-          auto size = files::fileSize(resume_file);
-          if (!size || *size < token->offset)
-            return fail(errc::resume_data_stale, "the partial file behind the resume data is gone; start the download again from its URL");
-          if (auto r = files::renameDurably(resume_file, partial); !r) return r;
-          if (auto d = s.deleteResumeToken(token->token); !d) return d;
-        }
-        return s.upsertTask(row);
+        return {};
       },
-      onIo([this, id, reply, token](Result<void> r) {
-        if (token) settleResumeToken(token->token, r.has_value());
-        auto* t = find(id);
-        if (t == nullptr) return;
-        if (!r) {
-          tasks_.erase(id);
-          return reply(tl::unexpected(r.error()));
+      onIo([this, made, outcomes, results, reply](Result<void> r) {
+        for (std::size_t k = 0; k < made->size(); ++k) {
+          const auto& [i, creation] = (*made)[k];
+          auto t = settleCreation(creation, r ? (*outcomes)[k] : r);
+          (*results)[i] = t ? Result<std::uint64_t>((*t)->id) : tl::unexpected(t.error());
         }
-        if (t->suspend_count == 0) startEngine(*t);
-        else transition(*t, Phase::suspended);
-        reply(t->toInfo());
+        reply(std::move(*results));
       }),
       store::Commit::prompt);
 }

@@ -41,17 +41,13 @@ void TaskManager::deliverFile(Task& t) {
   if (!transition(t, Phase::ending)) return;
   auto ending = std::make_shared<TaskEnding>();
   ending->final_phase = Phase::completed;
-  auto partial = partialPath(t);
-  const std::filesystem::path wanted = t.destination.empty() ? deliveredPath(t) : std::filesystem::path(t.destination);
-  const std::filesystem::path fallback = deliveredPath(t);
-  // Their payloads are known once the file is in place (the work fills them in).
+  auto delivery = std::make_shared<FileDelivery>();
+  delivery->partial = partialPath(t);
+  delivery->fallback = deliveredPath(t);
+  delivery->wanted = t.destination.empty() ? delivery->fallback : std::filesystem::path(t.destination);
+  // Their payloads are known once the file is in place (the record fills them in).
   auto finish = outbox_.prepare(t.session, t.id, protocol::DidFinishDownloadingTo{});
   auto complete = outbox_.prepare(t.session, t.id, protocol::DidComplete{});
-  struct Outcome {
-    std::string location;  // where the file is, once moved (a retried work does not move it again)
-    std::optional<Error> error;
-  };
-  auto outcome = std::make_shared<Outcome>();
   store::TaskRow row = t.toRow();
   row.state = std::string(stateName(TaskState::completed));
   row.durable_offset = t.written;
@@ -60,49 +56,130 @@ void TaskManager::deliverFile(Task& t) {
   const std::uint64_t bytes = t.written;
   const auto metrics = t.metricsCopy();
   auto events = ending->events;
-  auto untrusted = ending->bytes_untrusted;
-  ending->work = [=](store::Store& s) mutable -> Result<void> {
+  ending->delivery = delivery;
+  ending->record = [=](store::Store& s) mutable -> Result<void> {
     events->clear();
-    if (outcome->location.empty()) {
-      if (auto synced = files::syncData(partial); !synced) {
-        *untrusted = true;
-        return synced;
-      }
-      auto target = wanted;
-      std::optional<Error> move_error;
-      auto moved = files::moveDurably(partial, target);  // a copy when the destination is on another file system
-      if (!moved && target != fallback) {
-        move_error = Error(moved.error().code, "downloaded, but could not put the file at " + target.string() + " (" +
-                                                   moved.error().message + "); it was handed over at " +
-                                                   fallback.string() + " instead");
-        target = fallback;
-        moved = files::renameDurably(partial, target);
-      }
-      if (!moved) return moved;
-      outcome->location = target.string();
-      outcome->error = move_error ? move_error : http_error;
-    }
-    row.result_path = outcome->location;
-    if (outcome->error) {
-      row.error_code = outcome->error->code;
-      row.error_message = outcome->error->message;
+    const auto error = delivery->move_error ? delivery->move_error : http_error;
+    row.result_path = delivery->location;
+    if (error) {
+      row.error_code = error->code;
+      row.error_message = error->message;
     }
     // "temporary": in delivered/, removed once the application's callback returns.
-    finish.payload_json = EventOutbox::payloadOf(
-        protocol::DidFinishDownloadingTo{outcome->location, outcome->location == fallback.string(), status, bytes});
-    complete.payload_json = EventOutbox::payloadOf(protocol::DidComplete{outcome->error, status, std::nullopt, metrics});
+    finish.payload_json = EventOutbox::payloadOf(protocol::DidFinishDownloadingTo{
+        delivery->location, delivery->location == delivery->fallback.string(), status, bytes});
+    complete.payload_json = EventOutbox::payloadOf(protocol::DidComplete{error, status, std::nullopt, metrics});
     if (auto u = s.upsertTask(row); !u) return u;
     if (auto a = s.appendEvent(finish); !a) return a;
     if (auto a = s.appendEvent(complete); !a) return a;
     *events = {finish, complete};
     return {};
   };
-  ending->on_committed = [outcome](Task& task) {
-    task.result_path = outcome->location;
-    task.error = outcome->error;
-    spdlog::info("task {}: completed, {} bytes at {}", task.id, task.written, outcome->location);
+  ending->work = [delivery, record = ending->record, untrusted = ending->bytes_untrusted](store::Store& s) -> Result<void> {
+    if (delivery->location.empty()) {
+      if (auto synced = files::syncData(delivery->partial); !synced) {
+        *untrusted = true;
+        return synced;
+      }
+      if (auto placed = placeFile(*delivery); !placed) return placed;
+    }
+    if (!delivery->directory_synced) {
+      if (auto synced = files::syncDirectory(files::directoryOf(delivery->location)); !synced) return synced;
+      delivery->directory_synced = true;
+    }
+    return record(s);
   };
-  commitEnding(t, std::move(ending));
+  ending->on_committed = [delivery, http_error](Task& task) {
+    task.result_path = delivery->location;
+    task.error = delivery->move_error ? delivery->move_error : http_error;
+    spdlog::info("task {}: completed, {} bytes at {}", task.id, task.written, delivery->location);
+  };
+  ending->id = t.id;
+  gathered_deliveries_.push_back(std::move(ending));
+  if (!in_engine_turn_) submitDeliveries();  // else at the end of the engine turn
+}
+
+// Renames a synced file into place (its directory not synced yet): to where it was wanted, else
+// (copied when the rename crosses file systems) into delivered/.
+Result<void> TaskManager::placeFile(FileDelivery& d) {
+  auto target = d.wanted;
+  auto moved = files::renameOnly(d.partial, target);
+  // Another file system: files::moveDurably copies (synced) when the rename cannot.
+  if (!moved && moved.error().code == errc::io) moved = files::moveDurably(d.partial, target);
+  if (!moved && target != d.fallback) {
+    d.move_error = Error(moved.error().code, "downloaded, but could not put the file at " + target.string() + " (" +
+                                                 moved.error().message + "); it was handed over at " +
+                                                 d.fallback.string() + " instead");
+    target = d.fallback;
+    moved = files::renameOnly(d.partial, target);
+  }
+  if (!moved) return moved;
+  d.location = target.string();
+  return {};
+}
+
+// Durability in groups: the downloads that finished while the last group was being made durable
+// (or in one engine turn) go to the writer together, one item: their fdatasyncs issued side by
+// side, each renamed, one fsync per directory, then every row in one transaction. One group is
+// in flight at a time, so that under load each carries all that finished meanwhile. Each ending
+// still gets its own result (onEndingCommitted applies the one retry rule; a retry runs the
+// ending's own work).
+void TaskManager::submitDeliveries() {
+  if (gathered_deliveries_.empty() || delivery_in_flight_) return;
+  delivery_in_flight_ = true;
+  auto group = std::make_shared<std::vector<std::shared_ptr<TaskEnding>>>(std::exchange(gathered_deliveries_, {}));
+  auto outcomes = std::make_shared<std::vector<Result<void>>>(group->size());
+  writer_.submit(
+      store::Durability::lifecycle,
+      [group, outcomes](store::Store& s) -> Result<void> { return deliverGroup(s, *group, *outcomes); },
+      onIo([this, group, outcomes](Result<void> r) {
+        delivery_in_flight_ = false;
+        for (std::size_t i = 0; i < group->size(); ++i) onEndingCommitted((*group)[i], r ? (*outcomes)[i] : r);
+        submitDeliveries();
+      }),
+      store::Commit::prompt);
+}
+
+Result<void> TaskManager::deliverGroup(store::Store& s, std::vector<std::shared_ptr<TaskEnding>>& group,
+                                       std::vector<Result<void>>& outcomes) {
+  // 1. The bytes of every file not yet in place.
+  std::vector<std::size_t> unsynced;
+  std::vector<std::filesystem::path> paths;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (!group[i]->delivery->location.empty()) continue;
+    unsynced.push_back(i);
+    paths.push_back(group[i]->delivery->partial);
+  }
+  auto synced = files::syncDataAll(paths);
+  for (std::size_t k = 0; k < unsynced.size(); ++k) {
+    auto& ending = *group[unsynced[k]];
+    if (!synced[k]) {
+      *ending.bytes_untrusted = true;
+      outcomes[unsynced[k]] = synced[k];
+    } else {
+      outcomes[unsynced[k]] = placeFile(*ending.delivery);  // 2. the names
+    }
+  }
+  // 3. One fsync per directory the names went into.
+  std::map<std::filesystem::path, Result<void>> directories;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    const auto& d = *group[i]->delivery;
+    if (outcomes[i] && !d.directory_synced) directories.emplace(files::directoryOf(d.location), Result<void>());
+  }
+  for (auto& [dir, result] : directories) result = files::syncDirectory(dir);
+  // 4. The rows, each in its own savepoint: one ending's failure is its own.
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (!outcomes[i]) continue;
+    auto& d = *group[i]->delivery;
+    if (!d.directory_synced) {
+      outcomes[i] = directories.at(files::directoryOf(d.location));
+      if (!outcomes[i]) continue;
+      d.directory_synced = true;
+    }
+    outcomes[i] = store::Writer::runInSavepoint(s, group[i]->record);
+    if (!outcomes[i] && !s.inTransaction()) return outcomes[i];  // SQLite gave the whole transaction up
+  }
+  return {};
 }
 
 // ---------------------------------------------------------------- failed or cancelled

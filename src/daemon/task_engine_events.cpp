@@ -13,6 +13,16 @@
 
 namespace ferry::daemon {
 
+void TaskManager::onEngineEvents(const std::vector<engine::Event>& events) {
+  in_engine_turn_ = true;
+  for (const auto& e : events) onEngineEvent(e);
+  in_engine_turn_ = false;
+  // Checkpoints first: a task whose Progress and Finished came in one turn has its partial file
+  // synced before the delivery renames it.
+  submitCheckpoints(std::exchange(gathered_checkpoints_, {}), store::Durability::progress);
+  submitDeliveries();
+}
+
 void TaskManager::onEngineEvent(const engine::Event& event) {
   auto* t = find(engine::taskOf(event));
   if (t == nullptr || !holdsEngineJob(t->phase)) return;
@@ -86,35 +96,61 @@ void TaskManager::onProgress(Task& t, const engine::Progress& p) {
 void TaskManager::checkpoint(Task& t, store::Durability durability) {
   t.checkpoint_in_flight = true;
   t.last_checkpoint = std::chrono::steady_clock::now();
-  auto id = t.id;
-  auto offset = t.written;
-  auto generation = t.generation;
-  auto validators = t.validators;
-  auto expected = t.expected_total;
-  auto path = partialPath(t);
+  Checkpoint c{t.id, t.written, t.generation, t.validators, t.expected_total, partialPath(t)};
+  // Those of one engine turn go together: with a thousand transfers running, a thousand
+  // checkpoints a second each made their own fdatasync, one after another on the writer.
+  if (in_engine_turn_ && durability == store::Durability::progress) return gathered_checkpoints_.push_back(std::move(c));
+  submitCheckpoints({std::move(c)}, durability);
+}
+
+// One writer item for the group: the partial files' fdatasyncs side by side (files::syncDataAll),
+// then each offset in its own savepoint. Each checkpoint keeps its own result.
+void TaskManager::submitCheckpoints(std::vector<Checkpoint> group, store::Durability durability) {
+  if (group.empty()) return;
+  auto checkpoints = std::make_shared<std::vector<Checkpoint>>(std::move(group));
+  auto results = std::make_shared<std::vector<Result<void>>>(checkpoints->size());
   writer_.submit(
       durability,
-      [=](store::Store& s) -> Result<void> {
-        if (offset > 0)
-          if (auto synced = files::syncData(path); !synced) return synced;
-        return s.updateTaskOffset(id, offset, expected, validators.etag, validators.last_modified);
-      },
-      onIo([this, id, offset, generation](Result<void> r) {
-        auto* t = find(id);
-        if (t == nullptr) return;
-        t->checkpoint_in_flight = false;
-        if (r) {
-          if (t->generation == generation && offset > t->durable) t->durable = offset;
-          return;
+      [checkpoints, results](store::Store& s) -> Result<void> {
+        std::vector<std::filesystem::path> paths;
+        std::vector<std::size_t> synced_ones;
+        for (std::size_t i = 0; i < checkpoints->size(); ++i) {
+          if ((*checkpoints)[i].offset == 0) continue;  // nothing written: nothing to sync
+          paths.push_back((*checkpoints)[i].path);
+          synced_ones.push_back(i);
         }
-        // A failed fdatasync is never retried and trusted: the bytes after the last durable
-        // offset are refetched.
-        spdlog::error("task {}: could not make bytes durable ({}); refetching from offset {}", id,
-                      r.error().describe(), t->durable);
-        ++t->generation;
-        t->written = t->durable;
-        if (t->phase == Phase::in_engine) engine_.restartFrom(id, t->durable);
+        auto synced = files::syncDataAll(paths);
+        for (std::size_t k = 0; k < synced.size(); ++k) (*results)[synced_ones[k]] = synced[k];
+        for (std::size_t i = 0; i < checkpoints->size(); ++i) {
+          if (!(*results)[i]) continue;
+          const auto& c = (*checkpoints)[i];
+          (*results)[i] = store::Writer::runInSavepoint(s, [&c](store::Store& st) {
+            return st.updateTaskOffset(c.id, c.offset, c.expected_total, c.validators.etag, c.validators.last_modified);
+          });
+          if (!(*results)[i] && !s.inTransaction()) return (*results)[i];  // SQLite gave the transaction up
+        }
+        return {};
+      },
+      onIo([this, checkpoints, results](Result<void> r) {
+        for (std::size_t i = 0; i < checkpoints->size(); ++i) checkpointDone((*checkpoints)[i], r ? (*results)[i] : r);
       }));
+}
+
+void TaskManager::checkpointDone(const Checkpoint& c, const Result<void>& r) {
+  auto* t = find(c.id);
+  if (t == nullptr) return;
+  t->checkpoint_in_flight = false;
+  if (r) {
+    if (t->generation == c.generation && c.offset > t->durable) t->durable = c.offset;
+    return;
+  }
+  // A failed fdatasync is never retried and trusted: the bytes after the last durable offset are
+  // refetched.
+  spdlog::error("task {}: could not make bytes durable ({}); refetching from offset {}", c.id, r.error().describe(),
+                t->durable);
+  ++t->generation;
+  t->written = t->durable;
+  if (t->phase == Phase::in_engine) engine_.restartFrom(c.id, t->durable);
 }
 
 void TaskManager::onFinished(Task& t, const engine::Finished& f) {

@@ -210,31 +210,46 @@ std::map<std::string, double> TaskManager::currentRates() {
   return out;
 }
 
-void TaskManager::onEventAcked(const store::EventRow& row) {
+void TaskManager::onEventsAcked(const std::vector<store::EventRow>& rows) {
   // A delivered file the application did not move goes away, as in URLSession — but only once
   // the acknowledgement is committed: if ferryd dies before that, the event is delivered again
   // and must still find its file.
-  std::filesystem::path unmoved;
-  if (auto* t = find(row.task_id); row.type == protocol::event::did_finish_downloading_to && t != nullptr && t->destination.empty())
-    unmoved = deliveredPath(*t);
-  // The removal runs on the writer's thread after the commit: the IPC thread does no file I/O.
-  writer_.submit(store::Durability::progress, [seq = row.seq](store::Store& s) { return s.deleteEvent(seq); },
-                 [unmoved](Result<void> r) {
-                   std::error_code ec;
-                   if (r && !unmoved.empty()) std::filesystem::remove(unmoved, ec);
-                 });
-  if (row.type == protocol::event::did_become_invalid) {
-    // The application knows: forget the session, so that its identifier starts afresh.
-    invalidation_queued_.erase(row.session);
-    sessions_.forget(row.session);
-    spdlog::info("session {}: invalid; forgotten", row.session);
-    return;
+  std::vector<std::filesystem::path> unmoved;
+  std::vector<std::uint64_t> seqs;
+  std::vector<std::uint64_t> forgotten;
+  for (const auto& row : rows) {
+    seqs.push_back(row.seq);
+    if (auto* t = find(row.task_id); row.type == protocol::event::did_finish_downloading_to && t != nullptr && t->destination.empty())
+      unmoved.push_back(deliveredPath(*t));
+    if (row.type == protocol::event::did_become_invalid) {
+      // The application knows: forget the session, so that its identifier starts afresh.
+      invalidation_queued_.erase(row.session);
+      sessions_.forget(row.session);
+      spdlog::info("session {}: invalid; forgotten", row.session);
+      continue;
+    }
+    auto* t = find(row.task_id);
+    if (t != nullptr && isFinal(t->phase) && !outbox_.hasPending(t->session, t->id)) {
+      forgotten.push_back(t->id);
+      tasks_.erase(t->id);
+    }
   }
-  auto* t = find(row.task_id);
-  if (t != nullptr && isFinal(t->phase) && !outbox_.hasPending(t->session, t->id)) {
-    writer_.submit(store::Durability::progress, [id = t->id](store::Store& s) { return s.deleteTask(id); });
-    tasks_.erase(t->id);
-  }
+  // One writer item for the lot; the removals run on the writer's thread after the commit: the
+  // IPC thread does no file I/O.
+  writer_.submit(
+      store::Durability::progress,
+      [seqs, forgotten](store::Store& s) -> Result<void> {
+        for (auto seq : seqs)
+          if (auto d = s.deleteEvent(seq); !d) return d;
+        for (auto id : forgotten)
+          if (auto d = s.deleteTask(id); !d) return d;
+        return {};
+      },
+      [unmoved](Result<void> r) {
+        std::error_code ec;
+        if (r)
+          for (const auto& path : unmoved) std::filesystem::remove(path, ec);
+      });
 }
 
 }  // namespace ferry::daemon

@@ -76,6 +76,8 @@ struct NewUpload {
 class TaskManager {
  public:
   using Reply = std::function<void(Result<protocol::TaskInfo>)>;
+  // One result per entry of a batch, in order: the new task's id or why that entry was refused.
+  using BatchReply = std::function<void(std::vector<Result<std::uint64_t>>)>;
   using ResumeDataReply = std::function<void(Result<std::string>)>;
 
   TaskManager(boost::asio::io_context& io, DurableWrites& writer, TransferEngine& engine, SessionBook& sessions,
@@ -89,6 +91,9 @@ class TaskManager {
 
   // The reply comes once the task is durable, so an id a client saw survives a crash.
   void createDownload(NewDownload spec, Reply reply);
+  // Many at once (create_downloads): one store transaction for the batch; an entry that is an
+  // error, or fails its checks, is that entry's result and the others are created.
+  void createDownloads(std::vector<Result<NewDownload>> specs, BatchReply reply);
   // Likewise; bytes to spool are copied and synced before the reply (task_manager_uploads.cpp).
   void createUpload(NewUpload spec, Reply reply);
   // `scope`: an attached client may only touch its own session's tasks; control connections any.
@@ -115,9 +120,11 @@ class TaskManager {
 
   // Every event of the engine, for downloads and uploads (task_engine_events.cpp).
   void onEngineEvent(const engine::Event& event);
-  // An acknowledged event: delivered files left in delivered/ are removed, and a finished task
-  // whose events are all acknowledged is forgotten.
-  void onEventAcked(const store::EventRow& row);
+  // A loop turn's events, in order; the downloads they finish are made durable together.
+  void onEngineEvents(const std::vector<engine::Event>& events);
+  // Acknowledged events (one ack message): delivered files left in delivered/ are removed, and a
+  // finished task whose events are all acknowledged is forgotten; one store transaction for them.
+  void onEventsAcked(const std::vector<store::EventRow>& rows);
   // A client attached with this configuration: recorded (durably, in the session book) and its
   // limits applied to the engine and the admission windows.
   void setSessionConfig(const std::string& session, const protocol::SessionConfig& config);
@@ -163,6 +170,14 @@ class TaskManager {
   Result<void> bodyStreamEnded(std::uint64_t id, const std::optional<std::string>& scope, std::uint64_t bytes);
 
  private:
+  // A download made in memory whose row is not committed yet (task_create.cpp).
+  struct Creation {
+    std::uint64_t id = 0;
+    store::Writer::Work work;          // the disk checks and the row, on the writer's thread
+    std::optional<std::string> token;  // the resume token it takes
+  };
+  Result<Creation> makeDownload(NewDownload spec);
+  Result<Task*> settleCreation(const Creation& made, const Result<void>& committed);
   void restoreTask(Task& t);
   void restoreMetrics(const std::vector<store::EventRow>& events);
   Task* find(std::uint64_t id);
@@ -196,7 +211,18 @@ class TaskManager {
   void countEngineJob(bool entered);
   // A held task may run again: from its stop's checkpoint once durable, else at once.
   void releaseHeld(Task& t);
+  // A partial file's durable offset: fdatasync, then the offset committed (task_engine_events.cpp).
+  struct Checkpoint {
+    std::uint64_t id = 0;
+    std::uint64_t offset = 0;      // bytes written before the sync started
+    std::uint64_t generation = 0;  // a checkpoint that lands after the file restarted is dropped
+    engine::Validators validators;
+    std::optional<std::uint64_t> expected_total;
+    std::filesystem::path path;
+  };
   void checkpoint(Task& t, store::Durability durability);
+  void submitCheckpoints(std::vector<Checkpoint> group, store::Durability durability);
+  void checkpointDone(const Checkpoint& c, const Result<void>& r);
   void onResponded(Task& t, const engine::Responded& r);
   void onProgress(Task& t, const engine::Progress& p);
   void onFinished(Task& t, const engine::Finished& f);
@@ -225,7 +251,12 @@ class TaskManager {
   // rule. deliverFile: a download's file goes into place. endTask: failed or cancelled; with
   // keep_resume_data the partial file becomes a resume token and didComplete carries the blob.
   struct TaskEnding;
+  struct FileDelivery;
   void deliverFile(Task& t);
+  static Result<void> placeFile(FileDelivery& d);
+  void submitDeliveries();
+  static Result<void> deliverGroup(store::Store& s, std::vector<std::shared_ptr<TaskEnding>>& group,
+                                   std::vector<Result<void>>& outcomes);
   void endTask(Task& t, Phase final_phase, Error error, bool keep_resume_data, ResumeDataReply reply = {});
   void commitEnding(Task& t, std::shared_ptr<TaskEnding> ending);
   void submitEnding(std::shared_ptr<TaskEnding> ending);
@@ -291,6 +322,14 @@ class TaskManager {
   std::vector<std::function<void()>> idle_waiters_;
   std::size_t engine_jobs_ = 0;  // tasks whose phase holds an engine job
   bool shutting_down_ = false;               // the engine is gone: nothing is handed to it
+  // While onEngineEvents handles a turn: its finished downloads and its checkpoints are made
+  // durable together at the turn's end.
+  bool in_engine_turn_ = false;
+  std::vector<Checkpoint> gathered_checkpoints_;
+  // Finished downloads waiting to be made durable as one group (submitDeliveries): those of the
+  // engine turn being handled, or that came while a group was in flight.
+  bool delivery_in_flight_ = false;
+  std::vector<std::shared_ptr<TaskEnding>> gathered_deliveries_;
 };
 
 }  // namespace ferry::daemon

@@ -177,7 +177,7 @@ size_t DownloadAttempt::writeBody(const char* data, size_t size) {
   if (!accepting_body_) return CURL_WRITEFUNC_ERROR;
   made_progress_ = made_progress_ || size > 0;
   if (down_.memory) return keepInMemory(data, size) ? size : CURL_WRITEFUNC_ERROR;
-  if (write_behind_ == nullptr)
+  if (write_behind_ == nullptr || (direct_writes_ && pending_.empty() && !in_flight_))
     return account(files::writeAll(down_.file.get(), data, size, down_.bytes_in_file)) ? size : CURL_WRITEFUNC_ERROR;
   // curl calls this with at most 16 KiB at a time: gathered here, written once per loop turn (see
   // settleWrites) or once kMaxPending have come.
@@ -355,7 +355,11 @@ void DownloadAttempt::acceptBody(long status, std::uint64_t offset, std::optiona
   curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_TYPE, &content_type);
   job_.content_type = content_type ? content_type : "";
   accepting_body_ = true;
-  sink_(Responded{job_.id, status, offset, expected_total, down_.validators, job_.content_type, responseHeaders()});
+  sink_(Responded{job_.id, status, offset, expected_total, down_.validators, job_.content_type,
+                  down_.memory ? responseHeaders() : std::vector<Header>()});
+  // A small announced body goes straight into the file as it comes (usually in one piece):
+  // gathering it for a write at the end of the loop turn would only copy it once more.
+  direct_writes_ = expected_total && *expected_total - offset <= kWriteBehindMin;
 }
 
 AttemptOutcome DownloadAttempt::finish(CURLcode result) {

@@ -99,6 +99,7 @@ class DownloadAttempt final : public Attempt {
   // outside an attempt no write is pending and the engine may cut or close the file.
   files::WriteBehind* write_behind_;
   std::vector<char> pending_;                        // received, not handed to a write yet
+  bool direct_writes_ = false;  // a small announced body: written as it comes, not gathered
   std::vector<char> chunk_;                          // the bytes of the write in flight
   std::optional<std::future<files::WriteResult>> in_flight_;
   std::uint64_t discarded_bytes_ = 0;

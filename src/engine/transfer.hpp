@@ -176,6 +176,9 @@ struct Responded {
   // Uploads: the final answer's header fields in order (names as the server spelled them), sent
   // once that answer is known to be the one delivered (so a followed 3xx or a retried 503 never
   // shows up here). offset is 0 and expected_total the answer body's Content-Length.
+  // Downloads: only those kept in memory (DownloadJob::in_memory: a data task hands them to the
+  // application); a download to a file has none here (nobody reads them, and copying them was a
+  // cost of every small download).
   std::vector<Header> headers;
 };
 

@@ -35,6 +35,7 @@ namespace type {
 // client -> daemon
 inline constexpr std::string_view hello = "hello";
 inline constexpr std::string_view create_download = "create_download";
+inline constexpr std::string_view create_downloads = "create_downloads";  // many at once (Session::downloadTasks)
 inline constexpr std::string_view create_upload = "create_upload";
 inline constexpr std::string_view suspend = "suspend";
 inline constexpr std::string_view resume = "resume";

@@ -128,6 +128,39 @@ Result<CreateDownload> CreateDownload::decode(const Json& m) {
   return in.finish(std::move(d));
 }
 
+Json CreateDownloads::encode() const {
+  Json entries = Json::array();
+  for (const auto& t : tasks) {
+    if (!t) continue;
+    Json entry = t->encode();
+    entry.erase("type");
+    entries.push_back(std::move(entry));
+  }
+  return Json{{"type", kType}, {"tasks", std::move(entries)}};
+}
+
+Result<CreateDownloads> CreateDownloads::decode(const Json& m) {
+  FieldReader in(m, std::string(kType));
+  CreateDownloads d;
+  const Json* entries = in.array("tasks");
+  if (in.ok() && (!entries || entries->empty()))
+    in.problem(Error(errc::invalid_argument, "create_downloads needs tasks: an array of create_download fields"));
+  if (in.ok() && entries->size() > kMaxEntries)
+    in.problem(Error(errc::invalid_argument, "create_downloads takes at most " + std::to_string(kMaxEntries) +
+                                                 " tasks per message; send the rest in another"));
+  if (!in.ok()) return in.finish(std::move(d));
+  d.tasks.reserve(entries->size());
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    const Json& entry = (*entries)[i];
+    if (!entry.is_object()) {
+      d.tasks.push_back(fail(errc::protocol, "create_downloads: tasks[" + std::to_string(i) + "] must be an object"));
+      continue;
+    }
+    d.tasks.push_back(CreateDownload::decode(entry));
+  }
+  return d;
+}
+
 Json CreateUpload::encode() const {
   Json j = messageOf(kType);
   if (request) j["request"] = requestToJson(*request);
@@ -229,13 +262,26 @@ Result<ExportResumeData> ExportResumeData::decode(const Json& m) {
   return in.finish(d);
 }
 
-Json Ack::encode() const { return Json{{"type", kType}, {"seq", seq}}; }
+Json Ack::encode() const {
+  Json j{{"type", kType}, {"seq", seq}};
+  if (!seqs.empty()) j["seqs"] = seqs;
+  return j;
+}
 
 Result<Ack> Ack::decode(const Json& m) {
   FieldReader in(m, std::string(kType));
   Ack a;
   a.seq = in.requiredUnsigned("seq");
-  return in.finish(a);
+  if (const Json* more = in.array("seqs")) {
+    if (more->size() > kMaxSeqs)
+      in.problem(Error(errc::invalid_argument, "ack takes at most " + std::to_string(kMaxSeqs) + " seqs per message"));
+    for (const Json& s : *more) {
+      if (!in.ok()) break;
+      if (!s.is_number_unsigned()) in.problem("ack: seqs must be event sequence numbers (unsigned integers)");
+      else a.seqs.push_back(s.get<std::uint64_t>());
+    }
+  }
+  return in.finish(std::move(a));
 }
 
 // ---------------------------------------------------------------- sessions, status and limits

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.hpp"
 #include "model/http_request.hpp"
@@ -52,6 +53,21 @@ struct CreateDownload {
   static Result<CreateDownload> decode(const Json& m);
 };
 
+// Many create_download entries in one message, created in one store transaction (issue 15: a
+// batch of small downloads costs one round trip, not one each). Each entry is decoded on its own:
+// a malformed entry is that entry's error, the others are created. The reply's "tasks" has one
+// entry per request, in order: {"task": TaskInfo} or {"error": {code, message}}.
+struct CreateDownloads {
+  static constexpr std::string_view kType = type::create_downloads;
+  // Entries per message: a client splits longer batches (and the 1 MiB line limit holds anyway).
+  static constexpr std::size_t kMaxEntries = 10000;
+  std::vector<Result<CreateDownload>> tasks;
+  bool operator==(const CreateDownloads&) const = default;
+
+  Json encode() const;  // the entries that are errors are not sent
+  static Result<CreateDownloads> decode(const Json& m);
+};
+
 struct CreateUpload {
   static constexpr std::string_view kType = type::create_upload;
   // An upload's method defaults to PUT (decode fills it in when the request names none).
@@ -84,9 +100,13 @@ struct TaskCommand {
   static Result<TaskCommand> decode(const Json& m);
 };
 
+// One event acknowledged (`seq`), or several at once (`seqs`; libferry sends the acknowledgements
+// that gathered while its delegate ran as one message).
 struct Ack {
   static constexpr std::string_view kType = type::ack;
+  static constexpr std::size_t kMaxSeqs = 10000;
   std::uint64_t seq = 0;
+  std::vector<std::uint64_t> seqs;  // more, after seq (sent only when there are several)
   bool operator==(const Ack&) const = default;
 
   Json encode() const;

@@ -87,11 +87,11 @@ void Writer::run() {
   }
 }
 
-Result<void> Writer::runOne(Item& item) {
-  if (auto began = store_.savepoint(); !began) return began;
+Result<void> Writer::runInSavepoint(Store& store, const Work& work) {
+  if (auto began = store.savepoint(); !began) return began;
   Result<void> result;
   try {
-    if (item.work) result = item.work(store_);
+    if (work) result = work(store);
   } catch (const std::exception& e) {
     result = fail(errc::internal,
                   std::string("a store update threw an exception (") + e.what() +
@@ -102,10 +102,10 @@ Result<void> Writer::runOne(Item& item) {
                   "a bug in ferryd; please report it.");
   }
   if (result) {
-    result = store_.releaseSavepoint();
+    result = store.releaseSavepoint();
     if (result) return result;
   }
-  store_.rollbackToSavepoint();
+  store.rollbackToSavepoint();
   return result;
 }
 
@@ -127,7 +127,7 @@ void Writer::processBatch(std::deque<Item>& batch) {
       open = true;
       first_in_transaction = i;
     }
-    results[i] = runOne(batch[i]);
+    results[i] = runInSavepoint(store_, batch[i].work);
     if (!results[i] && !store_.inTransaction()) {
       // SQLITE_FULL, SQLITE_IOERR and friends may roll back the whole transaction: the items
       // before this one in it are gone too. Later items get a fresh transaction.

@@ -56,6 +56,10 @@ class Writer {
   // Blocks until everything submitted before this call has been committed and its Done called.
   void flush();
 
+  // What the writer does with each item, for a Work that holds several units of its own: `work`
+  // in a savepoint, rolled back when it fails or throws (an exception becomes an internal error).
+  static Result<void> runInSavepoint(Store& store, const Work& work);
+
  private:
   struct Item {
     Durability durability;
@@ -64,7 +68,6 @@ class Writer {
   };
   void run();
   void processBatch(std::deque<Item>& batch);
-  Result<void> runOne(Item& item);
   bool urgent() const;  // with mutex_ held: a prompt item, flush() or the destructor is waiting
 
   Store& store_;

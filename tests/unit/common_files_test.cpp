@@ -134,4 +134,28 @@ TEST(Files, WriteDurablyReplacesTheWholeContentWithTheGivenMode) {
   auto nowhere = files::writeDurably(dir / "no" / "such" / "dir", "x", 0600);
   ASSERT_FALSE(nowhere);
   EXPECT_EQ(nowhere.error().code, errc::not_found);
+
+// A group's fdatasyncs run side by side; each file gets its own result, in order.
+TEST(Files, SyncDataAllGivesEachFileItsOwnResult) {
+  test::TempDir dir;
+  std::vector<std::filesystem::path> paths;
+  for (int i = 0; i < 20; ++i) {
+    paths.push_back(dir / ("f" + std::to_string(i)));
+    if (i != 7 && i != 13) test::writeFile(paths.back(), std::string(1000 + i, 'x'));
+  }
+  auto results = files::syncDataAll(paths);
+  ASSERT_EQ(results.size(), paths.size());
+  for (int i = 0; i < 20; ++i) {
+    if (i == 7 || i == 13) {
+      ASSERT_FALSE(results[i]) << i;
+      EXPECT_EQ(results[i].error().code, errc::not_found);
+      EXPECT_NE(results[i].error().message.find(paths[i].string()), std::string::npos);
+    } else {
+      EXPECT_TRUE(results[i]) << i << ": " << results[i].error().describe();
+    }
+  }
+  EXPECT_TRUE(files::syncDataAll({}).empty());
+  auto one = files::syncDataAll({paths[0]});
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_TRUE(one[0]);
 }

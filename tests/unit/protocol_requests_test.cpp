@@ -79,7 +79,12 @@ TEST(RequestStructs, EveryRequestSurvivesARoundTrip) {
 
   for (auto verb : {TaskVerb::suspend, TaskVerb::resume, TaskVerb::cancel, TaskVerb::cancel_with_resume_data})
     expectRoundTrip(TaskCommand{verb, 42});
-  expectRoundTrip(Ack{17});
+  expectRoundTrip(Ack{17, {}});
+  expectRoundTrip(Ack{17, {18, 20}});
+  CreateDownloads batch;
+  batch.tasks.push_back(CreateDownload{someRequest(), "/tmp/a.bin", someTaskOptions()});
+  batch.tasks.push_back(from_resume_data);
+  expectRoundTrip(batch);
   expectRoundTrip(List{});
   expectRoundTrip(List{"com.example.app"});
   expectRoundTrip(Status{});
@@ -157,6 +162,7 @@ const std::map<std::string, std::function<Result<void>(const Json&)>>& decoders(
   static const std::map<std::string, std::function<Result<void>(const Json&)>> table{
       {"hello", decodes<Hello>},
       {"create_download", decodes<CreateDownload>},
+      {"create_downloads", decodes<CreateDownloads>},
       {"create_upload", decodes<CreateUpload>},
       {"cancel", decodes<TaskCommand>},
       {"ack", decodes<Ack>},
@@ -203,6 +209,9 @@ TEST(RequestStructs, AWrongTypedFieldIsAnErrorNamingIt) {
       {"create_upload", upload, "start", 1},
       {"cancel", task, "task", "seven"},
       {"ack", Json{{"type", "ack"}, {"seq", 1}}, "seq", "one"},
+      {"ack", Json{{"type", "ack"}, {"seq", 1}}, "seqs", "two"},
+      {"ack", Json{{"type", "ack"}, {"seq", 1}}, "seqs", Json::array({2, "three"})},
+      {"create_downloads", Json{{"type", "create_downloads"}, {"tasks", Json::array({download})}}, "tasks", Json::object()},
       {"list", Json{{"type", "list"}}, "session", 5},
       {"set_limit", Json{{"type", "set_limit"}, {"bytes_per_second", 0}}, "bytes_per_second", "5M", invalid},
       {"set_limit", Json{{"type", "set_limit"}, {"bytes_per_second", 0}}, "session", 5, invalid},
@@ -255,4 +264,36 @@ TEST(RequestStructs, ABeginDatePastWhatTheClockHoldsIsRefused) {
   EXPECT_EQ(decoded.error().code, "invalid-argument");
   m["begin_at"] = 7258118399LL;  // 2199-12-31T23:59:59Z: the last accepted
   EXPECT_TRUE(CreateDownload::decode(m));
+}
+
+// A batch's entries are decoded one by one: a malformed entry is that entry's error only.
+TEST(RequestStructs, ABatchOfDownloadsKeepsEachEntrysError) {
+  const Json good{{"request", {{"url", "http://x/a"}}}, {"destination", "/tmp/a"}};
+  const Json wrong_type{{"request", {{"url", "http://x/b"}}}, {"destination", 5}};
+  const Json bad_request{{"request", "http://x/c"}};
+  auto batch = CreateDownloads::decode(
+      Json{{"type", "create_downloads"}, {"tasks", Json::array({good, wrong_type, 7, bad_request, good})}});
+  ASSERT_TRUE(batch) << batch.error().describe();
+  ASSERT_EQ(batch->tasks.size(), 5u);
+  EXPECT_TRUE(batch->tasks[0]);
+  ASSERT_FALSE(batch->tasks[1]);
+  EXPECT_EQ(batch->tasks[1].error().message, "create_download: destination must be a string");
+  ASSERT_FALSE(batch->tasks[2]);
+  EXPECT_EQ(batch->tasks[2].error().message, "create_downloads: tasks[2] must be an object");
+  ASSERT_FALSE(batch->tasks[3]);
+  EXPECT_EQ(batch->tasks[3].error().code, errc::invalid_argument);
+  EXPECT_TRUE(batch->tasks[4]);
+  EXPECT_EQ(batch->tasks[4]->destination, "/tmp/a");
+
+  // The message itself must hold entries, and not too many.
+  auto empty = CreateDownloads::decode(Json{{"type", "create_downloads"}, {"tasks", Json::array()}});
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, errc::invalid_argument);
+  auto missing = CreateDownloads::decode(Json{{"type", "create_downloads"}});
+  ASSERT_FALSE(missing);
+  Json many = Json::array();
+  for (std::size_t i = 0; i <= CreateDownloads::kMaxEntries; ++i) many.push_back(good);
+  auto too_many = CreateDownloads::decode(Json{{"type", "create_downloads"}, {"tasks", many}});
+  ASSERT_FALSE(too_many);
+  EXPECT_NE(too_many.error().message.find("at most"), std::string::npos);
 }

@@ -34,6 +34,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -153,6 +154,12 @@ class FERRY_EXPORT Session {
 
   Result<DownloadTask> downloadTask(const Request& request, const DownloadOptions& options = {});
   Result<DownloadTask> downloadTaskWithResumeData(const std::string& resume_data, const DownloadOptions& options = {});
+  // Many downloads in few round trips: a background session sends them to ferryd in messages of
+  // up to 1,000, and ferryd commits each message's tasks in one transaction (an in-process
+  // session creates them one by one). One result per request, in order: the task, or why that
+  // request was refused (a malformed URL, a destination whose directory does not exist, ...);
+  // the others are created all the same. C++ only (the C API and Python create one at a time).
+  std::vector<Result<DownloadTask>> downloadTasks(std::span<const DownloadRequest> requests);
   // Uploads `file` (ferryd reads it; changing it before the upload ends is an error). The request's
   // method is PUT unless it names another (GET, the Request default, means PUT here).
   Result<UploadTask> uploadTask(const Request& request, const std::filesystem::path& file, const UploadOptions& options = {});
@@ -263,6 +270,7 @@ class FERRY_EXPORT Session {
   std::deque<Delivery> inbox_;
   std::atomic<std::uint64_t> current_seq_{0};  // the event whose callback is running
   std::set<std::uint64_t> delivered_;  // seqs handled this process: a replay after reconnect is skipped
+  bool acks_waiting_ = false;  // delegate thread: the backend holds acknowledgements not sent yet
   bool stopping_ = false;
   bool backend_ready_ = false;  // set once backend_ is assigned: delivery waits for it
   bool drained_ = false;

@@ -57,6 +57,12 @@ struct DownloadOptions {
   bool start = false;
 };
 
+// One download of a batch (Session::downloadTasks).
+struct DownloadRequest {
+  Request request;
+  DownloadOptions options;
+};
+
 struct UploadOptions {
   // ietf: offer the IETF "Resumable Uploads for HTTP" draft (servers that do not speak it ignore
   // the offer; then a failed upload starts again from byte 0). tus: tus 1.0.0 (the request URL is
