@@ -134,6 +134,7 @@ TEST(Files, WriteDurablyReplacesTheWholeContentWithTheGivenMode) {
   auto nowhere = files::writeDurably(dir / "no" / "such" / "dir", "x", 0600);
   ASSERT_FALSE(nowhere);
   EXPECT_EQ(nowhere.error().code, errc::not_found);
+}
 
 // A group's fdatasyncs run side by side; each file gets its own result, in order.
 TEST(Files, SyncDataAllGivesEachFileItsOwnResult) {
