@@ -8,7 +8,7 @@ namespace vf {
 namespace {
 
 TEST(VideoJson, EveryStringSurvivesAParserWhateverItHolds) {
-  for (const std::string text : {std::string(""), std::string("plain"), std::string("quote \" backslash \\ slash /"),
+  for (const std::string& text : {std::string(""), std::string("plain"), std::string("quote \" backslash \\ slash /"),
                                  std::string("tab\tnewline\ncr\rbell\x07nul") + std::string(1, '\0') + "end",
                                  std::string("\x1f\x01 control"), std::string("caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x8e\xac")}) {
     std::string out;
