@@ -5,16 +5,22 @@
 #include <spdlog/spdlog.h>
 
 namespace ferry::device {
-namespace {
-
-std::string matchRule(const std::string& sender, const std::string& path, const std::string& interface,
-                      const std::string& member, const std::string& arg0) {
+std::string signalRule(const std::string& sender, const std::string& path, const std::string& interface,
+                       const std::string& member, const std::string& arg0) {
   std::string rule = "type='signal',sender='" + sender + "',path='" + path + "',interface='" + interface + "',member='" + member + "'";
   if (!arg0.empty()) rule += ",arg0='" + arg0 + "'";
   return rule;
 }
 
-}  // namespace
+BusSlot addMatch(BusConnection& bus, const std::string& rule, sd_bus_message_handler_t handler, void* userdata) {
+  sd_bus_slot* slot = nullptr;
+  if (const int r = sd_bus_add_match_async(bus.get(), &slot, rule.c_str(), handler, nullptr, userdata); r < 0) {
+    spdlog::warn("device: cannot watch {}: {}; its changes go unseen", rule, std::strerror(-r));
+    return nullptr;
+  }
+  bus.kick();
+  return BusSlot(slot);
+}
 
 bool serviceIsAbsent(const sd_bus_error* error) {
   return sd_bus_error_has_name(error, SD_BUS_ERROR_SERVICE_UNKNOWN) || sd_bus_error_has_name(error, SD_BUS_ERROR_NAME_HAS_NO_OWNER);
@@ -23,14 +29,12 @@ bool serviceIsAbsent(const sd_bus_error* error) {
 BusValue::BusValue(BusConnection& bus, BusValueSpec spec, Listener listener)
     : bus_(bus), spec_(std::move(spec)), listener_(std::move(listener)) {
   const std::string changed = spec_.is_property
-                                  ? matchRule(spec_.service, spec_.path, "org.freedesktop.DBus.Properties", "PropertiesChanged", spec_.interface)
-                                  : matchRule(spec_.service, spec_.path, spec_.interface, spec_.changed_signal, "");
+                                  ? signalRule(spec_.service, spec_.path, "org.freedesktop.DBus.Properties", "PropertiesChanged", spec_.interface)
+                                  : signalRule(spec_.service, spec_.path, spec_.interface, spec_.changed_signal, "");
   const std::string owner =
-      matchRule("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameOwnerChanged", spec_.service);
-  sd_bus_slot* slot = nullptr;
-  if (sd_bus_add_match_async(bus_.get(), &slot, changed.c_str(), &BusValue::onSignal, nullptr, this) >= 0) changed_match_.reset(slot);
-  slot = nullptr;
-  if (sd_bus_add_match_async(bus_.get(), &slot, owner.c_str(), &BusValue::onOwnerChanged, nullptr, this) >= 0) owner_match_.reset(slot);
+      signalRule("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameOwnerChanged", spec_.service);
+  changed_match_ = addMatch(bus_, changed, &BusValue::onSignal, this);
+  owner_match_ = addMatch(bus_, owner, &BusValue::onOwnerChanged, this);
   read();
 }
 

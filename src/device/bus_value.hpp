@@ -62,6 +62,14 @@ class BusValue {
   bool answered_ = false;
 };
 
+// A match rule for a signal of `sender` (a service name) on `path`; with `arg0`, only the signals
+// whose first argument is that string.
+std::string signalRule(const std::string& sender, const std::string& path, const std::string& interface,
+                       const std::string& member, const std::string& arg0 = "");
+// Subscribes `handler` to the signals `rule` matches (logged when the bus refuses); dropping the
+// slot unsubscribes.
+BusSlot addMatch(BusConnection& bus, const std::string& rule, sd_bus_message_handler_t handler, void* userdata);
+
 // Whether a call failed because nobody owns the service's name (absent, not broken).
 bool serviceIsAbsent(const sd_bus_error* error);
 

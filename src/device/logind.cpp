@@ -34,11 +34,7 @@ SleepWatch::SleepWatch(BusConnection& bus, std::function<void(bool)> on_sleep, s
         updateLock();
         on_changed();
       }) {
-  const std::string rule = std::string("type='signal',sender='") + kService + "',path='" + kPath + "',interface='" + kInterface +
-                           "',member='PrepareForSleep'";
-  sd_bus_slot* slot = nullptr;
-  if (sd_bus_add_match_async(bus_.get(), &slot, rule.c_str(), &SleepWatch::onPrepareForSleep, nullptr, this) >= 0)
-    signal_match_.reset(slot);
+  signal_match_ = addMatch(bus_, signalRule(kService, kPath, kInterface, "PrepareForSleep"), &SleepWatch::onPrepareForSleep, this);
 }
 
 SleepWatch::~SleepWatch() = default;

@@ -10,6 +10,7 @@
 
 #include "harness.hpp"
 #include "support/dbus_mock.hpp"
+#include "support/servers.hpp"
 
 using namespace ferry;
 using namespace ferry::test;
@@ -30,7 +31,7 @@ class DeviceTest : public ::testing::Test {
     writeRandomFile(dir_ / "www/small.bin", 192 * KiB, 1);
     // At nginx's 512 KiB/s, four seconds: long enough to change the machine under it.
     writeRandomFile(dir_ / "www/big.bin", 2 * MiB, 2);
-    nginx_ = std::make_unique<NginxServer>(NginxServer::Options{dir_ / "www", "512k", ""});
+    nginx_ = std::make_unique<NginxServer>(NginxServer::Options{dir_ / "www", "512k", kNginxDavLocation});
   }
 
   void startFerryd(const std::string& system_bus = "") {
@@ -75,8 +76,13 @@ class DeviceTest : public ::testing::Test {
 
   // ferryctl download --detach with `flags`; the task's id.
   std::uint64_t download(const std::string& name, const std::vector<std::string>& flags = {}) {
-    std::vector<std::string> args{"download", nginx_->url("/" + name), "-o", (dir_ / (name + ".out")).string(), "--detach"};
+    std::vector<std::string> args{"download", nginx_->url("/" + name), "-o", (dir_ / (name + ".out")).string()};
     args.insert(args.end(), flags.begin(), flags.end());
+    return detached(args);
+  }
+  // ferryctl ARGS --detach; the task's id.
+  std::uint64_t detached(std::vector<std::string> args) {
+    args.push_back("--detach");
     auto r = ferryd_->ferryctl(args);
     EXPECT_EQ(r.exit_code, 0) << r.out;
     // The id is the last line (the events of earlier tasks this attach collects come first).
@@ -232,6 +238,18 @@ TEST_F(DeviceTest, ThePortalTellsTheCostWhereNetworkManagerIsAbsent) {
   ASSERT_EQ(bus_->busctl({"call", portal, path, "org.freedesktop.DBus.Mock", "EmitSignal", "sssav", monitor, "changed", "", "0"}).exit_code, 0);
   EXPECT_TRUE(completed(careful));
   EXPECT_TRUE(sameFile("small.bin"));
+}
+
+TEST_F(DeviceTest, AnUploadWaitsForAnUnmeteredNetworkToo) {
+  auto nm = networkManager(3);
+  startFerryd();
+  ASSERT_TRUE(waitUntil([&] { return control_->status()->device.network_cost == "metered"; }));
+  auto id = detached({"upload", (dir_ / "www/small.bin").string(), nginx_->url("/dav/up.bin"), "--no-metered"});
+  EXPECT_TRUE(waitsFor(id, "metered-network"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "www/dav/up.bin"));
+  setMetered(2);
+  EXPECT_TRUE(completed(id));
+  EXPECT_EQ(sha256File(dir_ / "www/dav/up.bin"), sha256File(dir_ / "www/small.bin"));
 }
 
 TEST_F(DeviceTest, SessionThatDisallowsExpensiveNetworksHoldsItsTasks) {

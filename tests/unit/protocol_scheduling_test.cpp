@@ -48,6 +48,34 @@ TEST(SchedulingFields, BadValuesAreInvalidArgumentsThatSayWhatIsAllowed) {
   }
 }
 
+TEST(SchedulingFields, WhatATaskAsksOfTheMachine) {
+  auto plain = schedulingFromJson(Json{{"priority", 0.5}});
+  ASSERT_TRUE(plain);
+  EXPECT_TRUE(plain->allows_expensive_network);
+  EXPECT_TRUE(plain->allows_constrained_network);
+  EXPECT_FALSE(plain->requires_external_power);
+  Json written;
+  putMachineNeeds(*plain, written);
+  EXPECT_TRUE(written.is_null());  // the defaults are not sent: older ferryds read the same message
+
+  auto careful = schedulingFromJson(Json{{"allows_expensive_network_access", false},
+                                         {"allows_constrained_network_access", false},
+                                         {"requires_external_power", true}});
+  ASSERT_TRUE(careful);
+  putMachineNeeds(*careful, written);
+  auto again = schedulingFromJson(written);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *careful);
+
+  auto wrong = schedulingFromJson(Json{{"requires_external_power", "yes"}});
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, errc::invalid_argument);
+  EXPECT_NE(wrong.error().message.find("requires_external_power must be true or false"), std::string::npos);
+  auto config = sessionConfigFromJson(Json{{"allows_expensive_network_access", 0}});
+  ASSERT_FALSE(config);
+  EXPECT_NE(config.error().message.find("allows_expensive_network_access must be true or false"), std::string::npos);
+}
+
 TEST(BandwidthLimitField, AcceptsZeroAndTheRangeAndRefusesTheRest) {
   EXPECT_EQ(bandwidthLimitFromJson(Json{{"bytes_per_second", 0}}, "bytes_per_second"), 0u);
   EXPECT_EQ(bandwidthLimitFromJson(Json{{"bytes_per_second", 5242880}}, "bytes_per_second"), 5242880u);

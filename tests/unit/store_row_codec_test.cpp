@@ -132,3 +132,30 @@ TEST(RowCodec, ASessionsTransportSettingsAreKeptAndOldRowsGetTheDefaults) {
   ASSERT_FALSE(damaged);
   EXPECT_EQ(damaged.error().code, errc::internal);
 }
+
+TEST(RowCodec, WhatATaskAndASessionAskOfTheMachineIsKeptOnlyWhenNotTheDefault) {
+  auto request = decodeRequest(kRequest0_1);
+  ASSERT_TRUE(request);
+  EXPECT_TRUE(request->scheduling.allows_expensive_network);  // 0.1.0's rows: the defaults
+  EXPECT_TRUE(request->scheduling.allows_constrained_network);
+  EXPECT_FALSE(request->scheduling.requires_external_power);
+  request->scheduling.allows_expensive_network = false;
+  request->scheduling.allows_constrained_network = false;
+  request->scheduling.requires_external_power = true;
+  auto back = decodeRequest(encodeRequest(*request));
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_EQ(back->scheduling, request->scheduling);
+
+  StoredSession session;
+  EXPECT_EQ(encodeSession(session).find("network_access"), std::string::npos);
+  session.config.allows_expensive_network_access = false;
+  session.config.allows_constrained_network_access = false;
+  auto stored = decodeSession(encodeSession(session));
+  ASSERT_TRUE(stored) << stored.error().describe();
+  EXPECT_FALSE(stored->config.allows_expensive_network_access);
+  EXPECT_FALSE(stored->config.allows_constrained_network_access);
+
+  auto damaged = decodeRequest(R"({"url":"http://x/","schedule":{"requires_external_power":"yes"}})");
+  ASSERT_FALSE(damaged);
+  EXPECT_EQ(damaged.error().code, errc::internal);
+}
