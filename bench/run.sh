@@ -5,6 +5,8 @@ BUILD=${1:-build}
 cd "$(dirname "$0")/.."
 bench/download-throughput "$BUILD" "${BENCH_SIZE_MIB:-2048}" "${BENCH_ROUNDS:-3}"
 bench/videofarm-server "$BUILD" "${BENCH_PUT_MIB:-1024}"
+# The catalogue's reads (GET /videos, GET /videos/ID) vs a Node/Express server holding the rows in memory.
+python3 bench/videofarm-list.py --build "$BUILD"
 # The VideoFarm server's blob stores: local directory vs Ceph RADOS (a single-node memstore cluster).
 bench/videofarm-blob-stores "$BUILD" "${BENCH_BLOB_PUT_MIB:-512}"
 # ferryd at scale: many small downloads vs aria2c/curl, memory with queued/active tasks, start-up, latency.

@@ -15,8 +15,11 @@ static void finished(void* user_data, ferry_session* session, uint64_t task, con
   (void)session;
   char target[4096];
   snprintf(target, sizeof target, "%s/download-%llu", (const char*)user_data, (unsigned long long)task);
-  if (rename(location, target) != 0) perror("rename"); /* another file system: copy it instead */
-  printf("task %llu -> %s\n", (unsigned long long)task, target);
+  /* A rename, or a copy when DIR is on another file system; durable either way. */
+  if (ferry_move_file_durably(location, target) != FERRY_OK)
+    fprintf(stderr, "cannot keep the file: %s\n", ferry_last_error_message());
+  else
+    printf("task %llu -> %s\n", (unsigned long long)task, target);
 }
 
 static void completed(void* user_data, ferry_session* session, uint64_t task, const ferry_completion* c) {

@@ -5,6 +5,7 @@
 //
 // Between the two runs ferryd does the work, through network faults and its own restarts.
 
+#include <ferry/files.hpp>
 #include <ferry/session.hpp>
 
 #include <filesystem>
@@ -15,13 +16,13 @@ class Delegate : public ferry::SessionDelegate {
   explicit Delegate(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
   void didFinishDownloadingTo(ferry::Session&, ferry::DownloadTask& task, const std::filesystem::path& location) override {
-    // The file at `location` is removed when this returns: move it now (a copy when DIR is on
-    // another file system than ferryd's state).
+    // The file at `location` is removed when this returns: move it now (a rename, or a copy when
+    // DIR is on another file system than ferryd's state; durable either way).
     auto target = dir_ / ("download-" + std::to_string(task.identifier()));
-    std::error_code ec;
-    std::filesystem::rename(location, target, ec);
-    if (ec) std::filesystem::copy_file(location, target, std::filesystem::copy_options::overwrite_existing);
-    std::cout << "task " << task.identifier() << " -> " << target.string() << "\n";
+    if (auto moved = ferry::moveFileDurably(location, target); !moved)
+      std::cerr << "cannot keep the file: " << moved.error().describe() << "\n";
+    else
+      std::cout << "task " << task.identifier() << " -> " << target.string() << "\n";
   }
 
   void didComplete(ferry::Session&, ferry::DownloadTask& task, const ferry::Completion& c) override {

@@ -6,7 +6,6 @@
 """
 
 import os
-import shutil
 import sys
 
 import ferry
@@ -17,9 +16,9 @@ class Delegate(ferry.SessionDelegate):
         self.directory = directory
 
     def did_finish_downloading_to(self, session, task, location):
-        # `location` is removed when this returns: move it now.
+        # `location` is removed when this returns: move it now (durably, across file systems too).
         target = os.path.join(self.directory, f"download-{task.identifier}")
-        shutil.move(location, target)
+        ferry.move_file_durably(location, target)
         print(f"task {task.identifier} -> {target}", flush=True)
 
     def did_complete(self, session, task, completion):

@@ -16,11 +16,11 @@ A binding of libferry's C API (docs/c-api.md) with ctypes; python/README.md is i
 """
 
 from .delegate import SessionDelegate
-from .session import Session, Task, daemon_status, default_session, version
+from .session import Session, Task, daemon_status, default_session, move_file_durably, version
 from .types import Completion, FerryError, Request, Response, TaskInfo
 
 __all__ = [
     "Completion", "FerryError", "Request", "Response", "Session", "SessionDelegate", "Task", "TaskInfo",
-    "daemon_status", "default_session", "version",
+    "daemon_status", "default_session", "move_file_durably", "version",
 ]
 __version__ = "0.1.0"

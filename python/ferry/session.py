@@ -419,6 +419,13 @@ def version() -> str:
     return text(lib.ferry_version())
 
 
+def move_file_durably(source, destination) -> None:
+    """Moves a file so that the move survives a crash (rename + directory fsync, or a synced copy
+    when `destination` is on another file system); what did_finish_downloading_to does with its
+    `location`. Raises FerryError (not-found, permission-denied, no-space, io)."""
+    check(lib.ferry_move_file_durably(os.fsencode(source), os.fsencode(destination)))
+
+
 @atexit.register
 def _close_open_sessions():
     # Before the interpreter goes: no callback may run into a finalized Python.

@@ -209,3 +209,13 @@ def test_bad_input_gives_clear_errors(ferryd, tmp_path):
     with pytest.raises(ferry.FerryError) as closed:
         s.get_all_tasks()
     assert closed.value.code == "invalid-state"
+
+
+def test_move_file_durably_moves_and_says_why_it_cannot(tmp_path):
+    source = tmp_path / "finished"
+    source.write_bytes(b"x" * 100_000)
+    ferry.move_file_durably(source, tmp_path / "kept")
+    assert (tmp_path / "kept").read_bytes() == b"x" * 100_000 and not source.exists()
+    with pytest.raises(ferry.FerryError) as missing:
+        ferry.move_file_durably(source, tmp_path / "again")
+    assert missing.value.code == "not-found" and str(source) in missing.value.message

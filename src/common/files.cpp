@@ -64,6 +64,32 @@ Result<void> renameDurably(const std::filesystem::path& from, const std::filesys
   return syncDirectory(parent.empty() ? std::filesystem::path(".") : parent);
 }
 
+Result<void> moveDurably(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (::rename(from.c_str(), to.c_str()) == 0) {
+    auto parent = to.parent_path();
+    return syncDirectory(parent.empty() ? std::filesystem::path(".") : parent);
+  }
+  if (errno != EXDEV) return tl::unexpected(errnoError(errno, "move " + from.string() + " to " + to.string()));
+  if (auto copied = copyDurably(from, to); !copied) return copied;
+  std::error_code ec;
+  std::filesystem::remove(from, ec);
+  return {};
+}
+
+Result<void> writeDurably(const std::filesystem::path& to, std::string_view bytes, unsigned mode) {
+  auto tmp = to;
+  tmp += ".ferry-partial";
+  ::unlink(tmp.c_str());  // a crash's leftover; O_EXCL then gives the new file exactly `mode`
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (!fd) return tl::unexpected(errnoError(errno, "create " + tmp.string()));
+  auto written = writeAll(fd.get(), bytes, 0, tmp);
+  if (written && ::fdatasync(fd.get()) != 0) written = tl::unexpected(errnoError(errno, "fdatasync " + tmp.string()));
+  fd.reset();
+  if (written) written = renameDurably(tmp, to);
+  if (!written) ::unlink(tmp.c_str());
+  return written;
+}
+
 Result<std::uint64_t> fileSize(const std::filesystem::path& path) {
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) return tl::unexpected(errnoError(errno, "stat " + path.string()));

@@ -29,6 +29,14 @@ Result<void> renameDurably(const std::filesystem::path& from, const std::filesys
 // errc::no_space; the temporary is removed on failure.
 Result<void> copyDurably(const std::filesystem::path& from, const std::filesystem::path& to);
 
+// Moves `from` to `to` durably: renameDurably, or where `to` is on another file system (EXDEV)
+// copyDurably and then `from` removed (a failure to remove it is not an error: the copy is in place).
+Result<void> moveDurably(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// Makes `bytes` the whole content of `to` at once: a new temporary beside it created with `mode`,
+// fdatasync, renameDurably over `to`. A reader sees the old content or the new, never a part.
+Result<void> writeDurably(const std::filesystem::path& to, std::string_view bytes, unsigned mode);
+
 // Size of a regular file, or an error when it is missing or not a regular file.
 Result<std::uint64_t> fileSize(const std::filesystem::path& path);
 

@@ -27,14 +27,6 @@ std::int64_t secondsNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// The fallback when the destination is on another file system (rename gives EXDEV).
-Result<void> moveByCopy(const std::filesystem::path& from, const std::filesystem::path& to) {
-  if (auto copied = files::copyDurably(from, to); !copied) return copied;
-  std::error_code ec;
-  std::filesystem::remove(from, ec);
-  return {};
-}
-
 // An upload can be continued from resume data when the server keeps what it received under an
 // upload resource it named, and the body can be read again (a file, or our spooled copy).
 bool uploadCanResume(const UploadSpec& u) {
@@ -78,8 +70,7 @@ void TaskManager::deliverFile(Task& t) {
       }
       auto target = wanted;
       std::optional<Error> move_error;
-      auto moved = files::renameDurably(partial, target);
-      if (!moved && moved.error().code == errc::io) moved = moveByCopy(partial, target);
+      auto moved = files::moveDurably(partial, target);  // a copy when the destination is on another file system
       if (!moved && target != fallback) {
         move_error = Error(moved.error().code, "downloaded, but could not put the file at " + target.string() + " (" +
                                                    moved.error().message + "); it was handed over at " +

@@ -37,16 +37,6 @@ Json identityToJson(const model::FileIdentity& id) {
   return Json{{"size", id.size}, {"mtime_ns", id.mtime_ns}, {"device", id.device}, {"inode", id.inode}};
 }
 
-Result<void> moveOrCopy(const std::filesystem::path& from, const std::filesystem::path& to) {
-  std::error_code ec;
-  std::filesystem::rename(from, to, ec);
-  if (!ec) return {};
-  if (ec != std::errc::cross_device_link) return tl::unexpected(files::errnoError(ec.value(), "move " + from.string()));
-  if (auto copied = files::copyDurably(from, to); !copied) return copied;
-  std::filesystem::remove(from, ec);
-  return {};
-}
-
 struct Sidecar {
   LocalResume what;
   model::FileIdentity identity;
@@ -107,7 +97,7 @@ Result<std::string> LocalResumeStore::keep(const std::filesystem::path& partial,
   const std::string token = randomHex(16);
   const auto kept = dir_ / (token + ".partial");
   if (auto cut = files::truncateTo(partial, what.offset); !cut) return tl::unexpected(cut.error());
-  if (auto moved = moveOrCopy(partial, kept); !moved) return tl::unexpected(moved.error());
+  if (auto moved = files::moveDurably(partial, kept); !moved) return tl::unexpected(moved.error());
   auto identity = files::fileIdentity(kept);
   if (!identity) return tl::unexpected(identity.error());
   Json record{{"request", requestToJson(what.request)},
@@ -165,7 +155,7 @@ Result<LocalResumeStore::Claim> LocalResumeStore::check(const std::string& raw) 
 
 Result<void> LocalResumeStore::claim(const Claim& c, const std::filesystem::path& into) {
   if (!std::filesystem::exists(c.record)) return tl::unexpected(staleBlob());  // taken meanwhile
-  if (auto moved = moveOrCopy(c.partial, into); !moved) return tl::unexpected(staleBlob());
+  if (auto moved = files::moveDurably(c.partial, into); !moved) return tl::unexpected(staleBlob());
   std::error_code ec;
   std::filesystem::remove(c.record, ec);  // single use
   return {};

@@ -2,7 +2,8 @@
  * CApi.* tests (c_api_test.cpp) start the servers and ferryd, run a scenario, and check what it
  * printed and the files it left. Every failed check prints "FAIL: ..." and the run exits 1.
  *
- *   ferry-c-api-check handles                      NULL and bad handles, every setter, names
+ *   ferry-c-api-check handles                      NULL and bad handles, every setter, names,
+ *                                                  ferry_move_file_durably
  *   ferry-c-api-check hand-over URL DEST           background download handed over, listed; exits
  *   ferry-c-api-check collect                      attaches again: the events, then invalidates
  *   ferry-c-api-check upload URL FILE              upload from bytes and from FILE
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static int failures = 0;
 
@@ -233,6 +235,29 @@ static ferry_request* request_for(const char* url) {
 /* ---- Scenarios ---- */
 
 /* Every entry point with NULL and with handles that are not live; every setter once. */
+/* ferry_move_file_durably: a file moved (its bytes at the target, the source gone), NULL and
+ * missing sources refused with their codes. */
+static void check_move_file(void) {
+  char from[] = "/tmp/ferry-c-api-move-XXXXXX";
+  int fd = mkstemp(from);
+  CHECK(fd >= 0, "mkstemp");
+  if (fd < 0) return;
+  CHECK(write(fd, "moved bytes", 11) == 11, "write the file to move");
+  close(fd);
+  char to[sizeof from + 8];
+  snprintf(to, sizeof to, "%s.moved", from);
+  OK(ferry_move_file_durably(from, to));
+  FILE* moved = fopen(to, "r");
+  char got[32] = {0};
+  CHECK(moved && fread(got, 1, sizeof got - 1, moved) == 11 && strcmp(got, "moved bytes") == 0, "moved bytes");
+  if (moved) fclose(moved);
+  CHECK(access(from, F_OK) != 0, "the source is gone after the move");
+  REFUSED(FERRY_E_NOT_FOUND, ferry_move_file_durably(from, to));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_move_file_durably(NULL, to));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_move_file_durably(to, NULL));
+  unlink(to);
+}
+
 static int scenario_handles(void) {
   CHECK(strcmp(ferry_code_name(FERRY_OK), "ok") == 0, "name of FERRY_OK");
   CHECK(strcmp(ferry_code_name(FERRY_E_NETWORK), "network") == 0, "name of FERRY_E_NETWORK");
@@ -240,6 +265,7 @@ static int scenario_handles(void) {
   CHECK(strcmp(ferry_code_name((ferry_code)999), "unknown") == 0, "name of 999");
   CHECK(strlen(ferry_version()) > 0, "version");
   ferry_free(NULL);
+  check_move_file();
 
   /* A pointer libferry never made, and one it freed. */
   char not_a_handle[64] = {0};

@@ -8,7 +8,9 @@
 # (and in_process_fetch once more with libferry.a, which must hold everything libferry.so does) —
 # and runs each build against the prefix's ferryd: the first run hands a download over and exits
 # while it is still running (nginx sends it slowly), the second attaches and receives
-# didFinishDownloadingTo and didComplete, and the file is byte for byte the served one.
+# didFinishDownloadingTo and didComplete, and the file is byte for byte the served one. Last, the
+# VideoFarm client (apps/videofarm) is built out of the tree against the prefix too and moves a
+# movie up and down through the prefix's videofarm-server and ferryd.
 #   install_test.sh BUILD_DIR SOURCE_DIR VIDEOFARM(ON|OFF)
 set -euo pipefail
 
@@ -205,6 +207,8 @@ PYTHONPATH=$prefix/lib/python3/dist-packages LD_LIBRARY_PATH=$prefix/lib /usr/bi
 if [ "$videofarm" = ON ]; then
   step "the prefix's videofarm-server serves the installed web page without --web-dir"
   vf_port=$(free_port)
+  echo 'a long test passphrase' | "$prefix/bin/videofarm-server" --data-dir "$work/vf" --create-user alice \
+    >"$work/vf-user.log" 2>&1 || { cat "$work/vf-user.log"; fail "videofarm-server --create-user"; }
   "$prefix/bin/videofarm-server" --listen "127.0.0.1:$vf_port" --data-dir "$work/vf" >"$work/vf.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do
@@ -213,5 +217,36 @@ if [ "$videofarm" = ON ]; then
   done
   cmp "$work/index.html" "$prefix/share/videofarm-server/web/index.html" ||
     { cat "$work/vf.log"; fail "GET / is not the installed index.html"; }
+
+  # The VideoFarm client is Ferry's first outside application: it builds against the prefix's
+  # libferry (find_package(Ferry), public headers only) and moves a movie both ways through the
+  # prefix's ferryd.
+  step "apps/videofarm built out of tree against the prefix"
+  cmake -S "$source/apps/videofarm" -B "$work/vf-client" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_UNITY_BUILD=ON \
+    -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror -O1" >"$work/vf-configure.log" 2>&1 ||
+    { cat "$work/vf-configure.log"; fail "configuring apps/videofarm against the prefix"; }
+  cmake --build "$work/vf-client" -j 2 >"$work/vf-build.log" 2>&1 || { cat "$work/vf-build.log"; fail "building apps/videofarm"; }
+  vf=$work/vf-client/videofarm
+  readelf -d "$vf" | grep -q 'NEEDED.*\[libferry\.so\.0\]' || fail "the out-of-tree videofarm does not link libferry.so.0"
+  vf_server=http://127.0.0.1:$vf_port
+  echo 'a long test passphrase' | "$vf" --server "$vf_server" --data-dir "$work/vf-up" login --name alice ||
+    fail "videofarm login"
+  added=$("$vf" --server "$vf_server" --data-dir "$work/vf-up" add "$source/tests/fixtures/media/sample-3s.mp4" \
+          --title "Installed" --thumbnail "$source/tests/fixtures/media/sample-thumb.png") || fail "videofarm add: $added"
+  echo "$added"
+  video=$(sed -nE 's/^added ([0-9a-f]{16}) .*/\1/p' <<<"$added")
+  [ -n "$video" ] || fail "videofarm add named no video: $added"
+  "$vf" --server "$vf_server" --data-dir "$work/vf-up" status --watch >"$work/vf-up.log" 2>&1 ||
+    { cat "$work/vf-up.log" "$work/ferryd.log"; fail "the upload did not finish"; }
+  curl -sf "$vf_server/videos/$video/movie" | cmp - "$source/tests/fixtures/media/sample-3s.mp4" ||
+    fail "the server's movie differs from the uploaded one"
+  "$vf" --server "$vf_server" --data-dir "$work/vf-down" download "$video" >"$work/vf-down.log" 2>&1 ||
+    { cat "$work/vf-down.log"; fail "videofarm download"; }
+  "$vf" --server "$vf_server" --data-dir "$work/vf-down" status --watch >>"$work/vf-down.log" 2>&1 ||
+    { cat "$work/vf-down.log" "$work/ferryd.log"; fail "the download did not finish"; }
+  cmp "$work/vf-down/library/$video/movie.mp4" "$source/tests/fixtures/media/sample-3s.mp4" ||
+    fail "the library's movie differs from the uploaded one"
+  cmp "$work/vf-down/library/$video/thumbnail" "$source/tests/fixtures/media/sample-thumb.png" ||
+    fail "the library's thumbnail differs from the uploaded one"
 fi
 echo "install test passed"

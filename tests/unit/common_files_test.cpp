@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -88,4 +89,49 @@ TEST(Files, FileIdentityChangesWhenTheFileIsRewrittenAndRefusesADirectory) {
   auto missing = files::fileIdentity(dir / "nope");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, errc::not_found);
+}
+
+// What ferryd's delivery and libferry's ferry::moveFileDurably do with a finished file.
+TEST(Files, MoveDurablyRenamesWithinAFileSystemAndReplacesTheTarget) {
+  test::TempDir dir;
+  test::writeFile(dir / "a", "new");
+  test::writeFile(dir / "b", "old");
+  ASSERT_TRUE(files::moveDurably(dir / "a", dir / "b"));
+  EXPECT_EQ(test::readFile(dir / "b"), "new");
+  EXPECT_FALSE(std::filesystem::exists(dir / "a"));
+  auto missing = files::moveDurably(dir / "a", dir / "c");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, errc::not_found);
+  EXPECT_NE(missing.error().message.find((dir / "a").string()), std::string::npos) << missing.error().message;
+}
+
+TEST(Files, MoveDurablyCopiesAcrossFileSystemsAndRemovesTheSource) {
+  // /dev/shm is a memory file system; the test directory is on the disk (skip where they are one).
+  test::TempDir dir;
+  auto shm = std::filesystem::path("/dev/shm") / ("ferry-move-test-" + std::to_string(::getpid()));
+  struct stat a{}, b{};
+  if (::stat("/dev/shm", &a) != 0 || ::stat(dir.path().c_str(), &b) != 0 || a.st_dev == b.st_dev)
+    GTEST_SKIP() << "/dev/shm and " << dir.path() << " are not two file systems here";
+  const std::string bytes(3 * 1024 * 1024 + 7, 'x');
+  test::writeFile(shm, bytes);
+  ASSERT_TRUE(files::moveDurably(shm, dir / "moved"));
+  EXPECT_EQ(test::readFile(dir / "moved"), bytes);
+  EXPECT_FALSE(std::filesystem::exists(shm));
+  EXPECT_FALSE(std::filesystem::exists(dir / "moved.ferry-partial"));
+}
+
+TEST(Files, WriteDurablyReplacesTheWholeContentWithTheGivenMode) {
+  test::TempDir dir;
+  test::writeFile(dir / "token.json", "an older and longer content");
+  test::writeFile(dir / "token.json.ferry-partial", "a crash's leftover");
+  ::chmod((dir / "token.json.ferry-partial").c_str(), 0644);
+  ASSERT_TRUE(files::writeDurably(dir / "token.json", "secret", 0600));
+  EXPECT_EQ(test::readFile(dir / "token.json"), "secret");
+  struct stat st{};
+  ASSERT_EQ(::stat((dir / "token.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_FALSE(std::filesystem::exists(dir / "token.json.ferry-partial"));
+  auto nowhere = files::writeDurably(dir / "no" / "such" / "dir", "x", 0600);
+  ASSERT_FALSE(nowhere);
+  EXPECT_EQ(nowhere.error().code, errc::not_found);
 }

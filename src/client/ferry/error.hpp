@@ -65,4 +65,9 @@ struct Error {
 template <class T>
 using Result = tl::expected<T, Error>;
 
+// The failure of a Result<T>: `return fail(errc::not_found, "no video 42 on the server");`
+inline tl::unexpected<Error> fail(std::string_view code, std::string message) {
+  return tl::unexpected<Error>(Error(code, std::move(message)));
+}
+
 }  // namespace ferry

@@ -83,6 +83,15 @@ FERRY_C_API void ferry_free(void* memory);
 /* "0.1.0": the library's version (not the header's). */
 FERRY_C_API const char* ferry_version(void);
 
+/* ---- Files (ferry/files.hpp) ---------------------------------------------------------------- */
+
+/* Moves the file at `from` to `to` (replacing it) so that the move survives a crash: rename and an
+ * fsync of `to`'s directory, or, when `to` is on another file system, a copy into
+ * `to`.ferry-partial, fdatasync, rename and fsync, then `from` removed. What a
+ * did_finish_downloading_to callback does with its `location` (removed when the callback returns).
+ * FERRY_E_NOT_FOUND, FERRY_E_PERMISSION_DENIED, FERRY_E_NO_SPACE, FERRY_E_IO. */
+FERRY_C_API ferry_code ferry_move_file_durably(const char* from, const char* to);
+
 /* ---- Session configuration (ferry::Configuration) ------------------------------------------ */
 
 typedef struct ferry_configuration ferry_configuration;

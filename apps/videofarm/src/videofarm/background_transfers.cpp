@@ -1,14 +1,13 @@
 #include "videofarm/background_transfers.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <map>
+#include <memory>
 #include <thread>
 
-#include "common/files.hpp"
-#include "common/unique_fd.hpp"
+#include "videofarm/local_files.hpp"
 
 namespace videofarm {
 
@@ -31,15 +30,18 @@ bool isResumeDataProblem(const Error& e) {
 // The movie must be a readable regular file before anything is created anywhere.
 Result<std::uint64_t> checkReadable(const std::filesystem::path& movie) {
   auto unreadable = [&](int err) {
-    return fail(errc::invalid_argument, ferry::files::errnoError(err, "cannot read the movie " + movie.string()).message);
+    return fail(errc::invalid_argument, fileError(err, "cannot read the movie " + movie.string()).message);
   };
-  ferry::UniqueFd fd(::open(movie.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return unreadable(errno);
-  auto size = ferry::files::fileSize(movie);
-  if (!size) return fail(errc::invalid_argument, "the movie " + movie.string() + " is not a regular file");
-  char byte;
-  if (::read(fd.get(), &byte, 1) < 0) return unreadable(errno);
-  return *size;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(movie.c_str(), "rbe"), &std::fclose);
+  if (!file) return unreadable(errno);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(movie, ec))
+    return fail(errc::invalid_argument, "the movie " + movie.string() + " is not a regular file");
+  const auto size = std::filesystem::file_size(movie, ec);
+  if (ec) return unreadable(ec.value());
+  (void)std::fgetc(file.get());  // opened is not yet readable (a file on a failing disk, say)
+  if (std::ferror(file.get())) return unreadable(errno);
+  return static_cast<std::uint64_t>(size);
 }
 
 }  // namespace
@@ -116,7 +118,7 @@ Result<std::uint64_t> BackgroundTransfers::startDownload(Transfer& transfer) {
   // names it as the movie once the task has succeeded.
   options.destination = library_.incoming(transfer.video_id, transfer.role);
   options.description = "videofarm " + std::string(roleName(transfer.role)) + " " + transfer.video_id;
-  if (auto dir = ferry::files::makePrivateDirectory(library_.videoDir(transfer.video_id), 0755); !dir)
+  if (auto dir = makeDirectory(library_.videoDir(transfer.video_id), kVideoDirMode); !dir)
     return tl::unexpected(dir.error());
   if (!transfer.resume_data.empty()) {
     auto task = session_->downloadTaskWithResumeData(transfer.resume_data, options);
@@ -289,7 +291,10 @@ Result<std::vector<TransferStatus>> BackgroundTransfers::status() {
   if (!tasks) return tl::unexpected(tasks.error());
   std::map<std::uint64_t, ferry::TaskInfo> live;
   for (auto& info : *tasks) live[info.id] = info;
-  auto transfers = state_.allTransfers();
+  auto transfers = [&] {
+    auto settled = keeper_->holdEvents();
+    return state_.allTransfers();
+  }();
   if (!transfers) return tl::unexpected(transfers.error());
   std::vector<TransferStatus> out;
   for (auto& t : *transfers) {

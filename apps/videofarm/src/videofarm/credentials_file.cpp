@@ -1,29 +1,23 @@
 #include "videofarm/credentials_file.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
+#include <ferry/files.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 
-#include "common/files.hpp"
-#include "common/unique_fd.hpp"
+#include "videofarm/local_files.hpp"
 
 namespace videofarm {
 
 Result<void> saveToken(const DataDir& dir, const std::string& server, const std::string& token) {
-  if (auto made = ferry::files::makePrivateDirectory(dir.root, 0700); !made) return tl::unexpected(made.error());
-  const auto tmp = dir.tokenFile().string() + ".tmp";
-  ::unlink(tmp.c_str());
-  // O_EXCL + 0600: the secret is never readable by others, not even for a moment.
-  ferry::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd) return tl::unexpected(ferry::files::errnoError(errno, "create " + tmp));
-  std::string text = nlohmann::json{{"server", server}, {"token", token}}.dump() + "\n";
-  if (auto w = ferry::files::writeAll(fd.get(), text, 0, tmp); !w) return tl::unexpected(w.error());
-  if (::fsync(fd.get()) != 0) return tl::unexpected(ferry::files::errnoError(errno, "fsync " + tmp));
-  return ferry::files::renameDurably(tmp, dir.tokenFile());
+  if (auto made = makeDirectory(dir.root, std::filesystem::perms::owner_all); !made) return tl::unexpected(made.error());
+  // 0600 from its creation: the secret is never readable by others, not even for a moment.
+  const std::string text = nlohmann::json{{"server", server}, {"token", token}}.dump() + "\n";
+  return ferry::writeFileDurably(dir.tokenFile(), text, 0600);
 }
 
 std::optional<std::string> loadToken(const DataDir& dir, const std::string& server) {
@@ -40,7 +34,7 @@ std::optional<std::string> loadToken(const DataDir& dir, const std::string& serv
 
 Result<void> forgetToken(const DataDir& dir) {
   if (::unlink(dir.tokenFile().c_str()) != 0 && errno != ENOENT)
-    return tl::unexpected(ferry::files::errnoError(errno, "remove " + dir.tokenFile().string()));
+    return tl::unexpected(fileError(errno, "remove " + dir.tokenFile().string()));
   return {};
 }
 

@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "common/error.hpp"
+#include <ferry/error.hpp>
 
 namespace videofarm {
 

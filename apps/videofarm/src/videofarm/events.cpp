@@ -1,10 +1,16 @@
 #include "videofarm/events.hpp"
 
-#include "common/overloaded.hpp"
-
 namespace videofarm {
 
-using ferry::Overloaded;
+namespace {
+// std::visit with one lambda per alternative.
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+}  // namespace
 
 namespace {
 std::string bytes(std::uint64_t done, std::optional<std::uint64_t> total) {

@@ -2,8 +2,8 @@
 // The library folder: where finished downloads are put, one folder per video. A file ferryd has
 // finished is first taken into the video's folder under a hidden name (inside the delegate
 // callback, before ferryd removes it), and only named as the movie or thumbnail once the task
-// completed with success; every step is a rename followed by an fsync of the directory, with a
-// copy + fdatasync first when ferryd's state is on another file system. Each step can be repeated
+// completed with success; every step is libferry's ferry::moveFileDurably (a rename and an fsync of
+// the directory, or a copy + fdatasync first when ferryd's state is on another file system). Each step can be repeated
 // after a crash (the event comes again) and finds its work already done.
 
 #include <filesystem>
@@ -12,6 +12,11 @@
 #include "videofarm/model.hpp"
 
 namespace videofarm {
+
+// A video's folder in the library: the user's files, readable by others as their home allows.
+inline constexpr auto kVideoDirMode = std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                      std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                      std::filesystem::perms::others_exec;
 
 class LibraryFolder {
  public:

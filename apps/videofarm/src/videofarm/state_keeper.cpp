@@ -89,6 +89,7 @@ void StateKeeper::didReceiveData(ferry::Session&, ferry::UploadTask& task, const
 }
 
 void StateKeeper::didComplete(ferry::Session&, ferry::Task& task, const ferry::Completion& completion) {
+  std::lock_guard in_hand(event_in_hand_);
   {
     std::lock_guard lock(mutex_);
     ++handled_;

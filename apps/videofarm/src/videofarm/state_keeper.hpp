@@ -36,6 +36,11 @@ class StateKeeper : public ferry::SessionDelegate {
 
   // Stored events handled by this process (not progress).
   int handledEvents() const;
+  // Held while a reader looks at the state: an event's change and its notification happen both
+  // before or both after, so a reader that sees a transfer ended has had its notification
+  // published (`videofarm status --watch` exits when nothing runs, and would otherwise miss
+  // printing the ending it handled itself).
+  std::unique_lock<std::mutex> holdEvents() { return std::unique_lock(event_in_hand_); }
   // Progress seen in this process for a task (ferryd's list has it too).
   std::optional<std::pair<std::uint64_t, std::optional<std::uint64_t>>> progress(std::uint64_t task) const;
 
@@ -49,6 +54,7 @@ class StateKeeper : public ferry::SessionDelegate {
   StateStore& state_;
   std::shared_ptr<EventHub> hub_;
   LibraryFolder library_;
+  std::mutex event_in_hand_;  // held from a stored event's state change to its notification
   mutable std::mutex mutex_;
   std::map<std::uint64_t, std::string> answers_;  // an upload's response body, for its error message
   std::map<std::uint64_t, std::pair<std::uint64_t, std::optional<std::uint64_t>>> progress_;

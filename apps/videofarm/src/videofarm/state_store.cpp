@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "common/files.hpp"
+#include "videofarm/local_files.hpp"
 
 namespace videofarm {
 
@@ -95,7 +95,7 @@ std::string randomHex(std::size_t bytes) {
 }  // namespace
 
 Result<std::unique_ptr<StateStore>> StateStore::open(const std::filesystem::path& file) {
-  if (auto dir = ferry::files::makePrivateDirectory(file.parent_path()); !dir)
+  if (auto dir = makeDirectory(file.parent_path(), std::filesystem::perms::owner_all); !dir)
     return fail(errc::state_unusable, "cannot create the data directory: " + dir.error().message);
   std::error_code ec;
   if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
