@@ -29,6 +29,10 @@ constexpr std::uint64_t kMiB = 1ull << 20;
 class SharedServices : public ::testing::Environment {
  public:
   void SetUp() override {
+#ifndef VF_SERVER_HAS_RADOS
+    skip_reason = "this videofarm-server was built without librados (librados-dev was missing at configure time)";
+    return;
+#endif
     skip_reason = cephMissing();
     if (skip_reason.empty() && postgresBinDir().empty()) skip_reason = "PostgreSQL is not installed";
     if (!skip_reason.empty()) return;
