@@ -141,7 +141,9 @@ class PostgresCatalog final : public VideoCatalog {
   }
 
   // A session advisory lock per upload, keyed by the token's first 60 bits (random: a collision
-  // only makes one request wait for another's).
+  // only makes one request wait for another's). Session locks stack within one session, and every
+  // request of this instance shares this connection: exclusion within the instance comes from
+  // UploadAppender superseding the running request (which releases the lock) before taking it.
   Result<std::unique_ptr<CatalogLock>> lockUpload(const std::string& token) override {
     return pg::AdvisoryLock::tryTake(*conn_, std::to_string(std::stoull(token.substr(0, 15), nullptr, 16)));
   }

@@ -106,7 +106,7 @@ class RadosWriter final : public BlobWriter {
       const std::uint64_t end = pending_start_ + pending_.size();
       const std::uint64_t room = kChunkBytes - end % kChunkBytes;
       const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(room, bytes.size()));
-      if (pending_.capacity() < kChunkBytes) pending_.reserve(kChunkBytes);
+      if (pending_.capacity() < kChunkBytes) pending_.reserve(kChunkBytes);  // once per writer
       pending_.append(bytes.substr(0, take));
       bytes.remove_prefix(take);
       size_ += take;
@@ -158,23 +158,23 @@ class RadosWriter final : public BlobWriter {
 
  private:
   struct Write {
-    std::string bytes;  // owned until the write completes
     std::string name;
     rados_completion_t done = nullptr;
   };
 
-  // Sends the pending bytes (never more than the rest of one chunk).
+  // Sends the pending bytes (never more than the rest of one chunk). librados's C calls copy the
+  // bytes into their own buffer before they return, so pending_ is free again at once.
   ferry::Result<void> submit() {
     if (pending_.empty()) return {};
-    Write w{std::move(pending_), rados::chunkName(prefix_, pending_start_ / kChunkBytes), nullptr};
-    pending_ = std::string();
+    Write w{rados::chunkName(prefix_, pending_start_ / kChunkBytes), nullptr};
     const std::uint64_t within = pending_start_ % kChunkBytes;
-    pending_start_ += w.bytes.size();
     rados_aio_create_completion2(nullptr, nullptr, &w.done);
     // A chunk written from its start replaces the whole object, so bytes a cut attempt left
     // behind in it never survive.
-    int r = within == 0 ? rados_aio_write_full(io_, w.name.c_str(), w.done, w.bytes.data(), w.bytes.size())
-                        : rados_aio_write(io_, w.name.c_str(), w.done, w.bytes.data(), w.bytes.size(), within);
+    int r = within == 0 ? rados_aio_write_full(io_, w.name.c_str(), w.done, pending_.data(), pending_.size())
+                        : rados_aio_write(io_, w.name.c_str(), w.done, pending_.data(), pending_.size(), within);
+    pending_start_ += pending_.size();
+    pending_.clear();  // keeps its capacity for the next chunk
     if (r < 0) {
       rados_aio_release(w.done);
       failure_ = radosError(r, "write " + w.name);

@@ -24,7 +24,7 @@
 namespace vf::rados {
 
 inline constexpr std::uint64_t kChunkBytes = 4ull << 20;
-// Chunk writes of one writer in flight at once (each holds its chunk's bytes).
+// Chunk writes of one writer in flight at once (librados holds a copy of each one's bytes).
 inline constexpr std::size_t kWritesInFlight = 3;
 
 // librados's negative errno as an error: timeout and network failures mean "try again later".

@@ -188,8 +188,6 @@ class AppendHandler final : public AppendingHandler {
     auto appender = UploadAppender::open(app_, token_);
     if (!appender) return problemResponse(appender.error(), app_, version_);
     if ((*appender)->record().protocol != "ietf") return problemResponse({http::status::not_found, "no such upload", {}}, app_, version_);
-    if ((*appender)->record().complete)
-      return problemResponse({http::status::bad_request, "the upload is already complete", {}}, app_, version_);
     if (*offset != (*appender)->offset()) return mismatchingOffset(app_, version_, (*appender)->offset(), *offset);
     auto length = declaredLength(req, *offset, complete_);
     if (!length) return problemResponse(length.error(), app_, version_);

@@ -48,6 +48,8 @@ HttpResult<std::unique_ptr<UploadAppender>> UploadAppender::open(App& app, const
   auto record = app.catalog->findUpload(token);
   if (!record) return tl::unexpected(catalogProblem(record.error()));
   if (!*record) return problem(http::status::not_found, "no such upload (finished, cancelled or expired)");
+  // A complete upload's bytes are the movie now: never opened for writing again.
+  if ((*record)->complete) return problem(http::status::bad_request, "the upload is already complete");
   auto blob = app.blobs->openUpload(token, (*record)->offset);
   if (!blob && blob.error().is(ferry::errc::not_found))
     return problem(http::status::not_found, "the upload's data is gone; start a new upload");

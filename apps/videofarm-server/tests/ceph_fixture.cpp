@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace vf::test {
 namespace {
@@ -96,10 +97,18 @@ CephCluster::~CephCluster() {
   }
 }
 
+// Every command the fixture sends is idempotent, and tried up to five times: the ceph tool (like
+// the OSD at start-up) now and then sends its first command before it has the monitor map, with
+// a zero fsid, and the monitor refuses it ("problem getting command descriptions from mon").
 ferry::test::CommandResult CephCluster::ceph(const std::vector<std::string>& args) const {
   std::vector<std::string> argv{"ceph", "-c", conf_.string(), "--connect-timeout", "20"};
   argv.insert(argv.end(), args.begin(), args.end());
-  return runCommand(argv, {}, 60s);
+  auto r = runCommand(argv, {}, 60s);
+  for (int attempt = 1; attempt < 5 && r.exit_code != 0; ++attempt) {
+    std::this_thread::sleep_for(500ms);
+    r = runCommand(argv, {}, 60s);
+  }
+  return r;
 }
 
 void CephCluster::startOsd() {
@@ -145,6 +154,10 @@ std::string CephCluster::blobStoreUrl(const std::string& pool, int op_timeout_s)
 
 std::vector<std::string> CephCluster::objects(const std::string& pool) const {
   auto r = runCommand({"rados", "-c", conf_.string(), "-p", pool, "ls"}, {}, 60s);
+  for (int attempt = 1; attempt < 5 && r.exit_code != 0; ++attempt) {  // as ceph() above
+    std::this_thread::sleep_for(500ms);
+    r = runCommand({"rados", "-c", conf_.string(), "-p", pool, "ls"}, {}, 60s);
+  }
   if (r.exit_code != 0) throw std::runtime_error("rados ls failed: " + r.out);
   std::vector<std::string> names;
   std::istringstream lines(r.out);

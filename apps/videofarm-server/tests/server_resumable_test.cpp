@@ -298,6 +298,21 @@ TEST(VideoFarmResumable, TusCutThenResumedAndTerminated) {
   EXPECT_EQ(curl({"-I", "-H", "Tus-Resumable: 1.0.0", server.url(other.header("location"))}).status, 404);
 }
 
+TEST(VideoFarmResumable, DeletingTheVideoRemovesItsUnfinishedUploads) {
+  ServerProcess server;
+  TempDir tmp;
+  std::string id = createVideo(server, "deleted mid-upload", false);
+  const std::string movie = movieBytes();
+  ferry::test::writeFile(tmp / "part", movie.substr(0, 20000));
+  auto created = curl({"-X", "POST", "-H", "Upload-Draft-Interop-Version: 8", "-H", "Upload-Complete: ?0",
+                       "--data-binary", "@" + (tmp / "part").string(), server.url("/videos/" + id + "/movie")});
+  ASSERT_EQ(created.status, 201);
+  EXPECT_FALSE(std::filesystem::is_empty(server.dataDir() / "uploads"));
+  EXPECT_EQ(curl({"-X", "DELETE", server.url("/videos/" + id)}).status, 204);
+  EXPECT_TRUE(std::filesystem::is_empty(server.dataDir() / "uploads"));  // its bytes went with it
+  EXPECT_EQ(ietfHead(server, created.header("location"), 8).status, 404);
+}
+
 TEST(VideoFarmResumable, TusUploadsExpire) {
   ServerProcess server({"--upload-expiry-s", "1"});
   std::string id = createVideo(server, "expiring", false);
