@@ -329,6 +329,15 @@ def run_curl_many(cfg, work, urls, size, extra=()):
     return seconds, count_files(out, size), cpu[0]
 
 
+def measure(runs, tool, n, run):
+    """Runs one round of a tool, keeps it, and says how it went at once (on stderr)."""
+    result = run()
+    runs.setdefault(tool, []).append(result)
+    print("daemon-bench: %s: %d in %.2f s (%.0f/s)%s" % (
+        tool, n, result[0], n / result[0], ", CPU %.2f s" % result[2] if result[2] is not None else ""),
+        file=sys.stderr, flush=True)
+
+
 def median_run(runs):
     """The run with the median time of several rounds (each a (seconds, right, cpu) tuple)."""
     ordered = sorted(runs, key=lambda r: r[0])
@@ -352,24 +361,29 @@ def bench_many(cfg, work, nginx):
         nginx.put("/small-%d.bin" % size, os.urandom(size))
         urls = [nginx.url("/small-%d.bin?n=%d" % (size, i)) for i in range(n)]
         runs = {}
+        with_aria2c = n <= cfg.aria2c_max_tasks
         for _ in range(cfg.rounds):
             # Alternating, so that the machine's drift hits both builds alike.
-            runs.setdefault("ferryd", []).append(run_ferryd_many(cfg, work, "many", urls, size))
+            measure(runs, "ferryd", n, lambda: run_ferryd_many(cfg, work, "many", urls, size))
             if cfg.baseline:
-                runs.setdefault("ferryd (before)", []).append(
-                    run_ferryd_many(cfg, work, "many-before", urls, size, bin_dir=BASELINE_BIN))
-            runs.setdefault("aria2c", []).append(run_aria2c_many(cfg, work, urls, size))
-            runs.setdefault("curl", []).append(run_curl_many(cfg, work, urls, size))
+                measure(runs, "ferryd (before)", n,
+                        lambda: run_ferryd_many(cfg, work, "many-before", urls, size, bin_dir=BASELINE_BIN))
+            if with_aria2c:
+                measure(runs, "aria2c", n, lambda: run_aria2c_many(cfg, work, urls, size))
+            measure(runs, "curl", n, lambda: run_curl_many(cfg, work, urls, size))
         results = {tool: median_run(r) for tool, r in runs.items()}
         print_many_table("%d downloads of %d bytes, concurrency %d (one ferryd session, durable store on; median of %d)"
                          % (n, size, cfg.concurrency, cfg.rounds), n, results, "ferryd")
         for tool, (_, right, _) in results.items():
             if right != n:
                 raise Failure("%s: %d of %d files have %d bytes" % (tool, right, n, size))
+        if not with_aria2c:
+            print("\naria2c not run: more than --aria2c-max-tasks (%d) downloads; it manages ~1,000/s at best here."
+                  % cfg.aria2c_max_tasks)
         key = "%dx%d" % (n, size)
         summary.setdefault("many", {})[key] = {
             "tasks_per_s": n / results["ferryd"][0],
-            "vs_aria2c": results["aria2c"][0] / results["ferryd"][0],
+            "vs_aria2c": results["aria2c"][0] / results["ferryd"][0] if with_aria2c else None,
             "vs_curl": results["curl"][0] / results["ferryd"][0],
             "cpu_ms_per_task": results["ferryd"][2] * 1000 / n,
             "vs_before": results["ferryd (before)"][0] / results["ferryd"][0] if cfg.baseline else None}
@@ -590,6 +604,8 @@ def main():
     p.add_argument("--only", default="many,tls,inprocess,memory,startup,latency")
     p.add_argument("--shapes", default="10000x16384,100000x4096", help="many: TASKSxBYTES, comma-separated")
     p.add_argument("--rounds", type=int, default=1, help="many, tls: rounds per tool (alternating); the median counts")
+    p.add_argument("--aria2c-max-tasks", type=int, default=20000,
+                   help="many: shapes with more downloads run without aria2c (it alone would take many minutes)")
     p.add_argument("--batch", type=int, default=1000,
                    help="create tasks in batches of this many (Session::downloadTasks) where the bench client can")
     p.add_argument("--tasks", type=int, default=10000, help="inprocess: data tasks")
@@ -655,8 +671,9 @@ def print_targets(s):
     for shape, m in many.items():
         checks.append(("%s small downloads vs curl --parallel (issue 15)" % shape, "≥ 0.5×", "%.2f×" % m["vs_curl"],
                        m["vs_curl"] >= 0.5))
-        checks.append(("%s small downloads vs aria2c (issue 15)" % shape, "≥ 5×", "%.2f×" % m["vs_aria2c"],
-                       m["vs_aria2c"] >= 5))
+        if m["vs_aria2c"] is not None:
+            checks.append(("%s small downloads vs aria2c (issue 15)" % shape, "≥ 5×", "%.2f×" % m["vs_aria2c"],
+                           m["vs_aria2c"] >= 5))
         checks.append(("%s daemon CPU per download (issue 15)" % shape, "≤ 0.1 ms", "%.3f ms" % m["cpu_ms_per_task"],
                        m["cpu_ms_per_task"] <= 0.1))
     if len(many) >= 2:
