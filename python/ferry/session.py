@@ -6,6 +6,7 @@ turned into Python ones (types.py) inside the callback, since their memory lives
 
 import asyncio
 import atexit
+import contextlib
 import ctypes
 import itertools
 import json
@@ -17,7 +18,7 @@ from typing import Dict, List, Optional
 
 from . import _native
 from .delegate import SessionDelegate
-from .types import (Completion, FerryError, Request, RequestLike, Response, TaskInfo, check, error_of, headers_of,
+from .types import (Completion, FerryError, Request, RequestLike, Response, TaskInfo, check, code_name, error_of, headers_of,
                     task_info_of, text)
 
 log = logging.getLogger("ferry")
@@ -257,6 +258,36 @@ class Session:
         allows_constrained_network_access, requires_external_power (background sessions)."""
         with _request(request) as r, _options(**options) as o:
             return self._created(lambda out: lib.ferry_session_download(self._live(), r.value, o.value, out))
+
+    def download_many(self, downloads) -> list:
+        """Many downloads in few round trips (ferry_session_download_many): each item is a request
+        (or URL), or a (request, options) pair with download()'s options as a dict. One result per
+        item, in order: its Task, or the FerryError saying why that item was refused (the others
+        are created all the same; only the first refusal carries libferry's whole sentence)."""
+        items = [d if isinstance(d, tuple) else (d, {}) for d in downloads]
+        if not items:
+            return []
+        with contextlib.ExitStack() as stack:
+            requests = [stack.enter_context(_request(r)) for r, _ in items]
+            options = [stack.enter_context(_options(**o)) for _, o in items]
+            n = len(items)
+            request_array = (ctypes.c_void_p * n)(*[h.value.value for h in requests])
+            option_array = (ctypes.c_void_p * n)(*[h.value.value for h in options])
+            ids = (ctypes.c_uint64 * n)()
+            codes = (ctypes.c_int * n)()
+            rc = lib.ferry_session_download_many(self._live(), request_array, option_array, n, ids, codes)
+            first_message = lib.ferry_last_error_message().decode(errors="replace") if rc != 0 else ""
+            if rc != 0 and not any(codes):
+                check(rc)  # refused as a whole (the session is closed, a bad argument)
+        results = []
+        for i in range(n):
+            if codes[i] == 0:
+                results.append(Task(self, ids[i]))
+                continue
+            message = first_message if first_message and codes[i] == rc and not any(
+                isinstance(r, FerryError) for r in results) else "this download was refused"
+            results.append(FerryError(code_name(codes[i]), message))
+        return results
 
     def download_with_resume_data(self, resume_data: bytes, **options) -> Task:
         with _options(**options) as o:

@@ -181,6 +181,23 @@ def test_an_exception_in_a_callback_is_logged_and_the_session_goes_on(upload_ser
     assert len(reports) == 2 and "the application's bug" in reports[0].exc_text
 
 
+def test_many_downloads_in_one_call_each_with_its_own_outcome(ferryd, file_server, tmp_path):
+    recorder = Recorder()
+    with ferry.Session.background("com.example.python.many", delegate=recorder, start_daemon=False) as s:
+        results = s.download_many([
+            (file_server.url("/payload.bin"), {"destination": tmp_path / "a.bin", "start": True}),
+            ("http://[::1/x", {"destination": tmp_path / "x.bin"}),
+            (file_server.url("/payload.bin"), {"destination": tmp_path / "missing" / "b.bin", "start": True}),
+        ])
+        assert isinstance(results[0], ferry.Task)
+        assert isinstance(results[1], ferry.FerryError) and results[1].code == "bad-url"
+        assert "not valid" in results[1].message
+        assert isinstance(results[2], ferry.FerryError) and results[2].code == "not-found"
+        assert recorder.wait_completed(results[0]).ok
+        assert s.download_many([]) == []
+    assert (tmp_path / "a.bin").read_bytes() == file_server.payload
+
+
 def test_bad_input_gives_clear_errors(ferryd, tmp_path):
     with pytest.raises(ferry.FerryError) as unavailable:
         ferry.Session.background("x", socket_path=tmp_path / "none.sock", start_daemon=False)

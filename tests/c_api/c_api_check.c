@@ -430,6 +430,40 @@ static int scenario_hand_over(const char* url, const char* destination) {
   return end_scenario(&e, session);
 }
 
+/* Several downloads in one call: each entry its own task or its own refusal. */
+static int scenario_many(const char* url, const char* dir) {
+  Events e;
+  ferry_session* session = begin_background(&e);
+  if (!session) return 1;
+  char good[4096], missing[4096], bad_destination[4096];
+  snprintf(good, sizeof good, "%s/many-a.bin", dir);
+  snprintf(missing, sizeof missing, "%s/no-such-dir/many-b.bin", dir);
+  snprintf(bad_destination, sizeof bad_destination, "%s/many-c.bin", dir);
+  const char* destinations[3] = {good, missing, bad_destination};
+  ferry_request* requests[3] = {request_for(url), request_for(url), request_for("http://[::1/x")};
+  ferry_options* options[3] = {NULL, NULL, NULL};
+  for (int i = 0; i < 3; ++i) {
+    OK(ferry_options_new(&options[i]));
+    OK(ferry_options_set_destination(options[i], destinations[i]));
+    OK(ferry_options_set_start(options[i], 1));
+  }
+  uint64_t ids[3] = {0, 0, 0};
+  ferry_code codes[3] = {FERRY_OK, FERRY_OK, FERRY_OK};
+  REFUSED(FERRY_E_NOT_FOUND, ferry_session_download_many(session, (const ferry_request* const*)requests,
+                                                         (const ferry_options* const*)options, 3, ids, codes));
+  printf("many %s %s %s\n", ferry_code_name(codes[0]), ferry_code_name(codes[1]), ferry_code_name(codes[2]));
+  CHECK(ids[0] != 0 && ids[1] == 0 && ids[2] == 0, "ids %llu %llu %llu", (unsigned long long)ids[0],
+        (unsigned long long)ids[1], (unsigned long long)ids[2]);
+  CHECK(events_wait(&e, &e.completed, 1), "the good entry's completion");
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_session_download_many(session, NULL, NULL, 1, ids, codes));
+  OK(ferry_session_download_many(session, NULL, NULL, 0, NULL, NULL));
+  for (int i = 0; i < 3; ++i) {
+    OK(ferry_options_free(options[i]));
+    OK(ferry_request_free(requests[i]));
+  }
+  return end_scenario(&e, session);
+}
+
 /* Attached again: the events queued meanwhile; then the session ends (didBecomeInvalid). */
 static int scenario_collect(void) {
   Events e;
@@ -599,11 +633,12 @@ int main(int argc, char** argv) {
   if (strcmp(scenario, "handles") == 0 && argc == 2) rc = scenario_handles();
   else if (strcmp(scenario, "hand-over") == 0 && argc == 4) rc = scenario_hand_over(argv[2], argv[3]);
   else if (strcmp(scenario, "collect") == 0 && argc == 2) rc = scenario_collect();
+  else if (strcmp(scenario, "many") == 0 && argc == 4) rc = scenario_many(argv[2], argv[3]);
   else if (strcmp(scenario, "upload") == 0 && argc == 4) rc = scenario_upload(argv[2], argv[3]);
   else if (strcmp(scenario, "resume-data") == 0 && argc == 4) rc = scenario_resume_data(argv[2], argv[3]);
   else if (strcmp(scenario, "in-process") == 0 && argc == 3) rc = scenario_in_process(argv[2]);
   else if (strcmp(scenario, "status") == 0 && argc == 2) rc = scenario_status();
-  else fprintf(stderr, "usage: ferry-c-api-check handles|hand-over URL DEST|collect|upload URL FILE|"
+  else fprintf(stderr, "usage: ferry-c-api-check handles|hand-over URL DEST|collect|many URL DIR|upload URL FILE|"
                        "resume-data URL DEST|in-process URL|status\n");
   if (rc == 0) printf("PASS\n");
   return rc;

@@ -64,6 +64,19 @@ TEST(CApi, ABackgroundDownloadOutlivesTheProgramAndTheNextRunGetsItsEvents) {
   EXPECT_NE(nginx.accessLogOnceItHas("/movie.bin").find("/movie.bin"), std::string::npos);
 }
 
+// ferry_session_download_many: one call, each entry its own task or its own refusal.
+TEST(CApi, ManyDownloadsInOneCallEachWithItsOwnOutcome) {
+  TempDir dir;
+  movie(dir, 64 * 1024, 73);
+  NginxServer nginx({dir / "www", "", ""});
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  auto r = runCheck({"many", nginx.url("/movie.bin"), dir.path().string()}, ferryd.env());
+  ASSERT_TRUE(passed(r)) << r.out << ferryd.log();
+  EXPECT_TRUE(printed(r, "many ok not-found bad-url\n")) << r.out;
+  EXPECT_EQ(sha256File(dir / "many-a.bin"), sha256File(dir / "www/movie.bin"));
+}
+
 TEST(CApi, UploadsFromBytesAndFromAFile) {
   TempDir dir;
   UploadServer server(dir);

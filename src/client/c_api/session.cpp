@@ -106,6 +106,30 @@ ferry_code ferry_session_download(ferry_session* handle, const ferry_request* re
   });
 }
 
+ferry_code ferry_session_download_many(ferry_session* handle, const ferry_request* const* requests,
+                                       const ferry_options* const* options, size_t count, uint64_t* task_ids,
+                                       ferry_code* codes) {
+  return answer([&] {
+    auto session = sessionOf(handle);
+    if (count == 0) return;
+    if (!requests || !task_ids || !codes)
+      throw Refusal{Error(ferry::errc::invalid_argument, "requests, task_ids and codes must not be NULL when count is not 0")};
+    std::vector<ferry::DownloadRequest> batch;
+    batch.reserve(count);
+    for (size_t i = 0; i < count; ++i)
+      batch.push_back({requestOf(lookup(requests[i], "requests[i]")),
+                       downloadOptionsOf(options ? options[i] : nullptr)});
+    std::optional<Error> first_refusal;
+    auto tasks = session->session->downloadTasks(batch);
+    for (size_t i = 0; i < count; ++i) {
+      task_ids[i] = tasks[i] ? tasks[i]->identifier() : 0;
+      codes[i] = tasks[i] ? FERRY_OK : codeOf(tasks[i].error().code);
+      if (!tasks[i] && !first_refusal) first_refusal = tasks[i].error();
+    }
+    if (first_refusal) throw Refusal{*first_refusal};
+  });
+}
+
 ferry_code ferry_session_download_with_resume_data(ferry_session* handle, const char* resume_data, size_t size,
                                                    const ferry_options* options, uint64_t* task_id) {
   return createTask(handle, task_id, [&](ferry::Session& s) {

@@ -221,6 +221,16 @@ FERRY_C_API ferry_code ferry_session_download(ferry_session* session, const ferr
 FERRY_C_API ferry_code ferry_session_download_with_resume_data(ferry_session* session, const char* resume_data,
                                                                size_t size, const ferry_options* options,
                                                                uint64_t* task_id);
+/* Many downloads in few round trips (C++: Session::downloadTasks): a background session sends
+ * them to ferryd in messages of up to 1,000, each committed in one transaction. Entry i is
+ * requests[i] with options[i] (`options` may be NULL, and so may any options[i]: defaults). Each
+ * entry has its own outcome: task_ids[i] is its new task (0 when refused) and codes[i] FERRY_OK or
+ * why it was refused (a malformed URL, a destination whose directory does not exist, ...); the
+ * others are created all the same. Returns FERRY_OK when every entry was created, else the first
+ * refused entry's code, with its sentence in ferry_last_error_message(). */
+FERRY_C_API ferry_code ferry_session_download_many(ferry_session* session, const ferry_request* const* requests,
+                                                   const ferry_options* const* options, size_t count,
+                                                   uint64_t* task_ids, ferry_code* codes);
 /* Uploads `path` (method PUT unless the request names another than GET). */
 FERRY_C_API ferry_code ferry_session_upload_file(ferry_session* session, const ferry_request* request, const char* path,
                                                  const ferry_options* options, uint64_t* task_id);

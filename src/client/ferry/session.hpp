@@ -16,8 +16,9 @@
 // Delegate callbacks and completion handlers run one at a time, in event order, on the session's
 // delegate queue (Configuration::delegateQueue; default a thread owned by the Session), never on
 // the transfer thread. A callback that throws is reported on stderr and the next one runs. In a
-// background session each stored event is acknowledged when its callback returns, so it is
-// delivered exactly once per acknowledgement (a process that dies inside a callback gets it again
+// background session each stored event is acknowledged after its callback returns (the events
+// delivered in one burst are acknowledged together, in one message, once the burst is over), so
+// it is delivered exactly once per acknowledgement (a process that dies inside a callback gets it again
 // on the next attach).
 
 #include <atomic>
@@ -158,7 +159,7 @@ class FERRY_EXPORT Session {
   // up to 1,000, and ferryd commits each message's tasks in one transaction (an in-process
   // session creates them one by one). One result per request, in order: the task, or why that
   // request was refused (a malformed URL, a destination whose directory does not exist, ...);
-  // the others are created all the same. C++ only (the C API and Python create one at a time).
+  // the others are created all the same. C: ferry_session_download_many; Python: download_many.
   std::vector<Result<DownloadTask>> downloadTasks(std::span<const DownloadRequest> requests);
   // Uploads `file` (ferryd reads it; changing it before the upload ends is an error). The request's
   // method is PUT unless it names another (GET, the Request default, means PUT here).
