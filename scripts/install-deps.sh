@@ -36,7 +36,7 @@ PACKAGES=(
 
 # Installed and configured (not merely known to dpkg: a removed package's kept configuration
 # answers `dpkg -s` too).
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep "install ok installed" >/dev/null; }
 
 missing=()
 # Node.js and npm run the interop clients nobody here wrote (tus-js-client, @tus/server). A machine

@@ -89,7 +89,7 @@ ip link set lo down
 until_true 10 is "$a" waiting_for no-network || fail "task $a does not wait for the network: $(field "$a" waiting_for)"
 b=$("$BIN/ferryctl" download http://127.0.0.1:8080/small.bin -o "$work/b.out" --detach)
 until_true 10 is "$b" waiting_for no-network || fail "task $b does not wait for the network: $(field "$b" waiting_for)"
-"$BIN/ferryctl" list | grep -q "(waiting: no-network)" || fail "ferryctl list does not say no-network"
+"$BIN/ferryctl" list | grep "(waiting: no-network)" >/dev/null || fail "ferryctl list does not say no-network"
 held_at=$(field "$a" bytes_written)
 sleep 2
 [ "$(field "$a" bytes_written)" = "$held_at" ] || fail "task $a moved bytes without a network"

@@ -60,16 +60,16 @@ cat "$work/control"
 [ "$(dpkg-deb -f "$deb" Architecture)" = amd64 ] || fail "Architecture is not amd64"
 grep -qE '(^|, )libcurl4( |,|$)' <<<"$(dpkg-deb -f "$deb" Depends)" ||
   fail "Depends does not name libcurl4 (dpkg-shlibdeps): $(dpkg-deb -f "$deb" Depends)"
-dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx './shlibs' || fail "the package has no shlibs control file"
+dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -x './shlibs' >/dev/null || fail "the package has no shlibs control file"
 
 step "unpacked contents"
 dpkg-deb -x "$deb" "$work/root"
 grep -qx 'ExecStart=/usr/bin/ferryd' "$work/root/usr/lib/systemd/user/ferryd.service" ||
   fail "ferryd.service does not start /usr/bin/ferryd: $(grep ExecStart "$work/root/usr/lib/systemd/user/ferryd.service")"
-readelf -d "$work/root/usr/lib/libferry.so.$version" | grep -q 'SONAME.*\[libferry\.so\.0\]' || fail "libferry.so has no SONAME libferry.so.0"
+readelf -d "$work/root/usr/lib/libferry.so.$version" | grep 'SONAME.*\[libferry\.so\.0\]' >/dev/null || fail "libferry.so has no SONAME libferry.so.0"
 for f in "$work"/root/usr/bin/* "$work/root/usr/lib/libferry.so.$version"; do
-  if readelf -S "$f" | grep -q '\.debug_info'; then fail "$(basename "$f") is not stripped"; fi
-  if readelf -d "$f" | grep -qE 'RPATH|RUNPATH'; then fail "$(basename "$f") has an RPATH: $(readelf -d "$f" | grep -E 'RPATH|RUNPATH')"; fi
+  if readelf -S "$f" | grep '\.debug_info' >/dev/null; then fail "$(basename "$f") is not stripped"; fi
+  if readelf -d "$f" | grep -E 'RPATH|RUNPATH' >/dev/null; then fail "$(basename "$f") has an RPATH: $(readelf -d "$f" | grep -E 'RPATH|RUNPATH')"; fi
 done
 for page in "$work"/root/usr/share/man/man*/*.gz; do
   gzip -t "$page" || fail "$page is not gzip"

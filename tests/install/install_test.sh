@@ -52,7 +52,7 @@ fi
 for f in "${expected[@]}"; do
   [ -e "$prefix/$f" ] || fail "$f is not installed"
 done
-readelf -d "$prefix/lib/libferry.so.0.1.0" | grep -q 'SONAME.*\[libferry\.so\.0\]' || fail "libferry.so has no SONAME libferry.so.0"
+readelf -d "$prefix/lib/libferry.so.0.1.0" | grep 'SONAME.*\[libferry\.so\.0\]' >/dev/null || fail "libferry.so has no SONAME libferry.so.0"
 grep -qx "ExecStart=$prefix/bin/ferryd" "$prefix/lib/systemd/user/ferryd.service" ||
   fail "ferryd.service does not start $prefix/bin/ferryd: $(grep ExecStart "$prefix/lib/systemd/user/ferryd.service")"
 
@@ -83,7 +83,7 @@ mkdir -p "$work/pc"
 # shellcheck disable=SC2046 # pkg-config's words are separate arguments, as the README writes it
 c++ -std=c++20 -Wall -Wextra -Werror "$source/examples/background_download.cpp" -o "$work/pc/background_download" \
   $(pkg-config --cflags --libs ferry) || fail "the pkg-config build"
-readelf -d "$work/pc/background_download" | grep -q 'NEEDED.*\[libferry\.so\.0\]' || fail "the pkg-config build does not link libferry.so.0"
+readelf -d "$work/pc/background_download" | grep 'NEEDED.*\[libferry\.so\.0\]' >/dev/null || fail "the pkg-config build does not link libferry.so.0"
 # The C example, as README's "Use from C" builds it.
 # shellcheck disable=SC2046
 cc -std=c11 -Wall -Wextra -Werror "$source/examples/background_download.c" -o "$work/pc/background_download_c" \
@@ -96,14 +96,14 @@ mkdir -p "$work/static"
 c++ -std=c++20 -Wall -Wextra -Werror "$source/examples/in_process_fetch.cpp" -o "$work/static/in_process_fetch" \
   $(pkg-config --cflags ferry) "$prefix/lib/libferry.a" $(pkg-config --libs libcurl libcrypto spdlog) -pthread ||
   fail "the static build"
-if readelf -d "$work/static/in_process_fetch" | grep -q 'NEEDED.*libferry'; then fail "the static build needs libferry.so"; fi
+if readelf -d "$work/static/in_process_fetch" | grep 'NEEDED.*libferry' >/dev/null; then fail "the static build needs libferry.so"; fi
 
 step "examples/ with CMake find_package(Ferry 0.1)"
 cmake -S "$source/examples" -B "$work/cmake" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror" -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >"$work/cmake-configure.log" || { cat "$work/cmake-configure.log"; fail "configuring examples/"; }
 cmake --build "$work/cmake" -j 2 >"$work/cmake-build.log" || { cat "$work/cmake-build.log"; fail "building examples/"; }
 cmake_example=$work/cmake/ferry-example-download
-readelf -d "$cmake_example" | grep -q 'NEEDED.*\[libferry\.so\.0\]' || fail "the CMake build does not link libferry.so.0"
+readelf -d "$cmake_example" | grep 'NEEDED.*\[libferry\.so\.0\]' >/dev/null || fail "the CMake build does not link libferry.so.0"
 
 step "nginx and the prefix's ferryd on loopback"
 port=$(free_port)
@@ -227,7 +227,7 @@ if [ "$videofarm" = ON ]; then
     { cat "$work/vf-configure.log"; fail "configuring apps/videofarm against the prefix"; }
   cmake --build "$work/vf-client" -j 2 >"$work/vf-build.log" 2>&1 || { cat "$work/vf-build.log"; fail "building apps/videofarm"; }
   vf=$work/vf-client/videofarm
-  readelf -d "$vf" | grep -q 'NEEDED.*\[libferry\.so\.0\]' || fail "the out-of-tree videofarm does not link libferry.so.0"
+  readelf -d "$vf" | grep 'NEEDED.*\[libferry\.so\.0\]' >/dev/null || fail "the out-of-tree videofarm does not link libferry.so.0"
   vf_server=http://127.0.0.1:$vf_port
   echo 'a long test passphrase' | "$vf" --server "$vf_server" --data-dir "$work/vf-up" login --name alice ||
     fail "videofarm login"
