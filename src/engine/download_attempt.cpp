@@ -176,6 +176,9 @@ size_t DownloadAttempt::writeBody(const char* data, size_t size) {
   }
   if (!accepting_body_) return CURL_WRITEFUNC_ERROR;
   made_progress_ = made_progress_ || size > 0;
+  // Hashed as received, in order: a hash that ends up ahead of the file (a failed write) is fed
+  // from the file again by the next check (download_integrity.hpp).
+  down_.integrity.take(data, size);
   if (down_.memory) return keepInMemory(data, size) ? size : CURL_WRITEFUNC_ERROR;
   if (write_behind_ == nullptr || (direct_writes_ && pending_.empty() && !in_flight_))
     return account(files::writeAll(down_.file.get(), data, size, down_.bytes_in_file)) ? size : CURL_WRITEFUNC_ERROR;
@@ -348,6 +351,13 @@ void DownloadAttempt::acceptBody(long status, std::uint64_t offset, std::optiona
     return;
   }
   down_.bytes_in_file = offset;
+  if (!down_.memory) {
+    auto [announced, by] = announcedDigests(status);
+    if (auto started = down_.integrity.startBody(down_.partial_path, offset, std::move(announced), by); !started) {
+      write_error_ = started.error();
+      return;
+    }
+  }
   down_.validators = response_validators;
   down_.expected_total = expected_total;
   job_.http_status = status;
@@ -370,7 +380,8 @@ AttemptOutcome DownloadAttempt::finish(CURLcode result) {
   if (write_error_) {
     out = outcome(AttemptOutcome::Kind::permanent, write_error_);
   } else if (verdict_) {
-    out = *verdict_;
+    // A 416 "bytes */N" at our offset: the file was already whole, and is checked like any other.
+    out = verdict_->kind == AttemptOutcome::Kind::success ? verifiedSuccess() : *verdict_;
   } else if (result != CURLE_OK) {
     out = classifyCurlFailure(result, error_buffer_, url, job_.request.stall_timeout);
   } else if (!accepting_body_) {
@@ -379,10 +390,40 @@ AttemptOutcome DownloadAttempt::finish(CURLcode result) {
     out = permanent(errc::http_error, "The server answered " + describeStatus(job_.http_status) + " for " + url +
                                           "; check the URL and your access to it (the server's answer is in the file).");
   } else {
-    out = outcome(AttemptOutcome::Kind::success);
+    out = verifiedSuccess();
   }
   out.made_progress = made_progress_;
   return out;
+}
+
+std::pair<std::vector<Digest>, std::string> DownloadAttempt::announcedDigests(long status) const {
+  // The caller's own Range: the file holds a part, which no digest of the whole describes.
+  if (caller_range_ || status < 200 || status >= 300) return {};
+  // Repr-Digest is about the representation, so a 206 carries it too. RFC 3230's Digest was
+  // computed over the range by some servers: trusted on a whole answer only. Content-Digest (the
+  // content, i.e. only this range) is never used.
+  if (auto repr = parseReprDigestHeader(header("Repr-Digest")); !repr.empty()) return {std::move(repr), "Repr-Digest"};
+  if (status == 206) return {};
+  return {parseLegacyDigestHeader(header("Digest")), "Digest"};
+}
+
+AttemptOutcome DownloadAttempt::verifiedSuccess() {
+  // A HEAD has no body to check; a body in memory is a data task's, which has no digest to meet.
+  if (down_.memory || job_.request.method == "HEAD") return outcome(AttemptOutcome::Kind::success);
+  auto differs = down_.integrity.check(down_.partial_path, down_.bytes_in_file);
+  if (!differs) return outcome(AttemptOutcome::Kind::permanent, differs.error());
+  if (!*differs) return outcome(AttemptOutcome::Kind::success);
+  const std::string what = "The bytes of " + job_.request.url + " are not the ones expected: " + **differs;
+  if (std::exchange(down_.integrity.refetched, true)) {
+    return permanent(errc::integrity, what + ", again after fetching them once more from zero. The file on the server "
+                                             "is not the one the digest describes: check the digest, or the server.");
+  }
+  // The bytes are worthless: they go now, so that a restart of ferryd cannot resume after them.
+  if (::ftruncate(down_.file.get(), 0) != 0)
+    return outcome(AttemptOutcome::Kind::permanent, files::errnoError(errno, "cut " + down_.partial_path.string()));
+  down_.bytes_in_file = 0;
+  down_.validators = {};
+  return outcome(AttemptOutcome::Kind::restart_from_zero, Error(errc::integrity, what + "; fetching it once more from zero."));
 }
 
 }  // namespace ferry::engine

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.hpp"
@@ -68,6 +69,11 @@ class DownloadAttempt final : public Attempt {
   void decideOnRangeNotSatisfiable();
   void acceptBody(long status, std::uint64_t offset, std::optional<std::uint64_t> expected_total,
                   const Validators& response_validators);
+  // The digests of the whole representation this response announces, and the header's name.
+  std::pair<std::vector<Digest>, std::string> announcedDigests(long status) const;
+  // The transfer ended well: success if every digest matches; else the one refetch from zero,
+  // or the end with `integrity`.
+  AttemptOutcome verifiedSuccess();
   std::string header(const char* name) const;
   Validators responseValidators() const;
   std::optional<std::uint64_t> contentLength() const;  // of this response's body, when announced
