@@ -44,19 +44,21 @@ std::string describeStatus(long status) {
 }
 
 DownloadAttempt::DownloadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink,
-                                 files::WriteBehind* write_behind)
+                                 files::WriteBehind* write_behind, HashBehind* hash_behind)
     : job_(job),
       down_(*job.download()),
       multi_(multi),
       options_(options),
       sink_(sink),
       easy_(curl_easy_init()),
-      write_behind_(write_behind) {}
+      write_behind_(write_behind),
+      hash_behind_(hash_behind) {}
 
 Result<std::unique_ptr<DownloadAttempt>> DownloadAttempt::start(Job& job, CURLM* multi,
                                                                 const EngineOptions& options,
-                                                                const EventSink& sink, files::WriteBehind* write_behind) {
-  std::unique_ptr<DownloadAttempt> attempt(new DownloadAttempt(job, multi, options, sink, write_behind));
+                                                                const EventSink& sink, files::WriteBehind* write_behind,
+                                                                HashBehind* hash_behind) {
+  std::unique_ptr<DownloadAttempt> attempt(new DownloadAttempt(job, multi, options, sink, write_behind, hash_behind));
   if (!attempt->easy_) return fail(errc::internal, "Could not create a transfer handle (out of memory).");
   // The session's files may have gone since it was configured: a clear end, not a curl error.
   if (auto readable = checkTransportFiles(job.transport, errc::tls); !readable)
@@ -176,12 +178,12 @@ size_t DownloadAttempt::writeBody(const char* data, size_t size) {
   }
   if (!accepting_body_) return CURL_WRITEFUNC_ERROR;
   made_progress_ = made_progress_ || size > 0;
-  // Hashed as received, in order: a hash that ends up ahead of the file (a failed write) is fed
-  // from the file again by the next check (download_integrity.hpp).
-  down_.integrity.take(data, size);
   if (down_.memory) return keepInMemory(data, size) ? size : CURL_WRITEFUNC_ERROR;
-  if (write_behind_ == nullptr || (direct_writes_ && pending_.empty() && !in_flight_))
-    return account(files::writeAll(down_.file.get(), data, size, down_.bytes_in_file)) ? size : CURL_WRITEFUNC_ERROR;
+  if (write_behind_ == nullptr || (direct_writes_ && pending_.empty() && !in_flight_)) {
+    const files::WriteResult written = files::writeAll(down_.file.get(), data, size, down_.bytes_in_file);
+    down_.integrity.take(data, written.written);  // nothing in flight: the hashes are this thread's
+    return account(written) ? size : CURL_WRITEFUNC_ERROR;
+  }
   // curl calls this with at most 16 KiB at a time: gathered here, written once per loop turn (see
   // settleWrites) or once kMaxPending have come.
   pending_.insert(pending_.end(), data, data + size);
@@ -206,9 +208,19 @@ bool DownloadAttempt::handOff() {
     chunk_.swap(pending_);
     pending_.clear();
     in_flight_ = write_behind_->write(down_.file.get(), chunk_.data(), chunk_.size(), down_.bytes_in_file);
+    // Hashed while it is written. Were the write to fail, the hashes would be ahead of the file:
+    // the next check feeds them from the file again (download_integrity.hpp).
+    if (down_.integrity.active() && hash_behind_ != nullptr) {
+      hash_in_flight_ = hash_behind_->post([&integrity = down_.integrity, data = chunk_.data(), size = chunk_.size()] {
+        integrity.take(data, size);
+      });
+    } else {
+      down_.integrity.take(chunk_.data(), chunk_.size());
+    }
     return true;
   }
   const files::WriteResult written = files::writeAll(down_.file.get(), pending_.data(), pending_.size(), down_.bytes_in_file);
+  down_.integrity.take(pending_.data(), written.written);
   // A slow transfer keeps no buffers: a thousand of them would otherwise hold a megabyte each.
   std::vector<char>().swap(pending_);
   std::vector<char>().swap(chunk_);
@@ -221,6 +233,10 @@ bool DownloadAttempt::flushWrites() {
 }
 
 bool DownloadAttempt::awaitWrite() {
+  if (hash_in_flight_) {
+    hash_in_flight_->get();
+    hash_in_flight_.reset();
+  }
   if (!in_flight_) return true;
   const files::WriteResult written = in_flight_->get();
   in_flight_.reset();
@@ -230,6 +246,7 @@ bool DownloadAttempt::awaitWrite() {
 bool DownloadAttempt::settleWrites() {
   using namespace std::chrono_literals;
   if (in_flight_ && in_flight_->wait_for(0s) != std::future_status::ready) return true;
+  if (hash_in_flight_ && hash_in_flight_->wait_for(0s) != std::future_status::ready) return true;
   if (!awaitWrite()) return false;
   if (!pending_.empty() && !write_error_) handOff();
   return in_flight_.has_value();

@@ -216,7 +216,7 @@ void Engine::Impl::startAttempt(Job& job) {
   if (!job.download()->file && !job.download()->memory) {
     if (auto opened = openPartialFile(job); !opened) return finishJob(job, opened.error());
   }
-  auto attempt = DownloadAttempt::start(job, multi.get(), options, sink, &write_behind);
+  auto attempt = DownloadAttempt::start(job, multi.get(), options, sink, &write_behind, &hash_behind);
   if (!attempt) return finishJob(job, attempt.error());
   ++job.attempts;
   job.attempt = std::move(*attempt);
