@@ -11,18 +11,6 @@
 using namespace ferry;
 using namespace ferry::test;
 
-namespace {
-
-int countLinesStartingWith(const std::string& log, const std::string& prefix) {
-  int n = 0;
-  std::istringstream in(log);
-  std::string line;
-  while (std::getline(in, line)) n += line.rfind(prefix, 0) == 0;
-  return n;
-}
-
-}  // namespace
-
 TEST(DaemonIntegrity, WrongDigestRefetchesOnceThenIntegrityAndNoFileAtTheDestination) {
   TempDir dir;
   std::filesystem::create_directories(dir / "www");
@@ -91,6 +79,58 @@ TEST(DaemonIntegrity, KilledMidDownloadResumesAndIsStillVerified) {
   const std::string log = nginx.accessLog();
   EXPECT_GE(countLinesStartingWith(log, "206 bytes="), 1) << log;  // resumed, not refetched
   EXPECT_EQ(countLinesStartingWith(log, "200 - /big.bin"), 1) << log;
+}
+
+// Suspend/resume and resume data start new engine jobs from a partial file: the prefix is hashed
+// from the file and the digest travels with the task (and in the resume data's token).
+TEST(DaemonIntegrity, SuspendResumeAndResumeDataStillVerify) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "www");
+  writeRandomFile(dir / "www/r.bin", 16 * MiB, 24);
+  const std::string right = "sha-256=" + sha256File(dir / "www/r.bin");
+  NginxServer nginx({dir / "www", "8m", ""});
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  auto delegate = std::make_shared<RecordingDelegate>();
+  auto session = Session::create(ferryd.config("rd"), delegate);
+  ASSERT_TRUE(session);
+
+  DownloadOptions options;
+  options.destination = dir / "suspended.bin";
+  options.expected_digest = right;
+  options.start = true;
+  auto suspended = (*session)->downloadTask(nginx.url("/r.bin"), options);
+  ASSERT_TRUE(suspended);
+  ASSERT_TRUE(delegate->waitFor([&] { return delegate->lastWritten() > static_cast<std::int64_t>(MiB); }));
+  ASSERT_TRUE(suspended->suspend());
+  ASSERT_TRUE(suspended->resume());
+  ASSERT_TRUE(delegate->waitForCompletion(suspended->identifier()));
+  ASSERT_TRUE(delegate->completion(suspended->identifier())->ok()) << delegate->completion(suspended->identifier())->error->describe();
+  EXPECT_EQ(sha256File(dir / "suspended.bin"), sha256File(dir / "www/r.bin"));
+
+  // A wrong digest, cancelled with resume data mid-way: the continued task still checks it.
+  auto second = std::make_shared<RecordingDelegate>();  // its own progress figure
+  auto other = Session::create(ferryd.config("rd2"), second);
+  ASSERT_TRUE(other);
+  options.destination.clear();
+  options.expected_digest = "sha-256=" + std::string(64, '1');
+  auto cancelled = (*other)->downloadTask(nginx.url("/r.bin"), options);
+  ASSERT_TRUE(cancelled);
+  ASSERT_TRUE(second->waitFor([&] { return second->lastWritten() > static_cast<std::int64_t>(MiB); }));
+  auto blob = cancelled->cancelByProducingResumeData();
+  ASSERT_TRUE(blob) << blob.error().describe();
+  DownloadOptions continued;
+  continued.destination = dir / "continued.bin";
+  continued.start = true;
+  auto resumed = (*other)->downloadTaskWithResumeData(*blob, continued);
+  ASSERT_TRUE(resumed) << resumed.error().describe();
+  ASSERT_TRUE(second->waitForCompletion(resumed->identifier()));
+  auto completion = second->completion(resumed->identifier());
+  ASSERT_TRUE(completion && completion->error);
+  EXPECT_EQ(completion->error->code, "integrity") << completion->error->message;
+  EXPECT_NE(completion->error->message.find(std::string(64, '1')), std::string::npos) << completion->error->message;
+  EXPECT_FALSE(std::filesystem::exists(dir / "continued.bin"));
+  EXPECT_GE(countLinesStartingWith(nginx.accessLog(), "206 bytes="), 2) << nginx.accessLog();
 }
 
 TEST(FerryctlChecksum, RightChecksumPassesMalformedIsAUsageError) {
