@@ -4,6 +4,8 @@ set -euo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
 bench/download-throughput "$BUILD" "${BENCH_SIZE_MIB:-2048}" "${BENCH_ROUNDS:-3}"
+# What --checksum costs: ferryd with and without it on the same download (issue 16).
+bench/download-checksum "$BUILD" "${BENCH_SIZE_MIB:-2048}" "${BENCH_ROUNDS:-3}"
 bench/videofarm-server "$BUILD" "${BENCH_PUT_MIB:-1024}"
 # The catalogue's reads (GET /videos, GET /videos/ID) vs a Node/Express server holding the rows in memory.
 python3 bench/videofarm-list.py --build "$BUILD"

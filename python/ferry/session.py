@@ -100,7 +100,7 @@ def _request(request: RequestLike) -> _Handle:
 
 def _options(destination=None, description=None, start=False, priority=None, discretionary=False,
              earliest_begin=None, resumable=None, redirects=None, allows_expensive_network_access=True,
-             allows_constrained_network_access=True, requires_external_power=False) -> _Handle:
+             allows_constrained_network_access=True, requires_external_power=False, expected_digest=None) -> _Handle:
     handle = _Handle(lib.ferry_options_free)
     check(lib.ferry_options_new(ctypes.byref(handle.value)))
     o = handle.value
@@ -123,6 +123,8 @@ def _options(destination=None, description=None, start=False, priority=None, dis
             check(lib.ferry_options_set_allows_constrained_network_access(o, 0))
         if requires_external_power:
             check(lib.ferry_options_set_requires_external_power(o, 1))
+        if expected_digest is not None:
+            check(lib.ferry_options_set_expected_digest(o, expected_digest.encode()))
         if resumable is not None:
             check(lib.ferry_options_set_resumable(o, resumable.encode()))
         if redirects is not None:
@@ -255,7 +257,9 @@ class Session:
     def download(self, request: RequestLike, **options) -> Task:
         """A download task (suspended unless start=True). Options: destination, description, start,
         priority, discretionary, earliest_begin (seconds since the epoch), allows_expensive_network_access,
-        allows_constrained_network_access, requires_external_power (background sessions)."""
+        allows_constrained_network_access, requires_external_power (background sessions),
+        expected_digest ("sha-256=HEX", "sha-512=HEX" or "sha-256=:BASE64:": a file that does not
+        match ends with the error code "integrity")."""
         with _request(request) as r, _options(**options) as o:
             return self._created(lambda out: lib.ferry_session_download(self._live(), r.value, o.value, out))
 

@@ -243,3 +243,21 @@ def test_move_file_durably_moves_and_says_why_it_cannot(tmp_path):
     with pytest.raises(ferry.FerryError) as missing:
         ferry.move_file_durably(source, tmp_path / "again")
     assert missing.value.code == "not-found" and str(source) in missing.value.message
+
+
+def test_an_expected_digest_is_checked(ferryd, file_server, tmp_path):
+    recorder = Recorder()
+    right = "sha-256=" + hashlib.sha256(file_server.payload).hexdigest()
+    with ferry.Session.background("com.example.python.digest", delegate=recorder, start_daemon=False) as s:
+        with pytest.raises(ferry.FerryError) as malformed:
+            s.download(file_server.url("/payload.bin"), expected_digest="sha-256=1234")
+        assert malformed.value.code == "invalid-argument" and "sha-256=HEX" in malformed.value.message
+        good = s.download(file_server.url("/payload.bin"), destination=tmp_path / "good.bin", expected_digest=right,
+                          start=True)
+        bad = s.download(file_server.url("/payload.bin"), destination=tmp_path / "bad.bin",
+                         expected_digest="sha-512=" + "0" * 128, start=True)
+        assert recorder.wait_completed(good).ok
+        failed = recorder.wait_completed(bad)
+        assert failed.error.code == "integrity" and "sha-512=" + "0" * 128 in failed.error.message
+    assert (tmp_path / "good.bin").read_bytes() == file_server.payload
+    assert not (tmp_path / "bad.bin").exists()

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/digest.hpp"
 #include "common/human_units.hpp"
 #include "common/overloaded.hpp"
 #include "common/url_file_name.hpp"
@@ -291,12 +292,18 @@ int download(const Context& given, const DownloadArgs& args) {
   Context ctx = given;
   if (args.in_process && args.detach)
     return report(ctx, Error(errc::invalid_argument, "--in-process downloads run inside ferryctl, which must stay; drop --detach"));
+  // A malformed --checksum is a usage error before anything is asked of ferryd.
+  if (!args.checksum.empty()) {
+    if (auto digest = parseExpectedDigest(args.checksum); !digest)
+      return report(ctx, Error(errc::invalid_argument, "--checksum: " + digest.error().message));
+  }
   auto delegate = std::make_shared<CliDelegate>(ctx, std::nullopt);
   auto session = args.in_process ? Session::create(Configuration::defaults(), delegate) : attach(ctx, delegate, args.detach);
   if (!session) return report(ctx, session.error());
   DownloadOptions options;
   options.start = true;
   options.description = args.description;
+  options.expected_digest = args.checksum;
   auto scheduling = schedulingFor(args.scheduling);
   if (!scheduling) return report(ctx, scheduling.error());
   options.scheduling = *scheduling;

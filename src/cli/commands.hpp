@@ -73,6 +73,7 @@ struct DownloadArgs {
   bool detach = false;
   bool in_process = false;  // --in-process: a default session in ferryctl itself, no ferryd
   std::string description;
+  std::string checksum;  // --checksum sha-256=HEX (aria2's spelling): DownloadOptions::expected_digest
   SchedulingArgs scheduling;
 };
 

@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   download_cmd->add_option("-H,--header", dl.headers, "extra request header \"Name: value\" (repeatable)");
   download_cmd->add_option("--resume-data", dl.resume_data_file, "continue from resume data in FILE (- for stdin)");
   download_cmd->add_option("--description", dl.description, "a label shown by list");
+  download_cmd->add_option("--checksum", dl.checksum,
+                           "the file's digest, sha-256=HEX or sha-512=HEX (or RFC 9530 sha-256=:BASE64:): checked before the file is put in place");
   download_cmd->add_flag("--detach", dl.detach, "print the task id and return at once; `ferryctl wait` collects it");
   download_cmd->add_flag("--in-process", dl.in_process, "download in ferryctl itself (a default session): no ferryd, nothing survives ferryctl");
   download_cmd->add_option("--session", ctx.session, "background session identifier (default: ferryctl)");
@@ -115,8 +117,8 @@ int main(int argc, char** argv) {
 
   if (download_cmd->parsed()) {
     if (!dl.input_file.empty()) {
-      if (!dl.url.empty() || !dl.output.empty() || !dl.resume_data_file.empty() || dl.in_process) {
-        std::cerr << "ferryctl download: -i FILE names every download; give no URL, -o, --resume-data or --in-process with it\n";
+      if (!dl.url.empty() || !dl.output.empty() || !dl.resume_data_file.empty() || dl.in_process || !dl.checksum.empty()) {
+        std::cerr << "ferryctl download: -i FILE names every download; give no URL, -o, --resume-data, --in-process or --checksum with it\n";
         return kExitUsage;
       }
       return downloadList(ctx, dl);

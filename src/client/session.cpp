@@ -4,6 +4,7 @@
 
 #include "ferry/session.hpp"
 
+#include "common/digest.hpp"
 #include "common/files.hpp"
 #include "model/upload_options.hpp"
 #include "body_stream_pump.hpp"
@@ -20,6 +21,18 @@ model::HttpRequest httpRequestOf(const Request& r) {
   for (const auto& [name, value] : r.headers) h.headers.push_back({name, value});
   h.stall_timeout = r.stall_timeout;
   h.connect_timeout = r.connect_timeout;
+  return h;
+}
+
+// A download's request: the options' expected digest checked here (invalid-argument before any
+// round trip) and sent in its one spelling.
+Result<model::HttpRequest> downloadRequestOf(const Request& r, const DownloadOptions& options) {
+  model::HttpRequest h = httpRequestOf(r);
+  if (!options.expected_digest.empty()) {
+    auto digest = parseExpectedDigest(options.expected_digest);
+    if (!digest) return tl::unexpected(digest.error());
+    h.expected_digest = digest->text();
+  }
   return h;
 }
 
@@ -112,8 +125,10 @@ Session::~Session() {
 Result<TaskInfo> Session::taskCommand(protocol::TaskVerb verb, std::uint64_t id) { return backend_->command(verb, id); }
 
 Result<DownloadTask> Session::downloadTask(const Request& request, const DownloadOptions& options) {
+  auto http = downloadRequestOf(request, options);
+  if (!http) return tl::unexpected(http.error());
   protocol::CreateDownload create;
-  create.request = httpRequestOf(request);
+  create.request = std::move(*http);
   create.destination = absoluteDestination(options.destination);
   create.task = newTaskOptions(options);
   return submitDownload(create);
@@ -137,6 +152,7 @@ std::vector<Result<DownloadTask>> Session::downloadTasks(std::span<const Downloa
   for (const auto& r : requests) {
     protocol::CreateDownload create;
     create.request = httpRequestOf(r.request);
+    create.request->expected_digest = r.options.expected_digest;  // ferryd checks it, per entry
     create.destination = absoluteDestination(r.options.destination);
     create.task = newTaskOptions(r.options);
     creates.push_back(std::move(create));

@@ -48,4 +48,15 @@ std::optional<std::string> base64UrlDecode(std::string_view text) {
   return base64Decode(standard);
 }
 
+std::string hexEncode(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
 }  // namespace ferry

@@ -13,6 +13,8 @@ std::string base64Encode(std::string_view bytes);
 std::optional<std::string> base64Decode(std::string_view text);
 
 std::string base64UrlEncode(std::string_view bytes);
+// Lowercase hex of `bytes` (digests, tokens).
+std::string hexEncode(std::string_view bytes);
 std::optional<std::string> base64UrlDecode(std::string_view text);
 
 }  // namespace ferry

@@ -10,6 +10,7 @@
 
 #include <vector>
 
+#include "common/base64.hpp"
 #include "common/files.hpp"
 #include "common/unique_fd.hpp"
 
@@ -18,21 +19,11 @@ namespace {
 
 constexpr std::size_t kKeyBytes = 32;
 
-std::string hexOf(const unsigned char* data, std::size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 15];
-  }
-  return out;
-}
-
 std::string keyIdOf(const std::string& key) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(key.data(), key.size(), md, &len, EVP_sha256(), nullptr);
-  return hexOf(md, 8);
+  return hexEncode(std::string_view(reinterpret_cast<const char*>(md), 8));
 }
 
 Result<std::string> createKeyFile(const std::filesystem::path& key_file) {
@@ -54,7 +45,7 @@ Result<std::string> createKeyFile(const std::filesystem::path& key_file) {
 std::string randomHex(std::size_t bytes) {
   std::vector<unsigned char> buffer(bytes);
   RAND_bytes(buffer.data(), static_cast<int>(buffer.size()));
-  return hexOf(buffer.data(), buffer.size());
+  return hexEncode(std::string_view(reinterpret_cast<const char*>(buffer.data()), buffer.size()));
 }
 
 Result<SigningKey> SigningKey::open(const std::filesystem::path& key_file) {

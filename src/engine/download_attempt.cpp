@@ -44,19 +44,21 @@ std::string describeStatus(long status) {
 }
 
 DownloadAttempt::DownloadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink,
-                                 files::WriteBehind* write_behind)
+                                 files::WriteBehind* write_behind, HashBehind* hash_behind)
     : job_(job),
       down_(*job.download()),
       multi_(multi),
       options_(options),
       sink_(sink),
       easy_(curl_easy_init()),
-      write_behind_(write_behind) {}
+      write_behind_(write_behind),
+      hash_behind_(hash_behind) {}
 
 Result<std::unique_ptr<DownloadAttempt>> DownloadAttempt::start(Job& job, CURLM* multi,
                                                                 const EngineOptions& options,
-                                                                const EventSink& sink, files::WriteBehind* write_behind) {
-  std::unique_ptr<DownloadAttempt> attempt(new DownloadAttempt(job, multi, options, sink, write_behind));
+                                                                const EventSink& sink, files::WriteBehind* write_behind,
+                                                                HashBehind* hash_behind) {
+  std::unique_ptr<DownloadAttempt> attempt(new DownloadAttempt(job, multi, options, sink, write_behind, hash_behind));
   if (!attempt->easy_) return fail(errc::internal, "Could not create a transfer handle (out of memory).");
   // The session's files may have gone since it was configured: a clear end, not a curl error.
   if (auto readable = checkTransportFiles(job.transport, errc::tls); !readable)
@@ -177,8 +179,11 @@ size_t DownloadAttempt::writeBody(const char* data, size_t size) {
   if (!accepting_body_) return CURL_WRITEFUNC_ERROR;
   made_progress_ = made_progress_ || size > 0;
   if (down_.memory) return keepInMemory(data, size) ? size : CURL_WRITEFUNC_ERROR;
-  if (write_behind_ == nullptr || (direct_writes_ && pending_.empty() && !in_flight_))
-    return account(files::writeAll(down_.file.get(), data, size, down_.bytes_in_file)) ? size : CURL_WRITEFUNC_ERROR;
+  if (write_behind_ == nullptr || (direct_writes_ && pending_.empty() && !in_flight_)) {
+    const files::WriteResult written = files::writeAll(down_.file.get(), data, size, down_.bytes_in_file);
+    down_.integrity.take(data, written.written);  // nothing in flight: the hashes are this thread's
+    return account(written) ? size : CURL_WRITEFUNC_ERROR;
+  }
   // curl calls this with at most 16 KiB at a time: gathered here, written once per loop turn (see
   // settleWrites) or once kMaxPending have come.
   pending_.insert(pending_.end(), data, data + size);
@@ -203,9 +208,19 @@ bool DownloadAttempt::handOff() {
     chunk_.swap(pending_);
     pending_.clear();
     in_flight_ = write_behind_->write(down_.file.get(), chunk_.data(), chunk_.size(), down_.bytes_in_file);
+    // Hashed while it is written. Were the write to fail, the hashes would be ahead of the file:
+    // the next check feeds them from the file again (download_integrity.hpp).
+    if (down_.integrity.active() && hash_behind_ != nullptr) {
+      hash_in_flight_ = hash_behind_->post([&integrity = down_.integrity, data = chunk_.data(), size = chunk_.size()] {
+        integrity.take(data, size);
+      });
+    } else {
+      down_.integrity.take(chunk_.data(), chunk_.size());
+    }
     return true;
   }
   const files::WriteResult written = files::writeAll(down_.file.get(), pending_.data(), pending_.size(), down_.bytes_in_file);
+  down_.integrity.take(pending_.data(), written.written);
   // A slow transfer keeps no buffers: a thousand of them would otherwise hold a megabyte each.
   std::vector<char>().swap(pending_);
   std::vector<char>().swap(chunk_);
@@ -218,6 +233,10 @@ bool DownloadAttempt::flushWrites() {
 }
 
 bool DownloadAttempt::awaitWrite() {
+  if (hash_in_flight_) {
+    hash_in_flight_->get();
+    hash_in_flight_.reset();
+  }
   if (!in_flight_) return true;
   const files::WriteResult written = in_flight_->get();
   in_flight_.reset();
@@ -227,6 +246,7 @@ bool DownloadAttempt::awaitWrite() {
 bool DownloadAttempt::settleWrites() {
   using namespace std::chrono_literals;
   if (in_flight_ && in_flight_->wait_for(0s) != std::future_status::ready) return true;
+  if (hash_in_flight_ && hash_in_flight_->wait_for(0s) != std::future_status::ready) return true;
   if (!awaitWrite()) return false;
   if (!pending_.empty() && !write_error_) handOff();
   return in_flight_.has_value();
@@ -348,6 +368,13 @@ void DownloadAttempt::acceptBody(long status, std::uint64_t offset, std::optiona
     return;
   }
   down_.bytes_in_file = offset;
+  if (!down_.memory) {
+    auto [announced, by] = announcedDigests(status);
+    if (auto started = down_.integrity.startBody(down_.partial_path, offset, std::move(announced), by); !started) {
+      write_error_ = started.error();
+      return;
+    }
+  }
   down_.validators = response_validators;
   down_.expected_total = expected_total;
   job_.http_status = status;
@@ -370,7 +397,8 @@ AttemptOutcome DownloadAttempt::finish(CURLcode result) {
   if (write_error_) {
     out = outcome(AttemptOutcome::Kind::permanent, write_error_);
   } else if (verdict_) {
-    out = *verdict_;
+    // A 416 "bytes */N" at our offset: the file was already whole, and is checked like any other.
+    out = verdict_->kind == AttemptOutcome::Kind::success ? verifiedSuccess() : *verdict_;
   } else if (result != CURLE_OK) {
     out = classifyCurlFailure(result, error_buffer_, url, job_.request.stall_timeout);
   } else if (!accepting_body_) {
@@ -379,10 +407,40 @@ AttemptOutcome DownloadAttempt::finish(CURLcode result) {
     out = permanent(errc::http_error, "The server answered " + describeStatus(job_.http_status) + " for " + url +
                                           "; check the URL and your access to it (the server's answer is in the file).");
   } else {
-    out = outcome(AttemptOutcome::Kind::success);
+    out = verifiedSuccess();
   }
   out.made_progress = made_progress_;
   return out;
+}
+
+std::pair<std::vector<Digest>, std::string> DownloadAttempt::announcedDigests(long status) const {
+  // The caller's own Range: the file holds a part, which no digest of the whole describes.
+  if (caller_range_ || status < 200 || status >= 300) return {};
+  // Repr-Digest is about the representation, so a 206 carries it too. RFC 3230's Digest was
+  // computed over the range by some servers: trusted on a whole answer only. Content-Digest (the
+  // content, i.e. only this range) is never used.
+  if (auto repr = parseReprDigestHeader(header("Repr-Digest")); !repr.empty()) return {std::move(repr), "Repr-Digest"};
+  if (status == 206) return {};
+  return {parseLegacyDigestHeader(header("Digest")), "Digest"};
+}
+
+AttemptOutcome DownloadAttempt::verifiedSuccess() {
+  // A HEAD has no body to check; a body in memory is a data task's, which has no digest to meet.
+  if (down_.memory || job_.request.method == "HEAD") return outcome(AttemptOutcome::Kind::success);
+  auto differs = down_.integrity.check(down_.partial_path, down_.bytes_in_file);
+  if (!differs) return outcome(AttemptOutcome::Kind::permanent, differs.error());
+  if (!*differs) return outcome(AttemptOutcome::Kind::success);
+  const std::string what = "The bytes of " + job_.request.url + " are not the ones expected: " + **differs;
+  if (std::exchange(down_.integrity.refetched, true)) {
+    return permanent(errc::integrity, what + ", again after fetching them once more from zero. The file on the server "
+                                             "is not the one the digest describes: check the digest, or the server.");
+  }
+  // The bytes are worthless: they go now, so that a restart of ferryd cannot resume after them.
+  if (::ftruncate(down_.file.get(), 0) != 0)
+    return outcome(AttemptOutcome::Kind::permanent, files::errnoError(errno, "cut " + down_.partial_path.string()));
+  down_.bytes_in_file = 0;
+  down_.validators = {};
+  return outcome(AttemptOutcome::Kind::restart_from_zero, Error(errc::integrity, what + "; fetching it once more from zero."));
 }
 
 }  // namespace ferry::engine

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.hpp"
@@ -25,9 +26,10 @@ namespace ferry::engine {
 class DownloadAttempt final : public Attempt {
  public:
   // Starts the next attempt of `job` (its partial file must be open) in `multi`. Big chunks of the
-  // body are written on `write_behind` (nullptr: every write on the transfer thread).
+  // body are written on `write_behind` and hashed on `hash_behind` (nullptr: on the transfer thread).
   static Result<std::unique_ptr<DownloadAttempt>> start(Job& job, CURLM* multi, const EngineOptions& options,
-                                                         const EventSink& sink, files::WriteBehind* write_behind);
+                                                         const EventSink& sink, files::WriteBehind* write_behind,
+                                                         HashBehind* hash_behind);
   // Waits for the write in flight, then removes the handle from the multi handle.
   ~DownloadAttempt() override;
   DownloadAttempt(const DownloadAttempt&) = delete;
@@ -41,7 +43,7 @@ class DownloadAttempt final : public Attempt {
 
  private:
   DownloadAttempt(Job& job, CURLM* multi, const EngineOptions& options, const EventSink& sink,
-                  files::WriteBehind* write_behind);
+                  files::WriteBehind* write_behind, HashBehind* hash_behind);
   Result<void> configure();
   Result<void> buildHeaders();
   long bufferSize() const;
@@ -68,6 +70,11 @@ class DownloadAttempt final : public Attempt {
   void decideOnRangeNotSatisfiable();
   void acceptBody(long status, std::uint64_t offset, std::optional<std::uint64_t> expected_total,
                   const Validators& response_validators);
+  // The digests of the whole representation this response announces, and the header's name.
+  std::pair<std::vector<Digest>, std::string> announcedDigests(long status) const;
+  // The transfer ended well: success if every digest matches; else the one refetch from zero,
+  // or the end with `integrity`.
+  AttemptOutcome verifiedSuccess();
   std::string header(const char* name) const;
   Validators responseValidators() const;
   std::optional<std::uint64_t> contentLength() const;  // of this response's body, when announced
@@ -102,6 +109,8 @@ class DownloadAttempt final : public Attempt {
   bool direct_writes_ = false;  // a small announced body: written as it comes, not gathered
   std::vector<char> chunk_;                          // the bytes of the write in flight
   std::optional<std::future<files::WriteResult>> in_flight_;
+  HashBehind* hash_behind_;
+  std::optional<std::future<void>> hash_in_flight_;  // the hash of chunk_, while it is written
   std::uint64_t discarded_bytes_ = 0;
 };
 

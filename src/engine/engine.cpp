@@ -110,7 +110,10 @@ void Engine::Impl::apply(StartCommand& command) {
   auto checked = checkUrl(spec.request.url);
   auto syntax = checkRequestSyntax(spec.request);
   if (!checked || !syntax) return failAtStart(spec.id, checked ? syntax.error() : checked.error(), false);
-  admit(makeJob(spec, downloadPartOf(spec)), checked->host_key);
+  DownloadPart part = downloadPartOf(spec);
+  if (auto expected = part.integrity.expect(spec.request.expected_digest); !expected)
+    return failAtStart(spec.id, expected.error(), false);
+  admit(makeJob(spec, std::move(part)), checked->host_key);
 }
 
 void Engine::Impl::apply(StartUploadCommand& command) {

@@ -115,6 +115,7 @@ struct Engine::Impl {
   const EngineOptions options;
   MultiHandle multi;  // declared before the jobs: their attempts leave it when destroyed
   files::WriteBehind write_behind;  // before the jobs too: their attempts wait for their writes when destroyed
+  HashBehind hash_behind;           // likewise, for the hashes of those writes (engine/download_integrity.hpp)
 
   std::mutex mutex;
   std::deque<Command> commands;  // guarded by mutex

@@ -216,7 +216,7 @@ void Engine::Impl::startAttempt(Job& job) {
   if (!job.download()->file && !job.download()->memory) {
     if (auto opened = openPartialFile(job); !opened) return finishJob(job, opened.error());
   }
-  auto attempt = DownloadAttempt::start(job, multi.get(), options, sink, &write_behind);
+  auto attempt = DownloadAttempt::start(job, multi.get(), options, sink, &write_behind, &hash_behind);
   if (!attempt) return finishJob(job, attempt.error());
   ++job.attempts;
   job.attempt = std::move(*attempt);
@@ -251,6 +251,10 @@ void Engine::Impl::handleOutcome(Job& job, AttemptOutcome outcome) {
       return finishJob(job, std::move(outcome.error));
     case Kind::restart_from_zero:
       if (DownloadPart* down = job.download()) down->next_attempt_from_zero = true;
+      if (outcome.error) {  // a reason worth telling (a digest mismatch): the owner logs it
+        job.flushProgress(sink);
+        sink(Retrying{job.id, *outcome.error, job.attempts});
+      }
       return changeState(job, JobState::queued);
     case Kind::transient:
       return retryLater(job, std::move(outcome));

@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "common/unique_fd.hpp"
+#include "engine/download_integrity.hpp"
 #include "engine/attempt.hpp"
 #include "engine/transfer.hpp"
 #include "engine/upload_part.hpp"
@@ -44,6 +45,7 @@ struct DownloadPart {
   bool follow_redirects = true;          // DownloadJob::follow_redirects
   // Set: there is no file; the body is here and bytes_in_file counts its bytes.
   std::optional<MemoryBody> memory;
+  DownloadIntegrity integrity;  // the expected and announced digests, the running hashes
 };
 
 struct Job {

@@ -22,6 +22,9 @@ struct HttpRequest {
   // Never a whole-transfer timeout: a large download may take hours.
   std::chrono::seconds stall_timeout{60};
   std::chrono::seconds connect_timeout{30};
+  // Downloads: the digest the body must have ("sha-256=HEX" / "sha-512=HEX", lowercase: the protocol
+  // stores it in this form after common/digest.hpp's parseExpectedDigest read it); empty: none.
+  std::string expected_digest;
   bool operator==(const HttpRequest&) const = default;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/digest.hpp"
 #include "protocol/field_reader.hpp"
 #include "protocol/task_metrics.hpp"
 #include "protocol/transport_settings.hpp"
@@ -36,11 +37,13 @@ Error errorFromJson(const Json& j) {
 Json requestToJson(const model::HttpRequest& request) {
   Json headers = Json::array();
   for (const auto& h : request.headers) headers.push_back(Json::array({h.name, h.value}));
-  return Json{{"url", request.url},
-              {"method", request.method},
-              {"headers", headers},
-              {"stall_timeout", request.stall_timeout.count()},
-              {"connect_timeout", request.connect_timeout.count()}};
+  Json j{{"url", request.url},
+         {"method", request.method},
+         {"headers", headers},
+         {"stall_timeout", request.stall_timeout.count()},
+         {"connect_timeout", request.connect_timeout.count()}};
+  if (!request.expected_digest.empty()) j["expected_digest"] = request.expected_digest;
+  return j;
 }
 
 namespace {
@@ -92,6 +95,13 @@ Result<model::HttpRequest> requestFromJson(const Json& j) {
   auto connect = positiveSeconds(in, "connect_timeout", r.connect_timeout);
   if (!connect) return tl::unexpected(connect.error());
   r.connect_timeout = *connect;
+  const std::string digest = in.string("expected_digest", "");
+  if (!in.ok()) return in.finish(std::move(r));
+  if (!digest.empty()) {
+    auto parsed = parseExpectedDigest(digest);  // invalid-argument, showing the accepted forms
+    if (!parsed) return tl::unexpected(parsed.error());
+    r.expected_digest = parsed->text();
+  }
   return r;
 }
 

@@ -59,11 +59,14 @@ Json parseObject(std::string_view text) {
 Json requestToStored(const model::HttpRequest& request) {
   Json headers = Json::array();
   for (const auto& h : request.headers) headers.push_back(Json::array({h.name, h.value}));
-  return Json{{"url", request.url},
-              {"method", request.method},
-              {"headers", headers},
-              {"stall_timeout", request.stall_timeout.count()},
-              {"connect_timeout", request.connect_timeout.count()}};
+  Json j{{"url", request.url},
+         {"method", request.method},
+         {"headers", headers},
+         {"stall_timeout", request.stall_timeout.count()},
+         {"connect_timeout", request.connect_timeout.count()}};
+  // Only when set, so that other rows stay as 0.1.0 wrote them (no schema change).
+  if (!request.expected_digest.empty()) j["expected_digest"] = request.expected_digest;
+  return j;
 }
 
 Json schedulingToStored(const model::Scheduling& s) {
@@ -144,6 +147,7 @@ Result<StoredRequest> decodeRequest(std::string_view json) {
   r.method = f.get<std::string>("method", "GET");
   r.stall_timeout = std::chrono::seconds(f.get<std::int64_t>("stall_timeout", r.stall_timeout.count()));
   r.connect_timeout = std::chrono::seconds(f.get<std::int64_t>("connect_timeout", r.connect_timeout.count()));
+  r.expected_digest = f.get<std::string>("expected_digest", "");
   if (r.url.empty() || !readHeaders(j, r.headers) || !f.ok()) return tl::unexpected(damaged("request"));
   if (const auto* schedule = f.object("schedule")) {
     StoredFields s(*schedule);

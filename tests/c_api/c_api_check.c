@@ -262,6 +262,7 @@ static int scenario_handles(void) {
   CHECK(strcmp(ferry_code_name(FERRY_OK), "ok") == 0, "name of FERRY_OK");
   CHECK(strcmp(ferry_code_name(FERRY_E_NETWORK), "network") == 0, "name of FERRY_E_NETWORK");
   CHECK(strcmp(ferry_code_name(FERRY_E_TOO_LARGE), "too-large") == 0, "name of FERRY_E_TOO_LARGE");
+  CHECK(strcmp(ferry_code_name(FERRY_E_INTEGRITY), "integrity") == 0, "name of FERRY_E_INTEGRITY");
   CHECK(strcmp(ferry_code_name((ferry_code)999), "unknown") == 0, "name of 999");
   CHECK(strlen(ferry_version()) > 0, "version");
   ferry_free(NULL);
@@ -352,6 +353,13 @@ static int scenario_handles(void) {
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_earliest_begin(options, -5));
   OK(ferry_options_set_resumable(options, "tus"));
   OK(ferry_options_set_redirects(options, "refuse"));
+  OK(ferry_options_set_expected_digest(options, "sha-256=ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+  OK(ferry_options_set_expected_digest(options, "sha-256=:ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=:"));
+  OK(ferry_options_set_expected_digest(options, ""));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_expected_digest(options, "sha-256=abc"));
+  CHECK(strstr(ferry_last_error_message(), "sha-256=HEX") != NULL, "malformed digest message: %s", ferry_last_error_message());
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_expected_digest(options, "md5=00"));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_expected_digest(options, NULL));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_destination(bogus_options, "/tmp/x"));
   OK(ferry_options_free(options));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_free(options));

@@ -13,17 +13,6 @@
 using namespace ferry;
 using namespace ferry::test;
 
-namespace {
-
-int countRangeRequests(const std::string& access_log) {
-  int n = 0;
-  std::istringstream in(access_log);
-  std::string line;
-  while (std::getline(in, line)) n += line.find("206 bytes=") == 0;
-  return n;
-}
-}  // namespace
-
 TEST(Restart, KilledThreeTimesStillCompletesWithRangeRequests) {
   TempDir dir;
   std::filesystem::create_directories(dir / "www");
@@ -65,7 +54,7 @@ TEST(Restart, KilledThreeTimesStillCompletesWithRangeRequests) {
   auto kept = delegate->kept(id);
   ASSERT_TRUE(kept);
   EXPECT_EQ(sha256File(*kept), expected);
-  EXPECT_GE(countRangeRequests(nginx.accessLog()), 3) << nginx.accessLog();
+  EXPECT_GE(countLinesStartingWith(nginx.accessLog(), "206 bytes="), 3) << nginx.accessLog();
   EXPECT_EQ(delegate->count("finish:"), 1);
   EXPECT_EQ(delegate->count("complete:"), 1);
 }

@@ -30,6 +30,8 @@ Options:
   --status S               answer every request with status S and the body "S Reason\\n"
                            (e.g. 404, for tests of error bodies)
   --rate BYTES_PER_SECOND  send bodies no faster than this (for stop/pause tests)
+  --header "NAME: VALUE"   add this header to every 200/206 answer (repeatable; e.g. a
+                           Repr-Digest or Digest, right or wrong, for the integrity tests)
   --log FILE               append one line per request, written when the answer starts:
                            "METHOD PATH range=<Range or -> if-range=<If-Range or -> status=<S>"
 
@@ -116,6 +118,9 @@ def make_handler(state):
                 self.send_header("ETag", etag)
             if last_modified:
                 self.send_header("Last-Modified", last_modified)
+            for line in args.header or []:
+                name, _, value = line.partition(":")
+                self.send_header(name.strip(), value.strip())
             self.end_headers()
             if send_body:
                 self.send_body(data[start:end], stall=number == 1 and args.stall_first_after is not None)
@@ -245,6 +250,7 @@ def main():
     parser.add_argument("--shift-range", type=int, default=0)
     parser.add_argument("--status", type=int, default=0)
     parser.add_argument("--rate", type=int, default=0)
+    parser.add_argument("--header", action="append")
     parser.add_argument("--log")
     args = parser.parse_args()
 

@@ -99,6 +99,14 @@ std::string readFile(const std::filesystem::path& path) {
   return ss.str();
 }
 
+int countLinesStartingWith(const std::string& text, const std::string& prefix) {
+  int n = 0;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) n += line.rfind(prefix, 0) == 0;
+  return n;
+}
+
 void writeFile(const std::filesystem::path& path, const std::string& contents) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << contents;

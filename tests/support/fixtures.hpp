@@ -42,6 +42,8 @@ std::string readFile(const std::filesystem::path& path);
 // `n` pseudo-random bytes, the same for the same seed (xorshift; not for cryptography).
 std::string randomBytes(std::size_t n, unsigned seed);
 void writeFile(const std::filesystem::path& path, const std::string& contents);
+// How many lines of `text` (an access log) start with `prefix`.
+int countLinesStartingWith(const std::string& text, const std::string& prefix);
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int freePort();

@@ -44,6 +44,16 @@ TEST(Request, RoundTrips) {
   EXPECT_EQ(back->method, "POST");
   EXPECT_EQ(back->headers, r.headers);
   EXPECT_EQ(back->stall_timeout, std::chrono::seconds(5));
+  EXPECT_TRUE(back->expected_digest.empty());
+  EXPECT_EQ(requestToJson(r).count("expected_digest"), 0u);  // only when set
+
+  // A digest in any accepted spelling comes back in the one the parts carry.
+  Json j = requestToJson(r);
+  j["expected_digest"] = "SHA-256=:ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=:";
+  auto digest = requestFromJson(j);
+  ASSERT_TRUE(digest) << digest.error().describe();
+  EXPECT_EQ(digest->expected_digest, "sha-256=ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(requestFromJson(requestToJson(*digest))->expected_digest, digest->expected_digest);
 }
 
 TEST(Request, RefusesEachKindOfBadField) {
@@ -65,6 +75,9 @@ TEST(Request, RefusesEachKindOfBadField) {
       {Json{{"url", "http://a/"}, {"headers", Json::array({Json::array({"A", "v\r\nB: c"})})}}, errc::invalid_argument},
       {Json{{"url", "http://a/"}, {"stall_timeout", 0}}, errc::invalid_argument},
       {Json{{"url", "http://a/"}, {"connect_timeout", "10"}}, errc::invalid_argument},
+      {Json{{"url", "http://a/"}, {"expected_digest", "sha-256=abc"}}, errc::invalid_argument},
+      {Json{{"url", "http://a/"}, {"expected_digest", "crc32=00000000"}}, errc::invalid_argument},
+      {Json{{"url", "http://a/"}, {"expected_digest", 5}}, errc::protocol},
   };
   for (const auto& c : cases) {
     auto r = requestFromJson(c.j);

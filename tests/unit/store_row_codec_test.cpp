@@ -133,6 +133,17 @@ TEST(RowCodec, ASessionsTransportSettingsAreKeptAndOldRowsGetTheDefaults) {
   EXPECT_EQ(damaged.error().code, errc::internal);
 }
 
+TEST(RowCodec, AnExpectedDigestIsKeptOnlyWhenSet) {
+  auto request = decodeRequest(kRequest0_1);
+  ASSERT_TRUE(request);
+  EXPECT_TRUE(request->request.expected_digest.empty());
+  EXPECT_EQ(encodeRequest(*request).find("expected_digest"), std::string::npos);
+  request->request.expected_digest = "sha-512=" + std::string(128, 'e');
+  auto back = decodeRequest(encodeRequest(*request));
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_EQ(back->request, request->request);
+}
+
 TEST(RowCodec, WhatATaskAndASessionAskOfTheMachineIsKeptOnlyWhenNotTheDefault) {
   auto request = decodeRequest(kRequest0_1);
   ASSERT_TRUE(request);

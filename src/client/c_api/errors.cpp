@@ -11,7 +11,7 @@ namespace ferry::c_api {
 
 namespace {
 // Indexed by ferry_code: the numbers are ABI and never change, so new codes go at the end.
-constexpr std::array<std::string_view, 28> kCodeNames = {
+constexpr std::array<std::string_view, 29> kCodeNames = {
     "ok",                     errc::invalid_argument, errc::bad_url,          errc::unsupported_scheme,
     errc::http_error,         errc::tls,              errc::network,          errc::timeout,
     errc::resource_timeout,   errc::cancelled,        errc::io,               errc::no_space,
@@ -19,8 +19,9 @@ constexpr std::array<std::string_view, 28> kCodeNames = {
     errc::version_mismatch,   errc::resume_data_invalid, errc::resume_data_foreign, errc::resume_data_stale,
     errc::permission_denied,  errc::daemon_unavailable, errc::invalid_state,  errc::session_invalidated,
     errc::internal,           errc::source_changed,   errc::needs_new_body_stream, errc::too_large,
+    errc::integrity,
 };
-static_assert(kCodeNames.size() == FERRY_E_TOO_LARGE + 1, "every ferry_code has a name");
+static_assert(kCodeNames.size() == FERRY_E_INTEGRITY + 1, "every ferry_code has a name");
 
 struct LastError {
   ferry_code code = FERRY_OK;

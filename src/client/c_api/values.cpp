@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "common/digest.hpp"
 #include "handles.hpp"
 
 using namespace ferry::c_api;
@@ -207,6 +208,16 @@ ferry_code ferry_options_set_allows_constrained_network_access(ferry_options* o,
 }
 ferry_code ferry_options_set_requires_external_power(ferry_options* o, int yes) {
   return setSchedulingFlag(o, &ferry::SchedulingOptions::requires_external_power, yes);
+}
+ferry_code ferry_options_set_expected_digest(ferry_options* o, const char* digest) {
+  return set(o, "options", [&](auto& h) {
+    const std::string text = required(digest, "digest");
+    if (!text.empty()) {
+      auto parsed = ferry::parseExpectedDigest(text);
+      if (!parsed) throw Refusal{parsed.error()};
+    }
+    h.download.expected_digest = text;
+  });
 }
 ferry_code ferry_options_set_earliest_begin(ferry_options* o, int64_t unix_seconds) {
   return set(o, "options", [&](auto& h) {

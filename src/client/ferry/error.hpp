@@ -48,6 +48,9 @@ inline constexpr std::string_view source_changed = "source-changed";
 inline constexpr std::string_view needs_new_body_stream = "needs-new-body-stream";
 // Data tasks (in-process sessions): the answer's body is larger than the session's limit.
 inline constexpr std::string_view too_large = "too-large";
+// Downloads: the bytes do not match the expected digest or the server's Repr-Digest/Digest, also
+// after one more fetch from zero (the message names both digests).
+inline constexpr std::string_view integrity = "integrity";
 }  // namespace errc
 
 struct Error {

@@ -66,7 +66,8 @@ typedef enum ferry_code {
   FERRY_E_INTERNAL = 24,
   FERRY_E_SOURCE_CHANGED = 25,
   FERRY_E_NEEDS_NEW_BODY_STREAM = 26,
-  FERRY_E_TOO_LARGE = 27
+  FERRY_E_TOO_LARGE = 27,
+  FERRY_E_INTEGRITY = 28
 } ferry_code;
 
 /* "invalid-argument", "network", ...: the code's stable name (as ferryctl and the IPC show it);
@@ -153,6 +154,10 @@ FERRY_C_API ferry_code ferry_options_set_earliest_begin(ferry_options* options, 
 FERRY_C_API ferry_code ferry_options_set_allows_expensive_network_access(ferry_options* options, int yes);
 FERRY_C_API ferry_code ferry_options_set_allows_constrained_network_access(ferry_options* options, int yes);
 FERRY_C_API ferry_code ferry_options_set_requires_external_power(ferry_options* options, int yes);
+/* Downloads: the digest the file must have, "sha-256=HEX", "sha-512=HEX" or "sha-256=:BASE64:"
+ * (DownloadOptions::expected_digest); "" clears it. A malformed one is FERRY_E_INVALID_ARGUMENT
+ * here; a file that does not match (twice) ends the task with FERRY_E_INTEGRITY. */
+FERRY_C_API ferry_code ferry_options_set_expected_digest(ferry_options* options, const char* digest);
 /* Uploads: "ietf" (default), "tus" or "none". */
 FERRY_C_API ferry_code ferry_options_set_resumable(ferry_options* options, const char* protocol);
 /* Uploads: "follow" (default) or "refuse". */

@@ -55,6 +55,14 @@ struct DownloadOptions {
   // Created running, in the same round trip (ferryd's `start`): no resume() needed. Default: created
   // suspended, as URLSession's tasks are, so that the application can record the task's id first.
   bool start = false;
+  // The digest the file must have: "sha-256=HEX", "sha-512=HEX" (aria2's --checksum spelling) or
+  // RFC 9530's "sha-256=:BASE64:". The bytes are hashed as they arrive; a mismatch discards them
+  // and fetches the file once more from zero, and a second mismatch ends the task with
+  // `integrity` (naming both digests). The file is never moved to `destination` unverified. A
+  // server's Repr-Digest/Digest is checked as well, with or without this. Anything else in it is
+  // invalid-argument. Resume data carries the digest of the task it came from (this one is
+  // ignored there).
+  std::string expected_digest;
 };
 
 // One download of a batch (Session::downloadTasks).
