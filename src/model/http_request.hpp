@@ -25,6 +25,11 @@ struct HttpRequest {
   // Downloads: the digest the body must have ("sha-256=HEX" / "sha-512=HEX", lowercase: the protocol
   // stores it in this form after common/digest.hpp's parseExpectedDigest read it); empty: none.
   std::string expected_digest;
+  // Downloads: at most this many connections fetch the body at once, each its own byte range
+  // (segmented download, engine/segmented_attempt.hpp), when the server serves ranges of an entity
+  // with a validator; else one. 1 to kMaxConnections.
+  int connections = 1;
+  static constexpr int kMaxConnections = 16;
   bool operator==(const HttpRequest&) const = default;
 };
 

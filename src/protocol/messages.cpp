@@ -43,6 +43,7 @@ Json requestToJson(const model::HttpRequest& request) {
          {"stall_timeout", request.stall_timeout.count()},
          {"connect_timeout", request.connect_timeout.count()}};
   if (!request.expected_digest.empty()) j["expected_digest"] = request.expected_digest;
+  if (request.connections != 1) j["connections"] = request.connections;
   return j;
 }
 
@@ -101,6 +102,12 @@ Result<model::HttpRequest> requestFromJson(const Json& j) {
     auto parsed = parseExpectedDigest(digest);  // invalid-argument, showing the accepted forms
     if (!parsed) return tl::unexpected(parsed.error());
     r.expected_digest = parsed->text();
+  }
+  if (const Json* c = in.value("connections")) {
+    if (!c->is_number_integer() || c->get<long long>() < 1 || c->get<long long>() > model::HttpRequest::kMaxConnections)
+      return fail(errc::invalid_argument, "connections must be a whole number from 1 to " +
+                                              std::to_string(model::HttpRequest::kMaxConnections));
+    r.connections = static_cast<int>(c->get<long long>());
   }
   return r;
 }

@@ -1,5 +1,7 @@
 #include "store/row_codec.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace ferry::store {
@@ -66,6 +68,7 @@ Json requestToStored(const model::HttpRequest& request) {
          {"connect_timeout", request.connect_timeout.count()}};
   // Only when set, so that other rows stay as 0.1.0 wrote them (no schema change).
   if (!request.expected_digest.empty()) j["expected_digest"] = request.expected_digest;
+  if (request.connections != 1) j["connections"] = request.connections;
   return j;
 }
 
@@ -148,6 +151,8 @@ Result<StoredRequest> decodeRequest(std::string_view json) {
   r.stall_timeout = std::chrono::seconds(f.get<std::int64_t>("stall_timeout", r.stall_timeout.count()));
   r.connect_timeout = std::chrono::seconds(f.get<std::int64_t>("connect_timeout", r.connect_timeout.count()));
   r.expected_digest = f.get<std::string>("expected_digest", "");
+  r.connections = static_cast<int>(std::clamp<std::int64_t>(f.get<std::int64_t>("connections", 1), 1,
+                                                            model::HttpRequest::kMaxConnections));
   if (r.url.empty() || !readHeaders(j, r.headers) || !f.ok()) return tl::unexpected(damaged("request"));
   if (const auto* schedule = f.object("schedule")) {
     StoredFields s(*schedule);

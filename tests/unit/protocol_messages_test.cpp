@@ -54,6 +54,11 @@ TEST(Request, RoundTrips) {
   ASSERT_TRUE(digest) << digest.error().describe();
   EXPECT_EQ(digest->expected_digest, "sha-256=ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(requestFromJson(requestToJson(*digest))->expected_digest, digest->expected_digest);
+
+  // connections: only when not 1, and back.
+  EXPECT_EQ(requestToJson(r).count("connections"), 0u);
+  r.connections = 4;
+  EXPECT_EQ(requestFromJson(requestToJson(r))->connections, 4);
 }
 
 TEST(Request, RefusesEachKindOfBadField) {
@@ -78,6 +83,9 @@ TEST(Request, RefusesEachKindOfBadField) {
       {Json{{"url", "http://a/"}, {"expected_digest", "sha-256=abc"}}, errc::invalid_argument},
       {Json{{"url", "http://a/"}, {"expected_digest", "crc32=00000000"}}, errc::invalid_argument},
       {Json{{"url", "http://a/"}, {"expected_digest", 5}}, errc::protocol},
+      {Json{{"url", "http://a/"}, {"connections", 0}}, errc::invalid_argument},
+      {Json{{"url", "http://a/"}, {"connections", 17}}, errc::invalid_argument},
+      {Json{{"url", "http://a/"}, {"connections", "4"}}, errc::invalid_argument},
   };
   for (const auto& c : cases) {
     auto r = requestFromJson(c.j);
