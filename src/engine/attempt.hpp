@@ -22,6 +22,7 @@ struct AttemptOutcome {
     permanent,          // the job is over with `error`
     next_request,       // uploads: the next request of the same attempt (HEAD then PATCH, a redirect) now
     hold,               // uploads: RedirectProposed was sent; wait for decideRedirect
+    split,              // downloads: the entity can be fetched in segments (planned in the job): start again at once
   };
   Kind kind = Kind::success;
   std::optional<Error> error;
@@ -56,6 +57,12 @@ class Attempt {
   virtual ~Attempt() = default;
   // Called once curl reports the transfer done with `result`.
   virtual AttemptOutcome finish(CURLcode result) = 0;
+  // Called when curl reports one of the attempt's transfers (`easy`) done: its outcome, or none
+  // while the attempt still runs other transfers (a segmented download's connections).
+  virtual std::optional<AttemptOutcome> transferDone(CURL* easy, CURLcode result) {
+    (void)easy;
+    return finish(result);
+  }
   // The easy handle (for its transfer info: attempt_metrics.hpp), valid while the attempt lives.
   virtual CURL* transferHandle() const = 0;
   // A streamed upload body that returned CURL_READFUNC_PAUSE waits for this descriptor to become

@@ -11,6 +11,7 @@
 #include "common/files.hpp"
 #include "engine/cookie_jar.hpp"
 #include "engine/http_headers.hpp"
+#include "engine/segmented_attempt.hpp"
 #include "engine/transport_options.hpp"
 
 namespace ferry::engine {
@@ -76,13 +77,74 @@ DownloadAttempt::~DownloadAttempt() {
   if (in_multi_) curl_multi_remove_handle(multi_, easy_.get());
 }
 
-Result<void> DownloadAttempt::buildHeaders() {
-  for (const auto& h : job_.request.headers) {
-    if (equalsNoCase(h.name, "Range")) caller_range_ = true;
+bool appendCallerHeaders(HeaderList& list, const HttpRequest& request) {
+  for (const auto& h : request.headers) {
     // curl's syntax for sending a header with an empty value is "Name;".
     std::string line = h.value.empty() ? h.name + ";" : h.name + ": " + h.value;
-    if (!appendHeader(headers_, line.c_str())) return fail(errc::internal, "Out of memory building headers.");
+    if (!appendHeader(list, line.c_str())) return false;
   }
+  return true;
+}
+
+bool hasCallerRange(const HttpRequest& request) {
+  return std::any_of(request.headers.begin(), request.headers.end(),
+                     [](const Header& h) { return equalsNoCase(h.name, "Range"); });
+}
+
+std::string lastResponseHeader(CURL* easy, const char* name) {
+  curl_header* found = nullptr;
+  // request -1: the last response, i.e. the one after any redirects.
+  if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &found) != CURLHE_OK || found == nullptr) return {};
+  return std::string(trimHeaderValue(found->value));
+}
+
+CURLcode setDownloadOptions(CURL* easy, const Job& job, const EngineOptions& options, const DownloadHandle& handle) {
+  const HttpRequest& request = job.request;
+  CURLcode rc = CURLE_OK;
+  auto set = [&](CURLoption option, auto value) {
+    if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
+  };
+  set(CURLOPT_URL, request.url.c_str());
+  set(CURLOPT_PRIVATE, static_cast<void*>(const_cast<Job*>(&job)));
+  set(CURLOPT_ERRORBUFFER, handle.error_buffer);
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_FOLLOWLOCATION, std::get<DownloadPart>(job.part).follow_redirects ? 1L : 0L);
+  set(CURLOPT_MAXREDIRS, 10L);
+  set(CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
+  // A stall is < 1 byte/s for stall_timeout; there is deliberately no CURLOPT_TIMEOUT.
+  set(CURLOPT_LOW_SPEED_LIMIT, 1L);
+  set(CURLOPT_LOW_SPEED_TIME, static_cast<long>(request.stall_timeout.count()));
+  set(CURLOPT_CONNECTTIMEOUT, static_cast<long>(request.connect_timeout.count()));
+  set(CURLOPT_BUFFERSIZE, receiveBufferSize(handle.rate_limit, options.buffer_size));
+  if (handle.rate_limit > 0) set(CURLOPT_MAX_RECV_SPEED_LARGE, static_cast<curl_off_t>(handle.rate_limit));
+  set(CURLOPT_TCP_KEEPALIVE, 1L);
+  set(CURLOPT_HTTPHEADER, handle.headers);
+  set(CURLOPT_WRITEFUNCTION, handle.write);
+  set(CURLOPT_WRITEDATA, handle.write_data);
+  // No CURLOPT_ACCEPT_ENCODING: byte offsets for Range must be offsets of the identity encoding.
+  if (request.method == "HEAD") {
+    set(CURLOPT_NOBODY, 1L);
+  } else if (request.method != "GET") {
+    set(CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  if (rc == CURLE_OK) rc = applyTransport(easy, job.transport, options.ca_bundle);
+  if (rc == CURLE_OK && options.cookies) rc = options.cookies->attach(easy);
+  return rc;
+}
+
+long receiveBufferSize(std::uint64_t rate_limit, long buffer_size) {
+  // curl reads up to ~100 buffers in a row while the socket has data and only then checks the
+  // rate limit, so a big buffer turns a limit into bursts: keep a burst near 100 ms of data.
+  if (rate_limit == 0) return buffer_size;
+  const auto per_read = static_cast<long>(std::min<std::uint64_t>(rate_limit / 1000, static_cast<std::uint64_t>(buffer_size)));
+  return std::max(per_read, 1024L);  // CURLOPT_BUFFERSIZE's minimum
+}
+
+Result<void> DownloadAttempt::buildHeaders() {
+  caller_range_ = hasCallerRange(job_.request);
+  if (!appendCallerHeaders(headers_, job_.request)) return fail(errc::internal, "Out of memory building headers.");
   // Resuming needs a validator: without one a changed entity would be spliced silently. A caller
   // that asks for a range itself gets exactly that range on every attempt: no resuming inside it.
   const bool resume =
@@ -97,45 +159,20 @@ Result<void> DownloadAttempt::buildHeaders() {
     if (!appendHeader(headers_, range.c_str()) || !appendHeader(headers_, if_range.c_str()))
       return fail(errc::internal, "Out of memory building headers.");
   }
+  // A download that may take several connections asks for a range from the start: a 206 shows the
+  // server serves ranges (and how long the entity is) before any byte is written.
+  may_split_ = job_.request.connections > 1 && !caller_range_ && !down_.memory && job_.request.method == "GET" &&
+               down_.segments.empty() && !down_.segments_refused;
+  if (may_split_ && !resume && !appendHeader(headers_, "Range: bytes=0-"))
+    return fail(errc::internal, "Out of memory building headers.");
   return {};
 }
 
 Result<void> DownloadAttempt::configure() {
   if (auto built = buildHeaders(); !built) return built;
-  CURL* easy = easy_.get();
-  const HttpRequest& request = job_.request;
-  CURLcode rc = CURLE_OK;
-  auto set = [&](CURLoption option, auto value) {
-    if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
-  };
-  set(CURLOPT_URL, request.url.c_str());
-  set(CURLOPT_PRIVATE, static_cast<void*>(&job_));
-  set(CURLOPT_ERRORBUFFER, error_buffer_);
-  set(CURLOPT_NOSIGNAL, 1L);
-  set(CURLOPT_PROTOCOLS_STR, "http,https");
-  set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  set(CURLOPT_FOLLOWLOCATION, down_.follow_redirects ? 1L : 0L);
-  set(CURLOPT_MAXREDIRS, 10L);
-  set(CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
-  // A stall is < 1 byte/s for stall_timeout; there is deliberately no CURLOPT_TIMEOUT.
-  set(CURLOPT_LOW_SPEED_LIMIT, 1L);
-  set(CURLOPT_LOW_SPEED_TIME, static_cast<long>(request.stall_timeout.count()));
-  set(CURLOPT_CONNECTTIMEOUT, static_cast<long>(request.connect_timeout.count()));
-  set(CURLOPT_BUFFERSIZE, bufferSize());
-  if (job_.rate_limit > 0)
-    set(CURLOPT_MAX_RECV_SPEED_LARGE, static_cast<curl_off_t>(job_.rate_limit));
-  set(CURLOPT_TCP_KEEPALIVE, 1L);
-  set(CURLOPT_HTTPHEADER, headers_.get());
-  set(CURLOPT_WRITEFUNCTION, &DownloadAttempt::onWrite);
-  set(CURLOPT_WRITEDATA, static_cast<void*>(this));
-  // No CURLOPT_ACCEPT_ENCODING: byte offsets for Range must be offsets of the identity encoding.
-  if (request.method == "HEAD") {
-    set(CURLOPT_NOBODY, 1L);
-  } else if (request.method != "GET") {
-    set(CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  }
-  if (rc == CURLE_OK) rc = applyTransport(easy, job_.transport, options_.ca_bundle);
-  if (rc == CURLE_OK && options_.cookies) rc = options_.cookies->attach(easy);
+  const CURLcode rc = setDownloadOptions(
+      easy_.get(), job_, options_,
+      DownloadHandle{error_buffer_, headers_.get(), &DownloadAttempt::onWrite, this, job_.rate_limit});
   if (rc != CURLE_OK)
     return fail(errc::internal, std::string("Could not configure the transfer: ") + curl_easy_strerror(rc));
   return {};
@@ -145,15 +182,6 @@ void DownloadAttempt::setRateLimit(std::uint64_t bytes_per_second) {
   // The receive buffer keeps the size it started with (curl refuses a new CURLOPT_BUFFERSIZE on a
   // running transfer); curl caps one read burst at a second's worth of the new limit.
   curl_easy_setopt(easy_.get(), CURLOPT_MAX_RECV_SPEED_LARGE, static_cast<curl_off_t>(bytes_per_second));
-}
-
-long DownloadAttempt::bufferSize() const {
-  // curl reads up to ~100 buffers in a row while the socket has data and only then checks the
-  // rate limit, so a big buffer turns a limit into bursts: keep a burst near 100 ms of data.
-  const auto rate = job_.rate_limit;
-  if (rate == 0) return options_.buffer_size;
-  const auto per_read = static_cast<long>(std::min<std::uint64_t>(rate / 1000, static_cast<std::uint64_t>(options_.buffer_size)));
-  return std::max(per_read, 1024L);  // CURLOPT_BUFFERSIZE's minimum
 }
 
 size_t DownloadAttempt::onWrite(char* data, size_t size, size_t count, void* self) {
@@ -173,6 +201,7 @@ size_t DownloadAttempt::writeBody(const char* data, size_t size) {
   if (!decided_) decideOnResponse();
   if (write_error_) return CURL_WRITEFUNC_ERROR;
   if (verdict_) {
+    if (verdict_->kind == AttemptOutcome::Kind::split) return CURL_WRITEFUNC_ERROR;  // no byte of it is kept
     discarded_bytes_ += size;
     return discarded_bytes_ > kMaxDiscardedErrorBody ? CURL_WRITEFUNC_ERROR : size;
   }
@@ -265,13 +294,7 @@ bool DownloadAttempt::account(const files::WriteResult& written) {
   return true;
 }
 
-std::string DownloadAttempt::header(const char* name) const {
-  curl_header* found = nullptr;
-  // request -1: the last response, i.e. the one after any redirects.
-  if (curl_easy_header(easy_.get(), name, 0, CURLH_HEADER, -1, &found) != CURLHE_OK || found == nullptr)
-    return {};
-  return std::string(trimHeaderValue(found->value));
-}
+std::string DownloadAttempt::header(const char* name) const { return lastResponseHeader(easy_.get(), name); }
 
 std::vector<Header> DownloadAttempt::responseHeaders() const {
   // In-process data tasks hand them to the application; request -1: the last response.
@@ -312,7 +335,10 @@ void DownloadAttempt::decideOnResponse() {
   if (status == 206) return decideOnPartialContent(responseValidators());
   if (status == 416 && requested_offset_ > 0) return decideOnRangeNotSatisfiable();
 
-  if (status >= 200 && status < 300) return acceptBody(status, 0, contentLength(), responseValidators());
+  if (status >= 200 && status < 300) {
+    if (may_split_) single_connection_reason_ = "the server does not serve byte ranges (it answered " + describeStatus(status) + ")";
+    return acceptBody(status, 0, contentLength(), responseValidators());
+  }
   // A final answer that is not a success (a 4xx, or a 3xx that was not followed): its body is the
   // answer, delivered like URLSession does; it describes no entity we could resume.
   acceptBody(status, 0, contentLength(), Validators{});
@@ -325,7 +351,7 @@ void DownloadAttempt::decideOnPartialContent(const Validators& response_validato
   }
   const auto range = parseContentRange(header("Content-Range"));
   // A server that ignores If-Range could send a range of a changed entity: compare ETags too.
-  const bool etag_changed = !down_.validators.etag.empty() && !response_validators.etag.empty() &&
+  const bool etag_changed = requested_offset_ > 0 && !down_.validators.etag.empty() && !response_validators.etag.empty() &&
                             response_validators.etag != down_.validators.etag;
   if (!range || !range->first || *range->first != requested_offset_ || etag_changed) {
     if (requested_offset_ > 0) {
@@ -340,8 +366,33 @@ void DownloadAttempt::decideOnPartialContent(const Validators& response_validato
   if (!expected) {
     if (auto length = contentLength()) expected = requested_offset_ + *length;
   }
+  if (may_split_ && splitIntoSegments(range->complete_length, response_validators)) return;
   acceptBody(206, requested_offset_, expected,
              response_validators.empty() ? down_.validators : response_validators);
+}
+
+bool DownloadAttempt::splitIntoSegments(std::optional<std::uint64_t> total, const Validators& validators) {
+  if (!total) {
+    single_connection_reason_ = "the server does not say how long the file is (Content-Range without a length)";
+    return false;
+  }
+  if (validators.empty()) {
+    single_connection_reason_ = "the server sends no ETag or Last-Modified, which would keep the ranges of one file together";
+    return false;
+  }
+  Segments plan = planSegments(*total, requested_offset_, job_.request.connections);
+  if (plan.empty()) return false;  // too small to be worth more connections
+  // The file gets its final length now: each segment writes at its own offset.
+  if (::ftruncate(down_.file.get(), static_cast<off_t>(*total)) != 0) {
+    write_error_ = files::errnoError(errno, "extend " + down_.partial_path.string());
+    return true;
+  }
+  down_.segments = std::move(plan);
+  down_.bytes_in_file = requested_offset_;
+  down_.validators = validators;
+  down_.expected_total = total;
+  verdict_ = outcome(AttemptOutcome::Kind::split);
+  return true;
 }
 
 void DownloadAttempt::decideOnRangeNotSatisfiable() {
@@ -382,8 +433,9 @@ void DownloadAttempt::acceptBody(long status, std::uint64_t offset, std::optiona
   curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_TYPE, &content_type);
   job_.content_type = content_type ? content_type : "";
   accepting_body_ = true;
+  if (may_split_ && !single_connection_reason_.empty()) down_.segments_refused = true;
   sink_(Responded{job_.id, status, offset, expected_total, down_.validators, job_.content_type,
-                  down_.memory ? responseHeaders() : std::vector<Header>()});
+                  down_.memory ? responseHeaders() : std::vector<Header>(), std::move(single_connection_reason_)});
   // A small announced body goes straight into the file as it comes (usually in one piece):
   // gathering it for a write at the end of the loop turn would only copy it once more.
   direct_writes_ = expected_total && *expected_total - offset <= kWriteBehindMin;
@@ -427,19 +479,25 @@ std::pair<std::vector<Digest>, std::string> DownloadAttempt::announcedDigests(lo
 AttemptOutcome DownloadAttempt::verifiedSuccess() {
   // A HEAD has no body to check; a body in memory is a data task's, which has no digest to meet.
   if (down_.memory || job_.request.method == "HEAD") return outcome(AttemptOutcome::Kind::success);
-  auto differs = down_.integrity.check(down_.partial_path, down_.bytes_in_file);
+  return verifyFile(job_);
+}
+
+AttemptOutcome verifyFile(Job& job) {
+  DownloadPart& down = *job.download();
+  auto differs = down.integrity.check(down.partial_path, down.bytes_in_file);
   if (!differs) return outcome(AttemptOutcome::Kind::permanent, differs.error());
   if (!*differs) return outcome(AttemptOutcome::Kind::success);
-  const std::string what = "The bytes of " + job_.request.url + " are not the ones expected: " + **differs;
-  if (std::exchange(down_.integrity.refetched, true)) {
+  const std::string what = "The bytes of " + job.request.url + " are not the ones expected: " + **differs;
+  if (std::exchange(down.integrity.refetched, true)) {
     return permanent(errc::integrity, what + ", again after fetching them once more from zero. The file on the server "
                                              "is not the one the digest describes: check the digest, or the server.");
   }
   // The bytes are worthless: they go now, so that a restart of ferryd cannot resume after them.
-  if (::ftruncate(down_.file.get(), 0) != 0)
-    return outcome(AttemptOutcome::Kind::permanent, files::errnoError(errno, "cut " + down_.partial_path.string()));
-  down_.bytes_in_file = 0;
-  down_.validators = {};
+  down.segments.clear();
+  if (::ftruncate(down.file.get(), 0) != 0)
+    return outcome(AttemptOutcome::Kind::permanent, files::errnoError(errno, "cut " + down.partial_path.string()));
+  down.bytes_in_file = 0;
+  down.validators = {};
   return outcome(AttemptOutcome::Kind::restart_from_zero, Error(errc::integrity, what + "; fetching it once more from zero."));
 }
 

@@ -23,6 +23,29 @@
 
 namespace ferry::engine {
 
+// ---- What every download transfer (this attempt, a segment's: segmented_attempt.hpp) shares ----
+
+// What one easy handle of a download points at (owned by its attempt).
+struct DownloadHandle {
+  char* error_buffer;
+  curl_slist* headers;
+  curl_write_callback write;
+  void* write_data;
+  std::uint64_t rate_limit;  // 0: none
+};
+// The job's request, transport, timeouts and buffer on `easy`.
+CURLcode setDownloadOptions(CURL* easy, const Job& job, const EngineOptions& options, const DownloadHandle& handle);
+// The receive buffer for a transfer limited to `rate_limit` bytes/s (0: `buffer_size`).
+long receiveBufferSize(std::uint64_t rate_limit, long buffer_size);
+// The caller's own header fields, in order. False: out of memory.
+bool appendCallerHeaders(HeaderList& list, const HttpRequest& request);
+bool hasCallerRange(const HttpRequest& request);
+// A header field of the final response (after redirects), trimmed; "" when absent.
+std::string lastResponseHeader(CURL* easy, const char* name);
+// The job's file holds its whole body: success if every digest matches; else the one refetch
+// from zero (the file cut to 0 now), or the end with `integrity`.
+AttemptOutcome verifyFile(Job& job);
+
 class DownloadAttempt final : public Attempt {
  public:
   // Starts the next attempt of `job` (its partial file must be open) in `multi`. Big chunks of the
@@ -46,7 +69,10 @@ class DownloadAttempt final : public Attempt {
                   files::WriteBehind* write_behind, HashBehind* hash_behind);
   Result<void> configure();
   Result<void> buildHeaders();
-  long bufferSize() const;
+  // A 206 from `requested_offset_` of an entity of `total` bytes with `validators`: plans the
+  // segments (DownloadPart::segments) and ends this attempt with `split`. False (and
+  // single_connection_reason_ says why, when it is the server's doing) when it stays one transfer.
+  bool splitIntoSegments(std::optional<std::uint64_t> total, const Validators& validators);
 
   static size_t onWrite(char* data, size_t size, size_t count, void* self);
   size_t writeBody(const char* data, size_t size);
@@ -91,6 +117,8 @@ class DownloadAttempt final : public Attempt {
   EasyHandle easy_;
   std::uint64_t requested_offset_ = 0;  // what our Range asked for (0: no Range)
   bool caller_range_ = false;           // the request carries the caller's own Range header
+  bool may_split_ = false;              // several connections are asked for and none planned yet
+  std::string single_connection_reason_;
   bool in_multi_ = false;
 
   bool decided_ = false;

@@ -13,6 +13,7 @@
 
 #include "common/files.hpp"
 #include "engine/engine_impl.hpp"
+#include "engine/segmented_attempt.hpp"
 #include "engine/http_headers.hpp"
 #include "engine/upload_flow.hpp"
 #include "engine/url_check.hpp"
@@ -49,6 +50,18 @@ DownloadPart downloadPartOf(DownloadJob& spec) {
     return part;
   }
   part.bytes_in_file = trustedBytesOnDisk(part.partial_path, part.resume_offset);
+  // A segmented download continues only if its file still has the entity's length.
+  if (!spec.segments.empty()) {
+    struct stat st{};
+    const std::uint64_t total = spec.segments.back().end;
+    if (::stat(part.partial_path.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) == total) {
+      part.segments = std::move(spec.segments);
+      part.expected_total = total;
+      part.bytes_in_file = part.resume_offset = bytesFilled(part.segments);
+    } else {
+      part.bytes_in_file = part.resume_offset = 0;
+    }
+  }
   return part;
 }
 
@@ -173,6 +186,8 @@ void Engine::Impl::apply(RestartCommand& command) {
   if (job->state == JobState::running) changeState(*job, JobState::queued);  // aborts the attempt
   job->unreported_bytes = 0;
   if (down->bytes_in_file <= command.offset) return;
+  // Which bytes of a segmented file the offset means is not known: all of them are fetched again.
+  if (!down->segments.empty()) return dropSegments(*down);
   down->bytes_in_file = command.offset;
   down->resume_offset = std::min(down->resume_offset, command.offset);
   if (down->memory) down->memory->bytes.resize(command.offset);

@@ -14,6 +14,7 @@ void describeDownload(Finished& finished, DownloadPart& down, const std::optiona
   if (down.memory) finished.memory_body = std::move(down.memory->bytes);
   finished.expected_total = down.expected_total;
   finished.validators = down.validators;
+  finished.segments = down.segments;
   if (error) {
     const bool continuable = down.bytes_in_file > 0 && !down.validators.empty();
     finished.resumable = error->is(errc::no_space) ||

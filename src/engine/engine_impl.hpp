@@ -94,6 +94,7 @@ struct Engine::Impl {
   bool waitsForRegularWork(const Job& job) const;
   void settleAtTotalLimit(Job& from);
   void startAttempt(Job& job);
+  void startSegmentedAttempt(Job& job);
   Result<void> openPartialFile(Job& job);
   void handleOutcome(Job& job, AttemptOutcome outcome);
   void retryLater(Job& job, AttemptOutcome outcome);

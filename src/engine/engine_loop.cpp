@@ -56,9 +56,11 @@ void Engine::Impl::handleCompletedTransfers() {
     void* priv = nullptr;
     curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &priv);
     Job& job = *static_cast<Job*>(priv);
-    AttemptOutcome outcome = job.attempt->finish(result);
-    closeAttempt(job);  // leaves the multi handle now: `message` must not be used after this
-    handleOutcome(job, std::move(outcome));
+    // A segmented download's other transfers may still run: then nothing changes for the job.
+    std::optional<AttemptOutcome> outcome = job.attempt->transferDone(message->easy_handle, result);
+    if (!outcome) continue;  // the transfer left the multi handle: `message` is not used again
+    closeAttempt(job);       // leaves the multi handle now: `message` must not be used after this
+    handleOutcome(job, std::move(*outcome));
   }
 }
 

@@ -17,6 +17,7 @@
 #include "engine/backoff.hpp"
 #include "engine/download_attempt.hpp"
 #include "engine/engine_impl.hpp"
+#include "engine/segmented_attempt.hpp"
 #include "engine/upload_attempt.hpp"
 
 namespace ferry::engine {
@@ -130,7 +131,8 @@ void Engine::Impl::leaveState(Job& job) {
 // The attempt ends (done, failed, or stopped midway): what it cost is kept, then its handle goes.
 void Engine::Impl::closeAttempt(Job& job) {
   if (!job.attempt) return;
-  recordAttemptMetrics(job.metrics, readAttemptMetrics(job.attempt->transferHandle()),
+  if (job.attempt->transferHandle() != nullptr)
+    recordAttemptMetrics(job.metrics, readAttemptMetrics(job.attempt->transferHandle()),
                        job.metrics_attempt == job.attempts, kMaxMetricsAttempts);
   job.metrics_attempt = job.attempts;
   job.attempt.reset();
@@ -216,7 +218,20 @@ void Engine::Impl::startAttempt(Job& job) {
   if (!job.download()->file && !job.download()->memory) {
     if (auto opened = openPartialFile(job); !opened) return finishJob(job, opened.error());
   }
+  if (!job.download()->segments.empty()) return startSegmentedAttempt(job);
   auto attempt = DownloadAttempt::start(job, multi.get(), options, sink, &write_behind, &hash_behind);
+  if (!attempt) return finishJob(job, attempt.error());
+  ++job.attempts;
+  job.attempt = std::move(*attempt);
+  changeState(job, JobState::running);
+}
+
+// A segmented download: several transfers, as many as the job asks for and its group lets one
+// host have (the job still takes one slot of the group's limits).
+void Engine::Impl::startSegmentedAttempt(Job& job) {
+  if (allDone(job.download()->segments)) return handleOutcome(job, SegmentedAttempt::verifyWhole(job));
+  const int connections = std::min(job.request.connections, scheduler.limitsOf(job.group).max_per_host);
+  auto attempt = SegmentedAttempt::start(job, multi.get(), options, sink, connections);
   if (!attempt) return finishJob(job, attempt.error());
   ++job.attempts;
   job.attempt = std::move(*attempt);
@@ -233,10 +248,11 @@ Result<void> Engine::Impl::openPartialFile(Job& job) {
   const auto size = static_cast<std::uint64_t>(st.st_size);
   // At the first attempt, bytes beyond the resume offset were never made durable by the owner:
   // they do not count. When the file is reopened after a back-off, the bytes this job wrote do.
+  // A segmented download's file has the entity's length, its bytes where the segments say.
   const std::uint64_t keep = down.file_opened_before ? down.bytes_in_file : down.resume_offset;
-  if (size > keep && ::ftruncate(fd.get(), static_cast<off_t>(keep)) != 0)
+  if (down.segments.empty() && size > keep && ::ftruncate(fd.get(), static_cast<off_t>(keep)) != 0)
     return tl::unexpected(files::errnoError(errno, "cut " + path.string()));
-  down.bytes_in_file = std::min(size, keep);
+  down.bytes_in_file = down.segments.empty() ? std::min(size, keep) : bytesFilled(down.segments);
   down.file_opened_before = true;
   down.file = std::move(fd);
   return {};
@@ -250,7 +266,10 @@ void Engine::Impl::handleOutcome(Job& job, AttemptOutcome outcome) {
     case Kind::permanent:
       return finishJob(job, std::move(outcome.error));
     case Kind::restart_from_zero:
-      if (DownloadPart* down = job.download()) down->next_attempt_from_zero = true;
+      if (DownloadPart* down = job.download()) {
+        down->next_attempt_from_zero = true;
+        if (!down->segments.empty()) dropSegments(*down);
+      }
       if (outcome.error) {  // a reason worth telling (a digest mismatch): the owner logs it
         job.flushProgress(sink);
         sink(Retrying{job.id, *outcome.error, job.attempts});
@@ -261,6 +280,8 @@ void Engine::Impl::handleOutcome(Job& job, AttemptOutcome outcome) {
     case Kind::next_request:
       // Back in the FIFO at its old place: it gets its slot back at once unless limits changed.
       if (UploadPart* up = job.upload()) up->next_request_continues = true;
+      return changeState(job, JobState::queued);
+    case Kind::split:  // the segments are planned: they start at once
       return changeState(job, JobState::queued);
     case Kind::hold:
       changeState(job, JobState::held);

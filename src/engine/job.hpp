@@ -46,6 +46,10 @@ struct DownloadPart {
   // Set: there is no file; the body is here and bytes_in_file counts its bytes.
   std::optional<MemoryBody> memory;
   DownloadIntegrity integrity;  // the expected and announced digests, the running hashes
+  // Set: a segmented download (segmented_attempt.hpp) whose file is expected_total bytes long and
+  // holds these ranges; bytes_in_file is their bytesFilled.
+  Segments segments;
+  bool segments_refused = false;  // the server showed it cannot serve them: one connection from now
 };
 
 struct Job {
@@ -108,7 +112,7 @@ struct Job {
       sink(SendProgress{id, unreported_bytes, up->total_sent, up->body_length});
     } else {
       const DownloadPart& down = std::get<DownloadPart>(part);
-      sink(Progress{id, unreported_bytes, down.bytes_in_file, down.expected_total});
+      sink(Progress{id, unreported_bytes, down.bytes_in_file, down.expected_total, down.segments});
     }
     unreported_bytes = 0;
     last_progress = now;

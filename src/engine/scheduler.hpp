@@ -25,9 +25,9 @@ class Scheduler {
 
   void onStarted(const std::string& group, const std::string& host_key);
   void onStopped(const std::string& group, const std::string& host_key);
+  GroupLimits limitsOf(const std::string& group) const;
 
  private:
-  GroupLimits limitsOf(const std::string& group) const;
 
   int max_total_;
   int running_total_ = 0;

@@ -19,6 +19,7 @@
 #include "model/file_identity.hpp"
 #include "model/http_request.hpp"
 #include "model/scheduling.hpp"
+#include "model/segments.hpp"
 #include "model/task_id.hpp"
 #include "model/task_metrics.hpp"
 #include "model/transport.hpp"
@@ -36,6 +37,8 @@ using model::Header;
 using model::HttpRequest;
 using model::RedirectPolicy;
 using model::ResumableMode;
+using model::Segment;
+using model::Segments;
 using model::Scheduling;
 using model::AttemptMetrics;
 using model::TaskId;
@@ -68,6 +71,9 @@ struct DownloadJob {
   std::filesystem::path partial_path;  // the engine creates/opens and writes this file
   std::uint64_t resume_offset = 0;     // trusted bytes already in partial_path (file is cut to this)
   Validators validators;               // of those bytes; required for a Range request when offset > 0
+  // A segmented download's ranges as far as the owner trusts them (model/segments.hpp; then
+  // resume_offset is their bytesFilled); empty: the trusted bytes are the file's first resume_offset.
+  Segments segments;
   RetryPolicy retry;
   std::uint64_t max_bytes_per_second = 0;  // 0: unlimited
   Scheduling scheduling;
@@ -180,14 +186,18 @@ struct Responded {
   // application); a download to a file has none here (nobody reads them, and copying them was a
   // cost of every small download).
   std::vector<Header> headers;
+  // A download that asked for several connections and gets one: why ("the server does not serve
+  // byte ranges", ...), for the owner's log. Empty otherwise.
+  std::string single_connection_reason;
 };
 
 // Bytes are in the partial file (written with write(2), not yet synced). Coalesced.
 struct Progress {
   TaskId id;
   std::uint64_t bytes_written = 0;  // bytes written by this attempt since the last Progress
-  std::uint64_t total_written = 0;  // size of the partial file now
+  std::uint64_t total_written = 0;  // size of the partial file now (segmented: bytes in its segments)
   std::optional<std::uint64_t> expected_total;
+  Segments segments;  // a segmented download's ranges, as far as total_written counts them
 };
 
 // A transient failure happened; the engine will retry (a Waiting with retry-backoff follows).
@@ -213,6 +223,7 @@ struct Finished {
   std::uint64_t total_written = 0;
   std::optional<std::uint64_t> expected_total;
   Validators validators;
+  Segments segments;  // a segmented download's ranges (total_written is their bytesFilled)
   std::string content_type;
   bool resumable = false;  // error left a partial file that Range + If-Range can continue
   // Downloads kept in memory (DownloadJob::in_memory): the body's bytes, total_written of them.

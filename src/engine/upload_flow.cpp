@@ -154,7 +154,7 @@ void deliverResponse(Job& job, const EventSink& sink) {
   job.flushProgress(sink);  // every byte is accounted for before the answer
   job.http_status = up.status;
   job.content_type = up.content_type;
-  Responded responded{job.id, up.status, 0, up.content_length, Validators{}, up.content_type, up.headers};
+  Responded responded{job.id, up.status, 0, up.content_length, Validators{}, up.content_type, up.headers, {}};
   sink(std::move(responded));
 }
 
