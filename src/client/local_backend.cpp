@@ -199,6 +199,7 @@ Result<void> LocalBackend::adoptResumeData(LocalTask& t, const std::string& blob
   t.request = std::move(taken->request);
   t.written = taken->offset;
   t.validators = taken->validators;
+  t.segments = std::move(taken->segments);
   t.expected_total = taken->expected_total;
   t.report_resume = taken->offset > 0;
   return {};

@@ -66,8 +66,10 @@ void LocalBackend::startEngine(LocalTask& t) {
   job.request = t.request;
   job.partial_path = t.partial;
   if (t.validators.empty()) t.written = 0;  // nothing to continue by Range without a validator
+  if (t.written == 0) t.segments.clear();
   job.resume_offset = t.written;
   job.validators = t.validators;
+  job.segments = t.segments;
   job.retry = retry;
   job.max_bytes_per_second = session.max_bytes_per_second;
   job.scheduling = t.scheduling;
@@ -183,10 +185,12 @@ void LocalBackend::onResponded(LocalTask& t, const engine::Responded& r) {
   t.validators = r.validators;
   t.expected_total = r.expected_total;
   t.written = r.offset;
+  if (r.offset == 0) t.segments.clear();
 }
 
 void LocalBackend::onProgress(LocalTask& t, const engine::Progress& p) {
   t.written = p.total_written;
+  t.segments = p.segments;
   if (p.expected_total) t.expected_total = p.expected_total;
   if (t.kind == LocalKind::data) return;  // the engine keeps it under the limit
   emit(t, protocol::DidWriteData{p.bytes_written, p.total_written, t.expected_total});
@@ -194,6 +198,7 @@ void LocalBackend::onProgress(LocalTask& t, const engine::Progress& p) {
 
 void LocalBackend::onFinished(LocalTask& t, engine::Finished& f) {
   t.written = f.total_written;
+  t.segments = f.segments;
   if (f.memory_body) t.body = std::move(*f.memory_body);
   if (!f.validators.empty()) t.validators = f.validators;
   if (f.expected_total) t.expected_total = f.expected_total;
@@ -304,6 +309,7 @@ std::optional<std::string> LocalBackend::keepForResume(LocalTask& t) {
     what.offset = t.validators.empty() ? 0 : t.written;
     what.validators = t.validators;
     what.expected_total = t.expected_total;
+    if (what.offset > 0) what.segments = t.segments;
     auto blob = store->keep(t.partial, what);
     if (blob) return *blob;
     std::fprintf(stderr, "libferry: task %llu: could not keep resume data: %s\n", static_cast<unsigned long long>(t.id),

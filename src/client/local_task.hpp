@@ -49,6 +49,7 @@ struct LocalTask {
   std::uint64_t written = 0;
   std::optional<std::uint64_t> expected_total;
   model::Validators validators;
+  model::Segments segments;  // a segmented download's ranges (written is their sum)
   bool report_resume = false;  // the next Responded is a resume: didResumeAtOffset
   long http_status = 0;
   std::optional<Error> error;

@@ -33,6 +33,7 @@ Result<model::HttpRequest> downloadRequestOf(const Request& r, const DownloadOpt
     if (!digest) return tl::unexpected(digest.error());
     h.expected_digest = digest->text();
   }
+  h.connections = options.connections;
   return h;
 }
 

@@ -30,7 +30,7 @@ Result<ResumeDataCodec> ResumeDataCodec::open(const std::filesystem::path& key_f
 }
 
 std::string ResumeDataCodec::encode(ResumeData data) const {
-  nlohmann::json j{{"v", 1},          {"key", key_.id()},       {"token", data.token},
+  nlohmann::json j{{"v", data.version}, {"key", key_.id()},       {"token", data.token},
                    {"session", data.session}, {"url", data.url}, {"offset", data.offset}};
   std::string body = j.dump();
   return std::string(kPrefix) + base64UrlEncode(body) + "." + base64UrlEncode(key_.sign(body));
@@ -55,7 +55,7 @@ Result<ResumeData> ResumeDataCodec::decode(const std::string& raw) const {
   if (j.is_discarded() || !j.is_object()) return tl::unexpected(invalid("the payload is not JSON"));
   protocol::FieldReader in(j, "resume data");
   const auto version = in.optionalInteger("v");
-  if (version && *version != 1) return tl::unexpected(invalid("unknown version"));
+  if (version && *version != 1 && *version != 2) return tl::unexpected(invalid("unknown version"));
   auto key_id = in.optionalString("key");
   auto token = in.optionalString("token");
   auto session = in.optionalString("session");
@@ -63,7 +63,8 @@ Result<ResumeData> ResumeDataCodec::decode(const std::string& raw) const {
   auto offset = in.optionalUnsigned("offset");
   if (!in.ok() || !version || !key_id || !token || !session || !url || !offset)
     return tl::unexpected(invalid("a field is missing or of the wrong type"));
-  ResumeData data{std::move(*key_id), std::move(*token), std::move(*session), std::move(*url), *offset};
+  ResumeData data{std::move(*key_id), std::move(*token), std::move(*session), std::move(*url), *offset,
+                  static_cast<int>(*version)};
   if (!key_.verify(*body, *mac)) {
     if (data.key_id != key_.id())
       return tl::unexpected(Error(errc::resume_data_foreign,

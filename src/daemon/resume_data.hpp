@@ -23,6 +23,10 @@ struct ResumeData {
   std::string session;
   std::string url;
   std::uint64_t offset = 0;
+  // Version 2: the token's partial file is segmented (its bytes are where the token's segments
+  // say). Version 1 blobs (contiguous bytes) are still made for those that are not, so that an
+  // older ferryd still takes them, and both are accepted.
+  int version = 1;
 };
 
 class ResumeDataCodec {

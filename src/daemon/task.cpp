@@ -23,6 +23,7 @@ store::TaskRow Task::toRow() const {
   row.destination = destination;
   row.partial = partial;
   row.durable_offset = durable;
+  row.segments = durable_segments;
   row.expected_total = expected_total;
   row.etag = validators.etag;
   row.last_modified = validators.last_modified;
@@ -87,6 +88,7 @@ Result<Task> Task::fromRow(const store::TaskRow& row) {
   t.partial = row.partial;
   t.durable = row.durable_offset;
   t.written = row.durable_offset;
+  t.durable_segments = row.segments;
   t.expected_total = row.expected_total;
   t.validators = {row.etag, row.last_modified};
   t.suspend_count = row.suspend_count;

@@ -69,6 +69,10 @@ struct Task {
   std::uint64_t durable = 0;
   std::optional<std::uint64_t> expected_total;
   engine::Validators validators;
+  // A segmented download (model/segments.hpp): the ranges written (the engine's last report), and
+  // those of the last checkpoint as stored ('' : not segmented; `durable` is their sum).
+  engine::Segments segments;
+  std::string durable_segments;
 
   // Checkpointing (see TaskManager::checkpoint).
   bool checkpoint_in_flight = false;

@@ -196,6 +196,7 @@ Result<store::ResumeTokenRow> TaskManager::adoptResumeData(Task& t, const std::s
   if (t.request.url.empty() || t.request.url == stored->request.url) t.request = stored->request;
   t.durable = t.written = token.offset;
   t.validators = {token.etag, token.last_modified};
+  t.durable_segments = token.segments;
   it->second.used = true;  // single use, from this moment (settleResumeToken)
   return token;
 }
@@ -211,6 +212,7 @@ Result<protocol::LocalResumeStore::Claim> TaskManager::adoptLocalResumeData(Task
   t.request = checked->what.request;
   t.durable = t.written = checked->what.offset;
   t.validators = checked->what.validators;
+  t.durable_segments = checked->what.segments.empty() ? std::string() : model::segmentsToText(checked->what.segments);
   t.expected_total = checked->what.expected_total;
   return checked;
 }
@@ -230,6 +232,7 @@ void TaskManager::exportResumeData(const std::string& blob, ResumeDataReply repl
   what.request = stored->request;
   what.offset = row.offset;
   what.validators = {row.etag, row.last_modified};
+  what.segments = model::segmentsFromText(row.segments).value_or(model::Segments{});
   auto exported = std::make_shared<std::string>();
   writer_.submit(
       store::Durability::lifecycle,

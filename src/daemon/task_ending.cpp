@@ -216,10 +216,13 @@ void TaskManager::endTask(Task& t, Phase final_phase, Error error, bool keep_res
       token.etag = t.validators.etag;
       token.last_modified = t.validators.last_modified;
       keep_from = partialPath(t);
-      cut_to_offset = true;
+      // A segmented file keeps its length: its bytes are where the segments say.
+      if (!t.segments.empty()) token.segments = model::segmentsToText(t.segments);
+      cut_to_offset = t.segments.empty();
     }
     token.request_json = store::encodeRequest(stored);
-    blob = codec_.encode({codec_.keyId(), token.token, t.session, t.request.url, token.offset});
+    blob = codec_.encode({codec_.keyId(), token.token, t.session, t.request.url, token.offset,
+                          token.segments.empty() ? 1 : 2});
   }
   auto complete = outbox_.prepare(t.session, t.id, protocol::DidComplete{});
   const auto metrics = t.metricsCopy();

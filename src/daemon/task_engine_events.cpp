@@ -72,9 +72,13 @@ void TaskManager::onResponded(Task& t, const engine::Responded& r) {
   if (r.expected_total) t.expected_total = r.expected_total;
   t.http_status = r.status;
   t.written = r.offset;
+  if (!r.single_connection_reason.empty())
+    spdlog::info("task {}: one connection instead of {}: {}", t.id, t.request.connections, r.single_connection_reason);
   if (t.durable > r.offset) {
     // The server sent a different entity: the old durable bytes are void. Say so durably now.
     t.durable = r.offset;
+    t.segments.clear();
+    t.durable_segments.clear();
     writer_.submit(store::Durability::lifecycle,
                    [id = t.id, off = r.offset, exp = t.expected_total, v = t.validators](store::Store& s) {
                      return s.updateTaskOffset(id, off, exp, v.etag, v.last_modified);
@@ -85,6 +89,7 @@ void TaskManager::onResponded(Task& t, const engine::Responded& r) {
 
 void TaskManager::onProgress(Task& t, const engine::Progress& p) {
   t.written = p.total_written;
+  t.segments = p.segments;
   t.last_progress = std::chrono::steady_clock::now();
   rates_[t.session].add(p.bytes_written);
   if (p.expected_total) t.expected_total = p.expected_total;
@@ -96,7 +101,8 @@ void TaskManager::onProgress(Task& t, const engine::Progress& p) {
 void TaskManager::checkpoint(Task& t, store::Durability durability) {
   t.checkpoint_in_flight = true;
   t.last_checkpoint = std::chrono::steady_clock::now();
-  Checkpoint c{t.id, t.written, t.generation, t.validators, t.expected_total, partialPath(t)};
+  Checkpoint c{t.id, t.written, t.generation, t.validators, t.expected_total, partialPath(t),
+               t.segments.empty() ? std::string() : model::segmentsToText(t.segments)};
   // Those of one engine turn go together: with a thousand transfers running, a thousand
   // checkpoints a second each made their own fdatasync, one after another on the writer.
   if (in_engine_turn_ && durability == store::Durability::progress) return gathered_checkpoints_.push_back(std::move(c));
@@ -116,6 +122,7 @@ void TaskManager::submitCheckpoints(std::vector<Checkpoint> group, store::Durabi
         std::vector<std::size_t> synced_ones;
         for (std::size_t i = 0; i < checkpoints->size(); ++i) {
           if ((*checkpoints)[i].offset == 0) continue;  // nothing written: nothing to sync
+          // (A segmented file's bytes are anywhere in it, and fdatasync takes them all.)
           paths.push_back((*checkpoints)[i].path);
           synced_ones.push_back(i);
         }
@@ -125,7 +132,8 @@ void TaskManager::submitCheckpoints(std::vector<Checkpoint> group, store::Durabi
           if (!(*results)[i]) continue;
           const auto& c = (*checkpoints)[i];
           (*results)[i] = store::Writer::runInSavepoint(s, [&c](store::Store& st) {
-            return st.updateTaskOffset(c.id, c.offset, c.expected_total, c.validators.etag, c.validators.last_modified);
+            return st.updateTaskOffset(c.id, c.offset, c.expected_total, c.validators.etag, c.validators.last_modified,
+                                       c.segments);
           });
           if (!(*results)[i] && !s.inTransaction()) return (*results)[i];  // SQLite gave the transaction up
         }
@@ -141,7 +149,11 @@ void TaskManager::checkpointDone(const Checkpoint& c, const Result<void>& r) {
   if (t == nullptr) return;
   t->checkpoint_in_flight = false;
   if (r) {
-    if (t->generation == c.generation && c.offset > t->durable) t->durable = c.offset;
+    // Segments: the same sum may come with other ranges (a steal moved an end), so equal counts too.
+    if (t->generation == c.generation && (c.offset > t->durable || (c.offset == t->durable && !c.segments.empty()))) {
+      t->durable = c.offset;
+      t->durable_segments = c.segments;
+    }
     return;
   }
   // A failed fdatasync is never retried and trusted: the bytes after the last durable offset are
@@ -155,6 +167,7 @@ void TaskManager::checkpointDone(const Checkpoint& c, const Result<void>& r) {
 
 void TaskManager::onFinished(Task& t, const engine::Finished& f) {
   t.written = f.total_written;
+  t.segments = f.segments;
   if (!f.validators.empty()) t.validators = f.validators;
   if (f.expected_total) t.expected_total = f.expected_total;
   if (f.http_status != 0) t.http_status = f.http_status;

@@ -89,6 +89,7 @@ void TaskManager::restoreTask(Task& t) {
   // start-up with 200,000 of them).
   if (t.durable == 0) return startEngine(t);
   auto size = files::fileSize(partialPath(t));
+  if (!t.durable_segments.empty()) return resumeSegments(t, size);
   if (!size || *size < t.durable) {
     if (t.durable > 0) spdlog::warn("task {}: partial file shorter than its durable offset; starting again", t.id);
     t.durable = 0;
@@ -98,6 +99,21 @@ void TaskManager::restoreTask(Task& t) {
     t.durable = 0;
   }
   spdlog::info("task {}: resuming at durable offset {}", t.id, t.durable);
+  startEngine(t);
+}
+
+// A segmented download's bytes are where its segments say, in a file of the entity's length:
+// nothing is cut; a file of another length (or damaged segments) starts again from zero.
+void TaskManager::resumeSegments(Task& t, const Result<std::uint64_t>& size) {
+  const auto segments = model::segmentsFromText(t.durable_segments);
+  if (!segments || segments->empty() || !size || *size != segments->back().end) {
+    spdlog::warn("task {}: partial file does not match its segments; starting again", t.id);
+    t.durable = 0;
+    t.durable_segments.clear();
+    t.validators = {};
+  } else {
+    spdlog::info("task {}: resuming {} segments with {} durable bytes", t.id, segments->size(), t.durable);
+  }
   startEngine(t);
 }
 

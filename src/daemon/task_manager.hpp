@@ -179,6 +179,7 @@ class TaskManager {
   Result<Creation> makeDownload(NewDownload spec);
   Result<Task*> settleCreation(const Creation& made, const Result<void>& committed);
   void restoreTask(Task& t);
+  void resumeSegments(Task& t, const Result<std::uint64_t>& size);
   void restoreMetrics(const std::vector<store::EventRow>& events);
   Task* find(std::uint64_t id);
   Result<Task*> findScoped(std::uint64_t id, const std::optional<std::string>& scope);
@@ -219,6 +220,7 @@ class TaskManager {
     engine::Validators validators;
     std::optional<std::uint64_t> expected_total;
     std::filesystem::path path;
+    std::string segments;  // a segmented download's ranges as text ('' : not segmented)
   };
   void checkpoint(Task& t, store::Durability durability);
   void submitCheckpoints(std::vector<Checkpoint> group, store::Durability durability);

@@ -134,13 +134,17 @@ void TaskManager::handToEngine(Task& t) {
   job.partial_path = partialPath(t);
   job.resume_offset = t.durable;
   job.validators = t.validators;
+  // Stored by this ferryd, so well formed; a damaged one starts the file again.
+  job.segments = model::segmentsFromText(t.durable_segments).value_or(engine::Segments{});
+  if (job.segments.empty() && !t.durable_segments.empty()) job.resume_offset = 0;
+  t.segments = job.segments;
   job.retry.resource_deadline = engine::WallClock::time_point(std::chrono::seconds(t.resource_deadline));
   job.max_bytes_per_second = config.max_bytes_per_second;
   job.scheduling = t.scheduling;
   job.transport = config.transport;
   if (!transition(t, Phase::in_engine)) return;
-  t.written = t.durable;
-  t.resumed_from_offset = t.durable > 0;
+  t.written = job.resume_offset;
+  t.resumed_from_offset = job.resume_offset > 0;
   t.last_checkpoint = std::chrono::steady_clock::now();
   engine_.start(std::move(job));
 }

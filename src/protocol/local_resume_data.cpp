@@ -60,6 +60,11 @@ Result<Sidecar> readSidecar(const std::filesystem::path& path) {
   s.what.validators.etag = r.string("etag");
   s.what.validators.last_modified = r.string("last_modified");
   s.what.expected_total = r.optionalUnsigned("expected_total");
+  if (const std::string segments = r.string("segments", ""); !segments.empty()) {
+    auto parsed = model::segmentsFromText(segments, s.what.expected_total);
+    if (!parsed || model::bytesFilled(*parsed) != s.what.offset) r.problem("segments are damaged");
+    else s.what.segments = std::move(*parsed);
+  }
   if (const Json* id = r.object("identity")) {
     FieldReader i(*id, "resume record identity");
     s.identity.size = i.unsignedInteger("size");
@@ -96,7 +101,10 @@ Result<LocalResumeStore> LocalResumeStore::open(const std::filesystem::path& dir
 Result<std::string> LocalResumeStore::keep(const std::filesystem::path& partial, const LocalResume& what) const {
   const std::string token = randomHex(16);
   const auto kept = dir_ / (token + ".partial");
-  if (auto cut = files::truncateTo(partial, what.offset); !cut) return tl::unexpected(cut.error());
+  // A segmented file keeps its length: its bytes are where the segments say.
+  if (what.segments.empty()) {
+    if (auto cut = files::truncateTo(partial, what.offset); !cut) return tl::unexpected(cut.error());
+  }
   if (auto moved = files::moveDurably(partial, kept); !moved) return tl::unexpected(moved.error());
   auto identity = files::fileIdentity(kept);
   if (!identity) return tl::unexpected(identity.error());
@@ -106,6 +114,7 @@ Result<std::string> LocalResumeStore::keep(const std::filesystem::path& partial,
               {"last_modified", what.validators.last_modified},
               {"identity", identityToJson(*identity)}};
   if (what.expected_total) record["expected_total"] = *what.expected_total;
+  if (!what.segments.empty()) record["segments"] = model::segmentsToText(what.segments);
   const auto sidecar = dir_ / (token + ".json");
   {
     std::ofstream out(sidecar, std::ios::trunc);
@@ -113,7 +122,7 @@ Result<std::string> LocalResumeStore::keep(const std::filesystem::path& partial,
     if (!out) return fail(errc::io, "could not write " + sidecar.string() + "; check the disk");
   }
   std::filesystem::permissions(sidecar, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  Json blob{{"v", 1}, {"key", key_.id()}, {"token", token}, {"url", what.request.url}, {"offset", what.offset}};
+  Json blob{{"v", what.segments.empty() ? 1 : 2}, {"key", key_.id()}, {"token", token}, {"url", what.request.url}, {"offset", what.offset}};
   const std::string body = blob.dump();
   return std::string(kLocalPrefix) + base64UrlEncode(body) + "." + base64UrlEncode(key_.sign(body));
 }
@@ -134,7 +143,8 @@ Result<LocalResumeStore::Claim> LocalResumeStore::check(const std::string& raw) 
   FieldReader in(j, "resume data");
   const auto key_id = in.string("key");
   const auto token = in.string("token");
-  if (!in.ok() || in.unsignedInteger("v") != 1 || !validToken(token))
+  const auto version = in.unsignedInteger("v");
+  if (!in.ok() || (version != 1 && version != 2) || !validToken(token))
     return tl::unexpected(invalidBlob("a field is missing or of the wrong type"));
   if (!key_.verify(*body, *mac)) {
     if (key_id != key_.id())

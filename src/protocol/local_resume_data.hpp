@@ -18,6 +18,7 @@
 #include "common/error.hpp"
 #include "common/signing_key.hpp"
 #include "model/http_request.hpp"
+#include "model/segments.hpp"
 #include "model/validators.hpp"
 
 namespace ferry::protocol {
@@ -27,6 +28,9 @@ struct LocalResume {
   std::uint64_t offset = 0;  // bytes in the partial file that continue with Range + If-Range
   model::Validators validators;
   std::optional<std::uint64_t> expected_total;
+  // A segmented download's ranges (offset is their sum); empty: the file's first `offset` bytes.
+  // Such a blob is version 2; version 1 blobs are still made for the others, and both are read.
+  model::Segments segments;
 };
 
 class LocalResumeStore {

@@ -35,6 +35,9 @@ struct TaskRow {
   std::string result_path;  // where the finished file is (destination or delivered/...)
   std::string description;  // the application's label for the task
   std::string upload_json;  // uploads: body source, resumable upload URL and offset (daemon's JSON); '' for downloads
+  // A segmented download's durable ranges ("begin:next:end,...", model/segments.hpp; durable_offset
+  // is their sum); '' when the durable bytes are the file's first durable_offset.
+  std::string segments;
 };
 
 struct EventRow {
@@ -68,6 +71,7 @@ struct ResumeTokenRow {
   std::string request_json;
   std::int64_t created_at = 0;
   bool used = false;
+  std::string segments;  // as TaskRow::segments
 };
 
 }  // namespace ferry::store

@@ -102,6 +102,13 @@ CREATE TABLE launch_schedules (
   launches        INTEGER NOT NULL
 );
 )sql",
+    // 3 -> 4: segmented downloads. The byte ranges of the partial file that are durable
+    // ("begin:next:end,...", model/segments.hpp), with durable_offset their sum; '' when the
+    // durable bytes are the file's first durable_offset.
+    R"sql(
+ALTER TABLE tasks ADD COLUMN segments TEXT NOT NULL DEFAULT '';
+ALTER TABLE resume_tokens ADD COLUMN segments TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr std::array<std::string_view, 6> kTables = {"meta", "sessions", "tasks", "events",

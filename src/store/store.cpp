@@ -22,16 +22,17 @@ namespace {
 // Column lists in the order rows are bound and read; one list per table keeps INSERT and SELECT
 // in step.
 constexpr std::array<std::string_view, 3> kSessionColumns = {"id", "configuration_json", "created_at"};
-constexpr std::array<std::string_view, 20> kTaskColumns = {
+constexpr std::array<std::string_view, 21> kTaskColumns = {
     "id",         "session",           "kind",          "state",        "request_json",
     "destination", "partial",          "durable_offset", "expected_total", "etag",
     "last_modified", "suspend_count",  "created_at",    "resource_deadline", "error_code",
-    "error_message", "http_status",    "result_path",   "description",  "upload_json"};
+    "error_message", "http_status",    "result_path",   "description",  "upload_json",
+    "segments"};
 constexpr std::array<std::string_view, 5> kEventColumns = {"seq", "session", "task_id", "type",
                                                            "payload_json"};
-constexpr std::array<std::string_view, 10> kTokenColumns = {
+constexpr std::array<std::string_view, 11> kTokenColumns = {
     "token", "session", "source_task", "partial", "resume_offset",
-    "etag",  "last_modified", "request_json", "created_at", "used"};
+    "etag",  "last_modified", "request_json", "created_at", "used", "segments"};
 constexpr std::array<std::string_view, 6> kLaunchScheduleColumns = {
     "session", "next_refresh_at", "last_refresh_at", "last_launch_at", "failures", "launches"};
 
@@ -99,6 +100,7 @@ TaskRow taskFrom(const Statement& s) {
   row.result_path = s.columnText(17);
   row.description = s.columnText(18);
   row.upload_json = s.columnText(19);
+  row.segments = s.columnText(20);
   return row;
 }
 
@@ -124,6 +126,7 @@ ResumeTokenRow tokenFrom(const Statement& s) {
   row.request_json = s.columnText(7);
   row.created_at = s.columnInt(8);
   row.used = s.columnInt(9) != 0;
+  row.segments = s.columnText(10);
   return row;
 }
 
@@ -248,7 +251,7 @@ Result<void> Store::Impl::prepareStatements() {
       {&own_rollback_to, "ROLLBACK TO ferry_store_op"},
       {&upsert_task, upsertSql("tasks", kTaskColumns)},
       {&update_offset,
-       "UPDATE tasks SET durable_offset = ?2, expected_total = ?3, etag = ?4, last_modified = ?5 "
+       "UPDATE tasks SET durable_offset = ?2, expected_total = ?3, etag = ?4, last_modified = ?5, segments = ?6 "
        "WHERE id = ?1"},
       {&delete_task, "DELETE FROM tasks WHERE id = ?1"},
       {&note_task_id, "UPDATE meta SET value = max(value, ?1) WHERE name = 'max_task_id'"},
@@ -436,15 +439,16 @@ Result<void> Store::upsertTask(const TaskRow& row) {
   s.bind(11, row.last_modified).bind(12, row.suspend_count).bind(13, row.created_at);
   s.bind(14, row.resource_deadline).bind(15, row.error_code).bind(16, row.error_message);
   s.bind(17, static_cast<std::int64_t>(row.http_status)).bind(18, row.result_path);
-  s.bind(19, row.description).bind(20, row.upload_json);
+  s.bind(19, row.description).bind(20, row.upload_json).bind(21, row.segments);
   return s.run(taskWhat("store", row.id) + " of session '" + row.session + "'");
 }
 
 Result<void> Store::updateTaskOffset(std::uint64_t id, std::uint64_t durable_offset,
                                      std::optional<std::uint64_t> expected_total,
-                                     const std::string& etag, const std::string& last_modified) {
+                                     const std::string& etag, const std::string& last_modified,
+                                     const std::string& segments) {
   auto& s = impl_->update_offset;
-  s.bind(1, id).bind(2, durable_offset).bind(3, expected_total).bind(4, etag).bind(5, last_modified);
+  s.bind(1, id).bind(2, durable_offset).bind(3, expected_total).bind(4, etag).bind(5, last_modified).bind(6, segments);
   if (auto r = s.run(taskWhat("update the offset of", id)); !r) return r;
   if (impl_->db.changes() == 0) {
     return fail(errc::not_found, "state database " + impl_->db.path().string() + ": task " +
@@ -504,7 +508,7 @@ Result<void> Store::putResumeToken(const ResumeTokenRow& row) {
   auto& s = impl_->put_token;
   s.bind(1, row.token).bind(2, row.session).bind(3, row.source_task).bind(4, row.partial);
   s.bind(5, row.offset).bind(6, row.etag).bind(7, row.last_modified).bind(8, row.request_json);
-  s.bind(9, row.created_at).bind(10, row.used);
+  s.bind(9, row.created_at).bind(10, row.used).bind(11, row.segments);
   return s.run("store a resume token of task " + std::to_string(row.source_task));
 }
 

@@ -66,7 +66,7 @@ class Store {
   Result<void> upsertTask(const TaskRow& row);
   Result<void> updateTaskOffset(std::uint64_t id, std::uint64_t durable_offset,
                                 std::optional<std::uint64_t> expected_total, const std::string& etag,
-                                const std::string& last_modified);
+                                const std::string& last_modified, const std::string& segments = "");
   Result<void> deleteTask(std::uint64_t id);
   // Keeps max_task_id monotonic even when the newest task is deleted.
   Result<void> noteTaskId(std::uint64_t id);

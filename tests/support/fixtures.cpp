@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <algorithm>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -167,6 +168,8 @@ NginxServer::NginxServer(Options options) : dir_("ferry-nginx") {
        << "  default_type application/octet-stream;\n"
        << "  log_format ranges '$status $http_range $request_uri';\n"
        << "  access_log " << (dir_.path() / "logs/access.log").string() << " ranges;\n"
+       << "  log_format timed '$msec $request_time $status $body_bytes_sent $http_range';\n"
+       << "  access_log " << (dir_.path() / "logs/timed.log").string() << " timed;\n"
        << "  client_body_temp_path " << (dir_.path() / "body").string() << ";\n"
        << "  proxy_temp_path " << (dir_.path() / "proxy").string() << ";\n"
        << "  fastcgi_temp_path " << (dir_.path() / "fastcgi").string() << ";\n"
@@ -212,6 +215,39 @@ std::string randomBytes(std::size_t n, unsigned seed) {
 }
 
 std::string NginxServer::accessLog() const { return readFile(dir_.path() / "logs/access.log"); }
+
+std::uint64_t NginxServer::bodyBytesSent() const {
+  std::istringstream in(readFile(dir_.path() / "logs/timed.log"));
+  std::uint64_t sum = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    double end = 0, took = 0;
+    int status = 0;
+    std::uint64_t bytes = 0;
+    if (fields >> end >> took >> status >> bytes) sum += bytes;
+  }
+  return sum;
+}
+
+int NginxServer::mostRequestsAtOnce() const {
+  // Each line: the end of a request (unix seconds) and how long it took; the most intervals that
+  // overlap at any moment.
+  std::istringstream in(readFile(dir_.path() / "logs/timed.log"));
+  std::vector<std::pair<double, int>> edges;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    double end = 0, took = 0;
+    if (!(fields >> end >> took)) continue;
+    edges.push_back({end - took, +1});
+    edges.push_back({end, -1});
+  }
+  std::sort(edges.begin(), edges.end());  // an end before a start at the same moment
+  int now = 0, most = 0;
+  for (const auto& [at, change] : edges) most = std::max(most, now += change);
+  return most;
+}
 
 std::string NginxServer::accessLogOnceItHas(std::string_view needle) const {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -75,6 +75,10 @@ class NginxServer {
   int port() const { return port_; }
   std::string url(const std::string& path) const;
   std::string accessLog() const;
+  // The most requests nginx was serving at one moment (from its timed log of finished requests).
+  int mostRequestsAtOnce() const;
+  // Body bytes of every answer so far, those cut short included.
+  std::uint64_t bodyBytesSent() const;
   // nginx writes a request's log line after the response has gone out, so a client can finish
   // before the line exists: wait (up to 10 s) for a line containing `needle`, then return the log.
   std::string accessLogOnceItHas(std::string_view needle) const;

@@ -475,7 +475,8 @@ TEST(Store, SchemaOneDatabaseMigratesAndKeepsItsTasks) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   char* err = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN upload_json; DROP TABLE launch_schedules; PRAGMA user_version = 1;", nullptr, nullptr, &err),
+  EXPECT_EQ(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN segments; ALTER TABLE resume_tokens DROP COLUMN segments; "
+                         "ALTER TABLE tasks DROP COLUMN upload_json; DROP TABLE launch_schedules; PRAGMA user_version = 1;", nullptr, nullptr, &err),
             SQLITE_OK)
       << (err ? err : "");
   sqlite3_free(err);
@@ -492,6 +493,27 @@ TEST(Store, SchemaOneDatabaseMigratesAndKeepsItsTasks) {
   upload.kind = "upload";
   inTransaction(*store, [&] { ASSERT_TRUE(store->upsertTask(upload)); });
   EXPECT_EQ(loadOrFail(*store).tasks.back().upload_json, upload.upload_json);
+}
+
+// A segmented download's durable ranges go with its offset, and with its resume token.
+TEST(Store, SegmentsRoundTripWithTheOffsetAndTheResumeToken) {
+  test::TempDir dir;
+  auto store = openStore(dir / "state.db");
+  ASSERT_TRUE(store);
+  TaskRow t = task(7, "s1");
+  inTransaction(*store, [&] { ASSERT_TRUE(store->upsertTask(t)); });
+  inTransaction(*store, [&] { ASSERT_TRUE(store->updateTaskOffset(7, 30, 100, "\"e\"", "", "0:10:50,50:70:100")); });
+  EXPECT_EQ(loadOrFail(*store).tasks.at(0).segments, "0:10:50,50:70:100");
+  EXPECT_EQ(loadOrFail(*store).tasks.at(0).durable_offset, 30u);
+  ResumeTokenRow token;
+  token.token = "abc";
+  token.session = "s1";
+  token.source_task = 7;
+  token.partial = "resume/abc.part";
+  token.request_json = t.request_json;
+  token.segments = "0:50:50,50:60:100";
+  inTransaction(*store, [&] { ASSERT_TRUE(store->putResumeToken(token)); });
+  EXPECT_EQ(loadOrFail(*store).resume_tokens.at(0).segments, "0:50:50,50:60:100");
 }
 
 TEST(Store, LaunchSchedulesRoundTripAndGoWithTheirSession) {
@@ -542,7 +564,7 @@ TEST(Store, SchemaTwoDatabaseMigratesToLaunchSchedules) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   char* err = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, "DROP TABLE launch_schedules; PRAGMA user_version = 2;", nullptr, nullptr, &err), SQLITE_OK)
+  EXPECT_EQ(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN segments; ALTER TABLE resume_tokens DROP COLUMN segments; DROP TABLE launch_schedules; PRAGMA user_version = 2;", nullptr, nullptr, &err), SQLITE_OK)
       << (err ? err : "");
   sqlite3_free(err);
   sqlite3_close(db);
