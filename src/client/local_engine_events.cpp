@@ -171,6 +171,10 @@ void LocalBackend::onEngineEvent(engine::Event& event) {
                  [&](const engine::RedirectProposed& r) {
                    emit(*t, protocol::WillPerformHTTPRedirection{r.status, r.location, r.new_method, r.keeps_body});
                  },
+                 [&](const engine::MirrorDropped& m) {
+                   // The library has no log of its own; the download goes on from the others.
+                   (void)m;
+                 },
              },
              event);
 }

@@ -58,6 +58,9 @@ void TaskManager::onEngineEvent(const engine::Event& event) {
                  [&](const engine::RedirectProposed& r) {
                    if (t->isUpload()) onRedirectProposed(*t, r);
                  },
+                 [&](const engine::MirrorDropped& m) {
+                   spdlog::warn("task {}: mirror {} dropped: {}", t->id, m.url, m.reason);
+                 },
              },
              event);
 }

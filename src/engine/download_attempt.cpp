@@ -104,7 +104,7 @@ CURLcode setDownloadOptions(CURL* easy, const Job& job, const EngineOptions& opt
   auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
   };
-  set(CURLOPT_URL, request.url.c_str());
+  set(CURLOPT_URL, handle.url != nullptr ? handle.url->c_str() : request.url.c_str());
   set(CURLOPT_PRIVATE, static_cast<void*>(const_cast<Job*>(&job)));
   set(CURLOPT_ERRORBUFFER, handle.error_buffer);
   set(CURLOPT_NOSIGNAL, 1L);
@@ -161,7 +161,7 @@ Result<void> DownloadAttempt::buildHeaders() {
   }
   // A download that may take several connections asks for a range from the start: a 206 shows the
   // server serves ranges (and how long the entity is) before any byte is written.
-  may_split_ = job_.request.connections > 1 && !caller_range_ && !down_.memory && job_.request.method == "GET" &&
+  may_split_ = job_.request.connectionsWanted() > 1 && !caller_range_ && !down_.memory && job_.request.method == "GET" &&
                down_.segments.empty() && !down_.segments_refused;
   if (may_split_ && !resume && !appendHeader(headers_, "Range: bytes=0-"))
     return fail(errc::internal, "Out of memory building headers.");
@@ -380,7 +380,7 @@ bool DownloadAttempt::splitIntoSegments(std::optional<std::uint64_t> total, cons
     single_connection_reason_ = "the server sends no ETag or Last-Modified, which would keep the ranges of one file together";
     return false;
   }
-  Segments plan = planSegments(*total, requested_offset_, job_.request.connections);
+  Segments plan = planSegments(*total, requested_offset_, job_.request.connectionsWanted());
   if (plan.empty()) return false;  // too small to be worth more connections
   // The file gets its final length now: each segment writes at its own offset.
   if (::ftruncate(down_.file.get(), static_cast<off_t>(*total)) != 0) {

@@ -32,6 +32,7 @@ struct DownloadHandle {
   curl_write_callback write;
   void* write_data;
   std::uint64_t rate_limit;  // 0: none
+  const std::string* url = nullptr;  // nullptr: the job's request's
 };
 // The job's request, transport, timeouts and buffer on `easy`.
 CURLcode setDownloadOptions(CURL* easy, const Job& job, const EngineOptions& options, const DownloadHandle& handle);

@@ -43,6 +43,7 @@ DownloadPart downloadPartOf(DownloadJob& spec) {
   part.resume_offset = spec.resume_offset;
   part.validators = Validators{strongEtag(spec.validators.etag), spec.validators.last_modified};
   part.follow_redirects = spec.follow_redirects;
+  for (const auto& mirror : spec.request.mirrors) part.mirrors.push_back({mirror, ""});
   if (spec.in_memory) {
     part.memory = std::move(spec.in_memory);
     part.memory->bytes.resize(std::min<std::uint64_t>(part.memory->bytes.size(), part.resume_offset));
@@ -123,6 +124,10 @@ void Engine::Impl::apply(StartCommand& command) {
   auto checked = checkUrl(spec.request.url);
   auto syntax = checkRequestSyntax(spec.request);
   if (!checked || !syntax) return failAtStart(spec.id, checked ? syntax.error() : checked.error(), false);
+  for (const auto& mirror : spec.request.mirrors) {
+    if (auto usable = checkUrl(mirror); !usable)
+      return failAtStart(spec.id, Error(usable.error().code, "Mirror " + mirror + ": " + usable.error().message), false);
+  }
   DownloadPart part = downloadPartOf(spec);
   if (auto expected = part.integrity.expect(spec.request.expected_digest); !expected)
     return failAtStart(spec.id, expected.error(), false);

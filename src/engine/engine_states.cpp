@@ -230,7 +230,9 @@ void Engine::Impl::startAttempt(Job& job) {
 // host have (the job still takes one slot of the group's limits).
 void Engine::Impl::startSegmentedAttempt(Job& job) {
   if (allDone(job.download()->segments)) return handleOutcome(job, SegmentedAttempt::verifyWhole(job));
-  const int connections = std::min(job.request.connections, scheduler.limitsOf(job.group).max_per_host);
+  // The per-host limit counts per URL: mirrors are other hosts.
+  const int per_host = scheduler.limitsOf(job.group).max_per_host;
+  const int connections = std::min(job.request.connectionsWanted(), per_host * (1 + static_cast<int>(job.request.mirrors.size())));
   auto attempt = SegmentedAttempt::start(job, multi.get(), options, sink, connections);
   if (!attempt) return finishJob(job, attempt.error());
   ++job.attempts;

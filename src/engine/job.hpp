@@ -49,6 +49,12 @@ struct DownloadPart {
   // Set: a segmented download (segmented_attempt.hpp) whose file is expected_total bytes long and
   // holds these ranges; bytes_in_file is their bytesFilled.
   Segments segments;
+  // HttpRequest::mirrors, with why each was dropped ("" : still used).
+  struct Mirror {
+    std::string url;
+    std::string dropped;
+  };
+  std::vector<Mirror> mirrors;
   bool segments_refused = false;  // the server showed it cannot serve them: one connection from now
 };
 

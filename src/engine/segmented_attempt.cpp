@@ -55,6 +55,7 @@ void dropSegments(DownloadPart& down) {
 struct SegmentedAttempt::Transfer {
   SegmentedAttempt* owner = nullptr;
   std::size_t segment = 0;
+  int source = -1;  // -1: the request's URL, else DownloadPart::mirrors' index
   HeaderList headers;
   char error_buffer[CURL_ERROR_SIZE] = {};
   EasyHandle easy{curl_easy_init()};
@@ -120,6 +121,8 @@ bool SegmentedAttempt::startTransfer(std::size_t segment) {
   transfer->segment = segment;
   const Segment& s = down_.segments[segment];
   transfer->requested_from = s.next;
+  transfer->source = pickSource();
+  const std::string* url = transfer->source < 0 ? nullptr : &down_.mirrors[static_cast<std::size_t>(transfer->source)].url;
   if (!transfer->easy) {
     failure_ = Error(errc::internal, "Could not create a transfer handle (out of memory).");
     return false;
@@ -134,7 +137,7 @@ bool SegmentedAttempt::startTransfer(std::size_t segment) {
   const CURLcode rc = setDownloadOptions(
       transfer->easy.get(), job_, options_,
       DownloadHandle{transfer->error_buffer, transfer->headers.get(), &SegmentedAttempt::onWrite, transfer.get(),
-                     shareOf(job_.rate_limit)});
+                     shareOf(job_.rate_limit), url});
   if (rc != CURLE_OK) {
     failure_ = Error(errc::internal, std::string("Could not configure the transfer: ") + curl_easy_strerror(rc));
     return false;
@@ -148,7 +151,37 @@ bool SegmentedAttempt::startTransfer(std::size_t segment) {
   return true;
 }
 
+int SegmentedAttempt::pickSource() const {
+  auto running = [&](int source) {
+    return std::count_if(transfers_.begin(), transfers_.end(),
+                         [source](const std::unique_ptr<Transfer>& t) { return t->source == source; });
+  };
+  int best = -1;
+  auto best_count = running(-1);
+  for (std::size_t i = 0; i < down_.mirrors.size(); ++i) {
+    if (!down_.mirrors[i].dropped.empty()) continue;
+    const auto count = running(static_cast<int>(i));
+    if (count < best_count) {
+      best = static_cast<int>(i);
+      best_count = count;
+    }
+  }
+  return best;
+}
+
+void SegmentedAttempt::dropMirror(int source, const std::string& reason) {
+  auto& mirror = down_.mirrors[static_cast<std::size_t>(source)];
+  if (!mirror.dropped.empty()) return;
+  mirror.dropped = reason;
+  sink_(MirrorDropped{job_.id, mirror.url, reason});
+}
+
 namespace {
+
+// Why a mirror's answer or transfer ended its use: the outcome's sentence.
+std::string mirrorProblem(const AttemptOutcome& problem) {
+  return problem.error ? problem.error->message : "it failed";
+}
 
 // The first byte of a segment's answer: whether it is the range asked for, of the same entity.
 std::optional<AttemptOutcome> segmentAnswerProblem(CURL* easy, const DownloadPart& down, std::uint64_t from,
@@ -172,8 +205,13 @@ std::optional<AttemptOutcome> segmentAnswerProblem(CURL* easy, const DownloadPar
   }
   // A whole answer (If-Range: the entity changed), another range or length, or a 416: the
   // segments no longer describe the server's file. They all go, and the download starts over.
-  if (status == 206 || (status >= 200 && status < 300) || status == 416)
-    return outcome(AttemptOutcome::Kind::restart_from_zero);
+  if (status == 206 || (status >= 200 && status < 300) || status == 416) {
+    const std::string why = status == 206 ? " with a range of another file (another length, start or ETag)"
+                                          : " to a range request with If-Range: its file is not the same one (it changed, or its "
+                                            "validator differs), or it serves no ranges";
+    return outcome(AttemptOutcome::Kind::restart_from_zero,
+                   Error(errc::protocol, url + " answered " + describeStatus(status) + why + "."));
+  }
   return permanent(errc::http_error, "The server answered " + describeStatus(status) + " for a range of " + url +
                                          "; check the URL and your access to it.");
 }
@@ -189,7 +227,9 @@ size_t SegmentedAttempt::onWrite(char* data, size_t size, size_t count, void* se
   try {
     if (!transfer.decided) {
       transfer.decided = true;
-      transfer.verdict = segmentAnswerProblem(transfer.easy.get(), down, transfer.requested_from, attempt.job_.request.url);
+      const std::string& url = transfer.source < 0 ? attempt.job_.request.url
+                                                   : down.mirrors[static_cast<std::size_t>(transfer.source)].url;
+      transfer.verdict = segmentAnswerProblem(transfer.easy.get(), down, transfer.requested_from, url);
       // Repr-Digest describes the whole representation, so a range's answer may carry it too.
       if (!transfer.verdict) {
         if (auto repr = parseReprDigestHeader(lastResponseHeader(transfer.easy.get(), "Repr-Digest")); !repr.empty())
@@ -226,8 +266,17 @@ size_t SegmentedAttempt::onWrite(char* data, size_t size, size_t count, void* se
 
 std::optional<AttemptOutcome> SegmentedAttempt::judge(Transfer& transfer, CURLcode result) {
   if (transfer.write_error) return outcome(AttemptOutcome::Kind::permanent, transfer.write_error);
+  std::optional<AttemptOutcome> problem = judgeAnswer(transfer, result);
+  if (!problem || transfer.source < 0) return problem;
+  // A mirror's problem is the mirror's: its segment continues from another URL.
+  dropMirror(transfer.source, mirrorProblem(*problem));
+  return std::nullopt;
+}
+
+std::optional<AttemptOutcome> SegmentedAttempt::judgeAnswer(Transfer& transfer, CURLcode result) {
   if (transfer.verdict) return transfer.verdict;
-  const std::string& url = job_.request.url;
+  const std::string& url =
+      transfer.source < 0 ? job_.request.url : down_.mirrors[static_cast<std::size_t>(transfer.source)].url;
   if (!transfer.reached_end && result != CURLE_OK)
     return classifyCurlFailure(result, transfer.error_buffer, url, job_.request.stall_timeout);
   if (!transfer.decided) {

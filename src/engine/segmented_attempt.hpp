@@ -26,6 +26,12 @@
 
 namespace ferry::engine {
 
+// ---- Mirrors (HttpRequest::mirrors) ----
+// The plan is made from the request's own URL; segments go to every URL. A mirror whose answer
+// does not fit (another length or ETag, a whole answer to If-Range, an error status) or whose
+// transfer fails is dropped (MirrorDropped, with the reason) and its segment continues from
+// another URL; the request's own URL follows the rules above (it is the reference).
+
 // A segment smaller than this is not split off: a request costs more than its bytes gain.
 inline constexpr std::uint64_t kMinSegmentBytes = 1024 * 1024;
 
@@ -66,9 +72,15 @@ class SegmentedAttempt final : public Attempt {
   // first, else by halving the biggest. False with `failure_` set when one cannot start.
   bool fillConnections();
   bool startTransfer(std::size_t segment);
+  // The URL the next transfer fetches from: the one with the fewest running transfers among the
+  // request's and its mirrors not dropped (-1: the request's own, else a mirror's index).
+  int pickSource() const;
+  // A mirror's transfer failed, or showed another file: it is not used again by this job.
+  void dropMirror(int source, const std::string& reason);
   void removeTransfer(Transfer& transfer);
   // The outcome of a transfer that ended: none while it leaves the attempt running.
   std::optional<AttemptOutcome> judge(Transfer& transfer, CURLcode result);
+  std::optional<AttemptOutcome> judgeAnswer(Transfer& transfer, CURLcode result);
   std::uint64_t shareOf(std::uint64_t rate) const;
   static size_t onWrite(char* data, size_t size, size_t count, void* self);
 

@@ -278,6 +278,14 @@ struct UploadRestarted {
   std::string reason;  // a sentence
 };
 
+// A segmented download stopped using one of its mirrors (HttpRequest::mirrors): it failed, or its
+// file is not the same (another length or validator). The others go on; for the owner's log.
+struct MirrorDropped {
+  TaskId id;
+  std::string url;
+  std::string reason;  // a sentence
+};
+
 // RedirectPolicy::ask: the server redirected; the job holds until Engine::decideRedirect.
 struct RedirectProposed {
   TaskId id;
@@ -289,7 +297,7 @@ struct RedirectProposed {
 
 // Everything the engine reports, through Engine::Sink.
 using Event = std::variant<Waiting, Responded, Progress, Retrying, Finished, SendProgress, UploadResourceKnown,
-                           UploadRestarted, RedirectProposed>;
+                           UploadRestarted, RedirectProposed, MirrorDropped>;
 
 template <class... Alternatives>
 TaskId taskOf(const std::variant<Alternatives...>& e) {

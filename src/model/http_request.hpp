@@ -2,6 +2,7 @@
 // An HTTP request as an application describes it: what libferry sends, what the protocol carries
 // and what the engine performs. Plain values; validation is the protocol's (requestFromJson).
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -30,6 +31,16 @@ struct HttpRequest {
   // with a validator; else one. 1 to kMaxConnections.
   int connections = 1;
   static constexpr int kMaxConnections = 16;
+  // Downloads: other URLs of the same file (same length and validator). A segmented download
+  // fetches its segments from all of them; a mirror that fails, or whose file differs, is dropped.
+  // At least one connection per URL is used (connections is raised to 1 + mirrors, up to 16).
+  std::vector<std::string> mirrors;
+  static constexpr std::size_t kMaxMirrors = 8;
+  // The connections a download may use: as asked, and at least one per URL.
+  int connectionsWanted() const {
+    const int per_url = 1 + static_cast<int>(mirrors.size());
+    return std::min(std::max(connections, per_url), kMaxConnections);
+  }
   bool operator==(const HttpRequest&) const = default;
 };
 

@@ -44,6 +44,7 @@ Json requestToJson(const model::HttpRequest& request) {
          {"connect_timeout", request.connect_timeout.count()}};
   if (!request.expected_digest.empty()) j["expected_digest"] = request.expected_digest;
   if (request.connections != 1) j["connections"] = request.connections;
+  if (!request.mirrors.empty()) j["mirrors"] = request.mirrors;
   return j;
 }
 
@@ -108,6 +109,19 @@ Result<model::HttpRequest> requestFromJson(const Json& j) {
       return fail(errc::invalid_argument, "connections must be a whole number from 1 to " +
                                               std::to_string(model::HttpRequest::kMaxConnections));
     r.connections = static_cast<int>(c->get<long long>());
+  }
+  if (const Json* m = in.value("mirrors")) {
+    if (!m->is_array() || m->size() > model::HttpRequest::kMaxMirrors)
+      return fail(errc::invalid_argument, "mirrors must be a list of at most " +
+                                              std::to_string(model::HttpRequest::kMaxMirrors) + " URLs");
+    for (const auto& mirror : *m) {
+      if (!mirror.is_string() || mirror.get_ref<const std::string&>().empty())
+        return fail(errc::bad_url, "each mirror must be an http:// or https:// URL");
+      const auto& url = mirror.get_ref<const std::string&>();
+      if (url.size() > 8192 || hasLineBreak(url))
+        return fail(errc::bad_url, "the mirror URL " + url.substr(0, 200) + " is longer than 8192 bytes or has a line break");
+      r.mirrors.push_back(url);
+    }
   }
   return r;
 }

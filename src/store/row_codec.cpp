@@ -69,6 +69,7 @@ Json requestToStored(const model::HttpRequest& request) {
   // Only when set, so that other rows stay as 0.1.0 wrote them (no schema change).
   if (!request.expected_digest.empty()) j["expected_digest"] = request.expected_digest;
   if (request.connections != 1) j["connections"] = request.connections;
+  if (!request.mirrors.empty()) j["mirrors"] = request.mirrors;
   return j;
 }
 
@@ -102,6 +103,17 @@ bool readHeaders(const Json& j, std::vector<model::Header>& out) {
   for (const auto& pair : *it) {
     if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string()) return false;
     out.push_back({pair[0].get<std::string>(), pair[1].get<std::string>()});
+  }
+  return true;
+}
+
+bool readMirrors(const Json& j, std::vector<std::string>& out) {
+  auto it = j.find("mirrors");
+  if (it == j.end()) return true;
+  if (!it->is_array()) return false;
+  for (const auto& url : *it) {
+    if (!url.is_string()) return false;
+    out.push_back(url.get<std::string>());
   }
   return true;
 }
@@ -153,7 +165,8 @@ Result<StoredRequest> decodeRequest(std::string_view json) {
   r.expected_digest = f.get<std::string>("expected_digest", "");
   r.connections = static_cast<int>(std::clamp<std::int64_t>(f.get<std::int64_t>("connections", 1), 1,
                                                             model::HttpRequest::kMaxConnections));
-  if (r.url.empty() || !readHeaders(j, r.headers) || !f.ok()) return tl::unexpected(damaged("request"));
+  if (r.url.empty() || !readHeaders(j, r.headers) || !readMirrors(j, r.mirrors) || !f.ok())
+    return tl::unexpected(damaged("request"));
   if (const auto* schedule = f.object("schedule")) {
     StoredFields s(*schedule);
     stored.scheduling.priority = s.get("priority", 0.5);

@@ -27,6 +27,26 @@ TEST(ResumeData, RoundTripsAndKeyPersists) {
   EXPECT_EQ(back->token, data.token);
   EXPECT_EQ(back->offset, 12345u);
   EXPECT_EQ(back->session, "sess");
+  EXPECT_EQ(back->version, 1);
+}
+
+// Version 2 (a segmented partial file) is made and read; a version this ferryd does not know is
+// refused, even when properly signed.
+TEST(ResumeData, VersionTwoIsReadAndAnUnknownVersionRefused) {
+  test::TempDir dir;
+  auto codec = ResumeDataCodec::open(dir / "key");
+  ASSERT_TRUE(codec);
+  auto segmented = sample(*codec);
+  segmented.version = 2;
+  auto back = codec->decode(codec->encode(segmented));
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_EQ(back->version, 2);
+  auto newer = sample(*codec);
+  newer.version = 3;
+  auto refused = codec->decode(codec->encode(newer));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, errc::resume_data_invalid);
+  EXPECT_NE(refused.error().message.find("unknown version"), std::string::npos) << refused.error().message;
 }
 
 TEST(ResumeData, TamperedForeignAndGarbageGetTheirOwnCodes) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <regex>
 #include <set>
 
@@ -193,6 +194,47 @@ TEST_F(EngineSegments, DigestIsCheckedOverTheWholeFile) {
   ASSERT_TRUE(ok && !ok->error) << ok->error->describe();
   EXPECT_EQ(ok->segments.size(), 3u);
   EXPECT_EQ(ft::sha256File(dir_ / "right.part"), ft::sha256File(dir_ / "www/file.bin"));
+}
+
+TEST_F(EngineSegments, MirrorsShareTheSegmentsAndThoseThatFailOrDifferAreDropped) {
+  ft::writeRandomFile(dir_ / "www/file.bin", 16 * kMiB, 12);
+  // A good mirror: the same file with the same time, so the same ETag (nginx: mtime-size).
+  std::filesystem::create_directories(dir_ / "good");
+  std::filesystem::copy_file(dir_ / "www/file.bin", dir_ / "good/file.bin");
+  std::filesystem::last_write_time(dir_ / "good/file.bin", std::filesystem::last_write_time(dir_ / "www/file.bin"));
+  std::filesystem::create_directories(dir_ / "other");
+  ft::writeRandomFile(dir_ / "other/file.bin", 16 * kMiB + 1, 13);
+  ft::NginxServer primary(nginxOptions(dir_ / "www", "4m"));
+  ft::NginxServer good(nginxOptions(dir_ / "good", "4m"));
+  ft::NginxServer other(nginxOptions(dir_ / "other", "4m"));
+  auto failing_options = nginxOptions(dir_ / "www");
+  failing_options.extra_server_config = "location / { return 500; }";
+  ft::NginxServer failing(failing_options);
+
+  auto job = makeJob(1, primary.url("/file.bin"), dir_ / "file.part");
+  job.request.mirrors = {failing.url("/file.bin"), other.url("/file.bin"), good.url("/file.bin")};
+  auto finished = run(job);
+  ASSERT_TRUE(finished && !finished->error) << finished->error->describe();
+  EXPECT_EQ(ft::sha256File(dir_ / "file.part"), ft::sha256File(dir_ / "www/file.bin"));
+  // One connection per URL was asked for (connections 1, three mirrors): four segments.
+  EXPECT_GE(finished->segments.size(), 4u);
+  const auto dropped = events_.all<MirrorDropped>(1);
+  ASSERT_EQ(dropped.size(), 2u);
+  std::map<std::string, std::string> reasons;
+  for (const auto& d : dropped) reasons[d.url] = d.reason;
+  EXPECT_NE(reasons[failing.url("/file.bin")].find("500"), std::string::npos) << reasons[failing.url("/file.bin")];
+  EXPECT_NE(reasons[other.url("/file.bin")].find("not the same one"), std::string::npos) << "[" << reasons[other.url("/file.bin")] << "]";
+  EXPECT_EQ(reasons.count(good.url("/file.bin")), 0u);
+  EXPECT_GE(countOf(good.accessLogOnceItHas("206 bytes="), "206 bytes="), 1u) << good.accessLog();
+}
+
+TEST_F(EngineSegments, ABadMirrorUrlEndsTheJobAtOnce) {
+  auto job = makeJob(1, "http://127.0.0.1:1/file.bin", dir_ / "file.part");
+  job.request.mirrors = {"ftp://127.0.0.1/file.bin"};
+  auto finished = run(job);
+  ASSERT_TRUE(finished && finished->error);
+  EXPECT_EQ(finished->error->code, errc::unsupported_scheme);
+  EXPECT_NE(finished->error->message.find("Mirror ftp://127.0.0.1/file.bin"), std::string::npos) << finished->error->message;
 }
 
 }  // namespace

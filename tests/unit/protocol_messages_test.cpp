@@ -59,6 +59,8 @@ TEST(Request, RoundTrips) {
   EXPECT_EQ(requestToJson(r).count("connections"), 0u);
   r.connections = 4;
   EXPECT_EQ(requestFromJson(requestToJson(r))->connections, 4);
+  r.mirrors = {"http://b/x", "https://c/x"};
+  EXPECT_EQ(requestFromJson(requestToJson(r))->mirrors, r.mirrors);
 }
 
 TEST(Request, RefusesEachKindOfBadField) {
@@ -86,6 +88,11 @@ TEST(Request, RefusesEachKindOfBadField) {
       {Json{{"url", "http://a/"}, {"connections", 0}}, errc::invalid_argument},
       {Json{{"url", "http://a/"}, {"connections", 17}}, errc::invalid_argument},
       {Json{{"url", "http://a/"}, {"connections", "4"}}, errc::invalid_argument},
+      {Json{{"url", "http://a/"}, {"mirrors", "http://b/"}}, errc::invalid_argument},
+      {Json{{"url", "http://a/"}, {"mirrors", Json::array({5})}}, errc::bad_url},
+      {Json{{"url", "http://a/"}, {"mirrors", Json::array({""})}}, errc::bad_url},
+      {Json{{"url", "http://a/"}, {"mirrors", Json::array({"http://b/\r\nX: y"})}}, errc::bad_url},
+      {Json{{"url", "http://a/"}, {"mirrors", Json(std::vector<std::string>(9, "http://b/"))}}, errc::invalid_argument},
   };
   for (const auto& c : cases) {
     auto r = requestFromJson(c.j);

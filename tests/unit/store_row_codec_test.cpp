@@ -144,6 +144,21 @@ TEST(RowCodec, AnExpectedDigestIsKeptOnlyWhenSet) {
   EXPECT_EQ(back->request, request->request);
 }
 
+TEST(RowCodec, ConnectionsAndMirrorsAreKeptOnlyWhenSet) {
+  auto request = decodeRequest(kRequest0_1);
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->request.connections, 1);
+  EXPECT_TRUE(request->request.mirrors.empty());
+  EXPECT_EQ(encodeRequest(*request).find("connections"), std::string::npos);
+  EXPECT_EQ(encodeRequest(*request).find("mirrors"), std::string::npos);
+  request->request.connections = 6;
+  request->request.mirrors = {"http://m1/f", "http://m2/f"};
+  auto back = decodeRequest(encodeRequest(*request));
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_EQ(back->request, request->request);
+  EXPECT_FALSE(decodeRequest(R"({"url":"http://a/","mirrors":[1]})"));
+}
+
 TEST(RowCodec, WhatATaskAndASessionAskOfTheMachineIsKeptOnlyWhenNotTheDefault) {
   auto request = decodeRequest(kRequest0_1);
   ASSERT_TRUE(request);
