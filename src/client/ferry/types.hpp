@@ -63,6 +63,13 @@ struct DownloadOptions {
   // invalid-argument. Resume data carries the digest of the task it came from (this one is
   // ignored there).
   std::string expected_digest;
+  // At most this many connections fetch the file at once, each its own byte range (aria2's -x):
+  // 1 (the default) to 16. Used only when the server serves byte ranges of a file with a
+  // validator (an ETag or Last-Modified); otherwise the file comes over one connection as usual.
+  // Anything else is invalid-argument, before anything is sent. Resume data carries the count of
+  // the task it came from (this one is ignored there).
+  int connections = 1;
+  static constexpr int kMaxConnections = 16;
 };
 
 // One download of a batch (Session::downloadTasks).
