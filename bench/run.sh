@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bench/download-throughput "$BUILD" "${BENCH_SIZE_MIB:-2048}" "${BENCH_ROUNDS:-3}"
 # What --checksum costs: ferryd with and without it on the same download (issue 16).
 bench/download-checksum "$BUILD" "${BENCH_SIZE_MIB:-2048}" "${BENCH_ROUNDS:-3}"
+# Segmented downloads: ferryd --connections 1 and 4 vs aria2c -x4 and curl, each request capped at 50 MiB/s.
+bench/download-segmented "$BUILD" --size "${BENCH_SEGMENTED_SIZE:-1G}" --rounds "${BENCH_SEGMENTED_ROUNDS:-1}"
 bench/videofarm-server "$BUILD" "${BENCH_PUT_MIB:-1024}"
 # The catalogue's reads (GET /videos, GET /videos/ID) vs a Node/Express server holding the rows in memory.
 python3 bench/videofarm-list.py --build "$BUILD"

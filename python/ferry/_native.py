@@ -159,6 +159,7 @@ _declare("ferry_options_set_requires_external_power", _code, c_handle_p, ctypes.
 _declare("ferry_options_set_resumable", _code, c_handle_p, _str)
 _declare("ferry_options_set_redirects", _code, c_handle_p, _str)
 _declare("ferry_options_set_expected_digest", _code, c_handle_p, _str)
+_declare("ferry_options_set_connections", _code, c_handle_p, ctypes.c_int)
 _declare("ferry_session_create", _code, c_handle_p, ctypes.POINTER(Delegate), _pp)
 _declare("ferry_session_free", _code, c_session_p)
 _declare("ferry_session_wait_for_events_drained", ctypes.c_int, c_session_p, _i64)

@@ -100,7 +100,8 @@ def _request(request: RequestLike) -> _Handle:
 
 def _options(destination=None, description=None, start=False, priority=None, discretionary=False,
              earliest_begin=None, resumable=None, redirects=None, allows_expensive_network_access=True,
-             allows_constrained_network_access=True, requires_external_power=False, expected_digest=None) -> _Handle:
+             allows_constrained_network_access=True, requires_external_power=False, expected_digest=None,
+             connections=None) -> _Handle:
     handle = _Handle(lib.ferry_options_free)
     check(lib.ferry_options_new(ctypes.byref(handle.value)))
     o = handle.value
@@ -125,6 +126,11 @@ def _options(destination=None, description=None, start=False, priority=None, dis
             check(lib.ferry_options_set_requires_external_power(o, 1))
         if expected_digest is not None:
             check(lib.ferry_options_set_expected_digest(o, expected_digest.encode()))
+        if connections is not None:
+            if isinstance(connections, bool) or not isinstance(connections, int):
+                raise TypeError(f"ferry: connections must be an int from 1 to 16, not {connections!r}")
+            # Beyond a C int it would wrap around: 0 is what libferry refuses with its sentence.
+            check(lib.ferry_options_set_connections(o, connections if abs(connections) < 2**31 else 0))
         if resumable is not None:
             check(lib.ferry_options_set_resumable(o, resumable.encode()))
         if redirects is not None:
@@ -259,7 +265,8 @@ class Session:
         priority, discretionary, earliest_begin (seconds since the epoch), allows_expensive_network_access,
         allows_constrained_network_access, requires_external_power (background sessions),
         expected_digest ("sha-256=HEX", "sha-512=HEX" or "sha-256=:BASE64:": a file that does not
-        match ends with the error code "integrity")."""
+        match ends with the error code "integrity"), connections (1 to 16, default 1: at most that many
+        connections fetch byte ranges at once when the server serves ranges with a validator)."""
         with _request(request) as r, _options(**options) as o:
             return self._created(lambda out: lib.ferry_session_download(self._live(), r.value, o.value, out))
 

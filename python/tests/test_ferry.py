@@ -1,10 +1,12 @@
 """The Python binding against a real ferryd and real HTTP servers on loopback (conftest.py)."""
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -261,3 +263,31 @@ def test_an_expected_digest_is_checked(ferryd, file_server, tmp_path):
         assert failed.error.code == "integrity" and "sha-512=" + "0" * 128 in failed.error.message
     assert (tmp_path / "good.bin").read_bytes() == file_server.payload
     assert not (tmp_path / "bad.bin").exists()
+
+
+def _stored_request(ferryd, task):
+    """The request ferryd keeps for a task (its database's request_json): what it will run."""
+    with contextlib.closing(sqlite3.connect(f"file:{ferryd.state}/ferry.db?mode=ro", uri=True)) as db:
+        row = db.execute("SELECT request_json FROM tasks WHERE id = ?", (task.identifier,)).fetchone()
+    return json.loads(row[0])
+
+
+def test_connections_reach_ferryd_and_bad_counts_are_refused(ferryd, file_server):
+    with ferry.Session.background("com.example.python.connections", start_daemon=False) as s:
+        for bad in (0, 17, -1, 2**40):
+            with pytest.raises(ferry.FerryError) as refused:
+                s.download(file_server.url("/payload.bin"), connections=bad)
+            assert refused.value.code == "invalid-argument" and "from 1 to 16" in refused.value.message
+        for bad in ("4", 4.0, True):
+            with pytest.raises(TypeError):
+                s.download(file_server.url("/payload.bin"), connections=bad)
+        four = s.download(file_server.url("/payload.bin"), connections=4)  # suspended: it stays as created
+        one = s.download(file_server.url("/payload.bin"))
+        many = s.download_many([(file_server.url("/payload.bin"), {"connections": 16}), file_server.url("/payload.bin")])
+        with pytest.raises(ferry.FerryError) as refused:  # the options' setter refuses it, as a bad digest
+            s.download_many([(file_server.url("/payload.bin"), {"connections": 0})])
+        assert refused.value.code == "invalid-argument"
+    assert _stored_request(ferryd, four)["connections"] == 4
+    assert "connections" not in _stored_request(ferryd, one)  # the default is not written
+    assert _stored_request(ferryd, many[0])["connections"] == 16
+    assert "connections" not in _stored_request(ferryd, many[1])

@@ -40,6 +40,16 @@ Result<double> parsePriority(const std::string& text) {
   return value;
 }
 
+Result<int> parseConnections(const std::string& text) {
+  static const std::regex shape(R"([0-9]{1,3})");
+  const int value = std::regex_match(text, shape) ? std::stoi(text) : 0;
+  if (value < 1 || value > DownloadOptions::kMaxConnections)
+    return fail(errc::invalid_argument, "--connections \"" + text + "\" must be a whole number from 1 to " +
+                                            std::to_string(DownloadOptions::kMaxConnections) +
+                                            " (connections one download may use at once, as aria2c -x)");
+  return value;
+}
+
 Result<std::int64_t> parseBeginAt(const std::string& text) {
   static const std::regex shape(R"((\+?)([0-9]{1,12}))");
   std::smatch m;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "ferry/types.hpp"
 
 namespace ferry::cli {
 
@@ -15,6 +16,10 @@ Result<std::uint64_t> parseRate(const std::string& text);
 
 // A task priority: a number from 0.0 to 1.0 (or low, default, high: 0.25, 0.5, 0.75).
 Result<double> parsePriority(const std::string& text);
+
+// A download's connections (--connections / -x, as aria2's): a whole number from 1 to
+// DownloadOptions::kMaxConnections.
+Result<int> parseConnections(const std::string& text);
 
 // A begin date: whole seconds since the epoch (date +%s), or "+N" seconds from now.
 Result<std::int64_t> parseBeginAt(const std::string& text);

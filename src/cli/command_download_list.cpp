@@ -190,19 +190,16 @@ void reportProblem(const Context& ctx, const std::string& file, const ListProble
 
 int downloadList(const Context& given, const DownloadArgs& args) {
   Context ctx = given;
+  auto options = downloadOptionsFor(args);
+  if (!options) return report(ctx, options.error());
   auto list = readList(args.input_file);
   if (!list) return report(ctx, list.error());
   auto& [lines, problems] = *list;
-  auto scheduling = schedulingFor(args.scheduling);
-  if (!scheduling) return report(ctx, scheduling.error());
   std::vector<DownloadRequest> batch;
   for (const auto& line : lines) {
     auto request = requestFor(line.url, args.headers);
     if (!request) return report(ctx, request.error());  // a bad -H is every line's problem
-    DownloadRequest r{std::move(*request), {}};
-    r.options.start = true;
-    r.options.description = args.description;
-    r.options.scheduling = *scheduling;
+    DownloadRequest r{std::move(*request), *options};
     r.options.destination = line.output.empty() ? urls::fileNameOf(line.url, "index.html") : line.output;
     batch.push_back(std::move(r));
   }

@@ -288,25 +288,37 @@ int runTask(const Context& ctx, CliDelegate& delegate, Task& task, bool detach) 
   return delegate.focusOk() ? kExitOk : kExitTaskFailed;
 }
 
+Result<DownloadOptions> downloadOptionsFor(const DownloadArgs& args) {
+  DownloadOptions options;
+  options.start = true;
+  options.description = args.description;
+  auto scheduling = schedulingFor(args.scheduling);
+  if (!scheduling) return tl::unexpected(scheduling.error());
+  options.scheduling = *scheduling;
+  if (!args.connections.empty()) {
+    auto connections = parseConnections(args.connections);
+    if (!connections) return tl::unexpected(connections.error());
+    options.connections = *connections;
+  }
+  return options;
+}
+
 int download(const Context& given, const DownloadArgs& args) {
   Context ctx = given;
   if (args.in_process && args.detach)
     return report(ctx, Error(errc::invalid_argument, "--in-process downloads run inside ferryctl, which must stay; drop --detach"));
-  // A malformed --checksum is a usage error before anything is asked of ferryd.
+  // A malformed --checksum or --connections is a usage error before anything is asked of ferryd.
   if (!args.checksum.empty()) {
     if (auto digest = parseExpectedDigest(args.checksum); !digest)
       return report(ctx, Error(errc::invalid_argument, "--checksum: " + digest.error().message));
   }
+  auto shared = downloadOptionsFor(args);
+  if (!shared) return report(ctx, shared.error());
+  DownloadOptions options = *shared;
+  options.expected_digest = args.checksum;
   auto delegate = std::make_shared<CliDelegate>(ctx, std::nullopt);
   auto session = args.in_process ? Session::create(Configuration::defaults(), delegate) : attach(ctx, delegate, args.detach);
   if (!session) return report(ctx, session.error());
-  DownloadOptions options;
-  options.start = true;
-  options.description = args.description;
-  options.expected_digest = args.checksum;
-  auto scheduling = schedulingFor(args.scheduling);
-  if (!scheduling) return report(ctx, scheduling.error());
-  options.scheduling = *scheduling;
   Result<DownloadTask> task = fail(errc::internal, "unreachable");
   if (!args.resume_data_file.empty()) {
     auto blob = readResumeData(args.resume_data_file);

@@ -74,8 +74,13 @@ struct DownloadArgs {
   bool in_process = false;  // --in-process: a default session in ferryctl itself, no ferryd
   std::string description;
   std::string checksum;  // --checksum sha-256=HEX (aria2's spelling): DownloadOptions::expected_digest
+  std::string connections;  // --connections / -x N (aria2's spelling): DownloadOptions::connections; empty: 1
   SchedulingArgs scheduling;
 };
+
+// The options every download of the command line shares (started at once, --description,
+// scheduling, --connections), checked before anything is asked of ferryd.
+Result<DownloadOptions> downloadOptionsFor(const DownloadArgs& args);
 
 int download(const Context& ctx, const DownloadArgs& args);
 // download -i FILE: every line's download, created in batches; one progress line for the group.

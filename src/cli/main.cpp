@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
   download_cmd->add_option("--description", dl.description, "a label shown by list");
   download_cmd->add_option("--checksum", dl.checksum,
                            "the file's digest, sha-256=HEX or sha-512=HEX (or RFC 9530 sha-256=:BASE64:): checked before the file is put in place");
+  download_cmd->add_option("-x,--connections", dl.connections,
+                           "at most N connections at once, each a byte range (as aria2c -x): 1 (default) to 16; one when "
+                           "the server does not serve ranges with an ETag or Last-Modified");
   download_cmd->add_flag("--detach", dl.detach, "print the task id and return at once; `ferryctl wait` collects it");
   download_cmd->add_flag("--in-process", dl.in_process, "download in ferryctl itself (a default session): no ferryd, nothing survives ferryctl");
   download_cmd->add_option("--session", ctx.session, "background session identifier (default: ferryctl)");

@@ -8,6 +8,7 @@
 #include "common/files.hpp"
 #include "model/upload_options.hpp"
 #include "body_stream_pump.hpp"
+#include "download_checks.hpp"
 #include "daemon_backend.hpp"
 #include "local_backend.hpp"
 
@@ -24,8 +25,8 @@ model::HttpRequest httpRequestOf(const Request& r) {
   return h;
 }
 
-// A download's request: the options' expected digest checked here (invalid-argument before any
-// round trip) and sent in its one spelling.
+// A download's request: the options' expected digest and connections checked here
+// (invalid-argument before any round trip), the digest sent in its one spelling.
 Result<model::HttpRequest> downloadRequestOf(const Request& r, const DownloadOptions& options) {
   model::HttpRequest h = httpRequestOf(r);
   if (!options.expected_digest.empty()) {
@@ -33,6 +34,7 @@ Result<model::HttpRequest> downloadRequestOf(const Request& r, const DownloadOpt
     if (!digest) return tl::unexpected(digest.error());
     h.expected_digest = digest->text();
   }
+  if (auto valid = checkConnections(options.connections); !valid) return tl::unexpected(valid.error());
   h.connections = options.connections;
   return h;
 }
@@ -148,18 +150,30 @@ std::vector<Result<DownloadTask>> Session::downloadTasks(std::span<const Downloa
     for (std::size_t i = 0; i < requests.size(); ++i) out.push_back(tl::unexpected(usable.error()));
     return out;
   }
+  // An entry the client refuses (its digest or connections) gets its error here and is not sent;
+  // the others go in one round trip and their answers fill the remaining places, in order.
   std::vector<protocol::CreateDownload> creates;
   creates.reserve(requests.size());
-  for (const auto& r : requests) {
+  out.resize(requests.size(), tl::unexpected(Error(errc::internal, "not sent")));
+  std::vector<std::size_t> sent;  // the index in `requests` of each of `creates`
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto& r = requests[i];
+    auto http = downloadRequestOf(r.request, r.options);
+    if (!http) {
+      out[i] = tl::unexpected(http.error());
+      continue;
+    }
     protocol::CreateDownload create;
-    create.request = httpRequestOf(r.request);
-    create.request->expected_digest = r.options.expected_digest;  // ferryd checks it, per entry
+    create.request = std::move(*http);
     create.destination = absoluteDestination(r.options.destination);
     create.task = newTaskOptions(r.options);
     creates.push_back(std::move(create));
+    sent.push_back(i);
   }
-  for (auto& id : backend_->createDownloads(creates))
-    out.push_back(id ? Result<DownloadTask>(DownloadTask(this, *id)) : tl::unexpected(id.error()));
+  if (creates.empty()) return out;
+  auto ids = backend_->createDownloads(creates);
+  for (std::size_t k = 0; k < ids.size() && k < sent.size(); ++k)
+    out[sent[k]] = ids[k] ? Result<DownloadTask>(DownloadTask(this, *ids[k])) : tl::unexpected(ids[k].error());
   return out;
 }
 

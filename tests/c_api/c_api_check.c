@@ -360,6 +360,13 @@ static int scenario_handles(void) {
   CHECK(strstr(ferry_last_error_message(), "sha-256=HEX") != NULL, "malformed digest message: %s", ferry_last_error_message());
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_expected_digest(options, "md5=00"));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_expected_digest(options, NULL));
+  OK(ferry_options_set_connections(options, 1));
+  OK(ferry_options_set_connections(options, 16));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_connections(options, 0));
+  CHECK(strstr(ferry_last_error_message(), "from 1 to 16") != NULL, "connections message: %s", ferry_last_error_message());
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_connections(options, 17));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_connections(options, -1));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_connections(bogus_options, 4));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_destination(bogus_options, "/tmp/x"));
   OK(ferry_options_free(options));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_free(options));

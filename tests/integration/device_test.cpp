@@ -6,8 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <sqlite3.h>
-
 #include "harness.hpp"
 #include "support/dbus_mock.hpp"
 #include "support/servers.hpp"
@@ -115,17 +113,8 @@ class DeviceTest : public ::testing::Test {
   bool sameFile(const std::string& name) { return sha256File(dir_ / (name + ".out")) == sha256File(dir_ / "www" / name); }
   // The stored durable offset (what a restart resumes from), read from ferryd's database.
   std::int64_t storedOffset(std::uint64_t id) {
-    sqlite3* db = nullptr;
-    std::int64_t offset = -1;
-    if (sqlite3_open_v2((ferryd_->stateDir() / "ferry.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-      sqlite3_stmt* statement = nullptr;
-      const std::string sql = "SELECT durable_offset FROM tasks WHERE id = " + std::to_string(id);
-      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK && sqlite3_step(statement) == SQLITE_ROW)
-        offset = sqlite3_column_int64(statement, 0);
-      sqlite3_finalize(statement);
-    }
-    sqlite3_close(db);
-    return offset;
+    const std::string offset = ferryd_->storedTaskColumn(id, "durable_offset");
+    return offset.empty() ? -1 : std::stoll(offset);
   }
 
   TempDir dir_{"ferry-device"};

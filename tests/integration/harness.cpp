@@ -1,6 +1,7 @@
 #include "harness.hpp"
 
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <stdexcept>
 
@@ -46,6 +47,20 @@ std::map<std::string, std::string> Ferryd::env() const {
 
 Configuration Ferryd::config(const std::string& session) const {
   return Configuration::background(session).socketPath(socket_).startDaemon(false);
+}
+
+std::string Ferryd::storedTaskColumn(std::uint64_t id, const std::string& column) const {
+  sqlite3* db = nullptr;
+  std::string value;
+  if (sqlite3_open_v2((state_dir_ / "ferry.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* statement = nullptr;
+    const std::string sql = "SELECT " + column + " FROM tasks WHERE id = " + std::to_string(id);
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK && sqlite3_step(statement) == SQLITE_ROW)
+      if (const unsigned char* text = sqlite3_column_text(statement, 0)) value = reinterpret_cast<const char*>(text);
+    sqlite3_finalize(statement);
+  }
+  sqlite3_close(db);
+  return value;
 }
 
 std::unique_ptr<Control> Ferryd::control() const {

@@ -53,6 +53,9 @@ class Ferryd {
   std::map<std::string, std::string> env() const;
   Configuration config(const std::string& session) const;
   std::unique_ptr<Control> control() const;
+  // A column of a task's row in ferryd's database, as text ("" when there is no such row): what
+  // ferryd keeps and will run (the request's JSON, the durable offset...).
+  std::string storedTaskColumn(std::uint64_t id, const std::string& column) const;
 
   // Runs ferryctl with this daemon's environment.
   CommandResult ferryctl(const std::vector<std::string>& args, std::chrono::milliseconds timeout = std::chrono::seconds(120)) const;

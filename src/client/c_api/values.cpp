@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "common/digest.hpp"
+#include "download_checks.hpp"
 #include "handles.hpp"
 
 using namespace ferry::c_api;
@@ -217,6 +218,12 @@ ferry_code ferry_options_set_expected_digest(ferry_options* o, const char* diges
       if (!parsed) throw Refusal{parsed.error()};
     }
     h.download.expected_digest = text;
+  });
+}
+ferry_code ferry_options_set_connections(ferry_options* o, int connections) {
+  return set(o, "options", [&](auto& h) {
+    if (auto valid = ferry::checkConnections(connections); !valid) throw Refusal{valid.error()};
+    h.download.connections = connections;
   });
 }
 ferry_code ferry_options_set_earliest_begin(ferry_options* o, int64_t unix_seconds) {

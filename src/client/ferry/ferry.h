@@ -158,6 +158,10 @@ FERRY_C_API ferry_code ferry_options_set_requires_external_power(ferry_options* 
  * (DownloadOptions::expected_digest); "" clears it. A malformed one is FERRY_E_INVALID_ARGUMENT
  * here; a file that does not match (twice) ends the task with FERRY_E_INTEGRITY. */
 FERRY_C_API ferry_code ferry_options_set_expected_digest(ferry_options* options, const char* digest);
+/* Downloads: at most this many connections at once, each its own byte range (aria2's -x), 1
+ * (default) to 16 (DownloadOptions::connections); used when the server serves ranges of a file
+ * with a validator, else one. Out of range is FERRY_E_INVALID_ARGUMENT. */
+FERRY_C_API ferry_code ferry_options_set_connections(ferry_options* options, int connections);
 /* Uploads: "ietf" (default), "tus" or "none". */
 FERRY_C_API ferry_code ferry_options_set_resumable(ferry_options* options, const char* protocol);
 /* Uploads: "follow" (default) or "refuse". */
