@@ -145,6 +145,34 @@ TEST_P(BothSessions, CancelEndsTheTaskCancelled) {
   EXPECT_TRUE(again.error().is("invalid-state") || again.error().is("not-found")) << again.error().describe();
 }
 
+// A segmented download's resume data keeps every segment where it was, in both kinds of session.
+TEST_P(BothSessions, SegmentedCancelWithResumeDataContinuesEverySegment) {
+  writeRandomFile(dir_ / "www" / "slow" / "seg.bin", 8 * MiB, 9);
+  DownloadOptions first;
+  first.connections = 2;
+  auto task = session_->downloadTask(url("/slow/seg.bin"), first);
+  ASSERT_TRUE(task);
+  ASSERT_TRUE(task->resume());
+  // Past 4.5 MiB both 4 MiB segments have bytes (at 1 MiB/s each, some 2 s before the end).
+  ASSERT_TRUE(delegate_->waitFor([&] { return delegate_->lastWritten() > static_cast<std::int64_t>(9 * MiB / 2); }));
+  auto blob = task->cancelByProducingResumeData();
+  ASSERT_TRUE(blob) << blob.error().describe();
+  DownloadOptions options;
+  options.destination = dir_ / "segmented.bin";
+  options.start = true;
+  auto resumed = session_->downloadTaskWithResumeData(*blob, options);
+  ASSERT_TRUE(resumed) << resumed.error().describe();
+  auto c = complete(resumed->identifier());
+  ASSERT_TRUE(c.ok()) << c.error->describe();
+  EXPECT_EQ(sha256File(dir_ / "segmented.bin"), sha256File(dir_ / "www" / "slow" / "seg.bin"));
+  const std::string log = nginx_->accessLog();
+  EXPECT_EQ(countLinesStartingWith(log, "206 bytes=0- /slow/seg.bin"), 1) << log;  // one plan
+  // Each segment asked for from its start once, then continued from where it was.
+  EXPECT_EQ(countLinesStartingWith(log, "206 bytes=0-4194303 "), 1) << log;
+  EXPECT_EQ(countLinesStartingWith(log, "206 bytes=4194304-8388607 "), 1) << log;
+  EXPECT_EQ(countLinesStartingWith(log, "206 bytes="), 5) << log;
+}
+
 TEST_P(BothSessions, CancelWithResumeDataContinuesByteExact) {
   auto task = session_->downloadTask(url("/slow/big.bin"));
   ASSERT_TRUE(task);
