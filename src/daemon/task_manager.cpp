@@ -32,7 +32,7 @@ TaskManager::TaskManager(boost::asio::io_context& io, DurableWrites& writer, Tra
 
 // ---------------------------------------------------------------- start-up
 
-void TaskManager::restore(const store::Snapshot& snapshot) {
+void TaskManager::restore(store::Snapshot& snapshot) {
   for (const auto& e : snapshot.events)
     if (e.type == protocol::event::did_become_invalid) invalidation_queued_.insert(e.session);
   for (const auto& [session, config] : sessions_.all()) {
@@ -41,8 +41,8 @@ void TaskManager::restore(const store::Snapshot& snapshot) {
   }
   last_task_id_ = snapshot.max_task_id;
   for (const auto& token : snapshot.resume_tokens) tokens_[token.token] = token;
-  for (const auto& row : snapshot.tasks) {
-    auto task = Task::fromRow(row);
+  for (auto& row : snapshot.tasks) {
+    auto task = Task::fromRow(std::move(row));
     if (!task) {
       spdlog::error("task {} cannot be restored: {}", row.id, task.error().describe());
       continue;
@@ -92,7 +92,7 @@ void TaskManager::restoreTask(Task& t) {
   if (!size || *size < t.durable) {
     if (t.durable > 0) spdlog::warn("task {}: partial file shorter than its durable offset; starting again", t.id);
     t.durable = 0;
-    t.validators = {};
+    t.editDetails().validators = {};
   } else if (auto cut = files::truncateTo(partialPath(t), t.durable); !cut) {
     spdlog::warn("task {}: {}; starting again", t.id, cut.error().describe());
     t.durable = 0;

@@ -114,10 +114,9 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
 
   Task t;
   t.id = ++last_task_id_;
-  t.partial = "partial/" + std::to_string(t.id) + ".part";  // never created for an upload
   t.session = spec.session;
   t.request = std::move(spec.request);
-  t.description = spec.description;
+  if (!spec.description.empty()) t.editDetails().description = spec.description;
   t.scheduling = spec.scheduling;
   t.created_at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   t.resource_deadline = t.created_at + sessions_.config(spec.session).resource_timeout.count();
@@ -227,7 +226,7 @@ void TaskManager::startUploadEngine(Task& t) {
 
 void TaskManager::onSendProgress(Task& t, const engine::SendProgress& p) {
   t.upload->sent = p.total_sent;
-  t.last_progress = std::chrono::steady_clock::now();
+  t.editDetails().last_progress = std::chrono::steady_clock::now();
   rates_[t.session].add(p.bytes_sent);
   publishTransient(t, protocol::DidSendBodyData{p.bytes_sent, p.total_sent, p.total_expected});
 }
