@@ -35,7 +35,7 @@ store::TaskRow Task::toRow() const {
     row.error_code = d.error->code;
     row.error_message = d.error->message;
   }
-  row.http_status = http_status;
+  row.http_status = d.http_status;
   row.result_path = d.result_path;
   row.description = d.description;
   return row;
@@ -55,7 +55,7 @@ protocol::TaskInfo Task::toInfo() const {
   info.bytes_written = upload ? upload->sent : std::max(written, durable);
   if (upload) info.destination = upload->spooled ? std::string() : upload->body.string();  // the source, for lists
   info.expected_total = upload ? std::optional<std::uint64_t>(upload->identity.size) : expected_total;
-  info.http_status = http_status;
+  info.http_status = d.http_status;
   info.error = d.error;
   info.suspend_count = suspend_count;
   info.created_at = created_at;
@@ -71,6 +71,7 @@ protocol::TaskInfo Task::toInfo() const {
 }
 
 void Task::addMetrics(const model::TaskMetrics& more) {
+  auto& metrics = editDetails().metrics;
   if (!metrics) metrics = std::make_unique<model::TaskMetrics>();
   engine::appendAttempts(*metrics, more, engine::kMaxMetricsAttempts);
 }
@@ -96,7 +97,7 @@ Result<Task> Task::fromRow(store::TaskRow&& row) {
   t.created_at = row.created_at;
   t.resource_deadline = row.resource_deadline;
   if (!row.error_code.empty()) t.editDetails().error = Error(row.error_code, std::move(row.error_message));
-  t.http_status = row.http_status;
+  if (row.http_status != 0) t.editDetails().http_status = row.http_status;
   if (!row.result_path.empty()) t.editDetails().result_path = std::move(row.result_path);
   if (!row.description.empty()) t.editDetails().description = std::move(row.description);
   if (row.kind == "upload") {

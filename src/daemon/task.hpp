@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "daemon/session_name.hpp"
 #include "daemon/task_lifecycle.hpp"
 #include "engine/transfer.hpp"
 #include "protocol/messages.hpp"
@@ -47,7 +48,12 @@ using model::resumableModeFromName;
 struct TaskDetails {
   std::string description;
   std::string result_path;
+  long http_status = 0;
   std::optional<Error> error;
+  // What the engine's jobs of this task cost (their Finished::metrics, oldest first, at most
+  // engine::kMaxMetricsAttempts attempts), for didComplete and TaskInfo; none until the task
+  // reached the engine. Restored from a stored didComplete that carries them.
+  std::unique_ptr<model::TaskMetrics> metrics;
   engine::Validators validators;
   std::function<void(Result<std::string>)> on_resume_data;  // reply for cancel_with_resume_data
 
@@ -65,7 +71,7 @@ struct TaskDetails {
 
 struct Task {
   std::uint64_t id = 0;
-  std::string session;
+  SessionName session;
   engine::HttpRequest request;
   std::string destination;  // absolute, or empty: delivered/ in the state directory
   // Assigned only by TaskManager::transition. stop_intent: while stopping, why.
@@ -84,7 +90,6 @@ struct Task {
   std::uint64_t written = 0;
   std::uint64_t durable = 0;
   std::optional<std::uint64_t> expected_total;
-  long http_status = 0;
 
   // Read: details() (the defaults when none were written); written: editDetails().
   const TaskDetails& details() const { return details_ ? *details_ : kNoDetails; }
@@ -97,14 +102,11 @@ struct Task {
   // created for an upload), so not kept per task.
   std::string partial() const { return "partial/" + std::to_string(id) + ".part"; }
 
-  // What the engine's jobs of this task cost (their Finished::metrics, oldest first, at most
-  // engine::kMaxMetricsAttempts attempts), for didComplete and TaskInfo. Behind a pointer as
-  // `upload` is: a task that never reached the engine has none. Restored from a stored
-  // didComplete that carries them.
-  std::unique_ptr<model::TaskMetrics> metrics;
+  // What the engine's jobs of this task cost (TaskDetails::metrics).
   void addMetrics(const model::TaskMetrics& more);
   std::optional<model::TaskMetrics> metricsCopy() const {
-    return metrics ? std::optional<model::TaskMetrics>(*metrics) : std::nullopt;
+    const auto& m = details().metrics;
+    return m ? std::optional<model::TaskMetrics>(*m) : std::nullopt;
   }
 
   // Set: an upload task. Behind a pointer because most tasks are downloads and ferryd keeps every

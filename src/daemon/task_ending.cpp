@@ -52,7 +52,7 @@ void TaskManager::deliverFile(Task& t) {
   row.state = std::string(stateName(TaskState::completed));
   row.durable_offset = t.written;
   const auto http_error = t.details().error;
-  const long status = t.http_status;
+  const long status = t.details().http_status;
   const std::uint64_t bytes = t.written;
   const auto metrics = t.metricsCopy();
   auto events = ending->events;

@@ -71,7 +71,7 @@ void TaskManager::onResponded(Task& t, const engine::Responded& r) {
   if (r.offset < t.durable || r.validators != d.validators) ++d.generation;
   d.validators = r.validators;
   if (r.expected_total) t.expected_total = r.expected_total;
-  t.http_status = r.status;
+  t.editDetails().http_status = r.status;
   t.written = r.offset;
   if (t.durable > r.offset) {
     // The server sent a different entity: the old durable bytes are void. Say so durably now.
@@ -159,7 +159,7 @@ void TaskManager::onFinished(Task& t, const engine::Finished& f) {
   t.written = f.total_written;
   if (!f.validators.empty()) t.editDetails().validators = f.validators;
   if (f.expected_total) t.expected_total = f.expected_total;
-  if (f.http_status != 0) t.http_status = f.http_status;
+  if (f.http_status != 0) t.editDetails().http_status = f.http_status;
   if (t.phase == Phase::stopping) return onStopped(t);
   if (!f.error || f.error->is(errc::http_error)) {
     t.editDetails().error = f.error;
