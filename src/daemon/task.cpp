@@ -5,6 +5,7 @@
 
 namespace ferry::daemon {
 
+const TaskDetails Task::kNoDetails{};
 
 Error cancelledError(const Task& t, bool resume_data_asked) {
   std::string message = t.isUpload() ? "the upload was cancelled" : "the download was cancelled";
@@ -21,22 +22,23 @@ store::TaskRow Task::toRow() const {
   row.state = std::string(stateName(state()));
   row.request_json = store::encodeRequest({request, scheduling, std::nullopt});
   row.destination = destination;
-  row.partial = partial;
+  row.partial = partial();
   row.durable_offset = durable;
-  row.segments = durable_segments;
   row.expected_total = expected_total;
-  row.etag = validators.etag;
-  row.last_modified = validators.last_modified;
+  const TaskDetails& d = details();
+  row.segments = d.durable_segments;
+  row.etag = d.validators.etag;
+  row.last_modified = d.validators.last_modified;
   row.suspend_count = suspend_count;
   row.created_at = created_at;
   row.resource_deadline = resource_deadline;
-  if (error) {
-    row.error_code = error->code;
-    row.error_message = error->message;
+  if (d.error) {
+    row.error_code = d.error->code;
+    row.error_message = d.error->message;
   }
-  row.http_status = http_status;
-  row.result_path = result_path;
-  row.description = description;
+  row.http_status = d.http_status;
+  row.result_path = d.result_path;
+  row.description = d.description;
   return row;
 }
 
@@ -47,14 +49,15 @@ protocol::TaskInfo Task::toInfo() const {
   info.state = std::string(stateName(state()));
   info.waiting_for = waiting_for;
   info.url = request.url;
-  info.destination = destination.empty() ? result_path : destination;
-  info.description = description;
+  const TaskDetails& d = details();
+  info.destination = destination.empty() ? d.result_path : destination;
+  info.description = d.description;
   info.kind = upload ? "upload" : "download";
   info.bytes_written = upload ? upload->sent : std::max(written, durable);
   if (upload) info.destination = upload->spooled ? std::string() : upload->body.string();  // the source, for lists
   info.expected_total = upload ? std::optional<std::uint64_t>(upload->identity.size) : expected_total;
-  info.http_status = http_status;
-  info.error = error;
+  info.http_status = d.http_status;
+  info.error = d.error;
   info.suspend_count = suspend_count;
   info.created_at = created_at;
   info.priority = scheduling.priority;
@@ -63,20 +66,21 @@ protocol::TaskInfo Task::toInfo() const {
   info.allows_expensive_network_access = scheduling.allows_expensive_network;
   info.allows_constrained_network_access = scheduling.allows_constrained_network;
   info.requires_external_power = scheduling.requires_external_power;
-  info.retries = retries;
+  info.retries = d.retries;
   info.metrics = metricsCopy();
   return info;
 }
 
 void Task::addMetrics(const model::TaskMetrics& more) {
+  auto& metrics = editDetails().metrics;
   if (!metrics) metrics = std::make_unique<model::TaskMetrics>();
   engine::appendAttempts(*metrics, more, engine::kMaxMetricsAttempts);
 }
 
-Result<Task> Task::fromRow(const store::TaskRow& row) {
+Result<Task> Task::fromRow(store::TaskRow&& row) {
   Task t;
   t.id = row.id;
-  t.session = row.session;
+  t.session = std::move(row.session);
   auto state = stateFromName(row.state);
   if (!state) return fail(errc::internal, "task " + std::to_string(row.id) + " has unknown state " + row.state);
   t.stored_state = *state;
@@ -84,20 +88,20 @@ Result<Task> Task::fromRow(const store::TaskRow& row) {
   if (!stored) return tl::unexpected(stored.error());
   t.request = std::move(stored->request);
   t.scheduling = stored->scheduling;
-  t.destination = row.destination;
-  t.partial = row.partial;
+  t.destination = std::move(row.destination);
   t.durable = row.durable_offset;
   t.written = row.durable_offset;
-  t.durable_segments = row.segments;
+  if (!row.segments.empty()) t.editDetails().durable_segments = std::move(row.segments);
   t.expected_total = row.expected_total;
-  t.validators = {row.etag, row.last_modified};
+  if (!row.etag.empty() || !row.last_modified.empty())
+    t.editDetails().validators = {std::move(row.etag), std::move(row.last_modified)};
   t.suspend_count = row.suspend_count;
   t.created_at = row.created_at;
   t.resource_deadline = row.resource_deadline;
-  if (!row.error_code.empty()) t.error = Error(row.error_code, row.error_message);
-  t.http_status = row.http_status;
-  t.result_path = row.result_path;
-  t.description = row.description;
+  if (!row.error_code.empty()) t.editDetails().error = Error(row.error_code, std::move(row.error_message));
+  if (row.http_status != 0) t.editDetails().http_status = row.http_status;
+  if (!row.result_path.empty()) t.editDetails().result_path = std::move(row.result_path);
+  if (!row.description.empty()) t.editDetails().description = std::move(row.description);
   if (row.kind == "upload") {
     auto spec = store::decodeUpload(row.upload_json);
     if (!spec) return tl::unexpected(spec.error());

@@ -64,7 +64,7 @@ Result<protocol::TaskInfo> TaskManager::resume(std::uint64_t id, const std::opti
     return fail(errc::invalid_state, taskIs(t, stateName(t.state())) + "; it cannot be resumed");
   if (t.suspend_count == 0) return t.toInfo();  // as URLSession: resuming a running task does nothing
   if (--t.suspend_count == 0) {
-    if (t.phase == Phase::suspended) t.checkpoint_in_flight ? restartOnceDurable(t) : startEngine(t);
+    if (t.phase == Phase::suspended) t.details().checkpoint_in_flight ? restartOnceDurable(t) : startEngine(t);
     // The suspend's stop is still in flight: restart once it lands.
     else if (t.phase == Phase::stopping && t.stop_intent == StopIntent::suspend) stopInEngine(t, StopIntent::resume);
   }
@@ -90,7 +90,7 @@ void TaskManager::cancelWithResumeData(std::uint64_t id, const std::optional<std
   if (auto refused = unreachable(t, "cancelled")) return reply(tl::unexpected(*refused));
   if (beingCancelled(t)) return reply(fail(errc::invalid_state, taskIs(t, "being cancelled already")));
   if (holdsEngineJob(t.phase)) {
-    t.on_resume_data = std::move(reply);
+    t.editDetails().on_resume_data = std::move(reply);
     stopInEngine(t, StopIntent::cancel_with_resume_data);
   } else {
     endTask(t, Phase::cancelled, cancelledError(t, true), true, std::move(reply));

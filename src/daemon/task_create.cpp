@@ -52,9 +52,8 @@ Result<TaskManager::Creation> TaskManager::makeDownload(NewDownload spec) {
   t.session = spec.session;
   t.request = std::move(spec.request);
   t.destination = spec.destination;
-  t.description = spec.description;
+  if (!spec.description.empty()) t.editDetails().description = spec.description;
   t.scheduling = spec.scheduling;
-  t.partial = "partial/" + std::to_string(t.id) + ".part";
   t.created_at = creationTime();
   t.resource_deadline = t.created_at + sessions_.config(spec.session).resource_timeout.count();
   t.suspend_count = spec.start ? 0 : 1;
@@ -195,8 +194,8 @@ Result<store::ResumeTokenRow> TaskManager::adoptResumeData(Task& t, const std::s
   if (!stored) return tl::unexpected(stored.error());
   if (t.request.url.empty() || t.request.url == stored->request.url) t.request = stored->request;
   t.durable = t.written = token.offset;
-  t.validators = {token.etag, token.last_modified};
-  t.durable_segments = token.segments;
+  t.editDetails().validators = {token.etag, token.last_modified};
+  t.editDetails().durable_segments = token.segments;
   it->second.used = true;  // single use, from this moment (settleResumeToken)
   return token;
 }
@@ -211,8 +210,8 @@ Result<protocol::LocalResumeStore::Claim> TaskManager::adoptLocalResumeData(Task
   if (auto url = engine::checkUrl(checked->what.request.url); !url) return tl::unexpected(url.error());
   t.request = checked->what.request;
   t.durable = t.written = checked->what.offset;
-  t.validators = checked->what.validators;
-  t.durable_segments = checked->what.segments.empty() ? std::string() : model::segmentsToText(checked->what.segments);
+  t.editDetails().validators = checked->what.validators;
+  if (!checked->what.segments.empty()) t.editDetails().durable_segments = model::segmentsToText(checked->what.segments);
   t.expected_total = checked->what.expected_total;
   return checked;
 }

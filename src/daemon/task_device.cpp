@@ -32,10 +32,10 @@ bool waitsInEngineForItsTurn(const Task& t) {
 // reach its server tries now (a route may have come back); a server's own back-off (503,
 // Retry-After) is kept.
 const char* restartReason(const Task& t, const device::DeviceChange& change, std::chrono::steady_clock::time_point now) {
-  const bool stalled = !waitsInEngineForItsTurn(t) && (now - t.last_progress >= kStalledAfter || waitsInEngineForRetry(t));
+  const bool stalled = !waitsInEngineForItsTurn(t) && (now - t.details().last_progress >= kStalledAfter || waitsInEngineForRetry(t));
   if (change.network_moved && stalled) return "a network change";
   if (change.sleeping == false && stalled) return "sleep";
-  if (change.routes && waitsInEngineForRetry(t) && t.retrying_after_network_error) return "a change of routes";
+  if (change.routes && waitsInEngineForRetry(t) && t.details().retrying_after_network_error) return "a change of routes";
   return nullptr;
 }
 
@@ -58,7 +58,7 @@ std::optional<std::string_view> TaskManager::heldBecause(const Task& t) const {
   return device::waitReason(needsOf(t), device_view_());
 }
 
-void TaskManager::releaseHeld(Task& t) { t.checkpoint_in_flight ? restartOnceDurable(t) : startEngine(t); }
+void TaskManager::releaseHeld(Task& t) { t.details().checkpoint_in_flight ? restartOnceDurable(t) : startEngine(t); }
 
 void TaskManager::applyDeviceState(const device::DeviceChange& change) {
   if (shutting_down_) return;

@@ -51,8 +51,8 @@ void TaskManager::deliverFile(Task& t) {
   store::TaskRow row = t.toRow();
   row.state = std::string(stateName(TaskState::completed));
   row.durable_offset = t.written;
-  const auto http_error = t.error;
-  const long status = t.http_status;
+  const auto http_error = t.details().error;
+  const long status = t.details().http_status;
   const std::uint64_t bytes = t.written;
   const auto metrics = t.metricsCopy();
   auto events = ending->events;
@@ -90,8 +90,8 @@ void TaskManager::deliverFile(Task& t) {
     return record(s);
   };
   ending->on_committed = [delivery, http_error](Task& task) {
-    task.result_path = delivery->location;
-    task.error = delivery->move_error ? delivery->move_error : http_error;
+    task.editDetails().result_path = delivery->location;
+    task.editDetails().error = delivery->move_error ? delivery->move_error : http_error;
     spdlog::info("task {}: completed, {} bytes at {}", task.id, task.written, delivery->location);
   };
   ending->id = t.id;
@@ -189,7 +189,7 @@ void TaskManager::endTask(Task& t, Phase final_phase, Error error, bool keep_res
     if (reply) reply(fail(errc::invalid_state, "task " + std::to_string(t.id) + " is " + std::string(stateName(t.state()))));
     return;
   }
-  const bool resumable = keep_resume_data && (t.isUpload() ? uploadCanResume(*t.upload) : t.written > 0 && !t.validators.empty());
+  const bool resumable = keep_resume_data && (t.isUpload() ? uploadCanResume(*t.upload) : t.written > 0 && !t.details().validators.empty());
   store::ResumeTokenRow token;
   std::string blob;
   // What the token keeps in resume/: a download's partial file (cut to the offset), an upload's
@@ -213,12 +213,13 @@ void TaskManager::endTask(Task& t, Phase final_phase, Error error, bool keep_res
     } else {
       token.partial = "resume/" + token.token + ".part";
       token.offset = t.written;
-      token.etag = t.validators.etag;
-      token.last_modified = t.validators.last_modified;
+      token.etag = t.details().validators.etag;
+      token.last_modified = t.details().validators.last_modified;
       keep_from = partialPath(t);
       // A segmented file keeps its length: its bytes are where the segments say.
-      if (!t.segments.empty()) token.segments = model::segmentsToText(t.segments);
-      cut_to_offset = t.segments.empty();
+      const auto& segments = t.details().segments;
+      if (!segments.empty()) token.segments = model::segmentsToText(segments);
+      cut_to_offset = segments.empty();
     }
     token.request_json = store::encodeRequest(stored);
     blob = codec_.encode({codec_.keyId(), token.token, t.session, t.request.url, token.offset,
@@ -307,14 +308,14 @@ void TaskManager::onEndingCommitted(std::shared_ptr<TaskEnding> ending, Result<v
   ++ending->attempts;
   if (r) {
     if (ending->attempts > 1) spdlog::info("task {}: its end is recorded now (after {} tries)", t->id, ending->attempts);
-    t->error = ending->error;
+    t->editDetails().error = ending->error;
     if (ending->on_committed) ending->on_committed(*t);
     for (const auto& e : *ending->events) outbox_.committed(e);
     return settleEnding(*t, *ending, r);
   }
   if (*ending->bytes_untrusted) {
     spdlog::error("task {}: could not make the file durable ({}); fetching its bytes again", t->id, r.error().describe());
-    ++t->generation;
+    ++t->editDetails().generation;
     return startEngine(*t);
   }
   const bool retry = r.error().is(errc::no_space) || r.error().is(errc::io);
@@ -330,7 +331,7 @@ void TaskManager::onEndingCommitted(std::shared_ptr<TaskEnding> ending, Result<v
     return;
   }
   if (ending->final_phase != Phase::failed) return endTask(*t, Phase::failed, r.error(), false);
-  t->error = ending->error;
+  t->editDetails().error = ending->error;
   settleEnding(*t, *ending, r);
 }
 

@@ -37,8 +37,8 @@ void TaskManager::onEngineEvent(const engine::Event& event) {
                    if (!t->isUpload()) onProgress(*t, p);
                  },
                  [&](const engine::Retrying& r) {
-                   ++t->retries;
-                   t->retrying_after_network_error = r.error.is(errc::network) || r.error.is(errc::timeout);
+                   ++t->editDetails().retries;
+                   t->editDetails().retrying_after_network_error = r.error.is(errc::network) || r.error.is(errc::timeout);
                    spdlog::info("task {}: attempt {} failed ({}); retrying", t->id, r.attempt, r.error.describe());
                  },
                  [&](const engine::Finished& f) {
@@ -68,22 +68,25 @@ void TaskManager::onEngineEvent(const engine::Event& event) {
 void TaskManager::onResponded(Task& t, const engine::Responded& r) {
   if (t.phase == Phase::in_engine) t.waiting_for.clear();
   bool restarted = r.offset < t.written || (r.offset == 0 && t.durable > 0);
-  bool report = t.resumed_from_offset || (restarted && t.written > 0);
-  t.resumed_from_offset = false;
-  if (r.offset < t.durable || r.validators != t.validators) ++t.generation;
-  t.validators = r.validators;
+  TaskDetails& d = t.editDetails();
+  bool report = d.resumed_from_offset || (restarted && t.written > 0);
+  d.resumed_from_offset = false;
+  if (r.offset < t.durable || r.validators != d.validators) ++d.generation;
+  d.validators = r.validators;
   if (r.expected_total) t.expected_total = r.expected_total;
-  t.http_status = r.status;
+  t.editDetails().http_status = r.status;
   t.written = r.offset;
   if (!r.single_connection_reason.empty())
     spdlog::info("task {}: one connection instead of {}: {}", t.id, t.request.connections, r.single_connection_reason);
   if (t.durable > r.offset) {
     // The server sent a different entity: the old durable bytes are void. Say so durably now.
     t.durable = r.offset;
-    t.segments.clear();
-    t.durable_segments.clear();
+    if (!d.segments.empty() || !d.durable_segments.empty()) {
+      d.segments.clear();
+      d.durable_segments.clear();
+    }
     writer_.submit(store::Durability::lifecycle,
-                   [id = t.id, off = r.offset, exp = t.expected_total, v = t.validators](store::Store& s) {
+                   [id = t.id, off = r.offset, exp = t.expected_total, v = d.validators](store::Store& s) {
                      return s.updateTaskOffset(id, off, exp, v.etag, v.last_modified);
                    });
   }
@@ -92,20 +95,21 @@ void TaskManager::onResponded(Task& t, const engine::Responded& r) {
 
 void TaskManager::onProgress(Task& t, const engine::Progress& p) {
   t.written = p.total_written;
-  t.segments = p.segments;
-  t.last_progress = std::chrono::steady_clock::now();
+  if (!p.segments.empty() || !t.details().segments.empty()) t.editDetails().segments = p.segments;
+  t.editDetails().last_progress = std::chrono::steady_clock::now();
   rates_[t.session].add(p.bytes_written);
   if (p.expected_total) t.expected_total = p.expected_total;
   publishTransient(t, protocol::DidWriteData{p.bytes_written, p.total_written, t.expected_total});
-  if (!t.checkpoint_in_flight && std::chrono::steady_clock::now() - t.last_checkpoint >= checkpoint_interval_)
+  if (!t.details().checkpoint_in_flight && std::chrono::steady_clock::now() - t.details().last_checkpoint >= checkpoint_interval_)
     checkpoint(t, store::Durability::progress);
 }
 
 void TaskManager::checkpoint(Task& t, store::Durability durability) {
-  t.checkpoint_in_flight = true;
-  t.last_checkpoint = std::chrono::steady_clock::now();
-  Checkpoint c{t.id, t.written, t.generation, t.validators, t.expected_total, partialPath(t),
-               t.segments.empty() ? std::string() : model::segmentsToText(t.segments)};
+  TaskDetails& d = t.editDetails();
+  d.checkpoint_in_flight = true;
+  d.last_checkpoint = std::chrono::steady_clock::now();
+  Checkpoint c{t.id, t.written, d.generation, d.validators, t.expected_total, partialPath(t),
+               d.segments.empty() ? std::string() : model::segmentsToText(d.segments)};
   // Those of one engine turn go together: with a thousand transfers running, a thousand
   // checkpoints a second each made their own fdatasync, one after another on the writer.
   if (in_engine_turn_ && durability == store::Durability::progress) return gathered_checkpoints_.push_back(std::move(c));
@@ -150,12 +154,13 @@ void TaskManager::submitCheckpoints(std::vector<Checkpoint> group, store::Durabi
 void TaskManager::checkpointDone(const Checkpoint& c, const Result<void>& r) {
   auto* t = find(c.id);
   if (t == nullptr) return;
-  t->checkpoint_in_flight = false;
+  t->editDetails().checkpoint_in_flight = false;
   if (r) {
     // Segments: the same sum may come with other ranges (a steal moved an end), so equal counts too.
-    if (t->generation == c.generation && (c.offset > t->durable || (c.offset == t->durable && !c.segments.empty()))) {
+    TaskDetails& d = t->editDetails();
+    if (d.generation == c.generation && (c.offset > t->durable || (c.offset == t->durable && !c.segments.empty()))) {
       t->durable = c.offset;
-      t->durable_segments = c.segments;
+      d.durable_segments = c.segments;
     }
     return;
   }
@@ -163,20 +168,20 @@ void TaskManager::checkpointDone(const Checkpoint& c, const Result<void>& r) {
   // refetched.
   spdlog::error("task {}: could not make bytes durable ({}); refetching from offset {}", c.id, r.error().describe(),
                 t->durable);
-  ++t->generation;
+  ++t->editDetails().generation;
   t->written = t->durable;
   if (t->phase == Phase::in_engine) engine_.restartFrom(c.id, t->durable);
 }
 
 void TaskManager::onFinished(Task& t, const engine::Finished& f) {
   t.written = f.total_written;
-  t.segments = f.segments;
-  if (!f.validators.empty()) t.validators = f.validators;
+  if (!f.segments.empty() || !t.details().segments.empty()) t.editDetails().segments = f.segments;
+  if (!f.validators.empty()) t.editDetails().validators = f.validators;
   if (f.expected_total) t.expected_total = f.expected_total;
-  if (f.http_status != 0) t.http_status = f.http_status;
+  if (f.http_status != 0) t.editDetails().http_status = f.http_status;
   if (t.phase == Phase::stopping) return onStopped(t);
   if (!f.error || f.error->is(errc::http_error)) {
-    t.error = f.error;
+    t.editDetails().error = f.error;
     return deliverFile(t);
   }
   endTask(t, Phase::failed, *f.error, f.resumable);
@@ -188,7 +193,7 @@ void TaskManager::onStopped(Task& t) {
     case StopIntent::cancel:
       return endTask(t, Phase::cancelled, cancelledError(t, false), false);
     case StopIntent::cancel_with_resume_data:
-      return endTask(t, Phase::cancelled, cancelledError(t, true), true, std::exchange(t.on_resume_data, {}));
+      return endTask(t, Phase::cancelled, cancelledError(t, true), true, std::exchange(t.editDetails().on_resume_data, {}));
     case StopIntent::suspend:
     case StopIntent::none:
       transition(t, Phase::suspended);

@@ -12,6 +12,7 @@
 // failure); `ending` may go back to the engine when a delivery's fdatasync failed (its bytes are
 // not trusted: they are fetched again). docs/architecture.md, "The task lifecycle", draws it.
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -19,7 +20,7 @@ namespace ferry::daemon {
 
 // What the store and the wire say about a task. Kept as the store's and protocol's vocabulary;
 // a Phase maps onto one of these (wireState).
-enum class TaskState {
+enum class TaskState : std::uint8_t {
   suspended,   // not in the engine; suspend_count > 0
   running,     // wants to run (in the engine, waiting for room, for a stream, or for a retry)
   finalizing,  // its end is being committed
@@ -34,7 +35,7 @@ inline bool isFinal(TaskState s) {
   return s == TaskState::completed || s == TaskState::failed || s == TaskState::cancelled;
 }
 
-enum class Phase {
+enum class Phase : std::uint8_t {  // one byte each: ferryd keeps a Task per task in memory
   created,        // made by a create request (its row is being committed) or read from the store
   suspended,      // suspend_count > 0; the engine does not have it
   queued,         // wants to run; waits for room in its session's window (EngineAdmission)
@@ -50,7 +51,7 @@ enum class Phase {
 };
 
 // Why a stopping task was stopped: what the engine's Finished(cancelled) that answers it means.
-enum class StopIntent {
+enum class StopIntent : std::uint8_t {
   none,
   suspend,                  // it becomes suspended
   resume,                   // suspended, then resumed before the stop landed: it restarts

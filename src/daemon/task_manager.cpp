@@ -32,7 +32,7 @@ TaskManager::TaskManager(boost::asio::io_context& io, DurableWrites& writer, Tra
 
 // ---------------------------------------------------------------- start-up
 
-void TaskManager::restore(const store::Snapshot& snapshot) {
+void TaskManager::restore(store::Snapshot& snapshot) {
   for (const auto& e : snapshot.events)
     if (e.type == protocol::event::did_become_invalid) invalidation_queued_.insert(e.session);
   for (const auto& [session, config] : sessions_.all()) {
@@ -41,8 +41,8 @@ void TaskManager::restore(const store::Snapshot& snapshot) {
   }
   last_task_id_ = snapshot.max_task_id;
   for (const auto& token : snapshot.resume_tokens) tokens_[token.token] = token;
-  for (const auto& row : snapshot.tasks) {
-    auto task = Task::fromRow(row);
+  for (auto& row : snapshot.tasks) {
+    auto task = Task::fromRow(std::move(row));
     if (!task) {
       spdlog::error("task {} cannot be restored: {}", row.id, task.error().describe());
       continue;
@@ -89,11 +89,11 @@ void TaskManager::restoreTask(Task& t) {
   // start-up with 200,000 of them).
   if (t.durable == 0) return startEngine(t);
   auto size = files::fileSize(partialPath(t));
-  if (!t.durable_segments.empty()) return resumeSegments(t, size);
+  if (!t.details().durable_segments.empty()) return resumeSegments(t, size);
   if (!size || *size < t.durable) {
     if (t.durable > 0) spdlog::warn("task {}: partial file shorter than its durable offset; starting again", t.id);
     t.durable = 0;
-    t.validators = {};
+    t.editDetails().validators = {};
   } else if (auto cut = files::truncateTo(partialPath(t), t.durable); !cut) {
     spdlog::warn("task {}: {}; starting again", t.id, cut.error().describe());
     t.durable = 0;
@@ -105,12 +105,13 @@ void TaskManager::restoreTask(Task& t) {
 // A segmented download's bytes are where its segments say, in a file of the entity's length:
 // nothing is cut; a file of another length (or damaged segments) starts again from zero.
 void TaskManager::resumeSegments(Task& t, const Result<std::uint64_t>& size) {
-  const auto segments = model::segmentsFromText(t.durable_segments);
+  TaskDetails& d = t.editDetails();
+  const auto segments = model::segmentsFromText(d.durable_segments);
   if (!segments || segments->empty() || !size || *size != segments->back().end) {
     spdlog::warn("task {}: partial file does not match its segments; starting again", t.id);
     t.durable = 0;
-    t.durable_segments.clear();
-    t.validators = {};
+    d.durable_segments.clear();
+    d.validators = {};
   } else {
     spdlog::info("task {}: resuming {} segments with {} durable bytes", t.id, segments->size(), t.durable);
   }

@@ -87,7 +87,7 @@ class TaskManager {
 
   // At start-up (the session book restored first): tasks that were running are cut back to their
   // durable offset and restarted; sessions invalidating end their invalidation when nothing runs.
-  void restore(const store::Snapshot& snapshot);
+  void restore(store::Snapshot& snapshot);  // moves the task rows out of the snapshot
 
   // The reply comes once the task is durable, so an id a client saw survives a crash.
   void createDownload(NewDownload spec, Reply reply);
@@ -183,7 +183,7 @@ class TaskManager {
   void restoreMetrics(const std::vector<store::EventRow>& events);
   Task* find(std::uint64_t id);
   Result<Task*> findScoped(std::uint64_t id, const std::optional<std::string>& scope);
-  std::filesystem::path partialPath(const Task& t) const { return state_dir_ / t.partial; }
+  std::filesystem::path partialPath(const Task& t) const { return state_dir_ / t.partial(); }
   std::filesystem::path deliveredPath(const Task& t) const;
 
   // Wraps a writer completion so that it runs on the IPC thread.

@@ -114,10 +114,9 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
 
   Task t;
   t.id = ++last_task_id_;
-  t.partial = "partial/" + std::to_string(t.id) + ".part";  // never created for an upload
   t.session = spec.session;
   t.request = std::move(spec.request);
-  t.description = spec.description;
+  if (!spec.description.empty()) t.editDetails().description = spec.description;
   t.scheduling = spec.scheduling;
   t.created_at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   t.resource_deadline = t.created_at + sessions_.config(spec.session).resource_timeout.count();
@@ -227,7 +226,7 @@ void TaskManager::startUploadEngine(Task& t) {
 
 void TaskManager::onSendProgress(Task& t, const engine::SendProgress& p) {
   t.upload->sent = p.total_sent;
-  t.last_progress = std::chrono::steady_clock::now();
+  t.editDetails().last_progress = std::chrono::steady_clock::now();
   rates_[t.session].add(p.bytes_sent);
   publishTransient(t, protocol::DidSendBodyData{p.bytes_sent, p.total_sent, p.total_expected});
 }
@@ -248,7 +247,7 @@ void TaskManager::onUploadRestarted(Task& t, const engine::UploadRestarted& r) {
 
 void TaskManager::onUploadResponded(Task& t, const engine::Responded& r) {
   if (t.phase == Phase::in_engine) t.waiting_for.clear();
-  t.http_status = r.status;
+  t.editDetails().http_status = r.status;
   t.upload->response_headers = r.headers;
 }
 
@@ -262,7 +261,7 @@ void TaskManager::onUploadFinished(Task& t, const engine::Finished& f) {
     t.upload->confirmed_offset = f.upload->confirmed_offset;
     t.upload->sent = f.upload->total_sent;
   }
-  if (f.http_status != 0) t.http_status = f.http_status;
+  if (f.http_status != 0) t.editDetails().http_status = f.http_status;
   if (t.phase == Phase::stopping) return onStopped(t);
   if (t.upload->stream) {
     if (f.error && f.error->is(errc::needs_new_body_stream)) return waitForBodyStream(t, f.error->message);
@@ -299,11 +298,11 @@ void TaskManager::commitUploadAnswer(Task& t, const engine::Finished& f, const s
   ending->final_phase = Phase::completed;
   ending->error = f.error;
   std::vector<store::EventRow> rows{
-      outbox_.prepare(t.session, t.id, protocol::DidReceiveResponse{t.http_status, t.upload->response_headers})};
+      outbox_.prepare(t.session, t.id, protocol::DidReceiveResponse{t.details().http_status, t.upload->response_headers})};
   if (!body.empty())
     rows.push_back(outbox_.prepare(t.session, t.id,
                                    protocol::DidReceiveData{body, f.upload && f.upload->response_body_truncated}));
-  rows.push_back(outbox_.prepare(t.session, t.id, protocol::DidComplete{f.error, t.http_status, std::nullopt, t.metricsCopy()}));
+  rows.push_back(outbox_.prepare(t.session, t.id, protocol::DidComplete{f.error, t.details().http_status, std::nullopt, t.metricsCopy()}));
   store::TaskRow row = t.toRow();
   row.state = std::string(stateName(TaskState::completed));
   if (f.error) {
@@ -317,7 +316,7 @@ void TaskManager::commitUploadAnswer(Task& t, const engine::Finished& f, const s
       if (auto a = s.appendEvent(e); !a) return a;
     return {};
   };
-  ending->on_committed = [](Task& task) { spdlog::info("task {}: upload completed, HTTP {}", task.id, task.http_status); };
+  ending->on_committed = [](Task& task) { spdlog::info("task {}: upload completed, HTTP {}", task.id, task.details().http_status); };
   commitEnding(t, std::move(ending));
 }
 

@@ -54,8 +54,8 @@ void TaskManager::enterPhase(Task& t, Phase from) {
       break;
     case Phase::in_engine:
       t.waiting_for = "queued";  // until the engine's Waiting or Responded says more
-      t.last_progress = std::chrono::steady_clock::now();  // a fresh start is not a stall
-      t.retrying_after_network_error = false;
+      t.editDetails().last_progress = std::chrono::steady_clock::now();  // a fresh start is not a stall
+      t.editDetails().retrying_after_network_error = false;
       break;
     case Phase::stopping:
       if (t.stop_intent == StopIntent::suspend) t.waiting_for = "suspended";
@@ -133,19 +133,21 @@ void TaskManager::handToEngine(Task& t) {
   job.request = t.request;
   job.partial_path = partialPath(t);
   job.resume_offset = t.durable;
-  job.validators = t.validators;
+  job.validators = t.details().validators;
   // Stored by this ferryd, so well formed; a damaged one starts the file again.
-  job.segments = model::segmentsFromText(t.durable_segments).value_or(engine::Segments{});
-  if (job.segments.empty() && !t.durable_segments.empty()) job.resume_offset = 0;
-  t.segments = job.segments;
+  if (!t.details().durable_segments.empty()) {
+    job.segments = model::segmentsFromText(t.details().durable_segments).value_or(engine::Segments{});
+    if (job.segments.empty()) job.resume_offset = 0;
+  }
+  if (!job.segments.empty() || !t.details().segments.empty()) t.editDetails().segments = job.segments;
   job.retry.resource_deadline = engine::WallClock::time_point(std::chrono::seconds(t.resource_deadline));
   job.max_bytes_per_second = config.max_bytes_per_second;
   job.scheduling = t.scheduling;
   job.transport = config.transport;
   if (!transition(t, Phase::in_engine)) return;
   t.written = job.resume_offset;
-  t.resumed_from_offset = job.resume_offset > 0;
-  t.last_checkpoint = std::chrono::steady_clock::now();
+  t.editDetails().resumed_from_offset = job.resume_offset > 0;
+  t.editDetails().last_checkpoint = std::chrono::steady_clock::now();
   engine_.start(std::move(job));
 }
 

@@ -77,9 +77,10 @@ class TaskLifecycle : public ::testing::Test {
     return std::make_unique<TaskManager>(io, *writes, with, *sessions, outbox, *codec, dir.path(), 1000ms);
   }
 
-  std::uint64_t create(bool start, const std::string& session = "s") {
+  std::uint64_t create(bool start, const std::string& session = "s", const std::string& description = "") {
     NewDownload spec;
     spec.session = session;
+    spec.description = description;
     spec.request.url = "http://127.0.0.1:9/file.bin";
     spec.start = start;
     std::optional<Result<protocol::TaskInfo>> reply;
@@ -386,12 +387,13 @@ TEST_F(TaskLifecycle, AnEndThatFailsOtherwiseBecomesAFailure) {
 
 TEST_F(TaskLifecycle, ARestartPutsEachStoredTaskBackWhereItWas) {
   const auto running = create(true);
-  const auto suspended = create(false);
+  const auto suspended = create(false, "a session name longer than fifteen", "kept across a restart");
   const auto done = create(true);
   finish(done);
   // The running task wrote 9 bytes, of which 4 are durable: a restart cuts back to 4.
   std::ofstream(dir / ("partial/" + std::to_string(running) + ".part")) << std::string(9, 'y');
   ASSERT_TRUE(store->updateTaskOffset(running, 4, std::nullopt, "\"v\"", ""));
+  const auto before = manager->list(std::nullopt);
 
   auto snapshot = store->load();
   ASSERT_TRUE(snapshot);
@@ -404,7 +406,26 @@ TEST_F(TaskLifecycle, ARestartPutsEachStoredTaskBackWhereItWas) {
   ASSERT_EQ(after_crash.downloads.size(), 1u);
   EXPECT_EQ(after_crash.downloads[0].id, running);
   EXPECT_EQ(after_crash.downloads[0].resume_offset, 4u);
+  EXPECT_EQ(after_crash.downloads[0].validators.etag, "\"v\"");
   EXPECT_EQ(std::filesystem::file_size(dir / ("partial/" + std::to_string(running) + ".part")), 4u);
+  // What a task keeps behind its details pointer (description, outcome) and its interned session
+  // come back with it.
+  const auto after = manager->list(std::nullopt);
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    SCOPED_TRACE(after[i].id);
+    EXPECT_EQ(after[i].id, before[i].id);
+    EXPECT_EQ(after[i].session, before[i].session);
+    EXPECT_EQ(after[i].url, before[i].url);
+    EXPECT_EQ(after[i].description, before[i].description);
+    EXPECT_EQ(after[i].destination, before[i].destination);
+    EXPECT_EQ(after[i].http_status, before[i].http_status);
+    EXPECT_EQ(after[i].error.has_value(), before[i].error.has_value());
+  }
+  EXPECT_EQ(after[1].session, "a session name longer than fifteen");
+  EXPECT_EQ(after[1].description, "kept across a restart");
+  EXPECT_EQ(after[2].http_status, 200);
+  EXPECT_FALSE(after[2].destination.empty());  // where the finished download was delivered
 }
 
 TEST_F(TaskLifecycle, AtShutdownRunningTasksStayRunningAndAStopInFlightLands) {
