@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "daemon/session_name.hpp"
+#include "daemon/interned_text.hpp"
 #include "daemon/task_lifecycle.hpp"
 #include "engine/transfer.hpp"
 #include "protocol/messages.hpp"
@@ -84,7 +84,7 @@ struct Task {
   StopIntent stop_intent = StopIntent::none;
   TaskState stored_state = TaskState::suspended;  // what the row said (restore reads it)
   int suspend_count = 0;
-  std::string waiting_for;  // from the engine's Waiting, "suspended", why it is held, or ""
+  InternedText waiting_for;  // from the engine's Waiting, "suspended", why it is held, or ""
   std::int64_t created_at = 0;
   std::int64_t resource_deadline = 0;
   // Priority, discretionary, begin date: given at creation, stored in the row's request_json

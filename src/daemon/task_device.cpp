@@ -16,11 +16,11 @@ namespace {
 // A transfer quiet for this long when the default route moves is taken as stuck on the old path.
 constexpr auto kStalledAfter = std::chrono::seconds(1);
 
-bool waitsInEngineForRetry(const Task& t) { return t.waiting_for.rfind("retry-backoff", 0) == 0; }
+bool waitsInEngineForRetry(const Task& t) { return t.waiting_for.str().rfind("retry-backoff", 0) == 0; }
 
 // The engine holds it back on purpose (a slot, a date, a decision): it has no connection to lose.
 bool waitsInEngineForItsTurn(const Task& t) {
-  const auto& w = t.waiting_for;
+  const std::string& w = t.waiting_for;
   return w == "concurrency-limit" || w == "connection-limit" || w == "discretionary" || w == "redirect-decision" ||
          w.rfind("begin-date", 0) == 0;
 }

@@ -44,7 +44,7 @@ Json requestToJson(const model::HttpRequest& request) {
          {"connect_timeout", request.connect_timeout.count()}};
   if (!request.expected_digest.empty()) j["expected_digest"] = request.expected_digest;
   if (request.connections != 1) j["connections"] = request.connections;
-  if (!request.mirrors.empty()) j["mirrors"] = request.mirrors;
+  if (!request.mirrors.empty()) j["mirrors"] = request.mirrors.items();
   return j;
 }
 

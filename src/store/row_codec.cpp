@@ -69,7 +69,7 @@ Json requestToStored(const model::HttpRequest& request) {
   // Only when set, so that other rows stay as 0.1.0 wrote them (no schema change).
   if (!request.expected_digest.empty()) j["expected_digest"] = request.expected_digest;
   if (request.connections != 1) j["connections"] = request.connections;
-  if (!request.mirrors.empty()) j["mirrors"] = request.mirrors;
+  if (!request.mirrors.empty()) j["mirrors"] = request.mirrors.items();
   return j;
 }
 
@@ -107,7 +107,7 @@ bool readHeaders(const Json& j, std::vector<model::Header>& out) {
   return true;
 }
 
-bool readMirrors(const Json& j, std::vector<std::string>& out) {
+bool readMirrors(const Json& j, model::UrlList& out) {
   auto it = j.find("mirrors");
   if (it == j.end()) return true;
   if (!it->is_array()) return false;
