@@ -3,6 +3,7 @@
 // API's setters give the same invalid-argument error.
 
 #include <string>
+#include <vector>
 
 #include "ferry/types.hpp"
 #include "model/http_request.hpp"
@@ -11,11 +12,28 @@ namespace ferry {
 
 static_assert(DownloadOptions::kMaxConnections == model::HttpRequest::kMaxConnections,
               "the public limit is the one the protocol enforces");
+static_assert(DownloadOptions::kMaxMirrors == model::HttpRequest::kMaxMirrors,
+              "the public limit is the one the protocol enforces");
 
 inline Result<void> checkConnections(int connections) {
   if (connections >= 1 && connections <= DownloadOptions::kMaxConnections) return {};
   return fail(errc::invalid_argument, "connections is " + std::to_string(connections) + "; give a whole number from 1 to " +
                                           std::to_string(DownloadOptions::kMaxConnections));
+}
+
+// One more mirror for a download that has `already` of them: a URL, and room for it.
+inline Result<void> checkMirror(const std::string& url, std::size_t already) {
+  if (url.empty()) return fail(errc::invalid_argument, "a mirror is empty; give the http:// or https:// URL of the same file");
+  if (already >= DownloadOptions::kMaxMirrors)
+    return fail(errc::invalid_argument, "a download has at most " + std::to_string(DownloadOptions::kMaxMirrors) +
+                                            " mirrors; drop " + url.substr(0, 200) + " or another one");
+  return {};
+}
+
+inline Result<void> checkMirrors(const std::vector<std::string>& mirrors) {
+  for (std::size_t i = 0; i < mirrors.size(); ++i)
+    if (auto valid = checkMirror(mirrors[i], i); !valid) return valid;
+  return {};
 }
 
 }  // namespace ferry
