@@ -300,6 +300,9 @@ def test_mirrors_reach_ferryd_and_bad_lists_are_refused(ferryd, file_server):
             with pytest.raises(ferry.FerryError) as refused:
                 s.download(url, mirrors=bad)
             assert refused.value.code == "invalid-argument"
+        with pytest.raises(ferry.FerryError) as refused:
+            s.download(url, mirrors=["ftp://127.0.0.1/m.bin"])
+        assert refused.value.code == "bad-url"
         for bad in (url, [url.encode()], [1], ["http://a\0b"], {url: 1}):
             with pytest.raises(TypeError):
                 s.download(url, mirrors=bad)

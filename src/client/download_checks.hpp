@@ -2,6 +2,7 @@
 // DownloadOptions values the client refuses itself, before anything is sent: Session and the C
 // API's setters give the same invalid-argument error.
 
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,14 @@ inline Result<void> checkConnections(int connections) {
                                           std::to_string(DownloadOptions::kMaxConnections));
 }
 
-// One more mirror for a download that has `already` of them: a URL, and room for it.
+// One more mirror for a download that has `already` of them: an http(s) URL, and room for it. The
+// scheme is checked here because the engine ends the whole download on a mirror it cannot fetch.
 inline Result<void> checkMirror(const std::string& url, std::size_t already) {
   if (url.empty()) return fail(errc::invalid_argument, "a mirror is empty; give the http:// or https:// URL of the same file");
+  std::string head = url.substr(0, 8);
+  for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!head.starts_with("http://") && !head.starts_with("https://"))
+    return fail(errc::bad_url, "the mirror " + url.substr(0, 200) + " is not an http:// or https:// URL");
   if (already >= DownloadOptions::kMaxMirrors)
     return fail(errc::invalid_argument, "a download has at most " + std::to_string(DownloadOptions::kMaxMirrors) +
                                             " mirrors; drop " + url.substr(0, 200) + " or another one");

@@ -118,6 +118,12 @@ TEST(SessionMirrors, TooManyOrEmptyAreRefusedBeforeSendingOthersReachFerryd) {
     EXPECT_NE(refused.error().message.find(bad.size() == 9 ? "at most 8 mirrors" : "mirror is empty"), std::string::npos)
         << refused.error().message;
   }
+  DownloadOptions ftp;
+  ftp.mirrors = {"ftp://127.0.0.1/m.bin"};  // the engine would end the whole download on it
+  auto refused = (*session)->downloadTask(url, ftp);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "bad-url");
+  EXPECT_NE(refused.error().message.find("ftp://127.0.0.1/m.bin"), std::string::npos) << refused.error().message;
   EXPECT_EQ(ferryd.taskCount(), 0u);
 
   DownloadOptions eight;

@@ -75,8 +75,8 @@ struct DownloadOptions {
   // byte ranges from all of them; a mirror that fails, or serves another file (another length or
   // validator), is dropped and the others go on — ferryd logs `task N: mirror URL dropped:
   // REASON`. At least one connection per URL is used (connections is raised to 1 + mirrors, up to
-  // kMaxConnections). More than kMaxMirrors, or an empty one, is invalid-argument before anything
-  // is sent; ferryd refuses a malformed one with bad-url. Resume data carries the mirrors of the
+  // kMaxConnections). More than kMaxMirrors, or an empty one, is invalid-argument and one that is
+  // not http:// or https:// is bad-url, before anything is sent. Resume data carries the mirrors of the
   // task it came from (these are ignored there).
   std::vector<std::string> mirrors;
   static constexpr std::size_t kMaxMirrors = 8;
