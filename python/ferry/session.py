@@ -101,7 +101,7 @@ def _request(request: RequestLike) -> _Handle:
 def _options(destination=None, description=None, start=False, priority=None, discretionary=False,
              earliest_begin=None, resumable=None, redirects=None, allows_expensive_network_access=True,
              allows_constrained_network_access=True, requires_external_power=False, expected_digest=None,
-             connections=None) -> _Handle:
+             connections=None, mirrors=None) -> _Handle:
     handle = _Handle(lib.ferry_options_free)
     check(lib.ferry_options_new(ctypes.byref(handle.value)))
     o = handle.value
@@ -131,6 +131,12 @@ def _options(destination=None, description=None, start=False, priority=None, dis
                 raise TypeError(f"ferry: connections must be an int from 1 to 16, not {connections!r}")
             # Beyond a C int it would wrap around: 0 is what libferry refuses with its sentence.
             check(lib.ferry_options_set_connections(o, connections if abs(connections) < 2**31 else 0))
+        if mirrors is not None:
+            # A lone str would be taken letter by letter; a NUL would cut the URL short in C.
+            if not isinstance(mirrors, (list, tuple)) or not all(isinstance(m, str) and "\0" not in m for m in mirrors):
+                raise TypeError(f"ferry: mirrors must be a list of URL strings, not {mirrors!r}")
+            for mirror in mirrors:
+                check(lib.ferry_options_add_mirror(o, mirror.encode()))
         if resumable is not None:
             check(lib.ferry_options_set_resumable(o, resumable.encode()))
         if redirects is not None:
@@ -266,7 +272,9 @@ class Session:
         allows_constrained_network_access, requires_external_power (background sessions),
         expected_digest ("sha-256=HEX", "sha-512=HEX" or "sha-256=:BASE64:": a file that does not
         match ends with the error code "integrity"), connections (1 to 16, default 1: at most that many
-        connections fetch byte ranges at once when the server serves ranges with a validator)."""
+        connections fetch byte ranges at once when the server serves ranges with a validator), mirrors
+        (a list of at most 8 other URLs of the same file: ranges are fetched from them too, at least one
+        connection per URL; one that fails or serves another file is dropped)."""
         with _request(request) as r, _options(**options) as o:
             return self._created(lambda out: lib.ferry_session_download(self._live(), r.value, o.value, out))
 

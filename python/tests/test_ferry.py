@@ -291,3 +291,29 @@ def test_connections_reach_ferryd_and_bad_counts_are_refused(ferryd, file_server
     assert "connections" not in _stored_request(ferryd, one)  # the default is not written
     assert _stored_request(ferryd, many[0])["connections"] == 16
     assert "connections" not in _stored_request(ferryd, many[1])
+
+
+def test_mirrors_reach_ferryd_and_bad_lists_are_refused(ferryd, file_server):
+    url = file_server.url("/payload.bin")
+    with ferry.Session.background("com.example.python.mirrors", start_daemon=False) as s:
+        for bad in ([url] * 9, [url, ""]):
+            with pytest.raises(ferry.FerryError) as refused:
+                s.download(url, mirrors=bad)
+            assert refused.value.code == "invalid-argument"
+        with pytest.raises(ferry.FerryError) as refused:
+            s.download(url, mirrors=["ftp://127.0.0.1/m.bin"])
+        assert refused.value.code == "bad-url"
+        for bad in (url, [url.encode()], [1], ["http://a\0b"], {url: 1}):
+            with pytest.raises(TypeError):
+                s.download(url, mirrors=bad)
+        two = s.download(url, mirrors=[url + "?m=1", url + "?m=2"])  # suspended: it stays as created
+        none = s.download(url)
+        many = s.download_many([(url, {"mirrors": (url + "?m=3",)}), url])
+        with pytest.raises(ferry.FerryError) as refused:
+            s.download_many([(url, {"mirrors": [url] * 9})])
+        assert refused.value.code == "invalid-argument" and "at most 8 mirrors" in refused.value.message
+        assert len(s.get_all_tasks()) == 4  # the refused ones made no task
+    assert _stored_request(ferryd, two)["mirrors"] == [url + "?m=1", url + "?m=2"]
+    assert "mirrors" not in _stored_request(ferryd, none)
+    assert _stored_request(ferryd, many[0])["mirrors"] == [url + "?m=3"]
+    assert "mirrors" not in _stored_request(ferryd, many[1])

@@ -50,6 +50,18 @@ Result<int> parseConnections(const std::string& text) {
   return value;
 }
 
+Result<std::vector<std::string>> parseMirrors(const std::vector<std::string>& urls) {
+  static const std::regex shape(R"(https?://[^\s]+)", std::regex::icase);
+  if (urls.size() > DownloadOptions::kMaxMirrors)
+    return fail(errc::invalid_argument, "--mirror is given " + std::to_string(urls.size()) + " times; a download has at most " +
+                                            std::to_string(DownloadOptions::kMaxMirrors) + " mirrors");
+  for (const auto& url : urls)
+    if (!std::regex_match(url, shape))
+      return fail(errc::invalid_argument, "--mirror \"" + url.substr(0, 200) +
+                                              "\" must be an http:// or https:// URL of the same file (aria2's extra URIs)");
+  return urls;
+}
+
 Result<std::int64_t> parseBeginAt(const std::string& text) {
   static const std::regex shape(R"((\+?)([0-9]{1,12}))");
   std::smatch m;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/error.hpp"
 #include "ferry/types.hpp"
@@ -20,6 +21,10 @@ Result<double> parsePriority(const std::string& text);
 // A download's connections (--connections / -x, as aria2's): a whole number from 1 to
 // DownloadOptions::kMaxConnections.
 Result<int> parseConnections(const std::string& text);
+
+// A download's mirrors (--mirror URL, repeatable): at most DownloadOptions::kMaxMirrors, each an
+// http:// or https:// URL without blanks.
+Result<std::vector<std::string>> parseMirrors(const std::vector<std::string>& urls);
 
 // A begin date: whole seconds since the epoch (date +%s), or "+N" seconds from now.
 Result<std::int64_t> parseBeginAt(const std::string& text);

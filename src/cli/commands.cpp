@@ -300,6 +300,9 @@ Result<DownloadOptions> downloadOptionsFor(const DownloadArgs& args) {
     if (!connections) return tl::unexpected(connections.error());
     options.connections = *connections;
   }
+  auto mirrors = parseMirrors(args.mirrors);
+  if (!mirrors) return tl::unexpected(mirrors.error());
+  options.mirrors = std::move(*mirrors);
   return options;
 }
 
@@ -307,7 +310,7 @@ int download(const Context& given, const DownloadArgs& args) {
   Context ctx = given;
   if (args.in_process && args.detach)
     return report(ctx, Error(errc::invalid_argument, "--in-process downloads run inside ferryctl, which must stay; drop --detach"));
-  // A malformed --checksum or --connections is a usage error before anything is asked of ferryd.
+  // A malformed --checksum, --connections or --mirror is a usage error before anything is asked of ferryd.
   if (!args.checksum.empty()) {
     if (auto digest = parseExpectedDigest(args.checksum); !digest)
       return report(ctx, Error(errc::invalid_argument, "--checksum: " + digest.error().message));

@@ -75,11 +75,12 @@ struct DownloadArgs {
   std::string description;
   std::string checksum;  // --checksum sha-256=HEX (aria2's spelling): DownloadOptions::expected_digest
   std::string connections;  // --connections / -x N (aria2's spelling): DownloadOptions::connections; empty: 1
+  std::vector<std::string> mirrors;  // --mirror URL (repeatable): DownloadOptions::mirrors
   SchedulingArgs scheduling;
 };
 
 // The options every download of the command line shares (started at once, --description,
-// scheduling, --connections), checked before anything is asked of ferryd.
+// scheduling, --connections, --mirror), checked before anything is asked of ferryd.
 Result<DownloadOptions> downloadOptionsFor(const DownloadArgs& args);
 
 int download(const Context& ctx, const DownloadArgs& args);

@@ -31,6 +31,9 @@ int main(int argc, char** argv) {
   download_cmd->add_option("-x,--connections", dl.connections,
                            "at most N connections at once, each a byte range (as aria2c -x): 1 (default) to 16; one when "
                            "the server does not serve ranges with an ETag or Last-Modified");
+  download_cmd->add_option("--mirror", dl.mirrors,
+                           "another URL of the same file (repeatable, at most 8; aria2c's extra URIs): byte ranges come from "
+                           "every URL, at least one connection each; a mirror that fails or serves another file is dropped");
   download_cmd->add_flag("--detach", dl.detach, "print the task id and return at once; `ferryctl wait` collects it");
   download_cmd->add_flag("--in-process", dl.in_process, "download in ferryctl itself (a default session): no ferryd, nothing survives ferryctl");
   download_cmd->add_option("--session", ctx.session, "background session identifier (default: ferryctl)");
@@ -120,8 +123,10 @@ int main(int argc, char** argv) {
 
   if (download_cmd->parsed()) {
     if (!dl.input_file.empty()) {
-      if (!dl.url.empty() || !dl.output.empty() || !dl.resume_data_file.empty() || dl.in_process || !dl.checksum.empty()) {
-        std::cerr << "ferryctl download: -i FILE names every download; give no URL, -o, --resume-data, --in-process or --checksum with it\n";
+      if (!dl.url.empty() || !dl.output.empty() || !dl.resume_data_file.empty() || dl.in_process || !dl.checksum.empty() ||
+          !dl.mirrors.empty()) {
+        std::cerr << "ferryctl download: -i FILE names every download; give no URL, -o, --resume-data, --in-process, --checksum "
+                     "or --mirror with it\n";
         return kExitUsage;
       }
       return downloadList(ctx, dl);

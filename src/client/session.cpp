@@ -25,7 +25,7 @@ model::HttpRequest httpRequestOf(const Request& r) {
   return h;
 }
 
-// A download's request: the options' expected digest and connections checked here
+// A download's request: the options' expected digest, connections and mirrors checked here
 // (invalid-argument before any round trip), the digest sent in its one spelling.
 Result<model::HttpRequest> downloadRequestOf(const Request& r, const DownloadOptions& options) {
   model::HttpRequest h = httpRequestOf(r);
@@ -36,6 +36,8 @@ Result<model::HttpRequest> downloadRequestOf(const Request& r, const DownloadOpt
   }
   if (auto valid = checkConnections(options.connections); !valid) return tl::unexpected(valid.error());
   h.connections = options.connections;
+  if (auto valid = checkMirrors(options.mirrors); !valid) return tl::unexpected(valid.error());
+  h.mirrors = options.mirrors;
   return h;
 }
 
@@ -150,7 +152,7 @@ std::vector<Result<DownloadTask>> Session::downloadTasks(std::span<const Downloa
     for (std::size_t i = 0; i < requests.size(); ++i) out.push_back(tl::unexpected(usable.error()));
     return out;
   }
-  // An entry the client refuses (its digest or connections) gets its error here and is not sent;
+  // An entry the client refuses (its digest, connections or mirrors) gets its error here and is not sent;
   // the others go in one round trip and their answers fill the remaining places, in order.
   std::vector<protocol::CreateDownload> creates;
   creates.reserve(requests.size());

@@ -367,6 +367,18 @@ static int scenario_handles(void) {
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_connections(options, 17));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_connections(options, -1));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_connections(bogus_options, 4));
+  for (int i = 0; i < 8; ++i) OK(ferry_options_add_mirror(options, "http://127.0.0.1:9/mirror.bin"));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_add_mirror(options, "http://127.0.0.1:9/ninth.bin"));
+  CHECK(strstr(ferry_last_error_message(), "at most 8 mirrors") != NULL, "mirrors message: %s", ferry_last_error_message());
+  OK(ferry_options_clear_mirrors(options));
+  OK(ferry_options_add_mirror(options, "http://127.0.0.1:9/again.bin"));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_add_mirror(options, ""));
+  CHECK(strstr(ferry_last_error_message(), "mirror is empty") != NULL, "empty mirror message: %s", ferry_last_error_message());
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_add_mirror(options, NULL));
+  REFUSED(FERRY_E_BAD_URL, ferry_options_add_mirror(options, "ftp://127.0.0.1/m.bin"));
+  OK(ferry_options_add_mirror(options, "HTTPS://127.0.0.1:9/upper.bin"));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_add_mirror(bogus_options, "http://127.0.0.1:9/m.bin"));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_clear_mirrors(bogus_options));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_set_destination(bogus_options, "/tmp/x"));
   OK(ferry_options_free(options));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_options_free(options));

@@ -22,11 +22,6 @@ int storedConnections(const Ferryd& ferryd, std::uint64_t id) {
   return request.value("connections", 1);
 }
 
-std::uint64_t taskCount(const Ferryd& ferryd) {
-  auto tasks = ferryd.control()->list(std::nullopt);
-  return tasks ? tasks->size() : 0;
-}
-
 }  // namespace
 
 TEST(SessionConnections, OutOfRangeIsRefusedBeforeSendingOthersReachFerryd) {
@@ -44,7 +39,7 @@ TEST(SessionConnections, OutOfRangeIsRefusedBeforeSendingOthersReachFerryd) {
     EXPECT_EQ(refused.error().code, "invalid-argument");
     EXPECT_NE(refused.error().message.find("from 1 to 16"), std::string::npos) << refused.error().message;
   }
-  EXPECT_EQ(taskCount(ferryd), 0u);
+  EXPECT_EQ(ferryd.taskCount(), 0u);
 
   DownloadOptions sixteen;
   sixteen.connections = 16;
@@ -69,7 +64,7 @@ TEST(SessionConnections, OutOfRangeIsRefusedBeforeSendingOthersReachFerryd) {
   EXPECT_NE(created[1].error().message.find("99"), std::string::npos) << created[1].error().message;
   ASSERT_FALSE(created[2]);
   EXPECT_EQ(created[2].error().code, "invalid-argument");
-  EXPECT_EQ(taskCount(ferryd), 3u);
+  EXPECT_EQ(ferryd.taskCount(), 3u);
 }
 
 TEST(FerryctlConnections, ReachFerrydAndBadCountsAreUsageErrors) {
@@ -102,7 +97,7 @@ TEST(FerryctlConnections, ReachFerrydAndBadCountsAreUsageErrors) {
   for (std::uint64_t id = 0; ids >> id; ++lines) EXPECT_EQ(storedConnections(ferryd, id), 3) << id;
   EXPECT_EQ(lines, 2) << listed.out;
 
-  const auto before = taskCount(ferryd);
+  const auto before = ferryd.taskCount();
   for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
            {"-x", "0"}, {"--connections", "17"}, {"--connections", "abc"}, {"-x", "-2"}, {"-x", "4.5"}}) {
     std::vector<std::string> args{"download", nginx.url("/c.bin"), "-o", (dir / "bad.out").string(), bad[0], bad[1]};
@@ -115,5 +110,5 @@ TEST(FerryctlConnections, ReachFerrydAndBadCountsAreUsageErrors) {
     EXPECT_NE(in_list.out.find("from 1 to 16"), std::string::npos) << in_list.out;
   }
   EXPECT_FALSE(std::filesystem::exists(dir / "bad.out"));
-  EXPECT_EQ(taskCount(ferryd), before);
+  EXPECT_EQ(ferryd.taskCount(), before);
 }

@@ -63,6 +63,11 @@ std::string Ferryd::storedTaskColumn(std::uint64_t id, const std::string& column
   return value;
 }
 
+std::size_t Ferryd::taskCount() const {
+  auto tasks = control()->list(std::nullopt);
+  return tasks ? tasks->size() : 0;
+}
+
 std::unique_ptr<Control> Ferryd::control() const {
   auto c = Control::connect(socket_, false);
   if (!c) throw std::runtime_error("control connect failed: " + c.error().describe());

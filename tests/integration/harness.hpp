@@ -56,6 +56,8 @@ class Ferryd {
   // A column of a task's row in ferryd's database, as text ("" when there is no such row): what
   // ferryd keeps and will run (the request's JSON, the durable offset...).
   std::string storedTaskColumn(std::uint64_t id, const std::string& column) const;
+  // How many tasks ferryd has, of every session (0 when it does not answer).
+  std::size_t taskCount() const;
 
   // Runs ferryctl with this daemon's environment.
   CommandResult ferryctl(const std::vector<std::string>& args, std::chrono::milliseconds timeout = std::chrono::seconds(120)) const;

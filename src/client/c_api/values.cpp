@@ -226,6 +226,16 @@ ferry_code ferry_options_set_connections(ferry_options* o, int connections) {
     h.download.connections = connections;
   });
 }
+ferry_code ferry_options_add_mirror(ferry_options* o, const char* url) {
+  return set(o, "options", [&](auto& h) {
+    auto& mirrors = h.download.mirrors;
+    if (auto valid = ferry::checkMirror(url ? url : "", mirrors.size()); !valid) throw Refusal{valid.error()};
+    mirrors.emplace_back(url);
+  });
+}
+ferry_code ferry_options_clear_mirrors(ferry_options* o) {
+  return set(o, "options", [&](auto& h) { h.download.mirrors.clear(); });
+}
 ferry_code ferry_options_set_earliest_begin(ferry_options* o, int64_t unix_seconds) {
   return set(o, "options", [&](auto& h) {
     refuseIf(unix_seconds < 0, "earliest begin must be seconds since the epoch (or 0 for none)");

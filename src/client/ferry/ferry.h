@@ -162,6 +162,14 @@ FERRY_C_API ferry_code ferry_options_set_expected_digest(ferry_options* options,
  * (default) to 16 (DownloadOptions::connections); used when the server serves ranges of a file
  * with a validator, else one. Out of range is FERRY_E_INVALID_ARGUMENT. */
 FERRY_C_API ferry_code ferry_options_set_connections(ferry_options* options, int connections);
+/* Downloads: one more URL of the same file (same length and ETag or Last-Modified), at most 8
+ * (DownloadOptions::mirrors): byte ranges are fetched from it as well, at least one connection
+ * per URL; a mirror that fails or serves another file is dropped (ferryd logs why). NULL, "" or a
+ * ninth is FERRY_E_INVALID_ARGUMENT (the options keep the others), one that is not http:// or
+ * https:// FERRY_E_BAD_URL. The URL is copied. */
+FERRY_C_API ferry_code ferry_options_add_mirror(ferry_options* options, const char* url);
+/* Downloads: no mirrors (the default). */
+FERRY_C_API ferry_code ferry_options_clear_mirrors(ferry_options* options);
 /* Uploads: "ietf" (default), "tus" or "none". */
 FERRY_C_API ferry_code ferry_options_set_resumable(ferry_options* options, const char* protocol);
 /* Uploads: "follow" (default) or "refuse". */

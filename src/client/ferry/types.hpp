@@ -70,6 +70,16 @@ struct DownloadOptions {
   // the task it came from (this one is ignored there).
   int connections = 1;
   static constexpr int kMaxConnections = 16;
+  // Other URLs of the same file (aria2's extra URIs; at most kMaxMirrors): the same length and the
+  // same validator (ETag or Last-Modified) as the request's URL. A segmented download fetches its
+  // byte ranges from all of them; a mirror that fails, or serves another file (another length or
+  // validator), is dropped and the others go on — ferryd logs `task N: mirror URL dropped:
+  // REASON`. At least one connection per URL is used (connections is raised to 1 + mirrors, up to
+  // kMaxConnections). More than kMaxMirrors, or an empty one, is invalid-argument and one that is
+  // not http:// or https:// is bad-url, before anything is sent. Resume data carries the mirrors of the
+  // task it came from (these are ignored there).
+  std::vector<std::string> mirrors;
+  static constexpr std::size_t kMaxMirrors = 8;
 };
 
 // One download of a batch (Session::downloadTasks).
