@@ -44,6 +44,10 @@ Result<TaskManager::Creation> TaskManager::makeDownload(NewDownload spec) {
   if (!spec.resume_data) {
     // Refused at once, as any other bad argument: a task that can never run is not created.
     if (auto checked = engine::checkUrl(spec.request.url); !checked) return tl::unexpected(checked.error());
+    for (const auto& mirror : spec.request.mirrors) {
+      if (auto checked = engine::checkUrl(mirror); !checked)
+        return fail(checked.error().code, "mirror " + mirror + ": " + checked.error().message);
+    }
   }
   if (!spec.destination.empty() && !std::filesystem::path(spec.destination).is_absolute())
     return fail(errc::invalid_argument, "destination " + spec.destination + " must be an absolute path");

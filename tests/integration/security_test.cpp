@@ -113,6 +113,15 @@ TEST(Security, MalformedMessagesGetErrorsAndOtherSessionsKeepWorking) {
   EXPECT_EQ(errorCode(raw.readJson()), "invalid-argument");
   raw.send("{\"type\":\"create_download\",\"id\":9,\"request\":{\"url\":\"http://x/\"},\"destination\":\"/no/such/dir/f\"}\n");
   EXPECT_EQ(errorCode(raw.readJson()), "not-found");
+  // Segmented downloads' fields: out of range, of the wrong kind, a mirror of another scheme.
+  raw.send("{\"type\":\"create_download\",\"id\":20,\"request\":{\"url\":\"http://x/\",\"connections\":99}}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "invalid-argument");
+  raw.send("{\"type\":\"create_download\",\"id\":21,\"request\":{\"url\":\"http://x/\",\"mirrors\":\"http://y/\"}}\n");
+  EXPECT_EQ(errorCode(raw.readJson()), "invalid-argument");
+  raw.send("{\"type\":\"create_download\",\"id\":22,\"request\":{\"url\":\"http://x/\",\"mirrors\":[\"ftp://y/f\"]}}\n");
+  auto ftp_mirror = raw.readJson();
+  EXPECT_EQ(errorCode(ftp_mirror), "unsupported-scheme");
+  EXPECT_NE(ftp_mirror.dump().find("mirror ftp://y/f"), std::string::npos) << ftp_mirror.dump();
   raw.send("{\"type\":\"cancel\",\"id\":10,\"task\":\"seven\"}\n");
   EXPECT_EQ(errorCode(raw.readJson()), "protocol");
   // Another session's task is not visible from here.
