@@ -255,11 +255,20 @@ TEST(VideoFarmWebPage, LogInThenAResumableUploadThroughACutPlayAndDelete) {
   ASSERT_TRUE(browser.waitFor("document.getElementById('upload-status').textContent.startsWith('Uploaded')", 60s))
       << browser.eval("return document.getElementById('upload-status').textContent;") << proxy.log() << server.log();
 
-  // One upload: the first PATCH at 0 was cut, the next continued from the server's offset.
-  auto offsets = ferry::test::videoFarmPatchOffsets(server.log());
-  ASSERT_EQ(offsets.size(), 2u) << server.log() << proxy.log();
+  // One upload: the first PATCH at 0 was cut, and the upload continued from the server's offset
+  // (tus-js-client may first repeat its PATCH at 0, get 409 and ask with HEAD). The server may
+  // never see the cut PATCH (the proxy can close before the server reads its header, seen under
+  // ASan): then it holds 0 bytes and a retry at 0 is right.
+  const auto sent = ferry::test::cutProxyPatchOffsets(proxy.log());
+  ASSERT_GE(sent.size(), 2u) << proxy.log() << server.log();
+  EXPECT_EQ(sent[0], 0u);
+  auto offsets = ferry::test::videoFarmPatchOffsets(server.log());  // the PATCHes it accepted
+  ASSERT_FALSE(offsets.empty()) << server.log() << proxy.log();
   EXPECT_EQ(offsets[0], 0u);
-  EXPECT_GT(offsets[1], 0u);
+  EXPECT_EQ(offsets.back(), sent.back()) << server.log() << proxy.log();
+  if (offsets.size() >= 2u) {
+    EXPECT_GT(offsets.back(), 0u) << "the server had bytes of the cut PATCH, and the upload did not continue from them";
+  }
   auto listed = json::parse(curl({server.url("/videos")}).body)["videos"];
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(ferry::test::sha256Bytes(curl({server.url("/videos/" + listed[0]["id"].get<std::string>() + "/movie")}).body),
