@@ -134,6 +134,15 @@ CURLcode setDownloadOptions(CURL* easy, const Job& job, const EngineOptions& opt
   return rc;
 }
 
+AttemptOutcome overloadedAnswer(CURL* easy, long status, const std::string& what) {
+  AttemptOutcome out = transient(errc::http_error, "The server answered " + describeStatus(status) + " for " + what +
+                                                       "; the server is failing or overloaded, try later if this persists.");
+  curl_off_t retry_after = 0;
+  if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
+    out.retry_after = std::chrono::seconds(retry_after);
+  return out;
+}
+
 long receiveBufferSize(std::uint64_t rate_limit, long buffer_size) {
   // curl reads up to ~100 buffers in a row while the socket has data and only then checks the
   // rate limit, so a big buffer turns a limit into bursts: keep a burst near 100 ms of data.
@@ -324,12 +333,7 @@ void DownloadAttempt::decideOnResponse() {
   const std::string& url = job_.request.url;
 
   if (isRetryableStatus(status)) {
-    AttemptOutcome out = transient(errc::http_error, "The server answered " + describeStatus(status) + " for " +
-                                                         url + "; the server is failing or overloaded, try later if this persists.");
-    curl_off_t retry_after = 0;
-    if (curl_easy_getinfo(easy_.get(), CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
-      out.retry_after = std::chrono::seconds(retry_after);
-    verdict_ = std::move(out);
+    verdict_ = overloadedAnswer(easy_.get(), status, url);
     return;
   }
   if (status == 206) return decideOnPartialContent(responseValidators());

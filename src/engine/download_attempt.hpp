@@ -43,6 +43,9 @@ bool appendCallerHeaders(HeaderList& list, const HttpRequest& request);
 bool hasCallerRange(const HttpRequest& request);
 // A header field of the final response (after redirects), trimmed; "" when absent.
 std::string lastResponseHeader(CURL* easy, const char* name);
+// A 408, 429 or 5xx for `what` (a URL, "a range of URL"): transient, after the server's
+// Retry-After when it sent one.
+AttemptOutcome overloadedAnswer(CURL* easy, long status, const std::string& what);
 // The job's file holds its whole body: success if every digest matches; else the one refetch
 // from zero (the file cut to 0 now), or the end with `integrity`.
 AttemptOutcome verifyFile(Job& job);

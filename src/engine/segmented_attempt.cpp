@@ -122,7 +122,7 @@ bool SegmentedAttempt::startTransfer(std::size_t segment) {
   const Segment& s = down_.segments[segment];
   transfer->requested_from = s.next;
   transfer->source = pickSource();
-  const std::string* url = transfer->source < 0 ? nullptr : &down_.mirrors[static_cast<std::size_t>(transfer->source)].url;
+  const std::string* url = &urlOf(*transfer);
   if (!transfer->easy) {
     failure_ = Error(errc::internal, "Could not create a transfer handle (out of memory).");
     return false;
@@ -149,6 +149,10 @@ bool SegmentedAttempt::startTransfer(std::size_t segment) {
   transfer->in_multi = true;
   transfers_.push_back(std::move(transfer));
   return true;
+}
+
+const std::string& SegmentedAttempt::urlOf(const Transfer& transfer) const {
+  return transfer.source < 0 ? job_.request.url : down_.mirrors[static_cast<std::size_t>(transfer.source)].url;
 }
 
 int SegmentedAttempt::pickSource() const {
@@ -188,14 +192,7 @@ std::optional<AttemptOutcome> segmentAnswerProblem(CURL* easy, const DownloadPar
                                                    const std::string& url) {
   long status = 0;
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-  if (isRetryableStatus(status)) {
-    AttemptOutcome out = transient(errc::http_error, "The server answered " + describeStatus(status) + " for a range of " +
-                                                         url + "; the server is failing or overloaded, try later if this persists.");
-    curl_off_t retry_after = 0;
-    if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
-      out.retry_after = std::chrono::seconds(retry_after);
-    return out;
-  }
+  if (isRetryableStatus(status)) return overloadedAnswer(easy, status, "a range of " + url);
   if (status == 206) {
     const auto range = parseContentRange(lastResponseHeader(easy, "Content-Range"));
     const std::string etag = strongEtag(lastResponseHeader(easy, "ETag"));
@@ -227,9 +224,8 @@ size_t SegmentedAttempt::onWrite(char* data, size_t size, size_t count, void* se
   try {
     if (!transfer.decided) {
       transfer.decided = true;
-      const std::string& url = transfer.source < 0 ? attempt.job_.request.url
-                                                   : down.mirrors[static_cast<std::size_t>(transfer.source)].url;
-      transfer.verdict = segmentAnswerProblem(transfer.easy.get(), down, transfer.requested_from, url);
+      transfer.verdict =
+          segmentAnswerProblem(transfer.easy.get(), down, transfer.requested_from, attempt.urlOf(transfer));
       // Repr-Digest describes the whole representation, so a range's answer may carry it too.
       if (!transfer.verdict) {
         if (auto repr = parseReprDigestHeader(lastResponseHeader(transfer.easy.get(), "Repr-Digest")); !repr.empty())
@@ -275,8 +271,7 @@ std::optional<AttemptOutcome> SegmentedAttempt::judge(Transfer& transfer, CURLco
 
 std::optional<AttemptOutcome> SegmentedAttempt::judgeAnswer(Transfer& transfer, CURLcode result) {
   if (transfer.verdict) return transfer.verdict;
-  const std::string& url =
-      transfer.source < 0 ? job_.request.url : down_.mirrors[static_cast<std::size_t>(transfer.source)].url;
+  const std::string& url = urlOf(transfer);
   if (!transfer.reached_end && result != CURLE_OK)
     return classifyCurlFailure(result, transfer.error_buffer, url, job_.request.stall_timeout);
   if (!transfer.decided) {

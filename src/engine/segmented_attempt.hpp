@@ -75,6 +75,7 @@ class SegmentedAttempt final : public Attempt {
   // The URL the next transfer fetches from: the one with the fewest running transfers among the
   // request's and its mirrors not dropped (-1: the request's own, else a mirror's index).
   int pickSource() const;
+  const std::string& urlOf(const Transfer& transfer) const;  // the request's or its mirror's
   // A mirror's transfer failed, or showed another file: it is not used again by this job.
   void dropMirror(int source, const std::string& reason);
   void removeTransfer(Transfer& transfer);
