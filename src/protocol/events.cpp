@@ -209,6 +209,29 @@ Result<DidBecomeInvalid> DidBecomeInvalid::decode(const Json& payload) {
   return in.finish(std::move(e));
 }
 
+Json DidWriteGroupData::encodePayload() const { return groupProgressToJson(progress); }
+
+Result<DidWriteGroupData> DidWriteGroupData::decode(const Json& payload) {
+  auto progress = groupProgressFromJson(payload);
+  if (!progress) return tl::unexpected(progress.error());
+  return DidWriteGroupData{*progress};
+}
+
+Json DidCompleteGroup::encodePayload() const {
+  Json j{{"group", groupInfoToJson(group)}};
+  if (resume_data) j["resume_data"] = *resume_data;
+  return j;
+}
+
+Result<DidCompleteGroup> DidCompleteGroup::decode(const Json& payload) {
+  FieldReader in(payload, std::string(kName));
+  DidCompleteGroup e;
+  if (const Json* g = in.object("group")) e.group = in.take(groupInfoFromJson(*g)).value_or(GroupInfo{});
+  else if (in.ok()) in.problem("didCompleteGroup: group is missing");
+  e.resume_data = in.optionalString("resume_data");
+  return in.finish(std::move(e));
+}
+
 Result<EventEnvelope> EventEnvelope::decode(const Json& message) {
   FieldReader in(message, "event message");
   EventEnvelope e;

@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "model/http_request.hpp"
 #include "model/task_metrics.hpp"
+#include "protocol/groups.hpp"
 #include "protocol/messages.hpp"
 
 namespace ferry::protocol {
@@ -137,9 +138,31 @@ struct DidBecomeInvalid {  // session-level (task 0)
   static Result<DidBecomeInvalid> decode(const Json& payload);
 };
 
+// A download group's progress (transient; task: the group's id), sent with its members' didWriteData.
+struct DidWriteGroupData {
+  static constexpr std::string_view kName = event::did_write_group_data;
+  GroupProgress progress;
+  bool operator==(const DidWriteGroupData&) const = default;
+  Json encodePayload() const;
+  static Result<DidWriteGroupData> decode(const Json& payload);
+};
+
+// A download group ended (task: the group's id): completed (every file in place), failed (which
+// member, and why, in group.failures; no file was put in place) or cancelled. Stored after its
+// members' own didComplete events, in the same transaction.
+struct DidCompleteGroup {
+  static constexpr std::string_view kName = event::did_complete_group;
+  GroupInfo group;
+  std::optional<std::string> resume_data;  // a group cancelled with resume data
+  bool operator==(const DidCompleteGroup&) const = default;
+  Json encodePayload() const;
+  static Result<DidCompleteGroup> decode(const Json& payload);
+};
+
 using Event = std::variant<DidWriteData, DidResumeAtOffset, DidFinishDownloadingTo, DidComplete, DidSendBodyData,
                            DidRestartUpload, DidReceiveResponse, DidReceiveData, NeedNewBodyStream,
-                           WillPerformHTTPRedirection, TaskStateChanged, DidBecomeInvalid>;
+                           WillPerformHTTPRedirection, TaskStateChanged, DidBecomeInvalid, DidWriteGroupData,
+                           DidCompleteGroup>;
 
 // What ferryd's outbox puts around every payload.
 struct EventEnvelope {

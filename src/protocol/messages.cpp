@@ -149,6 +149,7 @@ Json taskInfoToJson(const TaskInfo& info) {
   j["retries"] = info.retries;
   j["error"] = info.error ? errorJson(*info.error) : Json(nullptr);
   if (info.metrics) j["metrics"] = taskMetricsToJson(*info.metrics);
+  if (info.group != 0) j["group"] = info.group;
   return j;
 }
 
@@ -179,6 +180,7 @@ Result<TaskInfo> taskInfoFromJson(const Json& j) {
   t.retries = in.unsignedInteger("retries");
   t.begin_at = in.optionalInteger("begin_at");
   if (const Json* metrics = in.object("metrics")) t.metrics = in.take(taskMetricsFromJson(*metrics));
+  t.group = in.unsignedInteger("group");
   return in.finish(std::move(t));
 }
 

@@ -53,6 +53,7 @@ inline constexpr std::string_view limits = "limits";        // bandwidth limits 
 inline constexpr std::string_view set_limit = "set_limit";  // change the global or a session's limit
 inline constexpr std::string_view decide_redirect = "decide_redirect";  // answers willPerformHTTPRedirection
 inline constexpr std::string_view export_resume_data = "export_resume_data";  // for an in-process session
+inline constexpr std::string_view create_group = "create_group";  // a download group (protocol/groups.hpp)
 // daemon -> client
 inline constexpr std::string_view reply = "reply";
 inline constexpr std::string_view event = "event";
@@ -73,6 +74,8 @@ inline constexpr std::string_view need_new_body_stream = "needNewBodyStream";  /
 inline constexpr std::string_view will_perform_http_redirection = "willPerformHTTPRedirection";  // uploads, redirects "ask" (transient)
 inline constexpr std::string_view did_become_invalid = "didBecomeInvalid";  // session-level (task 0)
 inline constexpr std::string_view task_state = "taskState";  // waiting_for changed (watchers only)
+inline constexpr std::string_view did_write_group_data = "didWriteGroupData";  // a group's progress (transient)
+inline constexpr std::string_view did_complete_group = "didCompleteGroup";     // a group ended (task: the group's id)
 }  // namespace event
 
 // Parses one line into a JSON object that has a string "type". Anything else is a protocol error

@@ -40,6 +40,8 @@ struct TaskInfo {
   // An ended task's metrics (what its didComplete carried); none while it runs, or when ferryd
   // has none (a task that ended before ferryd kept them, or never reached the engine).
   std::optional<TaskMetrics> metrics;
+  // The download group it belongs to (ferry/group_info.hpp); 0: none.
+  std::uint64_t group = 0;
 };
 
 }  // namespace ferry
