@@ -157,6 +157,8 @@ void Session::deliverEvent(Task& task, const Delivery& delivery) {
           },
           [](const DidRestartUpload&) {},  // watchers' only (ferryctl events)
           [](const TaskStateChanged&) {},
+          [](const DidWriteGroupData&) {},  // a group's, not a task's
+          [](const DidCompleteGroup&) {},
       },
       event);
 }
