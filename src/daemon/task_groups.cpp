@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/files.hpp"
+#include "daemon/failpoint.hpp"
 #include "daemon/task_ending.hpp"
 #include "daemon/task_manager.hpp"
 
@@ -162,6 +163,7 @@ void TaskManager::submitGroupCommit(std::shared_ptr<GroupCommit> commit) {
           // Renamed before ferryd stopped (the rows were not committed yet): it is in place.
           if (!std::filesystem::exists(d.partial, ec) && std::filesystem::exists(d.wanted, ec)) d.location = d.wanted.string();
           else if (auto placed = placeFile(d); !placed) return placed;
+          failpointReached("group-rename");
         }
         std::map<std::filesystem::path, bool> directories;
         for (auto& ending : commit->deliveries) directories[files::directoryOf(ending->delivery->location)] = true;
