@@ -202,6 +202,7 @@ void TaskManager::onGroupCommitted(std::shared_ptr<GroupCommit> commit, const Re
   g->state = GroupState::completed;
   outbox_.committed(commit->event);
   spdlog::info("group {} ('{}'): completed, {} files in place", g->id, g->name, g->members.size());
+  maybeEndInvalidation(g->session);
 }
 
 // ---------------------------------------------------------------- failure and cancellation
@@ -258,6 +259,7 @@ void TaskManager::endGroup(TaskGroup& g) {
         auto* group = findGroup(id);
         if (!r) spdlog::error("group {}: could not record its end: {}", id, r.error().describe());
         else outbox_.committed(event);
+        maybeEndInvalidation(event.session);
         if (group == nullptr || !group->on_resume_data) return;
         auto answer = std::exchange(group->on_resume_data, {});
         if (!r) return answer(tl::unexpected(r.error()));
