@@ -283,11 +283,17 @@ bool TaskManager::groupCommitting(std::uint64_t group) const {
   return it != groups_.end() && it->second.state == GroupState::committing;
 }
 
-Result<protocol::GroupInfo> TaskManager::suspendGroup(std::uint64_t id, const std::optional<std::string>& scope) {
+Result<TaskGroup*> TaskManager::runningGroup(std::uint64_t id, const std::optional<std::string>& scope, std::string_view verb) {
   auto found = findGroupScoped(id, scope);
+  if (!found) return found;
+  if (auto refused = groupRefuses(**found, verb)) return tl::unexpected(*refused);
+  return found;
+}
+
+Result<protocol::GroupInfo> TaskManager::suspendGroup(std::uint64_t id, const std::optional<std::string>& scope) {
+  auto found = runningGroup(id, scope, "suspended");
   if (!found) return tl::unexpected(found.error());
   auto& g = **found;
-  if (auto refused = groupRefuses(g, "suspended")) return tl::unexpected(*refused);
   for (auto member : g.members)
     if (auto* t = find(member); t != nullptr && !isFinal(t->phase) && t->phase != Phase::ending && t->phase != Phase::awaiting_group)
       (void)suspend(member, std::nullopt);
@@ -295,10 +301,9 @@ Result<protocol::GroupInfo> TaskManager::suspendGroup(std::uint64_t id, const st
 }
 
 Result<protocol::GroupInfo> TaskManager::resumeGroup(std::uint64_t id, const std::optional<std::string>& scope) {
-  auto found = findGroupScoped(id, scope);
+  auto found = runningGroup(id, scope, "resumed");
   if (!found) return tl::unexpected(found.error());
   auto& g = **found;
-  if (auto refused = groupRefuses(g, "resumed")) return tl::unexpected(*refused);
   for (auto member : g.members)
     if (auto* t = find(member); t != nullptr && t->suspend_count > 0 && !isFinal(t->phase) && t->phase != Phase::ending)
       (void)resume(member, std::nullopt);
@@ -320,10 +325,9 @@ Result<protocol::GroupInfo> TaskManager::cancelGroup(std::uint64_t id, const std
 }
 
 void TaskManager::cancelGroupWithResumeData(std::uint64_t id, const std::optional<std::string>& scope, ResumeDataReply reply) {
-  auto found = findGroupScoped(id, scope);
+  auto found = runningGroup(id, scope, "cancelled");
   if (!found) return reply(tl::unexpected(found.error()));
   auto& g = **found;
-  if (auto refused = groupRefuses(g, "cancelled")) return reply(tl::unexpected(*refused));
   g.keep_resume_data = true;
   g.on_resume_data = std::move(reply);
   // A member that leaves no resume data starts again from its URL.

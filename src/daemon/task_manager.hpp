@@ -280,6 +280,8 @@ class TaskManager {
   protocol::GroupProgress groupProgress(const TaskGroup& g) const;
   std::string groupWireState(const TaskGroup& g) const;
   std::optional<Error> groupRefuses(const TaskGroup& g, std::string_view verb) const;
+  // The group a command names, when it may take one (not ending, not ended).
+  Result<TaskGroup*> runningGroup(std::uint64_t id, const std::optional<std::string>& scope, std::string_view verb);
   bool groupCommitting(std::uint64_t group) const;
   void restoreGroups(store::Snapshot& snapshot);
   void settleRestoredGroups();

@@ -1,4 +1,5 @@
 #include "engine/download_attempt.hpp"
+#include "engine/download_sources.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -181,7 +182,8 @@ Result<void> DownloadAttempt::configure() {
   if (auto built = buildHeaders(); !built) return built;
   const CURLcode rc = setDownloadOptions(
       easy_.get(), job_, options_,
-      DownloadHandle{error_buffer_, headers_.get(), &DownloadAttempt::onWrite, this, job_.rate_limit});
+      DownloadHandle{error_buffer_, headers_.get(), &DownloadAttempt::onWrite, this, job_.rate_limit,
+                     job_.download() ? &sourceUrl(job_, firstUsableSource(*job_.download())) : nullptr});
   if (rc != CURLE_OK)
     return fail(errc::internal, std::string("Could not configure the transfer: ") + curl_easy_strerror(rc));
   return {};

@@ -98,6 +98,9 @@ struct Engine::Impl {
   Result<void> openPartialFile(Job& job);
   void handleOutcome(Job& job, AttemptOutcome outcome);
   void retryLater(Job& job, AttemptOutcome outcome);
+  // A download's first attempt (no plan yet) failed at its URL while another URL of it is still
+  // used: that URL is dropped and the next one is asked at once (download_sources.hpp).
+  bool triedAnotherSource(Job& job, const AttemptOutcome& outcome);
 
   // ---- transfer thread: the loop and the rates (engine_loop.cpp) ----
   void run();

@@ -16,6 +16,7 @@
 #include "engine/attempt_metrics.hpp"
 #include "engine/backoff.hpp"
 #include "engine/download_attempt.hpp"
+#include "engine/download_sources.hpp"
 #include "engine/engine_impl.hpp"
 #include "engine/segmented_attempt.hpp"
 #include "engine/upload_attempt.hpp"
@@ -266,6 +267,7 @@ void Engine::Impl::handleOutcome(Job& job, AttemptOutcome outcome) {
     case Kind::success:
       return finishJob(job, std::nullopt);
     case Kind::permanent:
+      if (triedAnotherSource(job, outcome)) return changeState(job, JobState::queued);
       return finishJob(job, std::move(outcome.error));
     case Kind::restart_from_zero:
       if (DownloadPart* down = job.download()) {
@@ -278,6 +280,7 @@ void Engine::Impl::handleOutcome(Job& job, AttemptOutcome outcome) {
       }
       return changeState(job, JobState::queued);
     case Kind::transient:
+      if (triedAnotherSource(job, outcome)) return changeState(job, JobState::queued);
       return retryLater(job, std::move(outcome));
     case Kind::next_request:
       // Back in the FIFO at its old place: it gets its slot back at once unless limits changed.
@@ -289,6 +292,14 @@ void Engine::Impl::handleOutcome(Job& job, AttemptOutcome outcome) {
       changeState(job, JobState::held);
       return setWaiting(job, "redirect-decision");
   }
+}
+
+bool Engine::Impl::triedAnotherSource(Job& job, const AttemptOutcome& outcome) {
+  DownloadPart* down = job.download();
+  if (down == nullptr || down->mirrors.empty() || !down->segments.empty() || !outcome.error ||
+      !isSourceFailure(*outcome.error))
+    return false;
+  return dropSource(job, firstUsableSource(*down), outcome.error->message, sink);
 }
 
 void Engine::Impl::retryLater(Job& job, AttemptOutcome outcome) {

@@ -55,6 +55,7 @@ struct DownloadPart {
     std::string dropped;
   };
   std::vector<Mirror> mirrors;
+  std::string own_url_dropped;  // why the request's own URL is no longer used ("" : it is); download_sources.hpp
   bool segments_refused = false;  // the server showed it cannot serve them: one connection from now
 };
 
@@ -101,6 +102,7 @@ struct Job {
   std::unique_ptr<Attempt> attempt;  // while running
 
   DownloadPart* download() { return std::get_if<DownloadPart>(&part); }
+  const DownloadPart* download() const { return std::get_if<DownloadPart>(&part); }
   UploadPart* upload() { return std::get_if<UploadPart>(&part); }
   const UploadPart* upload() const { return std::get_if<UploadPart>(&part); }
 

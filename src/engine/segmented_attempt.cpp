@@ -6,7 +6,9 @@
 #include <exception>
 
 #include "common/files.hpp"
+#include "common/human_units.hpp"
 #include "engine/download_attempt.hpp"
+#include "engine/download_sources.hpp"
 #include "engine/http_headers.hpp"
 
 namespace ferry::engine {
@@ -55,7 +57,9 @@ void dropSegments(DownloadPart& down) {
 struct SegmentedAttempt::Transfer {
   SegmentedAttempt* owner = nullptr;
   std::size_t segment = 0;
-  int source = -1;  // -1: the request's URL, else DownloadPart::mirrors' index
+  int source = kOwnUrl;  // or DownloadPart::mirrors' index
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::optional<std::string> too_slow;  // marked by markSlowTransfers: why its URL goes
   HeaderList headers;
   char error_buffer[CURL_ERROR_SIZE] = {};
   EasyHandle easy{curl_easy_init()};
@@ -151,19 +155,17 @@ bool SegmentedAttempt::startTransfer(std::size_t segment) {
   return true;
 }
 
-const std::string& SegmentedAttempt::urlOf(const Transfer& transfer) const {
-  return transfer.source < 0 ? job_.request.url : down_.mirrors[static_cast<std::size_t>(transfer.source)].url;
-}
+const std::string& SegmentedAttempt::urlOf(const Transfer& transfer) const { return sourceUrl(job_, transfer.source); }
 
 int SegmentedAttempt::pickSource() const {
   auto running = [&](int source) {
     return std::count_if(transfers_.begin(), transfers_.end(),
                          [source](const std::unique_ptr<Transfer>& t) { return t->source == source; });
   };
-  int best = -1;
-  auto best_count = running(-1);
+  int best = firstUsableSource(down_);
+  auto best_count = running(best);
   for (std::size_t i = 0; i < down_.mirrors.size(); ++i) {
-    if (!down_.mirrors[i].dropped.empty()) continue;
+    if (!sourceUsable(down_, static_cast<int>(i))) continue;
     const auto count = running(static_cast<int>(i));
     if (count < best_count) {
       best = static_cast<int>(i);
@@ -173,11 +175,38 @@ int SegmentedAttempt::pickSource() const {
   return best;
 }
 
-void SegmentedAttempt::dropMirror(int source, const std::string& reason) {
-  auto& mirror = down_.mirrors[static_cast<std::size_t>(source)];
-  if (!mirror.dropped.empty()) return;
-  mirror.dropped = reason;
-  sink_(MirrorDropped{job_.id, mirror.url, reason});
+namespace {
+constexpr auto kSlowAfter = std::chrono::seconds(3);  // a transfer's own start-up is not slowness
+constexpr double kSlowFactor = 8;                     // slower than an eighth of the fastest
+}  // namespace
+
+// A transfer's rate so far; one that has not run a second yet says little and counts as none.
+double SegmentedAttempt::rateOf(const Transfer& t, std::chrono::steady_clock::time_point now) {
+  const double seconds = std::chrono::duration<double>(now - t.started).count();
+  return seconds >= 1 ? static_cast<double>(t.written) / seconds : 0.0;
+}
+
+// The fastest rate any transfer of this attempt reached (those that ended too: the fast ones
+// finish their segments first, and the slow one is then alone).
+void SegmentedAttempt::noteRate(const Transfer& t, std::chrono::steady_clock::time_point now) {
+  if (const double rate = rateOf(t, now); rate > fastest_rate_) {
+    fastest_rate_ = rate;
+    fastest_source_ = t.source;
+  }
+}
+
+void SegmentedAttempt::markSlowTransfers() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_speed_check_ < std::chrono::seconds(1)) return;
+  last_speed_check_ = now;
+  for (const auto& t : transfers_) noteRate(*t, now);
+  for (auto& t : transfers_) {
+    if (t->too_slow || t->source == fastest_source_ || now - t->started < kSlowAfter) continue;
+    const double rate = rateOf(*t, now);
+    if (rate * kSlowFactor >= fastest_rate_ || !anotherUsableSource(down_, t->source)) continue;
+    t->too_slow = "it is too slow: " + units::humanRate(rate) + " while " + sourceUrl(job_, fastest_source_) + " gave " +
+                  units::humanRate(fastest_rate_);
+  }
 }
 
 namespace {
@@ -232,7 +261,7 @@ size_t SegmentedAttempt::onWrite(char* data, size_t size, size_t count, void* se
           (void)down.integrity.startBody(down.partial_path, 0, std::move(repr), "Repr-Digest");
       }
     }
-    if (transfer.verdict) return CURL_WRITEFUNC_ERROR;  // nothing of it is kept; the connection goes
+    if (transfer.verdict || transfer.too_slow) return CURL_WRITEFUNC_ERROR;  // nothing of it is kept; the connection goes
     Segment& segment = down.segments[transfer.segment];
     const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(size, segment.remaining()));
     if (take > 0) {
@@ -246,6 +275,7 @@ size_t SegmentedAttempt::onWrite(char* data, size_t size, size_t count, void* se
         return CURL_WRITEFUNC_ERROR;
       }
       attempt.job_.noteWritten(written.written, attempt.options_.progress_interval, attempt.sink_);
+      if (!attempt.down_.mirrors.empty()) attempt.markSlowTransfers();
     }
     if (take < size) {  // past its end (moved by a steal): another transfer has those bytes
       transfer.reached_end = true;
@@ -262,10 +292,16 @@ size_t SegmentedAttempt::onWrite(char* data, size_t size, size_t count, void* se
 
 std::optional<AttemptOutcome> SegmentedAttempt::judge(Transfer& transfer, CURLcode result) {
   if (transfer.write_error) return outcome(AttemptOutcome::Kind::permanent, transfer.write_error);
+  if (transfer.too_slow) {  // its segment continues from a faster URL
+    (void)dropSource(job_, transfer.source, *transfer.too_slow, sink_);
+    return std::nullopt;
+  }
   std::optional<AttemptOutcome> problem = judgeAnswer(transfer, result);
-  if (!problem || transfer.source < 0) return problem;
-  // A mirror's problem is the mirror's: its segment continues from another URL.
-  dropMirror(transfer.source, mirrorProblem(*problem));
+  if (!problem) return problem;
+  // The request's own URL shows that its file changed: the plan's reference is gone.
+  if (transfer.source == kOwnUrl && problem->kind == AttemptOutcome::Kind::restart_from_zero) return problem;
+  // A URL's problem is the URL's: its segment continues from another, unless it is the last.
+  if (!dropSource(job_, transfer.source, mirrorProblem(*problem), sink_)) return problem;
   return std::nullopt;
 }
 
@@ -288,6 +324,7 @@ std::optional<AttemptOutcome> SegmentedAttempt::transferDone(CURL* easy, CURLcod
   auto it = std::find_if(transfers_.begin(), transfers_.end(),
                          [easy](const std::unique_ptr<Transfer>& t) { return t->easy.get() == easy; });
   if (it == transfers_.end()) return std::nullopt;
+  noteRate(**it, std::chrono::steady_clock::now());
   std::optional<AttemptOutcome> verdict = judge(**it, result);
   removeTransfer(**it);
   last_ended_ = std::move(*it);

@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -26,11 +27,13 @@
 
 namespace ferry::engine {
 
-// ---- Mirrors (HttpRequest::mirrors) ----
-// The plan is made from the request's own URL; segments go to every URL. A mirror whose answer
-// does not fit (another length or ETag, a whole answer to If-Range, an error status) or whose
-// transfer fails is dropped (MirrorDropped, with the reason) and its segment continues from
-// another URL; the request's own URL follows the rules above (it is the reference).
+// ---- Mirrors (HttpRequest::mirrors; download_sources.hpp) ----
+// The plan is made from the first URL's answer; segments go to every URL. A URL whose answer does
+// not fit (another length or ETag, a whole answer to If-Range, an error status), whose transfer
+// fails, or that is too slow (a transfer below an eighth of the fastest one's rate after 3 s) is
+// dropped (MirrorDropped, with the reason) and its segment continues from another URL. The last
+// URL in use is never dropped: its failure ends the attempt as above. An answer of the request's
+// own URL showing that its file changed drops every segment (it is the plan's reference).
 
 // A segment smaller than this is not split off: a request costs more than its bytes gain.
 inline constexpr std::uint64_t kMinSegmentBytes = 1024 * 1024;
@@ -73,11 +76,14 @@ class SegmentedAttempt final : public Attempt {
   bool fillConnections();
   bool startTransfer(std::size_t segment);
   // The URL the next transfer fetches from: the one with the fewest running transfers among the
-  // request's and its mirrors not dropped (-1: the request's own, else a mirror's index).
+  // request's and its mirrors not dropped (kOwnUrl, else a mirror's index).
   int pickSource() const;
   const std::string& urlOf(const Transfer& transfer) const;  // the request's or its mirror's
-  // A mirror's transfer failed, or showed another file: it is not used again by this job.
-  void dropMirror(int source, const std::string& reason);
+  // At most once a second: a transfer far slower than the fastest, from another URL, is marked;
+  // its next write stops it and its URL is dropped (curl forbids removing it from here).
+  void markSlowTransfers();
+  static double rateOf(const Transfer& t, std::chrono::steady_clock::time_point now);
+  void noteRate(const Transfer& t, std::chrono::steady_clock::time_point now);
   void removeTransfer(Transfer& transfer);
   // The outcome of a transfer that ended: none while it leaves the attempt running.
   std::optional<AttemptOutcome> judge(Transfer& transfer, CURLcode result);
@@ -95,6 +101,9 @@ class SegmentedAttempt final : public Attempt {
   std::unique_ptr<Transfer> last_ended_;              // kept for its transfer info (metrics)
   std::optional<Error> failure_;
   bool made_progress_ = false;
+  std::chrono::steady_clock::time_point last_speed_check_{};
+  double fastest_rate_ = 0;       // bytes/s: the fastest transfer of this attempt so far
+  int fastest_source_ = -1;       // its URL (kOwnUrl or a mirror's index)
 };
 
 }  // namespace ferry::engine

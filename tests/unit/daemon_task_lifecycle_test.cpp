@@ -483,8 +483,13 @@ TEST_F(TaskLifecycle, AGroupPutsNoFileInPlaceUntilItsLastMemberHasItsBytesThenAl
   EXPECT_FALSE(std::filesystem::exists(dir / "out/f0"));
   EXPECT_EQ(group(g.id)->progress.files_done, 2u);
   // Stored as waiting: a restart finds the member's bytes done.
-  for (const auto& row : store->load()->tasks)
-    if (row.id == m[0]) EXPECT_EQ(row.state, "finalizing");
+  const auto stored = store->load();
+  ASSERT_TRUE(stored);
+  for (const auto& row : stored->tasks) {
+    if (row.id == m[0]) {
+      EXPECT_EQ(row.state, "finalizing");
+    }
+  }
   finish(m[2]);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(phase(m[i]), Phase::completed);

@@ -228,6 +228,66 @@ TEST_F(EngineSegments, MirrorsShareTheSegmentsAndThoseThatFailOrDifferAreDropped
   EXPECT_GE(countOf(good.accessLogOnceItHas("206 bytes="), "206 bytes="), 1u) << good.accessLog();
 }
 
+// The same file under dir/name, with the same time: the same ETag from another nginx.
+void copyWithItsTime(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::filesystem::create_directories(to.parent_path());
+  std::filesystem::copy_file(from, to);
+  std::filesystem::last_write_time(to, std::filesystem::last_write_time(from));
+}
+
+// The request's own URL is one URL among the others: failing at the first answer, it is dropped
+// and a mirror makes the plan; the download fails only when every URL has.
+TEST_F(EngineSegments, TheRequestsOwnUrlFailingIsDroppedForAMirror) {
+  ft::writeRandomFile(dir_ / "www/file.bin", 8 * kMiB, 21);
+  copyWithItsTime(dir_ / "www/file.bin", dir_ / "good/file.bin");
+  ft::NginxServer good(nginxOptions(dir_ / "good", "8m"));
+  auto failing_options = nginxOptions(dir_ / "www");
+  failing_options.extra_server_config = "location / { return 404; }";
+  ft::NginxServer failing(failing_options);
+
+  auto job = makeJob(1, failing.url("/file.bin"), dir_ / "file.part");
+  job.request.mirrors = {good.url("/file.bin")};
+  auto finished = run(job);
+  ASSERT_TRUE(finished && !finished->error) << finished->error->describe();
+  EXPECT_EQ(ft::sha256File(dir_ / "file.part"), ft::sha256File(dir_ / "www/file.bin"));
+  const auto dropped = events_.all<MirrorDropped>(1);
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].url, failing.url("/file.bin"));
+  EXPECT_NE(dropped[0].reason.find("404"), std::string::npos) << dropped[0].reason;
+
+  // Every URL failing: the download's error, after each was tried.
+  EventRecorder second;
+  Engine engine(second.sink());
+  engine.setGroupLimits("test", GroupLimits{6, 4});
+  auto both_fail = makeJob(2, failing.url("/file.bin"), dir_ / "second.part");
+  both_fail.request.mirrors = {failing.url("/other.bin")};
+  engine.start(std::move(both_fail));
+  auto ended = second.waitFinished(2, std::chrono::seconds(60));
+  ASSERT_TRUE(ended && ended->error);
+  EXPECT_EQ(ended->error->code, errc::http_error);
+  EXPECT_EQ(second.all<MirrorDropped>(2).size(), 1u);  // the first; the last URL's failure is the download's
+}
+
+// A mirror far slower than the others is dropped with its rate in the reason, and its segment
+// continues from a fast URL (without the rule it would hold the download for minutes).
+TEST_F(EngineSegments, AMirrorFarSlowerThanTheOthersIsDropped) {
+  ft::writeRandomFile(dir_ / "www/file.bin", 48 * kMiB, 22);
+  copyWithItsTime(dir_ / "www/file.bin", dir_ / "slow/file.bin");
+  ft::NginxServer primary(nginxOptions(dir_ / "www", "8m"));
+  ft::NginxServer slow(nginxOptions(dir_ / "slow", "64k"));
+
+  auto job = makeJob(1, primary.url("/file.bin"), dir_ / "file.part");
+  job.request.connections = 3;
+  job.request.mirrors = {slow.url("/file.bin")};
+  auto finished = run(job);
+  ASSERT_TRUE(finished && !finished->error) << finished->error->describe();
+  EXPECT_EQ(ft::sha256File(dir_ / "file.part"), ft::sha256File(dir_ / "www/file.bin"));
+  const auto dropped = events_.all<MirrorDropped>(1);
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].url, slow.url("/file.bin"));
+  EXPECT_NE(dropped[0].reason.find("too slow"), std::string::npos) << dropped[0].reason;
+}
+
 TEST_F(EngineSegments, ABadMirrorUrlEndsTheJobAtOnce) {
   auto job = makeJob(1, "http://127.0.0.1:1/file.bin", dir_ / "file.part");
   job.request.mirrors = {"ftp://127.0.0.1/file.bin"};
