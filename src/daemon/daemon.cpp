@@ -11,6 +11,7 @@
 
 #include "common/files.hpp"
 #include "engine/transport_options.hpp"
+#include "protocol/groups.hpp"
 #include "protocol/scheduling.hpp"
 
 namespace ferry::daemon {
@@ -155,6 +156,7 @@ const std::unordered_map<std::string_view, Daemon::Handler>& Daemon::handlers() 
       {type::create_download, route<CreateDownload, &Daemon::handleCreateDownload>},
       {type::create_downloads, route<CreateDownloads, &Daemon::handleCreateDownloads>},
       {type::create_upload, route<CreateUpload, &Daemon::handleCreateUpload>},
+      {type::create_group, route<CreateGroup, &Daemon::handleCreateGroup>},
       {type::suspend, route<TaskCommand, &Daemon::handleTaskCommand>},
       {type::resume, route<TaskCommand, &Daemon::handleTaskCommand>},
       {type::cancel, route<TaskCommand, &Daemon::handleTaskCommand>},
@@ -304,6 +306,34 @@ void Daemon::handleCreateDownloads(const Conn& c, const Json& id, const protocol
   });
 }
 
+// A group's files share its session, start and scheduling; each needs its own destination. With
+// resume data the group's blob names them (each with its own download resume data, or a request).
+void Daemon::handleCreateGroup(const Conn& c, const Json& id, const protocol::CreateGroup& m) {
+  NewDownload common;
+  const protocol::NewTaskOptions options{m.session, std::nullopt, m.description, m.start, m.scheduling};
+  if (auto valid = readCommonTaskFields(c, options, common); !valid) return c->sendError(id, valid.error());
+  NewGroup spec{common.session, m.name, common.description, common.start, common.scheduling, {}};
+  std::vector<protocol::GroupEntry> entries = m.tasks;
+  if (m.resume_data) {
+    auto data = protocol::decodeGroupResumeData(*m.resume_data);
+    if (!data) return c->sendError(id, data.error());
+    spec.name = data->name;
+    if (spec.description.empty()) spec.description = data->description;
+    entries = std::move(data->entries);
+  }
+  for (auto& entry : entries) {
+    NewDownload file;
+    file.request = std::move(entry.request);
+    file.destination = std::move(entry.destination);
+    file.resume_data = std::move(entry.resume_data);
+    spec.files.push_back(std::move(file));
+  }
+  tasks_->createGroup(std::move(spec), [this, c, id](Result<protocol::GroupInfo> info) {
+    if (!info) return c->sendError(id, info.error());
+    reply(c, id, {{"group", protocol::groupInfoToJson(*info)}});
+  });
+}
+
 void Daemon::handleCreateUpload(const Conn& c, const Json& id, const protocol::CreateUpload& m) {
   NewUpload spec;
   if (auto common = readCommonTaskFields(c, m.task, spec); !common) return c->sendError(id, common.error());
@@ -360,6 +390,7 @@ void Daemon::handleExportResumeData(const Conn& c, const Json& id, const protoco
 }
 
 void Daemon::handleTaskCommand(const Conn& c, const Json& id, const protocol::TaskCommand& m) {
+  if (tasks_->isGroup(m.task)) return handleGroupCommand(c, id, m);
   auto scope = scopeOf(c);
   using protocol::TaskVerb;
   if (m.verb == TaskVerb::cancel_with_resume_data) {
@@ -381,6 +412,24 @@ void Daemon::handleTaskCommand(const Conn& c, const Json& id, const protocol::Ta
   tasks_->whenDurable([this, c, id, info = *info] { reply(c, id, {{"task", protocol::taskInfoToJson(info)}}); });
 }
 
+// A command naming a group's id: the same verbs, on every member; the reply holds the group.
+void Daemon::handleGroupCommand(const Conn& c, const Json& id, const protocol::TaskCommand& m) {
+  auto scope = scopeOf(c);
+  using protocol::TaskVerb;
+  if (m.verb == TaskVerb::cancel_with_resume_data) {
+    return tasks_->cancelGroupWithResumeData(m.task, scope, [this, c, id](Result<std::string> blob) {
+      if (!blob) return c->sendError(id, blob.error());
+      reply(c, id, {{"resume_data", *blob}});
+    });
+  }
+  Result<protocol::GroupInfo> info = m.verb == TaskVerb::suspend  ? tasks_->suspendGroup(m.task, scope)
+                                     : m.verb == TaskVerb::resume ? tasks_->resumeGroup(m.task, scope)
+                                                                  : tasks_->cancelGroup(m.task, scope);
+  if (!info) return c->sendError(id, info.error());
+  if (!c->attached_session.empty()) return reply(c, id, {{"group", protocol::groupInfoToJson(*info)}});
+  tasks_->whenDurable([this, c, id, info = *info] { reply(c, id, {{"group", protocol::groupInfoToJson(info)}}); });
+}
+
 void Daemon::handleAck(const Conn& c, const Json& id, const protocol::Ack& m) {
   if (c->attached_session.empty())
     return c->sendError(id, Error(errc::not_attached, "only the attached client of a session acknowledges its events"));
@@ -400,7 +449,9 @@ void Daemon::handleList(const Conn& c, const Json& id, const protocol::List& m) 
   if (!session) session = m.session;
   Json tasks = Json::array();
   for (const auto& t : tasks_->list(session)) tasks.push_back(protocol::taskInfoToJson(t));
-  reply(c, id, {{"tasks", tasks}});
+  Json groups = Json::array();
+  for (const auto& g : tasks_->listGroups(session)) groups.push_back(protocol::groupInfoToJson(g));
+  reply(c, id, {{"tasks", tasks}, {"groups", groups}});
 }
 
 void Daemon::handleStatus(const Conn& c, const Json& id, const protocol::Status&) {

@@ -69,6 +69,8 @@ class Daemon : public MessageHandler {
   Result<NewDownload> newDownloadOf(const Conn& c, const protocol::CreateDownload& m);
   void handleCreateUpload(const Conn& c, const protocol::Json& id, const protocol::CreateUpload& m);
   void handleTaskCommand(const Conn& c, const protocol::Json& id, const protocol::TaskCommand& m);
+  void handleGroupCommand(const Conn& c, const protocol::Json& id, const protocol::TaskCommand& m);
+  void handleCreateGroup(const Conn& c, const protocol::Json& id, const protocol::CreateGroup& m);
   void handleBodyStreamOpened(const Conn& c, const protocol::Json& id, const protocol::BodyStreamOpened& m);
   void handleBodyStreamEnded(const Conn& c, const protocol::Json& id, const protocol::BodyStreamEnded& m);
   void handleDecideRedirect(const Conn& c, const protocol::Json& id, const protocol::DecideRedirect& m);

@@ -39,6 +39,7 @@ store::TaskRow Task::toRow() const {
   row.http_status = d.http_status;
   row.result_path = d.result_path;
   row.description = d.description;
+  row.group_id = group;
   return row;
 }
 
@@ -68,6 +69,7 @@ protocol::TaskInfo Task::toInfo() const {
   info.requires_external_power = scheduling.requires_external_power;
   info.retries = d.retries;
   info.metrics = metricsCopy();
+  info.group = group;
   return info;
 }
 
@@ -80,6 +82,7 @@ void Task::addMetrics(const model::TaskMetrics& more) {
 Result<Task> Task::fromRow(store::TaskRow&& row) {
   Task t;
   t.id = row.id;
+  t.group = row.group_id;
   t.session = std::move(row.session);
   auto state = stateFromName(row.state);
   if (!state) return fail(errc::internal, "task " + std::to_string(row.id) + " has unknown state " + row.state);

@@ -76,6 +76,7 @@ struct TaskDetails {
 
 struct Task {
   std::uint64_t id = 0;
+  std::uint64_t group = 0;  // its download group's id (task_group.hpp); 0: none
   SessionName session;
   engine::HttpRequest request;
   std::string destination;  // absolute, or empty: delivered/ in the state directory

@@ -77,6 +77,7 @@ Result<protocol::TaskInfo> TaskManager::cancel(std::uint64_t id, const std::opti
   if (!found) return tl::unexpected(found.error());
   auto& t = **found;
   if (auto refused = unreachable(t, "cancelled")) return tl::unexpected(*refused);
+  if (groupCommitting(t.group)) return fail(errc::invalid_state, taskIs(t, "being put in place with its group; it cannot be cancelled"));
   if (beingCancelled(t)) return t.toInfo();
   if (holdsEngineJob(t.phase)) stopInEngine(t, StopIntent::cancel);
   else endTask(t, Phase::cancelled, cancelledError(t, false), false);
@@ -88,6 +89,8 @@ void TaskManager::cancelWithResumeData(std::uint64_t id, const std::optional<std
   if (!found) return reply(tl::unexpected(found.error()));
   auto& t = **found;
   if (auto refused = unreachable(t, "cancelled")) return reply(tl::unexpected(*refused));
+  if (groupCommitting(t.group))
+    return reply(fail(errc::invalid_state, taskIs(t, "being put in place with its group; it cannot be cancelled")));
   if (beingCancelled(t)) return reply(fail(errc::invalid_state, taskIs(t, "being cancelled already")));
   if (holdsEngineJob(t.phase)) {
     t.editDetails().on_resume_data = std::move(reply);
@@ -98,6 +101,9 @@ void TaskManager::cancelWithResumeData(std::uint64_t id, const std::optional<std
 }
 
 void TaskManager::cancelAll(const std::string& session) {
+  // Groups first: their members then end as a cancelled group's, not as failures.
+  for (auto& [id, g] : groups_)
+    if (g.session == session && g.state == GroupState::running) (void)cancelGroup(id, std::nullopt);
   for (auto& [id, t] : tasks_)
     if (t.session == session && !unreachable(t, "cancelled")) (void)cancel(id, std::nullopt);
 }

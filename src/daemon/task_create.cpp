@@ -53,6 +53,7 @@ Result<TaskManager::Creation> TaskManager::makeDownload(NewDownload spec) {
     return fail(errc::invalid_argument, "destination " + spec.destination + " must be an absolute path");
   Task t;
   t.id = ++last_task_id_;
+  t.group = spec.group;
   t.session = spec.session;
   t.request = std::move(spec.request);
   t.destination = spec.destination;

@@ -39,6 +39,12 @@ bool uploadCanResume(const UploadSpec& u) {
 
 void TaskManager::deliverFile(Task& t) {
   if (!transition(t, Phase::ending)) return;
+  gathered_deliveries_.push_back(makeDelivery(t));
+  if (!in_engine_turn_) submitDeliveries();  // else at the end of the engine turn
+}
+
+// The file, then the rows: the completed row, didFinishDownloadingTo and didComplete.
+std::shared_ptr<TaskManager::TaskEnding> TaskManager::makeDelivery(Task& t) {
   auto ending = std::make_shared<TaskEnding>();
   ending->final_phase = Phase::completed;
   auto delivery = std::make_shared<FileDelivery>();
@@ -95,8 +101,7 @@ void TaskManager::deliverFile(Task& t) {
     spdlog::info("task {}: completed, {} bytes at {}", task.id, task.written, delivery->location);
   };
   ending->id = t.id;
-  gathered_deliveries_.push_back(std::move(ending));
-  if (!in_engine_turn_) submitDeliveries();  // else at the end of the engine turn
+  return ending;
 }
 
 // Renames a synced file into place (its directory not synced yet): to where it was wanted, else

@@ -100,6 +100,7 @@ void TaskManager::onProgress(Task& t, const engine::Progress& p) {
   rates_[t.session].add(p.bytes_written);
   if (p.expected_total) t.expected_total = p.expected_total;
   publishTransient(t, protocol::DidWriteData{p.bytes_written, p.total_written, t.expected_total});
+  if (t.group != 0) publishGroupProgress(t);
   if (!t.details().checkpoint_in_flight && std::chrono::steady_clock::now() - t.details().last_checkpoint >= checkpoint_interval_)
     checkpoint(t, store::Durability::progress);
 }
@@ -182,7 +183,7 @@ void TaskManager::onFinished(Task& t, const engine::Finished& f) {
   if (t.phase == Phase::stopping) return onStopped(t);
   if (!f.error || f.error->is(errc::http_error)) {
     t.editDetails().error = f.error;
-    return deliverFile(t);
+    return t.group != 0 ? holdForGroup(t) : deliverFile(t);
   }
   endTask(t, Phase::failed, *f.error, f.resumable);
 }

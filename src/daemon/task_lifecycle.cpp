@@ -16,7 +16,7 @@ constexpr std::array<std::pair<TaskState, std::string_view>, 6> kStateNames{{
     {TaskState::cancelled, "cancelled"},
 }};
 
-constexpr std::array<std::pair<Phase, std::string_view>, 12> kPhaseNames{{
+constexpr std::array<std::pair<Phase, std::string_view>, 13> kPhaseNames{{
     {Phase::created, "created"},
     {Phase::suspended, "suspended"},
     {Phase::queued, "queued"},
@@ -26,6 +26,7 @@ constexpr std::array<std::pair<Phase, std::string_view>, 12> kPhaseNames{{
     {Phase::stopping, "stopping"},
     {Phase::restarting, "restarting"},
     {Phase::ending, "ending"},
+    {Phase::awaiting_group, "awaiting_group"},
     {Phase::completed, "completed"},
     {Phase::failed, "failed"},
     {Phase::cancelled, "cancelled"},
@@ -66,7 +67,8 @@ bool isFinal(Phase p) { return p == Phase::completed || p == Phase::failed || p 
 bool isLegalTransition(Phase from, Phase to) {
   switch (from) {
     case Phase::created:  // where creation or the stored row puts it
-      return to == Phase::suspended || oneOf(to, kRunPhases) || to == Phase::ending || isFinal(to);
+      return to == Phase::suspended || oneOf(to, kRunPhases) || to == Phase::ending || to == Phase::awaiting_group ||
+             isFinal(to);
     case Phase::suspended:  // resumed (restarting: its suspend's checkpoint is still being committed), or cancelled
       return oneOf(to, kRunPhases) || to == Phase::restarting || to == Phase::ending;
     case Phase::queued:  // admitted, held by the machine, suspended or cancelled while waiting
@@ -83,8 +85,10 @@ bool isLegalTransition(Phase from, Phase to) {
              to == Phase::ending;
     case Phase::restarting:  // back to running once durable, or suspended / cancelled meanwhile
       return oneOf(to, kRunPhases) || to == Phase::suspended || to == Phase::ending;
-    case Phase::ending:  // committed; or a delivery whose bytes were not trusted runs again
-      return isFinal(to) || to == Phase::ending || oneOf(to, kRunPhases);
+    case Phase::ending:  // committed (a group's member: its bytes wait for the group); or a delivery whose bytes were not trusted runs again
+      return isFinal(to) || to == Phase::ending || to == Phase::awaiting_group || oneOf(to, kRunPhases);
+    case Phase::awaiting_group:  // its group is put in place, or fails or is cancelled (its file goes)
+      return to == Phase::completed || to == Phase::ending;
     case Phase::completed:
     case Phase::failed:
     case Phase::cancelled:
@@ -108,6 +112,7 @@ TaskState wireState(Phase p, StopIntent intent, int suspend_count) {
     case Phase::restarting:
       return TaskState::running;
     case Phase::ending:
+    case Phase::awaiting_group:
       return TaskState::finalizing;
     case Phase::completed:
       return TaskState::completed;

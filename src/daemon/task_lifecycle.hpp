@@ -10,7 +10,9 @@
 // body stream in `awaiting_body`; one the machine's state keeps from running (no route to its
 // server, a metered network it may not use, battery, sleep) waits in `held`. Every phase before `ending` may go to `ending` (cancel, or a
 // failure); `ending` may go back to the engine when a delivery's fdatasync failed (its bytes are
-// not trusted: they are fetched again). docs/architecture.md, "The task lifecycle", draws it.
+// not trusted: they are fetched again). A download group's member ends its download in
+// `awaiting_group` instead (ending -> awaiting_group): from there the group's commit completes it,
+// or the group's failure cancels it (-> ending). docs/architecture.md, "The task lifecycle", draws it.
 
 #include <cstdint>
 #include <optional>
@@ -45,6 +47,7 @@ enum class Phase : std::uint8_t {  // one byte each: ferryd keeps a Task per tas
   stopping,       // engine.stop() was sent; the task's StopIntent says what its Finished means
   restarting,     // resumed while its suspend was in flight: waits for its checkpoint, then runs
   ending,         // its end (delivery, upload answer, failure, cancel) is being committed
+  awaiting_group, // a group's member with all its bytes synced: waits for the other files (task_group.hpp)
   completed,
   failed,
   cancelled,

@@ -41,6 +41,8 @@ void TaskManager::restore(store::Snapshot& snapshot) {
   }
   last_task_id_ = snapshot.max_task_id;
   for (const auto& token : snapshot.resume_tokens) tokens_[token.token] = token;
+  restoreGroups(snapshot);
+  restoring_ = true;
   for (auto& row : snapshot.tasks) {
     auto task = Task::fromRow(std::move(row));
     if (!task) {
@@ -48,8 +50,11 @@ void TaskManager::restore(store::Snapshot& snapshot) {
       continue;
     }
     last_task_id_ = std::max(last_task_id_, task->id);
+    if (auto* g = findGroup(task->group); g != nullptr && !isFinal(g->state)) g->members.push_back(task->id);
     restoreTask(tasks_.emplace(task->id, std::move(*task)).first->second);
   }
+  restoring_ = false;
+  settleRestoredGroups();
   restoreMetrics(snapshot.events);
   for (const auto& session : sessions_.invalidating()) maybeEndInvalidation(session);
 }
@@ -77,6 +82,11 @@ void TaskManager::restoreTask(Task& t) {
   }
   if (t.stored_state == TaskState::suspended && t.suspend_count > 0) {
     transition(t, Phase::suspended);
+    return;
+  }
+  // A group's member with all its bytes synced: it waits for its group (task_group.hpp).
+  if (t.group != 0 && t.stored_state == TaskState::finalizing) {
+    transition(t, Phase::awaiting_group);
     return;
   }
   if (t.isUpload()) {
@@ -237,6 +247,7 @@ void TaskManager::onEventsAcked(const std::vector<store::EventRow>& rows) {
   std::vector<std::filesystem::path> unmoved;
   std::vector<std::uint64_t> seqs;
   std::vector<std::uint64_t> forgotten;
+  std::vector<std::uint64_t> forgotten_groups;
   for (const auto& row : rows) {
     seqs.push_back(row.seq);
     if (auto* t = find(row.task_id); row.type == protocol::event::did_finish_downloading_to && t != nullptr && t->destination.empty())
@@ -248,8 +259,14 @@ void TaskManager::onEventsAcked(const std::vector<store::EventRow>& rows) {
       spdlog::info("session {}: invalid; forgotten", row.session);
       continue;
     }
+    if (row.type == protocol::event::did_complete_group) {
+      forgotten_groups.push_back(row.task_id);
+      forgetGroup(row.task_id, forgotten);
+      continue;
+    }
+    // A group's member goes with its group (its list shows the members until then).
     auto* t = find(row.task_id);
-    if (t != nullptr && isFinal(t->phase) && !outbox_.hasPending(t->session, t->id)) {
+    if (t != nullptr && isFinal(t->phase) && !outbox_.hasPending(t->session, t->id) && !isGroup(t->group)) {
       forgotten.push_back(t->id);
       tasks_.erase(t->id);
     }
@@ -258,11 +275,13 @@ void TaskManager::onEventsAcked(const std::vector<store::EventRow>& rows) {
   // IPC thread does no file I/O.
   writer_.submit(
       store::Durability::progress,
-      [seqs, forgotten](store::Store& s) -> Result<void> {
+      [seqs, forgotten, forgotten_groups](store::Store& s) -> Result<void> {
         for (auto seq : seqs)
           if (auto d = s.deleteEvent(seq); !d) return d;
         for (auto id : forgotten)
           if (auto d = s.deleteTask(id); !d) return d;
+        for (auto id : forgotten_groups)
+          if (auto d = s.deleteGroup(id); !d) return d;
         return {};
       },
       [unmoved](Result<void> r) {

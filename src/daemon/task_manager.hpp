@@ -38,6 +38,7 @@
 #include "daemon/resume_data.hpp"
 #include "daemon/session_book.hpp"
 #include "daemon/task.hpp"
+#include "daemon/task_group.hpp"
 #include "protocol/local_resume_data.hpp"
 #include "daemon/task_ports.hpp"
 #include "device/run_policy.hpp"
@@ -54,6 +55,17 @@ struct NewDownload {
   std::optional<std::string> resume_data;
   bool start = false;  // URLSession tasks are created suspended; resume() starts them
   engine::Scheduling scheduling;  // priority, discretionary, begin date
+  std::uint64_t group = 0;        // set by createGroup for its members
+};
+
+// A download group (task_group.hpp): every file needs its own destination.
+struct NewGroup {
+  std::string session;
+  std::string name;
+  std::string description;
+  bool start = false;
+  engine::Scheduling scheduling;
+  std::vector<NewDownload> files;  // their session, start and scheduling are the group's
 };
 
 struct NewUpload {
@@ -79,6 +91,7 @@ class TaskManager {
   // One result per entry of a batch, in order: the new task's id or why that entry was refused.
   using BatchReply = std::function<void(std::vector<Result<std::uint64_t>>)>;
   using ResumeDataReply = std::function<void(Result<std::string>)>;
+  using GroupReply = std::function<void(Result<protocol::GroupInfo>)>;
 
   TaskManager(boost::asio::io_context& io, DurableWrites& writer, TransferEngine& engine, SessionBook& sessions,
               EventOutbox& outbox,
@@ -104,6 +117,18 @@ class TaskManager {
   // Turns a download's resume data into an in-process session's (protocol::ExportResumeData).
   void exportResumeData(const std::string& blob, ResumeDataReply reply);
   void cancelAll(const std::string& session);
+
+  // Download groups (task_groups.cpp). The group and every member are made in one transaction;
+  // one bad file refuses the whole group ("tasks[3]: ..."). A group's id is a task id nobody
+  // else has: isGroup says which commands it takes.
+  void createGroup(NewGroup spec, GroupReply reply);
+  bool isGroup(std::uint64_t id) const { return groups_.count(id) != 0; }
+  Result<protocol::GroupInfo> suspendGroup(std::uint64_t id, const std::optional<std::string>& scope);
+  Result<protocol::GroupInfo> resumeGroup(std::uint64_t id, const std::optional<std::string>& scope);
+  Result<protocol::GroupInfo> cancelGroup(std::uint64_t id, const std::optional<std::string>& scope);
+  // The reply (and didCompleteGroup) carries the group's resume data once every member has ended.
+  void cancelGroupWithResumeData(std::uint64_t id, const std::optional<std::string>& scope, ResumeDataReply reply);
+  std::vector<protocol::GroupInfo> listGroups(const std::optional<std::string>& session) const;
 
   // finishTasksAndInvalidate (cancel_tasks false) and invalidateAndCancel (true): the session takes
   // no new tasks; once every task has ended, didBecomeInvalid is queued after their events. When
@@ -248,6 +273,32 @@ class TaskManager {
   std::optional<engine::StreamBody> takeOpenedBodyStream(const Task& t);
   std::optional<Error> brokenStreamError(const Task& t, const engine::Finished& f) const;
 
+  // Download groups (task_groups.cpp).
+  TaskGroup* findGroup(std::uint64_t id);
+  Result<TaskGroup*> findGroupScoped(std::uint64_t id, const std::optional<std::string>& scope);
+  protocol::GroupInfo groupInfo(const TaskGroup& g) const;
+  protocol::GroupProgress groupProgress(const TaskGroup& g) const;
+  std::string groupWireState(const TaskGroup& g) const;
+  std::optional<Error> groupRefuses(const TaskGroup& g, std::string_view verb) const;
+  bool groupCommitting(std::uint64_t group) const;
+  void restoreGroups(store::Snapshot& snapshot);
+  void settleRestoredGroups();
+  // A member's download ended well: its bytes are synced and it waits for its group (instead of
+  // deliverFile). An HTTP error's body is no file of a group: the member fails.
+  void holdForGroup(Task& t);
+  // A member reached awaiting_group or a final phase (from enterPhase).
+  void onMemberSettled(Task& t);
+  void commitGroupIfComplete(TaskGroup& g);
+  struct GroupCommit;
+  void submitGroupCommit(std::shared_ptr<GroupCommit> commit);
+  void onGroupCommitted(std::shared_ptr<GroupCommit> commit, const Result<void>& r);
+  void failGroup(TaskGroup& g, const Task& cause);
+  void stopMember(TaskGroup& g, Task& t);
+  void scheduleGroupEnd(std::uint64_t id);
+  void endGroup(TaskGroup& g);
+  void forgetGroup(std::uint64_t id, std::vector<std::uint64_t>& forgotten);
+  void publishGroupProgress(const Task& t);
+
   // Ends (task_ending.cpp). Every end is a TaskEnding: the task goes to `ending`, the work
   // commits its final row and events in one transaction, and commitEnding applies the one retry
   // rule. deliverFile: a download's file goes into place. endTask: failed or cancelled; with
@@ -255,6 +306,7 @@ class TaskManager {
   struct TaskEnding;
   struct FileDelivery;
   void deliverFile(Task& t);
+  std::shared_ptr<TaskEnding> makeDelivery(Task& t);  // the ending deliverFile commits, also a group's
   static Result<void> placeFile(FileDelivery& d);
   void submitDeliveries();
   static Result<void> deliverGroup(store::Store& s, std::vector<std::shared_ptr<TaskEnding>>& group,
@@ -298,6 +350,8 @@ class TaskManager {
   std::filesystem::path state_dir_;
   std::chrono::milliseconds checkpoint_interval_;
   std::map<std::uint64_t, Task> tasks_;
+  std::map<std::uint64_t, TaskGroup> groups_;
+  bool restoring_ = false;  // restore(): members settle their groups once every task is back
   EngineAdmission admission_;
   std::map<std::string, store::ResumeTokenRow> tokens_;
   std::set<std::string> invalidation_queued_;  // didBecomeInvalid is in the outbox

@@ -60,6 +60,9 @@ void TaskManager::enterPhase(Task& t, Phase from) {
     case Phase::stopping:
       if (t.stop_intent == StopIntent::suspend) t.waiting_for = "suspended";
       break;
+    case Phase::awaiting_group:
+      t.waiting_for = "group";
+      break;
     case Phase::created:
     case Phase::restarting:
       break;
@@ -74,7 +77,8 @@ void TaskManager::enterPhase(Task& t, Phase from) {
   // admits go through transition() themselves.
   if (holdsEngineJob(from) != holdsEngineJob(t.phase)) countEngineJob(holdsEngineJob(t.phase));
   if (holdsEngineJob(from) && !holdsEngineJob(t.phase)) startAdmitted(admission_.left(t.id));
-  if (from == Phase::ending && isFinal(t.phase)) maybeEndInvalidation(t.session);
+  if ((from == Phase::ending || from == Phase::awaiting_group) && isFinal(t.phase)) maybeEndInvalidation(t.session);
+  if (t.group != 0 && (t.phase == Phase::awaiting_group || isFinal(t.phase))) onMemberSettled(t);
 }
 
 std::optional<Phase> TaskManager::phaseOf(std::uint64_t id) const {

@@ -15,7 +15,7 @@ std::string entryName(std::size_t i) { return "tasks[" + std::to_string(i) + "]"
 Json entryToJson(const GroupEntry& e) {
   Json j{{"destination", e.destination}};
   if (e.resume_data) j["resume_data"] = *e.resume_data;
-  else j["request"] = requestToJson(e.request);
+  if (!e.resume_data || !e.request.url.empty()) j["request"] = requestToJson(e.request);
   return j;
 }
 

@@ -38,6 +38,18 @@ struct TaskRow {
   // A segmented download's durable ranges ("begin:next:end,...", model/segments.hpp; durable_offset
   // is their sum); '' when the durable bytes are the file's first durable_offset.
   std::string segments;
+  std::uint64_t group_id = 0;  // GroupRow::id of its download group; 0: none
+};
+
+// A download group (daemon/task_group.hpp): its members are the tasks with its id as group_id.
+struct GroupRow {
+  std::uint64_t id = 0;  // from the task id sequence
+  std::string session;
+  std::string name;
+  std::string description;
+  std::string state;         // running | completed | failed | cancelled
+  std::int64_t created_at = 0;
+  std::string outcome_json;  // once ended: its error, failed members and progress (daemon's JSON)
 };
 
 struct EventRow {

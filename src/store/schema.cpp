@@ -109,10 +109,28 @@ CREATE TABLE launch_schedules (
 ALTER TABLE tasks ADD COLUMN segments TEXT NOT NULL DEFAULT '';
 ALTER TABLE resume_tokens ADD COLUMN segments TEXT NOT NULL DEFAULT '';
 )sql",
+    // 4 -> 5: download groups. A group's row (its state, and once ended its outcome as JSON:
+    // error and failed members) and each member task's group id (0: none). A group's id comes
+    // from the task id sequence, so the high-water mark counts groups too.
+    R"sql(
+CREATE TABLE task_groups (
+  id           INTEGER PRIMARY KEY,
+  session      TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  description  TEXT NOT NULL,
+  state        TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  outcome_json TEXT NOT NULL
+);
+ALTER TABLE tasks ADD COLUMN group_id INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER task_groups_keep_max_id AFTER DELETE ON task_groups BEGIN
+  UPDATE meta SET value = max(value, OLD.id) WHERE name = 'max_task_id';
+END;
+)sql",
 };
 
-constexpr std::array<std::string_view, 6> kTables = {"meta", "sessions", "tasks", "events",
-                                                     "resume_tokens", "launch_schedules"};
+constexpr std::array<std::string_view, 7> kTables = {"meta", "sessions", "tasks", "events",
+                                                     "resume_tokens", "launch_schedules", "task_groups"};
 
 std::string where(const Database& db) { return "state database " + db.path().string(); }
 

@@ -9,7 +9,7 @@
 
 namespace ferry::store::schema {
 
-inline constexpr std::int64_t kVersion = 4;               // the newest schema this build knows
+inline constexpr std::int64_t kVersion = 5;               // the newest schema this build knows
 inline constexpr std::int64_t kApplicationId = 0x46455259;  // "FERY"
 
 // Everything open() does before the Store prepares its statements: refuses files that are not

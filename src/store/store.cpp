@@ -22,12 +22,14 @@ namespace {
 // Column lists in the order rows are bound and read; one list per table keeps INSERT and SELECT
 // in step.
 constexpr std::array<std::string_view, 3> kSessionColumns = {"id", "configuration_json", "created_at"};
-constexpr std::array<std::string_view, 21> kTaskColumns = {
+constexpr std::array<std::string_view, 22> kTaskColumns = {
     "id",         "session",           "kind",          "state",        "request_json",
     "destination", "partial",          "durable_offset", "expected_total", "etag",
     "last_modified", "suspend_count",  "created_at",    "resource_deadline", "error_code",
     "error_message", "http_status",    "result_path",   "description",  "upload_json",
-    "segments"};
+    "segments",   "group_id"};
+constexpr std::array<std::string_view, 7> kGroupColumns = {"id",    "session",    "name",        "description",
+                                                           "state", "created_at", "outcome_json"};
 constexpr std::array<std::string_view, 5> kEventColumns = {"seq", "session", "task_id", "type",
                                                            "payload_json"};
 constexpr std::array<std::string_view, 11> kTokenColumns = {
@@ -101,6 +103,19 @@ TaskRow taskFrom(const Statement& s) {
   row.description = s.columnText(18);
   row.upload_json = s.columnText(19);
   row.segments = s.columnText(20);
+  row.group_id = s.columnUint(21);
+  return row;
+}
+
+GroupRow groupFrom(const Statement& s) {
+  GroupRow row;
+  row.id = s.columnUint(0);
+  row.session = s.columnText(1);
+  row.name = s.columnText(2);
+  row.description = s.columnText(3);
+  row.state = s.columnText(4);
+  row.created_at = s.columnInt(5);
+  row.outcome_json = s.columnText(6);
   return row;
 }
 
@@ -161,7 +176,8 @@ constexpr std::string_view kMaxTaskIdSql = R"sql(
 SELECT max(coalesce((SELECT value FROM meta WHERE name = 'max_task_id'), 0),
            coalesce((SELECT max(id) FROM tasks), 0),
            coalesce((SELECT max(task_id) FROM events), 0),
-           coalesce((SELECT max(source_task) FROM resume_tokens), 0)))sql";
+           coalesce((SELECT max(source_task) FROM resume_tokens), 0),
+           coalesce((SELECT max(id) FROM task_groups), 0)))sql";
 constexpr std::string_view kMaxEventSeqSql = R"sql(
 SELECT max(coalesce((SELECT value FROM meta WHERE name = 'max_event_seq'), 0),
            coalesce((SELECT max(seq) FROM events), 0)))sql";
@@ -205,7 +221,8 @@ struct Store::Impl {
 
   Statement begin_immediate, commit, rollback, savepoint, release, rollback_to;
   Statement upsert_session, delete_session;
-  Statement delete_session_tasks, delete_session_events, delete_session_tokens;
+  Statement delete_session_tasks, delete_session_events, delete_session_tokens, delete_session_groups;
+  Statement upsert_group, delete_group;
   Statement upsert_launch_schedule, delete_launch_schedule;
   Statement own_savepoint, own_release, own_rollback_to;
   Statement upsert_task, update_offset, delete_task, note_task_id;
@@ -244,6 +261,9 @@ Result<void> Store::Impl::prepareStatements() {
       {&delete_session_tasks, "DELETE FROM tasks WHERE session = ?1"},
       {&delete_session_events, "DELETE FROM events WHERE session = ?1"},
       {&delete_session_tokens, "DELETE FROM resume_tokens WHERE session = ?1"},
+      {&delete_session_groups, "DELETE FROM task_groups WHERE session = ?1"},
+      {&upsert_group, upsertSql("task_groups", kGroupColumns)},
+      {&delete_group, "DELETE FROM task_groups WHERE id = ?1"},
       {&upsert_launch_schedule, upsertSql("launch_schedules", kLaunchScheduleColumns)},
       {&delete_launch_schedule, "DELETE FROM launch_schedules WHERE session = ?1"},
       {&own_savepoint, "SAVEPOINT ferry_store_op"},
@@ -331,6 +351,9 @@ Result<Snapshot> Store::load() {
                                                 "read its launch schedules", launchScheduleFrom);
     if (!schedules) return tl::unexpected(schedules.error());
     snap.launch_schedules = std::move(*schedules);
+    auto groups = readAll<GroupRow>(db, selectSql("task_groups", kGroupColumns, "id"), "read its download groups", groupFrom);
+    if (!groups) return tl::unexpected(groups.error());
+    snap.groups = std::move(*groups);
     auto max_task = db.queryInt(kMaxTaskIdSql, "read its highest task id");
     if (!max_task) return tl::unexpected(max_task.error());
     snap.max_task_id = static_cast<std::uint64_t>(*max_task);
@@ -410,8 +433,8 @@ Result<void> Store::deleteSession(const std::string& id) {
   // Children first, explicitly: they may exist without a session row (see the schema).
   const std::string what = "delete session '" + id + "'";
   return impl_->atomically([&]() -> Result<void> {
-    for (Statement* s : {&impl_->delete_session_tokens, &impl_->delete_session_events,
-                         &impl_->delete_session_tasks, &impl_->delete_launch_schedule, &impl_->delete_session}) {
+    for (Statement* s : {&impl_->delete_session_tokens, &impl_->delete_session_events, &impl_->delete_session_tasks,
+                         &impl_->delete_session_groups, &impl_->delete_launch_schedule, &impl_->delete_session}) {
       if (auto r = s->bind(1, id).run(what); !r) return r;
     }
     return {};
@@ -439,7 +462,7 @@ Result<void> Store::upsertTask(const TaskRow& row) {
   s.bind(11, row.last_modified).bind(12, row.suspend_count).bind(13, row.created_at);
   s.bind(14, row.resource_deadline).bind(15, row.error_code).bind(16, row.error_message);
   s.bind(17, static_cast<std::int64_t>(row.http_status)).bind(18, row.result_path);
-  s.bind(19, row.description).bind(20, row.upload_json).bind(21, row.segments);
+  s.bind(19, row.description).bind(20, row.upload_json).bind(21, row.segments).bind(22, row.group_id);
   return s.run(taskWhat("store", row.id) + " of session '" + row.session + "'");
 }
 
@@ -461,6 +484,20 @@ Result<void> Store::updateTaskOffset(std::uint64_t id, std::uint64_t durable_off
 Result<void> Store::deleteTask(std::uint64_t id) {
   // The delete trigger keeps the id in meta.max_task_id.
   return impl_->delete_task.bind(1, id).run(taskWhat("delete", id));
+}
+
+// ---- download groups ------------------------------------------------------------------------
+
+Result<void> Store::upsertGroup(const GroupRow& row) {
+  auto& s = impl_->upsert_group;
+  s.bind(1, row.id).bind(2, row.session).bind(3, row.name).bind(4, row.description);
+  s.bind(5, row.state).bind(6, row.created_at).bind(7, row.outcome_json);
+  return s.run("store group " + std::to_string(row.id) + " of session '" + row.session + "'");
+}
+
+Result<void> Store::deleteGroup(std::uint64_t id) {
+  // The delete trigger keeps the id in meta.max_task_id.
+  return impl_->delete_group.bind(1, id).run("delete group " + std::to_string(id));
 }
 
 Result<void> Store::noteTaskId(std::uint64_t id) {

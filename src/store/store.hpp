@@ -23,6 +23,7 @@ struct Snapshot {
   std::vector<EventRow> events;          // ordered by seq
   std::vector<ResumeTokenRow> resume_tokens;
   std::vector<LaunchScheduleRow> launch_schedules;
+  std::vector<GroupRow> groups;          // ordered by id
   std::uint64_t max_task_id = 0;         // ids handed out before (including deleted tasks)
   std::uint64_t max_event_seq = 0;
   // Settings kept in the meta table (e.g. "limit:global"), without the id high-water marks.
@@ -58,7 +59,7 @@ class Store {
   std::uint64_t commitCount() const;
 
   Result<void> upsertSession(const SessionRow& row);
-  Result<void> deleteSession(const std::string& id);  // with its tasks, events, tokens and launch schedule
+  Result<void> deleteSession(const std::string& id);  // with its tasks, groups, events, tokens and launch schedule
 
   Result<void> upsertLaunchSchedule(const LaunchScheduleRow& row);
   Result<void> deleteLaunchSchedule(const std::string& session);
@@ -70,6 +71,9 @@ class Store {
   Result<void> deleteTask(std::uint64_t id);
   // Keeps max_task_id monotonic even when the newest task is deleted.
   Result<void> noteTaskId(std::uint64_t id);
+
+  Result<void> upsertGroup(const GroupRow& row);
+  Result<void> deleteGroup(std::uint64_t id);
 
   Result<void> appendEvent(const EventRow& row);
   Result<void> deleteEvent(std::uint64_t seq);

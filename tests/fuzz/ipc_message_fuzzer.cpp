@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "protocol/events.hpp"
+#include "protocol/groups.hpp"
 #include "protocol/line_buffer.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/requests.hpp"
@@ -46,6 +47,7 @@ void decodeAsEveryRequest(const protocol::Json& m) {
   decodeAsRequest<BodyStreamEnded>(m);
   decodeAsRequest<DecideRedirect>(m);
   decodeAsRequest<Invalidate>(m);
+  decodeAsRequest<CreateGroup>(m);
 }
 
 void decodeMessage(std::string_view line) {
@@ -63,6 +65,13 @@ void decodeMessage(std::string_view line) {
       auto again = protocol::decodeEvent(protocol::eventName(*event), protocol::encodePayload(*event));
       if (!again || !(*again == *event)) __builtin_trap();
     }
+  }
+  // A group's resume data comes back from applications: damaged is a clear error, read survives a round trip.
+  if (auto blob = m.find("resume_data"); blob != m.end() && blob->is_string()) {
+    auto data = protocol::decodeGroupResumeData(blob->get<std::string>());
+    if (!data) mustHaveAMessage(data.error());
+    else if (auto again = protocol::decodeGroupResumeData(protocol::encodeGroupResumeData(*data)); !again || !(*again == *data))
+      __builtin_trap();
   }
   if (m.contains("request")) {
     auto request = protocol::requestFromJson(m["request"]);
