@@ -70,10 +70,12 @@ std::string whereInList(const std::string& file, const std::vector<ListLine>& li
 Error withLineOf(const Error& e, const std::string& file, const std::vector<ListLine>& lines) {
   const auto at = e.message.find("tasks[");
   if (at == std::string::npos) return e;
+  const std::size_t first = at + 6;
+  std::size_t digits = first;
   std::size_t index = 0;
-  std::size_t digits = at + 6;
-  for (; digits < e.message.size() && e.message[digits] >= '0' && e.message[digits] <= '9'; ++digits)
+  for (; digits < e.message.size() && digits < first + 6 && e.message[digits] >= '0' && e.message[digits] <= '9'; ++digits)
     index = index * 10 + static_cast<std::size_t>(e.message[digits] - '0');
+  if (digits == first || digits >= e.message.size() || e.message[digits] != ']') return e;
   const std::string where = whereInList(file, lines, index);
   return where.empty() ? e : Error(e.code, where + e.message);
 }
@@ -112,13 +114,11 @@ int runGroup(const Context& ctx, GroupJobDelegate& delegate, const GroupInfo& cr
   return reportEnd(ctx, delegate.waitForEnd(created.id), file, lines);
 }
 
-// What the command line's scheduling and --description give every file of the group.
-Result<GroupOptions> groupOptionsFor(const DownloadArgs& args) {
-  auto shared = downloadOptionsFor(args);
-  if (!shared) return tl::unexpected(shared.error());
+// The group's share of the command line's options: --description and scheduling (started at once).
+GroupOptions groupOptionsOf(const DownloadOptions& shared) {
   GroupOptions options;
-  options.description = shared->description;
-  options.scheduling = shared->scheduling;
+  options.description = shared.description;
+  options.scheduling = shared.scheduling;
   options.start = true;
   return options;
 }
@@ -127,9 +127,8 @@ Result<GroupOptions> groupOptionsFor(const DownloadArgs& args) {
 
 int downloadGroup(const Context& given, const DownloadArgs& args) {
   Context ctx = given;
-  auto options = groupOptionsFor(args);
-  if (!options) return report(ctx, options.error());
-  const int connections = downloadOptionsFor(args)->connections;
+  auto shared = downloadOptionsFor(args);
+  if (!shared) return report(ctx, shared.error());
   auto list = readList(args.input_file);
   if (!list) return report(ctx, list.error());
   const auto& [lines, problems] = *list;
@@ -147,25 +146,25 @@ int downloadGroup(const Context& given, const DownloadArgs& args) {
     GroupFile f;
     f.request = std::move(*request);
     f.destination = outputOf(line);
-    f.connections = connections;
+    f.connections = shared->connections;
     files.push_back(std::move(f));
   }
   auto delegate = std::make_shared<GroupJobDelegate>(ctx);
   auto session = attach(ctx, delegate, args.detach);
   if (!session) return report(ctx, session.error());
-  auto group = (*session)->downloadGroup(args.group, std::move(files), *options);
+  auto group = (*session)->downloadGroup(args.group, std::move(files), groupOptionsOf(*shared));
   if (!group) return report(ctx, withLineOf(group.error(), args.input_file, lines));
   return runGroup(ctx, *delegate, *group, args.detach, args.input_file, lines);
 }
 
 int downloadGroupWithResumeData(const Context& given, const DownloadArgs& args, const std::string& blob) {
   Context ctx = given;
-  auto options = groupOptionsFor(args);
-  if (!options) return report(ctx, options.error());
+  auto shared = downloadOptionsFor(args);
+  if (!shared) return report(ctx, shared.error());
   auto delegate = std::make_shared<GroupJobDelegate>(ctx);
   auto session = attach(ctx, delegate, args.detach);
   if (!session) return report(ctx, session.error());
-  auto group = (*session)->downloadGroupWithResumeData(blob, *options);
+  auto group = (*session)->downloadGroupWithResumeData(blob, groupOptionsOf(*shared));
   if (!group) return report(ctx, group.error());
   return runGroup(ctx, *delegate, *group, args.detach, args.resume_data_file, {});
 }

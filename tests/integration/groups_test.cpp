@@ -308,6 +308,22 @@ TEST(Groups, FerryctlListsAGroupAndActsOnItsId) {
   EXPECT_EQ(ended->state, "completed");
   for (int i = 0; i < kFiles; ++i) EXPECT_EQ(readFile(bench.out(i)), groupFileContents(i)) << i;
 
+  // suspend and cancel by a group's id; the cancel ends it (didCompleteGroup, state cancelled).
+  auto third = (*session)->downloadGroup("nightly-3", bench.files(kFiles));
+  ASSERT_TRUE(third) << third.error().describe();
+  const std::string third_id = std::to_string(third->id);
+  auto suspended = bench.ferryd->ferryctl({"suspend", third_id});
+  EXPECT_EQ(suspended.exit_code, 0) << suspended.out;
+  EXPECT_NE(suspended.out.find("group " + third_id + "  app  nightly-3  suspended"), std::string::npos) << suspended.out;
+  auto cancelled = bench.ferryd->ferryctl({"--json", "cancel", third_id});
+  EXPECT_EQ(cancelled.exit_code, 0) << cancelled.out;
+  EXPECT_NE(cancelled.out.find("{\"group\":{"), std::string::npos) << cancelled.out;
+  auto cancel_end = delegate->waitForGroup(third->id);
+  ASSERT_TRUE(cancel_end);
+  EXPECT_EQ(cancel_end->state, "cancelled");
+  auto unknown = bench.ferryd->ferryctl({"cancel", "999999"});
+  EXPECT_NE(unknown.exit_code, 0) << unknown.out;
+
   // Another group, cancelled by id with resume data through ferryctl, then made again from it.
   for (int i = 0; i < kFiles; ++i) std::filesystem::remove(bench.out(i));
   auto second = (*session)->downloadGroup("nightly-2", bench.files(kFiles));
