@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/files.hpp"
+#include "daemon/failpoint.hpp"
 #include "daemon/task_ending.hpp"
 #include "daemon/task_manager.hpp"
 
@@ -162,6 +163,7 @@ void TaskManager::submitGroupCommit(std::shared_ptr<GroupCommit> commit) {
           // Renamed before ferryd stopped (the rows were not committed yet): it is in place.
           if (!std::filesystem::exists(d.partial, ec) && std::filesystem::exists(d.wanted, ec)) d.location = d.wanted.string();
           else if (auto placed = placeFile(d); !placed) return placed;
+          failpointReached("group-rename");
         }
         std::map<std::filesystem::path, bool> directories;
         for (auto& ending : commit->deliveries) directories[files::directoryOf(ending->delivery->location)] = true;
@@ -200,6 +202,7 @@ void TaskManager::onGroupCommitted(std::shared_ptr<GroupCommit> commit, const Re
   g->state = GroupState::completed;
   outbox_.committed(commit->event);
   spdlog::info("group {} ('{}'): completed, {} files in place", g->id, g->name, g->members.size());
+  maybeEndInvalidation(g->session);
 }
 
 // ---------------------------------------------------------------- failure and cancellation
@@ -256,6 +259,7 @@ void TaskManager::endGroup(TaskGroup& g) {
         auto* group = findGroup(id);
         if (!r) spdlog::error("group {}: could not record its end: {}", id, r.error().describe());
         else outbox_.committed(event);
+        maybeEndInvalidation(event.session);
         if (group == nullptr || !group->on_resume_data) return;
         auto answer = std::exchange(group->on_resume_data, {});
         if (!r) return answer(tl::unexpected(r.error()));

@@ -149,6 +149,8 @@ void TaskManager::maybeEndInvalidation(const std::string& session) {
   if (!sessions_.isInvalidating(session) || invalidation_queued_.count(session) != 0) return;
   for (const auto& [id, t] : tasks_)
     if (t.session == session && !isFinal(t.phase)) return;
+  for (const auto& [id, g] : groups_)  // didCompleteGroup comes before didBecomeInvalid
+    if (g.session == session && !isFinal(g.state)) return;
   invalidation_queued_.insert(session);
   appendEvents({outbox_.prepare(session, 0, protocol::DidBecomeInvalid{})});
 }

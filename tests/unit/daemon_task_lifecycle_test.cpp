@@ -107,6 +107,29 @@ class TaskLifecycle : public ::testing::Test {
 
   void cancelledByEngine(std::uint64_t id) { finish(id, Error(errc::cancelled, "stopped")); }
 
+  // A started group of `files` downloads to dir/out/f0, f1, ...
+  protocol::GroupInfo createGroupOf(int files) {
+    std::filesystem::create_directories(dir / "out");
+    NewGroup spec{"s", "g", "", true, {}, {}};
+    for (int i = 0; i < files; ++i) {
+      NewDownload file;
+      file.request.url = "http://127.0.0.1:9/f" + std::to_string(i);
+      file.destination = (dir / "out" / ("f" + std::to_string(i))).string();
+      spec.files.push_back(std::move(file));
+    }
+    std::optional<Result<protocol::GroupInfo>> reply;
+    manager->createGroup(std::move(spec), [&](Result<protocol::GroupInfo> r) { reply = std::move(r); });
+    io.poll();
+    io.restart();
+    EXPECT_TRUE(reply && *reply) << (reply && !*reply ? reply->error().describe() : "no reply");
+    return reply && *reply ? **reply : protocol::GroupInfo{};
+  }
+  std::optional<protocol::GroupInfo> group(std::uint64_t id) {
+    for (auto& g : manager->listGroups(std::nullopt))
+      if (g.id == id) return g;
+    return std::nullopt;
+  }
+
   Phase phase(std::uint64_t id) { return manager->phaseOf(id).value_or(Phase::created); }
   std::string state(std::uint64_t id) {
     for (const auto& info : manager->list(std::nullopt))
@@ -136,11 +159,12 @@ class TaskLifecycle : public ::testing::Test {
 TEST(TaskPhases, EveryMoveIsLegalOrRefusedAsTheDiagramSays) {
   const std::vector<Phase> all{Phase::created,  Phase::suspended,  Phase::queued, Phase::held,
                                Phase::awaiting_body, Phase::in_engine, Phase::stopping, Phase::restarting,
-                               Phase::ending,   Phase::completed, Phase::failed, Phase::cancelled};
+                               Phase::ending,   Phase::awaiting_group, Phase::completed, Phase::failed, Phase::cancelled};
   using P = Phase;
   const std::map<Phase, std::set<Phase>> legal{
       {P::created,
-       {P::suspended, P::queued, P::held, P::in_engine, P::awaiting_body, P::ending, P::completed, P::failed, P::cancelled}},
+       {P::suspended, P::queued, P::held, P::in_engine, P::awaiting_body, P::ending, P::awaiting_group, P::completed, P::failed,
+        P::cancelled}},
       {P::suspended, {P::queued, P::held, P::in_engine, P::awaiting_body, P::restarting, P::ending}},
       {P::queued, {P::in_engine, P::held, P::suspended, P::ending}},
       {P::held, {P::queued, P::in_engine, P::awaiting_body, P::restarting, P::suspended, P::ending}},
@@ -148,7 +172,9 @@ TEST(TaskPhases, EveryMoveIsLegalOrRefusedAsTheDiagramSays) {
       {P::in_engine, {P::stopping, P::ending, P::awaiting_body}},
       {P::stopping, {P::stopping, P::suspended, P::restarting, P::held, P::ending}},
       {P::restarting, {P::queued, P::held, P::in_engine, P::awaiting_body, P::suspended, P::ending}},
-      {P::ending, {P::ending, P::completed, P::failed, P::cancelled, P::queued, P::held, P::in_engine, P::awaiting_body}},
+      {P::ending,
+       {P::ending, P::awaiting_group, P::completed, P::failed, P::cancelled, P::queued, P::held, P::in_engine, P::awaiting_body}},
+      {P::awaiting_group, {P::completed, P::ending}},
   };
   for (auto from : all)
     for (auto to : all) {
@@ -169,6 +195,7 @@ TEST(TaskPhases, WhatTheApplicationIsToldOfEachPhase) {
   EXPECT_EQ(wireState(Phase::stopping, StopIntent::cancel, 0), TaskState::running);
   EXPECT_EQ(wireState(Phase::restarting, StopIntent::none, 0), TaskState::running);
   EXPECT_EQ(wireState(Phase::ending, StopIntent::none, 0), TaskState::finalizing);
+  EXPECT_EQ(wireState(Phase::awaiting_group, StopIntent::none, 0), TaskState::finalizing);
   EXPECT_EQ(wireState(Phase::cancelled, StopIntent::none, 0), TaskState::cancelled);
 }
 
@@ -441,6 +468,59 @@ TEST_F(TaskLifecycle, AtShutdownRunningTasksStayRunningAndAStopInFlightLands) {
   const auto before = engine.log.size();
   ASSERT_TRUE(manager->suspend(running, std::nullopt));
   EXPECT_EQ(engine.log.size(), before);  // nothing goes to the engine after shutdown
+}
+
+// ---------------------------------------------------------------- download groups
+
+TEST_F(TaskLifecycle, AGroupPutsNoFileInPlaceUntilItsLastMemberHasItsBytesThenAll) {
+  const auto g = createGroupOf(3);
+  ASSERT_EQ(g.tasks.size(), 3u);
+  const auto& m = g.tasks;
+  finish(m[0]);
+  finish(m[1]);
+  EXPECT_EQ(phase(m[0]), Phase::awaiting_group);
+  EXPECT_EQ(state(m[0]), "finalizing");
+  EXPECT_FALSE(std::filesystem::exists(dir / "out/f0"));
+  EXPECT_EQ(group(g.id)->progress.files_done, 2u);
+  // Stored as waiting: a restart finds the member's bytes done.
+  for (const auto& row : store->load()->tasks)
+    if (row.id == m[0]) EXPECT_EQ(row.state, "finalizing");
+  finish(m[2]);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(phase(m[i]), Phase::completed);
+    EXPECT_EQ(std::filesystem::file_size(dir / ("out/f" + std::to_string(i))), 5u);
+  }
+  EXPECT_EQ(group(g.id)->state, "completed");
+  const auto types = storedEventTypes();
+  ASSERT_FALSE(types.empty());
+  EXPECT_EQ(types.back(), "didCompleteGroup");
+  EXPECT_EQ(std::count(types.begin(), types.end(), "didComplete"), 3);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "didFinishDownloadingTo"), 3);
+}
+
+TEST_F(TaskLifecycle, AFailedMemberCancelsTheOthersRemovesTheirBytesAndNoFileAppears) {
+  const auto g = createGroupOf(3);
+  const auto& m = g.tasks;
+  finish(m[0]);  // waits for its group
+  finish(m[1], Error(errc::http_error, "the server answered 404 Not Found"));
+  EXPECT_EQ(engine.count("stop " + std::to_string(m[2])), 1);  // the one still in the engine
+  cancelledByEngine(m[2]);
+  EXPECT_EQ(phase(m[0]), Phase::cancelled);
+  EXPECT_EQ(phase(m[1]), Phase::failed);
+  EXPECT_EQ(phase(m[2]), Phase::cancelled);
+  for (auto id : m) EXPECT_FALSE(std::filesystem::exists(dir / ("partial/" + std::to_string(id) + ".part"))) << id;
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "out"));
+  const auto ended = group(g.id);
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->state, "failed");
+  ASSERT_EQ(ended->failures.size(), 1u);
+  EXPECT_EQ(ended->failures[0].task, m[1]);
+  EXPECT_EQ(ended->failures[0].error.code, "http-error");
+  EXPECT_EQ(storedEventTypes().back(), "didCompleteGroup");
+  // An ended group takes no commands.
+  auto refused = manager->cancelGroup(g.id, std::nullopt);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "invalid-state");
 }
 
 }  // namespace

@@ -475,7 +475,8 @@ TEST(Store, SchemaOneDatabaseMigratesAndKeepsItsTasks) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   char* err = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN segments; ALTER TABLE resume_tokens DROP COLUMN segments; "
+  EXPECT_EQ(sqlite3_exec(db, "DROP TRIGGER task_groups_keep_max_id; DROP TABLE task_groups; ALTER TABLE tasks DROP COLUMN group_id; "
+                         "ALTER TABLE tasks DROP COLUMN segments; ALTER TABLE resume_tokens DROP COLUMN segments; "
                          "ALTER TABLE tasks DROP COLUMN upload_json; DROP TABLE launch_schedules; PRAGMA user_version = 1;", nullptr, nullptr, &err),
             SQLITE_OK)
       << (err ? err : "");
@@ -564,7 +565,8 @@ TEST(Store, SchemaTwoDatabaseMigratesToLaunchSchedules) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   char* err = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, "ALTER TABLE tasks DROP COLUMN segments; ALTER TABLE resume_tokens DROP COLUMN segments; DROP TABLE launch_schedules; PRAGMA user_version = 2;", nullptr, nullptr, &err), SQLITE_OK)
+  EXPECT_EQ(sqlite3_exec(db, "DROP TRIGGER task_groups_keep_max_id; DROP TABLE task_groups; ALTER TABLE tasks DROP COLUMN group_id; "
+                         "ALTER TABLE tasks DROP COLUMN segments; ALTER TABLE resume_tokens DROP COLUMN segments; DROP TABLE launch_schedules; PRAGMA user_version = 2;", nullptr, nullptr, &err), SQLITE_OK)
       << (err ? err : "");
   sqlite3_free(err);
   sqlite3_close(db);
@@ -578,4 +580,40 @@ TEST(Store, SchemaTwoDatabaseMigratesToLaunchSchedules) {
   EXPECT_TRUE(snap.launch_schedules.empty());
   inTransaction(*store, [&] { ASSERT_TRUE(store->upsertLaunchSchedule(LaunchScheduleRow{"s1", 5, 0, 0, 0, 0})); });
   ASSERT_EQ(loadOrFail(*store).launch_schedules.size(), 1u);
+}
+
+// Download groups (schema 5): a group's row and its members' group_id round-trip; a group's id
+// counts in the task id mark also once deleted; deleteSession takes the session's groups.
+TEST(Store, GroupsRoundTripKeepTheIdMarkAndGoWithTheirSession) {
+  test::TempDir dir;
+  auto store = openStore(dir / "state.db");
+  ASSERT_TRUE(store);
+  GroupRow g{40, "s1", "photos", "holiday", "completed", 1700000000, R"({"id":40})"};
+  GroupRow other{41, "s2", "docs", "", "running", 1700000001, ""};
+  TaskRow member = task(42, "s1");
+  member.group_id = 40;
+  inTransaction(*store, [&] {
+    ASSERT_TRUE(store->upsertGroup(g));
+    ASSERT_TRUE(store->upsertGroup(other));
+    ASSERT_TRUE(store->upsertTask(member));
+  });
+  auto snap = loadOrFail(*store);
+  ASSERT_EQ(snap.groups.size(), 2u);
+  EXPECT_EQ(snap.groups[0].name, "photos");
+  EXPECT_EQ(snap.groups[0].description, "holiday");
+  EXPECT_EQ(snap.groups[0].state, "completed");
+  EXPECT_EQ(snap.groups[0].created_at, 1700000000);
+  EXPECT_EQ(snap.groups[0].outcome_json, R"({"id":40})");
+  EXPECT_EQ(snap.tasks.at(0).group_id, 40u);
+  inTransaction(*store, [&] {
+    ASSERT_TRUE(store->deleteTask(42));
+    ASSERT_TRUE(store->deleteGroup(41));
+    ASSERT_TRUE(store->deleteSession("s1"));
+  });
+  snap = loadOrFail(*store);
+  EXPECT_TRUE(snap.groups.empty());
+  EXPECT_EQ(snap.max_task_id, 42u);
+  inTransaction(*store, [&] { ASSERT_TRUE(store->upsertGroup(GroupRow{50, "s3", "n", "", "running", 0, ""})); });
+  inTransaction(*store, [&] { ASSERT_TRUE(store->deleteGroup(50)); });
+  EXPECT_EQ(loadOrFail(*store).max_task_id, 50u) << "a deleted group's id is never handed out again";
 }
