@@ -308,6 +308,34 @@ class Session:
             results.append(FerryError(code_name(codes[i]), message))
         return results
 
+    def download_group(self, name: str, files, **options) -> int:
+        """A download group (ferry_session_download_group; background sessions only): each item of
+        `files` is a (request or URL, destination) pair, fetched as one job named `name`, all or
+        nothing (no file is put at its destination until every one is downloaded). Options:
+        description, start, priority, discretionary, earliest_begin, connections. Returns the
+        group's id (for suspend_group, resume_group, cancel_group); one bad file refuses the whole
+        group with a FerryError naming "tasks[i]"."""
+        items = list(files)
+        with contextlib.ExitStack() as stack:
+            requests = [stack.enter_context(_request(r)) for r, _ in items]
+            n = len(items)
+            request_array = (ctypes.c_void_p * n)(*[h.value.value for h in requests])
+            destinations = (ctypes.c_char_p * n)(*[os.fsencode(os.path.abspath(d)) for _, d in items])
+            o = stack.enter_context(_options(**options))
+            group_id = ctypes.c_uint64()
+            check(lib.ferry_session_download_group(self._live(), name.encode(), request_array, destinations, n, o.value,
+                                                   ctypes.byref(group_id)))
+            return group_id.value
+
+    def suspend_group(self, group: int) -> None:
+        check(lib.ferry_group_suspend(self._live(), group))
+
+    def resume_group(self, group: int) -> None:
+        check(lib.ferry_group_resume(self._live(), group))
+
+    def cancel_group(self, group: int) -> None:
+        check(lib.ferry_group_cancel(self._live(), group))
+
     def download_with_resume_data(self, resume_data: bytes, **options) -> Task:
         with _options(**options) as o:
             return self._created(lambda out: lib.ferry_session_download_with_resume_data(

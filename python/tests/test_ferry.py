@@ -200,6 +200,26 @@ def test_many_downloads_in_one_call_each_with_its_own_outcome(ferryd, file_serve
     assert (tmp_path / "a.bin").read_bytes() == file_server.payload
 
 
+def test_a_download_group_puts_every_file_in_place(ferryd, file_server, tmp_path):
+    recorder = Recorder()
+    with ferry.Session.background("com.example.python.group", delegate=recorder, start_daemon=False) as s:
+        with pytest.raises(ferry.FerryError) as twice:
+            s.download_group("pair", [(file_server.url("/payload.bin"), tmp_path / "a.bin"),
+                                      (file_server.url("/payload.bin"), tmp_path / "a.bin")], start=True)
+        assert twice.value.code == "invalid-argument" and "tasks[1]" in twice.value.message
+        group = s.download_group("pair", [(file_server.url("/payload.bin"), tmp_path / "a.bin"),
+                                          (file_server.url("/payload.bin"), tmp_path / "b.bin")], start=True)
+        assert group > 0
+        wait_until(lambda: len(recorder.completions) == 2, what="both members' did_complete")
+        assert all(c.ok for c in recorder.completions.values())
+    assert (tmp_path / "a.bin").read_bytes() == file_server.payload
+    assert (tmp_path / "b.bin").read_bytes() == file_server.payload
+    with ferry.Session.default() as local:
+        with pytest.raises(ferry.FerryError) as refused:
+            local.download_group("pair", [(file_server.url("/payload.bin"), tmp_path / "c.bin")])
+        assert refused.value.code == "invalid-state" and "background session" in refused.value.message
+
+
 def test_bad_input_gives_clear_errors(ferryd, tmp_path):
     with pytest.raises(ferry.FerryError) as unavailable:
         ferry.Session.background("x", socket_path=tmp_path / "none.sock", start_daemon=False)

@@ -19,23 +19,13 @@
 #include "common/human_units.hpp"
 #include "common/url_file_name.hpp"
 #include "commands.hpp"
+#include "download_list.hpp"
 #include "protocol/messages.hpp"
 
 namespace ferry::cli {
 namespace {
 
 using protocol::Json;
-
-struct ListLine {
-  std::size_t number = 0;  // 1-based, as an editor shows it
-  std::string url;
-  std::string output;
-};
-
-struct ListProblem {
-  std::size_t number = 0;
-  Error error;
-};
 
 // One line's download, or why the line cannot be used.
 Result<ListLine> parseListLine(std::size_t number, const std::string& text) {
@@ -57,7 +47,8 @@ Result<ListLine> parseListLine(std::size_t number, const std::string& text) {
   return line;
 }
 
-// Every line of the input: the downloads, and the lines that are not.
+}  // namespace
+
 Result<std::pair<std::vector<ListLine>, std::vector<ListProblem>>> readList(const std::string& file) {
   std::ifstream opened;
   if (file != "-") {
@@ -76,6 +67,19 @@ Result<std::pair<std::vector<ListLine>, std::vector<ListProblem>>> readList(cons
   }
   return out;
 }
+
+std::string outputOf(const ListLine& line) {
+  return line.output.empty() ? urls::fileNameOf(line.url, "index.html") : line.output;
+}
+
+void reportProblem(const Context& ctx, const std::string& file, const ListProblem& p) {
+  if (ctx.json)
+    std::cout << Json{{"line", p.number}, {"ok", false}, {"error", protocol::errorJson(p.error)}}.dump() << "\n";
+  else
+    std::cerr << "ferryctl: " << file << ":" << p.number << ": " << p.error.message << " [" << p.error.code << "]\n";
+}
+
+namespace {
 
 // Counts the group's ends and bytes; draws one progress line on a terminal.
 class GroupDelegate : public SessionDelegate {
@@ -179,13 +183,6 @@ class GroupDelegate : public SessionDelegate {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
-void reportProblem(const Context& ctx, const std::string& file, const ListProblem& p) {
-  if (ctx.json)
-    std::cout << Json{{"line", p.number}, {"ok", false}, {"error", protocol::errorJson(p.error)}}.dump() << "\n";
-  else
-    std::cerr << "ferryctl: " << file << ":" << p.number << ": " << p.error.message << " [" << p.error.code << "]\n";
-}
-
 }  // namespace
 
 int downloadList(const Context& given, const DownloadArgs& args) {
@@ -200,7 +197,7 @@ int downloadList(const Context& given, const DownloadArgs& args) {
     auto request = requestFor(line.url, args.headers);
     if (!request) return report(ctx, request.error());  // a bad -H is every line's problem
     DownloadRequest r{std::move(*request), *options};
-    r.options.destination = line.output.empty() ? urls::fileNameOf(line.url, "index.html") : line.output;
+    r.options.destination = outputOf(line);
     batch.push_back(std::move(r));
   }
   const std::size_t total = lines.size() + problems.size();

@@ -23,6 +23,7 @@
 #include "ferry/control.hpp"
 #include "ferry/session.hpp"
 #include "protocol/events.hpp"
+#include "protocol/groups.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/requests.hpp"
 #include "arguments.hpp"
@@ -226,6 +227,14 @@ Result<Request> requestFor(const std::string& url, const std::vector<std::string
 
 namespace {
 
+// "group 12  ferryctl  photos  running  3/20 files, 12.3 MiB / 40.0 MiB  error: ..."
+void printGroup(const GroupInfo& g) {
+  std::cout << "group " << g.id << "  " << g.session << "  " << g.name << "  " << g.state << "  "
+            << groupProgressText(g.progress);
+  if (g.error) std::cout << "  error: " << g.error->message << " [" << g.error->code << "]";
+  std::cout << "\n";
+}
+
 void printTask(const TaskInfo& t) {
   std::string progress = units::humanBytes(t.bytes_written);
   if (t.expected_total) progress += " / " + units::humanBytes(*t.expected_total);
@@ -233,11 +242,19 @@ void printTask(const TaskInfo& t) {
   if (!t.waiting_for.empty()) std::cout << " (waiting: " << t.waiting_for << ")";
   std::cout << "  " << progress << "  " << t.url;
   if (!t.destination.empty()) std::cout << " -> " << t.destination;
+  if (t.group != 0) std::cout << "  (group " << t.group << ")";
   if (t.error) std::cout << "  error: " << t.error->message << " [" << t.error->code << "]";
   std::cout << "\n";
 }
 
 }  // namespace
+
+std::string groupProgressText(const GroupProgress& p) {
+  std::string text = std::to_string(p.files_done) + "/" + std::to_string(p.files_total) + " files, " +
+                     units::humanBytes(p.bytes_written);
+  if (p.bytes_expected) text += " / " + units::humanBytes(*p.bytes_expected);
+  return text;
+}
 
 Result<SchedulingOptions> schedulingFor(const SchedulingArgs& args) {
   SchedulingOptions options;
@@ -319,13 +336,24 @@ int download(const Context& given, const DownloadArgs& args) {
   if (!shared) return report(ctx, shared.error());
   DownloadOptions options = *shared;
   options.expected_digest = args.checksum;
+  std::optional<std::string> blob;
+  if (!args.resume_data_file.empty()) {
+    auto read = readResumeData(args.resume_data_file);
+    if (!read) return report(ctx, read.error());
+    blob = std::move(*read);
+  }
+  if (blob && protocol::isGroupResumeData(*blob)) {  // a group's: its files name their destinations
+    if (args.in_process || !args.output.empty())
+      return report(ctx, Error(errc::invalid_argument,
+                               "group resume data names every file's destination and needs ferryd; drop -o and --in-process"));
+    blob->erase(blob->find_last_not_of(" \t\r\n") + 1);  // as `ferryctl resume-data` printed it
+    return downloadGroupWithResumeData(ctx, args, *blob);
+  }
   auto delegate = std::make_shared<CliDelegate>(ctx, std::nullopt);
   auto session = args.in_process ? Session::create(Configuration::defaults(), delegate) : attach(ctx, delegate, args.detach);
   if (!session) return report(ctx, session.error());
   Result<DownloadTask> task = fail(errc::internal, "unreachable");
-  if (!args.resume_data_file.empty()) {
-    auto blob = readResumeData(args.resume_data_file);
-    if (!blob) return report(ctx, blob.error());
+  if (blob) {
     if (!args.output.empty()) options.destination = args.output;
     task = (*session)->downloadTaskWithResumeData(*blob, options);
   } else {
@@ -398,19 +426,28 @@ int wait(const Context& ctx) {
   return delegate->failed() > 0 ? kExitTaskFailed : kExitOk;
 }
 
-int list(const Context& ctx, bool all_sessions) {
+int list(const Context& ctx, bool all_sessions, bool groups_only) {
   auto control = Control::connect(ctx.socket);
   if (!control) return report(ctx, control.error());
-  auto tasks = (*control)->list(all_sessions ? std::nullopt : std::optional<std::string>(ctx.session));
-  if (!tasks) return report(ctx, tasks.error());
-  if (ctx.json) {
+  auto listed = (*control)->listing(all_sessions ? std::nullopt : std::optional<std::string>(ctx.session));
+  if (!listed) return report(ctx, listed.error());
+  const auto& [tasks, groups] = *listed;
+  if (ctx.json) {  // an array of tasks (each names its group), or with --groups of groups
     Json out = Json::array();
-    for (const auto& t : *tasks) out.push_back(protocol::taskInfoToJson(t));
+    if (groups_only)
+      for (const auto& g : groups) out.push_back(protocol::groupInfoToJson(g));
+    else
+      for (const auto& t : tasks) out.push_back(protocol::taskInfoToJson(t));
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
-  if (tasks->empty()) std::cout << "no tasks\n";
-  for (const auto& t : *tasks) printTask(t);
+  for (const auto& g : groups) printGroup(g);
+  if (groups_only) {
+    if (groups.empty()) std::cout << "no groups\n";
+    return kExitOk;
+  }
+  if (tasks.empty()) std::cout << "no tasks\n";
+  for (const auto& t : tasks) printTask(t);
   return kExitOk;
 }
 
@@ -519,14 +556,21 @@ int events(const Context& ctx, const std::string& session) {
 int taskCommand(const Context& ctx, const std::string& verb, std::uint64_t task) {
   auto control = Control::connect(ctx.socket);
   if (!control) return report(ctx, control.error());
-  Result<TaskInfo> info = verb == "suspend"  ? (*control)->suspend(task)
-                          : verb == "resume" ? (*control)->resume(task)
-                                             : (*control)->cancel(task);
-  if (!info) return report(ctx, info.error());
-  if (ctx.json)
-    std::cout << protocol::taskInfoToJson(*info).dump() << "\n";
-  else
-    printTask(*info);
+  const auto action = verb == "suspend"  ? Control::Action::suspend
+                     : verb == "resume" ? Control::Action::resume
+                                        : Control::Action::cancel;
+  auto acted = (*control)->act(action, task);  // a task's id or a group's
+  if (!acted) return report(ctx, acted.error());
+  if (acted->group) {
+    if (ctx.json)
+      std::cout << Json{{"group", protocol::groupInfoToJson(*acted->group)}}.dump() << "\n";
+    else
+      printGroup(*acted->group);
+  } else if (ctx.json) {
+    std::cout << protocol::taskInfoToJson(*acted->task).dump() << "\n";
+  } else {
+    printTask(*acted->task);
+  }
   return kExitOk;
 }
 

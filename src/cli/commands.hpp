@@ -47,6 +47,9 @@ Configuration configurationFor(const Context& ctx);
 // (ferryctl-PID; ctx.session then says which).
 Result<std::unique_ptr<Session>> attach(Context& ctx, const std::shared_ptr<SessionDelegate>& delegate, bool detach);
 
+// A download group's progress for people: "3/20 files, 12.3 MiB / 40.0 MiB".
+std::string groupProgressText(const GroupProgress& progress);
+
 // The exit code an error gives, and the error printed (as JSON with --json) with that code.
 int exitCodeFor(const Error& e);
 int report(const Context& ctx, const Error& e);
@@ -68,6 +71,7 @@ struct DownloadArgs {
   std::string url;
   std::string output;       // -o; default: the URL's last segment in the current directory
   std::string input_file;   // -i FILE: one download per line, "URL [-o FILE]" (command_download_list.cpp)
+  std::string group;        // --group NAME with -i: the lines as one download group (command_download_group.cpp)
   std::vector<std::string> headers;  // "Name: value"
   std::string resume_data_file;      // --resume-data FILE ("-": stdin)
   bool detach = false;
@@ -86,6 +90,11 @@ Result<DownloadOptions> downloadOptionsFor(const DownloadArgs& args);
 int download(const Context& ctx, const DownloadArgs& args);
 // download -i FILE: every line's download, created in batches; one progress line for the group.
 int downloadList(const Context& ctx, const DownloadArgs& args);
+// download -i FILE --group NAME: every line's file in one download group, all or nothing; waits
+// for didCompleteGroup and says which file(s) failed.
+int downloadGroup(const Context& ctx, const DownloadArgs& args);
+// download --resume-data FILE whose blob is a group's: the group again (create_group with it).
+int downloadGroupWithResumeData(const Context& ctx, const DownloadArgs& args, const std::string& blob);
 
 struct GetArgs {
   std::string url;
@@ -116,7 +125,8 @@ struct UploadArgs {
 // Uploads FILE; waits for the server's answer (printed on stdout) unless detached.
 int upload(const Context& ctx, const UploadArgs& args);
 int wait(const Context& ctx);
-int list(const Context& ctx, bool all_sessions);
+// Groups first (id, name, state, files and bytes), then tasks (with their group); --groups: only groups.
+int list(const Context& ctx, bool all_sessions, bool groups_only);
 int watch(const Context& ctx);
 int taskCommand(const Context& ctx, const std::string& verb, std::uint64_t task);
 int resumeData(const Context& ctx, std::uint64_t task);

@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   download_cmd->add_option("-o,--output", dl.output, "where to put the file (default: the URL's name, here)");
   download_cmd->add_option("-i,--input-file", dl.input_file,
                            "download every line of FILE, \"URL [-o OUTPUT]\" (like aria2c -i; - for standard input)");
+  download_cmd->add_option("--group", dl.group,
+                           "with -i: fetch the list's files as one download group NAME, all or nothing (no file is put in "
+                           "place until every one is downloaded); every line needs its own OUTPUT");
   download_cmd->add_option("--parallel", ctx.parallel, "transfers at once in the session (and to one host); default: the session's")
       ->check(CLI::Range(1, 1000));
   download_cmd->add_option("-H,--header", dl.headers, "extra request header \"Name: value\" (repeatable)");
@@ -83,8 +86,10 @@ int main(int argc, char** argv) {
 
   bool all_sessions = true;
   std::string list_session;
-  auto* list_cmd = app.add_subcommand("list", "list tasks with state, why they wait, and bytes");
-  list_cmd->add_option("--session", list_session, "only this session's tasks (default: all)");
+  bool groups_only = false;
+  auto* list_cmd = app.add_subcommand("list", "list download groups, then tasks with state, why they wait, and bytes");
+  list_cmd->add_option("--session", list_session, "only this session's tasks and groups (default: all)");
+  list_cmd->add_flag("--groups", groups_only, "only the download groups (with --json: an array of groups)");
 
   auto* watch_cmd = app.add_subcommand("watch", "live progress bars for every task (Ctrl-C to stop)");
 
@@ -97,12 +102,12 @@ int main(int argc, char** argv) {
   std::string verb;
   std::vector<CLI::App*> task_cmds;
   for (const char* name : {"suspend", "resume", "cancel"}) {
-    auto* cmd = app.add_subcommand(name, std::string(name) + " a task");
-    cmd->add_option("task", task, "task id (from list)")->required();
+    auto* cmd = app.add_subcommand(name, std::string(name) + " a task or a download group");
+    cmd->add_option("task", task, "task or group id (from list)")->required();
     task_cmds.push_back(cmd);
   }
-  auto* resume_data_cmd = app.add_subcommand("resume-data", "cancel a task and print its resume data");
-  resume_data_cmd->add_option("task", task, "task id (from list)")->required();
+  auto* resume_data_cmd = app.add_subcommand("resume-data", "cancel a task or a download group and print its resume data");
+  resume_data_cmd->add_option("task", task, "task or group id (from list)")->required();
   auto* status_cmd = app.add_subcommand("status", "the daemon's version, uptime, sessions, tasks, limits and rates");
 
   LimitArgs limit_args;
@@ -129,7 +134,11 @@ int main(int argc, char** argv) {
                      "or --mirror with it\n";
         return kExitUsage;
       }
-      return downloadList(ctx, dl);
+      return dl.group.empty() ? downloadList(ctx, dl) : downloadGroup(ctx, dl);
+    }
+    if (!dl.group.empty()) {
+      std::cerr << "ferryctl download: --group NAME makes a group of the lines of -i FILE; give -i FILE\n";
+      return kExitUsage;
     }
     if (dl.url.empty() && dl.resume_data_file.empty()) {
       std::cerr << "ferryctl download: give a URL, -i FILE or --resume-data FILE\n";
@@ -151,7 +160,7 @@ int main(int argc, char** argv) {
       ctx.session = list_session;
       all_sessions = false;
     }
-    return list(ctx, all_sessions);
+    return list(ctx, all_sessions, groups_only);
   }
   if (watch_cmd->parsed()) return watch(ctx);
   if (events_cmd->parsed()) return events(ctx, events_session);

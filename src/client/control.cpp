@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "group_replies.hpp"
 #include "ipc_connection.hpp"
 #include "protocol/daemon_status.hpp"
 #include "protocol/requests.hpp"
@@ -49,6 +50,35 @@ Result<std::string> Control::cancelByProducingResumeData(std::uint64_t task) {
   auto r = connection_->request(protocol::TaskCommand{protocol::TaskVerb::cancel_with_resume_data, task}.encode());
   if (!r) return tl::unexpected(r.error());
   return r->value("resume_data", std::string());
+}
+
+Result<Listing> Control::listing(const std::optional<std::string>& session) {
+  auto r = connection_->request(protocol::List{session}.encode());
+  if (!r) return tl::unexpected(r.error());
+  auto tasks = protocol::taskListFromJson(*r);
+  if (!tasks) return tl::unexpected(tasks.error());
+  auto groups = protocol::groupListFromJson(*r);
+  if (!groups) return tl::unexpected(groups.error());
+  return Listing{std::move(*tasks), std::move(*groups)};
+}
+
+Result<Acted> Control::act(Action action, std::uint64_t id) {
+  const auto verb = action == Action::suspend  ? protocol::TaskVerb::suspend
+                    : action == Action::resume ? protocol::TaskVerb::resume
+                                               : protocol::TaskVerb::cancel;
+  auto r = connection_->request(protocol::TaskCommand{verb, id}.encode());
+  if (!r) return tl::unexpected(r.error());
+  Acted acted;
+  if (r->contains("group")) {
+    auto group = groupOfReply(r, id);
+    if (!group) return tl::unexpected(group.error());
+    acted.group = std::move(*group);
+  } else {
+    auto task = protocol::taskInfoFromJson(r->value("task", Json::object()));
+    if (!task) return tl::unexpected(task.error());
+    acted.task = std::move(*task);
+  }
+  return acted;
 }
 
 Result<DaemonStatus> Control::status() {

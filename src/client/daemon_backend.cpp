@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "group_replies.hpp"
+
 namespace ferry {
 
 using protocol::Json;
@@ -134,6 +136,25 @@ Result<std::vector<TaskInfo>> DaemonBackend::allTasks() {
   auto r = connection_->request(protocol::List{}.encode());
   if (!r) return tl::unexpected(r.error());
   return protocol::taskListFromJson(*r);
+}
+
+Result<GroupInfo> DaemonBackend::createGroup(const protocol::CreateGroup& create) {
+  return groupOfReply(connection_->request(create.encode()), 0);
+}
+
+Result<GroupInfo> DaemonBackend::groupCommand(protocol::TaskVerb verb, std::uint64_t id) {
+  return groupOfReply(connection_->request(protocol::TaskCommand{verb, id}.encode()), id);
+}
+
+Result<std::string> DaemonBackend::cancelGroupProducingResumeData(std::uint64_t id) {
+  auto command = protocol::TaskCommand{protocol::TaskVerb::cancel_with_resume_data, id};
+  return groupResumeDataOfReply(connection_->request(command.encode()), id);
+}
+
+Result<std::vector<GroupInfo>> DaemonBackend::allGroups() {
+  auto r = connection_->request(protocol::List{}.encode());
+  if (!r) return tl::unexpected(r.error());
+  return protocol::groupListFromJson(*r);
 }
 
 Result<void> DaemonBackend::invalidate(bool cancel) {

@@ -26,6 +26,10 @@ class DaemonBackend final : public SessionBackend {
   Result<TaskInfo> command(protocol::TaskVerb verb, std::uint64_t id) override;
   Result<std::string> cancelProducingResumeData(std::uint64_t id) override;
   Result<std::vector<TaskInfo>> allTasks() override;
+  Result<GroupInfo> createGroup(const protocol::CreateGroup& create) override;
+  Result<GroupInfo> groupCommand(protocol::TaskVerb verb, std::uint64_t id) override;
+  Result<std::string> cancelGroupProducingResumeData(std::uint64_t id) override;
+  Result<std::vector<GroupInfo>> allGroups() override;
   Result<void> invalidate(bool cancel) override;
   void decideRedirect(std::uint64_t id, bool follow) override;
   Result<void> bodyStreamOpened(std::uint64_t id) override;

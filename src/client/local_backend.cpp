@@ -366,6 +366,20 @@ Result<std::string> LocalBackend::cancelProducingResumeData(std::uint64_t id) {
   return answer.get();  // set by end(), on the event thread when the engine had the task
 }
 
+namespace {
+Error groupsNeedDaemon() {
+  return Error(errc::invalid_state,
+               "download groups need a background session (ferryd): use Configuration::background(...) for "
+               "Session::downloadGroup; this in-process session has no groups");
+}
+}  // namespace
+
+Result<GroupInfo> LocalBackend::createGroup(const protocol::CreateGroup&) { return tl::unexpected(groupsNeedDaemon()); }
+
+Result<GroupInfo> LocalBackend::groupCommand(protocol::TaskVerb, std::uint64_t) { return tl::unexpected(groupsNeedDaemon()); }
+
+Result<std::string> LocalBackend::cancelGroupProducingResumeData(std::uint64_t) { return tl::unexpected(groupsNeedDaemon()); }
+
 Result<std::vector<TaskInfo>> LocalBackend::allTasks() {
   std::lock_guard lock(mutex_);
   std::vector<TaskInfo> out;

@@ -35,6 +35,11 @@ class LocalBackend final : public SessionBackend {
   Result<TaskInfo> command(protocol::TaskVerb verb, std::uint64_t id) override;
   Result<std::string> cancelProducingResumeData(std::uint64_t id) override;
   Result<std::vector<TaskInfo>> allTasks() override;
+  // Groups need ferryd (their atomic commit survives this process): refused with invalid-state.
+  Result<GroupInfo> createGroup(const protocol::CreateGroup& create) override;
+  Result<GroupInfo> groupCommand(protocol::TaskVerb verb, std::uint64_t id) override;
+  Result<std::string> cancelGroupProducingResumeData(std::uint64_t id) override;
+  Result<std::vector<GroupInfo>> allGroups() override { return std::vector<GroupInfo>{}; }
   Result<void> invalidate(bool cancel) override;
   void decideRedirect(std::uint64_t id, bool follow) override;
   Result<void> bodyStreamOpened(std::uint64_t id) override;

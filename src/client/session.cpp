@@ -48,18 +48,25 @@ std::string absoluteDestination(const std::filesystem::path& p) {
   return (ec ? p : abs).lexically_normal().string();
 }
 
+// The scheduling fields every new task (or group) carries, from the application's options.
+model::Scheduling schedulingOf(const SchedulingOptions& options) {
+  model::Scheduling s;
+  s.priority = options.priority;
+  s.discretionary = options.discretionary;
+  s.begin_at = options.earliest_begin;
+  s.allows_expensive_network = options.allows_expensive_network_access;
+  s.allows_constrained_network = options.allows_constrained_network_access;
+  s.requires_external_power = options.requires_external_power;
+  return s;
+}
+
 // The fields create_download and create_upload share, from the application's options.
 template <class Options>
 protocol::NewTaskOptions newTaskOptions(const Options& options) {
   protocol::NewTaskOptions o;
   o.description = options.description;
   o.start = options.start;
-  o.scheduling.priority = options.scheduling.priority;
-  o.scheduling.discretionary = options.scheduling.discretionary;
-  o.scheduling.begin_at = options.scheduling.earliest_begin;
-  o.scheduling.allows_expensive_network = options.scheduling.allows_expensive_network_access;
-  o.scheduling.allows_constrained_network = options.scheduling.allows_constrained_network_access;
-  o.scheduling.requires_external_power = options.scheduling.requires_external_power;
+  o.scheduling = schedulingOf(options.scheduling);
   return o;
 }
 }  // namespace
@@ -248,6 +255,47 @@ Result<UploadTask> Session::submitUpload(protocol::CreateUpload upload, const Up
   auto info = backend_->createUpload(upload);
   if (!info) return tl::unexpected(info.error());
   return UploadTask(this, info->id);
+}
+
+// ---------------------------------------------------------------- download groups
+
+Result<GroupInfo> Session::downloadGroup(std::string name, std::vector<GroupFile> files, GroupOptions options) {
+  protocol::CreateGroup create;
+  create.name = std::move(name);
+  create.tasks.reserve(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    auto& file = files[i];
+    DownloadOptions checked;
+    checked.expected_digest = file.expected_digest;
+    checked.connections = file.connections;
+    checked.mirrors = std::move(file.mirrors);
+    auto http = downloadRequestOf(file.request, checked);
+    if (!http) return fail(http.error().code, "tasks[" + std::to_string(i) + "]: " + http.error().message);
+    create.tasks.push_back({std::move(*http), absoluteDestination(file.destination), std::nullopt});
+  }
+  return submitGroup(create, options);
+}
+
+Result<GroupInfo> Session::downloadGroupWithResumeData(const std::string& resume_data, GroupOptions options) {
+  protocol::CreateGroup create;
+  create.resume_data = resume_data;
+  return submitGroup(create, options);
+}
+
+Result<GroupInfo> Session::submitGroup(protocol::CreateGroup& create, const GroupOptions& options) {
+  if (auto usable = checkUsable(); !usable) return tl::unexpected(usable.error());
+  create.description = options.description;
+  create.start = options.start;
+  create.scheduling = schedulingOf(options.scheduling);
+  return backend_->createGroup(create);
+}
+
+Result<std::vector<GroupInfo>> Session::getAllGroups() { return backend_->allGroups(); }
+Result<GroupInfo> Session::suspendGroup(std::uint64_t id) { return backend_->groupCommand(protocol::TaskVerb::suspend, id); }
+Result<GroupInfo> Session::resumeGroup(std::uint64_t id) { return backend_->groupCommand(protocol::TaskVerb::resume, id); }
+Result<GroupInfo> Session::cancelGroup(std::uint64_t id) { return backend_->groupCommand(protocol::TaskVerb::cancel, id); }
+Result<std::string> Session::cancelGroupByProducingResumeData(std::uint64_t id) {
+  return backend_->cancelGroupProducingResumeData(id);
 }
 
 Result<std::vector<TaskInfo>> Session::getAllTasks() { return backend_->allTasks(); }

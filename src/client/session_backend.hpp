@@ -16,6 +16,7 @@
 #include "common/error.hpp"
 #include "ferry/types.hpp"
 #include "protocol/events.hpp"
+#include "protocol/groups.hpp"
 #include "protocol/requests.hpp"
 
 namespace ferry {
@@ -63,6 +64,13 @@ class SessionBackend {
   // Cancels the task and returns its resume data once the task has stopped.
   virtual Result<std::string> cancelProducingResumeData(std::uint64_t id) = 0;
   virtual Result<std::vector<TaskInfo>> allTasks() = 0;
+  // Download groups: ferryd's alone (an in-process session refuses them, session.cpp).
+  virtual Result<GroupInfo> createGroup(const protocol::CreateGroup& create) = 0;
+  // suspend, resume or cancel a group (cancel_with_resume_data: cancelProducingResumeData).
+  virtual Result<GroupInfo> groupCommand(protocol::TaskVerb verb, std::uint64_t id) = 0;
+  // Cancels the group and returns its resume data (a group blob) once its members have stopped.
+  virtual Result<std::string> cancelGroupProducingResumeData(std::uint64_t id) = 0;
+  virtual Result<std::vector<GroupInfo>> allGroups() = 0;
   virtual Result<void> invalidate(bool cancel) = 0;
   virtual void decideRedirect(std::uint64_t id, bool follow) = 0;
   // A streamed upload's pump opened the pipe named in needNewBodyStream / wrote its last byte.

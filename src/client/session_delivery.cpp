@@ -155,10 +155,11 @@ void Session::deliverEvent(Task& task, const Delivery& delivery) {
             if (e.metrics) delegate_->didFinishCollectingMetrics(*this, task, *e.metrics);
             delegate_->didComplete(*this, task, completion);
           },
+          // A group's events name the group in the envelope's task field.
+          [&](const DidWriteGroupData& e) { delegate_->didWriteGroupData(*this, delivery.task, e.progress); },
+          [&](const DidCompleteGroup& e) { delegate_->didCompleteGroup(*this, e.group, e.resume_data); },
           [](const DidRestartUpload&) {},  // watchers' only (ferryctl events)
           [](const TaskStateChanged&) {},
-          [](const DidWriteGroupData&) {},  // a group's, not a task's
-          [](const DidCompleteGroup&) {},
       },
       event);
 }

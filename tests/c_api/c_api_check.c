@@ -401,6 +401,9 @@ static int scenario_handles(void) {
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_task_resume(bogus_session, 1));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_task_suspend(NULL, 1));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_task_cancel(bogus_session, 1));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_group_cancel(bogus_session, 1));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_group_suspend(bogus_session, 1));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_group_resume(bogus_session, 1));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_task_cancel_producing_resume_data(bogus_session, 1, &blob, &blob_size));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_task_cancel_producing_resume_data(bogus_session, 1, NULL, &blob_size));
   REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_session_finish_tasks_and_invalidate(bogus_session));
@@ -488,6 +491,40 @@ static int scenario_many(const char* url, const char* dir) {
     OK(ferry_options_free(options[i]));
     OK(ferry_request_free(requests[i]));
   }
+  return end_scenario(&e, session);
+}
+
+/* A download group of two files, started at once: both files in place, each member's did_complete;
+ * a group naming one destination twice is refused whole, and so are NULL arguments. */
+static int scenario_group(const char* url, const char* dir) {
+  Events e;
+  ferry_session* session = begin_background(&e);
+  if (!session) return 1;
+  char first[4096], second[4096];
+  snprintf(first, sizeof first, "%s/group-a.bin", dir);
+  snprintf(second, sizeof second, "%s/group-b.bin", dir);
+  ferry_request* requests[2] = {request_for(url), request_for(url)};
+  ferry_options* options = NULL;
+  OK(ferry_options_new(&options));
+  OK(ferry_options_set_start(options, 1));
+  OK(ferry_options_set_description(options, "from C"));
+  uint64_t group = 0;
+  const char* twice[2] = {first, first};
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_session_download_group(session, "pair", (const ferry_request* const*)requests,
+                                                                 twice, 2, options, &group));
+  CHECK(strstr(ferry_last_error_message(), "tasks[1]") != NULL, "the refusal names the entry: %s", ferry_last_error_message());
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_session_download_group(session, NULL, (const ferry_request* const*)requests,
+                                                                 twice, 2, options, &group));
+  REFUSED(FERRY_E_INVALID_ARGUMENT, ferry_session_download_group(session, "pair", NULL, NULL, 2, options, &group));
+  const char* destinations[2] = {first, second};
+  OK(ferry_session_download_group(session, "pair", (const ferry_request* const*)requests, destinations, 2, options, &group));
+  CHECK(group != 0, "a group id");
+  printf("group %llu\n", (unsigned long long)group);
+  CHECK(events_wait(&e, &e.completed, 2), "both members' completions");
+  CHECK(e.last_error == FERRY_OK, "the members succeeded: %s", ferry_code_name(e.last_error));
+  REFUSED(FERRY_E_NOT_FOUND, ferry_group_cancel(session, group + 1000));
+  OK(ferry_options_free(options));
+  for (int i = 0; i < 2; ++i) OK(ferry_request_free(requests[i]));
   return end_scenario(&e, session);
 }
 
@@ -610,7 +647,10 @@ static int scenario_in_process(const char* url) {
   OK(ferry_configuration_free(config));
   if (!session) return 1;
   ferry_request* request = request_for(url);
-  uint64_t data_task = 0, handled = 0, download = 0;
+  uint64_t data_task = 0, handled = 0, download = 0, group = 0;
+  const char* nowhere[1] = {"/tmp/ferry-c-api-never"};
+  REFUSED(FERRY_E_INVALID_STATE, ferry_session_download_group(session, "in-process", (const ferry_request* const*)&request,
+                                                              nowhere, 1, NULL, &group));
   OK(ferry_session_data_task(session, request, &data_task));
   OK(ferry_task_resume(session, data_task));
   CHECK(events_wait(&e, &e.completed, 1), "the data task completed");
@@ -661,11 +701,12 @@ int main(int argc, char** argv) {
   else if (strcmp(scenario, "hand-over") == 0 && argc == 4) rc = scenario_hand_over(argv[2], argv[3]);
   else if (strcmp(scenario, "collect") == 0 && argc == 2) rc = scenario_collect();
   else if (strcmp(scenario, "many") == 0 && argc == 4) rc = scenario_many(argv[2], argv[3]);
+  else if (strcmp(scenario, "group") == 0 && argc == 4) rc = scenario_group(argv[2], argv[3]);
   else if (strcmp(scenario, "upload") == 0 && argc == 4) rc = scenario_upload(argv[2], argv[3]);
   else if (strcmp(scenario, "resume-data") == 0 && argc == 4) rc = scenario_resume_data(argv[2], argv[3]);
   else if (strcmp(scenario, "in-process") == 0 && argc == 3) rc = scenario_in_process(argv[2]);
   else if (strcmp(scenario, "status") == 0 && argc == 2) rc = scenario_status();
-  else fprintf(stderr, "usage: ferry-c-api-check handles|hand-over URL DEST|collect|many URL DIR|upload URL FILE|"
+  else fprintf(stderr, "usage: ferry-c-api-check handles|hand-over URL DEST|collect|many URL DIR|group URL DIR|upload URL FILE|"
                        "resume-data URL DEST|in-process URL|status\n");
   if (rc == 0) printf("PASS\n");
   return rc;

@@ -77,6 +77,20 @@ TEST(CApi, ManyDownloadsInOneCallEachWithItsOwnOutcome) {
   EXPECT_EQ(sha256File(dir / "many-a.bin"), sha256File(dir / "www/movie.bin"));
 }
 
+// ferry_session_download_group: two files as one group, both in place; a bad group refused whole.
+TEST(CApi, ADownloadGroupPutsEveryFileInPlace) {
+  TempDir dir;
+  movie(dir, 64 * 1024, 75);
+  NginxServer nginx({dir / "www", "", ""});
+  Ferryd ferryd(dir.path());
+  ferryd.start();
+  auto r = runCheck({"group", nginx.url("/movie.bin"), dir.path().string()}, ferryd.env());
+  ASSERT_TRUE(passed(r)) << r.out << ferryd.log();
+  EXPECT_TRUE(printed(r, "group ")) << r.out;
+  EXPECT_EQ(sha256File(dir / "group-a.bin"), sha256File(dir / "www/movie.bin"));
+  EXPECT_EQ(sha256File(dir / "group-b.bin"), sha256File(dir / "www/movie.bin"));
+}
+
 TEST(CApi, UploadsFromBytesAndFromAFile) {
   TempDir dir;
   UploadServer server(dir);

@@ -130,6 +130,39 @@ ferry_code ferry_session_download_many(ferry_session* handle, const ferry_reques
   });
 }
 
+ferry_code ferry_session_download_group(ferry_session* handle, const char* name, const ferry_request* const* requests,
+                                        const char* const* destinations, size_t count, const ferry_options* options,
+                                        uint64_t* group_id) {
+  return answer([&] {
+    auto& id = output(group_id, "group_id");
+    auto session = sessionOf(handle);
+    if (count != 0 && (!requests || !destinations))
+      throw Refusal{Error(ferry::errc::invalid_argument, "requests and destinations must not be NULL when count is not 0")};
+    const auto shared = downloadOptionsOf(options);
+    std::vector<ferry::GroupFile> files(count);
+    for (size_t i = 0; i < count; ++i) {
+      files[i].request = requestOf(lookup(requests[i], "requests[i]"));
+      files[i].destination = required(destinations[i], "destinations[i]");
+      files[i].connections = shared.connections;
+    }
+    ferry::GroupOptions group;
+    group.description = shared.description;
+    group.scheduling = shared.scheduling;
+    group.start = shared.start;
+    id = take(session->session->downloadGroup(required(name, "name"), std::move(files), group)).id;
+  });
+}
+
+ferry_code ferry_group_suspend(ferry_session* handle, uint64_t group) {
+  return answer([&] { take(sessionOf(handle)->session->suspendGroup(group)); });
+}
+ferry_code ferry_group_resume(ferry_session* handle, uint64_t group) {
+  return answer([&] { take(sessionOf(handle)->session->resumeGroup(group)); });
+}
+ferry_code ferry_group_cancel(ferry_session* handle, uint64_t group) {
+  return answer([&] { take(sessionOf(handle)->session->cancelGroup(group)); });
+}
+
 ferry_code ferry_session_download_with_resume_data(ferry_session* handle, const char* resume_data, size_t size,
                                                    const ferry_options* options, uint64_t* task_id) {
   return createTask(handle, task_id, [&](ferry::Session& s) {

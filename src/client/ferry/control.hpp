@@ -12,6 +12,7 @@
 
 #include "ferry/error.hpp"
 #include "ferry/export.hpp"
+#include "ferry/group_info.hpp"
 #include "ferry/types.hpp"
 
 // Named by a private member only; defined in libferry's own headers.
@@ -23,8 +24,22 @@ namespace ferry {
 
 class IpcConnection;
 
+// Tasks and download groups, as one `list` answers (Control::listing).
+struct Listing {
+  std::vector<TaskInfo> tasks;
+  std::vector<GroupInfo> groups;
+};
+
+// What suspend, resume or cancel acted on: a task's and a group's ids come from one sequence, so a
+// tool given an id learns from ferryd's answer which it was (Control::act). One of the two is set.
+struct Acted {
+  std::optional<TaskInfo> task;
+  std::optional<GroupInfo> group;
+};
+
 class FERRY_EXPORT Control {
  public:
+  enum class Action { suspend, resume, cancel };
   static Result<std::unique_ptr<Control>> connect(std::filesystem::path socket = {}, bool start_daemon = true);
   ~Control();
 
@@ -32,7 +47,12 @@ class FERRY_EXPORT Control {
   Result<TaskInfo> suspend(std::uint64_t task);
   Result<TaskInfo> resume(std::uint64_t task);
   Result<TaskInfo> cancel(std::uint64_t task);
+  // A task's resume data, or a group's ("ferry-group-v1:...") when `task` is a group's id.
   Result<std::string> cancelByProducingResumeData(std::uint64_t task);
+  // The tasks and the download groups of every session (or of `session`), in one round trip.
+  Result<Listing> listing(const std::optional<std::string>& session = std::nullopt);
+  // Suspends, resumes or cancels the task or the group `id` names.
+  Result<Acted> act(Action action, std::uint64_t id);
   // ferryd's version, uptime, sessions (attached, events waiting, launch), tasks by state, limits.
   Result<DaemonStatus> status();
   // Bandwidth limits and current rates.

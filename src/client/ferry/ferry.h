@@ -248,6 +248,22 @@ FERRY_C_API ferry_code ferry_session_download_with_resume_data(ferry_session* se
 FERRY_C_API ferry_code ferry_session_download_many(ferry_session* session, const ferry_request* const* requests,
                                                    const ferry_options* const* options, size_t count,
                                                    uint64_t* task_ids, ferry_code* codes);
+/* A download group (C++: Session::downloadGroup; background sessions only): requests[i] is fetched
+ * to destinations[i] (each file its own; absolute, or relative to the current directory), as one
+ * job named `name`, all or nothing: no file is put at its destination until every one is
+ * downloaded and verified. `options` (may be NULL) gives the group its description, start and
+ * scheduling, and every file its connections. One bad entry refuses the whole group (its sentence
+ * names "tasks[i]"); an in-process session refuses groups (FERRY_E_INVALID_STATE). *group_id is the
+ * group's id, for ferry_group_suspend, ferry_group_resume and ferry_group_cancel. The members' own
+ * events reach the delegate (each file's did_complete); the group as a whole (its progress, its
+ * end and which file failed) is the C++ API's (SessionDelegate::didCompleteGroup) and ferryctl's. */
+FERRY_C_API ferry_code ferry_session_download_group(ferry_session* session, const char* name,
+                                                    const ferry_request* const* requests,
+                                                    const char* const* destinations, size_t count,
+                                                    const ferry_options* options, uint64_t* group_id);
+FERRY_C_API ferry_code ferry_group_suspend(ferry_session* session, uint64_t group);
+FERRY_C_API ferry_code ferry_group_resume(ferry_session* session, uint64_t group);
+FERRY_C_API ferry_code ferry_group_cancel(ferry_session* session, uint64_t group);
 /* Uploads `path` (method PUT unless the request names another than GET). */
 FERRY_C_API ferry_code ferry_session_upload_file(ferry_session* session, const ferry_request* request, const char* path,
                                                  const ferry_options* options, uint64_t* task_id);

@@ -51,6 +51,7 @@
 // libferry's own headers, so that this one includes nothing outside ferry/.
 namespace ferry::protocol {
 struct CreateDownload;
+struct CreateGroup;
 struct CreateUpload;
 struct NeedNewBodyStream;
 struct WillPerformHTTPRedirection;
@@ -135,6 +136,14 @@ class FERRY_EXPORT SessionDelegate {
   // last 32), just before didComplete. Not called for a task that never reached the transfer engine.
   virtual void didFinishCollectingMetrics(Session&, Task&, const TaskMetrics&) {}
   virtual void didComplete(Session&, Task&, const Completion&) {}
+  // Download groups (Session::downloadGroup): the group's progress as one figure, files and bytes
+  // (transient, coalesced like didWriteData; `group` is the group's id).
+  virtual void didWriteGroupData(Session&, std::uint64_t /*group*/, const GroupProgress&) {}
+  // The group ended, after its members' own didFinishDownloadingTo/didComplete: group.state is
+  // completed (every file is at its destination), failed (group.error says why and group.failures
+  // names the files that failed; no file of the group was put at its destination) or cancelled.
+  // `resumeData` is set for a group cancelled with cancelGroupByProducingResumeData.
+  virtual void didCompleteGroup(Session&, const GroupInfo&, const std::optional<std::string>& /*resumeData*/) {}
   // Every event queued while no client was attached has been delivered.
   virtual void didFinishEvents(Session&) {}
   // After finishTasksAndInvalidate or invalidateAndCancel, once every task has ended and its events
@@ -215,6 +224,28 @@ class FERRY_EXPORT Session {
   Result<UploadTask> uploadTaskWithHandler(const Request& request, const std::filesystem::path& file,
                                            ResponseHandler handler, const UploadOptions& options = {});
 
+  // ---- Download groups (a BITS job): many files as one job, with one id, one progress figure
+  // (didWriteGroupData) and one didCompleteGroup. Atomic: no file is put at its destination until
+  // every file of the group is downloaded and verified; then all are. One bad file (a malformed
+  // URL, a relative or repeated destination, ...) refuses the whole group, its error naming the
+  // file ("tasks[3]: ..."). Created suspended unless options.start (resumeGroup starts it). The
+  // members are ordinary tasks of this session too (TaskInfo::group names their group): their
+  // own events still arrive. Background sessions only: an in-process session refuses groups
+  // (invalid-state). C: ferry_session_download_group; Python: Session.download_group.
+  Result<GroupInfo> downloadGroup(std::string name, std::vector<GroupFile> files, GroupOptions options = {});
+  // A group again from cancelGroupByProducingResumeData's blob (its files, destinations and the
+  // bytes each had); `options` says whether it starts and its scheduling.
+  Result<GroupInfo> downloadGroupWithResumeData(const std::string& resume_data, GroupOptions options = {});
+  // This session's groups (an in-process session has none: an empty list).
+  Result<std::vector<GroupInfo>> getAllGroups();
+  // As Task's: on the group as a whole. `id` must be a group's (ids of tasks and groups come from
+  // one sequence: given a task's id, ferryd acts on that task and this returns invalid-argument).
+  Result<GroupInfo> suspendGroup(std::uint64_t id);
+  Result<GroupInfo> resumeGroup(std::uint64_t id);
+  Result<GroupInfo> cancelGroup(std::uint64_t id);  // didCompleteGroup follows (state cancelled)
+  // Cancels the group and returns its resume data (a "ferry-group-v1:" blob) for downloadGroupWithResumeData.
+  Result<std::string> cancelGroupByProducingResumeData(std::uint64_t id);
+
   Result<std::vector<TaskInfo>> getAllTasks();
   // Both end the session: it takes no new tasks (session-invalidated), and didBecomeInvalid comes
   // after the last task's didComplete, even if this process exits and a later one attaches.
@@ -250,6 +281,7 @@ class FERRY_EXPORT Session {
   Result<UploadTask> createUpload(const Request& request, protocol::CreateUpload upload, const UploadOptions& options);
   Result<UploadTask> submitUpload(protocol::CreateUpload upload, const UploadOptions& options);
   Result<DownloadTask> submitDownload(const protocol::CreateDownload& create, bool data = false);
+  Result<GroupInfo> submitGroup(protocol::CreateGroup& create, const GroupOptions& options);
   // Creates with `create` while the handler table is locked, so the task's first events find it.
   template <class Create>
   Result<Task> withHandler(ResponseHandler handler, Create create);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ferry/error.hpp"
+#include "ferry/group_info.hpp"
 #include "ferry/status.hpp"
 #include "ferry/task_info.hpp"
 #include "ferry/task_metrics.hpp"
@@ -86,6 +87,26 @@ struct DownloadOptions {
 struct DownloadRequest {
   Request request;
   DownloadOptions options;
+};
+
+// One file of a download group (Session::downloadGroup): what to fetch and where it goes. The
+// destination is required, one per file (absolute, or relative to the current directory). The
+// digest, connections and mirrors mean what DownloadOptions' do, for this file.
+struct GroupFile {
+  Request request;
+  std::filesystem::path destination;
+  std::string expected_digest;
+  int connections = 1;
+  std::vector<std::string> mirrors;
+};
+
+// What a download group's files share (Session::downloadGroup).
+struct GroupOptions {
+  std::string description;      // a label shown by ferryctl list
+  SchedulingOptions scheduling;  // every file's
+  // Created running, in the same round trip. Default: created suspended, as tasks are (the
+  // application records the group's id, then calls Session::resumeGroup).
+  bool start = false;
 };
 
 struct UploadOptions {
