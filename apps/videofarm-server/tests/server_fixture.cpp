@@ -10,22 +10,46 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdlib>
+#include <functional>
 #include <stdexcept>
+#include <thread>
 
 namespace vf::test {
 using namespace ferry::test;
 
 std::filesystem::path mediaDir() { return VF_MEDIA_DIR; }
 
+namespace {
+
+// The port the server says it listens on ("listening on http://127.0.0.1:PORT/"), once it does;
+// 0 when it exits or does not say so in time.
+int listeningPort(Process& process, const std::function<std::string()>& log) {
+  static constexpr std::string_view kSays = "listening on http://127.0.0.1:";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string text = log();
+    if (auto at = text.find(kSays); at != std::string::npos) return std::atoi(text.c_str() + at + kSays.size());
+    if (!process.running()) return 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return 0;
+}
+
+}  // namespace
+
+// The server picks its own port (port 0) and names it in its log. A port picked here and handed
+// to it could be taken meanwhile by another test's process: a chromedriver once was, and since
+// this server listens with SO_REUSEPORT, the test then talked to chromedriver.
 ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::filesystem::path data_dir, Writes writes)
     : data_(data_dir.empty() ? dir_.path() / "data" : data_dir) {
   if (writes == Writes::Open) extra_args.push_back("--open-writes");
-  port_ = freePort();
-  std::vector<std::string> argv{(binDir() / "videofarm-server").string(), "--listen",
-                                "127.0.0.1:" + std::to_string(port_), "--data-dir", data_.string()};
+  std::vector<std::string> argv{(binDir() / "videofarm-server").string(), "--listen", "127.0.0.1:0", "--data-dir",
+                                data_.string()};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<Process>(Process::Options{argv, {}, dir_.path() / "server.log", {}, std::nullopt});
-  if (!waitForPort(port_)) throw std::runtime_error("videofarm-server did not start: " + log());
+  port_ = listeningPort(*process_, [this] { return log(); });
+  if (port_ == 0) throw std::runtime_error("videofarm-server did not start: " + log());
 }
 
 ServerProcess::~ServerProcess() {
