@@ -7,6 +7,10 @@ namespace ferry::daemon {
 
 const TaskDetails Task::kNoDetails{};
 
+std::int64_t unixSecondsNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 Error cancelledError(const Task& t, bool resume_data_asked) {
   std::string message = t.isUpload() ? "the upload was cancelled" : "the download was cancelled";
   if (resume_data_asked) message += "; resume data was asked for";

@@ -131,6 +131,9 @@ struct Task {
   std::unique_ptr<TaskDetails> details_;
 };
 
+// Now, in seconds since the epoch: when a task, a group or a resume token was made.
+std::int64_t unixSecondsNow();
+
 // didComplete's error for a task the application cancelled.
 Error cancelledError(const Task& t, bool resume_data_asked);
 

@@ -16,10 +16,6 @@ namespace {
 
 using Json = protocol::Json;
 
-std::int64_t creationTime() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // A destination the application named: its directory must exist and it must not be one.
 Result<void> checkDestination(const std::string& destination) {
   if (destination.empty()) return {};
@@ -59,7 +55,7 @@ Result<TaskManager::Creation> TaskManager::makeDownload(NewDownload spec) {
   t.destination = spec.destination;
   if (!spec.description.empty()) t.editDetails().description = spec.description;
   t.scheduling = spec.scheduling;
-  t.created_at = creationTime();
+  t.created_at = unixSecondsNow();
   t.resource_deadline = t.created_at + sessions_.config(spec.session).resource_timeout.count();
   t.suspend_count = spec.start ? 0 : 1;
 

@@ -23,10 +23,6 @@
 namespace ferry::daemon {
 namespace {
 
-std::int64_t secondsNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // An upload can be continued from resume data when the server keeps what it received under an
 // upload resource it named, and the body can be read again (a file, or our spooled copy).
 bool uploadCanResume(const UploadSpec& u) {
@@ -205,7 +201,7 @@ void TaskManager::endTask(Task& t, Phase final_phase, Error error, bool keep_res
     token.token = randomToken();
     token.session = t.session;
     token.source_task = t.id;
-    token.created_at = secondsNow();
+    token.created_at = unixSecondsNow();
     store::StoredRequest stored{t.request, t.scheduling, std::nullopt};
     if (t.isUpload()) {
       // The server, not the token, decides where the upload continues (HEAD); the offset is informational.

@@ -12,10 +12,6 @@
 namespace ferry::daemon {
 namespace {
 
-std::int64_t groupCreationTime() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::string groupIs(const TaskGroup& g, std::string_view what) {
   return "group " + std::to_string(g.id) + " ('" + g.name + "') is " + std::string(what);
 }
@@ -44,7 +40,7 @@ void TaskManager::createGroup(NewGroup spec, GroupReply reply) {
   g.session = spec.session;
   g.name = spec.name;
   g.description = spec.description;
-  g.created_at = groupCreationTime();
+  g.created_at = unixSecondsNow();
   auto made = std::make_shared<std::vector<Creation>>();
   const auto undo = [this, made] {
     for (const auto& c : *made) (void)settleCreation(c, fail(errc::invalid_argument, "the group was refused"));

@@ -118,7 +118,7 @@ void TaskManager::createUpload(NewUpload spec, Reply reply) {
   t.request = std::move(spec.request);
   if (!spec.description.empty()) t.editDetails().description = spec.description;
   t.scheduling = spec.scheduling;
-  t.created_at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  t.created_at = unixSecondsNow();
   t.resource_deadline = t.created_at + sessions_.config(spec.session).resource_timeout.count();
   t.suspend_count = spec.start ? 0 : 1;
   UploadSpec upload;

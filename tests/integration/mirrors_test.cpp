@@ -30,18 +30,11 @@ bool logSays(const std::string& log, const std::string& url, const std::string& 
   return at != std::string::npos && log.substr(at, log.find('\n', at) - at).find(reason) != std::string::npos;
 }
 
-// The same file at two URLs: a copy with the same modification time, so nginx gives the same ETag.
-void copySameFile(const std::filesystem::path& from, const std::filesystem::path& to) {
-  std::filesystem::create_directories(to.parent_path());
-  std::filesystem::copy_file(from, to);
-  std::filesystem::last_write_time(to, std::filesystem::last_write_time(from));
-}
-
 // Under dir: www/NAME (the primary's), good/NAME (the same file), other/NAME (another file).
 void writeMirroredFile(const TempDir& dir, const std::string& name, std::uint64_t seed) {
   for (const char* root : {"www", "good", "other"}) std::filesystem::create_directories(dir / root);
   writeRandomFile(dir / "www" / name, 6 * MiB, seed);
-  copySameFile(dir / "www" / name, dir / "good" / name);
+  copyWithItsTime(dir / "www" / name, dir / "good" / name);
   writeRandomFile(dir / "other" / name, 6 * MiB + 1, seed + 1);
 }
 

@@ -113,6 +113,12 @@ void writeFile(const std::filesystem::path& path, const std::string& contents) {
   out << contents;
 }
 
+void copyWithItsTime(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::filesystem::create_directories(to.parent_path());
+  std::filesystem::copy_file(from, to);
+  std::filesystem::last_write_time(to, std::filesystem::last_write_time(from));
+}
+
 int freePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

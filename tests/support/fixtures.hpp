@@ -36,6 +36,9 @@ class TempDir {
 
 // Writes `size` pseudo-random bytes (deterministic for a seed) quickly.
 void writeRandomFile(const std::filesystem::path& path, std::uint64_t size, std::uint64_t seed = 1);
+// A copy with the same modification time (its directories made): nginx then gives it the same
+// ETag (mtime-size), as a mirror of the same file would.
+void copyWithItsTime(const std::filesystem::path& from, const std::filesystem::path& to);
 std::string sha256File(const std::filesystem::path& path);
 std::string sha256Bytes(const std::string& bytes);
 std::string readFile(const std::filesystem::path& path);

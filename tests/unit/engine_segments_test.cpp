@@ -199,9 +199,7 @@ TEST_F(EngineSegments, DigestIsCheckedOverTheWholeFile) {
 TEST_F(EngineSegments, MirrorsShareTheSegmentsAndThoseThatFailOrDifferAreDropped) {
   ft::writeRandomFile(dir_ / "www/file.bin", 16 * kMiB, 12);
   // A good mirror: the same file with the same time, so the same ETag (nginx: mtime-size).
-  std::filesystem::create_directories(dir_ / "good");
-  std::filesystem::copy_file(dir_ / "www/file.bin", dir_ / "good/file.bin");
-  std::filesystem::last_write_time(dir_ / "good/file.bin", std::filesystem::last_write_time(dir_ / "www/file.bin"));
+  ft::copyWithItsTime(dir_ / "www/file.bin", dir_ / "good/file.bin");
   std::filesystem::create_directories(dir_ / "other");
   ft::writeRandomFile(dir_ / "other/file.bin", 16 * kMiB + 1, 13);
   ft::NginxServer primary(nginxOptions(dir_ / "www", "4m"));
@@ -228,18 +226,11 @@ TEST_F(EngineSegments, MirrorsShareTheSegmentsAndThoseThatFailOrDifferAreDropped
   EXPECT_GE(countOf(good.accessLogOnceItHas("206 bytes="), "206 bytes="), 1u) << good.accessLog();
 }
 
-// The same file under dir/name, with the same time: the same ETag from another nginx.
-void copyWithItsTime(const std::filesystem::path& from, const std::filesystem::path& to) {
-  std::filesystem::create_directories(to.parent_path());
-  std::filesystem::copy_file(from, to);
-  std::filesystem::last_write_time(to, std::filesystem::last_write_time(from));
-}
-
 // The request's own URL is one URL among the others: failing at the first answer, it is dropped
 // and a mirror makes the plan; the download fails only when every URL has.
 TEST_F(EngineSegments, TheRequestsOwnUrlFailingIsDroppedForAMirror) {
   ft::writeRandomFile(dir_ / "www/file.bin", 8 * kMiB, 21);
-  copyWithItsTime(dir_ / "www/file.bin", dir_ / "good/file.bin");
+  ft::copyWithItsTime(dir_ / "www/file.bin", dir_ / "good/file.bin");
   ft::NginxServer good(nginxOptions(dir_ / "good", "8m"));
   auto failing_options = nginxOptions(dir_ / "www");
   failing_options.extra_server_config = "location / { return 404; }";
@@ -272,7 +263,7 @@ TEST_F(EngineSegments, TheRequestsOwnUrlFailingIsDroppedForAMirror) {
 // continues from a fast URL (without the rule it would hold the download for minutes).
 TEST_F(EngineSegments, AMirrorFarSlowerThanTheOthersIsDropped) {
   ft::writeRandomFile(dir_ / "www/file.bin", 48 * kMiB, 22);
-  copyWithItsTime(dir_ / "www/file.bin", dir_ / "slow/file.bin");
+  ft::copyWithItsTime(dir_ / "www/file.bin", dir_ / "slow/file.bin");
   ft::NginxServer primary(nginxOptions(dir_ / "www", "8m"));
   ft::NginxServer slow(nginxOptions(dir_ / "slow", "64k"));
 
